@@ -1,0 +1,278 @@
+"""Community and membership storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.db.database import Database
+from bot.db.rows import from_db, from_db_req, to_db
+from bot.domain.communities import Community, Discipline, Kind, Membership
+
+
+@dataclass(frozen=True)
+class NewCommunity:
+    guild_id: int
+    name: str
+    slug: str
+    kind: Kind
+    timezone: str
+    created_by: int
+    created_at: datetime
+    category_id: int | None
+    lounge_id: int | None
+    stories_id: int | None
+    stories_is_forum: bool
+    voice_id: int | None
+    meetings_id: int | None
+    member_role_id: int | None
+    facilitator_role_id: int | None
+    sponsor_id: int | None
+    circles: Sequence[tuple[Discipline, int]]
+    stage_tags: Sequence[tuple[str, int]]
+
+
+def _community(row: aiosqlite.Row) -> Community:
+    return Community(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        name=row["name"],
+        slug=row["slug"],
+        kind=Kind(row["kind"]),
+        timezone=row["timezone"],
+        category_id=row["category_id"],
+        lounge_id=row["lounge_id"],
+        stories_id=row["stories_id"],
+        stories_is_forum=bool(row["stories_is_forum"]),
+        voice_id=row["voice_id"],
+        meetings_id=row["meetings_id"],
+        member_role_id=row["member_role_id"],
+        facilitator_role_id=row["facilitator_role_id"],
+        sponsor_id=row["sponsor_id"],
+        sponsor_email=row["sponsor_email"],
+        serves_id=row["serves_id"],
+        created_by=row["created_by"],
+        created_at=from_db_req(row["created_at"]),
+        archived_at=from_db(row["archived_at"]),
+    )
+
+
+def _membership(row: aiosqlite.Row) -> Membership:
+    return Membership(
+        community_id=row["community_id"],
+        user_id=row["user_id"],
+        discipline=Discipline(row["discipline"]),
+        region=row["region"],
+        is_facilitator=bool(row["is_facilitator"]),
+        joined_at=from_db_req(row["joined_at"]),
+        left_at=from_db(row["left_at"]),
+    )
+
+
+class CommunityRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, new: NewCommunity, facilitator_discipline: Discipline) -> Community:
+        """Store the community, its channels, tags and the creator as facilitator, atomically."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                """INSERT INTO communities (guild_id, name, slug, kind, timezone, category_id,
+                   lounge_id, stories_id, stories_is_forum, voice_id, meetings_id,
+                   member_role_id, facilitator_role_id, sponsor_id, created_by, created_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (
+                    new.guild_id, new.name, new.slug, new.kind.value, new.timezone,
+                    new.category_id, new.lounge_id, new.stories_id, int(new.stories_is_forum),
+                    new.voice_id, new.meetings_id, new.member_role_id,
+                    new.facilitator_role_id, new.sponsor_id, new.created_by,
+                    to_db(new.created_at),
+                ),
+            )
+            cid = cur.lastrowid
+            channels = [
+                (new.lounge_id, "lounge", None),
+                (new.stories_id, "stories", None),
+                (new.voice_id, "voice", None),
+                (new.meetings_id, "meetings", None),
+                *((ch, "circle", d.value) for d, ch in new.circles),
+            ]
+            await conn.executemany(
+                "INSERT INTO community_channels (channel_id, community_id, purpose, discipline)"
+                " VALUES (?,?,?,?)",
+                [(ch, cid, purpose, disc) for ch, purpose, disc in channels if ch is not None],
+            )
+            await conn.executemany(
+                "INSERT INTO story_stage_tags (community_id, stage, tag_id) VALUES (?,?,?)",
+                [(cid, stage, tag) for stage, tag in new.stage_tags],
+            )
+            await conn.execute(
+                "INSERT INTO memberships (community_id, user_id, discipline, is_facilitator,"
+                " joined_at) VALUES (?,?,?,1,?)",
+                (cid, new.created_by, facilitator_discipline.value, to_db(new.created_at)),
+            )
+        got = await self.get(int(cid or 0))
+        assert got is not None
+        return got
+
+    async def get(self, community_id: int) -> Community | None:
+        row = await self.db.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+        return _community(row) if row else None
+
+    async def by_name(self, guild_id: int, name: str) -> Community | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM communities WHERE guild_id = ? AND name = ? COLLATE NOCASE",
+            (guild_id, name.strip()),
+        )
+        return _community(row) if row else None
+
+    async def slug_taken(self, guild_id: int, slug: str) -> bool:
+        return bool(
+            await self.db.fetchval(
+                "SELECT 1 FROM communities WHERE guild_id = ? AND slug = ?", (guild_id, slug)
+            )
+        )
+
+    async def in_guild(self, guild_id: int, *, include_archived: bool = True) -> list[Community]:
+        sql = "SELECT * FROM communities WHERE guild_id = ?"
+        if not include_archived:
+            sql += " AND archived_at IS NULL"
+        rows = await self.db.fetchall(sql + " ORDER BY name COLLATE NOCASE", (guild_id,))
+        return [_community(r) for r in rows]
+
+    async def all_active(self) -> list[Community]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM communities WHERE archived_at IS NULL ORDER BY id"
+        )
+        return [_community(r) for r in rows]
+
+    async def for_channel(self, channel_id: int) -> Community | None:
+        row = await self.db.fetchone(
+            "SELECT c.* FROM community_channels cc JOIN communities c ON c.id = cc.community_id"
+            " WHERE cc.channel_id = ?",
+            (channel_id,),
+        )
+        return _community(row) if row else None
+
+    async def channels(self, community_id: int) -> list[tuple[int, str, str | None]]:
+        rows = await self.db.fetchall(
+            "SELECT channel_id, purpose, discipline FROM community_channels"
+            " WHERE community_id = ? ORDER BY rowid",
+            (community_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def circle_channel(self, community_id: int, discipline: Discipline) -> int | None:
+        value = await self.db.fetchval(
+            "SELECT channel_id FROM community_channels WHERE community_id = ?"
+            " AND purpose = 'circle' AND discipline = ?",
+            (community_id, discipline.value),
+        )
+        return int(value) if value is not None else None
+
+    async def stage_tags(self, community_id: int) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT stage, tag_id FROM story_stage_tags WHERE community_id = ?", (community_id,)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def membership(self, community_id: int, user_id: int) -> Membership | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM memberships WHERE community_id = ? AND user_id = ?",
+            (community_id, user_id),
+        )
+        return _membership(row) if row else None
+
+    async def members(self, community_id: int, *, active_only: bool = True) -> list[Membership]:
+        sql = "SELECT * FROM memberships WHERE community_id = ?"
+        if active_only:
+            sql += " AND left_at IS NULL"
+        rows = await self.db.fetchall(sql + " ORDER BY joined_at, user_id", (community_id,))
+        return [_membership(r) for r in rows]
+
+    async def member_count(self, community_id: int) -> int:
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM memberships WHERE community_id = ? AND left_at IS NULL",
+                (community_id,),
+            )
+        )
+
+    async def memberships_of(self, user_id: int) -> list[Membership]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM memberships WHERE user_id = ? ORDER BY community_id", (user_id,)
+        )
+        return [_membership(r) for r in rows]
+
+    async def upsert_member(
+        self,
+        community_id: int,
+        user_id: int,
+        discipline: Discipline,
+        region: str | None,
+        now: datetime,
+        *,
+        facilitator: bool | None = None,
+    ) -> None:
+        """Add or re-add a member; re-adding keeps the facilitator flag unless given."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                """INSERT INTO memberships (community_id, user_id, discipline, region,
+                       is_facilitator, joined_at)
+                   VALUES (?,?,?,?,?,?)
+                   ON CONFLICT (community_id, user_id) DO UPDATE SET
+                       discipline = excluded.discipline,
+                       region = excluded.region,
+                       is_facilitator = CASE WHEN ? IS NULL THEN memberships.is_facilitator
+                                             ELSE excluded.is_facilitator END,
+                       joined_at = CASE WHEN memberships.left_at IS NULL
+                                        THEN memberships.joined_at ELSE excluded.joined_at END,
+                       left_at = NULL""",
+                (
+                    community_id, user_id, discipline.value, region,
+                    int(bool(facilitator)), to_db(now),
+                    None if facilitator is None else int(facilitator),
+                ),
+            )
+
+    async def mark_left(self, community_id: int, user_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE memberships SET left_at = ?, is_facilitator = 0"
+            " WHERE community_id = ? AND user_id = ?",
+            (to_db(now), community_id, user_id),
+        )
+
+    async def set_sponsor(self, community_id: int, user_id: int, email: str | None) -> None:
+        await self.db.execute(
+            "UPDATE communities SET sponsor_id = ?, sponsor_email = ? WHERE id = ?",
+            (user_id, email, community_id),
+        )
+
+    async def set_serves(self, community_id: int, serves_id: int | None) -> None:
+        await self.db.execute(
+            "UPDATE communities SET serves_id = ? WHERE id = ?", (serves_id, community_id)
+        )
+
+    async def served_by(self, community_id: int) -> list[Community]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM communities WHERE serves_id = ? ORDER BY name", (community_id,)
+        )
+        return [_community(r) for r in rows]
+
+    async def archive(self, community_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE communities SET archived_at = ? WHERE id = ? AND archived_at IS NULL",
+            (to_db(now), community_id),
+        )
+
+    async def search(self, guild_id: int, prefix: str, limit: int = 25) -> list[Community]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetchall(
+            "SELECT * FROM communities WHERE guild_id = ? AND name LIKE ? ESCAPE '\\'"
+            " ORDER BY archived_at IS NOT NULL, name COLLATE NOCASE LIMIT ?",
+            (guild_id, f"%{escaped}%", limit),
+        )
+        return [_community(r) for r in rows]

@@ -1,0 +1,322 @@
+"""Typed settings (environment / ``.env``) and the validated TOML configuration.
+
+Why two layers: secrets and deployment facts (token, database path, SMTP URL) come from
+the environment, as twelve-factor deployments expect; the community-facing defaults
+(story stages, prompts, glossary, meeting months, digest timing, induction text) are
+product content, versioned with the bot in ``config/hearth.toml``. Both are validated
+before anything starts, so the bot never runs half-configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from datetime import time as TimeOfDay
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DISCIPLINES = ("gp", "nurse", "patient", "carer", "other")
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class SettingsError(Exception):
+    """Raised with a one-line, human explanation of what to fix."""
+
+
+class Settings(BaseSettings):
+    """Deployment settings. Only ``DISCORD_TOKEN`` is required."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr = Field(validation_alias="DISCORD_TOKEN")
+    discord_api_base: str | None = Field(default=None, validation_alias="DISCORD_API_BASE")
+    hearth_db: Path = Field(default=Path("data/hearth.db"), validation_alias="HEARTH_DB")
+    hearth_config: Path = Field(
+        default=Path("config/hearth.toml"), validation_alias="HEARTH_CONFIG"
+    )
+    hearth_smtp_url: SecretStr | None = Field(default=None, validation_alias="HEARTH_SMTP_URL")
+    hearth_smtp_from: str = Field(default="hearth@localhost", validation_alias="HEARTH_SMTP_FROM")
+    hearth_log_level: str = Field(default="INFO", validation_alias="HEARTH_LOG_LEVEL")
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_not_blank(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("discord_api_base")
+    @classmethod
+    def _api_base_is_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://proxy.example/api/v10")
+        return v.strip().rstrip("/")
+
+    @field_validator("hearth_smtp_url")
+    @classmethod
+    def _smtp_is_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        parts = urlsplit(v.get_secret_value())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("must look like smtp://user:pass@host:587 or smtps://host:465")
+        return v
+
+    @field_validator("hearth_log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        level = v.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's report into one line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "setting"
+            if err["type"] == "missing":
+                problems.append(
+                    f"{name} is not set: set it in the environment or in .env "
+                    f"(copy .env.example)"
+                )
+            else:
+                problems.append(f"{name} {err['msg']}")
+        raise SettingsError("; ".join(problems)) from None
+
+
+# --------------------------------------------------------------------------- config
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_hhmm(v: Any) -> TimeOfDay:
+    if isinstance(v, TimeOfDay):
+        return v
+    if isinstance(v, str):
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", v)
+        if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
+            return TimeOfDay(int(m.group(1)), int(m.group(2)))
+    raise ValueError("must be a time of day written HH:MM, e.g. 18:30")
+
+
+def _parse_weekday(v: Any) -> str:
+    if isinstance(v, str) and v.strip().lower() in WEEKDAYS:
+        return v.strip().lower()
+    raise ValueError(f"must be a weekday name: {', '.join(WEEKDAYS)}")
+
+
+def _check_tz(v: Any) -> str:
+    try:
+        ZoneInfo(str(v))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{v!r} is not an IANA timezone such as Europe/London") from None
+    return str(v)
+
+
+def parse_short_duration(v: str) -> int:
+    """'7d' / '1h' / '30m' / '2w' -> seconds (config-file durations)."""
+    m = _DURATION.match(v)
+    if not m or int(m.group(1)) <= 0:
+        raise ValueError(f"{v!r} is not a duration like 30m, 1h, 7d or 2w")
+    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+class Stage(_Strict):
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+    label: Annotated[str, Field(min_length=1, max_length=20)]
+    """Forum tag names are limited to 20 characters by Discord."""
+
+
+class CommunityDefaults(_Strict):
+    timezone: str = "Europe/London"
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: Any) -> Any:
+        return _check_tz(v)
+
+
+PromptText = Annotated[str, Field(min_length=1, max_length=1500)]
+
+
+class StoriesConfig(_Strict):
+    stages: Annotated[list[Stage], Field(min_length=1, max_length=20)]
+    prompts: Annotated[list[PromptText], Field(min_length=1)]
+    default_cadence: str = "off"
+    default_weekday: str = "wednesday"
+    default_time: TimeOfDay = TimeOfDay(10, 0)
+    missed_prompt_grace_hours: Annotated[int, Field(ge=0, le=168)] = 12
+
+    @field_validator("default_weekday", mode="before")
+    @classmethod
+    def _wd(cls, v: Any) -> Any:
+        return _parse_weekday(v)
+
+    @field_validator("default_time", mode="before")
+    @classmethod
+    def _t(cls, v: Any) -> Any:
+        return _parse_hhmm(v)
+
+    @field_validator("default_cadence")
+    @classmethod
+    def _cadence(cls, v: str) -> str:
+        if v not in ("weekly", "fortnightly", "monthly", "off"):
+            raise ValueError("must be weekly, fortnightly, monthly or off")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_stages(self) -> StoriesConfig:
+        slugs = [s.slug for s in self.stages]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("stage slugs must be unique")
+        return self
+
+
+class MeetingsConfig(_Strict):
+    months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=2, max_length=12)]
+    weekday: str = "wednesday"
+    nth: Annotated[int, Field(ge=-1, le=4)] = 2
+    time: TimeOfDay = Field(default_factory=lambda: _parse_hhmm("18:30"))
+    default_duration_minutes: Annotated[int, Field(ge=1, le=1440)] = 120
+    reminders: list[str] = Field(default_factory=lambda: ["7d", "1d", "1h"])
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _wd(cls, v: Any) -> Any:
+        return _parse_weekday(v)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _t(cls, v: Any) -> Any:
+        return _parse_hhmm(v)
+
+    @field_validator("nth")
+    @classmethod
+    def _nth(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("must be 1-4 (first..fourth) or -1 (last)")
+        return v
+
+    @field_validator("months")
+    @classmethod
+    def _distinct(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
+            raise ValueError("months must be distinct")
+        return sorted(v)
+
+    @field_validator("reminders")
+    @classmethod
+    def _reminders(cls, v: list[str]) -> list[str]:
+        for item in v:
+            parse_short_duration(item)
+        return v
+
+    def reminder_seconds(self) -> list[int]:
+        return sorted((parse_short_duration(r) for r in self.reminders), reverse=True)
+
+
+class PollsConfig(_Strict):
+    nudge_before: str = "1d"
+    statement_min_group_size: Annotated[int, Field(ge=2)] = 3
+    statement_consensus_threshold: Annotated[float, Field(gt=0.5, le=1.0)] = 0.7
+
+    @field_validator("nudge_before")
+    @classmethod
+    def _nudge(cls, v: str) -> str:
+        parse_short_duration(v)
+        return v
+
+    def nudge_seconds(self) -> int:
+        return parse_short_duration(self.nudge_before)
+
+
+class DigestConfig(_Strict):
+    weekday: str = "monday"
+    time: TimeOfDay = Field(default_factory=lambda: _parse_hhmm("09:00"))
+    timezone: str = "Europe/London"
+    min_discipline_size: Annotated[int, Field(ge=1)] = 3
+    quiet_weeks: Annotated[int, Field(ge=1, le=52)] = 3
+    top_contributors: Annotated[int, Field(ge=0, le=10)] = 3
+    late_night_start: Annotated[int, Field(ge=0, le=23)] = 22
+    late_night_end: Annotated[int, Field(ge=0, le=23)] = 6
+    retry_backoff_seconds: list[int] = Field(default_factory=lambda: [60, 300, 1800, 7200])
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _wd(cls, v: Any) -> Any:
+        return _parse_weekday(v)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _t(cls, v: Any) -> Any:
+        return _parse_hhmm(v)
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: Any) -> Any:
+        return _check_tz(v)
+
+
+class InductionConfig(_Strict):
+    text: Annotated[str, Field(min_length=1, max_length=1800)]
+    """Sent as the welcome DM; ``{community}`` and ``{facilitator}`` are filled in."""
+
+
+class PrivacyConfig(_Strict):
+    retention_days: Annotated[int, Field(ge=7, le=3650)] = 365
+
+
+class HearthConfig(_Strict):
+    community: CommunityDefaults = CommunityDefaults()
+    stories: StoriesConfig
+    glossary: dict[str, Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=dict
+    )
+    meetings: MeetingsConfig
+    polls: PollsConfig = PollsConfig()
+    digest: DigestConfig = DigestConfig()
+    induction: InductionConfig
+    privacy: PrivacyConfig = PrivacyConfig()
+
+
+def load_config(path: Path) -> HearthConfig:
+    """Read and validate the TOML file; errors name the offending key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} not found (set HEARTH_CONFIG)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    try:
+        return HearthConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{key}: {msg}")
+        raise SettingsError(f"config file {path} is invalid: " + "; ".join(problems)) from None
