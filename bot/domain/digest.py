@@ -316,7 +316,10 @@ class Trend:
         if self.percent is None:
             return f"{self.arrow} up from none (previous {self.weeks} wk avg 0)"
         sign = "+" if self.percent > 0 else ""
-        return f"{self.arrow} {sign}{self.percent:.0f}% vs {self.weeks}-week average ({self.baseline:.1f})"
+        return (
+            f"{self.arrow} {sign}{self.percent:.0f}% vs {self.weeks}-week average"
+            f" ({self.baseline:.1f})"
+        )
 
 
 @dataclass(frozen=True)
@@ -431,9 +434,8 @@ def trend(current: int, previous: Sequence[int], weeks: int = 4) -> Trend | None
         direction: Literal["up", "down", "flat"] = "up" if current > 0 else "flat"
         return Trend(current, 0.0, len(window), None if current > 0 else 0.0, direction)
     percent = (current - baseline) / baseline * 100
-    if abs(percent) < FLAT_THRESHOLD_PERCENT:
-        direction = "flat"
-    else:
+    direction = "flat"
+    if abs(percent) >= FLAT_THRESHOLD_PERCENT:
         direction = "up" if percent > 0 else "down"
     return Trend(current, baseline, len(window), percent, direction)
 
@@ -450,10 +452,6 @@ def _period_counts(
         if config.is_late_night(hour_start.astimezone(tz).hour):
             late += count
     return messages, late
-
-
-def _in_period(items: Iterable[object], attr: str, period: Period) -> list[object]:
-    return [i for i in items if getattr(i, attr) in period]
 
 
 def compile_digest(
@@ -543,7 +541,7 @@ def compile_digest(
     acknowledgement = Acknowledgement(
         top_contributors=tuple(top[: cfg.top_contributors]),
         late_night=tuple(night),
-        check_ins=tuple(quiet_members(current, period, per_member, cfg.quiet_weeks)),
+        check_ins=tuple(quiet_members(current, period, per_member, cfg.quiet_weeks, zone)),
     )
 
     week_of = period.start.astimezone(zone).date()
@@ -588,6 +586,7 @@ def quiet_members(
     period: Period,
     per_member: Mapping[int, tuple[int, int]],
     quiet_weeks: int,
+    tz: tzinfo = UTC,
 ) -> list[QuietMember]:
     """Members silent for at least ``quiet_weeks`` digest weeks who had posted before.
 
@@ -599,8 +598,10 @@ def quiet_members(
     for m in members:
         if per_member.get(m.member_id, (0, 0))[0] > 0 or m.last_active_before is None:
             continue
-        silent_since = m.last_active_before + timedelta(hours=1)
-        weeks = int((period.end - silent_since) / WEEK)
+        # Wall-clock difference, so a week containing a DST change still counts as a week.
+        silent_since = (m.last_active_before + timedelta(hours=1)).astimezone(tz)
+        end = period.end.astimezone(tz)
+        weeks = int((end.replace(tzinfo=None) - silent_since.replace(tzinfo=None)) / WEEK)
         if weeks >= quiet_weeks:
             quiet.append(QuietMember(m.member_id, m.display_name, weeks))
     quiet.sort(key=lambda q: (-q.weeks_quiet, q.display_name.casefold()))
