@@ -60,6 +60,8 @@ _MONTHS = {
     "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
     "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
 }  # fmt: skip
+#: Month names and abbreviations (lower case) to month numbers, shared with meetings.
+MONTH_NUMBERS = _MONTHS
 _WEEKDAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1,
     "wed": 2, "weds": 2, "wednesday": 2, "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
@@ -258,7 +260,7 @@ def parse_duration(text: str, *, maximum: timedelta = MAX_DURATION) -> timedelta
 
 
 def format_duration(value: timedelta) -> str:
-    """Render a timedelta the way people say it: "1 day 2 hours", "90 minutes" stays "1 hour 30 minutes"."""
+    """Render a timedelta the way people say it, e.g. "1 day 2 hours" or "1 hour 30 minutes"."""
     seconds = int(value.total_seconds())
     parts: list[str] = []
     for label, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
@@ -322,12 +324,9 @@ def parse_weekday(text: str) -> int:
 
 
 def _relative(cleaned: str, now: datetime) -> datetime | None:
-    body = cleaned[3:] if cleaned.startswith("in ") else cleaned
-    explicit = body is not cleaned
-    try:
-        delta = _sum_units(body, allow_bare_minutes=False)
-    except InvalidInput:
-        raise
+    explicit = cleaned.startswith("in ")
+    body = cleaned[3:] if explicit else cleaned
+    delta = _sum_units(body, allow_bare_minutes=False)
     if delta is None:
         if explicit:
             raise _refuse_when(f"I couldn't read {cleaned!r} as a length of time from now.")

@@ -1,0 +1,89 @@
+"""The ``.ics`` file attached to a meeting announcement (RFC 5545).
+
+Times are written as local wall times with a TZID and a matching VTIMEZONE, not as UTC, so
+calendar apps keep the meeting at 18:30 in the community's timezone and show the right local
+time to people elsewhere. The UID is stable per meeting and SEQUENCE grows with each change,
+so re-importing an updated or cancelled file replaces the earlier copy instead of adding one.
+A community whose timezone is UTC gets plain UTC times (``...Z``) and no VTIMEZONE, as
+RFC 5545 prescribes for UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from icalendar import Calendar, Event
+
+from bot.domain.timeparse import validate_timezone
+
+log = logging.getLogger(__name__)
+
+PRODID = "-//Hearth//Community meetings//EN"
+Status = Literal["CONFIRMED", "CANCELLED"]
+
+
+def meeting_uid(meeting_id: int, domain: str = "hearth.bot") -> str:
+    """A globally unique, stable UID for a stored meeting."""
+    return f"meeting-{meeting_id}@{domain}"
+
+
+def meeting_ics(  # noqa: PLR0917 - mirrors the agreed signature used by the cog
+    uid: str,
+    title: str,
+    start_utc: datetime,
+    end_utc: datetime,
+    tz_name: str,
+    location: str | None,
+    description: str | None,
+    url: str | None = None,
+    sequence: int = 0,
+    status: Status = "CONFIRMED",
+    *,
+    stamp: datetime | None = None,
+) -> bytes:
+    """Build a one-event iCalendar file (METHOD:PUBLISH) for a meeting.
+
+    ``stamp`` is DTSTAMP, when this version of the file was made; pass the clock's now.
+    Left as None, icalendar stamps the current time itself. The VTIMEZONE covers the years
+    around the meeting only, which keeps the file small while giving every transition a
+    calendar app needs to place the event.
+    """
+    if start_utc.tzinfo is None or end_utc.tzinfo is None:
+        raise ValueError("meeting_ics needs aware datetimes")
+    if end_utc <= start_utc:
+        raise ValueError("a meeting must end after it starts")
+    if status not in ("CONFIRMED", "CANCELLED"):
+        raise ValueError(f"unsupported status {status!r}")
+    if sequence < 0:
+        raise ValueError("sequence must not be negative")
+    tz = validate_timezone(tz_name)
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+
+    event = Event.new(
+        uid=uid,
+        summary=title,
+        start=start_utc.astimezone(tz),
+        end=end_utc.astimezone(tz),
+        stamp=stamp.astimezone(UTC) if stamp is not None else None,
+        location=location or None,
+        description=description or None,
+        url=url or None,
+        sequence=sequence,
+    )
+    event.add("status", status)
+    calendar.add_component(event)
+
+    local_start = start_utc.astimezone(tz)
+    local_end = end_utc.astimezone(tz)
+    calendar.add_missing_timezones(
+        first_date=date(local_start.year - 1, 1, 1),
+        last_date=date(local_end.year + 2, 1, 1),
+    )
+    return calendar.to_ical()
