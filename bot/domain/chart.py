@@ -43,8 +43,16 @@ def activity_chart_png(weeks: Sequence[tuple[date, int, int]], title: str) -> by
     ax.set_title(title, fontsize=12)
 
     if not shown:
-        ax.text(0.5, 0.5, "No activity recorded yet", ha="center", va="center",
-                transform=ax.transAxes, fontsize=12, color="#666666")
+        ax.text(
+            0.5,
+            0.5,
+            "No activity recorded yet",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=12,
+            color="#666666",
+        )
         ax.set_xticks([])
         ax.set_yticks([])
     else:
@@ -59,8 +67,9 @@ def activity_chart_png(weeks: Sequence[tuple[date, int, int]], title: str) -> by
         ax.spines[["top"]].set_visible(False)
 
         ax2 = ax.twinx()
-        ax2.plot(positions, active, color=_LINE_COLOUR, marker="o", linewidth=2,
-                 label="Active members")
+        ax2.plot(
+            positions, active, color=_LINE_COLOUR, marker="o", linewidth=2, label="Active members"
+        )
         ax2.set_ylabel("Active members", color=_LINE_COLOUR)
         ax2.set_ylim(bottom=0, top=max(*active, 1) * 1.15)
         ax2.yaxis.set_major_locator(MaxNLocator(integer=True))

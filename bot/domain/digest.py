@@ -562,9 +562,7 @@ def compile_digest(
         stories=tuple(stories),
         kept_story_count=kept_story_count,
         poll_outcomes=tuple(
-            sorted(
-                (p for p in poll_outcomes if p.closed_at in period), key=lambda p: p.closed_at
-            )
+            sorted((p for p in poll_outcomes if p.closed_at in period), key=lambda p: p.closed_at)
         ),
         open_polls=tuple(sorted(open_polls, key=lambda p: p.closes_at or far_future)),
         upcoming_meetings=tuple(upcoming),

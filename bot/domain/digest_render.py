@@ -395,9 +395,7 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
 
 
 def _footer_text(digest: Digest) -> str:
-    return _cut(
-        f"Hearth · {_one_line(digest.community_name)} · full digest attached", FOOTER_CAP
-    )
+    return _cut(f"Hearth · {_one_line(digest.community_name)} · full digest attached", FOOTER_CAP)
 
 
 def _section_embeds(section: EmbedSection, color: int, budget: int) -> list[dict[str, Any]]:
@@ -433,8 +431,7 @@ def _section_embeds(section: EmbedSection, color: int, budget: int) -> list[dict
         fields = current.setdefault("fields", [])
         has_content = bool(fields or current.get("description"))
         if len(fields) >= FIELD_COUNT_LIMIT or (
-            has_content
-            and embed_size(current) + len(fname) + len(fvalue) > budget
+            has_content and embed_size(current) + len(fname) + len(fvalue) > budget
         ):
             flush()
             fields = current.setdefault("fields", [])
@@ -479,4 +476,3 @@ def render_embeds(digest: Digest) -> list[list[dict[str, Any]]]:
         len(messages),
     )
     return messages
-

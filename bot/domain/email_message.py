@@ -59,9 +59,7 @@ def build_digest_email(
     cid = make_msgid("chart", domain=domain)  # "<...@domain>"
     msg.set_content(render_text(digest))
     msg.add_alternative(render_html(digest, chart_src=f"cid:{cid[1:-1]}"), subtype="html")
-    html_part = next(
-        part for part in msg.iter_parts() if part.get_content_type() == "text/html"
-    )
+    html_part = next(part for part in msg.iter_parts() if part.get_content_type() == "text/html")
     assert isinstance(html_part, EmailMessage)
     html_part.add_related(
         chart_png,
