@@ -1,0 +1,463 @@
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.redaction import REDACTED, RedactionKind, nhs_number_is_valid, redact
+
+PROSE_WORDS = [
+    "my",
+    "mum",
+    "said",
+    "call",
+    "me",
+    "on",
+    "the",
+    "ward",
+    "nurse",
+    "wrote",
+    "it",
+    "down",
+    "as",
+    "and",
+    "then",
+    "we",
+    "waited",
+    "her",
+    "number",
+    "was",
+    "address",
+    "is",
+    "details",
+]
+
+prose = st.lists(st.sampled_from(PROSE_WORDS), min_size=0, max_size=5).map(" ".join)
+punct = st.sampled_from(["", ".", ",", "!", ";", ")"])
+FEW = settings(max_examples=60, deadline=None)
+
+
+def embed(before: str, ident: str, trailing: str, after: str) -> str:
+    return " ".join(p for p in (before, ident + trailing, after) if p)
+
+
+def assert_caught(before: str, ident: str, trailing: str, after: str, kind: RedactionKind) -> None:
+    text = embed(before, ident, trailing, after)
+    result = redact(text)
+    assert result.text == embed(before, REDACTED, trailing, after), (text, result.text)
+    assert result.count(kind) == 1, (text, dict(result.counts))
+    assert result.total == 1
+
+
+def nhs_check(nine: str) -> int | None:
+    total = sum(int(d) * w for d, w in zip(nine, range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    return {11: 0, 10: None}.get(check, check)
+
+
+# --------------------------------------------------------------------------- NHS numbers
+
+
+def test_nhs_known_examples() -> None:
+    assert nhs_number_is_valid("9434765919")
+    assert nhs_number_is_valid("943 476 5919")
+    assert nhs_number_is_valid("943-476-5919")
+    assert not nhs_number_is_valid("9434765918")
+    assert not nhs_number_is_valid("943476591")
+    assert not nhs_number_is_valid("94347659190")
+    assert not nhs_number_is_valid("94347659a9")
+    assert not nhs_number_is_valid("")
+
+
+def test_nhs_check_digit_ten_is_never_valid() -> None:
+    prefix = next(f"{n:09d}" for n in range(1, 10**6) if nhs_check(f"{n:09d}") is None)
+    assert all(not nhs_number_is_valid(prefix + str(d)) for d in range(10))
+
+
+def test_nhs_check_eleven_means_zero() -> None:
+    prefix = next(f"{n:09d}" for n in range(1, 10**6) if nhs_check(f"{n:09d}") == 0)
+    assert nhs_number_is_valid(prefix + "0")
+    assert not nhs_number_is_valid(prefix + "1")
+
+
+nine_digits = st.text("0123456789", min_size=9, max_size=9)
+valid_nhs = nine_digits.filter(lambda s: nhs_check(s) is not None).map(
+    lambda s: s + str(nhs_check(s))
+)
+
+
+def written_nhs(digits: str, style: str) -> str:
+    if style == "plain":
+        return digits
+    sep = " " if style == "spaces" else "-"
+    return f"{digits[:3]}{sep}{digits[3:6]}{sep}{digits[6:]}"
+
+
+@FEW
+@given(prose, valid_nhs, st.sampled_from(["plain", "spaces", "dashes"]), punct, prose)
+def test_valid_nhs_numbers_are_caught(
+    before: str, digits: str, style: str, trailing: str, after: str
+) -> None:
+    assert nhs_number_is_valid(digits)
+    assert_caught(before, written_nhs(digits, style), trailing, after, RedactionKind.NHS_NUMBER)
+
+
+@FEW
+@given(
+    prose,
+    st.text("123456789", min_size=1, max_size=1),
+    st.text("0123456789", min_size=8, max_size=8),
+    st.integers(0, 9),
+    st.sampled_from(["plain", "spaces", "dashes"]),
+    prose,
+)
+def test_invalid_nhs_check_digits_stay(  # noqa: PLR0917
+    before: str, first: str, rest: str, last: int, style: str, after: str
+) -> None:
+    nine = first + rest
+    if nhs_check(nine) == last:
+        last = (last + 1) % 10
+    digits = nine + str(last)
+    assert not nhs_number_is_valid(digits)
+    text = embed(before, written_nhs(digits, style), "", after)
+    # Not starting with 0 or +, so not phone-shaped either: nothing to redact.
+    assert redact(text).text == text
+
+
+# --------------------------------------------------------------------------- phones
+
+d = st.text("0123456789", min_size=1, max_size=1)
+
+
+def digits_(n: int) -> st.SearchStrategy[str]:
+    return st.text("0123456789", min_size=n, max_size=n)
+
+
+@st.composite
+def uk_mobile(draw: st.DrawFn) -> str:
+    n = "7" + draw(digits_(9))  # national number without the trunk 0
+    style = draw(st.integers(0, 8))
+    return [
+        f"0{n[:4]} {n[4:]}",
+        f"0{n[:4]} {n[4:7]} {n[7:]}",
+        f"0{n}",
+        f"0{n[:4]}-{n[4:]}",
+        f"(0{n[:4]}) {n[4:]}",
+        f"+44 {n[:4]} {n[4:]}",
+        f"+44 (0){n[:4]} {n[4:]}",
+        f"0044 {n[:4]} {n[4:]}",
+        f"+44{n}",
+    ][style]
+
+
+@st.composite
+def uk_landline(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["london", "city", "town"]))
+    if kind == "london":  # 020 xxxx xxxx
+        area, local = "20", draw(digits_(8))
+        a, b = local[:4], local[4:]
+    elif kind == "city":  # 0161 xxx xxxx
+        area, local = "1" + draw(digits_(2)), draw(digits_(7))
+        a, b = local[:3], local[3:]
+    else:  # 01xxx xxxxxx
+        area, local = "1" + draw(digits_(3)), draw(digits_(6))
+        a, b = local[:3], local[3:]
+    style = draw(st.integers(0, 6))
+    return [
+        f"0{area} {a} {b}",
+        f"0{area}-{a}-{b}",
+        f"(0{area}) {a} {b}",
+        f"(0{area}) {a}-{b}",
+        f"+44 (0){area} {a} {b}",
+        f"+44 {area} {a}{b}",
+        f"0044 {area} {a} {b}",
+    ][style]
+
+
+@st.composite
+def international(draw: st.DrawFn) -> str:
+    cc = draw(st.sampled_from(["1", "33", "49", "353", "61", "91", "27", "34"]))
+    sizes = draw(st.lists(st.integers(1, 4), min_size=2, max_size=5))
+    total = sum(sizes)
+    if not 8 <= total + len(cc) <= 15 or total < 7:
+        sizes = [3, 3, 4]
+    groups = [draw(digits_(n)) for n in sizes]
+    groups[0] = draw(st.text("123456789", min_size=1, max_size=1)) + groups[0][1:]
+    sep = draw(st.sampled_from([" ", "-", " "]))
+    trunk = "(0) " if cc in ("353", "49") and draw(st.booleans()) else ""
+    return f"+{cc} {trunk}{sep.join(groups)}"
+
+
+@FEW
+@given(prose, uk_mobile(), punct, prose)
+def test_uk_mobiles_are_caught(before: str, phone: str, trailing: str, after: str) -> None:
+    assert_caught(before, phone, trailing, after, RedactionKind.PHONE)
+
+
+@FEW
+@given(prose, uk_landline(), punct, prose)
+def test_uk_landlines_are_caught(before: str, phone: str, trailing: str, after: str) -> None:
+    assert_caught(before, phone, trailing, after, RedactionKind.PHONE)
+
+
+@FEW
+@given(prose, international(), punct, prose)
+def test_international_numbers_are_caught(
+    before: str, phone: str, trailing: str, after: str
+) -> None:
+    assert_caught(before, phone, trailing, after, RedactionKind.PHONE)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call 07700 900123 2 times", "call [redacted] 2 times"),
+        ("07700900123 or 07700900124", "[redacted] or [redacted]"),
+        ("07700 900123 07700 900124", "[redacted] [redacted]"),
+        ("ring (0161) 496-0123 now", "ring [redacted] now"),
+        ("+44 (0) 20 7946 0958.", "[redacted]."),
+        ("+1 (415) 555-2671", "[redacted]"),
+        ("+1 415 555 2671 is valid nhs-like tail", "[redacted] is valid nhs-like tail"),
+        ("+49 30 12-03-56", "[redacted]"),
+        ("0800 123 4567", "[redacted]"),
+    ],
+)
+def test_phone_examples(text: str, expected: str) -> None:
+    assert redact(text).text == expected
+
+
+# --------------------------------------------------------------------------- e-mail
+
+
+@st.composite
+def email(draw: st.DrawFn) -> str:
+    word = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
+    local = draw(st.lists(word, min_size=1, max_size=3)).copy()
+    sep = draw(st.sampled_from([".", "_", "-", "+"]))
+    labels = draw(
+        st.lists(
+            st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    tld = draw(st.sampled_from(["com", "uk", "org", "nhs.uk", "co.uk", "net"]))
+    addr = f"{sep.join(local)}@{'.'.join(labels)}.{tld}"
+    return addr.upper() if draw(st.booleans()) else addr
+
+
+@FEW
+@given(prose, email(), punct, prose)
+def test_emails_are_caught(before: str, address: str, trailing: str, after: str) -> None:
+    assert_caught(before, address, trailing, after, RedactionKind.EMAIL)
+
+
+# --------------------------------------------------------------------------- postcodes
+
+A1, A2, A3, A4 = (
+    "ABCDEFGHIJKLMNOPRSTUWYZ",
+    "ABCDEFGHKLMNOPQRSTUVWXY",
+    "ABCDEFGHJKPSTUW",
+    "ABEHMNPRVWXY",
+)
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+@st.composite
+def postcode(draw: st.DrawFn) -> str:
+    def one(chars: str) -> str:
+        return draw(st.sampled_from(list(chars)))
+
+    digit = lambda: one("0123456789")  # noqa: E731
+    fmt = draw(st.sampled_from(["A9", "A99", "AA9", "AA99", "A9A", "AA9A", "GIR"]))
+    if fmt == "GIR":
+        outward, inward = "GIR", "0AA"
+    else:
+        outward = {
+            "A9": lambda: one(A1) + digit(),
+            "A99": lambda: one(A1) + digit() + digit(),
+            "AA9": lambda: one(A1) + one(A2) + digit(),
+            "AA99": lambda: one(A1) + one(A2) + digit() + digit(),
+            "A9A": lambda: one(A1) + digit() + one(A3),
+            "AA9A": lambda: one(A1) + one(A2) + digit() + one(A4),
+        }[fmt]()
+        inward = digit() + one(INWARD_LETTERS) + one(INWARD_LETTERS)
+    code = outward + draw(st.sampled_from([" ", ""])) + inward
+    case = draw(st.sampled_from(["upper", "lower", "mixed"]))
+    if case == "lower":
+        return code.lower()
+    if case == "mixed":
+        return "".join(c.lower() if i % 2 else c for i, c in enumerate(code))
+    return code
+
+
+@FEW
+@given(prose, postcode(), punct, prose)
+def test_postcodes_are_caught(before: str, code: str, trailing: str, after: str) -> None:
+    assert_caught(before, code, trailing, after, RedactionKind.POSTCODE)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "SW1A 1AA",
+        "EC1A 1BB",
+        "W1A 0AX",
+        "M1 1AE",
+        "B33 8TH",
+        "CR2 6XH",
+        "DN55 1PT",
+        "gir 0aa",
+        "ASCN 1ZZ",
+        "sw1a1aa",
+    ],
+)
+def test_postcode_examples(code: str) -> None:
+    assert redact(f"we live at {code} now").text == "we live at [redacted] now"
+
+
+# --------------------------------------------------------------------------- dates
+
+MONTHS = list(calendar.month_name)[1:]
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@st.composite
+def written_date(draw: st.DrawFn) -> str:
+    day: date = draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31)))
+    month = MONTHS[day.month - 1]
+    dd = f"{day.day:02d}" if draw(st.booleans()) else str(day.day)
+    mm = f"{day.month:02d}" if draw(st.booleans()) else str(day.month)
+    variants = [
+        f"{dd}/{mm}/{day.year}",
+        f"{dd}-{mm}-{day.year % 100:02d}",
+        f"{dd}.{mm}.{day.year}",
+        f"{dd}/{mm}/{day.year % 100:02d}",
+        f"{day.year}-{day.month:02d}-{day.day:02d}",
+        f"{day.day} {month} {day.year}",
+        f"{ordinal(day.day)} {month} {day.year}",
+        f"{ordinal(day.day)} of {month} {day.year}",
+        f"{ordinal(day.day)} of {month}, {day.year}",
+        f"{month} {ordinal(day.day)} {day.year}",
+        f"{month} {day.day}, {day.year}",
+        f"{day.day} {month[:3]} {day.year}",
+        f"{day.day} {month.lower()} '{day.year % 100:02d}",
+    ]
+    return draw(st.sampled_from(variants))
+
+
+@FEW
+@given(prose, written_date(), punct, prose)
+def test_full_dates_are_caught(before: str, when: str, trailing: str, after: str) -> None:
+    assert_caught(before, when, trailing, after, RedactionKind.DATE)
+
+
+def test_date_rule_redacts_non_birth_full_dates_too() -> None:
+    assert redact("my mum was diagnosed on 3 May 2021").text == "my mum was diagnosed on [redacted]"
+
+
+# --------------------------------------------------------------------------- clean corpus
+
+CLEAN_CORPUS = [
+    "We got to the hospital at 10:30 and waited until 3pm.",
+    "The nurse gave him 10 mg of morphine and 2.5ml of the syrup.",
+    "She takes 500 micrograms twice a day with breakfast.",
+    "In 2019 my dad noticed a lump but did nothing until 2020.",
+    "I have been a GP since 1998 and I still learn from patients.",
+    "Mum was aged 73 when she was told it had spread.",
+    "He was moved to ward 12, then to ward 7B on the second floor.",
+    "There is a 95% chance it will not come back, they said.",
+    "We had 3 appointments in 2 weeks and 14 blood tests in total.",
+    "The clinic runs from 9:00 to 17:30 on weekdays.",
+    "It took 62 days from referral to first treatment.",
+    "She had 6 cycles of chemotherapy, each lasting 21 days.",
+    "The scan was booked for May 2021 but moved to June.",
+    "On the 3rd of May we finally got the results.",
+    "His PSA went from 4.5 to 12.8 in six months.",
+    "I walked 10,000 steps a day through radiotherapy.",
+    "Only 1 in 3 people in our group knew about the helpline.",
+    "The tumour was 2.3 cm across, smaller than they feared.",
+    "We drove 45 miles each way, 5 days a week, for 4 weeks.",
+    "At 8am the ward round came and at 8.30am they left.",
+    "Vitamin B12 injections every 12 weeks helped with the tiredness.",
+    "Her dose went up to 1,500 mg a day in March.",
+    "The waiting room had 30 chairs and 40 people.",
+    "Bed 4 in bay 2 was by the window.",
+    "He was 58, fit, and had never smoked.",
+    "My 2 children were 7 and 11 at the time.",
+    "The trial was phase 3 and had 400 participants.",
+    "The 2-week wait referral came through in 9 days.",
+    "We spent 1997 to 2003 caring for my father.",
+    "I was on 0.5 mg of lorazepam for a while.",
+    "From 2015-2018 I volunteered at the hospice.",
+    "Stage 4 is not always the end of the road.",
+    "A 50/50 chance is still a chance, my consultant said.",
+    "She scored 8 out of 10 for pain at 2:15am.",
+    "The Macmillan nurse visited on Tuesday the 14th.",
+    "He lost 12 kg in 3 months before anyone listened.",
+    "I was told to fast for 6 hours before the 11am scan.",
+    "We were in room 101 for the results, which felt ominous.",
+    "Our group has 24 members: 10 GPs, 8 nurses and 6 carers.",
+    "Take 1-2 tablets every 4-6 hours, no more than 8 in 24 hours.",
+    "Back in the 1980s nobody talked about cancer.",
+    "The A&E wait was 4 hours 20 minutes.",
+    "My CA-125 was 35 units per ml last time.",
+    "Round 3 of treatment started on the 2nd.",
+    "His temperature hit 38.5 degrees at 11pm.",
+]
+
+
+def test_clean_corpus_is_large_enough() -> None:
+    assert len(CLEAN_CORPUS) >= 40
+
+
+@pytest.mark.parametrize("sentence", CLEAN_CORPUS)
+def test_clean_sentences_are_unchanged(sentence: str) -> None:
+    result = redact(sentence)
+    assert result.text == sentence
+    assert not result.changed
+
+
+# --------------------------------------------------------------------------- idempotence
+
+identifier = st.one_of(
+    valid_nhs, uk_mobile(), uk_landline(), international(), email(), postcode(), written_date()
+)
+mixed = st.lists(
+    st.one_of(identifier, st.sampled_from(PROSE_WORDS), st.sampled_from(CLEAN_CORPUS)), max_size=8
+).map(" ".join)
+noise = st.text(alphabet="0123456789 -+()./@:,abcegirmsAGIRSWX\n'", max_size=40)
+
+
+@FEW
+@given(mixed)
+def test_redact_is_idempotent_on_stories(text: str) -> None:
+    once = redact(text).text
+    assert redact(once).text == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(noise)
+def test_redact_is_idempotent_on_noise(text: str) -> None:
+    once = redact(text).text
+    assert redact(once).text == once
+
+
+def test_counts_cover_every_kind() -> None:
+    text = (
+        "Email a.b@example.org, NHS 943 476 5919, born 12/03/1956, "
+        "phone 07700 900123, postcode SW1A 1AA."
+    )
+    result = redact(text)
+    assert result.text == (
+        "Email [redacted], NHS [redacted], born [redacted], phone [redacted], postcode [redacted]."
+    )
+    assert {k: result.count(k) for k in RedactionKind} == dict.fromkeys(RedactionKind, 1)
+    assert result.total == 5
