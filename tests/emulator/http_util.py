@@ -25,6 +25,9 @@ class Body:
     files: list[UploadedFile] = field(default_factory=list)
 
 
+BODY_KEY: web.RequestKey[Body] = web.RequestKey("emu_body", Body)
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -47,9 +50,9 @@ def error_response(err: ApiError) -> web.Response:
 
 async def read_body(request: web.Request) -> Body:
     """Parse JSON or multipart (payload_json + files[n]) once, caching on the request."""
-    cached = request.get("emu_body")
+    cached = request.get(BODY_KEY)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     body = Body()
     ctype = request.content_type
     if ctype.startswith("multipart/"):
@@ -80,5 +83,5 @@ async def read_body(request: web.Request) -> Body:
             except ValueError as exc:
                 raise ApiError(400, 50109, "The request body contains invalid JSON.") from exc
             body.json = parsed if isinstance(parsed, dict) else {"__list__": parsed}
-    request["emu_body"] = body
+    request[BODY_KEY] = body
     return body

@@ -401,16 +401,17 @@ class InteractionDriver:
         user: UserState,
         command: str,
         *,
-        channel: ChannelState | None = None,
+        in_channel: ChannelState | None = None,
         wait: bool = True,
         timeout: float = 5.0,
         options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> InteractionRecord:
-        """Run `/command sub ...` as `user`; keyword arguments are the options."""
+        """Run `/command sub ...` as `user` in `in_channel` (default: the first text channel);
+        keyword arguments (or `options=` for awkward names) are the command's options."""
         values = {**(options or {}), **kwargs}
         data = self._command_data(guild, command, values, focused=None)
-        rec = self._new_interaction(2, user, guild, channel, data)
+        rec = self._new_interaction(2, user, guild, in_channel, data)
         return await self._finish(rec, wait, timeout)
 
     def _command_data(self: DiscordEmulator, guild: GuildState | None, command: str,
@@ -438,14 +439,14 @@ class InteractionDriver:
         *,
         focused: str,
         value: str = "",
-        channel: ChannelState | None = None,
+        in_channel: ChannelState | None = None,
         timeout: float = 5.0,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
         """Type `value` into option `focused`; return the choices the bot offered."""
         values = {**kwargs, focused: value}
         data = self._command_data(guild, command, values, focused=focused)
-        rec = self._new_interaction(4, user, guild, channel, data)
+        rec = self._new_interaction(4, user, guild, in_channel, data)
         await rec.wait_response(timeout)
         return rec.choices or []
 
@@ -474,7 +475,7 @@ class InteractionDriver:
 
     async def user_command(
         self: DiscordEmulator, guild: GuildState | None, user: UserState, name: str,
-        target: UserState, *, channel: ChannelState | None = None, wait: bool = True,
+        target: UserState, *, in_channel: ChannelState | None = None, wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionRecord:
         cmd = self._find_context_command(name, 2, guild)
@@ -485,7 +486,7 @@ class InteractionDriver:
             resolved["members"] = {str(target.id): m}
         data = {"id": str(cmd.id), "name": cmd.name, "type": 2, "target_id": str(target.id),
                 "resolved": resolved}
-        rec = self._new_interaction(2, user, guild, channel, data)
+        rec = self._new_interaction(2, user, guild, in_channel, data)
         return await self._finish(rec, wait, timeout)
 
     def _component_target(self: DiscordEmulator, user: UserState, message: MessageState,

@@ -156,8 +156,8 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
             available_tags=parse_tags(body.get("available_tags")) if ctype == 15 else [],
             rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
         )
-        if parent is not None and "permission_overwrites" not in body:
-            # Discord syncs a new child with its category's overwrites.
+        if parent is not None and not overwrites:
+            # Discord syncs a child created without overwrites with its category
             channel.overwrites = [Overwrite(o.id, o.type, o.allow, o.deny)
                                   for o in parent.overwrites]
         emu.add_channel(guild, channel)

@@ -178,7 +178,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
             limits.check_modal(data, ["data"])
             rec.modal = data
         rec.response = {"type": rtype, "data": data}
-        if request.query.get("with_response", "false").lower() != "true":
+        if request.query.get("with_response", "false").lower() not in ("true", "1"):
             return no_content()
         out: dict[str, Any] = {
             "interaction": {
@@ -238,7 +238,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
         )
         rec.followups.append(msg)
         emu.dispatch_message("MESSAGE_CREATE", msg)
-        if request.query.get("wait", "false").lower() != "true":
+        if request.query.get("wait", "false").lower() not in ("true", "1"):
             return no_content()
         return json_response(emu.message_payload(msg))
 
