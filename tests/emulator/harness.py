@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from typing import TypeVar
 
 import discord
+import discord.gateway
 import discord.http
+import yarl
 
 from tests.emulator.server import DiscordEmulator
 
@@ -18,8 +20,15 @@ ClientT = TypeVar("ClientT", bound=discord.Client)
 
 
 def point_discord_at(emu: DiscordEmulator) -> None:
-    """The one change a bot makes to use the emulator (what DISCORD_API_BASE does)."""
+    """Point discord.py at the emulator.
+
+    `Route.BASE` is what the bot itself sets (DISCORD_API_BASE). The gateway default is a
+    test-only addition: after INVALID_SESSION discord.py re-identifies against
+    `DiscordWebSocket.DEFAULT_GATEWAY` (wss://gateway.discord.gg) rather than the URL from
+    /gateway/bot, which would leave the loopback world.
+    """
     discord.http.Route.BASE = emu.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(emu.gateway_url)
 
 
 async def wait_ready(

@@ -188,7 +188,7 @@ class DiscordEmulator(InteractionDriver):
                 )
             event = self._changed
             try:
-                await asyncio.wait_for(event.wait(), min(remaining, 0.5))
+                await asyncio.wait_for(event.wait(), min(remaining, 0.02))
             except TimeoutError:
                 pass
 
@@ -223,6 +223,9 @@ class DiscordEmulator(InteractionDriver):
                     except ApiError as err:
                         resp = error_response(err)
             entry.status = resp.status
+            # Discord answers through Google's load balancer; discord.py treats a 429 without
+            # this header as a Cloudflare ban and does not retry
+            resp.headers["Via"] = "1.1 google"
             return resp  # type: ignore[no-any-return]
         finally:
             self.notify()

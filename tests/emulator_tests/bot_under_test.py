@@ -71,6 +71,10 @@ class TestBot(commands.AutoShardedBot):
         self.tree.add_command(save_as_story)
         self.tree.add_command(profile)
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False
+                                   ) -> None:
+        """discord.py sleeps 5 s before every non-initial IDENTIFY; tests need not wait."""
+
     async def setup_hook(self) -> None:
         self.add_view(Panel())
         await self.tree.sync()
