@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  (timeouts are the point of these waits)
 """Run a real discord.py client against the emulator, failing fast if it cannot connect."""
 
 from __future__ import annotations

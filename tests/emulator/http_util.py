@@ -72,7 +72,7 @@ async def read_body(request: web.Request) -> Body:
                         index=idx,
                         filename=getattr(part, "filename", None) or f"file{idx}",
                         data=bytes(data),
-                        content_type=part.headers.get("Content-Type"),  # type: ignore[union-attr]
+                        content_type=part.headers.get("Content-Type"),
                     )
                 )
     else:

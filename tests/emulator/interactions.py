@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  (timeouts are the point of these condition waits)
 """Driving interactions as people do: slash commands, context menus, buttons, selects, modals,
 autocomplete; and the record of how the bot answered each one."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tests.emulator.state import (
     AttachmentState,
@@ -54,10 +55,12 @@ class InteractionRecord:
 
     async def wait_response(self, timeout: float = 5.0) -> dict[str, Any]:
         """Wait for the interaction callback (Discord's 3-second acknowledgement)."""
-        return await self.emu.wait_for(
+        response = await self.emu.wait_for(
             lambda: self.response, timeout,
             f"interaction {self.describe()} was never acknowledged",
         )
+        assert response is not None
+        return response
 
     async def wait_final(self, timeout: float = 5.0) -> InteractionRecord:
         """Wait for the response and, after a deferral, for the 'thinking' message to be
@@ -173,30 +176,34 @@ def all_custom_ids(components: list[dict[str, Any]]) -> list[str]:
 class InteractionDriver:
     """Mixin for DiscordEmulator: the people-facing side of interactions."""
 
+    @property
+    def _emu(self) -> DiscordEmulator:
+        return cast("DiscordEmulator", self)
+
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _default_channel(self: DiscordEmulator, guild: GuildState | None,
+    def _default_channel(self, guild: GuildState | None,
                          user: UserState) -> ChannelState:
         if guild is None:
-            channel = self.dm_channel(user)
+            channel = self._emu.dm_channel(user)
             if channel is None:
                 channel = ChannelState(id=snowflake(), type=ChannelType.DM, name=None,
                                        recipients=[user])
-                self.add_channel(None, channel)
+                self._emu.add_channel(None, channel)
             return channel
         for c in sorted(guild.channels.values(), key=lambda c: c.position):
             if c.type == ChannelType.TEXT:
                 return c
-        return self.create_channel(guild, "general")
+        return self._emu.create_channel(guild, "general")
 
-    def _member_payload(self: DiscordEmulator, guild: GuildState, member: MemberState,
+    def _member_payload(self, guild: GuildState, member: MemberState,
                         channel: ChannelState | None) -> dict[str, Any]:
         data = member.payload()
-        data["permissions"] = str(self.effective_permissions(guild, member, channel))
+        data["permissions"] = str(self._emu.effective_permissions(guild, member, channel))
         return data
 
-    def _new_interaction(
-        self: DiscordEmulator,
+    def _new_interaction(  # noqa: PLR0917
+        self,
         itype: int,
         user: UserState,
         guild: GuildState | None,
@@ -204,14 +211,14 @@ class InteractionDriver:
         data: dict[str, Any],
         message: MessageState | None = None,
     ) -> InteractionRecord:
-        channel = channel or self._default_channel(guild, user)
-        rec = InteractionRecord(emu=self, id=snowflake(), token=secrets.token_urlsafe(48),
+        channel = channel or self._emu._default_channel(guild, user)
+        rec = InteractionRecord(emu=self._emu, id=snowflake(), token=secrets.token_urlsafe(48),
                                 type=itype, user=user, guild=guild, channel=channel, data=data,
                                 source_message=message)
         ch_payload = channel.payload()
         payload: dict[str, Any] = {
             "id": str(rec.id),
-            "application_id": str(self.application_id),
+            "application_id": str(self._emu.application_id),
             "type": itype,
             "data": data,
             "token": rec.token,
@@ -226,13 +233,13 @@ class InteractionDriver:
             member = guild.members.get(user.id)
             if member is None:
                 raise AssertionError(f"{user.name} is not a member of {guild.name}")
-            ch_payload["permissions"] = str(self.effective_permissions(guild, member, channel))
+            ch_payload["permissions"] = str(self._emu.effective_permissions(guild, member, channel))
             payload.update(
                 guild_id=str(guild.id),
                 guild_locale="en-GB",
                 guild={"id": str(guild.id), "locale": "en-GB", "features": guild.features},
-                member=self._member_payload(guild, member, channel),
-                app_permissions=str(self.bot_permissions(guild, channel)),
+                member=self._emu._member_payload(guild, member, channel),
+                app_permissions=str(self._emu.bot_permissions(guild, channel)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )
@@ -240,16 +247,16 @@ class InteractionDriver:
             payload.update(user=user.payload(), app_permissions="0",
                            authorizing_integration_owners={"1": str(user.id)}, context=1)
         if message is not None:
-            payload["message"] = self.message_payload(message)
+            payload["message"] = self._emu.message_payload(message)
         rec.payload = payload
-        self.interactions[rec.id] = rec
-        live = [s for s in self.sessions if s.ws is not None]
-        targets = live[:1] or self.sessions[-1:]
+        self._emu.interactions[rec.id] = rec
+        live = [s for s in self._emu.sessions if s.ws is not None]
+        targets = live[:1] or self._emu.sessions[-1:]
         if not targets:
             raise AssertionError("no gateway session: is the bot connected?")
         for session in targets:
             session.push("INTERACTION_CREATE", payload)
-        self.notify()
+        self._emu.notify()
         return rec
 
     async def _finish(self, rec: InteractionRecord, wait: bool, timeout: float
@@ -262,13 +269,16 @@ class InteractionDriver:
 
     # -- command resolution --------------------------------------------------------------------
 
-    def _resolve_command(self: DiscordEmulator, guild: GuildState | None, path: str,
+    def _resolve_command(self, guild: GuildState | None, path: str,
                          ctype: int = 1) -> tuple[CommandState, list[str], list[dict[str, Any]]]:
         parts = path.split()
-        candidates = [c for c in self.commands.values() if c.name == parts[0] and c.type == ctype
-                      and (c.guild_id is None or (guild is not None and c.guild_id == guild.id))]
+        candidates = [
+            c for c in self._emu.commands.values()
+            if c.name == parts[0] and c.type == ctype
+            and (c.guild_id is None or (guild is not None and c.guild_id == guild.id))
+        ]
         if not candidates:
-            known = sorted({c.name for c in self.commands.values() if c.type == ctype})
+            known = sorted({c.name for c in self._emu.commands.values() if c.type == ctype})
             raise AssertionError(f"command {parts[0]!r} (type {ctype}) is not registered; "
                                  f"registered: {known}")
         cmd = sorted(candidates, key=lambda c: c.guild_id is None)[0]
@@ -288,7 +298,7 @@ class InteractionDriver:
         return cmd, trail, options
 
     def _convert_option(
-        self: DiscordEmulator,
+        self,
         spec: dict[str, Any],
         value: Any,
         guild: GuildState | None,
@@ -303,14 +313,14 @@ class InteractionDriver:
             resolved.setdefault("users", {})[str(u.id)] = u.payload()
             if guild is not None and u.id in guild.members:
                 m = guild.members[u.id].payload(with_user=False)
-                m["permissions"] = str(self.effective_permissions(guild, guild.members[u.id]))
+                m["permissions"] = str(self._emu.effective_permissions(guild, guild.members[u.id]))
                 resolved.setdefault("members", {})[str(u.id)] = m
             return str(u.id)
 
         if otype in (3, 4, 10) and check:
             if otype == 3:
                 value = str(value)
-                if "min_length" in spec and len(value) < spec["min_length"] or (
+                if ("min_length" in spec and len(value) < spec["min_length"]) or (
                         "max_length" in spec and len(value) > spec["max_length"]):
                     raise AssertionError(f"option {name!r}: length {len(value)} outside "
                                          f"{spec.get('min_length')}..{spec.get('max_length')} "
@@ -346,8 +356,9 @@ class InteractionDriver:
                                      f"{allowed}")
             ch = value.payload()
             if guild is not None:
-                me = guild.members.get(self.bot_user.id)
-                ch["permissions"] = str(self.effective_permissions(guild, me, value)) if me else "0"
+                me = guild.members.get(self._emu.bot_user.id)
+                perms = self._emu.effective_permissions(guild, me, value) if me else 0
+                ch["permissions"] = str(perms)
             resolved.setdefault("channels", {})[str(value.id)] = ch
             return str(value.id)
         if otype in (8, 9):
@@ -358,13 +369,13 @@ class InteractionDriver:
         if otype == 11:
             filename, data = value
             att = AttachmentState(id=snowflake(), filename=filename, data=bytes(data))
-            self.uploads[att.id] = att
-            resolved.setdefault("attachments", {})[str(att.id)] = att.payload(self.base_url)
+            self._emu.uploads[att.id] = att
+            resolved.setdefault("attachments", {})[str(att.id)] = att.payload(self._emu.base_url)
             return str(att.id)
         raise AssertionError(f"option {name!r}: unsupported type {otype}")
 
     def _build_options(
-        self: DiscordEmulator,
+        self,
         specs: list[dict[str, Any]],
         values: dict[str, Any],
         guild: GuildState | None,
@@ -388,7 +399,7 @@ class InteractionDriver:
                 if spec.get("required") and focused is None:
                     raise AssertionError(f"/{path} requires option {name!r}")
                 continue
-            value = self._convert_option(spec, values[name], guild, resolved,
+            value = self._emu._convert_option(spec, values[name], guild, resolved,
                                          check=focused is None)
             out.append({"name": name, "type": spec["type"], "value": value})
         return out
@@ -396,7 +407,7 @@ class InteractionDriver:
     # -- public driver API ---------------------------------------------------------------------
 
     async def slash(
-        self: DiscordEmulator,
+        self,
         guild: GuildState | None,
         user: UserState,
         command: str,
@@ -410,15 +421,15 @@ class InteractionDriver:
         """Run `/command sub ...` as `user` in `in_channel` (default: the first text channel);
         keyword arguments (or `options=` for awkward names) are the command's options."""
         values = {**(options or {}), **kwargs}
-        data = self._command_data(guild, command, values, focused=None)
-        rec = self._new_interaction(2, user, guild, in_channel, data)
-        return await self._finish(rec, wait, timeout)
+        data = self._emu._command_data(guild, command, values, focused=None)
+        rec = self._emu._new_interaction(2, user, guild, in_channel, data)
+        return await self._emu._finish(rec, wait, timeout)
 
-    def _command_data(self: DiscordEmulator, guild: GuildState | None, command: str,
+    def _command_data(self, guild: GuildState | None, command: str,
                       values: dict[str, Any], focused: str | None) -> dict[str, Any]:
-        cmd, trail, specs = self._resolve_command(guild, command)
+        cmd, trail, specs = self._emu._resolve_command(guild, command)
         resolved: dict[str, dict[str, Any]] = {}
-        options = self._build_options(specs, values, guild, resolved, focused=focused,
+        options = self._emu._build_options(specs, values, guild, resolved, focused=focused,
                                       path=command)
         for depth, name in reversed(list(enumerate(trail))):
             kind = 1 if depth == len(trail) - 1 else 2
@@ -432,7 +443,7 @@ class InteractionDriver:
         return data
 
     async def autocomplete(
-        self: DiscordEmulator,
+        self,
         guild: GuildState | None,
         user: UserState,
         command: str,
@@ -445,51 +456,51 @@ class InteractionDriver:
     ) -> list[dict[str, Any]]:
         """Type `value` into option `focused`; return the choices the bot offered."""
         values = {**kwargs, focused: value}
-        data = self._command_data(guild, command, values, focused=focused)
-        rec = self._new_interaction(4, user, guild, in_channel, data)
+        data = self._emu._command_data(guild, command, values, focused=focused)
+        rec = self._emu._new_interaction(4, user, guild, in_channel, data)
         await rec.wait_response(timeout)
         return rec.choices or []
 
-    def _find_context_command(self: DiscordEmulator, name: str, ctype: int,
+    def _find_context_command(self, name: str, ctype: int,
                               guild: GuildState | None) -> CommandState:
-        for c in self.commands.values():
+        for c in self._emu.commands.values():
             if c.name == name and c.type == ctype and (
                     c.guild_id is None or (guild and c.guild_id == guild.id)):
                 return c
-        known = [c.name for c in self.commands.values() if c.type == ctype]
+        known = [c.name for c in self._emu.commands.values() if c.type == ctype]
         raise AssertionError(f"context-menu command {name!r} not registered; have {known}")
 
     async def message_command(
-        self: DiscordEmulator, guild: GuildState | None, user: UserState, name: str,
+        self, guild: GuildState | None, user: UserState, name: str,
         message: MessageState, *, wait: bool = True, timeout: float = 5.0,
     ) -> InteractionRecord:
         """Right-click a message > Apps > `name` (the payload carries the full message)."""
-        cmd = self._find_context_command(name, 3, guild)
-        channel = self.get_channel(message.channel_id)
+        cmd = self._emu._find_context_command(name, 3, guild)
+        channel = self._emu.get_channel(message.channel_id)
         data: dict[str, Any] = {
             "id": str(cmd.id), "name": cmd.name, "type": 3, "target_id": str(message.id),
-            "resolved": {"messages": {str(message.id): self.message_payload(message)}},
+            "resolved": {"messages": {str(message.id): self._emu.message_payload(message)}},
         }
-        rec = self._new_interaction(2, user, guild, channel, data)
-        return await self._finish(rec, wait, timeout)
+        rec = self._emu._new_interaction(2, user, guild, channel, data)
+        return await self._emu._finish(rec, wait, timeout)
 
     async def user_command(
-        self: DiscordEmulator, guild: GuildState | None, user: UserState, name: str,
+        self, guild: GuildState | None, user: UserState, name: str,
         target: UserState, *, in_channel: ChannelState | None = None, wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionRecord:
-        cmd = self._find_context_command(name, 2, guild)
+        cmd = self._emu._find_context_command(name, 2, guild)
         resolved: dict[str, dict[str, Any]] = {"users": {str(target.id): target.payload()}}
         if guild is not None and target.id in guild.members:
             m = guild.members[target.id].payload(with_user=False)
-            m["permissions"] = str(self.effective_permissions(guild, guild.members[target.id]))
+            m["permissions"] = str(self._emu.effective_permissions(guild, guild.members[target.id]))
             resolved["members"] = {str(target.id): m}
         data = {"id": str(cmd.id), "name": cmd.name, "type": 2, "target_id": str(target.id),
                 "resolved": resolved}
-        rec = self._new_interaction(2, user, guild, in_channel, data)
-        return await self._finish(rec, wait, timeout)
+        rec = self._emu._new_interaction(2, user, guild, in_channel, data)
+        return await self._emu._finish(rec, wait, timeout)
 
-    def _component_target(self: DiscordEmulator, user: UserState, message: MessageState,
+    def _component_target(self, user: UserState, message: MessageState,
                           custom_id: str) -> dict[str, Any]:
         if message.deleted:
             raise AssertionError("cannot interact with a deleted message")
@@ -504,33 +515,33 @@ class InteractionDriver:
         return comp
 
     async def click(
-        self: DiscordEmulator, user: UserState, message: MessageState, custom_id: str, *,
+        self, user: UserState, message: MessageState, custom_id: str, *,
         guild: GuildState | None = None, wait: bool = True, timeout: float = 5.0,
     ) -> InteractionRecord:
         """Press a button on `message`."""
-        comp = self._component_target(user, message, custom_id)
+        comp = self._emu._component_target(user, message, custom_id)
         if comp.get("type") != 2:
             raise AssertionError(f"component {custom_id!r} is not a button")
-        guild = guild or (self.guilds.get(message.guild_id) if message.guild_id else None)
-        channel = self.get_channel(message.channel_id)
+        guild = guild or (self._emu.guilds.get(message.guild_id) if message.guild_id else None)
+        channel = self._emu.get_channel(message.channel_id)
         data = {"custom_id": custom_id, "component_type": 2}
-        rec = self._new_interaction(3, user, guild, channel, data, message=message)
-        return await self._finish(rec, wait, timeout)
+        rec = self._emu._new_interaction(3, user, guild, channel, data, message=message)
+        return await self._emu._finish(rec, wait, timeout)
 
     async def select(
-        self: DiscordEmulator, user: UserState, message: MessageState, custom_id: str,
+        self, user: UserState, message: MessageState, custom_id: str,
         values: list[Any], *, guild: GuildState | None = None, wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionRecord:
         """Pick `values` in a select menu on `message` (strings, or users/roles/channels)."""
-        comp = self._component_target(user, message, custom_id)
+        comp = self._emu._component_target(user, message, custom_id)
         ctype = comp.get("type")
         if ctype not in (3, 5, 6, 7, 8):
             raise AssertionError(f"component {custom_id!r} is not a select menu")
         lo, hi = comp.get("min_values", 1), comp.get("max_values", 1)
         if not lo <= len(values) <= hi:
             raise AssertionError(f"select {custom_id!r} takes {lo}..{hi} values, got {len(values)}")
-        guild = guild or (self.guilds.get(message.guild_id) if message.guild_id else None)
+        guild = guild or (self._emu.guilds.get(message.guild_id) if message.guild_id else None)
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype}
         if ctype == 3:
             allowed = [o["value"] for o in comp.get("options") or []]
@@ -542,17 +553,17 @@ class InteractionDriver:
             resolved: dict[str, dict[str, Any]] = {}
             spec_type = {5: 6, 6: 8, 7: 9, 8: 7}[ctype]
             data["values"] = [
-                self._convert_option({"type": spec_type, "name": custom_id}, v, guild, resolved,
-                                     check=False)
+                self._emu._convert_option({"type": spec_type, "name": custom_id}, v, guild,
+                                          resolved, check=False)
                 for v in values
             ]
             data["resolved"] = resolved
-        channel = self.get_channel(message.channel_id)
-        rec = self._new_interaction(3, user, guild, channel, data, message=message)
-        return await self._finish(rec, wait, timeout)
+        channel = self._emu.get_channel(message.channel_id)
+        rec = self._emu._new_interaction(3, user, guild, channel, data, message=message)
+        return await self._emu._finish(rec, wait, timeout)
 
     async def submit_modal(
-        self: DiscordEmulator, user: UserState, modal: InteractionRecord | dict[str, Any],
+        self, user: UserState, modal: InteractionRecord | dict[str, Any],
         values: dict[str, str], *, wait: bool = True, timeout: float = 5.0,
     ) -> InteractionRecord:
         """Fill in and submit the modal the bot showed (from a type-9 response)."""
@@ -586,7 +597,7 @@ class InteractionDriver:
                 return {"type": 4, "custom_id": cid, "value": value}
             if ctype in (3, 5, 6, 7, 8):
                 cid = c["custom_id"]
-                chosen = values.get(cid, [])
+                chosen: Any = values.get(cid, [])
                 return {"type": ctype, "custom_id": cid,
                         "values": list(chosen) if isinstance(chosen, list | tuple) else [chosen]}
             return {"type": ctype, "id": c.get("id", 0)}
@@ -596,5 +607,5 @@ class InteractionDriver:
         guild = origin.guild if origin else None
         channel = origin.channel if origin else None
         source = origin.source_message if origin else None
-        rec = self._new_interaction(5, user, guild, channel, data, message=source)
-        return await self._finish(rec, wait, timeout)
+        rec = self._emu._new_interaction(5, user, guild, channel, data, message=source)
+        return await self._emu._finish(rec, wait, timeout)

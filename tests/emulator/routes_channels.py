@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.emulator import limits
-from tests.emulator.errors import ApiError, form_error, missing_permissions, unknown
+from tests.emulator.errors import ApiError, form_error, missing_permissions
 from tests.emulator.http_util import json_response, no_content, read_body
 from tests.emulator.permissions import P
 from tests.emulator.routes_guilds import (
@@ -28,7 +28,7 @@ def thread_delete_payload(channel: ChannelState) -> dict[str, Any]:
             "parent_id": str(channel.parent_id), "type": channel.type}
 
 
-def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: C901
+def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
     def channel_from(request: web.Request) -> ChannelState:
         return emu.get_channel(request.match_info["channel_id"])
 

@@ -55,7 +55,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
 
     async def open_dm(request: web.Request) -> web.Response:
         body = await read_body(request)
-        user = emu.get_user(body.json.get("recipient_id"))
+        user = emu.get_user(str(body.json.get("recipient_id")))
         channel = emu.dm_channel(user)
         if channel is None:
             channel = ChannelState(id=snowflake(), type=ChannelType.DM, name=None,

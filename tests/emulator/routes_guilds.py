@@ -78,7 +78,8 @@ def parse_tags(raw: list[dict[str, Any]] | None, existing: list[ForumTag] | None
                ) -> list[ForumTag]:
     raw = raw or []
     if len(raw) > 20:
-        raise form_error(["available_tags"], "BASE_TYPE_MAX_LENGTH", "Must be 20 or fewer in length.")
+        raise form_error(["available_tags"], "BASE_TYPE_MAX_LENGTH",
+                         "Must be 20 or fewer in length.")
     old = {t.id: t for t in existing or []}
     tags = []
     for i, t in enumerate(raw):
@@ -108,7 +109,7 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: C901
+def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
     def guild_from(request: web.Request) -> GuildState:
         return emu.get_guild(request.match_info["guild_id"])
 
@@ -131,12 +132,13 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
         if ctype not in VALID_CREATE_TYPES:
             raise form_error(["type"], "BASE_TYPE_CHOICES",
                              "Value must be one of {0, 2, 4, 5, 13, 14, 15, 16}.")
-        name = body.get("name")
+        name = str(body.get("name") or "")
         limits.check_name(name)
         parent = None
         if body.get("parent_id"):
             parent = guild.channels.get(int(body["parent_id"]))
-            if parent is None or parent.type != ChannelType.CATEGORY or ctype == ChannelType.CATEGORY:
+            if (parent is None or parent.type != ChannelType.CATEGORY
+                    or ctype == ChannelType.CATEGORY):
                 raise form_error(["parent_id"], "CHANNEL_PARENT_INVALID", "Not a category")
         emu.require(guild, P.MANAGE_CHANNELS, parent)
         overwrites = parse_overwrites(guild, body.get("permission_overwrites"))

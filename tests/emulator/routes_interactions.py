@@ -49,14 +49,15 @@ def validate_command(data: dict[str, Any], idx: int) -> None:
                 walk(o.get("options") or [], p)
             else:
                 if o.get("required") and seen_optional:
-                    raise form_error([*p, "required"], "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    raise form_error([*p, "required"],
+                                     "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
                                      "Required options must be placed before non-required options")
                 seen_optional = seen_optional or not o.get("required")
 
     walk(data.get("options") or [], [idx])
 
 
-def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: C901
+def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
     def scope(request: web.Request) -> int | None:
         if int(request.match_info["app_id"]) != emu.application_id:
             raise ApiError(403, 50001, "Missing Access")
@@ -160,9 +161,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
                 visible_to=rec.user.id if ephemeral else None,
             )
             rec.original = message
-            if rtype == 4 and not ephemeral:
-                emu.dispatch_message("MESSAGE_CREATE", message)
-            elif rtype == 5 and not ephemeral:
+            if (rtype == 4 and not ephemeral) or (rtype == 5 and not ephemeral):
                 emu.dispatch_message("MESSAGE_CREATE", message)
         elif rtype in (6, 7):
             rec.original = rec.source_message
@@ -211,7 +210,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
                 raise unknown("Message")
             return rec.original
         msg = emu.messages.get(int(mid))
-        if msg is None or msg.deleted or msg.interaction_id != rec.id and msg is not rec.original:
+        if msg is None or msg.deleted or (msg.interaction_id != rec.id and msg is not rec.original):
             raise unknown("Message")
         return msg
 
@@ -251,7 +250,6 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: 
         rec = webhook_record(request)
         msg = webhook_message(rec, request.match_info["message_id"])
         body = await read_body(request)
-        was_loading = msg.loading
         apply_edit(emu, msg, body.json, body.files)
         rec.edits += 1
         emu.dispatch_message("MESSAGE_UPDATE", msg)

@@ -92,10 +92,10 @@ def store_message(
 ) -> MessageState:
     embeds = list(body.get("embeds") or [])
     guild = emu.guild_of(channel)
-    if guild is not None and author.id == emu.bot_user.id and webhook_id is None:
-        # without EMBED_LINKS Discord accepts the message but drops its embeds
-        if not emu.bot_permissions(guild, channel) & P.EMBED_LINKS:
-            embeds = []
+    # without EMBED_LINKS Discord accepts the bot's message but drops its embeds
+    if (guild is not None and author.id == emu.bot_user.id and webhook_id is None
+            and not emu.bot_permissions(guild, channel) & P.EMBED_LINKS):
+        embeds = []
     for e in embeds:
         e.setdefault("type", "rich")
     ref = (body.get("message_reference") or {}).get("message_id")
@@ -162,7 +162,7 @@ def rest_payload(emu: DiscordEmulator, msg: MessageState) -> dict[str, Any]:
     return emu.message_payload(msg, redact=redact)
 
 
-def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:  # noqa: C901
+def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
     def channel_from(request: web.Request) -> ChannelState:
         return emu.get_channel(request.match_info["channel_id"])
 

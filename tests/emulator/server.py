@@ -1,9 +1,11 @@
+# ruff: noqa: ASYNC109  (wait_for takes a timeout by design)
 """The emulator: aiohttp app, middleware (auth, faults, rate limits, request log), seeding and
 inspection API used by tests."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import socket
@@ -186,11 +188,8 @@ class DiscordEmulator(InteractionDriver):
                     f"emulator: condition not met within {timeout}s: {what}; "
                     f"last requests: {recent}"
                 )
-            event = self._changed
-            try:
-                await asyncio.wait_for(event.wait(), min(remaining, 0.02))
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.02))
 
     # -- middleware ----------------------------------------------------------------------------
 
@@ -200,7 +199,7 @@ class DiscordEmulator(InteractionDriver):
     ) -> web.StreamResponse:
         path = request.path
         if not path.startswith(API_PREFIX):
-            return await handler(request)  # type: ignore[no-any-return]
+            return await handler(request)
         rel = path[len(API_PREFIX):]
         entry = RequestLog(request.method, rel, 0, None, dict(request.query))
         self.requests.append(entry)
@@ -226,7 +225,7 @@ class DiscordEmulator(InteractionDriver):
             # Discord answers through Google's load balancer; discord.py treats a 429 without
             # this header as a Cloudflare ban and does not retry
             resp.headers["Via"] = "1.1 google"
-            return resp  # type: ignore[no-any-return]
+            return resp
         finally:
             self.notify()
 
@@ -273,6 +272,7 @@ class DiscordEmulator(InteractionDriver):
         method: str,
         path_regex: str,
         status: int,
+        *,
         times: int = 1,
         retry_after: float | None = None,
         json: dict[str, Any] | None = None,
@@ -538,6 +538,7 @@ class DiscordEmulator(InteractionDriver):
         guild: GuildState,
         name: str,
         type: int = ChannelType.TEXT,
+        *,
         parent: ChannelState | None = None,
         overwrites: Iterable[Overwrite] = (),
         tags: Iterable[str] = (),

@@ -79,7 +79,9 @@ class RoleState:
             "id": str(self.id),
             "name": self.name,
             "color": self.color,
-            "colors": {"primary_color": self.color, "secondary_color": None, "tertiary_color": None},
+            "colors": {
+                "primary_color": self.color, "secondary_color": None, "tertiary_color": None,
+            },
             "hoist": self.hoist,
             "icon": None,
             "unicode_emoji": None,
@@ -133,7 +135,9 @@ class Overwrite:
     deny: int = 0
 
     def payload(self) -> dict[str, Any]:
-        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+        return {
+            "id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny),
+        }
 
 
 @dataclass(eq=False)

@@ -119,7 +119,8 @@ async def create(
     try:
         role = await guild.create_role(name=f"{name} member")
         created.append(role)
-        overwrites: dict[discord.Role | discord.Member, discord.PermissionOverwrite] = {
+        overwrites: dict[discord.Role | discord.Member | discord.Object,
+                         discord.PermissionOverwrite] = {
             guild.default_role: discord.PermissionOverwrite(view_channel=False),
             role: discord.PermissionOverwrite(view_channel=True, send_messages=True),
             # without this the bot hides the category from itself (Discord answers 50001)
@@ -132,6 +133,7 @@ async def create(
         created.append(category)
         lounge = await guild.create_text_channel("lounge", category=category)
         created.append(lounge)
+        stories: discord.ForumChannel | discord.TextChannel
         if "COMMUNITY" in guild.features:
             stories = await guild.create_forum(
                 "stories", category=category,

@@ -60,7 +60,7 @@ async def test_slash_option_conversion_and_driver_errors(world: World, bot: Test
                         kind="practice", colour="red")
     with pytest.raises(AssertionError, match="no subcommand 'nope'"):
         await emu.slash(world.guild, world.owner, "community nope")
-    with pytest.raises(AssertionError, match="outside 1..500"):
+    with pytest.raises(AssertionError, match=r"outside 1\.\.500"):
         await emu.slash(world.guild, world.owner, "community create", name="X",
                         kind="practice", size=900)
 
