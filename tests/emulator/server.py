@@ -421,6 +421,11 @@ class DiscordEmulator(InteractionDriver):
             return
         channel = self.channels.get(msg.channel_id)
         dm = channel is not None and channel.type == ChannelType.DM
+        guild = self.guilds.get(msg.guild_id) if msg.guild_id else None
+        if guild is not None and channel is not None and not (
+            self.bot_permissions(guild, channel) & P.VIEW_CHANNEL
+        ):
+            return  # Discord only sends messages from channels the bot can see
 
         def build(session: GatewaySession) -> dict[str, Any]:
             return self.message_payload(msg, redact=not self.can_read_content(session, msg))

@@ -214,3 +214,31 @@ async def test_context_menus_and_autocomplete(world: World, bot: TestBot) -> Non
     choices = await emu.autocomplete(guild, world.alice, "community info", focused="name",
                                      value="nur")
     assert choices == [{"name": "Nurses", "value": "Nurses"}]
+
+
+async def test_reactions_role_edits_and_hidden_channels(world: World, bot: TestBot) -> None:
+    emu, guild = world.emu, world.guild
+    from tests.emulator.state import Overwrite
+
+    general = emu.channel_by_name(guild, "general")
+    assert general is not None
+    msg = await emu.post_message(general, world.alice, "react to me")
+    dchannel = bot.get_channel(general.id)
+    assert isinstance(dchannel, discord.TextChannel)
+    dmsg = await dchannel.fetch_message(msg.id)
+    assert dmsg.content == ""  # REST reads honour the content intent too
+    await dmsg.add_reaction("👍")
+    assert msg.reactions[0].emoji == "👍" and msg.reactions[0].users == [emu.bot_user.id]
+    dguild = bot.get_guild(guild.id)
+    assert dguild is not None
+    role = await dguild.create_role(name="Temp")
+    await role.edit(name="Renamed")
+    assert emu.role_by_name(guild, "Renamed") is not None
+    with pytest.raises(discord.Forbidden):
+        await dguild.create_role(name="Admins", permissions=discord.Permissions(administrator=True))
+    hidden = emu.create_channel(guild, "hidden", overwrites=[
+        Overwrite(id=guild.id, type=0, deny=P.VIEW_CHANNEL)])
+    secret = await emu.post_message(hidden, world.alice, "psst")
+    visible = await emu.post_message(general, world.alice, "hello")
+    await emu.wait_for(lambda: any(m.id == visible.id for m in bot.seen_messages))
+    assert all(m.id != secret.id for m in bot.seen_messages)
