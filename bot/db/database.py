@@ -33,16 +33,21 @@ class Database:
     async def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
+        async with self._writer.execute("PRAGMA journal_mode=WAL") as cur:
+            await cur.fetchall()
         self._reader = await self._open()
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA foreign_keys=ON")
-        # FULL: a committed transaction is on disk before we acknowledge anything to a user.
-        await conn.execute("PRAGMA synchronous=FULL")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        for pragma in (
+            "PRAGMA busy_timeout=5000",
+            "PRAGMA foreign_keys=ON",
+            # FULL: a committed transaction is on disk before anything is acknowledged.
+            "PRAGMA synchronous=FULL",
+        ):
+            async with conn.execute(pragma) as cur:
+                await cur.fetchall()
         return conn
 
     async def close(self) -> None:

@@ -29,7 +29,7 @@ def meeting_uid(meeting_id: int, domain: str = "hearth.bot") -> str:
     return f"meeting-{meeting_id}@{domain}"
 
 
-def meeting_ics(  # noqa: PLR0917 - mirrors the agreed signature used by the cog
+def meeting_ics(
     uid: str,
     title: str,
     start_utc: datetime,

@@ -1,0 +1,117 @@
+"""Helpers every cog uses to turn an interaction into domain inputs.
+
+Kept in the core so that each capability resolves "which community", "who is acting"
+and "is this a facilitator" the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.domain.communities import (
+    Actor,
+    Community,
+    Membership,
+    require_active,
+    require_facilitator,
+    require_member,
+)
+from bot.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def hearth(interaction: discord.Interaction[Any]) -> HearthBot:
+    return interaction.client  # type: ignore[no-any-return]
+
+
+def actor_of(interaction: discord.Interaction[Any]) -> Actor:
+    if interaction.guild_id is None:
+        raise InvalidInput("Use this command in a server, not in a direct message.")
+    user = interaction.user
+    perms = getattr(user, "guild_permissions", None)
+    is_manager = bool(perms and (perms.manage_guild or perms.administrator))
+    return Actor(
+        user_id=user.id,
+        guild_id=interaction.guild_id,
+        is_manager=is_manager,
+        display_name=user.display_name,
+    )
+
+
+async def resolve_community(
+    interaction: discord.Interaction[Any], value: str | None
+) -> Community:
+    """Find the community named (autocomplete sends its id) in this server."""
+    if interaction.guild_id is None:
+        raise InvalidInput("Use this command in a server, not in a direct message.")
+    bot = hearth(interaction)
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput("Name a community; start typing and pick one from the list.")
+    found = await bot.communities.by_name(interaction.guild_id, text)
+    if found is None and text.isdigit():
+        by_id = await bot.communities.get(int(text))
+        if by_id is not None and by_id.guild_id == interaction.guild_id:
+            found = by_id
+    if found is None:
+        raise NotFound(
+            f"There is no community called `{text[:100]}` in this server. "
+            "Use `/community list` to see them."
+        )
+    return found
+
+
+async def _membership(
+    interaction: discord.Interaction[Any], community: Community
+) -> Membership | None:
+    return await hearth(interaction).communities.membership(community.id, interaction.user.id)
+
+
+async def facilitated_community(
+    interaction: discord.Interaction[Any], value: str | None, *, allow_archived: bool = False
+) -> tuple[Community, Actor]:
+    """Resolve the community and refuse unless the user facilitates it (or manages the server)."""
+    actor = actor_of(interaction)
+    community = await resolve_community(interaction, value)
+    require_facilitator(actor, community, await _membership(interaction, community))
+    if not allow_archived:
+        require_active(community)
+    return community, actor
+
+
+async def member_community(
+    interaction: discord.Interaction[Any], value: str | None, *, allow_archived: bool = False
+) -> tuple[Community, Actor, Membership | None]:
+    """Resolve the community and refuse unless the user is a member (or manages the server)."""
+    actor = actor_of(interaction)
+    community = await resolve_community(interaction, value)
+    membership = await _membership(interaction, community)
+    require_member(actor, community, membership)
+    if not allow_archived:
+        require_active(community)
+    return community, actor, membership
+
+
+async def community_autocomplete(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    found = await hearth(interaction).communities.search(interaction.guild_id, current.strip())
+    return [
+        app_commands.Choice(
+            name=(c.name + (" (archived)" if c.archived else ""))[:100], value=c.name
+        )
+        for c in found[:25]
+    ]
+
+
+def is_http_status(exc: BaseException, *codes: int) -> bool:
+    return isinstance(exc, discord.HTTPException) and exc.code in codes
