@@ -28,7 +28,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def hearth(interaction: discord.Interaction[Any]) -> HearthBot:
-    return interaction.client  # type: ignore[no-any-return]
+    return interaction.client
 
 
 def actor_of(interaction: discord.Interaction[Any]) -> Actor:

@@ -191,7 +191,7 @@ async def set_overwrite(
 ) -> None:
     """Set or clear one overwrite; a missing channel is logged, not fatal."""
     try:
-        await channel.set_permissions(target, overwrite=overwrite, reason=reason)  # type: ignore[arg-type]
+        await channel.set_permissions(target, overwrite=overwrite, reason=reason)  # type: ignore[call-overload]
     except discord.NotFound:
         log.warning("channel %s disappeared; skipping overwrite", channel.id)
     except discord.Forbidden as exc:
