@@ -69,11 +69,17 @@ class FaultRule:
     times: int
     retry_after: float | None = None
     json: dict[str, Any] | None = None
+    #: matching calls still to let through before failing (fail "the 3rd channel")
+    after: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and (self.method in ("*", method)) and bool(
+        hit = self.times > 0 and (self.method in ("*", method)) and bool(
             self.pattern.search(path)
         )
+        if hit and self.after > 0:
+            self.after -= 1
+            return False
+        return hit
 
 
 class DiscordEmulator(InteractionDriver):
@@ -276,9 +282,13 @@ class DiscordEmulator(InteractionDriver):
         times: int = 1,
         retry_after: float | None = None,
         json: dict[str, Any] | None = None,
+        after: int = 0,
     ) -> FaultRule:
-        """Answer the next `times` calls matching METHOD and regex (on the path after /api/v10)."""
-        rule = FaultRule(method.upper(), re.compile(path_regex), status, times, retry_after, json)
+        """Answer the next `times` calls matching METHOD and regex (on the path after /api/v10),
+        once `after` matching calls have gone through normally."""
+        rule = FaultRule(
+            method.upper(), re.compile(path_regex), status, times, retry_after, json, after
+        )
         self.faults.append(rule)
         return rule
 
