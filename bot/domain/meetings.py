@@ -20,6 +20,7 @@ from bot.domain.timeparse import (
     MAX_HORIZON,
     MONTH_NUMBERS,
     WEEKDAY_NAMES,
+    LocalResolution,
     format_duration,
     parse_duration,
     parse_weekday,
@@ -452,3 +453,88 @@ def notes_prompt_due(
     if prompted or cancelled:
         return False
     return meeting_end <= now < meeting_end + NOTES_PROMPT_WINDOW
+
+
+# --------------------------------------------------------------------------- stored records
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A stored meeting. Instants are aware UTC; ``timezone`` is the IANA zone it was planned in.
+
+    ``event_id`` is the Discord guild scheduled event mirroring it (None when Discord would not
+    let the bot create one: ``event_problem`` then says why, for the facilitator).
+    """
+
+    id: int
+    community_id: int
+    title: str
+    start_utc: datetime
+    end_utc: datetime
+    timezone: str
+    location: str
+    channel_id: int | None
+    region: str | None
+    in_series: bool
+    created_by: int
+    created_at: datetime
+    status: MeetingStatus
+    event_id: int | None
+    event_problem: str | None
+    announcement_channel_id: int | None
+    announcement_id: int | None
+    sequence: int
+    notes: str | None
+    notes_at: datetime | None
+    attendance_at: datetime | None
+    notes_prompted_at: datetime | None
+    cancelled_at: datetime | None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status is MeetingStatus.CANCELLED
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end_utc - self.start_utc).total_seconds() // 60)
+
+    @property
+    def online(self) -> bool:
+        return self.channel_id is None and self.location == ONLINE
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Series:
+    """A community's stored twice-yearly series (one per community)."""
+
+    community_id: int
+    rule: SeriesRule
+    duration_minutes: int
+    location: str
+    created_by: int
+    updated_at: datetime
+
+
+def occurrence_resolution(rule: SeriesRule, start_utc: datetime) -> LocalResolution:
+    """How a series occurrence was placed on the timeline (so a DST gap/fold can be shown).
+
+    The local date is that of the occurrence; a gap shifts the time forward within the same
+    day, so re-resolving the rule's wall time on that date reproduces the decision.
+    """
+    day = start_utc.astimezone(rule.tz).date()
+    return to_utc(datetime.combine(day, rule.time), rule.tz)
+
+
+def series_title(community_name: str, start_utc: datetime, tz: ZoneInfo) -> str:
+    """ "Carers Voice meeting, March 2027": the month says which of the two it is."""
+    local = start_utc.astimezone(tz)
+    return f"{community_name} meeting, {local:%B %Y}"[:TITLE_MAX]

@@ -1,0 +1,427 @@
+"""Meetings storage: meetings, the per-community series, RSVPs, reminder bookkeeping, notes.
+
+SQL only: returns :mod:`bot.domain.meetings` dataclasses and never formats text for people.
+The reminder tables make "sent once, never twice" survive a restart: a reminder is claimed
+before anything goes out and each recipient is recorded before their message is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.db.database import Database
+from bot.db.rows import from_db, from_db_req, to_db
+from bot.domain.digest import HeldMeeting, UpcomingMeeting
+from bot.domain.meetings import (
+    RSVP,
+    Meeting,
+    MeetingStatus,
+    Series,
+    SeriesRule,
+    rsvp_counts,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewMeeting:
+    community_id: int
+    title: str
+    start_utc: datetime
+    end_utc: datetime
+    timezone: str
+    location: str
+    channel_id: int | None
+    region: str | None
+    in_series: bool
+    created_by: int
+    created_at: datetime
+
+
+def _meeting(row: aiosqlite.Row) -> Meeting:
+    return Meeting(
+        id=row["id"],
+        community_id=row["community_id"],
+        title=row["title"],
+        start_utc=from_db_req(row["start_at"]),
+        end_utc=from_db_req(row["end_at"]),
+        timezone=row["timezone"],
+        location=row["location"],
+        channel_id=row["channel_id"],
+        region=row["region"],
+        in_series=bool(row["in_series"]),
+        created_by=row["created_by"],
+        created_at=from_db_req(row["created_at"]),
+        status=MeetingStatus(row["status"]),
+        event_id=row["event_id"],
+        event_problem=row["event_problem"],
+        announcement_channel_id=row["announcement_channel_id"],
+        announcement_id=row["announcement_id"],
+        sequence=row["sequence"],
+        notes=row["notes"],
+        notes_at=from_db(row["notes_at"]),
+        attendance_at=from_db(row["attendance_at"]),
+        notes_prompted_at=from_db(row["notes_prompted_at"]),
+        cancelled_at=from_db(row["cancelled_at"]),
+    )
+
+
+def _series(row: aiosqlite.Row) -> Series:
+    hh, mm = (int(x) for x in row["local_time"].split(":"))
+    rule = SeriesRule(
+        months=tuple(int(m) for m in row["months"].split(",")),
+        weekday=row["weekday"],
+        nth=row["nth"],
+        time=time(hh, mm),
+        tz=ZoneInfo(row["timezone"]),
+    )
+    return Series(
+        community_id=row["community_id"],
+        rule=rule,
+        duration_minutes=row["duration_minutes"],
+        location=row["location"],
+        created_by=row["created_by"],
+        updated_at=from_db_req(row["updated_at"]),
+    )
+
+
+class MeetingRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ meetings
+    async def create(self, new: NewMeeting) -> Meeting:
+        mid = await self.db.execute(
+            """INSERT INTO meetings (community_id, title, start_at, end_at, timezone, location,
+               channel_id, region, in_series, created_by, created_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            (
+                new.community_id, new.title, to_db(new.start_utc), to_db(new.end_utc),
+                new.timezone, new.location, new.channel_id, new.region, int(new.in_series),
+                new.created_by, to_db(new.created_at),
+            ),
+        )
+        got = await self.get(mid)
+        assert got is not None
+        return got
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        row = await self.db.fetchone("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+        return _meeting(row) if row else None
+
+    async def delete(self, meeting_id: int) -> None:
+        """Only for undoing a meeting whose creation could not complete."""
+        await self.db.execute("DELETE FROM meetings WHERE id = ?", (meeting_id,))
+
+    async def set_event(self, meeting_id: int, event_id: int | None, problem: str | None) -> None:
+        await self.db.execute(
+            "UPDATE meetings SET event_id = ?, event_problem = ? WHERE id = ?",
+            (event_id, problem, meeting_id),
+        )
+
+    async def forget_event(self, event_id: int) -> list[int]:
+        """The Discord event was deleted outside Hearth: no meeting may point at it."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM meetings WHERE event_id = ?", (event_id,)
+            ) as cur:
+                ids = [r[0] for r in await cur.fetchall()]
+            await conn.execute(
+                "UPDATE meetings SET event_id = NULL,"
+                " event_problem = 'The Discord event was deleted.' WHERE event_id = ?",
+                (event_id,),
+            )
+        return ids
+
+    async def set_announcement(self, meeting_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE meetings SET announcement_channel_id = ?, announcement_id = ? WHERE id = ?",
+            (channel_id, message_id, meeting_id),
+        )
+
+    async def reschedule(
+        self, meeting_id: int, title: str, start_utc: datetime, end_utc: datetime
+    ) -> None:
+        """Move a meeting; SEQUENCE grows so calendar apps replace their copy."""
+        await self.db.execute(
+            "UPDATE meetings SET title = ?, start_at = ?, end_at = ?, sequence = sequence + 1"
+            " WHERE id = ? AND status = 'scheduled'",
+            (title, to_db(start_utc), to_db(end_utc), meeting_id),
+        )
+
+    async def cancel(self, meeting_id: int, by: int, now: datetime) -> bool:
+        """Mark cancelled; False when it already was (so the caller does nothing twice)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE meetings SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?,"
+                " sequence = sequence + 1 WHERE id = ? AND status = 'scheduled'",
+                (to_db(now), by, meeting_id),
+            )
+            return cur.rowcount == 1
+
+    async def upcoming(self, community_id: int, now: datetime, limit: int = 25) -> list[Meeting]:
+        """Scheduled meetings not yet over, soonest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM meetings WHERE community_id = ? AND status = 'scheduled'"
+            " AND end_at > ? ORDER BY start_at, id LIMIT ?",
+            (community_id, to_db(now), limit),
+        )
+        return [_meeting(r) for r in rows]
+
+    async def live(self, since: datetime) -> list[Meeting]:
+        """Every scheduled meeting ending after ``since``: what the scheduler must know about."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM meetings WHERE status = 'scheduled' AND end_at > ?"
+            " ORDER BY start_at, id",
+            (to_db(since),),
+        )
+        return [_meeting(r) for r in rows]
+
+    async def series_meetings(self, community_id: int) -> list[Meeting]:
+        """Every meeting of the community's series, cancelled ones included."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM meetings WHERE community_id = ? AND in_series = 1 ORDER BY start_at",
+            (community_id,),
+        )
+        return [_meeting(r) for r in rows]
+
+    async def visible_to(
+        self,
+        guild_id: int,
+        user_id: int,
+        is_manager: bool,
+        text: str,
+        since: datetime,
+        limit: int = 25,
+    ) -> list[tuple[Meeting, str]]:
+        """Meetings (with their community's name) a person may pick, for autocomplete."""
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetchall(
+            """SELECT m.*, c.name AS community_name FROM meetings m
+               JOIN communities c ON c.id = m.community_id
+               WHERE c.guild_id = ? AND m.end_at > ? AND m.status = 'scheduled'
+                 AND (m.title LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\')
+                 AND (? OR EXISTS (SELECT 1 FROM memberships ms WHERE ms.community_id = c.id
+                                   AND ms.user_id = ? AND ms.left_at IS NULL))
+               ORDER BY m.start_at, m.id LIMIT ?""",
+            (
+                guild_id, to_db(since), f"%{escaped}%", f"%{escaped}%", int(is_manager),
+                user_id, limit,
+            ),
+        )
+        return [(_meeting(r), r["community_name"]) for r in rows]
+
+    # ------------------------------------------------------------------ RSVPs
+    async def set_rsvp(self, meeting_id: int, user_id: int, answer: RSVP, now: datetime) -> None:
+        await self.db.execute(
+            """INSERT INTO meeting_rsvps (meeting_id, user_id, answer, answered_at)
+               VALUES (?,?,?,?) ON CONFLICT (meeting_id, user_id) DO UPDATE SET
+               answer = excluded.answer, answered_at = excluded.answered_at""",
+            (meeting_id, user_id, answer.value, to_db(now)),
+        )
+
+    async def rsvps(self, meeting_id: int) -> dict[int, RSVP]:
+        rows = await self.db.fetchall(
+            "SELECT user_id, answer FROM meeting_rsvps WHERE meeting_id = ?", (meeting_id,)
+        )
+        return {r[0]: RSVP(r[1]) for r in rows}
+
+    async def counts(self, meeting_id: int) -> dict[RSVP, int]:
+        return rsvp_counts(await self.rsvps(meeting_id))
+
+    # ------------------------------------------------------------------ reminders
+    async def reminder_states(self, meeting_id: int) -> dict[timedelta, str]:
+        rows = await self.db.fetchall(
+            "SELECT offset_seconds, state FROM meeting_reminders WHERE meeting_id = ?",
+            (meeting_id,),
+        )
+        return {timedelta(seconds=r[0]): r[1] for r in rows}
+
+    async def claim_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> bool:
+        """Record the reminder as started; False if it already was (someone sent it)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO meeting_reminders (meeting_id, offset_seconds, state,"
+                " claimed_at) VALUES (?,?, 'sending', ?)",
+                (meeting_id, int(offset.total_seconds()), to_db(now)),
+            )
+            return cur.rowcount == 1
+
+    async def finish_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE meeting_reminders SET state = 'sent', finished_at = ?"
+            " WHERE meeting_id = ? AND offset_seconds = ?",
+            (to_db(now), meeting_id, int(offset.total_seconds())),
+        )
+
+    async def reminded_users(self, meeting_id: int, offset: timedelta) -> set[int]:
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM meeting_reminder_deliveries"
+            " WHERE meeting_id = ? AND offset_seconds = ?",
+            (meeting_id, int(offset.total_seconds())),
+        )
+        return {r[0] for r in rows}
+
+    async def record_delivery(
+        self, meeting_id: int, offset: timedelta, user_id: int, outcome: str
+    ) -> None:
+        await self.db.execute(
+            """INSERT INTO meeting_reminder_deliveries (meeting_id, offset_seconds, user_id,
+               outcome) VALUES (?,?,?,?) ON CONFLICT (meeting_id, offset_seconds, user_id)
+               DO UPDATE SET outcome = excluded.outcome""",
+            (meeting_id, int(offset.total_seconds()), user_id, outcome),
+        )
+
+    async def deliveries(self, meeting_id: int) -> list[tuple[timedelta, int, str]]:
+        rows = await self.db.fetchall(
+            "SELECT offset_seconds, user_id, outcome FROM meeting_reminder_deliveries"
+            " WHERE meeting_id = ? ORDER BY offset_seconds DESC, user_id",
+            (meeting_id,),
+        )
+        return [(timedelta(seconds=r[0]), r[1], r[2]) for r in rows]
+
+    # ------------------------------------------------------------------ notes
+    async def mark_notes_prompted(self, meeting_id: int, now: datetime) -> bool:
+        """Claim the notes prompt; False when it was already sent."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE meetings SET notes_prompted_at = ? WHERE id = ?"
+                " AND notes_prompted_at IS NULL",
+                (to_db(now), meeting_id),
+            )
+            return cur.rowcount == 1
+
+    async def save_notes(self, meeting_id: int, notes: str, by: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE meetings SET notes = ?, notes_by = ?, notes_at = ? WHERE id = ?",
+            (notes, by, to_db(now), meeting_id),
+        )
+
+    async def set_attendance(
+        self, meeting_id: int, user_ids: Iterable[int], by: int, now: datetime
+    ) -> None:
+        """Replace who was marked present (the facilitator's latest answer wins)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM meeting_attendance WHERE meeting_id = ?", (meeting_id,))
+            await conn.executemany(
+                "INSERT INTO meeting_attendance (meeting_id, user_id, marked_by, marked_at)"
+                " VALUES (?,?,?,?)",
+                [(meeting_id, uid, by, to_db(now)) for uid in dict.fromkeys(user_ids)],
+            )
+            await conn.execute(
+                "UPDATE meetings SET attendance_at = ? WHERE id = ?", (to_db(now), meeting_id)
+            )
+
+    async def attendance(self, meeting_id: int) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM meeting_attendance WHERE meeting_id = ? ORDER BY user_id",
+            (meeting_id,),
+        )
+        return [r[0] for r in rows]
+
+    # ------------------------------------------------------------------ series
+    async def series(self, community_id: int) -> Series | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM meeting_series WHERE community_id = ?", (community_id,)
+        )
+        return _series(row) if row else None
+
+    async def all_series(self) -> list[Series]:
+        rows = await self.db.fetchall(
+            "SELECT s.* FROM meeting_series s JOIN communities c ON c.id = s.community_id"
+            " WHERE c.archived_at IS NULL ORDER BY s.community_id"
+        )
+        return [_series(r) for r in rows]
+
+    async def save_series(
+        self,
+        community_id: int,
+        rule: SeriesRule,
+        duration_minutes: int,
+        location: str,
+        by: int,
+        now: datetime,
+    ) -> Series:
+        await self.db.execute(
+            """INSERT INTO meeting_series (community_id, months, weekday, nth, local_time,
+               timezone, duration_minutes, location, created_by, updated_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (community_id) DO UPDATE SET
+               months = excluded.months, weekday = excluded.weekday, nth = excluded.nth,
+               local_time = excluded.local_time, timezone = excluded.timezone,
+               duration_minutes = excluded.duration_minutes, location = excluded.location,
+               created_by = excluded.created_by, updated_at = excluded.updated_at""",
+            (
+                community_id, ",".join(str(m) for m in rule.months), rule.weekday, rule.nth,
+                f"{rule.time:%H:%M}", rule.tz.key, duration_minutes, location, by, to_db(now),
+            ),
+        )
+        got = await self.series(community_id)
+        assert got is not None
+        return got
+
+
+# ---------------------------------------------------------------------- for the digest
+
+
+async def upcoming_for_digest(
+    db: Database, community_id: int, now: datetime, horizon_days: int = 60
+) -> list[UpcomingMeeting]:
+    """Scheduled meetings starting within ``horizon_days`` of ``now``, with RSVP counts."""
+    rows = await db.fetchall(
+        """SELECT m.title, m.start_at,
+                  SUM(r.answer = 'going') AS going, SUM(r.answer = 'maybe') AS maybe,
+                  SUM(r.answer = 'cant') AS cant
+           FROM meetings m LEFT JOIN meeting_rsvps r ON r.meeting_id = m.id
+           WHERE m.community_id = ? AND m.status = 'scheduled' AND m.start_at >= ?
+             AND m.start_at < ?
+           GROUP BY m.id ORDER BY m.start_at, m.id""",
+        (community_id, to_db(now), to_db(now + timedelta(days=horizon_days))),
+    )
+    return [
+        UpcomingMeeting(
+            title=r["title"],
+            starts_at=from_db_req(r["start_at"]),
+            going=int(r["going"] or 0),
+            maybe=int(r["maybe"] or 0),
+            cant=int(r["cant"] or 0),
+        )
+        for r in rows
+    ]
+
+
+async def held_for_digest(
+    db: Database, community_id: int, start: datetime, end: datetime
+) -> list[HeldMeeting]:
+    """Meetings (not cancelled) that started in [start, end), with notes and attendance.
+
+    ``attended`` is None until the facilitator has marked who was present.
+    """
+    rows = await db.fetchall(
+        """SELECT m.title, m.start_at, m.notes, m.attendance_at,
+                  (SELECT COUNT(*) FROM meeting_attendance a WHERE a.meeting_id = m.id)
+                      AS attended,
+                  (SELECT COUNT(*) FROM meeting_rsvps r WHERE r.meeting_id = m.id
+                      AND r.answer = 'going') AS going
+           FROM meetings m
+           WHERE m.community_id = ? AND m.status = 'scheduled' AND m.start_at >= ?
+             AND m.start_at < ?
+           ORDER BY m.start_at, m.id""",
+        (community_id, to_db(start), to_db(end)),
+    )
+    return [
+        HeldMeeting(
+            title=r["title"],
+            starts_at=from_db_req(r["start_at"]),
+            notes=r["notes"],
+            attended=int(r["attended"]) if r["attendance_at"] is not None else None,
+            rsvp_going=int(r["going"]),
+        )
+        for r in rows
+    ]
