@@ -104,6 +104,26 @@ def period_for(now: datetime, weekday: int, at: time, tz: tzinfo | str) -> Perio
     return Period(_due_at(day - WEEK, at, zone), end)
 
 
+def next_due_after(now: datetime, weekday: int, at: time, tz: tzinfo | str) -> datetime:
+    """The first due instant strictly after ``now`` (what the scheduler arms next).
+
+    Walks the community's local calendar rather than adding 168 hours, so the answer stays
+    at the configured wall-clock time across daylight-saving changes.
+    """
+    _require_aware("now", now)
+    if not 0 <= weekday <= 6:
+        raise InvalidInput("The digest weekday must be between Monday (0) and Sunday (6).")
+    zone = _zone(tz)
+    local_day = now.astimezone(zone).date()
+    for offset in range(0, 15):
+        day = local_day + timedelta(days=offset)
+        if day.weekday() == weekday:
+            due = _due_at(day, at, zone)
+            if due > now:
+                return due
+    raise AssertionError("unreachable: a weekday recurs within 15 days")
+
+
 def _previous(period: Period, at: time, tz: tzinfo) -> Period:
     local_start = period.start.astimezone(tz).date()
     return Period(_due_at(local_start - WEEK, at, tz), period.start)
@@ -366,16 +386,31 @@ class Digest:
     week_of: date  # the community-local date the period starts on
     late: bool
     participation: Participation
-    stories: tuple[ShareableStory, ...]
+    #: ``None`` (here and below) when that source is not available in this deployment.
+    stories: tuple[ShareableStory, ...] | None
     kept_story_count: int
-    poll_outcomes: tuple[PollOutcome, ...]
-    open_polls: tuple[OpenPoll, ...]
-    upcoming_meetings: tuple[UpcomingMeeting, ...]
-    held_meetings: tuple[HeldMeeting, ...]
+    poll_outcomes: tuple[PollOutcome, ...] | None
+    open_polls: tuple[OpenPoll, ...] | None
+    upcoming_meetings: tuple[UpcomingMeeting, ...] | None
+    held_meetings: tuple[HeldMeeting, ...] | None
     acknowledgement: Acknowledgement
     linked: tuple[LinkedHighlights, ...]
     #: Oldest first, this week last; at most CHART_WEEKS entries.
     weekly_activity: tuple[WeekActivity, ...]
+
+    # A section whose source is not available (``None`` above) is left out of every
+    # rendering altogether: a digest never shows placeholder text for a missing feature.
+    @property
+    def has_stories(self) -> bool:
+        return self.stories is not None
+
+    @property
+    def has_polls(self) -> bool:
+        return self.poll_outcomes is not None or self.open_polls is not None
+
+    @property
+    def has_meetings(self) -> bool:
+        return self.upcoming_meetings is not None or self.held_meetings is not None
 
 
 # --------------------------------------------------------------------------- compilation
@@ -461,12 +496,12 @@ def compile_digest(
     previous_weeks: Sequence[WeekActivity] = (),
     *,
     tz: tzinfo | str = "Europe/London",
-    stories: Sequence[ShareableStory] = (),
+    stories: Sequence[ShareableStory] | None = (),
     kept_story_count: int = 0,
-    poll_outcomes: Sequence[PollOutcome] = (),
-    open_polls: Sequence[OpenPoll] = (),
-    upcoming_meetings: Sequence[UpcomingMeeting] = (),
-    held_meetings: Sequence[HeldMeeting] = (),
+    poll_outcomes: Sequence[PollOutcome] | None = (),
+    open_polls: Sequence[OpenPoll] | None = (),
+    upcoming_meetings: Sequence[UpcomingMeeting] | None = (),
+    held_meetings: Sequence[HeldMeeting] | None = (),
     linked: Sequence[LinkedHighlights] = (),
     late: bool = False,
     config: DigestConfig | None = None,
@@ -482,6 +517,9 @@ def compile_digest(
     message posted in the period, including by members who have since left. Closed polls
     and held meetings are kept only if they fall in the period, and upcoming meetings only
     if they start after it, so a caller's query may safely be a little generous.
+
+    ``None`` for a content source (stories, polls, meetings) means the source is not
+    available: the digest then has no such section at all, rather than an empty one.
     """
     cfg = config or DigestConfig()
     zone = _zone(tz)
@@ -548,8 +586,15 @@ def compile_digest(
     this_week = WeekActivity(week_of, total_messages, active)
     history = (*previous[-(CHART_WEEKS - 1) :], this_week)
 
-    upcoming = sorted(
-        (u for u in upcoming_meetings if u.starts_at >= period.end), key=lambda u: u.starts_at
+    upcoming = (
+        None
+        if upcoming_meetings is None
+        else tuple(
+            sorted(
+                (u for u in upcoming_meetings if u.starts_at >= period.end),
+                key=lambda u: u.starts_at,
+            )
+        )
     )
     far_future = datetime.max.replace(tzinfo=UTC)
     return Digest(
@@ -559,14 +604,20 @@ def compile_digest(
         week_of=week_of,
         late=late,
         participation=participation,
-        stories=tuple(stories),
+        stories=None if stories is None else tuple(stories),
         kept_story_count=kept_story_count,
-        poll_outcomes=tuple(
+        poll_outcomes=None
+        if poll_outcomes is None
+        else tuple(
             sorted((p for p in poll_outcomes if p.closed_at in period), key=lambda p: p.closed_at)
         ),
-        open_polls=tuple(sorted(open_polls, key=lambda p: p.closes_at or far_future)),
-        upcoming_meetings=tuple(upcoming),
-        held_meetings=tuple(
+        open_polls=None
+        if open_polls is None
+        else tuple(sorted(open_polls, key=lambda p: p.closes_at or far_future)),
+        upcoming_meetings=upcoming,
+        held_meetings=None
+        if held_meetings is None
+        else tuple(
             sorted((h for h in held_meetings if h.starts_at in period), key=lambda h: h.starts_at)
         ),
         acknowledgement=acknowledgement,

@@ -333,30 +333,38 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
     overview.items.extend(_bullets("Joined", p.new_members))
     overview.items.extend(_bullets("Left", p.departed_members))
 
-    stories = EmbedSection("Stories")
-    stories.items.extend(_story_item(s) for s in digest.stories)
-    if not digest.stories:
-        stories.items.append("No new stories may leave the community this week.")
-    stories.items.append(f"_{kept_stories(digest.kept_story_count)}_")
+    sections = [overview]
+    if digest.stories is not None:
+        stories = EmbedSection("Stories")
+        stories.items.extend(_story_item(s) for s in digest.stories)
+        if not digest.stories:
+            stories.items.append("No new stories may leave the community this week.")
+        stories.items.append(f"_{kept_stories(digest.kept_story_count)}_")
+        sections.append(stories)
 
-    voice = EmbedSection("Collective voice")
-    voice.items.extend(_poll_item(po, tz) for po in digest.poll_outcomes)
-    voice.items.extend(_open_poll_item(op, tz) for op in digest.open_polls)
-    if not voice.items:
-        voice.items.append("No polls closed or open this week.")
+    if digest.has_polls:
+        voice = EmbedSection("Collective voice")
+        voice.items.extend(_poll_item(po, tz) for po in digest.poll_outcomes or ())
+        voice.items.extend(_open_poll_item(op, tz) for op in digest.open_polls or ())
+        if not voice.items:
+            voice.items.append("No polls closed or open this week.")
+        sections.append(voice)
 
-    meetings = EmbedSection("Meetings")
-    for u in digest.upcoming_meetings:
-        meetings.items.append(
-            f"**{md_inline(u.title)}** · {local_time(u.starts_at, tz)}\n{rsvp_summary(u)}"
-        )
-    for h in digest.held_meetings:
-        notes = f"\n{md_quote(h.notes)}" if h.notes else "\n_No notes recorded._"
-        meetings.items.append(
-            f"**{md_inline(h.title)}** (held {local_time(h.starts_at, tz)})\n{attendance(h)}{notes}"
-        )
-    if not meetings.items:
-        meetings.items.append("No meetings held this week and none scheduled.")
+    if digest.has_meetings:
+        meetings = EmbedSection("Meetings")
+        for u in digest.upcoming_meetings or ():
+            meetings.items.append(
+                f"**{md_inline(u.title)}** · {local_time(u.starts_at, tz)}\n{rsvp_summary(u)}"
+            )
+        for h in digest.held_meetings or ():
+            notes = f"\n{md_quote(h.notes)}" if h.notes else "\n_No notes recorded._"
+            meetings.items.append(
+                f"**{md_inline(h.title)}** (held {local_time(h.starts_at, tz)})\n"
+                f"{attendance(h)}{notes}"
+            )
+        if not meetings.items:
+            meetings.items.append("No meetings held this week and none scheduled.")
+        sections.append(meetings)
 
     ack = digest.acknowledgement
     thanks = EmbedSection("Acknowledgement (facilitators and sponsor only)")
@@ -383,7 +391,7 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
     if not check.items:
         check.items.append("No one who used to post has gone quiet.")
 
-    sections = [overview, stories, voice, meetings, thanks, check]
+    sections.extend((thanks, check))
     for linked in digest.linked:
         sections.append(
             EmbedSection(

@@ -393,3 +393,18 @@ def test_config_validation() -> None:
         2,
         3,
     ]
+
+
+def test_next_due_after_is_strictly_later_and_keeps_local_time_across_dst() -> None:
+    from bot.domain.digest import next_due_after
+
+    london = ZoneInfo("Europe/London")
+    # Monday 9:00 local; the clocks go forward on Sunday 30 March 2025.
+    at_due = datetime(2025, 3, 24, 9, tzinfo=london)
+    nxt = next_due_after(at_due, 0, time(9), "Europe/London")
+    assert nxt.astimezone(london) == datetime(2025, 3, 31, 9, tzinfo=london)
+    assert nxt - at_due == timedelta(hours=167)
+    just_before = at_due - timedelta(seconds=1)
+    assert next_due_after(just_before, 0, time(9), london) == at_due
+    with pytest.raises(InvalidInput):
+        next_due_after(at_due, 7, time(9), london)

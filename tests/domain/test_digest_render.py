@@ -351,3 +351,29 @@ def test_long_list_splits_into_continuation_embeds_and_messages() -> None:
     text = "\n".join(e.get("description", "") for m in messages for e in m)
     assert TRUNCATION_NOTE not in text
     assert all(f"**S{i}**" in text for i in range(30))
+
+
+def test_missing_sources_leave_no_section_anywhere() -> None:
+    """A source not available (None) is absent, never a placeholder, in every rendering."""
+    d = compile_digest(
+        "GP Advisors", PERIOD, members(3),
+        stories=None, poll_outcomes=None, open_polls=None,
+        upcoming_meetings=None, held_meetings=None,
+    )  # fmt: skip
+    assert not (d.has_stories or d.has_polls or d.has_meetings)
+    titles = [s.title for s in embed_sections(d)]
+    assert not {"Stories", "Collective voice", "Meetings"} & set(titles)
+    html = render_html(d).replace("Stories appear only with their tellers' consent", "")
+    for text in (render_markdown(d), render_text(d), html):
+        for gone in ("Stories", "STORIES", "Collective voice", "COLLECTIVE VOICE",
+                     "Meetings", "MEETINGS", "No new stories", "No polls", "No meetings"):
+            assert gone not in text
+        assert "Active members" in text
+
+
+def test_present_but_empty_sources_say_so() -> None:
+    d = compile_digest("GP Advisors", PERIOD, members(3))
+    md = render_markdown(d)
+    assert "No new stories may leave the community this week." in md
+    assert "No polls closed or open this week." in md
+    assert "No meetings held this week and none scheduled." in md
