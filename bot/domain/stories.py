@@ -77,6 +77,16 @@ def parse_consent(value: str | Consent) -> Consent:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryPost:
+    """The bot's post of a story: a forum thread (whose starter message shares the thread's
+    id) or a message in a text channel."""
+
+    channel_id: int
+    message_id: int
+    is_thread: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoryRecord:
     """A story as stored. For a withdrawn story only a tombstone remains: ``title``,
     ``text``, ``stage``, ``teller_id`` and ``source_message_link`` are then ``None``
@@ -91,6 +101,15 @@ class StoryRecord:
     consent: Consent
     created_at: datetime
     source_message_link: str | None = None
+    stage_label: str | None = None
+    """The stage's label as configured when the story was told (what readers see)."""
+    withdrawn_at: datetime | None = None
+    captured_by: int | None = None
+    """Set when someone other than the teller (a facilitator) saved it from a message."""
+    consent_pending: bool = False
+    """The teller has not yet answered the consent question; until then it stays ``group``."""
+    post: StoryPost | None = None
+    """Where the bot posted the story inside the community (never leaves it)."""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:
@@ -110,6 +129,10 @@ class StoryRecord:
             stage=None,
             consent=Consent.WITHDRAWN,
             source_message_link=None,
+            stage_label=None,
+            captured_by=None,
+            consent_pending=False,
+            post=None,
         )
 
 
@@ -583,3 +606,95 @@ def catch_up_run(
     if latest is not None and missed_run(latest, now, grace):
         return latest
     return None
+
+
+# =========================================================================== schedules
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSchedule:
+    """A community's prompt cadence as stored. ``last_due_at`` is the latest due time that
+    was handled (posted or deliberately skipped); it is what makes a restart neither lose
+    nor repeat a prompt."""
+
+    community_id: int
+    cadence: Cadence
+    weekday: int
+    time_of_day: time
+    anchor: date
+    set_at: datetime
+    last_due_at: datetime | None = None
+
+    def next_after(self, after: datetime, tz: ZoneInfo) -> datetime | None:
+        return next_due(
+            self.cadence, self.weekday, self.time_of_day, tz, after, anchor=self.anchor
+        )
+
+    def catch_up(self, now: datetime, tz: ZoneInfo, grace: timedelta) -> datetime | None:
+        """The one missed due time to post on start-up, if any (see :func:`catch_up_run`)."""
+        if self.cadence is Cadence.OFF:
+            return None
+        since = max(self.set_at, self.last_due_at or self.set_at)
+        return catch_up_run(
+            self.cadence, self.weekday, self.time_of_day, tz,
+            since=since, now=now, grace=grace, anchor=self.anchor,
+        )
+
+
+def describe_schedule(schedule: PromptSchedule, tz_name: str) -> str:
+    """'weekly on Wednesday at 10:00 (Europe/London)' — for replies to facilitators."""
+    if schedule.cadence is Cadence.OFF:
+        return "off (no scheduled prompts)"
+    day = calendar.day_name[schedule.weekday]
+    at = schedule.time_of_day.strftime("%H:%M")
+    if schedule.cadence is Cadence.MONTHLY:
+        return f"monthly, on the first {day} at {at} ({tz_name})"
+    every = "every other" if schedule.cadence is Cadence.FORTNIGHTLY else "every"
+    return f"{schedule.cadence.value}, {every} {day} at {at} ({tz_name})"
+
+
+# =========================================================================== capture helpers
+
+ANONYMOUS_CREDIT = "a member of the community"
+NO_STAGE_LABEL = "Stage not given"
+AUTO_TITLE_LIMIT = 60
+
+
+def credit_inside(consent: Consent, teller_display_name: str | None) -> str:
+    """How a story is credited *inside* its community.
+
+    Members know each other, so ``group`` and ``named`` stories show the teller's name in the
+    community's own channels; ``anonymous`` means no name anywhere, even inside, so that a
+    teller can choose to be unnamed among peers too."""
+    if consent is Consent.ANONYMOUS or not teller_display_name:
+        return ANONYMOUS_CREDIT
+    return " ".join(_strip_controls(teller_display_name).split()) or ANONYMOUS_CREDIT
+
+
+def auto_title(text: str) -> str:
+    """A title for a story saved from a message (the context menu has no form): the first
+    line, cut at a word boundary to at most 60 characters."""
+    first = next((ln.strip() for ln in _strip_controls(text).splitlines() if ln.strip()), "")
+    first = " ".join(first.split())
+    if len(first) <= AUTO_TITLE_LIMIT:
+        return first
+    cut = first[: AUTO_TITLE_LIMIT - 1]
+    if " " in cut[20:]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def validate_captured(content: str, stages: Stages) -> tuple[str, str]:
+    """Title and text for a story saved from a chat message; InvalidInput if unusable."""
+    clean = _strip_controls(content or "").strip()
+    if not clean:
+        raise InvalidInput(
+            "That message has no text to save (stories are text; attachments and embeds "
+            "are not saved). Pick a message with words in it, or use `/story share`."
+        )
+    if len(clean) > TEXT_LIMIT:
+        raise InvalidInput(
+            f"That message is {len(clean)} characters long; a story can be at most "
+            f"{TEXT_LIMIT}. Use `/story share` to tell it in a shorter form."
+        )
+    return validate_story(auto_title(clean), clean, None, stages)

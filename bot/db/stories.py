@@ -1,0 +1,341 @@
+"""Story, prompt-schedule and posted-prompt storage.
+
+SQL only; returns domain dataclasses. The one function here that produces something meant
+to leave a community, :func:`shareable_stories_for_digest`, goes through
+:func:`bot.domain.stories.shareable_view` for every story, like every other exit path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+
+import aiosqlite
+
+from bot.db.database import Database
+from bot.db.rows import from_db, from_db_req, to_db
+from bot.domain.digest import ShareableStory
+from bot.domain.stories import (
+    NO_STAGE_LABEL,
+    Cadence,
+    Consent,
+    PromptSchedule,
+    StoryPost,
+    StoryRecord,
+    shareable_view,
+)
+
+log = logging.getLogger(__name__)
+
+ConsentRequest = str  # 'dm' | 'inline'
+
+
+def _story(row: aiosqlite.Row) -> StoryRecord:
+    post = None
+    if row["post_channel_id"] is not None and row["post_message_id"] is not None:
+        post = StoryPost(
+            row["post_channel_id"], row["post_message_id"], bool(row["post_is_thread"])
+        )
+    link = None
+    if row["source_message_id"] is not None:
+        link = f"{row['source_channel_id']}/{row['source_message_id']}"
+    return StoryRecord(
+        id=row["id"],
+        community_id=row["community_id"],
+        teller_id=row["teller_id"],
+        title=row["title"],
+        text=row["text"],
+        stage=row["stage"],
+        consent=Consent(row["consent"]),
+        created_at=from_db_req(row["created_at"]),
+        source_message_link=link,
+        stage_label=row["stage_label"],
+        withdrawn_at=from_db(row["withdrawn_at"]),
+        captured_by=row["captured_by"],
+        consent_pending=row["consent_request"] is not None,
+        post=post,
+    )
+
+
+def _schedule(row: aiosqlite.Row) -> PromptSchedule:
+    hh, mm = (int(x) for x in row["time_of_day"].split(":"))
+    return PromptSchedule(
+        community_id=row["community_id"],
+        cadence=Cadence(row["cadence"]),
+        weekday=row["weekday"],
+        time_of_day=time(hh, mm),
+        anchor=date.fromisoformat(row["anchor"]),
+        set_at=from_db_req(row["set_at"]),
+        last_due_at=from_db(row["last_due_at"]),
+    )
+
+
+class StoryRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ stories
+    async def add(
+        self,
+        *,
+        community_id: int,
+        teller_id: int,
+        title: str,
+        text: str,
+        stage: str | None,
+        stage_label: str | None,
+        consent: Consent,
+        now: datetime,
+        captured_by: int | None = None,
+        consent_request: ConsentRequest | None = None,
+        source: tuple[int, int] | None = None,
+    ) -> StoryRecord:
+        if consent is Consent.WITHDRAWN:
+            raise ValueError("a new story cannot start withdrawn")
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                """INSERT INTO stories (community_id, teller_id, title, text, stage, stage_label,
+                       consent, created_at, captured_by, consent_request, source_channel_id,
+                       source_message_id)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (
+                    community_id, teller_id, title, text, stage, stage_label, consent.value,
+                    to_db(now), captured_by, consent_request,
+                    source[0] if source else None, source[1] if source else None,
+                ),
+            )
+            story_id = int(cur.lastrowid or 0)
+        got = await self.get(story_id)
+        assert got is not None
+        return got
+
+    async def get(self, story_id: int) -> StoryRecord | None:
+        row = await self.db.fetchone("SELECT * FROM stories WHERE id = ?", (story_id,))
+        return _story(row) if row else None
+
+    async def by_source_message(self, message_id: int) -> StoryRecord | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM stories WHERE source_message_id = ?", (message_id,)
+        )
+        return _story(row) if row else None
+
+    async def delete(self, story_id: int) -> None:
+        """Undo a story that could not be posted (nothing half-saved)."""
+        await self.db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+
+    async def set_post(self, story_id: int, post: StoryPost) -> None:
+        await self.db.execute(
+            "UPDATE stories SET post_channel_id = ?, post_message_id = ?, post_is_thread = ?"
+            " WHERE id = ? AND consent <> 'withdrawn'",
+            (post.channel_id, post.message_id, int(post.is_thread), story_id),
+        )
+
+    async def set_consent(self, story_id: int, consent: Consent) -> StoryRecord | None:
+        """Change a live story's consent (not to ``withdrawn``: see :meth:`withdraw`); this
+        also answers any pending consent question."""
+        if consent is Consent.WITHDRAWN:
+            raise ValueError("use withdraw() to withdraw a story")
+        await self.db.execute(
+            "UPDATE stories SET consent = ?, consent_request = NULL"
+            " WHERE id = ? AND consent <> 'withdrawn'",
+            (consent.value, story_id),
+        )
+        return await self.get(story_id)
+
+    async def set_consent_request(self, story_id: int, request: ConsentRequest | None) -> None:
+        await self.db.execute(
+            "UPDATE stories SET consent_request = ? WHERE id = ? AND consent <> 'withdrawn'",
+            (request, story_id),
+        )
+
+    async def withdraw(self, story_id: int, now: datetime) -> StoryRecord | None:
+        """Leave only the tombstone: id, community, when told and when withdrawn."""
+        await self.db.execute(
+            """UPDATE stories SET consent = 'withdrawn', withdrawn_at = ?, teller_id = NULL,
+                   title = NULL, text = NULL, stage = NULL, stage_label = NULL,
+                   captured_by = NULL, consent_request = NULL, source_channel_id = NULL,
+                   source_message_id = NULL, post_channel_id = NULL, post_message_id = NULL,
+                   post_is_thread = 0
+               WHERE id = ? AND consent <> 'withdrawn'""",
+            (to_db(now), story_id),
+        )
+        return await self.get(story_id)
+
+    async def list_visible(
+        self, community_id: int, *, stage: str | None = None, offset: int = 0, limit: int = 5
+    ) -> tuple[list[StoryRecord], int]:
+        """A page of the community's live stories, newest first, and how many there are.
+        Withdrawn stories are never listed."""
+        where = "community_id = ? AND consent <> 'withdrawn'"
+        params: list[object] = [community_id]
+        if stage is not None:
+            where += " AND stage = ?"
+            params.append(stage)
+        total = int(await self.db.fetchval(f"SELECT COUNT(*) FROM stories WHERE {where}", params))
+        rows = await self.db.fetchall(
+            f"SELECT * FROM stories WHERE {where} ORDER BY created_at DESC, id DESC"
+            " LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_story(r) for r in rows], total
+
+    async def pending_consent(self, user_id: int, request: ConsentRequest | None = None) -> list[
+        StoryRecord
+    ]:
+        sql = "SELECT * FROM stories WHERE teller_id = ? AND consent_request IS NOT NULL"
+        params: list[object] = [user_id]
+        if request is not None:
+            sql += " AND consent_request = ?"
+            params.append(request)
+        rows = await self.db.fetchall(sql + " ORDER BY id", params)
+        return [_story(r) for r in rows]
+
+    async def of_teller_in_guild(
+        self, user_id: int, guild_id: int, search: str = "", limit: int = 25
+    ) -> list[StoryRecord]:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetchall(
+            "SELECT s.* FROM stories s JOIN communities c ON c.id = s.community_id"
+            " WHERE s.teller_id = ? AND c.guild_id = ? AND s.consent <> 'withdrawn'"
+            " AND (s.title LIKE ? ESCAPE '\\' OR CAST(s.id AS TEXT) LIKE ? ESCAPE '\\')"
+            " ORDER BY s.created_at DESC, s.id DESC LIMIT ?",
+            (user_id, guild_id, f"%{escaped}%", f"{escaped}%", limit),
+        )
+        return [_story(r) for r in rows]
+
+    async def created_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[StoryRecord]:
+        """Every story (tombstones included) created in ``[start, end)``, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM stories WHERE community_id = ? AND created_at >= ? AND created_at < ?"
+            " ORDER BY created_at, id",
+            (community_id, to_db(start), to_db(end)),
+        )
+        return [_story(r) for r in rows]
+
+    # ------------------------------------------------------------------ schedules
+    async def schedule(self, community_id: int) -> PromptSchedule | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM story_schedules WHERE community_id = ?", (community_id,)
+        )
+        return _schedule(row) if row else None
+
+    async def active_schedules(self) -> list[PromptSchedule]:
+        rows = await self.db.fetchall(
+            "SELECT s.* FROM story_schedules s JOIN communities c ON c.id = s.community_id"
+            " WHERE s.cadence <> 'off' AND c.archived_at IS NULL ORDER BY s.community_id"
+        )
+        return [_schedule(r) for r in rows]
+
+    async def set_schedule(self, schedule: PromptSchedule) -> None:
+        """Replace the community's schedule; the history of what was handled restarts at
+        ``set_at`` so a new schedule never posts for a time before it existed."""
+        await self.db.execute(
+            """INSERT INTO story_schedules (community_id, cadence, weekday, time_of_day, anchor,
+                   set_at, last_due_at) VALUES (?,?,?,?,?,?,?)
+               ON CONFLICT (community_id) DO UPDATE SET cadence = excluded.cadence,
+                   weekday = excluded.weekday, time_of_day = excluded.time_of_day,
+                   anchor = excluded.anchor, set_at = excluded.set_at,
+                   last_due_at = excluded.last_due_at""",
+            (
+                schedule.community_id, schedule.cadence.value, schedule.weekday,
+                schedule.time_of_day.strftime("%H:%M"), schedule.anchor.isoformat(),
+                to_db(schedule.set_at), to_db(schedule.last_due_at),
+            ),
+        )
+
+    async def mark_handled(self, community_id: int, due: datetime) -> None:
+        """Record that the run due at ``due`` was dealt with (posted or skipped)."""
+        await self.db.execute(
+            "UPDATE story_schedules SET last_due_at = ? WHERE community_id = ?"
+            " AND (last_due_at IS NULL OR last_due_at < ?)",
+            (to_db(due), community_id, to_db(due)),
+        )
+
+    # ------------------------------------------------------------------ prompts
+    async def prompt_history(self, community_id: int) -> list[str]:
+        rows = await self.db.fetchall(
+            "SELECT prompt_text FROM story_prompts_posted WHERE community_id = ? ORDER BY id",
+            (community_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def claim_prompt(
+        self, community_id: int, text: str, due: datetime | None, now: datetime
+    ) -> int | None:
+        """Record a prompt about to be posted; ``None`` if the run due at ``due`` was
+        already claimed (the guard that makes a scheduled prompt post at most once).
+        Also marks ``due`` handled on the schedule, in the same transaction."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO story_prompts_posted (community_id, prompt_text, due_at, posted_at)"
+                " VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                (community_id, text, to_db(due), to_db(now)),
+            )
+            if cur.rowcount == 0:
+                return None
+            claim = int(cur.lastrowid or 0)
+            if due is not None:
+                await conn.execute(
+                    "UPDATE story_schedules SET last_due_at = ? WHERE community_id = ?"
+                    " AND (last_due_at IS NULL OR last_due_at < ?)",
+                    (to_db(due), community_id, to_db(due)),
+                )
+        return claim
+
+    async def prompt_posted(self, claim: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE story_prompts_posted SET channel_id = ?, message_id = ? WHERE id = ?",
+            (channel_id, message_id, claim),
+        )
+
+    async def release_prompt(self, claim: int) -> None:
+        """Posting failed: forget the claim so the prompt is not counted as used."""
+        await self.db.execute("DELETE FROM story_prompts_posted WHERE id = ?", (claim,))
+
+    async def posted_prompts(self, community_id: int) -> list[tuple[str, datetime | None]]:
+        rows = await self.db.fetchall(
+            "SELECT prompt_text, due_at FROM story_prompts_posted WHERE community_id = ?"
+            " ORDER BY id",
+            (community_id,),
+        )
+        return [(r[0], from_db(r[1])) for r in rows]
+
+
+async def shareable_stories_for_digest(
+    db: Database,
+    community_id: int,
+    start: datetime,
+    end: datetime,
+    display_name: Callable[[int], Awaitable[str | None]],
+) -> tuple[list[ShareableStory], int]:
+    """The stories created in ``[start, end)`` that may leave the community (consent-filtered
+    and redacted by :func:`shareable_view`), and how many stayed in the group.
+
+    ``display_name`` is asked only for ``named`` stories' tellers, so the digest never even
+    looks up who told an anonymous or group story. Withdrawn stories are neither returned
+    nor counted.
+    """
+    shareable: list[ShareableStory] = []
+    kept = 0
+    for story in await StoryRepo(db).created_between(community_id, start, end):
+        if story.consent is Consent.WITHDRAWN:
+            continue
+        name = None
+        if story.consent is Consent.NAMED and story.teller_id is not None:
+            name = await display_name(story.teller_id)
+        view = shareable_view(story, teller_display_name=name)
+        if view is None:
+            kept += 1
+            continue
+        shareable.append(
+            ShareableStory(
+                title=view.title,
+                text=view.text,
+                stage_label=story.stage_label or NO_STAGE_LABEL,
+                credit=view.teller_name,
+            )
+        )
+    return shareable, kept

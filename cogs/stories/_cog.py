@@ -1,0 +1,337 @@
+"""/story commands and the "Save as story" message context menu: thin Discord layer."""
+
+from __future__ import annotations
+
+import logging
+from datetime import time as TimeOfDay
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.communities import (
+    Community,
+    require_active,
+    require_facilitator,
+    require_member,
+)
+from bot.domain.stories import (
+    Cadence,
+    Consent,
+    PromptSchedule,
+    describe_schedule,
+    parse_cadence,
+    parse_consent,
+    parse_time_of_day,
+    parse_weekday,
+    validate_captured,
+)
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.interactions import (
+    NO_MENTIONS,
+    actor_of,
+    community_autocomplete,
+    facilitated_community,
+    member_community,
+)
+from cogs.stories import _views
+from cogs.stories._render import ts
+from cogs.stories._service import JOB_PREFIX, StoriesService
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+ShareConsent = Literal["group", "anonymous", "named"]
+AnyConsent = Literal["group", "anonymous", "named", "withdrawn"]
+CadenceChoice = Literal["weekly", "fortnightly", "monthly", "off"]
+WeekdayChoice = Literal[
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+]
+
+
+class StoriesCog(commands.GroupCog, group_name="story"):
+    """Story prompts, sharing, listing and consent."""
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.service = StoriesService(bot)
+        self.save_menu = app_commands.ContextMenu(
+            name="Save as story", callback=self.save_as_story
+        )
+        self.save_menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*_views.DYNAMIC_ITEMS)
+        self.bot.tree.add_command(self.save_menu)
+        await self.service.rebuild()
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.cancel_prefix(JOB_PREFIX)
+        self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
+        self.bot.remove_dynamic_items(*_views.DYNAMIC_ITEMS)
+
+    # ------------------------------------------------------------------ autocomplete
+    async def stage_autocomplete(
+        self, interaction: discord.Interaction[HearthBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=s.label, value=s.slug)
+            for s in self.service.stages.autocomplete(current)
+        ]
+
+    async def own_story_autocomplete(
+        self, interaction: discord.Interaction[HearthBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        stories = await self.service.repo.of_teller_in_guild(
+            interaction.user.id, interaction.guild_id, current.strip().lstrip("#")
+        )
+        return [
+            app_commands.Choice(
+                name=f"#{s.id} {s.title or ''} ({s.consent.value})"[:100], value=s.id
+            )
+            for s in stories
+        ]
+
+    # ------------------------------------------------------------------ share
+    @app_commands.command(name="share", description="Share a story with your community")
+    @app_commands.describe(
+        community="Your community",
+        stage="Which stage of the journey it is about",
+        consent="Who may hear it: group (default, stays in the community), anonymous, named",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def share(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        stage: str | None = None,
+        consent: ShareConsent = "group",
+    ) -> None:
+        comm, _, _ = await member_community(interaction, community)
+        level = parse_consent(consent)
+        if level is Consent.WITHDRAWN:
+            raise InvalidInput(
+                "A new story cannot start withdrawn; choose group, anonymous or named."
+            )
+        chosen = self.service.stages.resolve(stage) if stage and stage.strip() else None
+        await interaction.response.send_modal(_views.ShareModal(comm, chosen, level))
+
+    share.autocomplete("stage")(stage_autocomplete)
+
+    # ------------------------------------------------------------------ save as story
+    async def save_as_story(
+        self, interaction: discord.Interaction[HearthBot], message: discord.Message
+    ) -> None:
+        actor = actor_of(interaction)
+        if message.author.bot or message.webhook_id is not None:
+            raise InvalidInput(
+                "Only people's messages can be saved as stories, not messages from bots or "
+                "integrations."
+            )
+        community = await self._community_of_channel(message.channel)
+        if community is None or community.guild_id != actor.guild_id:
+            raise InvalidInput(
+                "Save as story works on messages in a community's channels (its lounge, "
+                "stories, voice, meetings or circles). This message is not in one."
+            )
+        require_active(community)
+        repo = self.bot.communities
+        author = message.author
+        is_author = author.id == actor.user_id
+        if is_author:
+            require_member(actor, community, await repo.membership(community.id, actor.user_id))
+        else:
+            require_facilitator(
+                actor, community, await repo.membership(community.id, actor.user_id)
+            )
+            teller = await repo.membership(community.id, author.id)
+            if teller is None or not teller.active:
+                raise InvalidInput(
+                    f"{author.display_name} is not a member of **{community.name}**, so their "
+                    "message cannot become one of its stories."
+                )
+        existing = await self.service.repo.by_source_message(message.id)
+        if existing is not None:
+            raise Conflict(
+                f"That message is already saved as story #{existing.id}."
+                if not existing.is_tombstone
+                else "That message was saved as a story and then withdrawn by its teller."
+            )
+        title, text = validate_captured(message.content, self.service.stages)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        story = await self.service.save(
+            community,
+            teller_id=author.id,
+            teller_name=author.display_name,
+            title=title,
+            text=text,
+            stage=None,
+            consent=Consent.GROUP,
+            captured_by=None if is_author else actor.user_id,
+            source=(message.channel.id, message.id),
+        )
+        assert story.post is not None
+        lines = [
+            f"Saved as story #{story.id}, “{title}”, posted in <#{story.post.channel_id}>."
+        ]
+        if is_author:
+            lines.append(
+                f"Consent: **group** (stays inside the community). Change it with "
+                f"`/story consent story:{story.id}`."
+            )
+        else:
+            asked = await self.service.ask_consent(
+                story, community, author, interaction.user.display_name
+            )
+            lines.append(
+                f"I have asked {author.display_name} by direct message who may hear it; until "
+                "they answer it stays within the community."
+                if asked
+                else f"{author.display_name}'s direct messages are closed, so I will ask them "
+                "the next time they use a story command; until then it stays within the "
+                "community."
+            )
+        await interaction.followup.send(
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        if is_author:
+            note = self.service.jargon_note(title, text)
+            if note:
+                await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.service.offer_pending(interaction)
+
+    async def _community_of_channel(
+        self, channel: discord.abc.MessageableChannel | discord.abc.Snowflake
+    ) -> Community | None:
+        found = await self.bot.communities.for_channel(channel.id)
+        parent_id = getattr(channel, "parent_id", None)
+        if found is None and parent_id:
+            found = await self.bot.communities.for_channel(parent_id)
+        return found
+
+    # ------------------------------------------------------------------ list
+    @app_commands.command(name="list", description="Stories shared in a community")
+    @app_commands.describe(community="The community", stage="Only stories at this stage")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def list_(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        stage: str | None = None,
+    ) -> None:
+        comm, _, _ = await member_community(interaction, community, allow_archived=True)
+        slug = self.service.stages.resolve(stage).slug if stage and stage.strip() else None
+        embed, view = await _views.list_page(self.service, comm, 0, slug, interaction.user.id)
+        await interaction.response.send_message(
+            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        await self.service.offer_pending(interaction)
+
+    list_.autocomplete("stage")(stage_autocomplete)
+
+    # ------------------------------------------------------------------ consent
+    @app_commands.command(name="consent", description="Change who may hear one of your stories")
+    @app_commands.describe(
+        story="One of your stories (start typing its title or number)",
+        level="group (stays in the community), anonymous, named, or withdrawn (deletes it)",
+    )
+    @app_commands.autocomplete(story=own_story_autocomplete)
+    @app_commands.guild_only()
+    async def consent(
+        self, interaction: discord.Interaction[HearthBot], story: int, level: AnyConsent
+    ) -> None:
+        if interaction.guild_id is None:
+            raise InvalidInput("Use this command in a server, not in a direct message.")
+        record = await self.service.repo.get(story)
+        community = await self.bot.communities.get(record.community_id) if record else None
+        if record is None or community is None or community.guild_id != interaction.guild_id:
+            raise NotFound(
+                f"There is no story #{story} in this server. `/story list` shows the stories "
+                "of your communities."
+            )
+        if record.is_tombstone:
+            raise NotFound(f"Story #{story} was withdrawn; nothing of it remains to change.")
+        if record.teller_id != interaction.user.id:
+            raise NotAllowed(
+                f"Only the person who told story #{story} can change its consent. You can "
+                "change your own stories' consent."
+            )
+        chosen = parse_consent(level)
+        if chosen is record.consent and not record.consent_pending:
+            await interaction.response.send_message(
+                f"Story #{story} is already **{chosen.value}**; nothing changed.",
+                ephemeral=True,
+            )
+            await self.service.offer_pending(interaction)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        _, note = await self.service.change_consent(record, chosen, community.guild_id)
+        await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.service.offer_pending(interaction)
+
+    # ------------------------------------------------------------------ prompts
+    @app_commands.command(name="prompt", description="Post a story prompt in the lounge now")
+    @app_commands.describe(community="The community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def prompt(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, _ = await facilitated_community(interaction, community)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.service.post_prompt(comm)
+        await interaction.followup.send(
+            f"Posted in <#{comm.lounge_id}>: “{text}”", ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.service.offer_pending(interaction)
+
+    @app_commands.command(name="schedule", description="Set how often story prompts are posted")
+    @app_commands.describe(
+        community="The community",
+        cadence="weekly, fortnightly, monthly (first such weekday of the month) or off",
+        weekday="Day of the week (default from config)",
+        time="Time of day, 24-hour, in the community's timezone, e.g. 10:00",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def schedule(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        cadence: CadenceChoice,
+        weekday: WeekdayChoice | None = None,
+        time: str | None = None,
+    ) -> None:
+        comm, _ = await facilitated_community(interaction, community)
+        cfg = self.bot.config.stories
+        chosen = parse_cadence(cadence)
+        day = parse_weekday(weekday or cfg.default_weekday)
+        at: TimeOfDay = parse_time_of_day(time) if time and time.strip() else cfg.default_time
+        tz = ZoneInfo(comm.timezone)
+        now = self.bot.clock.now()
+        plan = PromptSchedule(
+            community_id=comm.id,
+            cadence=chosen,
+            weekday=day,
+            time_of_day=at,
+            anchor=now.astimezone(tz).date(),
+            set_at=now,
+        )
+        await self.service.repo.set_schedule(plan)
+        self.bot.scheduler.cancel(f"{JOB_PREFIX}{comm.id}")
+        msg = f"Story prompts for **{comm.name}**: {describe_schedule(plan, comm.timezone)}."
+        if chosen is not Cadence.OFF:
+            self.service.arm(plan, comm, start=False)
+            nxt = plan.next_after(now, tz)
+            if nxt is not None:
+                msg += f" Next prompt: {ts(nxt, 'F')} in <#{comm.lounge_id}>."
+        await interaction.response.send_message(msg, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.service.offer_pending(interaction)
+
