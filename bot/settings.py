@@ -171,6 +171,11 @@ class StoriesConfig(_Strict):
     default_weekday: str = "wednesday"
     default_time: TimeOfDay = TimeOfDay(10, 0)
     missed_prompt_grace_hours: Annotated[int, Field(ge=0, le=168)] = 12
+    community_prompts: dict[str, Annotated[list[PromptText], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    """Optional per-community libraries, keyed by community slug (e.g. ``carers-voice``);
+    a community without one uses ``prompts``."""
 
     @field_validator("default_weekday", mode="before")
     @classmethod
@@ -194,7 +199,16 @@ class StoriesConfig(_Strict):
         slugs = [s.slug for s in self.stages]
         if len(set(slugs)) != len(slugs):
             raise ValueError("stage slugs must be unique")
+        labels = [s.label.casefold() for s in self.stages]
+        if len(set(labels)) != len(labels):
+            raise ValueError("stage labels must be unique (they become forum tags)")
+        for library in (self.prompts, *self.community_prompts.values()):
+            if len(set(library)) != len(library):
+                raise ValueError("a prompt library lists the same prompt twice")
         return self
+
+    def library_for(self, community_slug: str) -> list[str]:
+        return list(self.community_prompts.get(community_slug) or self.prompts)
 
 
 class MeetingsConfig(_Strict):
