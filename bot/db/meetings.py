@@ -147,13 +147,16 @@ class MeetingRepo:
         )
 
     async def reschedule(
-        self, meeting_id: int, title: str, start_utc: datetime, end_utc: datetime
+        self, meeting_id: int, title: str, start_utc: datetime, end_utc: datetime, timezone: str
     ) -> None:
-        """Move a meeting; SEQUENCE grows so calendar apps replace their copy."""
+        """Move a meeting; SEQUENCE grows so calendar apps replace their copy.
+
+        Reminders already sent stay recorded (nobody is reminded twice for the same offset).
+        """
         await self.db.execute(
-            "UPDATE meetings SET title = ?, start_at = ?, end_at = ?, sequence = sequence + 1"
-            " WHERE id = ? AND status = 'scheduled'",
-            (title, to_db(start_utc), to_db(end_utc), meeting_id),
+            "UPDATE meetings SET title = ?, start_at = ?, end_at = ?, timezone = ?,"
+            " sequence = sequence + 1 WHERE id = ? AND status = 'scheduled'",
+            (title, to_db(start_utc), to_db(end_utc), timezone, meeting_id),
         )
 
     async def cancel(self, meeting_id: int, by: int, now: datetime) -> bool:

@@ -1,0 +1,322 @@
+"""/meeting commands: thin handlers that validate with the domain and call the service."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.communities import clean_region, require_facilitator
+from bot.domain.meetings import (
+    ONLINE,
+    Meeting,
+    occurrence_resolution,
+    parse_months,
+    parse_weekday_spec,
+    validate_meeting,
+    validate_series,
+)
+from bot.domain.timeparse import (
+    WEEKDAY_NAMES,
+    discord_timestamp,
+    parse_time_of_day,
+    resolve_future,
+    validate_timezone,
+)
+from bot.errors import InvalidInput, NotFound
+from bot.interactions import (
+    NO_MENTIONS,
+    actor_of,
+    community_autocomplete,
+    facilitated_community,
+    member_community,
+)
+from cogs.meetings import _render
+from cogs.meetings._service import MeetingService
+from cogs.meetings._views import NotesModal
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+#: Autocomplete and /meeting notes reach back this far, so recent meetings can get notes.
+RECENT = timedelta(days=30)
+
+
+class MeetingsCog(commands.GroupCog, group_name="meeting"):
+    """Meetings: schedule, series, list, notes, cancel."""
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.service = MeetingService(bot)
+
+    async def cog_load(self) -> None:
+        await self.service.rebuild()
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.cancel_prefix("meeting:")
+        self.bot.scheduler.cancel_prefix("series:")
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        """Someone deleted a meeting's event in Discord: the meeting must stop pointing at it."""
+        ids = await self.service.repo.forget_event(event.id)
+        if ids:
+            log.info("scheduled event %s deleted outside Hearth (meetings %s)", event.id, ids)
+
+    # ------------------------------------------------------------------ helpers
+    async def _meeting(self, interaction: discord.Interaction[Any], value: str) -> Meeting:
+        text = (value or "").strip()
+        meeting = await self.service.repo.get(int(text)) if text.isdigit() else None
+        if meeting is not None:
+            community = await self.bot.communities.get(meeting.community_id)
+            if community is None or community.guild_id != interaction.guild_id:
+                meeting = None
+        if meeting is None:
+            raise NotFound(
+                "I can't find that meeting. Start typing its title and pick it from the list."
+            )
+        return meeting
+
+    async def _facilitated_meeting(
+        self, interaction: discord.Interaction[Any], value: str
+    ) -> Meeting:
+        meeting = await self._meeting(interaction, value)
+        community = await self.service.community(meeting)
+        actor = actor_of(interaction)
+        require_facilitator(
+            actor, community, await self.bot.communities.membership(community.id, actor.user_id)
+        )
+        return meeting
+
+    async def meeting_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        actor = actor_of(interaction)
+        found = await self.service.repo.visible_to(
+            interaction.guild_id,
+            actor.user_id,
+            actor.is_manager,
+            current.strip(),
+            self.service.now() - RECENT,
+        )
+        choices = []
+        for meeting, community_name in found[:25]:
+            local = meeting.start_utc.astimezone(meeting.tz)
+            label = f"{meeting.title} · {local:%d %b %Y %H:%M} · {community_name}"
+            choices.append(app_commands.Choice(name=label[:100], value=str(meeting.id)))
+        return choices
+
+    def _tz(self, name: str | None, fallback: str) -> ZoneInfo:
+        return validate_timezone(name) if name and name.strip() else ZoneInfo(fallback)
+
+    # ------------------------------------------------------------------ schedule
+    @app_commands.command(name="schedule", description="Schedule a meeting (facilitators)")
+    @app_commands.describe(
+        community="The community",
+        title="e.g. Spring community meeting",
+        when="Date and time in the community's timezone, e.g. 2027-03-10 18:30",
+        duration="Length in minutes (default from config, usually 120)",
+        location='An address, or "online" (the default)',
+        channel="Or hold it in a voice or stage channel",
+        region="Only for members of this region (they are mentioned in the announcement)",
+        timezone="IANA timezone for 'when' (default: the community's, e.g. Europe/London)",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def schedule(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        title: str,
+        when: str,
+        duration: int | None = None,
+        location: str | None = None,
+        channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        region: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        comm, actor = await facilitated_community(interaction, community)
+        if channel is not None and location and location.strip():
+            raise InvalidInput(
+                "Give either a location or a voice/stage channel, not both."
+            )
+        tz = self._tz(timezone, comm.timezone)
+        now = self.service.now()
+        resolution = resolve_future(when, tz, now)
+        default = self.bot.config.meetings.default_duration_minutes
+        minutes = default if duration is None else duration
+        draft = validate_meeting(
+            title, resolution.utc, minutes, None if channel is not None else location, now
+        )
+        clean_reg = clean_region(region)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.service.create(
+            comm,
+            draft,
+            tz.key,
+            region=clean_reg,
+            channel=channel,
+            in_series=False,
+            by=actor.user_id,
+        )
+        meeting = outcome.meeting
+        lines = [
+            f"Scheduled **{meeting.title}** for {discord_timestamp(meeting.start_utc, 'F')} "
+            f"({_render.local_time(meeting)}), {minutes} minutes, {_render.where(meeting)}."
+        ]
+        if resolution.note:
+            lines.append(f"Note: {resolution.note}")
+        if clean_reg:
+            members = await self.bot.communities.members(comm.id)
+            n = sum(1 for m in members if (m.region or "").casefold() == clean_reg.casefold())
+            lines.append(
+                f"Regional meeting for **{clean_reg}**: {n} member(s) of that region were "
+                "mentioned in the announcement and will get the reminders."
+            )
+        lines += outcome.problems
+        if meeting.event_id is not None:
+            lines.append("It is also on the server's Events list.")
+        await interaction.followup.send(
+            "\n".join(lines)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    # ------------------------------------------------------------------ series
+    @app_commands.command(
+        name="series", description="Set the twice-yearly meeting series (facilitators)"
+    )
+    @app_commands.describe(
+        community="The community",
+        months='Months, e.g. "3 and 9" or "March, September" (default from config)',
+        weekday='Which day of the month, e.g. "second wednesday" or "last friday"',
+        time="Local time, e.g. 18:30",
+        duration="Length in minutes (default from config)",
+        location='An address, or "online" (the default)',
+        timezone="IANA timezone (default: the community's, e.g. Europe/London)",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def series(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        months: str | None = None,
+        weekday: str | None = None,
+        time: str | None = None,
+        duration: int | None = None,
+        location: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        comm, actor = await facilitated_community(interaction, community)
+        cfg = self.bot.config.meetings
+        tz = self._tz(timezone, comm.timezone)
+        month_list = parse_months(months) if months is not None else tuple(cfg.months)
+        if weekday is not None:
+            nth, day = parse_weekday_spec(weekday)
+        else:
+            nth, day = cfg.nth, WEEKDAY_NAMES.index(cfg.weekday.capitalize())
+        at = parse_time_of_day(time) if time is not None else cfg.time
+        rule = validate_series(month_list, day, nth, at, tz)
+        minutes = cfg.default_duration_minutes if duration is None else duration
+        now = self.service.now()
+        # Validate the meeting shape once (title placeholder, the next occurrence's start).
+        probe = validate_meeting(
+            "series", now + timedelta(days=1), minutes, location, now
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stored = await self.service.repo.save_series(
+            comm.id, rule, minutes, probe.location, actor.user_id, now
+        )
+        moved, cancelled, added, problems = await self.service.apply_series(comm, stored)
+        upcoming = [
+            m for m in await self.service.repo.series_meetings(comm.id)
+            if not m.cancelled and m.start_utc > now
+        ]
+        lines = [f"Series for **{comm.name}**: {rule.describe()}, {minutes} minutes, "
+                 f"{probe.location}. The next two meetings are always on the calendar:"]
+        for m in upcoming[:2]:
+            lines.append(f"• **{m.title}**: {discord_timestamp(m.start_utc, 'F')} "
+                         f"({_render.local_time(m)})")
+            res = occurrence_resolution(rule, m.start_utc)
+            if res.note:
+                lines.append(f"  Note: {res.note}")
+        if moved:
+            lines.append(f"Moved {len(moved)} meeting(s) to the new rule (events and "
+                         "announcements updated).")
+        if cancelled:
+            lines.append(f"Cancelled {len(cancelled)} meeting(s) in months no longer chosen.")
+        for outcome in added:
+            problems += outcome.problems
+        lines += list(dict.fromkeys(problems))
+        await interaction.followup.send(
+            "\n".join(lines)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    # ------------------------------------------------------------------ list
+    @app_commands.command(name="list", description="Upcoming meetings of a community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def list_(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, _, _ = await member_community(interaction, community, allow_archived=True)
+        now = self.service.now()
+        meetings = await self.service.repo.upcoming(comm.id, now, limit=26)
+        rows = [(m, await self.service.repo.counts(m.id)) for m in meetings]
+        await interaction.response.send_message(
+            embed=_render.list_embed(comm, rows, now), ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    # ------------------------------------------------------------------ notes
+    @app_commands.command(name="notes", description="Record a meeting's notes and attendance")
+    @app_commands.describe(meeting="The meeting (start typing its title)")
+    @app_commands.guild_only()
+    async def notes(self, interaction: discord.Interaction[HearthBot], meeting: str) -> None:
+        found = await self._facilitated_meeting(interaction, meeting)
+        if found.cancelled:
+            raise InvalidInput(f"**{found.title}** was cancelled, so it has no notes.")
+        if found.start_utc > self.service.now():
+            raise InvalidInput(
+                f"**{found.title}** has not started yet; record notes once it has taken place."
+            )
+        await interaction.response.send_modal(NotesModal(found))
+
+    # ------------------------------------------------------------------ cancel
+    @app_commands.command(name="cancel", description="Cancel a meeting (facilitators)")
+    @app_commands.describe(meeting="The meeting (start typing its title)")
+    @app_commands.guild_only()
+    async def cancel(self, interaction: discord.Interaction[HearthBot], meeting: str) -> None:
+        found = await self._facilitated_meeting(interaction, meeting)
+        if found.cancelled:
+            raise InvalidInput(f"**{found.title}** is already cancelled.")
+        if found.start_utc <= self.service.now():
+            raise InvalidInput(f"**{found.title}** has already started; it can't be cancelled.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            cancelled, told = await self.service.cancel(found, interaction.user.id)
+        except discord.Forbidden as exc:
+            from bot.errors import MissingPermission
+
+            raise MissingPermission(
+                "Manage Events", "cancel the meeting's Discord event (nothing was changed)"
+            ) from exc
+        await interaction.followup.send(
+            f"Cancelled **{cancelled.title}** ({discord_timestamp(cancelled.start_utc, 'F')}). "
+            f"The Discord event and the announcement are updated; I told {told} "
+            f"{'person' if told == 1 else 'people'} who had said going or maybe.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    notes.autocomplete("meeting")(meeting_autocomplete)
+    cancel.autocomplete("meeting")(meeting_autocomplete)
+
+
+__all__ = ["ONLINE", "MeetingsCog"]

@@ -1,0 +1,122 @@
+"""What people see: announcement embeds, reminder and cancellation texts, lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import discord
+
+from bot.domain.communities import Community
+from bot.domain.meetings import RSVP, Meeting
+from bot.domain.timeparse import discord_timestamp, format_duration
+
+GOING_COLOUR = discord.Colour.teal()
+CANCELLED_COLOUR = discord.Colour.dark_grey()
+
+
+def where(meeting: Meeting) -> str:
+    if meeting.channel_id is not None:
+        return f"<#{meeting.channel_id}>"
+    return meeting.location
+
+
+def counts_line(counts: dict[RSVP, int]) -> str:
+    return " · ".join(f"{answer.label}: **{counts[answer]}**" for answer in RSVP)
+
+
+def local_time(meeting: Meeting) -> str:
+    local = meeting.start_utc.astimezone(meeting.tz)
+    return f"{local:%A %d %B %Y, %H:%M} {local.tzname()} ({meeting.timezone})"
+
+
+def announcement_embed(
+    meeting: Meeting, community: Community, counts: dict[RSVP, int]
+) -> discord.Embed:
+    """The meetings-channel card; RSVP counts live in a field so each click can refresh it."""
+    cancelled = meeting.cancelled
+    embed = discord.Embed(
+        title=("Cancelled: " if cancelled else "") + meeting.title,
+        colour=CANCELLED_COLOUR if cancelled else GOING_COLOUR,
+    )
+    lines = [
+        f"**When:** {discord_timestamp(meeting.start_utc, 'F')} "
+        f"({discord_timestamp(meeting.start_utc, 'R')})",
+        f"**Local time:** {local_time(meeting)}",
+        f"**Length:** {format_duration(meeting.end_utc - meeting.start_utc)}",
+        f"**Where:** {where(meeting)}",
+    ]
+    if meeting.region:
+        lines.append(f"**Regional meeting:** members in {meeting.region}")
+    lines.append(f"**Community:** {community.name}")
+    if cancelled:
+        lines.insert(0, "This meeting has been **cancelled**.")
+    embed.description = "\n".join(lines)[:4096]
+    embed.add_field(name="RSVPs", value=counts_line(counts), inline=False)
+    footer = "The attached .ics file adds it to your calendar."
+    if not cancelled:
+        footer = "Say whether you can come with the buttons below. " + footer
+    embed.set_footer(text=f"{footer} Meeting #{meeting.id}")
+    return embed
+
+
+def reminder_text(
+    meeting: Meeting, community: Community, offset: timedelta, link: str | None
+) -> str:
+    text = (
+        f"Reminder: **{meeting.title}** ({community.name}) starts "
+        f"{discord_timestamp(meeting.start_utc, 'F')}, "
+        f"{discord_timestamp(meeting.start_utc, 'R')} (about {format_duration(offset)} from "
+        f"when this was sent).\nWhere: {where(meeting)}"
+    )
+    if link:
+        text += f"\nSay whether you can come: {link}"
+    return text[:2000]
+
+
+def fallback_text(meeting: Meeting, mentions: Sequence[int]) -> str:
+    people = " ".join(f"<@{uid}>" for uid in mentions)
+    return (
+        f"{people} reminder: **{meeting.title}** starts "
+        f"{discord_timestamp(meeting.start_utc, 'F')} "
+        f"({discord_timestamp(meeting.start_utc, 'R')}). "
+        "(I could not send you a direct message.)"
+    )
+
+
+def cancel_text(meeting: Meeting, community: Community) -> str:
+    return (
+        f"**{meeting.title}** ({community.name}), planned for "
+        f"{discord_timestamp(meeting.start_utc, 'F')}, has been cancelled. "
+        "Sorry for the change of plans."
+    )[:2000]
+
+
+def notes_prompt_text(meeting: Meeting, community: Community) -> str:
+    return (
+        f"**{meeting.title}** ({community.name}) has finished. When you are ready, record what "
+        f"was discussed and who came with `/meeting notes` (pick “{meeting.title[:60]}”). "
+        "The notes feed the sponsor's digest."
+    )
+
+
+def list_embed(
+    community: Community, rows: Sequence[tuple[Meeting, dict[RSVP, int]]], now: datetime
+) -> discord.Embed:
+    embed = discord.Embed(title=f"Upcoming meetings: {community.name}", colour=GOING_COLOUR)
+    if not rows:
+        embed.description = (
+            "No meetings are planned. A facilitator can add one with `/meeting schedule`."
+        )
+        return embed
+    for meeting, counts in rows[:25]:
+        started = " (happening now)" if meeting.start_utc <= now else ""
+        value = (
+            f"{discord_timestamp(meeting.start_utc, 'F')}{started}\n{where(meeting)}"
+            + (f" · region {meeting.region}" if meeting.region else "")
+            + f"\n{counts_line(counts)}"
+        )
+        embed.add_field(name=meeting.title[:256], value=value[:1024], inline=False)
+    if len(rows) > 25:
+        embed.set_footer(text=f"and {len(rows) - 25} more")
+    return embed

@@ -1,0 +1,620 @@
+"""Carrying out meeting decisions on Discord: events, announcements, reminders, jobs.
+
+The domain (``bot.domain.meetings``) decides *what* should happen; the repository stores it;
+this module does the Discord side and keeps the scheduler in step with the database. Every
+job is derived from stored rows, so :meth:`MeetingService.rebuild` after a restart re-arms
+exactly what is still pending, and the stored reminder/notes markers stop anything from
+going out twice.
+
+Job ids: ``meeting:<id>:remind``, ``meeting:<id>:notes`` and ``series:<community id>``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.db.meetings import MeetingRepo, NewMeeting
+from bot.domain.calendar_ics import meeting_ics, meeting_uid
+from bot.domain.communities import Community
+from bot.domain.meetings import (
+    NOTES_PROMPT_WINDOW,
+    Meeting,
+    MeetingDraft,
+    Series,
+    ensure_upcoming,
+    next_reminder_at,
+    notes_prompt_due,
+    nth_weekday,
+    reminder_recipients,
+    reminders_due,
+    series_title,
+)
+from bot.domain.timeparse import to_utc
+from bot.interactions import NO_MENTIONS
+from cogs.meetings import _render
+from cogs.meetings._views import rsvp_view
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+MENTIONS_PER_MESSAGE = 60
+"""A user mention is at most ~22 characters; 60 of them stay well inside 2000."""
+
+
+@dataclass
+class Outcome:
+    """What happened on Discord, so the facilitator can be told plainly."""
+
+    meeting: Meeting
+    problems: list[str] = field(default_factory=list)
+
+
+def event_problem_text(exc: discord.HTTPException) -> str:
+    if isinstance(exc, discord.Forbidden):
+        return (
+            "I could not create the Discord event: I need the **Manage Events** permission "
+            "(ask a server manager to grant it to my role)."
+        )
+    if exc.code == 30038:
+        return (
+            "I could not create the Discord event: this server already has the maximum of "
+            "100 upcoming events."
+        )
+    return f"I could not create the Discord event (Discord said: {exc.text or exc.status})."
+
+
+class MeetingService:
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.repo = MeetingRepo(bot.db)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def offsets(self) -> tuple[timedelta, ...]:
+        return tuple(timedelta(seconds=s) for s in self.bot.config.meetings.reminder_seconds())
+
+    def now(self) -> datetime:
+        return self.bot.clock.now()
+
+    async def community(self, meeting: Meeting) -> Community:
+        community = await self.bot.communities.get(meeting.community_id)
+        assert community is not None
+        return community
+
+    def ics_file(self, meeting: Meeting, community: Community) -> discord.File:
+        data = meeting_ics(
+            meeting_uid(meeting.id),
+            meeting.title,
+            meeting.start_utc,
+            meeting.end_utc,
+            meeting.timezone,
+            _render.where(meeting) if meeting.channel_id is None else meeting.location,
+            f"{community.name} meeting, arranged with Hearth.",
+            sequence=meeting.sequence,
+            status="CANCELLED" if meeting.cancelled else "CONFIRMED",
+            stamp=self.now(),
+        )
+        return discord.File(io.BytesIO(data), filename=f"meeting-{meeting.id}.ics")
+
+    def _guild(self, community: Community) -> discord.Guild | None:
+        return self.bot.get_guild(community.guild_id)
+
+    def _channel(self, channel_id: int | None) -> discord.abc.Messageable | None:
+        if channel_id is None:
+            return None
+        ch = self.bot.get_channel(channel_id)
+        return ch if isinstance(ch, discord.abc.Messageable) else None
+
+    # ------------------------------------------------------------------ create
+    async def create(
+        self,
+        community: Community,
+        draft: MeetingDraft,
+        tz_name: str,
+        *,
+        region: str | None,
+        channel: discord.VoiceChannel | discord.StageChannel | None,
+        in_series: bool,
+        by: int,
+    ) -> Outcome:
+        """Store the meeting, mirror it as a Discord event, announce it and arm its jobs.
+
+        The meeting row exists first; the event id is stored right after the event is made,
+        and if that store fails the event is deleted again, so no Discord event is left
+        without a meeting. Discord refusing the event (permission, 100-event limit) is not an
+        error: the meeting stands and the facilitator is told.
+        """
+        meeting = await self.repo.create(
+            NewMeeting(
+                community_id=community.id,
+                title=draft.title,
+                start_utc=draft.start_utc,
+                end_utc=draft.end_utc,
+                timezone=tz_name,
+                location=channel.name if channel is not None else draft.location,
+                channel_id=channel.id if channel is not None else None,
+                region=region,
+                in_series=in_series,
+                created_by=by,
+                created_at=self.now(),
+            )
+        )
+        outcome = Outcome(meeting)
+        try:
+            await self._create_event(community, meeting, channel, outcome)
+        except BaseException:
+            await self.repo.delete(meeting.id)
+            raise
+        await self._announce(community, outcome)
+        outcome.meeting = await self._reload(meeting.id)
+        self.arm(outcome.meeting)
+        return outcome
+
+    async def _reload(self, meeting_id: int) -> Meeting:
+        got = await self.repo.get(meeting_id)
+        assert got is not None
+        return got
+
+    async def _create_event(
+        self,
+        community: Community,
+        meeting: Meeting,
+        channel: discord.VoiceChannel | discord.StageChannel | None,
+        outcome: Outcome,
+    ) -> None:
+        guild = self._guild(community)
+        if guild is None:
+            problem = "I could not create the Discord event: the server is unavailable."
+            await self.repo.set_event(meeting.id, None, problem)
+            outcome.problems.append(problem)
+            return
+        description = (
+            f"{community.name} meeting. RSVP and get the calendar file in the community's "
+            "meetings channel."
+        )
+        reason = f"Hearth meeting #{meeting.id}"
+        try:
+            if channel is not None:
+                event = await guild.create_scheduled_event(
+                    name=meeting.title,
+                    start_time=meeting.start_utc,
+                    end_time=meeting.end_utc,
+                    channel=channel,
+                    entity_type=(
+                        discord.EntityType.stage_instance
+                        if isinstance(channel, discord.StageChannel)
+                        else discord.EntityType.voice
+                    ),
+                    privacy_level=discord.PrivacyLevel.guild_only,
+                    description=description,
+                    reason=reason,
+                )
+            else:
+                event = await guild.create_scheduled_event(
+                    name=meeting.title,
+                    start_time=meeting.start_utc,
+                    end_time=meeting.end_utc,
+                    entity_type=discord.EntityType.external,
+                    location=meeting.location,
+                    privacy_level=discord.PrivacyLevel.guild_only,
+                    description=description,
+                    reason=reason,
+                )
+        except discord.HTTPException as exc:
+            log.warning("no scheduled event for meeting %s: %s", meeting.id, exc)
+            problem = event_problem_text(exc)
+            await self.repo.set_event(meeting.id, None, problem)
+            outcome.problems.append(problem)
+            return
+        try:
+            await self.repo.set_event(meeting.id, event.id, None)
+        except BaseException:
+            try:
+                await event.delete(reason="rolling back a meeting that could not be stored")
+            except discord.HTTPException:
+                log.exception("could not delete orphan scheduled event %s", event.id)
+            raise
+
+    async def _announce(self, community: Community, outcome: Outcome) -> None:
+        meeting = outcome.meeting
+        channel = self._channel(community.meetings_id)
+        if channel is None:
+            outcome.problems.append("I could not find the community's meetings channel.")
+            return
+        counts = await self.repo.counts(meeting.id)
+        mentions: list[int] = []
+        if meeting.region:
+            members = await self.bot.communities.members(community.id)
+            mentions = [m.user_id for m in reminder_recipients(members, {}, meeting.region)]
+        content = None
+        if meeting.region:
+            content = f"A regional meeting for members in **{meeting.region}**."
+            if mentions:
+                content += " " + " ".join(f"<@{u}>" for u in mentions[:MENTIONS_PER_MESSAGE])
+        try:
+            message = await channel.send(
+                content=content,
+                embed=_render.announcement_embed(meeting, community, counts),
+                file=self.ics_file(meeting, community),
+                view=rsvp_view(meeting.id),
+                allowed_mentions=discord.AllowedMentions(
+                    users=[discord.Object(u) for u in mentions[:MENTIONS_PER_MESSAGE]],
+                    everyone=False,
+                    roles=False,
+                ),
+            )
+            for start in range(MENTIONS_PER_MESSAGE, len(mentions), MENTIONS_PER_MESSAGE):
+                chunk = mentions[start : start + MENTIONS_PER_MESSAGE]
+                await channel.send(
+                    " ".join(f"<@{u}>" for u in chunk) + f" (regional meeting: {meeting.title})",
+                    allowed_mentions=discord.AllowedMentions(
+                        users=[discord.Object(u) for u in chunk], everyone=False, roles=False
+                    ),
+                )
+        except discord.HTTPException as exc:
+            log.warning("could not announce meeting %s: %s", meeting.id, exc)
+            outcome.problems.append(
+                "I could not post the announcement in the meetings channel "
+                f"(Discord said: {exc.text or exc.status}). Check my permissions there."
+            )
+            return
+        await self.repo.set_announcement(meeting.id, message.channel.id, message.id)
+
+    async def refresh_announcement(self, meeting: Meeting, *, with_file: bool = False) -> None:
+        """Re-render the announcement (counts, a new time, or cancelled)."""
+        channel = self._channel(meeting.announcement_channel_id)
+        if channel is None or meeting.announcement_id is None:
+            return
+        community = await self.community(meeting)
+        embed = _render.announcement_embed(meeting, community, await self.repo.counts(meeting.id))
+        partial = discord.PartialMessage(channel=channel, id=meeting.announcement_id)  # type: ignore[arg-type]
+        try:
+            if with_file:
+                await partial.edit(
+                    embed=embed,
+                    attachments=[self.ics_file(meeting, community)],
+                    view=None if meeting.cancelled else rsvp_view(meeting.id),
+                )
+            else:
+                await partial.edit(
+                    embed=embed, view=None if meeting.cancelled else rsvp_view(meeting.id)
+                )
+        except discord.HTTPException as exc:
+            log.warning("could not update the announcement of meeting %s: %s", meeting.id, exc)
+
+    # ------------------------------------------------------------------ events
+    async def _event(self, community: Community, event_id: int) -> discord.ScheduledEvent | None:
+        guild = self._guild(community)
+        if guild is None:
+            return None
+        event = guild.get_scheduled_event(event_id)
+        if event is None:
+            try:
+                event = await guild.fetch_scheduled_event(event_id)
+            except discord.NotFound:
+                return None
+        return event
+
+    async def cancel_event(self, meeting: Meeting) -> None:
+        """Cancel the Discord event first; a Forbidden here stops the whole cancellation."""
+        if meeting.event_id is None:
+            return
+        community = await self.community(meeting)
+        event = await self._event(community, meeting.event_id)
+        if event is None:
+            return
+        try:
+            if event.status is discord.EventStatus.scheduled:
+                await event.cancel(reason=f"Hearth meeting #{meeting.id} cancelled")
+            else:
+                await event.delete(reason=f"Hearth meeting #{meeting.id} cancelled")
+        except discord.NotFound:
+            return
+
+    async def move_event(self, meeting: Meeting) -> str | None:
+        """Bring the Discord event in line with a moved meeting; returns a problem, if any."""
+        if meeting.event_id is None:
+            return None
+        community = await self.community(meeting)
+        event = await self._event(community, meeting.event_id)
+        if event is None:
+            await self.repo.set_event(meeting.id, None, "The Discord event was deleted.")
+            return "The meeting's Discord event had been deleted; the meeting itself stands."
+        try:
+            await event.edit(
+                name=meeting.title,
+                start_time=meeting.start_utc,
+                end_time=meeting.end_utc,
+                reason=f"Hearth meeting #{meeting.id} moved",
+            )
+        except discord.HTTPException as exc:
+            return f"I could not update the Discord event (Discord said: {exc.text or exc.status})."
+        return None
+
+    # ------------------------------------------------------------------ cancel / move
+    async def cancel(self, meeting: Meeting, by: int) -> tuple[Meeting, int]:
+        """Cancel: Discord event, stored state, announcement, and a DM to going/maybe people.
+
+        Returns the cancelled meeting and how many people were told.
+        """
+        await self.cancel_event(meeting)
+        if not await self.repo.cancel(meeting.id, by, self.now()):
+            return await self._reload(meeting.id), 0
+        self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
+        cancelled = await self._reload(meeting.id)
+        await self.refresh_announcement(cancelled, with_file=True)
+        community = await self.community(cancelled)
+        told = 0
+        rsvps = await self.repo.rsvps(meeting.id)
+        for user_id, answer in rsvps.items():
+            if answer.value == "cant":
+                continue
+            if await self._dm(user_id, _render.cancel_text(cancelled, community)):
+                told += 1
+        return cancelled, told
+
+    async def move(
+        self, meeting: Meeting, title: str, start: datetime, end: datetime, tz_name: str
+    ) -> list[str]:
+        """Move a meeting (a changed series rule): stored, event, announcement, jobs."""
+        await self.repo.reschedule(meeting.id, title, start, end, tz_name)
+        moved = await self._reload(meeting.id)
+        problems = [p for p in [await self.move_event(moved)] if p]
+        await self.refresh_announcement(moved, with_file=True)
+        self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
+        self.arm(moved)
+        return problems
+
+    # ------------------------------------------------------------------ messaging
+    async def _dm(self, user_id: int, text: str) -> bool:
+        """Send a DM; False when the person's DMs are closed (or the send failed)."""
+        try:
+            channel = await self.bot.create_dm(discord.Object(user_id))
+            await channel.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden:
+            return False
+        except discord.HTTPException as exc:
+            log.warning("DM to %s failed: %s", user_id, exc)
+            return False
+        return True
+
+    def _jump(self, meeting: Meeting, community: Community) -> str | None:
+        if meeting.announcement_id is None or meeting.announcement_channel_id is None:
+            return None
+        return (
+            f"https://discord.com/channels/{community.guild_id}/"
+            f"{meeting.announcement_channel_id}/{meeting.announcement_id}"
+        )
+
+    async def _post_mentions(
+        self, community: Community, users: list[int], text_for: object
+    ) -> None:
+        channel = self._channel(community.meetings_id)
+        if channel is None or not users:
+            return
+        for start in range(0, len(users), MENTIONS_PER_MESSAGE):
+            chunk = users[start : start + MENTIONS_PER_MESSAGE]
+            assert callable(text_for)
+            try:
+                await channel.send(
+                    str(text_for(chunk))[:2000],
+                    allowed_mentions=discord.AllowedMentions(
+                        users=[discord.Object(u) for u in chunk], everyone=False, roles=False
+                    ),
+                )
+            except discord.HTTPException as exc:
+                log.warning("could not post a fallback mention in %s: %s", channel, exc)
+
+    # ------------------------------------------------------------------ jobs
+    def arm(self, meeting: Meeting, sent: set[timedelta] | None = None) -> None:
+        """Arm the meeting's reminder and notes jobs from its stored state."""
+        if meeting.cancelled:
+            return
+        now = self.now()
+        self._arm_reminders(meeting, now, sent)
+        if meeting.notes_prompted_at is None and now < meeting.end_utc + NOTES_PROMPT_WINDOW:
+            meeting_id = meeting.id
+            self.bot.scheduler.schedule(
+                f"meeting:{meeting_id}:notes",
+                max(meeting.end_utc, now),
+                lambda: self.run_notes_prompt(meeting_id),
+            )
+
+    def _arm_reminders(self, meeting: Meeting, now: datetime, sent: set[timedelta] | None) -> None:
+        when = next_reminder_at(meeting.start_utc, self.offsets, now, sent or set())
+        job_id = f"meeting:{meeting.id}:remind"
+        if when is None:
+            self.bot.scheduler.cancel(job_id)
+            return
+        meeting_id = meeting.id
+        self.bot.scheduler.schedule(job_id, when, lambda: self.run_reminders(meeting_id))
+
+    async def rebuild(self) -> None:
+        """Re-arm every pending job from the database (start-up, after a restart)."""
+        now = self.now()
+        for meeting in await self.repo.live(now - NOTES_PROMPT_WINDOW):
+            states = await self.repo.reminder_states(meeting.id)
+            if any(state == "sending" for state in states.values()):
+                # A reminder was interrupted mid-way: finish it (for those not yet told).
+                self._arm_reminders_now(meeting.id, now)
+                if meeting.notes_prompted_at is None:
+                    self.arm_notes_only(meeting, now)
+                continue
+            self.arm(meeting, set(states))
+        for series in await self.repo.all_series():
+            self.arm_series(series.community_id, now)
+
+    def _arm_reminders_now(self, meeting_id: int, now: datetime) -> None:
+        self.bot.scheduler.schedule(
+            f"meeting:{meeting_id}:remind", now, lambda: self.run_reminders(meeting_id)
+        )
+
+    def arm_notes_only(self, meeting: Meeting, now: datetime) -> None:
+        if now < meeting.end_utc + NOTES_PROMPT_WINDOW:
+            meeting_id = meeting.id
+            self.bot.scheduler.schedule(
+                f"meeting:{meeting_id}:notes",
+                max(meeting.end_utc, now),
+                lambda: self.run_notes_prompt(meeting_id),
+            )
+
+    async def run_reminders(self, meeting_id: int) -> None:
+        """Send whichever reminder is due (at most one), finish an interrupted one, re-arm."""
+        meeting = await self.repo.get(meeting_id)
+        if meeting is None or meeting.cancelled:
+            return
+        now = self.now()
+        states = await self.repo.reminder_states(meeting_id)
+        if now < meeting.start_utc:
+            for offset, state in sorted(states.items()):
+                if state == "sending":
+                    await self._deliver(meeting, offset)
+            for offset in reminders_due(meeting.start_utc, self.offsets, now, set(states)):
+                if await self.repo.claim_reminder(meeting_id, offset, now):
+                    await self._deliver(meeting, offset)
+        states = await self.repo.reminder_states(meeting_id)
+        self._arm_reminders(meeting, self.now(), set(states))
+
+    async def _deliver(self, meeting: Meeting, offset: timedelta) -> None:
+        community = await self.community(meeting)
+        members = await self.bot.communities.members(community.id)
+        rsvps = await self.repo.rsvps(meeting.id)
+        already = await self.repo.reminded_users(meeting.id, offset)
+        text = _render.reminder_text(meeting, community, offset, self._jump(meeting, community))
+        closed: list[int] = []
+        for member in reminder_recipients(members, rsvps, meeting.region):
+            if member.user_id in already:
+                continue
+            # Recorded before the send: a crash now means a missed DM, never a second one.
+            await self.repo.record_delivery(meeting.id, offset, member.user_id, "pending")
+            if await self._dm(member.user_id, text):
+                outcome = "dm"
+            else:
+                outcome = "fallback"
+                closed.append(member.user_id)
+            await self.repo.record_delivery(meeting.id, offset, member.user_id, outcome)
+        await self._post_mentions(
+            community, closed, lambda chunk: _render.fallback_text(meeting, chunk)
+        )
+        await self.repo.finish_reminder(meeting.id, offset, self.now())
+        log.info("meeting %s: %s reminder done", meeting.id, offset)
+
+    async def run_notes_prompt(self, meeting_id: int) -> None:
+        meeting = await self.repo.get(meeting_id)
+        if meeting is None:
+            return
+        now = self.now()
+        if not notes_prompt_due(
+            meeting.end_utc,
+            now,
+            prompted=meeting.notes_prompted_at is not None,
+            cancelled=meeting.cancelled,
+        ):
+            waiting = meeting.notes_prompted_at is None and not meeting.cancelled
+            if waiting and now < meeting.end_utc:
+                self.arm_notes_only(meeting, now)
+            return
+        if not await self.repo.mark_notes_prompted(meeting_id, now):
+            return
+        community = await self.community(meeting)
+        text = _render.notes_prompt_text(meeting, community)
+        if not await self._dm(meeting.created_by, text):
+            await self._post_mentions(
+                community, [meeting.created_by], lambda chunk: f"<@{chunk[0]}> {text}"
+            )
+
+    # ------------------------------------------------------------------ series
+    def arm_series(self, community_id: int, when: datetime) -> None:
+        self.bot.scheduler.schedule(
+            f"series:{community_id}", when, lambda: self.run_series(community_id)
+        )
+
+    async def run_series(self, community_id: int) -> None:
+        try:
+            await self.keep_series(community_id)
+        finally:
+            await self._rearm_series(community_id)
+
+    async def _rearm_series(self, community_id: int) -> None:
+        series = await self.repo.series(community_id)
+        if series is None:
+            return
+        now = self.now()
+        future = [m.start_utc for m in await self.repo.series_meetings(community_id)
+                  if m.start_utc > now]
+        # Wake when the next occurrence starts: it then "passes" and the next one is added.
+        self.arm_series(community_id, min(future) if future else now + timedelta(days=1))
+
+    async def keep_series(self, community_id: int) -> list[Outcome]:
+        """Add whatever occurrences are missing so the next two are always scheduled."""
+        series = await self.repo.series(community_id)
+        community = await self.bot.communities.get(community_id)
+        if series is None or community is None or community.archived:
+            return []
+        now = self.now()
+        existing = [m.start_utc for m in await self.repo.series_meetings(community_id)]
+        outcomes = []
+        for start in ensure_upcoming(series.rule, existing, now):
+            draft = MeetingDraft(
+                title=series_title(community.name, start, series.rule.tz),
+                start_utc=start,
+                end_utc=start + timedelta(minutes=series.duration_minutes),
+                duration_minutes=series.duration_minutes,
+                location=series.location,
+                online=series.location == "Online",
+            )
+            outcomes.append(
+                await self.create(
+                    community,
+                    draft,
+                    series.rule.tz.key,
+                    region=None,
+                    channel=None,
+                    in_series=True,
+                    by=series.created_by,
+                )
+            )
+        return outcomes
+
+    async def apply_series(self, community: Community, series: Series) -> tuple[
+        list[Meeting], list[Meeting], list[Outcome], list[str]
+    ]:
+        """A (re)set series: move future occurrences to the new rule, cancel those in months
+        no longer chosen, then add what is missing. Returns (moved, cancelled, added, problems).
+        """
+        now = self.now()
+        moved: list[Meeting] = []
+        cancelled: list[Meeting] = []
+        problems: list[str] = []
+        rule = series.rule
+        for meeting in await self.repo.series_meetings(community.id):
+            if meeting.cancelled or meeting.start_utc <= now:
+                continue
+            local = meeting.start_utc.astimezone(rule.tz)
+            if local.month not in rule.months:
+                done, _ = await self.cancel(meeting, series.created_by)
+                cancelled.append(done)
+                continue
+            day = nth_weekday(local.year, local.month, rule.weekday, rule.nth)
+            start = to_utc(datetime.combine(day, rule.time), rule.tz).utc
+            end = start + timedelta(minutes=series.duration_minutes)
+            if start <= now:
+                continue
+            if (start, end) != (meeting.start_utc, meeting.end_utc) or (
+                meeting.timezone != rule.tz.key
+            ):
+                problems += await self.move(
+                    meeting, series_title(community.name, start, rule.tz), start, end, rule.tz.key
+                )
+                moved.append(await self._reload(meeting.id))
+        added = await self.keep_series(community.id)
+        await self._rearm_series(community.id)
+        return moved, cancelled, added, problems
