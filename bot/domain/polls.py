@@ -53,6 +53,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
@@ -761,3 +762,55 @@ def parse_poll(kind: PollKind | str, question: str, raw_options: str | None) -> 
     """Validate everything a `/poll create` needs in one call, so nothing is half-stored."""
     k = as_kind(kind)
     return PollSpec(k, validate_question(question), tuple(parse_options(k, raw_options)))
+
+
+# --------------------------------------------------------------------------- stored polls
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A stored poll as the repository returns it (no ballots, no secret)."""
+
+    id: int
+    community_id: int
+    kind: PollKind
+    question: str
+    options: tuple[str, ...]
+    anonymous: bool
+    created_by: int
+    created_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    channel_id: int | None = None
+    message_id: int | None = None
+    nudged_at: datetime | None = None
+    voters: int | None = None
+    eligible: int | None = None
+    collective_statement: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def accepts_votes(self, now: datetime) -> bool:
+        """Open and not past its deadline (a late close job must not let late votes in)."""
+        return self.closed_at is None and (self.closes_at is None or now < self.closes_at)
+
+    def nudge_at(self, before: timedelta) -> datetime | None:
+        """When to nudge non-voters, or None (no deadline, or the deadline is too close)."""
+        if self.closes_at is None:
+            return None
+        at = self.closes_at - before
+        return at if at > self.created_at else None
+
+
+def check_closes(closes_at: datetime | None, now: datetime) -> None:
+    """A deadline must leave time to vote; parse_future already refuses the past."""
+    if closes_at is not None and closes_at - now < MIN_POLL_DURATION:
+        raise InvalidInput(
+            "Give people at least 5 minutes to vote: choose a later closing time, "
+            'such as "in 2 hours" or "in 3 days".'
+        )
+
+
+MIN_POLL_DURATION = timedelta(minutes=5)

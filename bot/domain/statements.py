@@ -61,6 +61,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
 
@@ -602,3 +603,55 @@ def collective_statements(report: StatementReport, total_members: int) -> list[s
             f"{', '.join(d.disagreeing)} disagree."
         )
     return lines
+
+
+# --------------------------------------------------------------------------- stored rows
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: int
+    community_id: int
+    round_id: int | None
+    author_id: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StatementRound:
+    """A round: every statement of the community not yet in a closed round, voted until
+    ``closes_at``. Statements added while it is open join it."""
+
+    id: int
+    community_id: int
+    opened_by: int
+    opened_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    channel_id: int | None = None
+    message_id: int | None = None
+    voters: int | None = None
+    eligible: int | None = None
+    collective_statement: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def accepts_votes(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.closes_at
+
+
+def round_summary(report: StatementReport, total_members: int) -> str:
+    """The round's collective statement(s) for the digest, or a plain 'no consensus' line."""
+    lines = collective_statements(report, total_members)
+    if lines:
+        return "\n".join(lines)
+    n = len(report.statements)
+    return (
+        f"{report.voters} of {max(total_members, report.voters)} "
+        f"{_members(max(total_members, report.voters))} voted on {n} "
+        f"statement{'s' if n != 1 else ''}; none reached "
+        f"{round(report.consensus_threshold * 100)}% agreement."
+    )

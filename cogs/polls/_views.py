@@ -1,0 +1,483 @@
+"""Persistent voting components: all state lives in ``custom_id`` (``poll:<id>:...``).
+
+They are ``DynamicItem`` s registered at cog load, so a click on a poll posted before a
+restart still reaches the bot. Every callback is ``guarded``: domain errors become
+ephemeral answers through the one error handler. Nothing here logs who chose what.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.domain.polls import (
+    AGREEMENT_SCALE,
+    MAX_OPTIONS,
+    Ballot,
+    Poll,
+    PollKind,
+    merge_survey_answers,
+)
+from bot.errors import Conflict, InvalidInput
+from bot.errors_handler import NO_MENTIONS, guarded
+from cogs.polls._render import describe_ballot
+
+if TYPE_CHECKING:
+    from cogs.polls._cog import PollsCog
+
+_DIGITS = "0123456789abcdefghijklmno"  # one character per option index 0..24
+assert len(_DIGITS) == MAX_OPTIONS
+
+
+def encode_ranking(ranking: tuple[int, ...]) -> str:
+    return "".join(_DIGITS[i] for i in ranking)
+
+
+def decode_ranking(text: str) -> tuple[int, ...]:
+    out = tuple(_DIGITS.index(ch) for ch in text)
+    if len(set(out)) != len(out):
+        raise InvalidInput("That ranking repeats an option; start the ranking again.")
+    return out
+
+
+def _cog(interaction: discord.Interaction[Any]) -> PollsCog:
+    cog = interaction.client.get_cog("PollsCog")
+    if cog is None:
+        raise Conflict("Polls are not available right now; try again in a moment.")
+    return cog  # type: ignore[no-any-return]
+
+
+async def _ack(
+    interaction: discord.Interaction[Any], poll: Poll, ballot: Ballot, changed: bool
+) -> None:
+    verb = "changed to" if changed else "recorded:"
+    text = f"Your vote is {verb} **{describe_ballot(poll, ballot)}**"[:1700]
+    tail = " You can change it until the poll closes."
+    if poll.anonymous:
+        tail += " No one else can see how you voted."
+    await interaction.response.send_message(
+        text + "." + tail, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+# --------------------------------------------------------------------------- single / agreement
+
+
+class ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"poll:(?P<poll>[0-9]+):v:(?P<opt>[0-9]+)",
+):
+    def __init__(self, poll_id: int, option: int, label: str = "Vote") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80] or "Vote",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"poll:{poll_id}:v:{option}",
+            )
+        )
+        self.poll_id = poll_id
+        self.option = option
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ChoiceButton:
+        return cls(int(match["poll"]), int(match["opt"]), getattr(item, "label", None) or "Vote")
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        option = self.option
+        receipt = await _cog(interaction).cast(interaction, self.poll_id, lambda _prev: option)
+        await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
+
+
+# ------------------------------------------------------------------ select (single / multi)
+
+
+class ChoiceSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"poll:(?P<poll>[0-9]+):s",
+):
+    def __init__(self, poll_id: int, poll: Poll | None = None) -> None:
+        options = []
+        max_values = 1
+        placeholder = "Choose…"
+        if poll is not None:
+            options = [
+                discord.SelectOption(label=label[:100], value=str(i))
+                for i, label in enumerate(poll.options)
+            ]
+            if poll.kind is PollKind.MULTI:
+                max_values = len(options)
+                placeholder = "Choose one or more…"
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"poll:{poll_id}:s",
+                options=options or [discord.SelectOption(label="-", value="0")],
+                min_values=1,
+                max_values=max_values,
+                placeholder=placeholder,
+            )
+        )
+        self.poll_id = poll_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ChoiceSelect:
+        made = cls(int(match["poll"]))
+        if isinstance(item, discord.ui.Select):
+            made.item.options = list(item.options)
+            made.item.max_values = item.max_values
+        return made
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            picked = [int(v) for v in self.item.values]
+        except ValueError:
+            raise InvalidInput("That choice is not part of this poll.") from None
+        cog = _cog(interaction)
+        poll = await cog.poll_for_vote(interaction, self.poll_id)
+
+        def build(_prev: Ballot | None) -> Any:
+            if poll.kind is PollKind.MULTI:
+                if len(set(picked)) != len(picked):
+                    raise InvalidInput("You picked the same option twice; pick each option once.")
+                return picked
+            if len(picked) != 1:
+                raise InvalidInput("Pick exactly one option.")
+            return picked[0]
+
+        receipt = await cog.cast(interaction, self.poll_id, build)
+        await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
+
+
+# --------------------------------------------------------------------------- ranked
+
+
+def ranking_view(poll: Poll, sofar: tuple[int, ...]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    remaining = [i for i in range(len(poll.options)) if i not in sofar]
+    if remaining:
+        view.add_item(RankPick(poll.id, sofar, poll, remaining))
+    if sofar:
+        view.add_item(RankSubmit(poll.id, sofar))
+    view.add_item(RankStart(poll.id, label="Start again" if sofar else "Rank the options"))
+    return view
+
+
+def ranking_text(poll: Poll, sofar: tuple[int, ...]) -> str:
+    lines = [f"**{poll.question}**", "Rank the options: pick your first choice, then the next."]
+    if sofar:
+        lines.append("Your ranking so far:")
+        lines += [f"{n}. {poll.options[i]}" for n, i in enumerate(sofar, start=1)]
+        lines.append("Submit when you are happy (you need not rank every option).")
+    return "\n".join(lines)[:2000]
+
+
+class RankStart(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"poll:(?P<poll>[0-9]+):rank",
+):
+    def __init__(self, poll_id: int, label: str = "Rank the options") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=discord.ButtonStyle.primary, custom_id=f"poll:{poll_id}:rank"
+            )
+        )
+        self.poll_id = poll_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RankStart:
+        return cls(int(match["poll"]), getattr(item, "label", None) or "Rank the options")
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
+        view = ranking_view(poll, ())
+        text = ranking_text(poll, ())
+        # From the public poll message: a new ephemeral flow; from the flow itself: reset it.
+        if interaction.message is not None and interaction.message.flags.ephemeral:
+            await interaction.response.edit_message(content=text, view=view, embed=None)
+        else:
+            await interaction.response.send_message(
+                text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+
+class RankPick(
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"poll:(?P<poll>[0-9]+):r:(?P<sofar>[0-9a-o]*)",
+):
+    def __init__(
+        self,
+        poll_id: int,
+        sofar: tuple[int, ...],
+        poll: Poll | None = None,
+        remaining: list[int] | None = None,
+    ) -> None:
+        opts = (
+            [
+                discord.SelectOption(label=poll.options[i][:100], value=str(i))
+                for i in (remaining or [])
+            ]
+            if poll is not None
+            else []
+        )
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"poll:{poll_id}:r:{encode_ranking(sofar)}",
+                options=opts or [discord.SelectOption(label="-", value="0")],
+                placeholder=f"Your choice number {len(sofar) + 1}",
+            )
+        )
+        self.poll_id = poll_id
+        self.sofar = sofar
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RankPick:
+        made = cls(int(match["poll"]), decode_ranking(match["sofar"]))
+        if isinstance(item, discord.ui.Select):
+            made.item.options = list(item.options)
+        return made
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
+        try:
+            pick = int(self.item.values[0])
+        except (ValueError, IndexError):
+            raise InvalidInput("Pick an option from the list.") from None
+        if not 0 <= pick < len(poll.options):
+            raise InvalidInput("That option is not part of this poll.")
+        if pick in self.sofar:
+            raise InvalidInput("You already ranked that option; pick another one.")
+        sofar = (*self.sofar, pick)
+        await interaction.response.edit_message(
+            content=ranking_text(poll, sofar), view=ranking_view(poll, sofar)
+        )
+
+
+class RankSubmit(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"poll:(?P<poll>[0-9]+):rs:(?P<sofar>[0-9a-o]+)",
+):
+    def __init__(self, poll_id: int, sofar: tuple[int, ...]) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Submit ranking",
+                style=discord.ButtonStyle.success,
+                custom_id=f"poll:{poll_id}:rs:{encode_ranking(sofar)}",
+            )
+        )
+        self.poll_id = poll_id
+        self.sofar = sofar
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RankSubmit:
+        return cls(int(match["poll"]), decode_ranking(match["sofar"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        ranking = self.sofar
+        receipt = await _cog(interaction).cast(interaction, self.poll_id, lambda _p: ranking)
+        verb = "changed to" if receipt.changed else "saved:"
+        text = (
+            f"Your ranking is {verb}\n"
+            + "\n".join(f"{n}. {receipt.poll.options[i]}" for n, i in enumerate(ranking, start=1))
+            + "\nYou can rank again until the poll closes."
+        )
+        if receipt.poll.anonymous:
+            text += " No one else can see how you voted."
+        view = discord.ui.View(timeout=None)
+        view.add_item(RankStart(self.poll_id, label="Rank again"))
+        await interaction.response.edit_message(content=text[:2000], view=view)
+
+
+# --------------------------------------------------------------------------- survey
+
+
+def survey_page(poll: Poll, q: int, answers: dict[int, bool] | None) -> tuple[str, discord.ui.View]:
+    view = discord.ui.View(timeout=None)
+    if q >= len(poll.options):
+        answered = len(answers or {})
+        text = (
+            f"**{poll.question}**\nThank you: you have answered {answered} of "
+            f"{len(poll.options)} questions. You can change your answers until the poll closes."
+        )
+        view.add_item(SurveyStart(poll.id, label="Review my answers"))
+        return text[:2000], view
+    current = (answers or {}).get(q)
+    now = "" if current is None else f"\n(Your answer so far: {'yes' if current else 'no'}.)"
+    text = f"**{poll.question}**\nQuestion {q + 1} of {len(poll.options)}: {poll.options[q]}{now}"
+    for code, label, style in (
+        ("y", "Yes", discord.ButtonStyle.success),
+        ("n", "No", discord.ButtonStyle.danger),
+        ("s", "Skip", discord.ButtonStyle.secondary),
+    ):
+        view.add_item(SurveyAnswer(poll.id, q, code, label, style))
+    return text[:2000], view
+
+
+class SurveyStart(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"poll:(?P<poll>[0-9]+):survey",
+):
+    def __init__(self, poll_id: int, label: str = "Answer the survey") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"poll:{poll_id}:survey",
+            )
+        )
+        self.poll_id = poll_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> SurveyStart:
+        return cls(int(match["poll"]), getattr(item, "label", None) or "Answer the survey")
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        cog = _cog(interaction)
+        poll = await cog.poll_for_vote(interaction, self.poll_id)
+        own = await cog.repo.own_ballot(poll.id, interaction.user.id)
+        text, view = survey_page(poll, 0, own if isinstance(own, dict) else None)
+        if interaction.message is not None and interaction.message.flags.ephemeral:
+            await interaction.response.edit_message(content=text, view=view)
+        else:
+            await interaction.response.send_message(
+                text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+
+class SurveyAnswer(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"poll:(?P<poll>[0-9]+):sq:(?P<q>[0-9]+):(?P<a>[yns])",
+):
+    def __init__(
+        self,
+        poll_id: int,
+        q: int,
+        code: str,
+        label: str = "",
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or code, style=style, custom_id=f"poll:{poll_id}:sq:{q}:{code}"
+            )
+        )
+        self.poll_id = poll_id
+        self.q = q
+        self.code = code
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> SurveyAnswer:
+        return cls(
+            int(match["poll"]), int(match["q"]), match["a"], getattr(item, "label", None) or ""
+        )
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        cog = _cog(interaction)
+        poll = await cog.poll_for_vote(interaction, self.poll_id)
+        q = self.q
+        if not 0 <= q < len(poll.options):
+            raise InvalidInput("That question is not part of this survey.")
+        answers: dict[int, bool] | None
+        if self.code == "s":
+            own = await cog.repo.own_ballot(poll.id, interaction.user.id)
+            answers = own if isinstance(own, dict) else None
+        else:
+            answer = self.code == "y"
+
+            def build(prev: Ballot | None) -> Any:
+                return merge_survey_answers(prev if isinstance(prev, dict) else None, {q: answer})
+
+            try:
+                receipt = await cog.cast(interaction, poll.id, build)
+                answers = receipt.ballot if isinstance(receipt.ballot, dict) else None
+            except Conflict as exc:
+                if "already your vote" not in exc.user_message:
+                    raise
+                own = await cog.repo.own_ballot(poll.id, interaction.user.id)
+                answers = own if isinstance(own, dict) else None
+        text, view = survey_page(poll, q + 1, answers)
+        await interaction.response.edit_message(content=text, view=view)
+
+
+# --------------------------------------------------------------------------- the poll message
+
+
+def poll_view(poll: Poll) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if poll.kind is PollKind.AGREEMENT:
+        for i, label in enumerate(AGREEMENT_SCALE):
+            view.add_item(ChoiceButton(poll.id, i, label))
+    elif (
+        poll.kind is PollKind.SINGLE
+        and len(poll.options) <= 5
+        and all(len(o) <= 80 for o in poll.options)
+    ):
+        for i, label in enumerate(poll.options):
+            view.add_item(ChoiceButton(poll.id, i, label))
+    elif poll.kind in (PollKind.SINGLE, PollKind.MULTI):
+        view.add_item(ChoiceSelect(poll.id, poll))
+    elif poll.kind is PollKind.RANKED:
+        view.add_item(RankStart(poll.id))
+    else:
+        view.add_item(SurveyStart(poll.id))
+    return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    ChoiceButton,
+    ChoiceSelect,
+    RankStart,
+    RankPick,
+    RankSubmit,
+    SurveyStart,
+    SurveyAnswer,
+)
