@@ -655,3 +655,101 @@ def quiet_members(
             quiet.append(QuietMember(m.member_id, m.display_name, weeks))
     quiet.sort(key=lambda q: (-q.weeks_quiet, q.display_name.casefold()))
     return quiet
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+#: A period delivered this long after its end is marked late (the bot was down).
+LATE_AFTER = timedelta(hours=1)
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DeliveryState:
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When a community's digest is due: a weekday and a local time in a timezone."""
+
+    weekday: int  # Monday is 0
+    at: time
+    timezone: str
+
+    def describe(self) -> str:
+        return f"{WEEKDAY_NAMES[self.weekday].capitalize()}s at {self.at:%H:%M} ({self.timezone})"
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    """One community's digest for one period, as recorded before and after delivery."""
+
+    id: int
+    community_id: int
+    period: Period
+    state: str
+    late: bool
+    dm_done: bool
+    email_done: bool
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def parse_schedule(weekday: str, at: str, timezone: str) -> DigestSchedule:
+    """Validate ``/digest schedule`` options, explaining what to type when they are wrong."""
+    day = weekday.strip().lower()
+    matches = [i for i, name in enumerate(WEEKDAY_NAMES) if len(day) >= 2 and name.startswith(day)]
+    if len(matches) != 1:
+        raise InvalidInput(
+            f"`{weekday[:40]}` is not a weekday. Use one of: {', '.join(WEEKDAY_NAMES)}."
+        )
+    text = at.strip().lower().replace(".", ":")
+    hour = minute = -1
+    try:
+        if ":" in text:
+            h, m = text.split(":", 1)
+            hour, minute = int(h), int(m)
+        elif text.isdigit() and len(text) in (3, 4):
+            hour, minute = int(text[:-2]), int(text[-2:])
+        elif text.isdigit():
+            hour, minute = int(text), 0
+    except ValueError:
+        hour = -1
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise InvalidInput(f"`{at[:40]}` is not a time of day. Write it as HH:MM, e.g. 09:00.")
+    zone = _zone(timezone.strip())
+    return DigestSchedule(matches[0], time(hour, minute), getattr(zone, "key", timezone.strip()))
+
+
+def is_late(period: Period, now: datetime) -> bool:
+    return now - period.end > LATE_AFTER
+
+
+def retry_at(attempts: int, backoff_seconds: Sequence[int], now: datetime) -> datetime | None:
+    """When to try again after ``attempts`` failed tries; ``None`` once backoff is used up."""
+    if attempts < 1 or attempts > len(backoff_seconds):
+        return None
+    return now + timedelta(seconds=backoff_seconds[attempts - 1])
+
+
+def previous_periods(period: Period, at: time, tz: tzinfo | str, count: int) -> list[Period]:
+    """The ``count`` digest weeks before ``period``, oldest first (for trend and chart)."""
+    zone = _zone(tz)
+    out: list[Period] = []
+    current = period
+    for _ in range(count):
+        current = _previous(current, at, zone)
+        out.append(current)
+    out.reverse()
+    return out
+
+
+def week_of(period: Period, tz: tzinfo | str) -> date:
+    return period.start.astimezone(_zone(tz)).date()

@@ -1,0 +1,136 @@
+"""/digest commands and the message counter: a thin layer over the digest service."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.db.activity import ActivityRepo
+from bot.domain.digest import parse_schedule
+from bot.domain.digest_render import long_date
+from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
+from cogs.digests._counter import MessageCounter
+from cogs.digests._service import JOB_PREFIX, SWEEP_JOB, DigestService, Outcome, job_id
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+WeekdayChoice = Literal[
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+]
+#: How often buffered message counts are written (they are also written before any digest).
+FLUSH_SECONDS = 30.0
+
+
+class DigestsCog(commands.GroupCog, group_name="digest"):
+    """The weekly sponsor digest: preview, send now, and schedule."""
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.counter = MessageCounter(bot, ActivityRepo(bot.db))
+        self.service = DigestService(bot, self.counter)
+
+    async def cog_load(self) -> None:
+        # The database is the truth: every community's next digest (or retry) is re-armed.
+        await self.service.arm_all()
+        self.bot.scheduler.schedule(SWEEP_JOB, self.bot.clock.now(), self.service.sweep)
+        self._flush_loop.start()
+
+    async def cog_unload(self) -> None:
+        self._flush_loop.cancel()
+        self.bot.scheduler.cancel_prefix(JOB_PREFIX)
+        await self.counter.flush()
+
+    @tasks.loop(seconds=FLUSH_SECONDS)
+    async def _flush_loop(self) -> None:
+        try:
+            await self.counter.flush()
+        except Exception:
+            log.exception("periodic flush of message counts failed")
+
+    # ------------------------------------------------------------------ counting
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        await self.counter.on_message(message)
+
+    @commands.Cog.listener()
+    async def on_community_archived(self, community_id: int) -> None:
+        self.bot.scheduler.cancel(job_id(community_id))
+
+    # ------------------------------------------------------------------ commands
+    @app_commands.command(name="preview", description="See exactly what the sponsor would get")
+    @app_commands.describe(community="The community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def preview(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, _ = await facilitated_community(interaction, community)
+        period, late = await self.service.next_period(comm)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        package = await self.service.build(comm, period, late=late)
+        for embeds, files in package.discord_messages():
+            await interaction.followup.send(
+                embeds=embeds, files=files, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+    @app_commands.command(name="send", description="Send the digest to the sponsor now")
+    @app_commands.describe(community="The community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def send(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, _ = await facilitated_community(interaction, community)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcomes = await self.service.send_now(comm)
+        await interaction.followup.send(
+            "\n".join(self._describe(o) for o in outcomes),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.service.arm(comm)
+
+    @staticmethod
+    def _describe(o: Outcome) -> str:
+        week = f"week of {long_date(o.record.period.start.date())}"
+        if o.state == "sent":
+            how = "by direct message" + (" and e-mail" if o.email_sent else "")
+            late = " (late)" if o.record.late else ""
+            return f"Sent the digest ({week}){late} to the sponsor {how}."
+        if o.state == "retrying" and o.retry_at is not None:
+            return (
+                f"Could not deliver the digest ({week}): {'; '.join(o.errors)}. "
+                f"I will retry {discord.utils.format_dt(o.retry_at, 'R')}."
+            )
+        return f"The digest ({week}) was not delivered: {'; '.join(o.errors)}."
+
+    @app_commands.command(name="schedule", description="Set when the weekly digest is sent")
+    @app_commands.describe(
+        community="The community",
+        weekday="The day the digest is sent",
+        time="Local time of day, HH:MM (24-hour), e.g. 09:00",
+        timezone="IANA timezone such as Europe/London (default from config)",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def schedule(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        weekday: WeekdayChoice,
+        time: str,
+        timezone: str | None = None,
+    ) -> None:
+        comm, actor = await facilitated_community(interaction, community)
+        sched = parse_schedule(weekday, time, timezone or self.bot.config.digest.timezone)
+        await self.service.repo.set_schedule(comm.id, sched, actor.user_id, self.bot.clock.now())
+        when = await self.service.arm(comm)
+        nxt = f" Next digest {discord.utils.format_dt(when, 'F')}." if when else ""
+        await interaction.response.send_message(
+            f"The digest of **{comm.name}** now goes out {sched.describe()}.{nxt}",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )

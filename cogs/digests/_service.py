@@ -1,0 +1,525 @@
+"""Compiling, packaging and delivering digests, exactly once per community and period.
+
+Why one service for preview, send and the schedule: ``/digest preview`` must show exactly
+what the sponsor gets, so all three go through :meth:`DigestService.package`; and every
+delivery goes through :meth:`DigestService.deliver`, which records progress in the database
+before and after each step so that a crash, a restart or a closed DM never loses a digest
+and never sends one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.db.activity import ActivityRepo
+from bot.db.digests import DigestRepo
+from bot.domain.chart import activity_chart_png
+from bot.domain.communities import Community, Membership
+from bot.domain.digest import (
+    CHART_WEEKS,
+    Digest,
+    DigestRecord,
+    DigestSchedule,
+    LinkedHighlights,
+    MemberActivity,
+    Period,
+    WeekActivity,
+    compile_digest,
+    due_periods,
+    is_late,
+    next_due_after,
+    period_for,
+    previous_periods,
+    quiet_members,
+    retry_at,
+    week_of,
+)
+from bot.domain.digest import DigestConfig as CompileConfig
+from bot.domain.digest_render import long_date, render_embeds, render_markdown
+from bot.domain.email_message import CHART_FILENAME, build_digest_email
+from bot.errors import InvalidInput
+from bot.interactions import NO_MENTIONS
+from cogs.digests import _sources
+from cogs.digests._counter import MessageCounter
+from cogs.digests._mail import MAIL_ERRORS, send_email
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "digest:"
+SWEEP_JOB = "digest:sweep"
+
+
+def job_id(community_id: int) -> str:
+    return f"{JOB_PREFIX}{community_id}"
+
+
+@dataclass(frozen=True)
+class DigestPackage:
+    """Everything a recipient gets: embed messages, the Markdown file and the chart."""
+
+    digest: Digest
+    messages: list[list[dict[str, Any]]]
+    markdown: bytes
+    markdown_filename: str
+    chart_png: bytes
+
+    def discord_messages(self) -> list[tuple[list[discord.Embed], list[discord.File]]]:
+        """Fresh discord objects per send (a ``discord.File`` can be read only once)."""
+        out: list[tuple[list[discord.Embed], list[discord.File]]] = []
+        for i, batch in enumerate(self.messages):
+            embeds = [discord.Embed.from_dict(e) for e in batch]
+            files = []
+            if i == 0:
+                files = [
+                    discord.File(io.BytesIO(self.markdown), filename=self.markdown_filename),
+                    discord.File(io.BytesIO(self.chart_png), filename=CHART_FILENAME),
+                ]
+            out.append((embeds, files))
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt achieved, for the reply to ``/digest send``."""
+
+    record: DigestRecord
+    state: str
+    errors: tuple[str, ...] = ()
+    retry_at: datetime | None = None
+    email_sent: bool = False
+
+
+class DigestService:
+    def __init__(self, bot: HearthBot, counter: MessageCounter) -> None:
+        self.bot = bot
+        self.counter = counter
+        self.repo = DigestRepo(bot.db)
+        self.activity = ActivityRepo(bot.db)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # ------------------------------------------------------------------ schedule
+
+    def default_schedule(self) -> DigestSchedule:
+        cfg = self.bot.config.digest
+        from bot.settings import WEEKDAYS
+
+        return DigestSchedule(WEEKDAYS.index(cfg.weekday), cfg.time, cfg.timezone)
+
+    async def schedule_for(self, community_id: int) -> DigestSchedule:
+        return await self.repo.schedule(community_id) or self.default_schedule()
+
+    async def arm(self, community: Community) -> datetime | None:
+        """(Re)arm the community's one job at its next due time or pending retry."""
+        if community.archived:
+            self.bot.scheduler.cancel(job_id(community.id))
+            return None
+        now = self.bot.clock.now()
+        sched = await self.schedule_for(community.id)
+        when = next_due_after(now, sched.weekday, sched.at, sched.timezone)
+        anchor = await self.repo.last_period_end(community.id) or community.created_at
+        if due_periods(anchor, now, sched.weekday, sched.at, sched.timezone):
+            when = now  # missed while down: catch up at once
+        for rec in await self.repo.pending(community.id):
+            when = min(when, rec.next_attempt_at or now)
+        cid = community.id
+        self.bot.scheduler.schedule(job_id(cid), when, lambda: self.run_job(cid))
+        return when
+
+    async def arm_all(self) -> None:
+        for community in await self.bot.communities.all_active():
+            if self.bot.scheduler.next_run(job_id(community.id)) is None:
+                await self.arm(community)
+
+    async def sweep(self) -> None:
+        """Hourly: arm communities created since start (the database is the truth)."""
+        try:
+            await self.arm_all()
+            await self.counter.flush()
+        finally:
+            now = self.bot.clock.now()
+            from datetime import timedelta
+
+            self.bot.scheduler.schedule(SWEEP_JOB, now + timedelta(hours=1), self.sweep)
+
+    # ------------------------------------------------------------------ the job
+
+    async def run_job(self, community_id: int) -> None:
+        community = await self.bot.communities.get(community_id)
+        if community is None or community.archived:
+            return
+        try:
+            await self.run_due(community)
+        finally:
+            await self.arm(community)
+
+    async def run_due(self, community: Community) -> list[Outcome]:
+        """Finish pending digests whose retry is due, then deliver every period now due."""
+        outcomes: list[Outcome] = []
+        async with self._locks[community.id]:
+            now = self.bot.clock.now()
+            for rec in await self.repo.pending(community.id):
+                if rec.next_attempt_at is None or rec.next_attempt_at <= now:
+                    outcomes.append(await self.deliver(community, rec))
+            sched = await self.schedule_for(community.id)
+            anchor = await self.repo.last_period_end(community.id) or community.created_at
+            for period in due_periods(anchor, now, sched.weekday, sched.at, sched.timezone):
+                claimed = await self.repo.claim(
+                    community.id, period, late=is_late(period, now), now=now
+                )
+                if claimed is not None:
+                    outcomes.append(await self.deliver(community, claimed))
+        return outcomes
+
+    async def send_now(self, community: Community) -> list[Outcome]:
+        """``/digest send``: catch up anything due, else send the week so far, now."""
+        if community.sponsor_id is None:
+            raise InvalidInput(
+                f"**{community.name}** has no sponsor yet, so there is no one to send the "
+                "digest to. Set one with `/community sponsor`; `/digest preview` works meanwhile."
+            )
+        outcomes = await self.run_due(community)
+        if outcomes:
+            return outcomes
+        async with self._locks[community.id]:
+            period, late = await self.next_period(community)
+            rec = await self.repo.claim(community.id, period, late=late, now=self.bot.clock.now())
+            if rec is None:
+                raise InvalidInput("A digest for this period was just sent; nothing new yet.")
+            return [await self.deliver(community, rec)]
+
+    async def next_period(self, community: Community) -> tuple[Period, bool]:
+        """The period the next digest covers, as of now (what preview shows)."""
+        now = self.bot.clock.now()
+        sched = await self.schedule_for(community.id)
+        last_end = await self.repo.last_period_end(community.id)
+        due = due_periods(
+            last_end or community.created_at, now, sched.weekday, sched.at, sched.timezone
+        )
+        if due:
+            return due[-1], is_late(due[-1], now)
+        latest_due = period_for(now, sched.weekday, sched.at, sched.timezone).end
+        start = max(x for x in (last_end, latest_due, community.created_at) if x is not None)
+        if start >= now:
+            raise InvalidInput(
+                "A digest was sent moments ago; there is nothing new to show yet."
+            )
+        return Period(start, now), False
+
+    # ------------------------------------------------------------------ compile
+
+    async def _names(self, guild_id: int) -> Any:
+        cache: dict[int, str | None] = {}
+        guild = self.bot.get_guild(guild_id)
+
+        async def lookup(user_id: int) -> str | None:
+            if user_id in cache:
+                return cache[user_id]
+            name: str | None = self.counter.names.get(user_id)
+            if name is None and guild is not None:
+                member = guild.get_member(user_id)
+                if member is None:
+                    try:
+                        member = await guild.fetch_member(user_id)
+                    except discord.HTTPException:
+                        member = None
+                if member is not None:
+                    name = member.display_name
+            if name is None:
+                try:
+                    user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                    name = user.display_name
+                except discord.HTTPException:
+                    name = None
+            cache[user_id] = name
+            return name
+
+        return lookup
+
+    async def compile(self, community: Community, period: Period, *, late: bool) -> Digest:
+        """Read the period's data (bounded, indexed) and compile the digest."""
+        await self.counter.flush()
+        cfg = self.bot.config.digest
+        sched = await self.schedule_for(community.id)
+        tz = sched.timezone
+        ccfg = CompileConfig(
+            min_discipline_size=cfg.min_discipline_size,
+            quiet_weeks=cfg.quiet_weeks,
+            top_contributors=cfg.top_contributors,
+            late_night_hours=(cfg.late_night_start, cfg.late_night_end),
+        )
+        names = await self._names(community.guild_id)
+
+        memberships = [
+            m
+            for m in await self.bot.communities.members(community.id, active_only=False)
+            if m.joined_at < period.end and (m.left_at is None or m.left_at >= period.start)
+        ]
+        hourly: dict[int, dict[datetime, int]] = defaultdict(dict)
+        for hc in await self.activity.hourly_counts(community.id, period.start, period.end):
+            hourly[hc.user_id][hc.hour_start] = hc.messages
+        silent = [
+            m.user_id for m in memberships if m.left_at is None and m.user_id not in hourly
+        ]
+        last_active = await self.activity.last_active_before(
+            community.id, silent, period.start
+        )
+        members = [self._activity(m, "", hourly, last_active) for m in memberships]
+        quiet = {
+            q.member_id
+            for q in quiet_members(
+                [m for m in members if m.is_member_at(period.end)],
+                period,
+                {},
+                ccfg.quiet_weeks,
+            )
+        }
+        needed = set(hourly) | quiet | {
+            m.user_id
+            for m in memberships
+            if m.joined_at in period or (m.left_at is not None and m.left_at in period)
+        }
+        named: list[MemberActivity] = []
+        for m in memberships:
+            name = ""
+            if m.user_id in needed:
+                name = await names(m.user_id) or "a former member"
+            named.append(self._activity(m, name, hourly, last_active))
+
+        earlier = previous_periods(period, sched.at, tz, CHART_WEEKS - 1)
+        totals = await self.activity.weekly_totals(
+            community.id, [(p.start, p.end) for p in earlier]
+        )
+        previous = [
+            WeekActivity(week_of(p, tz), msgs, active)
+            for p, (msgs, active) in zip(earlier, totals, strict=True)
+        ]
+
+        stage_labels = {s.slug: s.label for s in self.bot.config.stories.stages}
+        db = self.bot.db
+        stories = await _sources.stories(
+            db, community.id, period.start, period.end, names, stage_labels
+        )
+        outcomes = await _sources.poll_outcomes(db, community.id, period.start, period.end)
+        linked = await self._linked(community, period, stage_labels)
+        return compile_digest(
+            community.name,
+            period,
+            named,
+            previous,
+            tz=tz,
+            stories=None if stories is None else stories.stories,
+            kept_story_count=0 if stories is None else stories.kept,
+            poll_outcomes=outcomes,
+            open_polls=await _sources.open_polls(db, community.id, period.end),
+            upcoming_meetings=await _sources.upcoming_meetings(db, community.id, period.end),
+            held_meetings=await _sources.held_meetings(db, community.id, period.start, period.end),
+            linked=linked,
+            late=late,
+            config=ccfg,
+        )
+
+    @staticmethod
+    def _activity(
+        m: Membership,
+        name: str,
+        hourly: dict[int, dict[datetime, int]],
+        last_active: dict[int, datetime],
+    ) -> MemberActivity:
+        return MemberActivity(
+            member_id=m.user_id,
+            display_name=name,
+            discipline=m.discipline.value,
+            joined_at=m.joined_at,
+            left_at=m.left_at,
+            hourly_counts=hourly.get(m.user_id, {}),
+            last_active_before=last_active.get(m.user_id),
+        )
+
+    async def _linked(
+        self, community: Community, period: Period, stage_labels: dict[str, str]
+    ) -> list[LinkedHighlights]:
+        """A distilling group's digest rolls up the highlights of the community it serves.
+
+        Only what may leave that community: consent-filtered story titles (through the
+        stories capability's exit function) and collective statements, never names.
+        """
+        if community.serves_id is None:
+            return []
+        served = await self.bot.communities.get(community.serves_id)
+        if served is None:
+            return []
+
+        async def no_names(_: int) -> str | None:
+            return None
+
+        highlights: list[str] = []
+        section = await _sources.stories(
+            self.bot.db, served.id, period.start, period.end, no_names, stage_labels
+        )
+        for story in section.stories if section else ():
+            highlights.append(f"Story: {story.title} ({story.stage_label})")
+        for po in await _sources.poll_outcomes(
+            self.bot.db, served.id, period.start, period.end
+        ) or ():
+            highlights.append(po.collective_statement)
+        return [LinkedHighlights(served.name, highlights)]
+
+    async def package(self, digest: Digest, slug: str) -> DigestPackage:
+        title = f"{digest.community_name}: weekly activity"
+        weeks = [(w.week_start, w.messages, w.active_members) for w in digest.weekly_activity]
+        chart = await asyncio.to_thread(activity_chart_png, weeks, title)
+        messages = render_embeds(digest)
+        messages[0][0]["image"] = {"url": f"attachment://{CHART_FILENAME}"}
+        return DigestPackage(
+            digest=digest,
+            messages=messages,
+            markdown=render_markdown(digest).encode("utf-8"),
+            markdown_filename=f"hearth-digest-{slug}-{digest.week_of.isoformat()}.md",
+            chart_png=chart,
+        )
+
+    async def build(self, community: Community, period: Period, *, late: bool) -> DigestPackage:
+        return await self.package(await self.compile(community, period, late=late), community.slug)
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, community: Community, rec: DigestRecord) -> Outcome:
+        """Deliver one recorded digest; record each channel as done, retry what failed."""
+        if community.sponsor_id is None:
+            reason = "no sponsor is set"
+            await self.repo.mark_skipped(rec.id, reason)
+            await self.tell_facilitators(
+                community,
+                f"The weekly digest of **{community.name}** (week of {await self._week(rec)})"
+                " was not sent: the community has no sponsor. Set one with `/community sponsor`;"
+                " `/digest preview` shows what they would receive.",
+            )
+            return Outcome(rec, "skipped", (reason,))
+
+        errors: list[str] = []
+        email_sent = False
+        try:
+            package = await self.build(community, rec.period, late=rec.late)
+        except Exception as exc:
+            log.exception("digest %s for community %s could not be compiled", rec.id, community.id)
+            errors.append(f"the digest could not be compiled ({type(exc).__name__})")
+            package = None
+        if package is not None and not rec.dm_done:
+            try:
+                await self.send_dm(community.sponsor_id, package)
+                await self.repo.mark_channel_done(rec.id, dm=True)
+            except discord.HTTPException as exc:
+                errors.append(self._dm_error(exc))
+        smtp_url = self.bot.settings.hearth_smtp_url
+        if package is not None and community.sponsor_email and smtp_url and not rec.email_done:
+            try:
+                msg = build_digest_email(
+                    package.digest,
+                    sender=self.bot.settings.hearth_smtp_from,
+                    recipient=community.sponsor_email,
+                    chart_png=package.chart_png,
+                    sent_at=self.bot.clock.now(),
+                )
+                await send_email(smtp_url.get_secret_value(), msg)
+                await self.repo.mark_channel_done(rec.id, email=True)
+                email_sent = True
+            except MAIL_ERRORS as exc:
+                log.warning("digest e-mail for community %s failed: %s", community.id, exc)
+                errors.append(f"the e-mail could not be sent ({type(exc).__name__})")
+
+        now = self.bot.clock.now()
+        if not errors:
+            await self.repo.mark_sent(rec.id, now)
+            log.info("digest %s for %s sent (late=%s)", rec.id, community.name, rec.late)
+            return Outcome(rec, "sent", email_sent=email_sent)
+
+        attempts = rec.attempts + 1
+        problem = "; ".join(errors)
+        nxt = retry_at(attempts, self.bot.config.digest.retry_backoff_seconds, now)
+        week = await self._week(rec)
+        if nxt is None:
+            await self.repo.mark_failed(rec.id, attempts, problem)
+            await self.tell_facilitators(
+                community,
+                f"I gave up delivering the digest of **{community.name}** (week of {week}) "
+                f"to its sponsor after {attempts} attempts: {problem}. Use `/digest preview` "
+                "to read it and pass it on.",
+            )
+            return Outcome(rec, "failed", tuple(errors), email_sent=email_sent)
+        await self.repo.mark_retry(rec.id, attempts, nxt, problem)
+        if attempts == 1:
+            await self.tell_facilitators(
+                community,
+                f"The digest of **{community.name}** (week of {week}) could not be delivered "
+                f"to its sponsor: {problem}. I will keep retrying (next at "
+                f"{discord.utils.format_dt(nxt, 'f')}).",
+            )
+        return Outcome(rec, "retrying", tuple(errors), nxt, email_sent)
+
+    async def _week(self, rec: DigestRecord) -> str:
+        tz = (await self.schedule_for(rec.community_id)).timezone
+        return long_date(week_of(rec.period, tz))
+
+    @staticmethod
+    def _dm_error(exc: discord.HTTPException) -> str:
+        if exc.code == 50007:
+            return (
+                "the sponsor does not accept direct messages from this server "
+                "(ask them to allow DMs from server members)"
+            )
+        return f"Discord refused the direct message ({exc.status} {exc.code})"
+
+    async def send_dm(self, user_id: int, package: DigestPackage) -> None:
+        user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+        for embeds, files in package.discord_messages():
+            await user.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
+
+    async def tell_facilitators(self, community: Community, text: str) -> None:
+        """DM every facilitator; if none can be reached, say it in the community's lounge.
+
+        The text never carries digest content (no names, no stories), so the lounge fallback
+        shows members nothing meant for the sponsor's eyes only.
+        """
+        facilitators = [
+            m.user_id
+            for m in await self.bot.communities.members(community.id)
+            if m.is_facilitator
+        ]
+        reached = False
+        for uid in facilitators:
+            try:
+                user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
+                await user.send(text, allowed_mentions=NO_MENTIONS)
+                reached = True
+            except discord.HTTPException as exc:
+                log.info("could not DM facilitator %s: %s", uid, exc)
+        if reached or community.lounge_id is None:
+            if not reached:
+                log.warning("no facilitator of %s reachable: %s", community.name, text)
+            return
+        channel = self.bot.get_channel(community.lounge_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("lounge of %s unavailable; facilitators not told: %s", community.name, text)
+            return
+        mentions = " ".join(f"<@{uid}>" for uid in facilitators)
+        try:
+            await channel.send(
+                f"{mentions} (facilitators) {text}".strip(),
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False,
+                    users=[discord.Object(id=uid) for uid in facilitators],
+                ),
+            )  # fmt: skip
+        except discord.HTTPException:
+            log.exception("could not tell the facilitators of %s", community.name)
