@@ -3,23 +3,22 @@ may leave a community. Prompts and restarts are in test_stories_prompts.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
-from bot.clock import FakeClock
-from bot.db.communities import NewCommunity
-from bot.db.stories import StoryRepo, shareable_stories_for_digest
-from bot.domain.communities import Discipline, Kind
-from bot.domain.stories import Consent, shareable_view
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import HearthBot
+from bot.clock import FakeClock
 from bot.db import migrations
+from bot.db.communities import NewCommunity
 from bot.db.database import Database
+from bot.db.stories import StoryRepo, shareable_stories_for_digest
+from bot.domain.communities import Discipline, Kind
+from bot.domain.stories import Consent, shareable_view
 from bot.scheduling import Scheduler
 from bot.settings import load_config
 from tests.e2e import hearth as hearth_module
