@@ -461,3 +461,46 @@ def test_notes_prompt_due() -> None:
     assert not notes_prompt_due(end, end + timedelta(days=14))
     assert not notes_prompt_due(end, end + HOUR, prompted=True)
     assert not notes_prompt_due(end, end + HOUR, cancelled=True)
+
+
+# --------------------------------------------------------------------------- stored records
+
+
+def test_occurrence_resolution_surfaces_gap_and_fold() -> None:
+    from bot.domain.meetings import occurrence_resolution
+
+    # Last Sunday of March 2027 is the 28th (clocks go forward at 01:00 GMT).
+    gap_rule = validate_series((3, 10), 6, -1, time(1, 30), LONDON)
+    [march, october] = occurrences(gap_rule, NOW, 2)
+    res = occurrence_resolution(gap_rule, march)
+    assert res.adjusted and res.note and "does not exist" in res.note
+    assert march.astimezone(LONDON).strftime("%H:%M") == "02:30"
+    res = occurrence_resolution(gap_rule, october)
+    assert res.ambiguous and res.note and "happens twice" in res.note
+    assert october == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # the first 01:30 (BST)
+    plain = occurrence_resolution(series(), occurrences(series(), NOW, 1)[0])
+    assert plain.note is None
+
+
+def test_series_title_names_the_local_month() -> None:
+    from bot.domain.meetings import series_title
+
+    # 23:30 UTC on 31 March is already April in Europe/Paris (CEST, UTC+2).
+    instant = datetime(2027, 3, 31, 23, 30, tzinfo=UTC)
+    assert series_title("Carers", instant, ZoneInfo("Europe/Paris")) == "Carers meeting, April 2027"
+    assert series_title("x" * 120, instant, LONDON) == ("x" * 100)
+
+
+def test_meeting_record_properties() -> None:
+    from bot.domain.meetings import ONLINE, Meeting, MeetingStatus
+
+    start = datetime(2027, 3, 10, 18, 30, tzinfo=UTC)
+    m = Meeting(
+        id=1, community_id=1, title="t", start_utc=start, end_utc=start + timedelta(minutes=90),
+        timezone="Europe/London", location=ONLINE, channel_id=None, region=None,
+        in_series=False, created_by=1, created_at=start, status=MeetingStatus.CANCELLED,
+        event_id=None, event_problem=None, announcement_channel_id=None, announcement_id=None,
+        sequence=0, notes=None, notes_at=None, attendance_at=None, notes_prompted_at=None,
+        cancelled_at=start,
+    )  # fmt: skip
+    assert m.cancelled and m.online and m.duration_minutes == 90 and m.tz == LONDON

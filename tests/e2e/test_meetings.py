@@ -164,7 +164,7 @@ async def test_list_shows_upcoming_with_counts_and_timestamps(world: HearthWorld
 
 async def test_bad_input_is_refused_and_nothing_is_stored(world: HearthWorld) -> None:
     await setup_community(world, alice="carer")
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "is in the past": dict(when="2027-01-01 18:30"),
         "couldn't read": dict(when="the day after the fair"),
         "at least 1 minute": dict(duration=0),
@@ -176,7 +176,7 @@ async def test_bad_input_is_refused_and_nothing_is_stored(world: HearthWorld) ->
     for expected, options in cases.items():
         rec = await schedule(world, **options)
         assert rec.ephemeral and expected in rec.content, (expected, rec.content)
-    series_cases = {
+    series_cases: dict[str, dict[str, Any]] = {
         "not a month": dict(months="3 and 13"),
         "at least two different months": dict(months="3"),
         "day of the month": dict(weekday="fifth wednesday"),

@@ -1,0 +1,186 @@
+"""MeetingRepo and the digest queries on a real SQLite file with every migration applied."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import pytest
+
+from bot.db import migrations
+from bot.db.communities import CommunityRepo, NewCommunity
+from bot.db.database import Database
+from bot.db.meetings import MeetingRepo, NewMeeting, held_for_digest, upcoming_for_digest
+from bot.domain.communities import Discipline, Kind
+from bot.domain.meetings import RSVP, MeetingStatus, validate_series
+
+T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "t.db") as database:
+        await migrations.upgrade(database)
+        yield database
+
+
+async def community(db: Database, name: str = "Carers") -> int:
+    c = await CommunityRepo(db).create(
+        NewCommunity(
+            guild_id=1, name=name, slug=name.lower(), kind=Kind.PRACTICE,
+            timezone="Europe/London", created_by=100, created_at=T0, category_id=None,
+            lounge_id=None, stories_id=None, stories_is_forum=False, voice_id=None,
+            meetings_id=None, member_role_id=None, facilitator_role_id=None, sponsor_id=None,
+            circles=(), stage_tags=(),
+        ),
+        Discipline.OTHER,
+    )  # fmt: skip
+    return c.id
+
+
+def new(cid: int, start: datetime, title: str = "Meet", **kw: object) -> NewMeeting:
+    base: dict[str, object] = dict(
+        community_id=cid, title=title, start_utc=start, end_utc=start + timedelta(hours=2),
+        timezone="Europe/London", location="Online", channel_id=None, region=None,
+        in_series=False, created_by=100, created_at=T0,
+    )
+    base.update(kw)
+    return NewMeeting(**base)  # type: ignore[arg-type]
+
+
+async def test_create_get_round_trips_utc_and_fields(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    start = datetime(2027, 3, 10, 18, 30, tzinfo=UTC)
+    m = await repo.create(new(cid, start, region="North", channel_id=55, location="hall"))
+    got = await repo.get(m.id)
+    assert got == m
+    assert m.start_utc == start and m.start_utc.tzinfo is not None
+    assert m.duration_minutes == 120 and m.region == "North" and m.channel_id == 55
+    assert m.status is MeetingStatus.SCHEDULED and m.sequence == 0
+    await repo.set_event(m.id, 999, None)
+    await repo.set_announcement(m.id, 7, 8)
+    got = await repo.get(m.id)
+    assert got is not None and (got.event_id, got.announcement_id) == (999, 8)
+    assert await repo.forget_event(999) == [m.id]
+    got = await repo.get(m.id)
+    assert got is not None and got.event_id is None and got.event_problem
+
+
+async def test_end_must_follow_start(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    start = datetime(2027, 3, 10, 18, 30, tzinfo=UTC)
+    with pytest.raises(aiosqlite.IntegrityError):
+        await repo.create(new(cid, start, end_utc=start))
+    assert await db.fetchval("SELECT COUNT(*) FROM meetings") == 0
+
+
+async def test_cancel_once_and_upcoming_excludes_it(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    a = await repo.create(new(cid, T0 + timedelta(days=3), "A"))
+    b = await repo.create(new(cid, T0 + timedelta(days=1), "B"))
+    assert [m.title for m in await repo.upcoming(cid, T0)] == ["B", "A"]
+    assert await repo.cancel(a.id, 100, T0)
+    assert not await repo.cancel(a.id, 100, T0)
+    got = await repo.get(a.id)
+    assert got is not None and got.cancelled and got.sequence == 1
+    assert [m.id for m in await repo.upcoming(cid, T0)] == [b.id]
+    await repo.reschedule(b.id, "B2", T0 + timedelta(days=2), T0 + timedelta(days=2, hours=1),
+                          "Europe/Paris")
+    moved = await repo.get(b.id)
+    assert moved is not None and moved.title == "B2" and moved.timezone == "Europe/Paris"
+    assert moved.sequence == 1 and moved.duration_minutes == 60
+
+
+async def test_rsvps_upsert_and_count(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    m = await repo.create(new(cid, T0 + timedelta(days=3)))
+    await repo.set_rsvp(m.id, 1, RSVP.GOING, T0)
+    await repo.set_rsvp(m.id, 2, RSVP.CANT, T0)
+    await repo.set_rsvp(m.id, 1, RSVP.MAYBE, T0)
+    assert await repo.rsvps(m.id) == {1: RSVP.MAYBE, 2: RSVP.CANT}
+    assert await repo.counts(m.id) == {RSVP.GOING: 0, RSVP.MAYBE: 1, RSVP.CANT: 1}
+
+
+async def test_reminder_claims_are_exclusive_and_deliveries_recorded(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    m = await repo.create(new(cid, T0 + timedelta(days=3)))
+    day = timedelta(days=1)
+    assert await repo.claim_reminder(m.id, day, T0)
+    assert not await repo.claim_reminder(m.id, day, T0), "a second claim must fail"
+    assert await repo.reminder_states(m.id) == {day: "sending"}
+    await repo.record_delivery(m.id, day, 1, "pending")
+    await repo.record_delivery(m.id, day, 1, "dm")
+    await repo.record_delivery(m.id, day, 2, "fallback")
+    assert await repo.reminded_users(m.id, day) == {1, 2}
+    await repo.finish_reminder(m.id, day, T0)
+    assert await repo.reminder_states(m.id) == {day: "sent"}
+    assert await repo.deliveries(m.id) == [(day, 1, "dm"), (day, 2, "fallback")]
+    assert await repo.mark_notes_prompted(m.id, T0)
+    assert not await repo.mark_notes_prompted(m.id, T0)
+
+
+async def test_series_upsert_and_round_trip(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    tz = ZoneInfo("Europe/London")
+    rule = validate_series([9, 3], 2, 2, time(18, 30), tz)
+    s = await repo.save_series(cid, rule, 120, "Online", 100, T0)
+    assert s.rule == rule and s.duration_minutes == 120
+    rule2 = validate_series([4, 10], 3, -1, time(19, 0), tz)
+    await repo.save_series(cid, rule2, 90, "Hall", 100, T0)
+    got = await repo.series(cid)
+    assert got is not None and got.rule == rule2 and got.location == "Hall"
+    assert [x.community_id for x in await repo.all_series()] == [cid]
+
+
+async def test_digest_queries(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    other = await community(db, "Other")
+    past = await repo.create(new(cid, T0 - timedelta(days=3), "Past"))
+    soon = await repo.create(new(cid, T0 + timedelta(days=10), "Soon"))
+    await repo.create(new(cid, T0 + timedelta(days=90), "Far"))
+    gone = await repo.create(new(cid, T0 + timedelta(days=5), "Cancelled"))
+    await repo.cancel(gone.id, 100, T0)
+    await repo.create(new(other, T0 + timedelta(days=4), "Elsewhere"))
+    for uid, answer in ((1, RSVP.GOING), (2, RSVP.GOING), (3, RSVP.MAYBE), (4, RSVP.CANT)):
+        await repo.set_rsvp(soon.id, uid, answer, T0)
+    await repo.set_rsvp(past.id, 1, RSVP.GOING, T0)
+
+    upcoming = await upcoming_for_digest(db, cid, T0)
+    assert [(u.title, u.going, u.maybe, u.cant) for u in upcoming] == [("Soon", 2, 1, 1)]
+    assert upcoming[0].starts_at == T0 + timedelta(days=10)
+    assert [u.title for u in await upcoming_for_digest(db, cid, T0, horizon_days=100)] == [
+        "Soon", "Far"]
+
+    held = await held_for_digest(db, cid, T0 - timedelta(days=7), T0)
+    assert [(h.title, h.notes, h.attended, h.rsvp_going) for h in held] == [
+        ("Past", None, None, 1)]
+    await repo.save_notes(past.id, "Good talk", 100, T0)
+    await repo.set_attendance(past.id, [1, 2, 2], 100, T0)
+    held = await held_for_digest(db, cid, T0 - timedelta(days=7), T0)
+    assert [(h.notes, h.attended) for h in held] == [("Good talk", 2)]
+    await repo.set_attendance(past.id, [], 100, T0)
+    held = await held_for_digest(db, cid, T0 - timedelta(days=7), T0)
+    assert held[0].attended == 0, "marked, with nobody present, is 0 rather than unknown"
+
+
+async def test_deleting_a_community_cascades(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    m = await repo.create(new(cid, T0 + timedelta(days=3)))
+    await repo.set_rsvp(m.id, 1, RSVP.GOING, T0)
+    await repo.claim_reminder(m.id, timedelta(days=1), T0)
+    await repo.record_delivery(m.id, timedelta(days=1), 1, "dm")
+    await db.execute("DELETE FROM communities WHERE id = ?", (cid,))
+    for table in ("meetings", "meeting_rsvps", "meeting_reminders",
+                  "meeting_reminder_deliveries"):
+        assert await db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
