@@ -11,16 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.stories import (
+    ANONYMOUS_CREDIT,
     DEFAULT_STAGES,
     TEXT_LIMIT,
     TITLE_LIMIT,
     Cadence,
     Consent,
+    PromptSchedule,
     SharedStory,
     Stage,
     Stages,
     StoryRecord,
+    auto_title,
     catch_up_run,
+    credit_inside,
+    describe_schedule,
     missed_run,
     next_due,
     next_prompt,
@@ -29,6 +34,7 @@ from bot.domain.stories import (
     parse_time_of_day,
     parse_weekday,
     shareable_view,
+    validate_captured,
     validate_story,
 )
 from bot.errors import InvalidInput
@@ -463,7 +469,7 @@ def test_next_due_rejects_bad_arguments() -> None:
     tzname=st.sampled_from(["Europe/London", "America/New_York", "Australia/Sydney", "UTC"]),
     anchor=st.dates(date(2019, 1, 1), date(2031, 1, 1)),
 )
-def test_next_due_properties(  # noqa: PLR0917
+def test_next_due_properties(
     cadence: Cadence, weekday: int, at: time, after: datetime, tzname: str, anchor: date
 ) -> None:
     tz = ZoneInfo(tzname)
@@ -550,3 +556,50 @@ def test_parsers() -> None:
     for bad in ["7", "25:00", "13pm", "noon", "10:61"]:
         with pytest.raises(InvalidInput):
             parse_time_of_day(bad)
+
+
+# =========================================================================== phase-2 helpers
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def test_credit_inside_hides_only_anonymous_tellers() -> None:
+    assert credit_inside(Consent.GROUP, "Alice") == "Alice"
+    assert credit_inside(Consent.NAMED, "Alice\x00 Smith") == "Alice Smith"
+    assert credit_inside(Consent.ANONYMOUS, "Alice") == ANONYMOUS_CREDIT
+    assert credit_inside(Consent.GROUP, None) == ANONYMOUS_CREDIT
+
+
+def test_auto_title_is_first_line_cut_at_a_word() -> None:
+    assert auto_title("\n  Short first line \nsecond") == "Short first line"
+    long = "The nurse who came at night explained every single step of the plan to us twice"
+    title = auto_title(long)
+    assert title.endswith("…") and len(title) <= 60 and long.startswith(title[:-1])
+
+
+def test_validate_captured_refuses_empty_and_overlong_messages() -> None:
+    stages = Stages.from_config()
+    with pytest.raises(InvalidInput, match="no text to save"):
+        validate_captured(" \n\t ", stages)
+    with pytest.raises(InvalidInput, match="at most 4000"):
+        validate_captured("x" * (TEXT_LIMIT + 1), stages)
+    title, text = validate_captured("  It helped.\nA lot.  ", stages)
+    assert (title, text) == ("It helped.", "It helped.\nA lot.")
+
+
+def test_schedule_catch_up_uses_last_handled_run() -> None:
+    set_at = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+    due = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)
+    plan = PromptSchedule(1, Cadence.WEEKLY, 2, time(10, 0), date(2027, 1, 11), set_at)
+    grace = timedelta(hours=12)
+    assert plan.catch_up(due + timedelta(hours=2), LONDON, grace) == due
+    assert plan.catch_up(due + timedelta(hours=13), LONDON, grace) is None
+    handled = dataclasses.replace(plan, last_due_at=due)
+    assert handled.catch_up(due + timedelta(hours=2), LONDON, grace) is None
+    assert plan.next_after(due, LONDON) == due + timedelta(weeks=1)
+    assert describe_schedule(plan, "Europe/London") == (
+        "weekly, every Wednesday at 10:00 (Europe/London)"
+    )
+    off = dataclasses.replace(plan, cadence=Cadence.OFF)
+    assert off.catch_up(due, LONDON, grace) is None
+    assert describe_schedule(off, "Europe/London").startswith("off")

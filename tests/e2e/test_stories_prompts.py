@@ -51,6 +51,7 @@ async def test_weekly_schedule_posts_prompts_without_repeats_until_library_used(
     assert _job(world, cid) == FIRST_DUE
     assert world.db is not None
     row = await world.db.fetchone("SELECT * FROM story_schedules WHERE community_id = ?", (cid,))
+    assert row is not None
     assert (row["cadence"], row["weekday"], row["time_of_day"]) == ("weekly", 2, "10:00")
 
     await world.advance_to(FIRST_DUE - timedelta(minutes=1))
@@ -102,6 +103,7 @@ async def test_share_button_opens_the_modal_and_saves_a_story(world: StoriesWorl
     sub = await world.emu.submit_modal(alice, click, {"title": "A kind word", "text": "It helped."})
     assert "saved as #1" in sub.content, sub.content
     row = await world.db.fetchone("SELECT * FROM stories")
+    assert row is not None
     assert (row["title"], row["consent"], row["teller_id"]) == ("A kind word", "group", alice.id)
 
 
