@@ -518,3 +518,30 @@ async def test_group_story_never_appears_in_anything_for_a_sponsor(world: Hearth
         world.db, await _cid(world), end, end + timedelta(days=7), _names(world)
     )
     assert none == [] and zero == 0
+
+
+# --------------------------------------------------------------------------- no forums
+
+
+async def test_text_channel_fallback_posts_and_withdraws_a_message(tmp_path: Path) -> None:
+    async with stories_world(tmp_path, features=()) as world:
+        users = await _setup(world)
+        alice = users["alice"]
+        comm = await world.community_row(COMMUNITY)
+        assert not comm.stories_is_forum
+        stories = world.channel("carers-voice-stories")
+        sub = await _share(world, alice, "On the ward", "The ward was quiet that night.",
+                           consent="anonymous", stage="treatment")
+        assert "saved as #1" in sub.content
+        posts = [m for m in world.emu.messages_in(stories) if m.author.bot]
+        assert len(posts) == 1
+        assert posts[0].embeds[0]["title"] == "On the ward"
+        assert "alice" not in posts[0].content and "Treatment" in posts[0].content
+        row = (await _rows(world))[0]
+        assert row["post_channel_id"] == stories.id and row["post_message_id"] == posts[0].id
+        assert row["post_is_thread"] == 0
+
+        gone = await world.slash(alice, "story consent", story=1, level="withdrawn")
+        assert "withdrawn" in gone.content
+        assert [m for m in world.emu.messages_in(stories) if m.author.bot] == []
+        assert (await _rows(world))[0]["text"] is None
