@@ -186,6 +186,14 @@ class StatementRepo:
         assert got is not None
         return got
 
+    async def undo_round(self, round_id: int) -> None:
+        """Remove a round that could not be announced; its statements return to the pool."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE statements SET round_id = NULL WHERE round_id = ?", (round_id,)
+            )
+            await conn.execute("DELETE FROM statement_rounds WHERE id = ?", (round_id,))
+
     async def set_round_message(self, round_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
             "UPDATE statement_rounds SET channel_id = ?, message_id = ? WHERE id = ?",
