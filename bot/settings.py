@@ -258,6 +258,13 @@ class PollsConfig(_Strict):
     nudge_before: str = "1d"
     statement_min_group_size: Annotated[int, Field(ge=2)] = 3
     statement_consensus_threshold: Annotated[float, Field(gt=0.5, le=1.0)] = 0.7
+    #: A statement needs at least this many votes before it can count as consensus.
+    statement_min_votes: Annotated[int, Field(ge=1)] = 5
+    #: Opinion groups are looked for only with at least this many voters (see
+    #: bot/domain/statements.py for the method).
+    statement_min_opinion_voters: Annotated[int, Field(ge=4)] = 12
+    #: Default length of a statement round when /statement round is given no `closes`.
+    statement_round_default: str = "7d"
 
     @field_validator("nudge_before")
     @classmethod
@@ -265,8 +272,17 @@ class PollsConfig(_Strict):
         parse_short_duration(v)
         return v
 
+    @field_validator("statement_round_default")
+    @classmethod
+    def _round_default(cls, v: str) -> str:
+        parse_short_duration(v)
+        return v
+
     def nudge_seconds(self) -> int:
         return parse_short_duration(self.nudge_before)
+
+    def round_default_seconds(self) -> int:
+        return parse_short_duration(self.statement_round_default)
 
 
 class DigestConfig(_Strict):
