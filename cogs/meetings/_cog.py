@@ -70,6 +70,11 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         if ids:
             log.info("scheduled event %s deleted outside Hearth (meetings %s)", event.id, ids)
 
+    @commands.Cog.listener()
+    async def on_community_archived(self, community_id: int) -> None:
+        """An archived community gets no new series meetings (its data is kept)."""
+        self.bot.scheduler.cancel(f"series:{community_id}")
+
     # ------------------------------------------------------------------ helpers
     async def _meeting(self, interaction: discord.Interaction[Any], value: str) -> Meeting:
         text = (value or "").strip()

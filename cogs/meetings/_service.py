@@ -468,6 +468,7 @@ class MeetingService:
 
     async def run_reminders(self, meeting_id: int) -> None:
         """Send whichever reminder is due (at most one), finish an interrupted one, re-arm."""
+        await self.bot.wait_until_ready()
         meeting = await self.repo.get(meeting_id)
         if meeting is None or meeting.cancelled:
             return
@@ -508,6 +509,7 @@ class MeetingService:
         log.info("meeting %s: %s reminder done", meeting.id, offset)
 
     async def run_notes_prompt(self, meeting_id: int) -> None:
+        await self.bot.wait_until_ready()
         meeting = await self.repo.get(meeting_id)
         if meeting is None:
             return
@@ -538,6 +540,8 @@ class MeetingService:
         )
 
     async def run_series(self, community_id: int) -> None:
+        # Jobs re-armed in cog_load may fire before the guilds are cached.
+        await self.bot.wait_until_ready()
         try:
             await self.keep_series(community_id)
         finally:
@@ -600,7 +604,14 @@ class MeetingService:
                 continue
             local = meeting.start_utc.astimezone(rule.tz)
             if local.month not in rule.months:
-                done, _ = await self.cancel(meeting, series.created_by)
+                try:
+                    done, _ = await self.cancel(meeting, series.created_by)
+                except discord.HTTPException as exc:
+                    problems.append(
+                        f"I could not cancel **{meeting.title}**'s Discord event, so the "
+                        f"meeting stays (Discord said: {exc.text or exc.status})."
+                    )
+                    continue
                 cancelled.append(done)
                 continue
             day = nth_weekday(local.year, local.month, rule.weekday, rule.nth)

@@ -259,3 +259,36 @@ async def test_series_in_another_timezone_and_its_dst(world: HearthWorld) -> Non
     assert march.timezone == "America/New_York"
     assert march.start_utc.astimezone(ny).strftime("%Y-%m-%d %H:%M") == "2027-03-14 03:30"
     assert november.start_utc.astimezone(ny).strftime("%Y-%m-%d %H:%M") == "2027-11-14 02:30"
+
+
+async def test_notes_prompt_falls_back_to_channel_when_facilitator_dms_closed(
+    world: HearthWorld,
+) -> None:
+    users = await community_with(world, alice=True)
+    fac = world.person("fac", dms_open=False)
+    await world.slash(world.owner, "community add", community="Carers Voice", member=fac,
+                      discipline="gp", facilitator=True)
+    rec = await world.slash(fac, "meeting schedule", community="Carers Voice",
+                            title="Short one", when="2027-01-12 10:00", duration=30)
+    assert "Scheduled" in rec.content, rec.content
+    [meeting] = await repo(world).upcoming(1, world.clock.now())
+    await world.advance(timedelta(0))  # 25 hours ahead: the 7-day reminder is due at once
+    assert len(reminders_to(world, users["alice"])) == 1
+    await world.advance_to(meeting.end_utc)  # straight past the 1-day and 1-hour marks
+    channel_msgs = [m for m in world.emu.messages_in(world.channel("carers-voice-meetings"))
+                    if "/meeting notes" in m.content]
+    assert len(channel_msgs) == 1 and f"<@{fac.id}>" in channel_msgs[0].content
+    assert len(reminders_to(world, users["alice"])) == 1, "no reminder after the start"
+    await world.advance(timedelta(days=2))
+    assert len([m for m in world.emu.messages_in(world.channel("carers-voice-meetings"))
+                if "/meeting notes" in m.content]) == 1
+
+
+async def test_archived_community_series_stops(world: HearthWorld) -> None:
+    await community_with(world, alice=True)
+    await world.slash(world.owner, "meeting series", community="Carers Voice")
+    assert world.bot is not None and "series:1" in world.bot.scheduler.jobs()
+    await world.slash(world.owner, "community archive", community="Carers Voice")
+    assert "series:1" not in world.bot.scheduler.jobs()
+    await world.advance_to(datetime(2027, 9, 9, tzinfo=UTC))
+    assert len(await repo(world).series_meetings(1)) == 2
