@@ -24,6 +24,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from cogs.polls import _privacy
 from cogs.polls._render import (
     describe_ballot,
     poll_embed,
@@ -60,6 +61,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
 
     # ------------------------------------------------------------------ lifecycle
     async def cog_load(self) -> None:
+        _privacy.install()
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         for poll in await self.repo.open_polls():
             self._arm(poll)
@@ -68,6 +70,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         await self.committer.close()
+        _privacy.uninstall()
 
     def _arm(self, poll: Poll) -> None:
         """(Re)build this poll's jobs from its row: the database is the source of truth."""
