@@ -128,7 +128,7 @@ async def test_prompt_and_schedule_are_for_facilitators(world: StoriesWorld) -> 
 
 
 async def test_missed_prompt_is_posted_once_after_a_restart(world: StoriesWorld) -> None:
-    _, cid = await _setup(world)
+    alice, cid = await _setup(world)
     await world.slash(world.owner, "story schedule", community=COMMUNITY, cadence="weekly")
 
     # A restart before the due time: the job is rebuilt from the database.
@@ -150,6 +150,9 @@ async def test_missed_prompt_is_posted_once_after_a_restart(world: StoriesWorld)
     assert _job(world, cid) == FIRST_DUE + timedelta(weeks=1)
     assert world.db is not None
     assert await world.db.fetchval("SELECT COUNT(*) FROM story_prompts_posted") == 1
+    # The prompt's button still works on a bot that never saw it being sent.
+    click = await world.emu.click(alice, _prompts(world)[0], f"story:share:{cid}")
+    assert click.modal is not None
 
     # Down across the next due time for longer than the grace: skipped, not posted late.
     await world.stop_bot()
