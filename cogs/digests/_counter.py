@@ -39,6 +39,8 @@ class MessageCounter:
         #: Display names seen on messages, so the digest rarely needs to ask Discord.
         self.names: dict[int, str] = {}
         self._lock = asyncio.Lock()
+        #: Messages counted since start (a metric; tests wait on it instead of sleeping).
+        self.total_seen = 0
 
     async def on_message(self, message: discord.Message) -> None:
         """Count one message. Bots, webhooks and DMs are ignored."""
@@ -55,6 +57,7 @@ class MessageCounter:
             community_id, author.id, int(self.bot.clock.now().timestamp()) // 3600
         )
         self.names[author.id] = author.display_name
+        self.total_seen += 1
         if len(self.buffer) >= FLUSH_AT and not self._lock.locked():
             await self.flush()
 
@@ -71,7 +74,8 @@ class MessageCounter:
                 # A thread the cache does not know yet: ask once which channel it is in.
                 try:
                     full = await self.bot.fetch_channel(channel.id)
-                except discord.HTTPException:
+                except Exception:  # never let counting break message handling
+                    log.warning("could not identify channel %s", channel.id, exc_info=True)
                     full = None
                 if isinstance(full, discord.Thread) and full.parent_id is not None:
                     found = await self.repo.community_for_channel(full.parent_id)

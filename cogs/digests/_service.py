@@ -212,7 +212,8 @@ class DigestService:
         start = max(x for x in (last_end, latest_due, community.created_at) if x is not None)
         if start >= now:
             raise InvalidInput(
-                "A digest was sent moments ago; there is nothing new to show yet."
+                "The digest period has only just begun (a digest was just sent, or the "
+                "community is brand new): there is nothing to show yet. Try again later."
             )
         return Period(start, now), False
 
