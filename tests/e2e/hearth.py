@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # a Monday in winter (GMT)
 
 
-def test_settings(db_path: Path, **extra: Any) -> Settings:
+def make_settings(db_path: Path, **extra: Any) -> Settings:
     return Settings.model_validate(
         {
             "DISCORD_TOKEN": "emulator-token",
@@ -143,7 +143,7 @@ async def hearth_world(
     async with DiscordEmulator() as emu:
         owner = emu.create_user("owner")
         guild = emu.create_guild("Health Charity", owner=owner, features=features)
-        settings = test_settings(tmp_path / "hearth.db", **(settings_extra or {}))
+        settings = make_settings(tmp_path / "hearth.db", **(settings_extra or {}))
         world = HearthWorld(
             emu=emu,
             guild=guild,

@@ -60,7 +60,7 @@ async def stories_world(
     async with DiscordEmulator() as emu:
         owner = emu.create_user("owner")
         guild = emu.create_guild("Health Charity", owner=owner, features=features)
-        settings = hearth_module.test_settings(tmp_path / "hearth.db")
+        settings = hearth_module.make_settings(tmp_path / "hearth.db")
         world = StoriesWorld(
             emu=emu, guild=guild, owner=owner, db_path=tmp_path / "hearth.db",
             clock=FakeClock(START), config=load_config(settings.hearth_config),
