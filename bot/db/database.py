@@ -88,7 +88,14 @@ class Database:
                 await conn.execute("ROLLBACK")
                 raise
             else:
-                await conn.execute("COMMIT")
+                try:
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (e.g. a deferred constraint) leaves the transaction
+                    # open; roll it back so the next writer can BEGIN.
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                    raise
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self.reader.execute(sql, params) as cur:

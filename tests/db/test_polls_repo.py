@@ -1,0 +1,215 @@
+"""PollRepo, StatementRepo and the digest read-outs on a real SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.db import migrations
+from bot.db.communities import CommunityRepo, NewCommunity
+from bot.db.database import Database
+from bot.db.group_commit import GroupCommitter
+from bot.db.polls import PollRepo, open_polls_for_digest, poll_outcomes_for_digest
+from bot.db.statements import StatementRepo
+from bot.domain.communities import Discipline, Kind
+from bot.domain.digest import OpenPoll
+from bot.domain.polls import PollKind, merge_survey_answers, parse_poll
+from bot.domain.statements import Vote
+from bot.errors import Conflict, NotAllowed, NotFound
+
+T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+FAC = 100
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "p.db") as database:
+        await migrations.upgrade(database)
+        yield database
+
+
+async def community(db: Database, name: str = "Carers", members: int = 4) -> int:
+    repo = CommunityRepo(db)
+    c = await repo.create(
+        NewCommunity(
+            guild_id=1, name=name, slug=name.lower(), kind=Kind.PRACTICE,
+            timezone="Europe/London", created_by=FAC, created_at=T0, category_id=None,
+            lounge_id=None, stories_id=None, stories_is_forum=False, voice_id=None,
+            meetings_id=None, member_role_id=None, facilitator_role_id=None, sponsor_id=None,
+            circles=(), stage_tags=(),
+        ),
+        Discipline.OTHER,
+    )  # fmt: skip
+    for uid in range(1, members):
+        await repo.upsert_member(c.id, uid, Discipline.CARER, None, T0)
+    return c.id
+
+
+async def test_votes_are_pseudonymous_changeable_and_unlinkable_after_close(
+    db: Database,
+) -> None:
+    cid = await community(db)
+    repo, gc = PollRepo(db), GroupCommitter(db)
+    poll = await repo.create(
+        cid, parse_poll("single", "Day?", "Mon; Tue; Wed"), anonymous=True, created_by=FAC,
+        created_at=T0, closes_at=T0 + timedelta(days=1),
+    )
+    assert poll.kind is PollKind.SINGLE and poll.options == ("Mon", "Tue", "Wed")
+    r = await gc.submit(repo.vote_op(poll.id, 1, lambda _p: 0, T0))
+    assert r.ballot == 0 and not r.changed
+    r = await gc.submit(repo.vote_op(poll.id, 1, lambda _p: 2, T0))
+    assert r.changed
+    await gc.submit(repo.vote_op(poll.id, 2, lambda _p: 2, T0))
+    with pytest.raises(Conflict, match="already your vote"):
+        await gc.submit(repo.vote_op(poll.id, 2, lambda _p: 2, T0))
+    with pytest.raises(NotAllowed):
+        await gc.submit(repo.vote_op(poll.id, 999, lambda _p: 0, T0))
+    assert await repo.own_ballot(poll.id, 1) == 2
+    assert await repo.voters(poll.id) == {1, 2}
+    rows = await db.fetchall("SELECT voter_key, user_id FROM poll_ballots")
+    assert len(rows) == 2 and all(r["user_id"] is None for r in rows)
+    naive = {hashlib.sha256(str(u).encode()).digest() for u in (1, 2)}
+    assert not naive & {bytes(r["voter_key"]) for r in rows}
+    assert (await repo.current_result(poll)).option_results[2].count == 2
+
+    closed = await repo.close(poll.id, T0 + timedelta(hours=1), closed_by=FAC)
+    assert closed is not None and closed.result.voters == 2 and closed.result.eligible == 4
+    assert closed.poll.collective_statement and "“Wed”" in closed.poll.collective_statement
+    assert await db.fetchval("SELECT ballot_key FROM polls") is None
+    assert await repo.own_ballot(poll.id, 1) is None
+    assert await repo.close(poll.id, T0 + timedelta(hours=2), closed_by=FAC) is None
+    with pytest.raises(Conflict, match="closed"):
+        await gc.submit(repo.vote_op(poll.id, 3, lambda _p: 0, T0 + timedelta(hours=2)))
+    await repo.delete(poll.id)
+    with pytest.raises(NotFound):
+        await gc.submit(repo.vote_op(poll.id, 3, lambda _p: 0, T0))
+    await gc.close()
+
+
+async def test_deadline_refuses_votes_before_the_close_job(db: Database) -> None:
+    cid = await community(db)
+    repo, gc = PollRepo(db), GroupCommitter(db)
+    poll = await repo.create(cid, parse_poll("multi", "Q", "A; B"), anonymous=True,
+                             created_by=FAC, created_at=T0, closes_at=T0 + timedelta(hours=1))
+    await gc.submit(repo.vote_op(poll.id, 1, lambda _p: [0, 1], T0))
+    with pytest.raises(Conflict):
+        await gc.submit(repo.vote_op(poll.id, 2, lambda _p: [0], T0 + timedelta(hours=1)))
+    assert await repo.ballots(poll) == [frozenset({0, 1})]
+    await gc.close()
+
+
+async def test_survey_answers_merge_per_question(db: Database) -> None:
+    cid = await community(db)
+    repo, gc = PollRepo(db), GroupCommitter(db)
+    poll = await repo.create(cid, parse_poll("survey", "S", "Q1; Q2; Q3"), anonymous=True,
+                             created_by=FAC, created_at=T0, closes_at=None)
+
+    def answer(q: int, a: bool):  # type: ignore[no-untyped-def]
+        return lambda prev: merge_survey_answers(prev, {q: a})
+
+    await gc.submit(repo.vote_op(poll.id, 1, answer(0, True), T0))
+    await gc.submit(repo.vote_op(poll.id, 1, answer(2, False), T0))
+    await gc.submit(repo.vote_op(poll.id, 1, answer(0, False), T0))
+    assert await repo.ballots(poll) == [{0: False, 2: False}]
+    assert await repo.voter_count(poll.id) == 1
+    await gc.close()
+
+
+async def test_named_ballots_only_for_polls_that_are_not_anonymous(db: Database) -> None:
+    cid = await community(db)
+    repo, gc = PollRepo(db), GroupCommitter(db)
+    anon = await repo.create(cid, parse_poll("single", "A", "x; y"), anonymous=True,
+                             created_by=FAC, created_at=T0, closes_at=None)
+    named = await repo.create(cid, parse_poll("ranked", "N", "x; y; z"), anonymous=False,
+                              created_by=FAC, created_at=T0, closes_at=None)
+    await gc.submit(repo.vote_op(named.id, 2, lambda _p: (2, 0), T0))
+    assert await repo.named_ballots(named) == [(2, (2, 0))]
+    with pytest.raises(NotAllowed):
+        await repo.named_ballots(anon)
+    await gc.close()
+
+
+async def test_visible_to_lists_polls_of_the_users_communities(db: Database) -> None:
+    a = await community(db, "Carers")
+    b = await community(db, "Nurses", members=1)
+    repo = PollRepo(db)
+    pa = await repo.create(a, parse_poll("single", "Carers day?", "x; y"), anonymous=True,
+                           created_by=FAC, created_at=T0, closes_at=None)
+    await repo.create(b, parse_poll("single", "Nurses day?", "x; y"), anonymous=True,
+                      created_by=FAC, created_at=T0, closes_at=None)
+    assert [p.id for p, _ in await repo.visible_to(1, 1, "")] == [pa.id]
+    assert [n for _, n in await repo.visible_to(1, 1, "day")] == ["Carers"]
+    assert len(await repo.visible_to(1, FAC, "")) == 2
+    assert await repo.visible_to(2, FAC, "") == []
+
+
+async def test_digest_outcomes_and_open_polls(db: Database) -> None:
+    cid = await community(db, members=5)
+    repo, srepo, gc = PollRepo(db), StatementRepo(db), GroupCommitter(db)
+    p1 = await repo.create(cid, parse_poll("agreement", "We should meet monthly", None),
+                           anonymous=True, created_by=FAC, created_at=T0, closes_at=None)
+    for uid, level in ((1, 0), (2, 1), (3, 4)):
+        await gc.submit(repo.vote_op(p1.id, uid, lambda _p, lv=level: lv, T0))
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=8)
+    await repo.close(p1.id, start, closed_by=None)  # at start: included
+    p2 = await repo.create(cid, parse_poll("single", "Late?", "x; y"), anonymous=True,
+                           created_by=FAC, created_at=T0, closes_at=None)
+    await repo.close(p2.id, end, closed_by=None)  # at end: excluded
+    p3 = await repo.create(cid, parse_poll("single", "Still open?", "x; y"), anonymous=True,
+                           created_by=FAC, created_at=T0, closes_at=end + timedelta(days=1))
+    await gc.submit(repo.vote_op(p3.id, 1, lambda _p: 0, T0))
+    # a statement round closed in the period
+    await srepo.add(cid, 1, "Meetings should be in the evening", T0)
+    await srepo.add(cid, 2, "Letters should be plainer", T0)
+    rnd = await srepo.create_round(cid, FAC, T0, T0 + timedelta(days=2))
+    for uid in (2, 3, 4, FAC):
+        await gc.submit(srepo.vote_op(rnd.id, 1, uid, Vote.AGREE, T0))
+    closed_round = await srepo.close_round(rnd.id, T0 + timedelta(days=2), {"min_votes": 3})
+    assert closed_round is not None
+
+    outcomes = await poll_outcomes_for_digest(db, cid, start, end)
+    assert [o.question for o in outcomes] == [
+        "We should meet monthly", "Statement round (2 statements)",
+    ]
+    first = outcomes[0]
+    assert first.voters == 3 and first.eligible == 5 and first.closed_at == start
+    assert first.collective_statement.startswith(
+        "2 of 5 members (40%) agree that we should meet monthly"
+    )
+    assert "4 of 5 members (80%) agree that meetings should be in the evening" in (
+        outcomes[1].collective_statement
+    )
+    assert outcomes[1].voters == 4 and outcomes[1].eligible == 5
+    open_now = await open_polls_for_digest(db, cid, end)
+    assert open_now == [OpenPoll("Still open?", 1, 5, end + timedelta(days=1))]
+    await gc.close()
+
+
+async def test_statement_votes_checks(db: Database) -> None:
+    cid = await community(db)
+    srepo, gc = StatementRepo(db), GroupCommitter(db)
+    s1 = await srepo.add(cid, 1, "One point", T0)
+    await srepo.add(cid, 2, "Another point", T0)
+    assert s1.round_id is None
+    rnd = await srepo.create_round(cid, FAC, T0, T0 + timedelta(days=1))
+    s3 = await srepo.add(cid, 3, "Added during the round", T0)
+    assert s3.round_id == rnd.id
+    with pytest.raises(NotAllowed, match="You wrote"):
+        await gc.submit(srepo.vote_op(rnd.id, s1.id, 1, Vote.AGREE, T0))
+    with pytest.raises(NotAllowed, match="Only members"):
+        await gc.submit(srepo.vote_op(rnd.id, s1.id, 77, Vote.AGREE, T0))
+    r = await gc.submit(srepo.vote_op(rnd.id, s1.id, 2, Vote.AGREE, T0))
+    assert not r.changed
+    r = await gc.submit(srepo.vote_op(rnd.id, s1.id, 2, Vote.PASS, T0))
+    assert r.changed
+    with pytest.raises(Conflict):
+        await gc.submit(srepo.vote_op(rnd.id, s1.id, 2, Vote.PASS, T0))
+    with pytest.raises(Conflict, match="closed"):
+        await gc.submit(srepo.vote_op(rnd.id, s1.id, 3, Vote.PASS, T0 + timedelta(days=1)))
+    assert await srepo.votes(rnd.id) == [(2, s1.id, Vote.PASS)]
+    assert await srepo.vote_counts(rnd.id) == {s1.id: 1}
+    await gc.close()
