@@ -397,7 +397,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
             raise errors[0]
         start = parse_time(body.get("scheduled_start_time"), "scheduled_start_time")
         end = parse_time(body.get("scheduled_end_time"), "scheduled_end_time")
-        now = datetime.now(UTC)
+        now = emu.clock()
         if start is not None and start < now and (ev is None or ev.status == 1):
             raise form_error(["scheduled_start_time"], "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
                              "Cannot schedule event in the past.")

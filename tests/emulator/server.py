@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -106,6 +107,9 @@ class DiscordEmulator(InteractionDriver):
         self.uploads: dict[int, AttachmentState] = {}
         self.requests: list[RequestLog] = []
         self.faults: list[FaultRule] = []
+        #: Discord's "now" (e.g. for "Cannot schedule event in the past"); a test driving a
+        #: fake clock points this at it so the emulator and the bot agree on the time.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.gateway = Gateway(self)
         self.gateway.heartbeat_interval_ms = heartbeat_interval_ms
         self._changed = asyncio.Event()
