@@ -39,12 +39,13 @@ class VoteRedactor(logging.Filter):
         if record.name == "discord.gateway":
             if any(_is_vote_event(a) for a in args):
                 record.args = tuple(REDACTED if _is_vote_event(a) else a for a in args)
-        elif record.name == "discord.http":
-            if any(isinstance(a, str) and _INTERACTION_URL.search(a) for a in args):
-                # (method, url, data, status) / (method, url, data): keep method, url, status
-                record.args = tuple(
-                    a if i < 2 or isinstance(a, int) else REDACTED for i, a in enumerate(args)
-                )
+        elif record.name == "discord.http" and any(
+            isinstance(a, str) and _INTERACTION_URL.search(a) for a in args
+        ):
+            # (method, url, data, status) / (method, url, data): keep method, url, status
+            record.args = tuple(
+                a if i < 2 or isinstance(a, int) else REDACTED for i, a in enumerate(args)
+            )
         return True
 
 

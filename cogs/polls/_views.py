@@ -46,7 +46,7 @@ def _cog(interaction: discord.Interaction[Any]) -> PollsCog:
     cog = interaction.client.get_cog("PollsCog")
     if cog is None:
         raise Conflict("Polls are not available right now; try again in a moment.")
-    return cog  # type: ignore[no-any-return]
+    return cog
 
 
 async def _ack(
@@ -91,7 +91,7 @@ class ChoiceButton(
         return cls(int(match["poll"]), int(match["opt"]), getattr(item, "label", None) or "Vote")
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         option = self.option
         receipt = await _cog(interaction).cast(interaction, self.poll_id, lambda _prev: option)
         await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
@@ -142,7 +142,7 @@ class ChoiceSelect(
         return made
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         try:
             picked = [int(v) for v in self.item.values]
         except ValueError:
@@ -209,7 +209,7 @@ class RankStart(
         return cls(int(match["poll"]), getattr(item, "label", None) or "Rank the options")
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
         view = ranking_view(poll, ())
         text = ranking_text(poll, ())
@@ -265,7 +265,7 @@ class RankPick(
         return made
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
         try:
             pick = int(self.item.values[0])
@@ -307,7 +307,7 @@ class RankSubmit(
         return cls(int(match["poll"]), decode_ranking(match["sofar"]))
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         ranking = self.sofar
         receipt = await _cog(interaction).cast(interaction, self.poll_id, lambda _p: ranking)
         verb = "changed to" if receipt.changed else "saved:"
@@ -373,7 +373,7 @@ class SurveyStart(
         return cls(int(match["poll"]), getattr(item, "label", None) or "Answer the survey")
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         cog = _cog(interaction)
         poll = await cog.poll_for_vote(interaction, self.poll_id)
         own = await cog.repo.own_ballot(poll.id, interaction.user.id)
@@ -420,7 +420,7 @@ class SurveyAnswer(
         )
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         cog = _cog(interaction)
         poll = await cog.poll_for_vote(interaction, self.poll_id)
         q = self.q

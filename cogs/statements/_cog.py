@@ -66,8 +66,11 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
     def _arm(self, rnd: StatementRound) -> None:
         if rnd.is_open:
             self.bot.scheduler.schedule(
-                close_job(rnd.id), rnd.closes_at, partial(self.close_round, rnd.id)
+                close_job(rnd.id), rnd.closes_at, partial(self._close_due, rnd.id)
             )
+
+    async def _close_due(self, round_id: int) -> None:
+        await self.close_round(round_id)
 
     def report_params(self) -> dict[str, Any]:
         cfg = self.bot.config.polls

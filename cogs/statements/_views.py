@@ -21,7 +21,7 @@ def _cog(interaction: discord.Interaction[Any]) -> StatementsCog:
     cog = interaction.client.get_cog("StatementsCog")
     if cog is None:
         raise Conflict("Statements are not available right now; try again in a moment.")
-    return cog  # type: ignore[no-any-return]
+    return cog
 
 
 def statement_page(
@@ -73,7 +73,7 @@ class StartVoting(
         return cls(int(match["round"]))
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         cog = _cog(interaction)
         await cog.round_for_vote(interaction, self.round_id)
         statement, remaining = await cog.next_for(self.round_id, interaction.user.id)
@@ -124,7 +124,7 @@ class StatementVoteButton(
         )
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         cog = _cog(interaction)
         vote = _VOTES[self.code]
         note = ""

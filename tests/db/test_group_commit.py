@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiosqlite
@@ -22,7 +22,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
 
 
-def insert(k: int, v: str = "x") -> object:
+def insert(k: int, v: str = "x") -> Callable[[aiosqlite.Connection], Awaitable[int]]:
     async def op(conn: aiosqlite.Connection) -> int:
         await conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (k, v))
         return k
@@ -32,7 +32,7 @@ def insert(k: int, v: str = "x") -> object:
 
 async def test_concurrent_writes_share_few_transactions(db: Database) -> None:
     gc = GroupCommitter(db, max_batch=256)
-    results = await asyncio.gather(*(gc.submit(insert(k)) for k in range(600)))  # type: ignore[arg-type]
+    results = await asyncio.gather(*(gc.submit(insert(k)) for k in range(600)))
     assert results == list(range(600))
     assert await db.fetchval("SELECT COUNT(*) FROM t") == 600
     assert sum(gc.batches) == 600
@@ -52,7 +52,7 @@ async def test_one_failing_op_fails_only_its_caller(db: Database) -> None:
         await conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (1, "again"))
 
     ops = [insert(1), bad, insert(2), dup, insert(3)]
-    out = await asyncio.gather(*(gc.submit(op) for op in ops), return_exceptions=True)  # type: ignore[arg-type]
+    out = await asyncio.gather(*(gc.submit(op) for op in ops), return_exceptions=True)
     assert out[0] == 1 and out[2] == 2 and out[4] == 3
     assert isinstance(out[1], ValueError)
     assert isinstance(out[3], sqlite3.IntegrityError)
@@ -63,17 +63,22 @@ async def test_one_failing_op_fails_only_its_caller(db: Database) -> None:
     await gc.close()
 
 
+def snapshot(db_file: Path, into: Path) -> Path:
+    """The database files exactly as they are on disk now (what a crash would leave)."""
+    into.mkdir()
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(db_file) + suffix)
+        if src.exists():
+            shutil.copy(src, into / (db_file.name + suffix))
+    return into / db_file.name
+
+
 async def test_acknowledged_writes_are_on_disk(db: Database, tmp_path: Path) -> None:
     """Copy the files the moment every caller has its answer, as a crash would leave them."""
     gc = GroupCommitter(db)
-    await asyncio.gather(*(gc.submit(insert(k, f"v{k}")) for k in range(300)))  # type: ignore[arg-type]
-    crash = tmp_path / "crash"
-    crash.mkdir()
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(str(db.path) + suffix)
-        if src.exists():
-            shutil.copy(src, crash / ("g.db" + suffix))
-    with sqlite3.connect(crash / "g.db") as conn:
+    await asyncio.gather(*(gc.submit(insert(k, f"v{k}")) for k in range(300)))
+    crash = snapshot(db.path, tmp_path / "crash")
+    with sqlite3.connect(crash) as conn:
         assert conn.execute("SELECT COUNT(*), MIN(k), MAX(k) FROM t").fetchone() == (300, 0, 299)
     await gc.close()
     await db.close()
@@ -92,19 +97,19 @@ async def test_commit_failure_fails_the_whole_batch(db: Database) -> None:
 
     await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
     await db.execute("CREATE TABLE child (p INTEGER REFERENCES parent(id))")
-    out = await asyncio.gather(gc.submit(insert(1)), gc.submit(defer_fk), return_exceptions=True)  # type: ignore[arg-type]
+    out = await asyncio.gather(gc.submit(insert(1)), gc.submit(defer_fk), return_exceptions=True)
     assert all(isinstance(o, sqlite3.IntegrityError) for o in out), out
     assert await db.fetchval("SELECT COUNT(*) FROM t") == 0
     # the committer keeps working afterwards
-    assert await gc.submit(insert(7)) == 7  # type: ignore[arg-type]
+    assert await gc.submit(insert(7)) == 7
     await gc.close()
 
 
 async def test_close_finishes_queued_work_then_refuses(db: Database) -> None:
     gc = GroupCommitter(db)
-    pending = [asyncio.ensure_future(gc.submit(insert(k))) for k in range(10)]  # type: ignore[arg-type]
+    pending = [asyncio.ensure_future(gc.submit(insert(k))) for k in range(10)]
     await asyncio.sleep(0)
     await gc.close()
     assert [await p for p in pending] == list(range(10))
     with pytest.raises(CommitterClosed):
-        await gc.submit(insert(99))  # type: ignore[arg-type]
+        await gc.submit(insert(99))

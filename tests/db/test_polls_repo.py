@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,15 @@ from bot.db.polls import PollRepo, open_polls_for_digest, poll_outcomes_for_dige
 from bot.db.statements import StatementRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.digest import OpenPoll
-from bot.domain.polls import PollKind, merge_survey_answers, parse_poll
+from bot.domain.polls import Ballot, PollKind, merge_survey_answers, parse_poll
 from bot.domain.statements import Vote
 from bot.errors import Conflict, NotAllowed, NotFound
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+
+
+def pick(level: int, _previous: object) -> int:
+    return level
 FAC = 100
 
 
@@ -108,8 +113,11 @@ async def test_survey_answers_merge_per_question(db: Database) -> None:
     poll = await repo.create(cid, parse_poll("survey", "S", "Q1; Q2; Q3"), anonymous=True,
                              created_by=FAC, created_at=T0, closes_at=None)
 
-    def answer(q: int, a: bool):  # type: ignore[no-untyped-def]
-        return lambda prev: merge_survey_answers(prev, {q: a})
+    def answer(q: int, a: bool) -> Callable[[Ballot | None], Ballot]:
+        def build(prev: Ballot | None) -> Ballot:
+            return merge_survey_answers(prev if isinstance(prev, dict) else None, {q: a})
+
+        return build
 
     await gc.submit(repo.vote_op(poll.id, 1, answer(0, True), T0))
     await gc.submit(repo.vote_op(poll.id, 1, answer(2, False), T0))
@@ -153,7 +161,7 @@ async def test_digest_outcomes_and_open_polls(db: Database) -> None:
     p1 = await repo.create(cid, parse_poll("agreement", "We should meet monthly", None),
                            anonymous=True, created_by=FAC, created_at=T0, closes_at=None)
     for uid, level in ((1, 0), (2, 1), (3, 4)):
-        await gc.submit(repo.vote_op(p1.id, uid, lambda _p, lv=level: lv, T0))
+        await gc.submit(repo.vote_op(p1.id, uid, partial(pick, level), T0))
     start, end = T0 + timedelta(days=1), T0 + timedelta(days=8)
     await repo.close(p1.id, start, closed_by=None)  # at start: included
     p2 = await repo.create(cid, parse_poll("single", "Late?", "x; y"), anonymous=True,

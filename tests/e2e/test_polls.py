@@ -393,7 +393,7 @@ async def test_not_anonymous_poll_shows_who_voted_what(world: HearthWorld) -> No
 
 
 async def test_poll_autocomplete_lists_only_the_users_communities(world: HearthWorld) -> None:
-    a, b = await setup_community(world, 2)
+    a, _b = await setup_community(world, 2)
     other = world.person("other")
     await world.create_community("Nurses Forum", members={other: "nurse"})
     await create_poll(world, question="Carers question", choices="X; Y", kind="single")
@@ -456,7 +456,7 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_stored(world: HearthW
 
 
 async def test_poll_ids_are_checked_against_community_and_server(world: HearthWorld) -> None:
-    a, b = await setup_community(world, 2)
+    a, _b = await setup_community(world, 2)
     nurse = world.person("nurse")
     await world.create_community("Nurses Forum", members={nurse: "nurse"})
     # the owner makes `a` a facilitator of Carers Voice only

@@ -40,9 +40,9 @@ def _visible_only_to(world: HearthWorld, path: str, body: dict[str, Any] | None)
     if flags & 64:
         return rec.user.id
     # an update (type 7) of, or an edit/follow-up on, an ephemeral message
-    if rec.source_message is not None and rec.source_message.ephemeral:
-        if m and (body or {}).get("type") in (6, 7):
-            return rec.user.id
+    source = rec.source_message
+    if source is not None and source.ephemeral and m and (body or {}).get("type") in (6, 7):
+        return rec.user.id
     if w and rec.original is not None and rec.original.ephemeral:
         return rec.user.id
     if rec.type == 4:  # autocomplete choices go only to the person typing

@@ -95,7 +95,7 @@ async def test_statement_round_end_to_end(world: HearthWorld) -> None:
 
     rep = await world.slash(people[6], "statement report", community=COMMUNITY)
     text = "\n".join(e.get("description") or "" for e in rep.embeds)
-    assert rep.ephemeral and "Statement report" == rep.embeds[0]["title"]
+    assert rep.ephemeral and rep.embeds[0]["title"] == "Statement report"
     assert "Letters should be written in plain English" in text
     assert "Consensus overall" in text and "Divisive" in text
     consensus = text.split("**Consensus overall**")[1].split("**Consensus across")[0]
@@ -118,6 +118,7 @@ async def test_statement_round_end_to_end(world: HearthWorld) -> None:
     assert not world.emu.get_message(voice(world), msg.id).components
     assert world.db is not None
     row = await world.db.fetchone("SELECT * FROM statement_rounds WHERE id = 1")
+    assert row is not None
     assert row["voters"] == 9 and row["eligible"] == 10 and row["collective_statement"] == said
 
 
