@@ -536,3 +536,29 @@ def test_result_fields_summarise_overflow() -> None:
     assert fields[1][0] == "Result"
     assert fields[-1][0] == "More"
     assert "not shown here" in fields[-1][1]
+
+
+# --------------------------------------------------------------------------- stored polls
+
+
+def test_poll_accepts_votes_until_its_deadline_and_nudge_time() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain.polls import Poll, PollKind, check_closes
+
+    t0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+    poll = Poll(1, 1, PollKind.SINGLE, "Q", ("a", "b"), True, 5, t0, t0 + timedelta(days=3), None)
+    assert poll.accepts_votes(t0 + timedelta(days=3) - timedelta(seconds=1))
+    assert not poll.accepts_votes(t0 + timedelta(days=3))
+    assert poll.nudge_at(timedelta(days=1)) == t0 + timedelta(days=2)
+    assert poll.nudge_at(timedelta(days=3)) is None  # would be at creation: no nudge
+    open_ended = Poll(2, 1, PollKind.SINGLE, "Q", ("a", "b"), True, 5, t0, None, None)
+    assert open_ended.accepts_votes(t0 + timedelta(days=999)) and open_ended.nudge_at(
+        timedelta(days=1)
+    ) is None
+    closed = Poll(3, 1, PollKind.SINGLE, "Q", ("a", "b"), True, 5, t0, None, t0)
+    assert not closed.accepts_votes(t0) and not closed.is_open
+    with pytest.raises(InvalidInput, match="at least 5 minutes"):
+        check_closes(t0 + timedelta(minutes=4), t0)
+    check_closes(t0 + timedelta(minutes=5), t0)
+    check_closes(None, t0)

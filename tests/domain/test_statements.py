@@ -358,3 +358,19 @@ def test_no_groups_invented_when_everyone_broadly_agrees() -> None:
     assert report.opinion_groups == ()
     assert report.opinion_groups_note is not None
     assert "No clear opinion groups" in report.opinion_groups_note
+
+
+def test_round_summary_says_when_nothing_reached_consensus() -> None:
+    from bot.domain.statements import round_summary, statement_report
+
+    report = statement_report(
+        [(1, "Meet monthly"), (2, "Meet weekly")],
+        [(10, 1, "agree"), (11, 1, "disagree"), (12, 2, "pass")],
+        {},
+        min_votes=1,
+    )
+    assert round_summary(report, 5) == (
+        "3 of 5 members voted on 2 statements; none reached 70% agreement."
+    )
+    agreed = statement_report([(1, "Meet monthly")], [(10, 1, "agree")], {}, min_votes=1)
+    assert round_summary(agreed, 4).startswith("1 of 4 members (25%) agree that meet monthly")

@@ -491,3 +491,14 @@ async def test_invalid_select_values_are_refused(world: HearthWorld) -> None:
     assert rec.ephemeral and "same option twice" in rec.content
     assert await repo(world).voter_count(1) == 0
     assert json.loads(json.dumps(sel))["max_values"] == 3
+
+
+async def test_poll_not_stored_when_it_cannot_be_posted(world: HearthWorld) -> None:
+    await setup_community(world, 1)
+    channel_id = voice(world).id
+    world.emu.fail_route("POST", rf"^/channels/{channel_id}/messages$", 403,
+                         json={"code": 50013, "message": "Missing Permissions"})
+    rec = await create_poll(world, question="Q?", choices="X; Y", kind="single", closes="1d")
+    assert rec.ephemeral and "permission" in rec.content.lower(), rec.content
+    assert await poll_rows(world) == []
+    assert not [j for j in world.bot.scheduler.jobs() if j.startswith("poll:")]  # type: ignore[union-attr]
