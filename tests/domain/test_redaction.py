@@ -114,7 +114,7 @@ def test_valid_nhs_numbers_are_caught(
     st.sampled_from(["plain", "spaces", "dashes"]),
     prose,
 )
-def test_invalid_nhs_check_digits_stay(  # noqa: PLR0917
+def test_invalid_nhs_check_digits_stay(
     before: str, first: str, rest: str, last: int, style: str, after: str
 ) -> None:
     nine = first + rest

@@ -202,7 +202,7 @@ class InteractionDriver:
         data["permissions"] = str(self._emu.effective_permissions(guild, member, channel))
         return data
 
-    def _new_interaction(  # noqa: PLR0917
+    def _new_interaction(
         self,
         itype: int,
         user: UserState,
