@@ -67,7 +67,7 @@ async def digest_world(
     async with DiscordEmulator() as emu:
         owner = emu.create_user("owner")
         guild = emu.create_guild("Health Charity", owner=owner, features=("COMMUNITY",))
-        settings = _hearth.test_settings(tmp_path / "hearth.db", **(settings_extra or {}))
+        settings = _hearth.make_settings(tmp_path / "hearth.db", **(settings_extra or {}))
         world = DigestWorld(
             emu=emu, guild=guild, owner=owner, db_path=tmp_path / "hearth.db",
             clock=FakeClock(START), config=load_config(settings.hearth_config),
