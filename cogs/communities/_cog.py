@@ -406,23 +406,30 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         reason = f"/community archive by {interaction.user} ({interaction.user.id})"
-        channel_ids = [comm.category_id] + [
-            cid for cid, _, _ in await self.bot.communities.channels(comm.id)
+        channels = [(comm.category_id, "category")] + [
+            (cid, purpose) for cid, purpose, _ in await self.bot.communities.channels(comm.id)
         ]
-        roles = [
-            r
-            for r in (
-                guild.get_role(comm.member_role_id or 0),
-                guild.get_role(comm.facilitator_role_id or 0),
-            )
-            if r
-        ]
-        for cid in channel_ids:
+        member_role = guild.get_role(comm.member_role_id or 0)
+        fac_role = guild.get_role(comm.facilitator_role_id or 0)
+        for cid, purpose in channels:
             ch = guild.get_channel(cid or 0)
             if ch is None:
                 continue
-            for role in roles:
-                await _spaces.set_overwrite(ch, role, _spaces.LOCKED, reason)
+            targets: list[discord.abc.Snowflake]
+            if purpose == "circle":
+                # Circles are opened member by member: lock each of those overwrites (a
+                # member overwrite beats a role's) and never open a circle to the whole
+                # member role, or archiving would reveal every circle to every member.
+                targets = [
+                    t
+                    for t, ow in ch.overwrites.items()
+                    if not isinstance(t, discord.Role) and t.id != guild.me.id and ow.view_channel
+                ]
+                targets += [fac_role] if fac_role else []
+            else:
+                targets = [r for r in (member_role, fac_role) if r]
+            for target in targets:
+                await _spaces.set_overwrite(ch, target, _spaces.LOCKED, reason)
         await self.bot.communities.archive(comm.id, self.bot.clock.now())
         self.bot.dispatch("community_archived", comm.id)
         await interaction.followup.send(

@@ -189,9 +189,25 @@ async def set_overwrite(
     overwrite: discord.PermissionOverwrite | None,
     reason: str,
 ) -> None:
-    """Set or clear one overwrite; a missing channel is logged, not fatal."""
+    """Set or clear one overwrite; a missing channel is logged, not fatal.
+
+    ``target`` may be a bare ``discord.Object`` (a member known only by id: a former
+    sponsor, or a member not in the cache since Hearth asks for no member intent).
+    discord.py's ``set_permissions`` refuses those, so they go through the same REST
+    route directly, as member overwrites.
+    """
     try:
-        await channel.set_permissions(target, overwrite=overwrite, reason=reason)  # type: ignore[call-overload]
+        if isinstance(target, discord.Role | discord.Member):
+            await channel.set_permissions(target, overwrite=overwrite, reason=reason)
+        elif overwrite is None:
+            await channel._state.http.delete_channel_permissions(
+                channel.id, target.id, reason=reason
+            )
+        else:
+            allow, deny = overwrite.pair()
+            await channel._state.http.edit_channel_permissions(
+                channel.id, target.id, str(allow.value), str(deny.value), 1, reason=reason
+            )
     except discord.NotFound:
         log.warning("channel %s disappeared; skipping overwrite", channel.id)
     except discord.Forbidden as exc:
