@@ -94,15 +94,27 @@ def clean_name(raw: str) -> str:
     return name
 
 
+_LATIN_EXTRA = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
+        "ı": "i", "ħ": "h", "Ħ": "H",
+    }
+)
+"""Latin letters that Unicode does not decompose into an ASCII base letter plus accents."""
+
+
 def slugify(name: str) -> str:
     """A valid Discord text-channel name fragment: lowercase, digits, dashes.
 
     Accents are folded to ASCII (``Soignants Île`` -> ``soignants-ile``) so channels are
     easy to type; anything else becomes a dash, runs of dashes collapse.
     """
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug[:NAME_MAX]
+    folded = unicodedata.normalize("NFKD", name.translate(_LATIN_EXTRA))
+    ascii_only = folded.encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_only.lower()).strip("-")
+    # Folding can lengthen a name ("ß" -> "ss"); cut, then drop a dash left at the cut.
+    return slug[:NAME_MAX].rstrip("-")
 
 
 def channel_name(slug: str, purpose: str) -> str:
