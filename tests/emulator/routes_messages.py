@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from tests.emulator import limits
+from tests.emulator import limits, mentions
 from tests.emulator.errors import ApiError, missing_permissions, unknown
 from tests.emulator.gateway import Intents
 from tests.emulator.http_util import UploadedFile, json_response, no_content, read_body
@@ -118,6 +118,11 @@ def store_message(
         visible_to=visible_to,
     )
     emu.messages[msg.id] = msg
+    if author.id == emu.bot_user.id:
+        emu.mention_log.append(mentions.record(
+            msg.id, channel.id, "create", body, msg.content, msg.components,
+            interaction=interaction_id is not None,
+        ))
     channel.last_message_id = msg.id
     channel.message_count += 1
     return msg
@@ -149,6 +154,12 @@ def apply_edit(
         msg.flags = (msg.flags & (64 | 128)) | (int(body["flags"]) & ~(64 | 128))
     if "allowed_mentions" in body:
         msg.allowed_mentions = body["allowed_mentions"]
+    if msg.author.id == emu.bot_user.id and ("content" in body or "components" in body):
+        # Discord parses an edit afresh with the edit request's allowed_mentions (or defaults)
+        emu.mention_log.append(mentions.record(
+            msg.id, msg.channel_id, "edit", body, msg.content, msg.components,
+            interaction=msg.interaction_id is not None,
+        ))
     msg.flags &= ~128
     msg.edited_at = datetime.now(UTC).isoformat()
 

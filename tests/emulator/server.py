@@ -28,6 +28,7 @@ from tests.emulator.errors import ApiError, missing_access, missing_permissions,
 from tests.emulator.gateway import Gateway, GatewaySession, Intents
 from tests.emulator.http_util import error_response, json_response, read_body
 from tests.emulator.interactions import InteractionDriver, InteractionRecord
+from tests.emulator.mentions import MentionRecord
 from tests.emulator.permissions import DEFAULT_BOT, DEFAULT_EVERYONE, P, compute_permissions
 from tests.emulator.state import (
     AttachmentState,
@@ -72,6 +73,9 @@ class FaultRule:
     json: dict[str, Any] | None = None
     #: matching calls still to let through before failing (fail "the 3rd channel")
     after: int = 0
+    #: fail only every Nth matching call (a share of the traffic: 3 = one call in three)
+    every: int = 1
+    _seen: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         hit = self.times > 0 and (self.method in ("*", method)) and bool(
@@ -80,6 +84,9 @@ class FaultRule:
         if hit and self.after > 0:
             self.after -= 1
             return False
+        if hit and self.every > 1:
+            self._seen += 1
+            return self._seen % self.every == 0
         return hit
 
 
@@ -107,6 +114,11 @@ class DiscordEmulator(InteractionDriver):
         self.uploads: dict[int, AttachmentState] = {}
         self.requests: list[RequestLog] = []
         self.faults: list[FaultRule] = []
+        #: called with each finished REST call, synchronously, before anything else runs
+        #: (e.g. a crash test kills the bot process the moment its Nth answer arrives)
+        self.request_hooks: list[Callable[[RequestLog], None]] = []
+        #: every message the bot created or edited, with the mentions Discord would notify
+        self.mention_log: list[MentionRecord] = []
         #: Discord's "now" (e.g. for "Cannot schedule event in the past"); a test driving a
         #: fake clock points this at it so the emulator and the bot agree on the time.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -235,6 +247,8 @@ class DiscordEmulator(InteractionDriver):
             # Discord answers through Google's load balancer; discord.py treats a 429 without
             # this header as a Cloudflare ban and does not retry
             resp.headers["Via"] = "1.1 google"
+            for hook in list(self.request_hooks):
+                hook(entry)
             return resp
         finally:
             self.notify()
@@ -287,20 +301,26 @@ class DiscordEmulator(InteractionDriver):
         retry_after: float | None = None,
         json: dict[str, Any] | None = None,
         after: int = 0,
+        every: int = 1,
     ) -> FaultRule:
         """Answer the next `times` calls matching METHOD and regex (on the path after /api/v10),
-        once `after` matching calls have gone through normally."""
+        once `after` matching calls have gone through normally; with `every=N` only one
+        matching call in N fails (the others go through)."""
         rule = FaultRule(
-            method.upper(), re.compile(path_regex), status, times, retry_after, json, after
+            method.upper(), re.compile(path_regex), status, times, retry_after, json, after,
+            every,
         )
         self.faults.append(rule)
         return rule
 
     def rate_limit(
-        self, method: str, path_regex: str, retry_after: float = 0.05, times: int = 1
+        self, method: str, path_regex: str, retry_after: float = 0.05, times: int = 1,
+        every: int = 1,
     ) -> FaultRule:
         """Answer matching calls with Discord's 429 body and X-RateLimit-* headers."""
-        return self.fail_route(method, path_regex, 429, times=times, retry_after=retry_after)
+        return self.fail_route(
+            method, path_regex, 429, times=times, retry_after=retry_after, every=every
+        )
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close every gateway socket; clients are expected to RESUME."""
