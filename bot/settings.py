@@ -104,8 +104,13 @@ def load_settings(**overrides: Any) -> Settings:
                     f"(copy .env.example)"
                 )
             else:
-                problems.append(f"{name} {err['msg']}")
+                problems.append(f"{name} {_msg(err['msg'])}")
         raise SettingsError("; ".join(problems)) from None
+
+
+def _msg(text: str) -> str:
+    """pydantic prefixes our own validator messages with 'Value error, '; people need not."""
+    return text.removeprefix("Value error, ")
 
 
 # --------------------------------------------------------------------------- config
@@ -347,6 +352,6 @@ def load_config(path: Path) -> HearthConfig:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = "unknown key" if err["type"] == "extra_forbidden" else _msg(err["msg"])
             problems.append(f"{key}: {msg}")
         raise SettingsError(f"config file {path} is invalid: " + "; ".join(problems)) from None
