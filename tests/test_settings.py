@@ -209,7 +209,7 @@ def test_missing_section_is_reported(tmp_path: Path) -> None:
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="not found .*HEARTH_CONFIG"):
+    with pytest.raises(SettingsError, match=r"not found .*HEARTH_CONFIG"):
         load_config(tmp_path / "nope.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("[meetings\nmonths = [3, 9]\n")
