@@ -1,0 +1,428 @@
+"""Everything Hearth stores about one member: gathering it (export) and erasing it.
+
+SQL only. The erasure runs in ONE transaction, so a member is either wholly erased or not at
+all; the Discord side (story posts, roles, notices) happens afterwards in the cog. The rules
+for what is deleted, detached or kept are in :mod:`bot.domain.privacy`.
+
+Adding a table or column that names a member? Add it here (export and erase) and to
+:data:`ACTOR_COLUMNS` / :data:`MEMBER_ROWS`: ``tests/db/test_privacy_repo.py`` fails on any
+column that looks like a person's id and is not covered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.db.database import Database
+from bot.db.polls import decode_ballot, voter_key
+from bot.db.rows import from_db, from_db_req
+from bot.domain.polls import as_kind
+from bot.domain.privacy import (
+    ERASED_MEMBER,
+    ActivityExport,
+    AttendanceExport,
+    ErasureResult,
+    ExportData,
+    LeftCommunity,
+    MembershipRecord,
+    PollVoteExport,
+    ReminderExport,
+    RsvpExport,
+    SponsorExport,
+    StatementExport,
+    StatementVoteExport,
+    StoryExport,
+    StoryPostRef,
+    ballot_in_words,
+)
+from bot.domain.stories import Consent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActorColumn:
+    """A column recording who did something to a shared record (kept, the person erased)."""
+
+    table: str
+    column: str
+    nullable: bool
+
+    @property
+    def replacement(self) -> int | None:
+        return None if self.nullable else ERASED_MEMBER
+
+
+#: Who created / closed / marked a shared record. Erasure keeps the record and forgets the person.
+ACTOR_COLUMNS: tuple[ActorColumn, ...] = (
+    ActorColumn("communities", "created_by", nullable=False),
+    ActorColumn("stories", "captured_by", nullable=True),
+    ActorColumn("polls", "created_by", nullable=False),
+    ActorColumn("polls", "closed_by", nullable=True),
+    ActorColumn("statement_rounds", "opened_by", nullable=False),
+    ActorColumn("meeting_series", "created_by", nullable=False),
+    ActorColumn("meetings", "created_by", nullable=False),
+    ActorColumn("meetings", "notes_by", nullable=True),
+    ActorColumn("meetings", "cancelled_by", nullable=True),
+    ActorColumn("meeting_attendance", "marked_by", nullable=False),
+    ActorColumn("digest_schedules", "updated_by", nullable=False),
+)
+
+#: Rows that are *about* the member (deleted, or detached when a closed result needs them).
+MEMBER_ROWS: tuple[tuple[str, str], ...] = (
+    ("memberships", "user_id"),
+    ("communities", "sponsor_id"),
+    ("stories", "teller_id"),
+    ("poll_ballots", "user_id"),
+    ("poll_voters", "user_id"),
+    ("statements", "author_id"),
+    ("statement_votes", "user_id"),
+    ("meeting_rsvps", "user_id"),
+    ("meeting_attendance", "user_id"),
+    ("meeting_reminder_deliveries", "user_id"),
+    ("message_activity", "user_id"),
+)
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+async def _run(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> int:
+    cur = await conn.execute(sql, params)
+    return max(cur.rowcount, 0)
+
+
+def _pseudonym() -> int:
+    """A random negative id: never a Discord id, never the same for two erasures/rounds."""
+    return -(secrets.randbelow(2**62) + 1)
+
+
+class PrivacyRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ export
+    async def export_data(self, user_id: int) -> ExportData:
+        db = self.db
+        memberships = [
+            MembershipRecord(
+                community=r["name"],
+                discipline=r["discipline"],
+                region=r["region"],
+                facilitator=bool(r["is_facilitator"]),
+                joined_at=from_db_req(r["joined_at"]),
+                left_at=from_db(r["left_at"]),
+            )
+            for r in await db.fetchall(
+                "SELECT c.name, m.* FROM memberships m JOIN communities c ON c.id = m.community_id"
+                " WHERE m.user_id = ? ORDER BY c.name, c.id",
+                (user_id,),
+            )
+        ]
+        sponsor_of = [
+            SponsorExport(r["name"], r["sponsor_email"])
+            for r in await db.fetchall(
+                "SELECT name, sponsor_email FROM communities WHERE sponsor_id = ? ORDER BY name",
+                (user_id,),
+            )
+        ]
+        stories = [
+            StoryExport(
+                id=r["id"],
+                community=r["name"],
+                created_at=from_db_req(r["created_at"]),
+                consent=r["consent"],
+                title=None if r["consent"] == Consent.WITHDRAWN else r["title"],
+                text=None if r["consent"] == Consent.WITHDRAWN else r["text"],
+                stage=r["stage_label"],
+                saved_from_chat=r["source_message_id"] is not None,
+                consent_pending=r["consent_request"] is not None,
+                withdrawn_at=from_db(r["withdrawn_at"]),
+            )
+            for r in await db.fetchall(
+                "SELECT s.*, c.name FROM stories s JOIN communities c ON c.id = s.community_id"
+                " WHERE s.teller_id = ? ORDER BY s.created_at, s.id",
+                (user_id,),
+            )
+        ]
+        votes: list[PollVoteExport] = []
+        voted_in = [
+            int(r[0])
+            for r in await db.fetchall(
+                "SELECT poll_id FROM poll_voters WHERE user_id = ? ORDER BY poll_id", (user_id,)
+            )
+        ]
+        polls = await db.fetchall(
+            "SELECT p.id, p.kind, p.question, p.options, p.anonymous, p.ballot_key,"
+            " p.closed_at, c.name FROM polls p JOIN communities c ON c.id = p.community_id"
+            " WHERE p.id IN (SELECT poll_id FROM poll_voters WHERE user_id = ?)"
+            " OR p.id IN (SELECT poll_id FROM poll_ballots WHERE user_id = ?) ORDER BY p.id",
+            (user_id, user_id),
+        )
+        for p in polls:
+            raw: str | None = None
+            if p["ballot_key"] is not None:
+                raw = await db.fetchval(
+                    "SELECT ballot FROM poll_ballots WHERE poll_id = ? AND voter_key = ?",
+                    (p["id"], voter_key(bytes(p["ballot_key"]), user_id)),
+                )
+            elif not p["anonymous"]:
+                raw = await db.fetchval(
+                    "SELECT ballot FROM poll_ballots WHERE poll_id = ? AND user_id = ?",
+                    (p["id"], user_id),
+                )
+            if raw is None:
+                continue  # an anonymous closed poll: unlinkable by design
+            kind = as_kind(p["kind"])
+            options = tuple(json.loads(p["options"]))
+            votes.append(
+                PollVoteExport(
+                    poll_id=p["id"],
+                    community=p["name"],
+                    question=p["question"],
+                    anonymous=bool(p["anonymous"]),
+                    open=p["closed_at"] is None,
+                    ballot=ballot_in_words(kind, options, decode_ballot(kind, raw)),
+                )
+            )
+        statements = [
+            StatementExport(r["id"], r["name"], r["text"], from_db_req(r["created_at"]),
+                            r["round_id"])
+            for r in await db.fetchall(
+                "SELECT s.*, c.name FROM statements s JOIN communities c"
+                " ON c.id = s.community_id WHERE s.author_id = ? ORDER BY s.id",
+                (user_id,),
+            )
+        ]
+        statement_votes = [
+            StatementVoteExport(
+                r["statement_id"], r["name"], r["text"], r["vote"], r["closed_at"] is not None
+            )
+            for r in await db.fetchall(
+                "SELECT v.statement_id, v.vote, s.text, c.name, r.closed_at"
+                " FROM statement_votes v JOIN statements s ON s.id = v.statement_id"
+                " JOIN communities c ON c.id = s.community_id"
+                " LEFT JOIN statement_rounds r ON r.id = s.round_id"
+                " WHERE v.user_id = ? ORDER BY v.statement_id",
+                (user_id,),
+            )
+        ]
+        meeting_join = (
+            " JOIN meetings mt ON mt.id = x.meeting_id JOIN communities c ON c.id = mt.community_id"
+            " WHERE x.user_id = ? ORDER BY mt.start_at, mt.id"
+        )
+        rsvps = [
+            RsvpExport(r["meeting_id"], r["name"], r["title"], from_db_req(r["start_at"]),
+                       r["answer"], from_db_req(r["answered_at"]))
+            for r in await db.fetchall(
+                "SELECT x.*, mt.title, mt.start_at, c.name FROM meeting_rsvps x" + meeting_join,
+                (user_id,),
+            )
+        ]
+        attendance = [
+            AttendanceExport(r["meeting_id"], r["name"], r["title"], from_db_req(r["start_at"]),
+                             from_db_req(r["marked_at"]))
+            for r in await db.fetchall(
+                "SELECT x.*, mt.title, mt.start_at, c.name FROM meeting_attendance x"
+                + meeting_join,
+                (user_id,),
+            )
+        ]
+        reminders = [
+            ReminderExport(r["meeting_id"], r["name"], r["title"], r["offset_seconds"],
+                           r["outcome"])
+            for r in await db.fetchall(
+                "SELECT x.*, mt.title, mt.start_at, c.name FROM meeting_reminder_deliveries x"
+                + meeting_join,
+                (user_id,),
+            )
+        ]
+        activity = [
+            ActivityExport(r["name"], r["day"], r["hour"], r["messages"])
+            for r in await db.fetchall(
+                "SELECT a.day, a.hour, a.messages, c.name FROM message_activity a"
+                " JOIN communities c ON c.id = a.community_id WHERE a.user_id = ?"
+                " ORDER BY c.name, a.day, a.hour",
+                (user_id,),
+            )
+        ]
+        created: dict[str, int] = {}
+        for col in ACTOR_COLUMNS:
+            n = int(
+                await db.fetchval(
+                    f"SELECT COUNT(*) FROM {col.table} WHERE {col.column} = ?", (user_id,)
+                )
+            )
+            if n:
+                created[f"{col.table}.{col.column}"] = n
+        return ExportData(
+            user_id=user_id,
+            memberships=memberships,
+            stories=stories,
+            poll_votes=votes,
+            voted_in_polls=voted_in,
+            statements=statements,
+            statement_votes=statement_votes,
+            rsvps=rsvps,
+            attendance=attendance,
+            reminders=reminders,
+            activity=activity,
+            sponsor_of=sponsor_of,
+            created=created,
+        )
+
+    # ------------------------------------------------------------------ erasure
+    async def erase(self, user_id: int) -> ErasureResult:
+        """Erase the member everywhere, atomically (rules: :mod:`bot.domain.privacy`)."""
+        if user_id <= 0:
+            raise ValueError("not a member id")
+        counts: dict[str, int] = {}
+        async with self.db.transaction() as conn:
+            communities = [
+                LeftCommunity(r["community_id"], r["discipline"], r["left_at"] is None)
+                for r in await _all(
+                    conn,
+                    "SELECT community_id, discipline, left_at FROM memberships WHERE user_id = ?"
+                    " ORDER BY community_id",
+                    (user_id,),
+                )
+            ]
+            sponsor_of = [
+                int(r[0])
+                for r in await _all(
+                    conn, "SELECT id FROM communities WHERE sponsor_id = ? ORDER BY id", (user_id,)
+                )
+            ]
+            posts = [
+                StoryPostRef(r["id"], r["community_id"], r["title"] or "", r["post_channel_id"],
+                             r["post_message_id"], bool(r["post_is_thread"]))
+                for r in await _all(
+                    conn,
+                    "SELECT id, community_id, title, post_channel_id, post_message_id,"
+                    " post_is_thread FROM stories WHERE teller_id = ?"
+                    " AND post_channel_id IS NOT NULL AND post_message_id IS NOT NULL ORDER BY id",
+                    (user_id,),
+                )
+            ]
+
+            # Stories (pending consent requests live on the story row and go with it).
+            counts["stories"] = await _run(
+                conn, "DELETE FROM stories WHERE teller_id = ?", (user_id,)
+            )
+
+            # Polls. Open: the vote is dropped (found by the HMAC key, or by user id when
+            # not anonymous). Closed: the ballot stays for the published counts, detached.
+            dropped = 0
+            for p in await _all(
+                conn, "SELECT id, ballot_key FROM polls WHERE closed_at IS NULL"
+                " AND ballot_key IS NOT NULL",
+            ):
+                dropped += await _run(
+                    conn,
+                    "DELETE FROM poll_ballots WHERE poll_id = ? AND (voter_key = ? OR user_id = ?)",
+                    (p["id"], voter_key(bytes(p["ballot_key"]), user_id), user_id),
+                )
+            dropped += await _run(
+                conn,
+                "DELETE FROM poll_ballots WHERE user_id = ? AND poll_id IN"
+                " (SELECT id FROM polls WHERE closed_at IS NULL)",
+                (user_id,),
+            )
+            counts["open_poll_votes_dropped"] = dropped
+            counts["closed_poll_ballots_detached"] = await _run(
+                conn, "UPDATE poll_ballots SET user_id = NULL WHERE user_id = ?", (user_id,)
+            )
+            counts["poll_turnout_rows"] = await _run(
+                conn, "DELETE FROM poll_voters WHERE user_id = ?", (user_id,)
+            )
+
+            # Statement votes: open rounds (and the pool) drop them; closed rounds keep them
+            # under a fresh pseudonym per round so their tallies do not change.
+            closed_rounds = [
+                int(r[0])
+                for r in await _all(
+                    conn,
+                    "SELECT DISTINCT s.round_id FROM statement_votes v"
+                    " JOIN statements s ON s.id = v.statement_id"
+                    " JOIN statement_rounds r ON r.id = s.round_id"
+                    " WHERE v.user_id = ? AND r.closed_at IS NOT NULL",
+                    (user_id,),
+                )
+            ]
+            kept = 0
+            for round_id in closed_rounds:
+                kept += await _run(
+                    conn,
+                    "UPDATE statement_votes SET user_id = ? WHERE user_id = ? AND statement_id IN"
+                    " (SELECT id FROM statements WHERE round_id = ?)",
+                    (_pseudonym(), user_id, round_id),
+                )
+            counts["closed_round_votes_kept_anonymously"] = kept
+            counts["statement_votes_dropped"] = await _run(
+                conn, "DELETE FROM statement_votes WHERE user_id = ?", (user_id,)
+            )
+            counts["statements_kept_without_author"] = await _run(
+                conn,
+                "UPDATE statements SET author_id = ? WHERE author_id = ? AND round_id IN"
+                " (SELECT id FROM statement_rounds WHERE closed_at IS NOT NULL)",
+                (ERASED_MEMBER, user_id),
+            )
+            counts["statements_deleted"] = await _run(
+                conn, "DELETE FROM statements WHERE author_id = ?", (user_id,)
+            )
+
+            # Meetings, activity, memberships, sponsorships.
+            for table in (
+                "meeting_rsvps", "meeting_attendance", "meeting_reminder_deliveries",
+                "message_activity", "memberships",
+            ):
+                counts[table] = await _run(
+                    conn, f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
+                )
+            counts["sponsorships"] = await _run(
+                conn,
+                "UPDATE communities SET sponsor_id = NULL, sponsor_email = NULL"
+                " WHERE sponsor_id = ?",
+                (user_id,),
+            )
+
+            # Who created / closed / marked shared records: keep the record, not the person.
+            for col in ACTOR_COLUMNS:
+                counts[f"{col.table}.{col.column}"] = await _run(
+                    conn,
+                    f"UPDATE {col.table} SET {col.column} = ? WHERE {col.column} = ?",
+                    (col.replacement, user_id),
+                )
+        log.info("erased a member: %d rows touched", sum(counts.values()))
+        return ErasureResult(user_id, communities, sponsor_of, posts, counts)
+
+    async def purge_activity(self, user_id: int) -> int:
+        """Counts of the member written after the erasure (an in-flight flush)."""
+        async with self.db.transaction() as conn:
+            return await _run(conn, "DELETE FROM message_activity WHERE user_id = ?", (user_id,))
+
+    async def active_facilitators(self, community_id: int) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM memberships WHERE community_id = ? AND is_facilitator = 1"
+            " AND left_at IS NULL ORDER BY user_id",
+            (community_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    # ------------------------------------------------------------------ retention
+    async def delete_activity_before(self, day: str) -> int:
+        """Delete message-count aggregates of UTC days before ``day`` (YYYY-MM-DD)."""
+        async with self.db.transaction() as conn:
+            return await _run(conn, "DELETE FROM message_activity WHERE day < ?", (day,))
+
+    async def oldest_activity_day(self) -> str | None:
+        value = await self.db.fetchval("SELECT MIN(day) FROM message_activity")
+        return str(value) if value is not None else None

@@ -1,0 +1,69 @@
+"""/privacy export and /privacy forget (anyone, in a server or in DMs), and retention."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.interactions import NO_MENTIONS
+from cogs.privacy._service import DM_CLOSED, JOB_PREFIX, PrivacyService
+from cogs.privacy._views import CONFIRM_TEXT, DYNAMIC_ITEMS, confirm_view
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+EXPORT_SENT = (
+    "I have sent your data to your DMs as a JSON file. The README's Privacy section explains "
+    "every field."
+)
+DMS_CLOSED = (
+    "I could not send you a DM, so nothing was sent. Your data is only ever sent to your "
+    "DMs: allow direct messages from this server's members (Server menu › Privacy Settings › "
+    "Direct Messages), then run `/privacy export` again."
+)
+
+
+class PrivacyCog(commands.GroupCog, group_name="privacy"):
+    """A member's own data: export it, or erase it."""
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.service = PrivacyService(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        # Nothing to rebuild but the daily job; the first run catches up after downtime.
+        self.service.arm_retention(first=True)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.cancel_prefix(JOB_PREFIX)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    @app_commands.command(name="export", description="Get everything Hearth holds about you")
+    async def export(self, interaction: discord.Interaction[HearthBot]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        file = await self.service.export_file(interaction.user.id)
+        try:
+            await interaction.user.send(
+                "Here is everything Hearth holds about you.", file=file,
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException as exc:
+            if isinstance(exc, discord.Forbidden) or exc.code == DM_CLOSED:
+                await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+                return
+            raise
+        await interaction.followup.send(EXPORT_SENT, ephemeral=True)
+
+    @app_commands.command(name="forget", description="Erase everything Hearth holds about you")
+    async def forget(self, interaction: discord.Interaction[HearthBot]) -> None:
+        await interaction.response.send_message(
+            CONFIRM_TEXT, view=confirm_view(interaction.user.id), ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
