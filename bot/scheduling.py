@@ -40,10 +40,17 @@ class Scheduler:
             self._aps.start(paused=not self._real_time)
 
     async def shutdown(self) -> None:
+        """Start no new job, let running ones finish, then stop.
+
+        APScheduler's asyncio executor *cancels* running jobs on shutdown, which would cut
+        a job off mid-write; so pause first and wait for the jobs in flight ourselves.
+        """
+        if self._aps.running:
+            self._aps.pause()
+        if self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
         if self._aps.running:
             self._aps.shutdown(wait=False)
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
 
     def schedule(self, job_id: str, when: datetime, func: JobFunc) -> None:
         """(Re)arm ``job_id`` to run ``func`` once at ``when`` (aware). Replaces any earlier."""

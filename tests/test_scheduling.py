@@ -1,0 +1,210 @@
+"""The Scheduler: paused under a FakeClock (tests run due jobs), real time in production."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.clock import FakeClock, SystemClock
+from bot.scheduling import JobFunc, Scheduler
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+async def sched(clock: FakeClock) -> AsyncIterator[Scheduler]:
+    s = Scheduler(clock, run_in_real_time=False)
+    s.start()
+    yield s
+    await s.shutdown()
+
+
+def recorder(log: list[str], name: str) -> JobFunc:
+    async def job() -> None:
+        log.append(name)
+
+    return job
+
+
+async def test_schedule_runs_only_when_due(sched: Scheduler, clock: FakeClock) -> None:
+    ran: list[str] = []
+    sched.schedule("a", T0 + timedelta(hours=1), recorder(ran, "a"))
+    sched.schedule("b", T0 + timedelta(hours=2), recorder(ran, "b"))
+    assert await sched.run_due() == []
+    assert sched.jobs() == {"a": T0 + timedelta(hours=1), "b": T0 + timedelta(hours=2)}
+    assert sched.next_run("a") == T0 + timedelta(hours=1)
+    clock.advance(timedelta(minutes=90))
+    assert await sched.run_due() == ["a"]
+    assert ran == ["a"]
+    assert sched.next_run("a") is None and set(sched.jobs()) == {"b"}
+    clock.advance(timedelta(hours=1))
+    assert await sched.run_due() == ["b"]
+    assert await sched.run_due() == []  # one-shot: never twice
+    assert ran == ["a", "b"] and sched.jobs() == {}
+
+
+async def test_run_due_runs_earliest_first(sched: Scheduler, clock: FakeClock) -> None:
+    ran: list[str] = []
+    for name, minutes in (("late", 30), ("early", 10), ("middle", 20)):
+        sched.schedule(name, T0 + timedelta(minutes=minutes), recorder(ran, name))
+    clock.advance(timedelta(hours=1))
+    assert await sched.run_due() == ["early", "middle", "late"]
+    assert ran == ["early", "middle", "late"]
+
+
+async def test_replace_keeps_only_the_latest(sched: Scheduler, clock: FakeClock) -> None:
+    ran: list[str] = []
+    sched.schedule("x", T0 + timedelta(hours=1), recorder(ran, "old"))
+    sched.schedule("x", T0 + timedelta(hours=3), recorder(ran, "new"))
+    assert sched.jobs() == {"x": T0 + timedelta(hours=3)}
+    clock.advance(timedelta(hours=2))
+    assert await sched.run_due() == []
+    clock.advance(timedelta(hours=1))
+    assert await sched.run_due() == ["x"]
+    assert ran == ["new"]
+
+
+async def test_cancel_and_cancel_prefix(sched: Scheduler, clock: FakeClock) -> None:
+    ran: list[str] = []
+    for name in ("prompt:1", "prompt:2", "poll:1", "promptx"):
+        sched.schedule(name, T0 + timedelta(minutes=5), recorder(ran, name))
+    sched.cancel("prompt:2")
+    sched.cancel("does-not-exist")  # harmless
+    sched.cancel_prefix("prompt:")
+    assert set(sched.jobs()) == {"poll:1", "promptx"}
+    clock.advance(timedelta(hours=1))
+    assert sorted(await sched.run_due()) == ["poll:1", "promptx"]
+    assert sorted(ran) == ["poll:1", "promptx"]
+
+
+async def test_rearming_catches_up_and_keeps_going(sched: Scheduler, clock: FakeClock) -> None:
+    runs: list[datetime] = []
+    due = [T0 + timedelta(days=1)]
+
+    async def daily() -> None:
+        runs.append(due[0])
+        due[0] += timedelta(days=1)
+        sched.schedule("daily", due[0], daily)
+
+    sched.schedule("daily", due[0], daily)
+    clock.advance(timedelta(days=3, hours=1))  # down for three days: each missed run, in order
+    assert await sched.run_due() == ["daily"] * 3
+    assert runs == [T0 + timedelta(days=d) for d in (1, 2, 3)]
+    assert sched.next_run("daily") == T0 + timedelta(days=4)
+    clock.advance(timedelta(days=1))
+    assert await sched.run_due() == ["daily"]
+
+
+async def test_a_job_that_never_advances_is_caught(sched: Scheduler, clock: FakeClock) -> None:
+    async def stuck() -> None:
+        sched.schedule("stuck", clock.now(), stuck)
+
+    sched.schedule("stuck", T0, stuck)
+    with pytest.raises(RuntimeError, match="without settling"):
+        await sched.run_due(limit=20)
+
+
+async def test_failing_job_is_logged_and_others_survive(
+    sched: Scheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[str] = []
+
+    async def boom() -> None:
+        raise ValueError("kaboom")
+
+    sched.schedule("boom", T0 + timedelta(minutes=1), boom)
+    sched.schedule("fine", T0 + timedelta(minutes=2), recorder(ran, "fine"))
+    sched.schedule("later", T0 + timedelta(days=1), recorder(ran, "later"))
+    clock.advance(timedelta(minutes=5))
+    assert await sched.run_due() == ["boom", "fine"]
+    assert ran == ["fine"]
+    assert "scheduled job boom failed" in caplog.text and "kaboom" in caplog.text
+    assert set(sched.jobs()) == {"later"}
+
+
+async def test_long_overdue_job_still_runs(sched: Scheduler, clock: FakeClock) -> None:
+    ran: list[str] = []
+    sched.schedule("old", T0 - timedelta(days=30), recorder(ran, "old"))
+    assert await sched.run_due() == ["old"]
+    assert ran == ["old"]
+
+
+async def test_naive_datetime_refused(sched: Scheduler) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        sched.schedule("n", datetime(2027, 1, 1, 9, 0), recorder([], "n"))
+
+
+async def test_jobs_scheduled_before_start_survive_start(clock: FakeClock) -> None:
+    s = Scheduler(clock, run_in_real_time=False)
+    ran: list[str] = []
+    s.schedule("early-bird", T0 + timedelta(minutes=1), recorder(ran, "early-bird"))
+    s.start()
+    try:
+        assert set(s.jobs()) == {"early-bird"}
+        clock.advance(timedelta(minutes=1))
+        assert await s.run_due() == ["early-bird"]
+    finally:
+        await s.shutdown()
+    assert ran == ["early-bird"]
+
+
+async def test_non_utc_times_are_compared_as_instants(sched: Scheduler, clock: FakeClock) -> None:
+    from zoneinfo import ZoneInfo
+
+    ran: list[str] = []
+    # 10:30 in Paris (UTC+1 in January) is 09:30 UTC.
+    sched.schedule("paris", datetime(2027, 1, 11, 10, 30, tzinfo=ZoneInfo("Europe/Paris")),
+                   recorder(ran, "paris"))
+    assert sched.next_run("paris") == T0 + timedelta(minutes=30)
+    clock.advance(timedelta(minutes=29))
+    assert await sched.run_due() == []
+    clock.advance(timedelta(minutes=1))
+    assert await sched.run_due() == ["paris"]
+
+
+# ---------------------------------------------------------------------------- real time
+
+
+async def test_real_time_mode_runs_a_job_due_now() -> None:
+    s = Scheduler(SystemClock())
+    s.start()
+    fired = asyncio.Event()
+
+    async def job() -> None:
+        fired.set()
+
+    try:
+        s.schedule("now", SystemClock().now(), job)
+        await asyncio.wait_for(fired.wait(), timeout=5)
+        assert s.jobs() == {}  # one-shot: gone once run
+    finally:
+        await s.shutdown()
+
+
+async def test_shutdown_lets_a_running_job_finish() -> None:
+    s = Scheduler(SystemClock())
+    s.start()
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[bool] = []
+
+    async def job() -> None:
+        started.set()
+        await release.wait()
+        finished.append(True)
+
+    s.schedule("slow", SystemClock().now(), job)
+    await asyncio.wait_for(started.wait(), timeout=5)
+    stopping = asyncio.create_task(s.shutdown())
+    await asyncio.sleep(0)
+    assert not stopping.done()  # waits for the job in flight
+    release.set()
+    await asyncio.wait_for(stopping, timeout=5)
+    assert finished == [True]
