@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -70,6 +71,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         if not actor.is_manager:
             raise NotAllowed("Only a server manager (Manage Server) can create a community.")
         clean = clean_name(name)
+        if sponsor is not None and sponsor.bot:
+            raise InvalidInput("A bot cannot be a sponsor.")
         parsed_kind = parse_kind(kind)
         circle_list = parse_circles(circles)
         slug = slugify(clean)
@@ -127,6 +130,12 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
             await _spaces.destroy(built, reason="rolling back an incomplete community")
             raise MissingPermission(
                 "Manage Roles", f"give you the community's roles ({exc.text})"
+            ) from exc
+        except sqlite3.IntegrityError as exc:
+            # Another /community create with the same name won the race since our check.
+            await _spaces.destroy(built, reason="rolling back a duplicate community")
+            raise Conflict(
+                f"A community called **{clean}** was created a moment ago. Choose another name."
             ) from exc
         except BaseException:
             await _spaces.destroy(built, reason="rolling back an incomplete community")

@@ -623,3 +623,30 @@ async def test_restart_loses_nothing(world: HearthWorld) -> None:
     assert "Removed" in rec.content
     rec = await world.slash(world.owner, "community archive", community="Carers Core")
     assert "Archived" in rec.content
+
+
+async def test_concurrent_creates_of_one_name_leave_one_community(world: HearthWorld) -> None:
+    mgr = world.person("manager", manager=True)
+    ensure_general(world)
+    before_channels, before_roles = set(world.guild.channels), set(world.guild.roles)
+    first = await world.slash(world.owner, "community create", name="Twins", kind="practice",
+                              wait=False)
+    second = await world.slash(mgr, "community create", name="twins", kind="practice",
+                               wait=False)
+    await first.wait_final()
+    await second.wait_final()
+    contents = sorted([first.content, second.content])
+    assert sum("Created" in c for c in contents) == 1, contents
+    assert sum("already exists" in c or "a moment ago" in c for c in contents) == 1, contents
+    assert db_rows(world, "SELECT name FROM communities") in ([("Twins",)], [("twins",)])
+    new_channels = set(world.guild.channels) - before_channels
+    assert len(new_channels) == 5  # one category and four channels, not two sets
+    assert len(set(world.guild.roles) - before_roles) == 2
+
+
+async def test_bot_cannot_sponsor(world: HearthWorld) -> None:
+    other_bot = world.emu.create_user("otherbot", bot=True)
+    world.emu.add_member(world.guild, other_bot)
+    rec = await refused(world, world.owner, "community create", name="Carers", kind="practice",
+                        sponsor=other_bot)
+    assert "bot cannot be a sponsor" in rec.content
