@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo
 
+from bot.domain.timeparse import validate_timezone
 from bot.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,9 @@ class Period:
 
 def _zone(tz: tzinfo | str) -> tzinfo:
     if isinstance(tz, str):
-        try:
-            return ZoneInfo(tz)
-        except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-            raise InvalidInput(
-                f"'{tz}' is not a timezone I know. Use an IANA name such as Europe/London."
-            ) from exc
+        # the shared validator bounds what it echoes and refuses names ZoneInfo cannot even
+        # look up (a 6000-character option used to raise OSError "File name too long")
+        return validate_timezone(tz)
     return tz
 
 
