@@ -318,12 +318,14 @@ class PollRepo:
         return await _active_members(self.db, community_id)
 
     async def current_result(self, poll: Poll) -> PollResult:
-        return tally(
-            poll.kind,
-            poll.options,
-            await self.ballots(poll),
-            await self.eligible(poll.community_id),
+        # A closed poll's turnout is "of the members eligible at close" (frozen then, as its
+        # collective statement says), not of whoever is a member today.
+        eligible = (
+            poll.eligible
+            if poll.closed_at is not None and poll.eligible is not None
+            else await self.eligible(poll.community_id)
         )
+        return tally(poll.kind, poll.options, await self.ballots(poll), eligible)
 
     async def close(self, poll_id: int, now: datetime, closed_by: int | None) -> ClosedPoll | None:
         """Close, erase the ballot key, tally and store the collective statement, atomically.
