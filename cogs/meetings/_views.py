@@ -11,7 +11,7 @@ import discord
 
 from bot.domain.communities import require_facilitator, require_member
 from bot.domain.meetings import RSVP, Meeting
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
 
@@ -85,6 +85,12 @@ class RSVPButton(
         actor = actor_of(interaction)
         membership = await svc.bot.communities.membership(community.id, actor.user_id)
         require_member(actor, community, membership)
+        if membership is None or not membership.active:
+            # A server manager may oversee, but only members' answers count (and get reminders).
+            raise NotAllowed(
+                f"Only members of **{community.name}** can answer for its meetings. A "
+                "facilitator can add you with `/community add`."
+            )
         if meeting.cancelled:
             raise InvalidInput("This meeting has been cancelled, so there is nothing to answer.")
         if meeting.end_utc <= svc.now():

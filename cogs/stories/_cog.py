@@ -114,7 +114,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         stage: str | None = None,
         consent: ShareConsent = "group",
     ) -> None:
-        comm, _, _ = await member_community(interaction, community)
+        comm, _, membership = await member_community(interaction, community)
+        _views.require_teller(comm, membership)
         level = parse_consent(consent)
         if level is Consent.WITHDRAWN:
             raise InvalidInput(
@@ -146,7 +147,9 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         author = message.author
         is_author = author.id == actor.user_id
         if is_author:
-            require_member(actor, community, await repo.membership(community.id, actor.user_id))
+            own = await repo.membership(community.id, actor.user_id)
+            require_member(actor, community, own)
+            _views.require_teller(community, own)
         else:
             require_facilitator(
                 actor, community, await repo.membership(community.id, actor.user_id)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain.communities import Community, require_active, require_member
+from bot.domain.communities import Community, Membership, require_active, require_member
 from bot.domain.stories import TEXT_LIMIT, TITLE_LIMIT, Consent, Stage, validate_story
 from bot.errors import NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
@@ -34,16 +34,32 @@ def service_of(interaction: discord.Interaction[Any]) -> StoriesService:
     return cog.service  # type: ignore[attr-defined]
 
 
-async def member_of(interaction: discord.Interaction[Any], community_id: int) -> Community:
-    """The community behind a component, refusing non-members (as member_community does)."""
+async def member_of(
+    interaction: discord.Interaction[Any], community_id: int, *, telling: bool = False
+) -> Community:
+    """The community behind a component, refusing non-members (as member_community does).
+
+    ``telling``: the person is about to tell a story, which only members may do (a server
+    manager may read a community's stories, but is not one of its voices unless a member)."""
     actor = actor_of(interaction)
     bot: HearthBot = interaction.client
     community = await bot.communities.get(community_id)
     if community is None or community.guild_id != actor.guild_id:
         raise NotFound("That community no longer exists.")
-    require_member(actor, community, await bot.communities.membership(community.id, actor.user_id))
+    membership = await bot.communities.membership(community.id, actor.user_id)
+    require_member(actor, community, membership)
+    if telling:
+        require_teller(community, membership)
     require_active(community)
     return community
+
+
+def require_teller(community: Community, membership: Membership | None) -> None:
+    if membership is None or not membership.active:
+        raise NotAllowed(
+            f"Only members of **{community.name}** can tell its stories. A facilitator can "
+            "add you with `/community add`."
+        )
 
 
 # ---------------------------------------------------------------------- share modal
@@ -75,7 +91,7 @@ class ShareModal(HearthModal):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         service = service_of(interaction)
-        community = await member_of(interaction, self.community_id)
+        community = await member_of(interaction, self.community_id, telling=True)
         title, text = validate_story(
             self.story_title.value, self.story_text.value,
             self.stage.slug if self.stage else None, service.stages,
@@ -136,7 +152,7 @@ class ShareButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        community = await member_of(interaction, self.community_id)
+        community = await member_of(interaction, self.community_id, telling=True)
         await interaction.response.send_modal(ShareModal(community, None, Consent.GROUP))
 
 
