@@ -1,0 +1,585 @@
+"""The permission matrix: every slash command, context-menu command and persistent component
+of Hearth, run by each of seven actors (see tests/e2e/_matrix.py), through the emulator
+against the real bot with every cog loaded.
+
+For each (subject, actor) the table says allowed or refused. Allowed: the action succeeds and
+its effect is visible (database rows, messages). Refused: an ephemeral reply saying who may
+do it, and NO effect: the database is identical (every table, every row) and the bot made no
+mutating REST call other than answering the interaction.
+
+Each actor gets a fresh world; rows run in table order inside it (components first, the
+archive last), each row's ``prepare`` done by the guild owner before the "before" snapshot.
+A command or DynamicItem without a row fails ``test_the_table_covers_everything``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import discord
+import pytest
+
+from tests.e2e._matrix import (
+    ACTORS,
+    EVERYONE,
+    FACILITATORS,
+    MANAGERS,
+    MEMBER,
+    PARTICIPANTS,
+    READERS,
+    SELF,
+    A,
+    B,
+    Ctx,
+    Row,
+    allowed_problems,
+    build,
+    diff,
+    is_edit,
+    message_with,
+    press,
+    refusal_problems,
+    snapshot,
+)
+from tests.e2e.hearth import HearthWorld
+from tests.emulator.interactions import InteractionRecord, all_custom_ids
+from tests.emulator.state import MessageState
+
+LOUNGE = "carers-voice-lounge"
+
+
+def cmd(command: str, **options: Any) -> Callable[[Ctx, Any], Any]:
+    """Run a slash command as the actor; option values may be functions of the context."""
+
+    async def act(ctx: Ctx, _prep: Any) -> InteractionRecord:
+        values = {k: (v(ctx) if callable(v) else v) for k, v in options.items()}
+        return await ctx.slash(ctx.actor, command, **values)
+
+    return act
+
+
+def person(key: str) -> Callable[[Ctx], Any]:
+    return lambda ctx: ctx.people[key]
+
+
+def ident(key: str) -> Callable[[Ctx], str]:
+    return lambda ctx: str(ctx.ids[key])
+
+
+async def then_modal(ctx: Ctx, rec: InteractionRecord, values: dict[str, str]) -> InteractionRecord:
+    """If the command answered with a modal, fill it in (text fields in order) and submit."""
+    if rec.modal is None:
+        return rec
+    ids = all_custom_ids(rec.modal.get("components") or [])
+    filled = dict(zip(ids, values.values(), strict=False))
+    return await ctx.emu.submit_modal(ctx.actor, rec, filled)
+
+
+# ============================================================================ components
+
+
+async def prompt_message(ctx: Ctx) -> MessageState:
+    await ctx.slash(ctx.world.owner, "story prompt", community=A)
+    return message_with(ctx, LOUNGE, f"story:share:{ctx.a_id}")
+
+
+async def act_share_button(ctx: Ctx, msg: MessageState) -> InteractionRecord:
+    rec = await press(ctx, ctx.actor, msg, f"story:share:{ctx.a_id}")
+    return await then_modal(ctx, rec, {"title": "From the prompt", "text": "It helped."})
+
+
+async def check_prompt_story(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val(
+        "SELECT count(*) FROM stories WHERE teller_id = ? AND title = 'From the prompt'",
+        ctx.actor.id,
+    ) == 1
+
+
+async def act_consent_button(ctx: Ctx, _: Any) -> InteractionRecord:
+    sid = ctx.ids["member_story"]
+    return await press(ctx, ctx.actor, ctx.messages["consent_dm"], f"story:consent:{sid}:anonymous")
+
+
+async def consent_is(ctx: Ctx, level: str) -> None:
+    got = await ctx.val("SELECT consent FROM stories WHERE id = ?", ctx.ids["member_story"])
+    assert got == level, got
+
+
+async def story_list_message(ctx: Ctx) -> MessageState:
+    rec = await ctx.slash(ctx.world.owner, "story list", community=A)
+    assert rec.reply is not None and "Page 1 of 2" in rec.all_text, rec.all_text
+    return rec.reply
+
+
+async def act_list_page(ctx: Ctx, msg: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, msg, f"story:list:{ctx.a_id}:1:n:")
+
+
+async def check_list_page(ctx: Ctx, rec: InteractionRecord, msg: MessageState) -> None:
+    assert is_edit(rec), rec.response
+    assert "Page 2 of 2" in (msg.embeds[0].get("footer") or {}).get("text", ""), msg.embeds
+
+
+def voted(poll_key: str) -> Callable[[Ctx, InteractionRecord, Any], Any]:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        assert await ctx.val(
+            "SELECT count(*) FROM poll_voters WHERE poll_id = ? AND user_id = ?",
+            ctx.ids[f"poll_{poll_key}"], ctx.actor.id,
+        ) == 1, "no vote stored"
+
+    return check
+
+
+def on_poll(poll_key: str, suffix: str, values: list[str] | None = None) -> Any:
+    async def act(ctx: Ctx, _: Any) -> InteractionRecord:
+        pid = ctx.ids[f"poll_{poll_key}"]
+        return await press(ctx, ctx.actor, ctx.messages[f"poll_{poll_key}"],
+                           f"poll:{pid}:{suffix}", values)
+
+    return act
+
+
+async def check_flow_opened(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and rec.components, rec.all_text
+
+
+async def ranking_flow(ctx: Ctx, first: str | None = None) -> MessageState:
+    pid = ctx.ids["poll_ranked"]
+    start = await ctx.emu.click(ctx.world.owner, ctx.messages["poll_ranked"], f"poll:{pid}:rank")
+    assert start.reply is not None
+    if first is not None:
+        await ctx.emu.select(ctx.world.owner, start.reply, f"poll:{pid}:r:", [first])
+    return start.reply
+
+
+async def act_rank_pick(ctx: Ctx, flow: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, flow, f"poll:{ctx.ids['poll_ranked']}:r:", ["1"])
+
+
+async def check_rank_pick(ctx: Ctx, rec: InteractionRecord, flow: MessageState) -> None:
+    assert is_edit(rec), rec.response
+    assert f"poll:{ctx.ids['poll_ranked']}:rs:1" in all_custom_ids(flow.components)
+
+
+async def act_rank_submit(ctx: Ctx, flow: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, flow, f"poll:{ctx.ids['poll_ranked']}:rs:0")
+
+
+async def survey_flow(ctx: Ctx) -> MessageState:
+    pid = ctx.ids["poll_survey"]
+    start = await ctx.emu.click(ctx.world.owner, ctx.messages["poll_survey"], f"poll:{pid}:survey")
+    assert start.reply is not None
+    return start.reply
+
+
+async def act_survey_answer(ctx: Ctx, flow: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, flow, f"poll:{ctx.ids['poll_survey']}:sq:0:y")
+
+
+async def act_start_voting(ctx: Ctx, _: Any) -> InteractionRecord:
+    return await press(ctx, ctx.actor, ctx.messages["round"], f"stmt:{ctx.ids['round']}:start")
+
+
+async def statement_flow(ctx: Ctx) -> tuple[MessageState, str]:
+    rid = ctx.ids["round"]
+    start = await ctx.emu.click(ctx.world.owner, ctx.messages["round"], f"stmt:{rid}:start")
+    assert start.reply is not None, start.all_text
+    [agree] = [c for c in all_custom_ids(start.reply.components) if c.endswith(":a")]
+    return start.reply, agree
+
+
+async def act_statement_vote(ctx: Ctx, prep: tuple[MessageState, str]) -> InteractionRecord:
+    return await press(ctx, ctx.actor, prep[0], prep[1])
+
+
+async def check_statement_vote(ctx: Ctx, rec: InteractionRecord, prep: Any) -> None:
+    sid = int(prep[1].split(":")[3])
+    assert await ctx.val(
+        "SELECT vote FROM statement_votes WHERE statement_id = ? AND user_id = ?",
+        sid, ctx.actor.id,
+    ) == "agree"
+
+
+async def act_rsvp(ctx: Ctx, _: Any) -> InteractionRecord:
+    return await press(ctx, ctx.actor, ctx.messages["rsvp"], f"rsvp:{ctx.ids['meeting']}:going")
+
+
+async def check_rsvp(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val(
+        "SELECT answer FROM meeting_rsvps WHERE meeting_id = ? AND user_id = ?",
+        ctx.ids["meeting"], ctx.actor.id,
+    ) == "going"
+
+
+async def notes_reply(ctx: Ctx) -> MessageState:
+    owner = ctx.world.owner
+    rec = await ctx.slash(owner, "meeting notes", meeting=str(ctx.ids["past_meeting"]))
+    assert rec.modal is not None, rec.all_text
+    [field] = all_custom_ids(rec.modal["components"])
+    saved = await ctx.emu.submit_modal(owner, rec, {field: "We met and talked."})
+    assert saved.reply is not None and "Saved the notes" in saved.content, saved.content
+    return saved.reply
+
+
+async def act_attendance(ctx: Ctx, msg: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, msg, f"attend:{ctx.ids['past_meeting']}",
+                       [ctx.people[MEMBER]])
+
+
+async def check_attendance(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    row = await ctx.row(
+        "SELECT user_id, marked_by FROM meeting_attendance WHERE meeting_id = ?",
+        ctx.ids["past_meeting"],
+    )
+    assert row is not None and tuple(row) == (ctx.people[MEMBER].id, ctx.actor.id), row
+
+
+# ============================================================================ commands
+
+
+async def check_created(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.world.community_row("New Circle") is not None
+
+
+def text_has(*parts: str) -> Callable[[Ctx, InteractionRecord, Any], Any]:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        for part in parts:
+            assert part in rec.all_text, rec.all_text
+
+    return check
+
+
+def a_column(column: str, expected: Callable[[Ctx], Any]) -> Any:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        got = await ctx.val(f"SELECT {column} FROM communities WHERE id = ?", ctx.a_id)
+        assert got == expected(ctx), (column, got)
+
+    return check
+
+
+def membership_left(key: str, left: bool) -> Any:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        row = await ctx.row(
+            "SELECT left_at FROM memberships WHERE community_id = ? AND user_id = ?",
+            ctx.a_id, ctx.people[key].id,
+        )
+        assert row is not None and (row["left_at"] is not None) == left, row
+
+    return check
+
+
+async def act_share(ctx: Ctx, _: Any) -> InteractionRecord:
+    rec = await ctx.slash(ctx.actor, "story share", community=A)
+    return await then_modal(ctx, rec, {"title": "My own story", "text": "It went well."})
+
+
+async def check_share(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val(
+        "SELECT count(*) FROM stories WHERE teller_id = ? AND title = 'My own story'",
+        ctx.actor.id,
+    ) == 1
+
+
+async def own_message(ctx: Ctx) -> MessageState:
+    msg: MessageState = await ctx.emu.post_message(
+        ctx.world.channel(LOUNGE), ctx.actor, "What I said in the lounge.")
+    return msg
+
+
+async def tellers_message(ctx: Ctx) -> MessageState:
+    msg: MessageState = await ctx.emu.post_message(
+        ctx.world.channel(LOUNGE), ctx.people["teller"], "What the teller said.")
+    return msg
+
+
+async def act_save(ctx: Ctx, msg: MessageState) -> InteractionRecord:
+    rec: InteractionRecord = await ctx.emu.message_command(
+        ctx.world.guild, ctx.actor, "Save as story", msg)
+    return rec
+
+
+def saved_story_of(key: str | None) -> Any:
+    async def check(ctx: Ctx, rec: InteractionRecord, msg: MessageState) -> None:
+        teller = ctx.actor if key is None else ctx.people[key]
+        got = await ctx.val("SELECT teller_id FROM stories WHERE source_message_id = ?", msg.id)
+        assert got == teller.id, got
+
+    return check
+
+
+async def count_prompts(ctx: Ctx) -> int:
+    return int(await ctx.val("SELECT count(*) FROM story_prompts_posted"))
+
+
+async def check_prompt(ctx: Ctx, rec: InteractionRecord, before: int) -> None:
+    assert await count_prompts(ctx) == before + 1
+    message_with(ctx, LOUNGE, f"story:share:{ctx.a_id}")
+
+
+def a_row_exists(table: str, where: str = "") -> Any:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        sql = f"SELECT count(*) FROM {table} WHERE community_id = ? {where}"
+        assert await ctx.val(sql, ctx.a_id), f"no {table} row"
+
+    return check
+
+
+async def check_poll_closed(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val("SELECT closed_at FROM polls WHERE id = ?", ctx.ids["poll_to_close"])
+
+
+async def check_statement_added(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val(
+        "SELECT count(*) FROM statements WHERE author_id = ? AND text = 'We need more time'",
+        ctx.actor.id,
+    ) == 1
+
+
+async def between_rounds(ctx: Ctx) -> int:
+    """Close the open round and add two new statements, so a new round can open."""
+    cog: Any = ctx.world.bot.get_cog("StatementsCog")  # type: ignore[union-attr]
+    assert await cog.close_round(ctx.ids["round"])
+    for text in ("Transport costs too much", "Night shifts need cover"):
+        await ctx.slash(ctx.people["teller"], "statement add", community=A, text=text)
+    return ctx.ids["round"]
+
+
+async def check_new_round(ctx: Ctx, rec: InteractionRecord, old: int) -> None:
+    assert await ctx.val(
+        "SELECT count(*) FROM statement_rounds WHERE community_id = ? AND id > ? "
+        "AND closed_at IS NULL", ctx.a_id, old,
+    ) == 1
+
+
+async def check_meeting_scheduled(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val("SELECT count(*) FROM meetings WHERE title = 'Matrix meeting'") == 1
+
+
+async def act_notes(ctx: Ctx, _: Any) -> InteractionRecord:
+    rec = await ctx.slash(ctx.actor, "meeting notes", meeting=str(ctx.ids["past_meeting"]))
+    return await then_modal(ctx, rec, {"notes": "Notes by the matrix."})
+
+
+async def check_notes(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    row = await ctx.row("SELECT notes, notes_by FROM meetings WHERE id = ?",
+                        ctx.ids["past_meeting"])
+    assert tuple(row) == ("Notes by the matrix.", ctx.actor.id), tuple(row)
+
+
+async def check_cancelled(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val("SELECT status FROM meetings WHERE id = ?",
+                         ctx.ids["cancel_meeting"]) == "cancelled"
+
+
+async def check_preview(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and rec.embeds, rec.all_text
+    assert A in rec.all_text
+
+
+async def count_digests(ctx: Ctx) -> int:
+    return int(await ctx.val("SELECT count(*) FROM digests WHERE community_id = ?", ctx.a_id))
+
+
+async def check_digest_sent(ctx: Ctx, rec: InteractionRecord, before: int) -> None:
+    assert "Sent the digest" in rec.content, rec.content
+    assert await count_digests(ctx) == before + 1
+
+
+async def check_export(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    [dm] = [m for m in ctx.emu.dms_to(ctx.actor) if m.attachments]
+    assert dm.attachments[0].filename.endswith(".json"), dm.attachments
+
+
+async def check_forget_asked(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral, rec.all_text
+    assert f"privacy:forget:{ctx.actor.id}:confirm" in all_custom_ids(rec.components)
+
+
+async def forget_request(ctx: Ctx) -> MessageState:
+    rec = await ctx.slash(ctx.people[MEMBER], "privacy forget")
+    assert rec.reply is not None
+    return rec.reply
+
+
+async def act_forget_confirm(ctx: Ctx, msg: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, msg, f"privacy:forget:{ctx.people[MEMBER].id}:confirm")
+
+
+async def check_member_erased(ctx: Ctx, rec: InteractionRecord, msg: MessageState) -> None:
+    await rec.wait_edits(1)  # 'Erasing…', then the outcome
+    assert "Done." in msg.content, msg.content
+    assert await ctx.val("SELECT count(*) FROM memberships WHERE user_id = ?",
+                         ctx.people[MEMBER].id) == 0
+
+
+# ============================================================================ the table
+# Order matters inside one actor's world: components use the setup's polls, round and
+# meetings; `statement round` closes the setup's round; `community archive` comes last.
+
+TABLE: list[Row] = [
+    # ---------------------------------------------------------------- components
+    Row("ShareButton", PARTICIPANTS, act_share_button, check_prompt_story,
+        prepare=prompt_message, note="prompt's Share button, then the modal"),
+    Row("ConsentButton", SELF, act_consent_button,
+        lambda ctx, rec, _: consent_is(ctx, "anonymous"), note="member's consent DM"),
+    Row("ListPageButton", READERS, act_list_page, check_list_page, prepare=story_list_message),
+    Row("ChoiceButton", PARTICIPANTS, on_poll("single", "v:0"), voted("single")),
+    Row("ChoiceSelect", PARTICIPANTS, on_poll("multi", "s", ["0", "2"]), voted("multi")),
+    Row("RankStart", PARTICIPANTS, on_poll("ranked", "rank"), check_flow_opened),
+    Row("RankPick", PARTICIPANTS, act_rank_pick, check_rank_pick, prepare=ranking_flow),
+    Row("RankSubmit", PARTICIPANTS, act_rank_submit, voted("ranked"),
+        prepare=lambda ctx: ranking_flow(ctx, "0")),
+    Row("SurveyStart", PARTICIPANTS, on_poll("survey", "survey"), check_flow_opened),
+    Row("SurveyAnswer", PARTICIPANTS, act_survey_answer, voted("survey"), prepare=survey_flow),
+    Row("StartVoting", PARTICIPANTS, act_start_voting, check_flow_opened),
+    Row("StatementVoteButton", PARTICIPANTS, act_statement_vote, check_statement_vote,
+        prepare=statement_flow),
+    Row("RSVPButton", PARTICIPANTS, act_rsvp, check_rsvp),
+    Row("AttendanceSelect", FACILITATORS, act_attendance, check_attendance, prepare=notes_reply),
+    # ---------------------------------------------------------------- /community
+    Row("community create", MANAGERS, cmd("community create", name="New Circle",
+                                          kind="practice"), check_created),
+    Row("community info", EVERYONE, cmd("community info", community=A), text_has(A)),
+    Row("community list", EVERYONE, cmd("community list"), text_has(A, B)),
+    Row("community add", FACILITATORS,
+        cmd("community add", community=A, member=person("newcomer"), discipline="gp"),
+        membership_left("newcomer", False)),
+    Row("community remove", FACILITATORS,
+        cmd("community remove", community=A, member=person("leaver")),
+        membership_left("leaver", True)),
+    Row("community sponsor", FACILITATORS,
+        cmd("community sponsor", community=A, member=person("new_sponsor")),
+        a_column("sponsor_id", lambda ctx: ctx.people["new_sponsor"].id)),
+    Row("community link", FACILITATORS, cmd("community link", community=A, serves=B),
+        a_column("serves_id", lambda ctx: ctx.b_id)),
+    # ---------------------------------------------------------------- stories
+    Row("story share", PARTICIPANTS, act_share, check_share),
+    Row("Save as story", PARTICIPANTS, act_save, saved_story_of(None), prepare=own_message,
+        note="on the actor's own message"),
+    Row("Save as story", FACILITATORS, act_save, saved_story_of("teller"),
+        prepare=tellers_message, note="on a member's message"),
+    Row("story list", READERS, cmd("story list", community=A), text_has("Stories in " + A)),
+    Row("story consent", SELF,
+        cmd("story consent", story=lambda ctx: ctx.ids["member_story"], level="named"),
+        lambda ctx, rec, _: consent_is(ctx, "named"), note="the member's story"),
+    Row("story prompt", FACILITATORS, cmd("story prompt", community=A), check_prompt,
+        prepare=count_prompts),
+    Row("story schedule", FACILITATORS, cmd("story schedule", community=A, cadence="weekly"),
+        a_row_exists("story_schedules", "AND cadence = 'weekly'")),
+    # ---------------------------------------------------------------- polls
+    Row("poll create", FACILITATORS,
+        cmd("poll create", community=A, question="Matrix poll?", kind="single",
+            options="One; Two"),
+        text_has("Posted single poll")),
+    Row("poll close", FACILITATORS, cmd("poll close", poll=ident("poll_to_close")),
+        check_poll_closed),
+    Row("poll results", READERS, cmd("poll results", poll=ident("poll_single")),
+        text_has("Poll single?")),
+    # ---------------------------------------------------------------- statements
+    Row("statement add", PARTICIPANTS,
+        cmd("statement add", community=A, text="We need more time"), check_statement_added),
+    Row("statement round", FACILITATORS, cmd("statement round", community=A), check_new_round,
+        prepare=between_rounds),
+    Row("statement report", READERS, cmd("statement report", community=A),
+        lambda ctx, rec, _: check_flow_embeds(rec)),
+    # ---------------------------------------------------------------- meetings
+    Row("meeting schedule", FACILITATORS,
+        cmd("meeting schedule", community=A, title="Matrix meeting", when="2027-04-14 18:30"),
+        check_meeting_scheduled),
+    Row("meeting series", FACILITATORS, cmd("meeting series", community=A),
+        a_row_exists("meeting_series")),
+    Row("meeting list", READERS, cmd("meeting list", community=A),
+        text_has("Spring gathering")),
+    Row("meeting notes", FACILITATORS, act_notes, check_notes, note="modal submitted"),
+    Row("meeting cancel", FACILITATORS,
+        cmd("meeting cancel", meeting=ident("cancel_meeting")), check_cancelled),
+    # ---------------------------------------------------------------- digests
+    Row("digest preview", FACILITATORS, cmd("digest preview", community=A), check_preview),
+    Row("digest send", FACILITATORS, cmd("digest send", community=A), check_digest_sent,
+        prepare=count_digests),
+    Row("digest schedule", FACILITATORS,
+        cmd("digest schedule", community=A, weekday="friday", time="10:00"),
+        a_row_exists("digest_schedules", "AND weekday = 4")),
+    # ---------------------------------------------------------------- last: archive
+    Row("community archive", FACILITATORS, cmd("community archive", community=A),
+        lambda ctx, rec, _: check_archived(ctx)),
+    # ---------------------------------------------------------------- privacy (anyone)
+    Row("privacy export", EVERYONE, cmd("privacy export"), check_export),
+    Row("privacy forget", EVERYONE, cmd("privacy forget"), check_forget_asked,
+        note="asks for confirmation only"),
+    Row("ForgetButton", SELF, act_forget_confirm, check_member_erased, prepare=forget_request,
+        note="the member's own erase request; erases, so it runs last"),
+]
+
+
+async def check_flow_embeds(rec: InteractionRecord) -> None:
+    assert rec.ephemeral and rec.embeds, rec.all_text
+
+
+async def check_archived(ctx: Ctx) -> None:
+    assert await ctx.val("SELECT archived_at FROM communities WHERE id = ?", ctx.a_id)
+
+
+# ============================================================================ the tests
+
+
+def registered_subjects(world: HearthWorld) -> set[str]:
+    """Every command in the bot's tree and every DynamicItem class registered on it."""
+    bot = world.bot
+    assert bot is not None
+    names = {c.qualified_name for c in bot.tree.walk_commands()
+             if isinstance(c, discord.app_commands.Command)}
+    for kind in (discord.AppCommandType.message, discord.AppCommandType.user):
+        names |= {c.name for c in bot.tree.get_commands(type=kind)}
+    store = bot._connection._view_store  # discord.py keeps the registry here
+    names |= {item.__name__ for item in store._dynamic_items.values()}
+    return names
+
+
+async def test_the_table_covers_everything(world: HearthWorld) -> None:
+    registered = registered_subjects(world)
+    covered = {row.subject for row in TABLE}
+    assert not registered - covered, f"no matrix row for: {sorted(registered - covered)}"
+    assert not covered - registered, f"rows for things that no longer exist: " \
+        f"{sorted(covered - registered)}"
+    # What Discord has registered is what the tree has (so no command escapes the table).
+    assert world.bot is not None
+    top = {c.name for c in world.bot.tree.get_commands(type=None)}
+    assert {c.name for c in world.emu.commands.values()} == top
+    assert {row.allowed for row in TABLE} <= {
+        EVERYONE, FACILITATORS, READERS, PARTICIPANTS, MANAGERS, SELF}
+
+
+@pytest.mark.parametrize("actor_key", ACTORS)
+async def test_permission_matrix(world: HearthWorld, actor_key: str) -> None:
+    ctx = await build(world, actor_key)
+    emu = world.emu
+    failures: list[str] = []
+    for row in TABLE:
+        allowed = actor_key in row.allowed
+        prep = await row.prepare(ctx) if row.prepare is not None else None
+        before = await snapshot(ctx)
+        calls_before = len(emu.mutating_calls())
+        try:
+            rec = await row.act(ctx, prep)
+        except Exception as exc:  # an emulator refusal or a timeout: record, keep going
+            failures.append(f"{row.label} as {actor_key}: {type(exc).__name__}: {exc}")
+            continue
+        problems: list[str]
+        if allowed:
+            problems = allowed_problems(rec)
+            try:
+                await row.check(ctx, rec, prep)
+            except AssertionError as exc:
+                problems.append(f"no effect: {exc}")
+        else:
+            problems = refusal_problems(rec)
+            problems += [f"database changed: {d}" for d in diff(before, await snapshot(ctx))]
+            calls = emu.mutating_calls()[calls_before:]
+            problems += [f"REST call {c.method} {c.path}" for c in calls]
+        if problems:
+            verdict = "allowed" if allowed else "refused"
+            failures.append(f"{row.label} as {actor_key} (should be {verdict}): "
+                            + "; ".join(problems))
+    assert not failures, "\n".join(failures)
