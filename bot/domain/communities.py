@@ -222,6 +222,21 @@ def require_member(actor: Actor, community: Community, membership: Membership | 
     raise NotAllowed(f"Only members of **{community.name}** can do that.")
 
 
+def require_participant(
+    actor: Actor, community: Community, membership: Membership | None
+) -> None:
+    """Taking part (a story, a vote, an RSVP) is for active members only, managers included:
+    a non-member's voice must not count in the community's collective voice."""
+    if actor.guild_id != community.guild_id:
+        raise NotAllowed("That community belongs to another server.")
+    if membership is not None and membership.active:
+        return
+    raise NotAllowed(
+        f"Only members of **{community.name}** can take part. "
+        + ("A facilitator can add you with `/community add`." if actor.is_manager else "")
+    )
+
+
 def require_active(community: Community) -> None:
     if community.archived:
         raise InvalidInput(

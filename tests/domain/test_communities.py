@@ -29,6 +29,7 @@ from bot.domain.communities import (
     require_active,
     require_facilitator,
     require_member,
+    require_participant,
     slugify,
     validate_link,
 )
@@ -268,3 +269,18 @@ def test_validate_link() -> None:
         validate_link(core, community(id=3, guild_id=999))
     with pytest.raises(InvalidInput, match="both ways"):
         validate_link(core, community(id=3, kind=Kind.DISTILLING, serves_id=2))
+
+
+def test_require_participant_is_members_only() -> None:
+    comm = community()
+    require_participant(Actor(5, 100, False), comm, membership(facilitator=False))
+    require_participant(Actor(5, 100, True), comm, membership(facilitator=True))
+    for actor, member in (
+        (Actor(5, 100, True), None),  # a server manager who is not a member
+        (Actor(5, 100, False), None),
+        (Actor(5, 100, False), membership(facilitator=False, left=True)),
+    ):
+        with pytest.raises(NotAllowed, match="Only members of"):
+            require_participant(actor, comm, member)
+    with pytest.raises(NotAllowed, match="another server"):
+        require_participant(Actor(5, 999, False), comm, membership(facilitator=False))
