@@ -172,12 +172,12 @@ async def test_erase_covers_shared_records_and_keeps_them(db: Database) -> None:
     assert await db.fetchval("SELECT created_by FROM communities WHERE id = ?", (cid,)) == (
         ERASED_MEMBER)
     row = await db.fetchone("SELECT created_by, closed_by FROM polls WHERE id = ?", (ids["poll"],))
-    assert tuple(row) == (ERASED_MEMBER, None)
+    assert row is not None and tuple(row) == (ERASED_MEMBER, None)
     row = await db.fetchone("SELECT created_by, notes_by, cancelled_by, notes FROM meetings")
-    assert tuple(row) == (ERASED_MEMBER, None, None, "good")
+    assert row is not None and tuple(row) == (ERASED_MEMBER, None, None, "good")
     assert await db.fetchval("SELECT marked_by FROM meeting_attendance") == ERASED_MEMBER
     story = await db.fetchone("SELECT * FROM stories WHERE id = ?", (ids["captured_story"],))
-    assert story["teller_id"] == OTHER and story["captured_by"] is None
+    assert story is not None and story["teller_id"] == OTHER and story["captured_by"] is None
     # the closed non-anonymous poll keeps both ballots, one detached
     ballots = await db.fetchall("SELECT user_id, ballot FROM poll_ballots ORDER BY ballot")
     assert [tuple(b) for b in ballots] == [(None, "0"), (OTHER, "1")]
