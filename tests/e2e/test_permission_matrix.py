@@ -20,6 +20,7 @@ from typing import Any
 import discord
 import pytest
 
+from bot.errors_handler import HearthModal
 from tests.e2e._matrix import (
     ACTORS,
     EVERYONE,
@@ -413,6 +414,44 @@ async def check_member_erased(ctx: Ctx, rec: InteractionRecord, msg: MessageStat
                          ctx.people[MEMBER].id) == 0
 
 
+# ---------------------------------------------------------------------------- modals
+# A modal is shown only to the person who ran the command, but its submit handler must still
+# re-check (the person may have been removed meanwhile): the owner opens it, the actor submits.
+
+
+async def owners_share_modal(ctx: Ctx) -> InteractionRecord:
+    rec = await ctx.slash(ctx.world.owner, "story share", community=A)
+    assert rec.modal is not None, rec.all_text
+    return rec
+
+
+async def act_share_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
+    done: InteractionRecord = await ctx.emu.submit_modal(
+        ctx.actor, opened, {"title": "Through the modal", "text": "Told in the form."})
+    return done
+
+
+async def check_share_modal(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert await ctx.val(
+        "SELECT count(*) FROM stories WHERE teller_id = ? AND title = 'Through the modal'",
+        ctx.actor.id,
+    ) == 1
+
+
+async def owners_notes_modal(ctx: Ctx) -> InteractionRecord:
+    rec = await ctx.slash(ctx.world.owner, "meeting notes", meeting=str(ctx.ids["past_meeting"]))
+    assert rec.modal is not None, rec.all_text
+    return rec
+
+
+async def act_notes_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
+    assert opened.modal is not None
+    [field] = all_custom_ids(opened.modal["components"])
+    done: InteractionRecord = await ctx.emu.submit_modal(
+        ctx.actor, opened, {field: "Notes by the matrix."})
+    return done
+
+
 # ============================================================================ the table
 # Order matters inside one actor's world: components use the setup's polls, round and
 # meetings; `statement round` closes the setup's round; `community archive` comes last.
@@ -437,6 +476,10 @@ TABLE: list[Row] = [
         prepare=statement_flow),
     Row("RSVPButton", PARTICIPANTS, act_rsvp, check_rsvp),
     Row("AttendanceSelect", FACILITATORS, act_attendance, check_attendance, prepare=notes_reply),
+    Row("ShareModal", PARTICIPANTS, act_share_modal, check_share_modal,
+        prepare=owners_share_modal, note="the owner's share form, submitted by the actor"),
+    Row("NotesModal", FACILITATORS, act_notes_modal, check_notes, prepare=owners_notes_modal,
+        note="the owner's notes form, submitted by the actor"),
     # ---------------------------------------------------------------- /community
     Row("community create", MANAGERS, cmd("community create", name="New Circle",
                                           kind="practice"), check_created),
@@ -525,7 +568,8 @@ async def check_archived(ctx: Ctx) -> None:
 
 
 def registered_subjects(world: HearthWorld) -> set[str]:
-    """Every command in the bot's tree and every DynamicItem class registered on it."""
+    """Every command in the bot's tree, every DynamicItem class registered on it, and every
+    modal class (HearthModal subclass) the cogs define."""
     bot = world.bot
     assert bot is not None
     names = {c.qualified_name for c in bot.tree.walk_commands()
@@ -534,7 +578,15 @@ def registered_subjects(world: HearthWorld) -> set[str]:
         names |= {c.name for c in bot.tree.get_commands(type=kind)}
     store = bot._connection._view_store  # discord.py keeps the registry here
     names |= {item.__name__ for item in store._dynamic_items.values()}
-    return names
+    return names | {m.__name__ for m in _subclasses(HearthModal)}
+
+
+def _subclasses(cls: type) -> set[type]:
+    """Every modal class the loaded cogs define (each has a submit handler to check)."""
+    out: set[type] = set()
+    for sub in cls.__subclasses__():
+        out |= {sub} | _subclasses(sub)
+    return out
 
 
 async def test_the_table_covers_everything(world: HearthWorld) -> None:
