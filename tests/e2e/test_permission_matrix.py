@@ -581,9 +581,10 @@ def registered_subjects(world: HearthWorld) -> set[str]:
     return names | {m.__name__ for m in _subclasses(HearthModal)}
 
 
-def _subclasses(cls: type) -> set[type]:
+def _subclasses(cls: type[Any]) -> set[type[Any]]:
     """Every modal class the loaded cogs define (each has a submit handler to check)."""
-    out: set[type] = set()
+    out: set[type[Any]] = set()
+    sub: type[Any]
     for sub in cls.__subclasses__():
         out |= {sub} | _subclasses(sub)
     return out
