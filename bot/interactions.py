@@ -56,7 +56,8 @@ async def resolve_community(
     if not text:
         raise InvalidInput("Name a community; start typing and pick one from the list.")
     found = await bot.communities.by_name(interaction.guild_id, text)
-    if found is None and text.isdigit():
+    # an id only if SQLite can hold it ("²".isdigit() is True; 20+ digits overflow)
+    if found is None and text.isascii() and text.isdigit() and len(text) <= 18:
         by_id = await bot.communities.get(int(text))
         if by_id is not None and by_id.guild_id == interaction.guild_id:
             found = by_id

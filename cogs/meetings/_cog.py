@@ -78,7 +78,8 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
     # ------------------------------------------------------------------ helpers
     async def _meeting(self, interaction: discord.Interaction[Any], value: str) -> Meeting:
         text = (value or "").strip()
-        meeting = await self.service.repo.get(int(text)) if text.isdigit() else None
+        is_id = text.isascii() and text.isdigit() and len(text) <= 18  # SQLite-sized ids only
+        meeting = await self.service.repo.get(int(text)) if is_id else None
         if meeting is not None:
             community = await self.bot.communities.get(meeting.community_id)
             if community is None or community.guild_id != interaction.guild_id:

@@ -175,7 +175,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
     # ------------------------------------------------------------------ helpers
     async def _poll_here(self, interaction: discord.Interaction[Any], value: str) -> Poll:
         text = (value or "").strip().lstrip("#")
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):  # SQLite-sized ids
             raise InvalidInput("Pick a poll from the list (start typing its question).")
         poll = await self.repo.get(int(text))
         community = await self.bot.communities.get(poll.community_id) if poll else None
