@@ -1,0 +1,240 @@
+"""A Hearth world that a synchronous hypothesis test can drive, and the invariants every
+fuzzed interaction must keep.
+
+Hypothesis runs ``@given`` functions synchronously, so the world lives on a private event
+loop owned by this module: each example calls :meth:`FuzzWorld.run` which runs one coroutine
+to completion (the bot, the emulator and the database all share that loop; between examples
+nothing is waiting on a timer, so pausing the loop is invisible to them). One world serves
+every example of a test function, which keeps a property with dozens of examples fast.
+
+The invariants (checked after every example, and once more over the whole run):
+
+- no log record at ERROR or above (the one error handler logs every unexpected exception;
+  discord.py logs anything that escapes a view or an event);
+- no apology ("Sorry, something went wrong...") in anything the bot sent;
+- no request the emulator refused with 400 (the bot sent something Discord would refuse,
+  e.g. over a length limit, because it trusted user input);
+- every refusal (a ``HearthError`` turned into a reply by the one handler) is ephemeral,
+  a readable sentence, and arrived in the emulator as an ephemeral message;
+- no message the bot created or edited would notify @everyone, @here or a role, and every
+  user it would notify was named explicitly in ``allowed_mentions.users``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import discord
+
+from bot import errors_handler
+from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.emulator.interactions import InteractionRecord
+from tests.emulator.state import UserState
+from tests.fuzz.strategies import Targets
+
+T = TypeVar("T")
+COMMUNITY = "Carers Voice"
+OTHER = "Nurses Network"
+APOLOGY_START = "Sorry, something went wrong"
+
+
+@dataclass
+class Refusal:
+    interaction_id: int
+    content: str
+
+
+@dataclass
+class Mark:
+    requests: int
+    mentions: int
+    errors: int
+    refusals: int
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.ERROR)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
+
+
+@dataclass
+class FuzzWorld:
+    loop: asyncio.AbstractEventLoop
+    world: HearthWorld
+    people: dict[str, UserState] = field(default_factory=dict)
+    errors: list[logging.LogRecord] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    #: ids of things made during setup, for the commands' valid base values
+    story_id: int = 0
+    meeting_id: int = 0
+    poll_id: int = 0
+
+    # -- running -------------------------------------------------------------------------
+    def run(self, coro: Awaitable[T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    @property
+    def emu(self) -> Any:
+        return self.world.emu
+
+    def targets(self) -> Targets:
+        guild = self.world.guild
+        return Targets(
+            users=tuple(u.id for u in [self.world.owner, *self.people.values()]),
+            roles=tuple(sorted(guild.roles))[:12],
+            channels=tuple(sorted(guild.channels))[:6],
+        )
+
+    async def settle(self) -> None:
+        """Let follow-ups the bot sends after answering (and their REST calls) land."""
+        for _ in range(5):
+            await asyncio.sleep(0.005)
+
+    async def advance(self, delta: timedelta, steps: int = 1) -> None:
+        for _ in range(steps):
+            await self.world.advance(delta)
+            await self.settle()
+
+    # -- invariants ------------------------------------------------------------------------
+    def mark(self) -> Mark:
+        return Mark(len(self.emu.requests), len(self.emu.mention_log), len(self.errors),
+                    len(self.refusals))
+
+    def problems_since(self, mark: Mark) -> list[str]:
+        emu = self.emu
+        out: list[str] = []
+        for rec in self.errors[mark.errors:]:
+            exc = f" {rec.exc_info[1]!r}" if rec.exc_info else ""
+            out.append(f"ERROR log {rec.name}: {rec.getMessage()}{exc}")
+        for req in emu.requests[mark.requests:]:
+            if req.status == 400:
+                out.append(f"Discord refused {req.method} {req.path}: {req.json!r:.300}")
+        for m in emu.mention_log[mark.mentions:]:
+            if APOLOGY_START in m.text:
+                out.append(f"apology sent in message {m.message_id}")
+            if m.mentions.mass:
+                out.append(f"mass mention ({m.action}) {m.mentions} allowed="
+                           f"{m.allowed_mentions} text={m.text[:200]!r}")
+            if m.mentions.unlisted_users:
+                out.append(f"users pinged from parsed text {set(m.mentions.unlisted_users)} "
+                           f"allowed={m.allowed_mentions} text={m.text[:200]!r}")
+        for r in self.refusals[mark.refusals:]:
+            out += refusal_problems(r, emu.interactions.get(r.interaction_id))
+        return out
+
+    def check_since(self, mark: Mark, context: str) -> None:
+        problems = self.problems_since(mark)
+        assert not problems, f"{context}:\n- " + "\n- ".join(problems)
+
+    # -- driving ----------------------------------------------------------------------------
+    async def slash(self, user: UserState, command: str, options: dict[str, Any]
+                    ) -> InteractionRecord:
+        rec = await self.emu.slash(self.world.guild, user, command, options=options)
+        await self.settle()
+        return rec
+
+
+SENTENCE_END = re.compile(r"[.!?)`*\]”\"]\s*$")
+
+
+def refusal_problems(refusal: Refusal, rec: InteractionRecord | None) -> list[str]:
+    """A refusal must be a readable, ephemeral sentence that arrived as such."""
+    text = refusal.content
+    out: list[str] = []
+    if rec is None:
+        return [f"refusal for an unknown interaction: {text!r}"]
+    if text.startswith(APOLOGY_START):
+        return []  # reported once, via the message scan
+    if len(text.strip()) < 20:
+        out.append(f"refusal too short to say what to do: {text!r}")
+    if not SENTENCE_END.search(text[:2000]) and len(text) < 2000:
+        out.append(f"refusal is not a finished sentence: {text[-120:]!r}")
+    if "Traceback" in text or "Error(" in text:
+        out.append(f"refusal leaks internals: {text[:200]!r}")
+    sent = [m for m in [rec.original, *rec.followups] if m is not None
+            and m.content == text[:2000]]
+    if not sent:
+        out.append(f"refusal never reached Discord: {text[:120]!r}")
+    elif not all(m.ephemeral for m in sent):
+        out.append(f"refusal was not ephemeral: {text[:120]!r}")
+    return out
+
+
+@contextlib.contextmanager
+def fuzz_world(tmp_path: Path, setup: Callable[[FuzzWorld], Awaitable[None]] | None = None
+               ) -> Iterator[FuzzWorld]:
+    """Start a full Hearth world (every cog) on a private loop; spy on refusals and errors."""
+    loop = asyncio.new_event_loop()
+    errors: list[logging.LogRecord] = []
+    handler = _Collect(errors)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    refusals: list[Refusal] = []
+    original = errors_handler.reply_ephemeral
+
+    async def spy(interaction: discord.Interaction[Any], content: str) -> None:
+        refusals.append(Refusal(interaction.id, content))
+        await original(interaction, content)
+
+    errors_handler.reply_ephemeral = spy
+    cm = hearth_world(tmp_path)
+    try:
+        world = loop.run_until_complete(cm.__aenter__())
+        world.emu.clock = world.clock.now
+        fw = FuzzWorld(loop=loop, world=world, errors=errors, refusals=refusals)
+        try:
+            if setup is not None:
+                fw.run(setup(fw))
+            yield fw
+        finally:
+            loop.run_until_complete(cm.__aexit__(None, None, None))
+    finally:
+        errors_handler.reply_ephemeral = original
+        root.removeHandler(handler)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+async def standard_setup(fw: FuzzWorld) -> None:
+    """Two communities, a facilitator, members, a sponsor, a meeting, a poll and a story."""
+    w = fw.world
+    for name in ("alice", "fran", "bob", "carol", "sam", "outsider"):
+        fw.people[name] = w.person(name)
+    p = fw.people
+    await w.create_community(COMMUNITY, members={p["alice"]: "carer", p["fran"]: "nurse",
+                                                 p["carol"]: "gp"})
+    fac = await w.slash(w.owner, "community add", community=COMMUNITY, member=p["fran"],
+                        discipline="nurse", facilitator=True)
+    assert "Sorry" not in fac.content, fac.content
+    await w.create_community(OTHER, kind="distilling", members={p["fran"]: "nurse"})
+    mark = fw.mark()
+    meeting = await w.slash(w.owner, "meeting schedule", community=COMMUNITY,
+                            title="Spring gathering", when="2027-03-10 18:30")
+    assert "Scheduled" in meeting.content, meeting.content
+    poll = await w.slash(w.owner, "poll create", options={
+        "community": COMMUNITY, "question": "Which day suits?", "kind": "single",
+        "options": "Monday;Tuesday"})
+    assert not poll.content.startswith("Sorry"), poll.content
+    share = await w.slash(p["alice"], "story share", community=COMMUNITY)
+    assert share.modal is not None, share.content
+    done = await w.emu.submit_modal(p["alice"], share, {"title": "First week",
+                                                        "text": "We found our feet."})
+    await fw.settle()
+    assert "saved as #" in done.content, done.content
+    fw.story_id = int(done.content.split("saved as #", 1)[1].split()[0])
+    assert w.db is not None
+    fw.meeting_id = int(await w.db.fetchval("SELECT max(id) FROM meetings"))
+    fw.poll_id = int(await w.db.fetchval("SELECT max(id) FROM polls"))
+    fw.check_since(mark, "setup")
