@@ -79,7 +79,8 @@ async def vote_statements(
 
 
 async def poll_counts(world: HearthWorld, poll_id: int) -> tuple[int, tuple[int, ...]]:
-    return (await poll_result(world, poll_id))[:2]  # type: ignore[return-value]
+    voters, counts, _ = await poll_result(world, poll_id)
+    return voters, counts
 
 
 async def poll_result(world: HearthWorld, poll_id: int) -> tuple[int, tuple[int, ...], int]:
