@@ -7,9 +7,12 @@ its effect is visible (database rows, messages). Refused: an ephemeral reply say
 do it, and NO effect: the database is identical (every table, every row) and the bot made no
 mutating REST call other than answering the interaction.
 
-Each actor gets a fresh world; rows run in table order inside it (components first, the
-archive last), each row's ``prepare`` done by the guild owner before the "before" snapshot.
-A command or DynamicItem without a row fails ``test_the_table_covers_everything``.
+Each actor gets a fresh world; rows run in table order inside it (components and modals
+first, then commands, the archive and the erasure last), each row's ``prepare`` done by the
+guild owner before the "before" snapshot. Ephemeral flows and modals belong to whoever opened
+them, so other actors' clicks and submits there are forged (see _matrix.press): the handlers
+must re-check, not trust Discord's visibility. A command, DynamicItem or modal class without a
+row fails ``test_the_table_covers_everything``.
 """
 
 from __future__ import annotations
@@ -454,7 +457,8 @@ async def act_notes_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRec
 
 # ============================================================================ the table
 # Order matters inside one actor's world: components use the setup's polls, round and
-# meetings; `statement round` closes the setup's round; `community archive` comes last.
+# meetings; `statement round` closes the setup's round; `community archive` and then the
+# member's confirmed erasure come last.
 
 TABLE: list[Row] = [
     # ---------------------------------------------------------------- components
