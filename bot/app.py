@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import discord
@@ -25,6 +25,8 @@ from bot.scheduling import Scheduler
 from bot.settings import HearthConfig, Settings
 
 log = logging.getLogger(__name__)
+
+MessageHook = Callable[[discord.Message], Awaitable[None]]
 
 
 def hearth_intents() -> discord.Intents:
@@ -69,6 +71,11 @@ class HearthBot(commands.AutoShardedBot):
         self.scheduler = scheduler or Scheduler(self.clock)
         self.communities = CommunityRepo(db)
         self._extensions = extensions
+        #: Per-message work (the digest's counter). Hooks run inside the task discord.py
+        #: already creates for ``on_message``: a ``Cog.listener`` would cost a task of its
+        #: own per message, which on the gateway hot path was most of Hearth's added cost
+        #: (benchmarks/ingest.py). A hook must be quick and must not raise.
+        self.message_hooks: list[MessageHook] = []
         self.tree.error(self._on_tree_error)
 
     async def setup_hook(self) -> None:
@@ -76,6 +83,14 @@ class HearthBot(commands.AutoShardedBot):
         for ext in self._extensions if self._extensions is not None else walk_extensions():
             await self.load_extension(ext)
             log.info("loaded %s", ext)
+
+    async def on_message(self, message: discord.Message) -> None:
+        for hook in self.message_hooks:
+            try:
+                await hook(message)
+            except Exception:
+                log.exception("message hook %r failed", hook)
+        await self.process_commands(message)
 
     async def close(self) -> None:
         # Stop scheduling first so no new work starts; running jobs finish.

@@ -41,8 +41,12 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
         await self.service.arm_all()
         self.bot.scheduler.schedule(SWEEP_JOB, self.bot.clock.now(), self.service.sweep)
         self._flush_loop.start()
+        # A hook, not a Cog.listener: no task of its own per message (see HearthBot).
+        self.bot.message_hooks.append(self.counter.on_message)
 
     async def cog_unload(self) -> None:
+        if self.counter.on_message in self.bot.message_hooks:
+            self.bot.message_hooks.remove(self.counter.on_message)
         self._flush_loop.cancel()
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
         await self.counter.flush()
@@ -55,10 +59,6 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
             log.exception("periodic flush of message counts failed")
 
     # ------------------------------------------------------------------ counting
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        await self.counter.on_message(message)
-
     @commands.Cog.listener()
     async def on_community_archived(self, community_id: int) -> None:
         self.bot.scheduler.cancel(job_id(community_id))
