@@ -528,9 +528,18 @@ class MeetingService:
             return
         community = await self.community(meeting)
         text = _render.notes_prompt_text(meeting, community)
-        if not await self._dm(meeting.created_by, text):
+        # The person who scheduled it, while they still facilitate; otherwise (they left,
+        # or were erased) every current facilitator, so the prompt is never lost.
+        facilitators = [
+            m.user_id for m in await self.bot.communities.members(community.id) if m.is_facilitator
+        ]
+        recipients = [meeting.created_by] if meeting.created_by in facilitators else facilitators
+        unreachable = [u for u in recipients if not await self._dm(u, text)]
+        if unreachable:
             await self._post_mentions(
-                community, [meeting.created_by], lambda chunk: f"<@{chunk[0]}> {text}"
+                community,
+                unreachable,
+                lambda chunk: " ".join(f"<@{u}>" for u in chunk) + f" {text}",
             )
 
     # ------------------------------------------------------------------ series
@@ -552,8 +561,9 @@ class MeetingService:
         if series is None:
             return
         now = self.now()
-        future = [m.start_utc for m in await self.repo.series_meetings(community_id)
-                  if m.start_utc > now]
+        future = [
+            m.start_utc for m in await self.repo.series_meetings(community_id) if m.start_utc > now
+        ]
         # Wake when the next occurrence starts: it then "passes" and the next one is added.
         self.arm_series(community_id, min(future) if future else now + timedelta(days=1))
 
@@ -588,9 +598,9 @@ class MeetingService:
             )
         return outcomes
 
-    async def apply_series(self, community: Community, series: Series) -> tuple[
-        list[Meeting], list[Meeting], list[Outcome], list[str]
-    ]:
+    async def apply_series(
+        self, community: Community, series: Series
+    ) -> tuple[list[Meeting], list[Meeting], list[Outcome], list[str]]:
         """A (re)set series: move future occurrences to the new rule, cancel those in months
         no longer chosen, then add what is missing. Returns (moved, cancelled, added, problems).
         """

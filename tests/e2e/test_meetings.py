@@ -360,3 +360,28 @@ async def test_notes_modal_and_attendance_feed_the_digest(world: HearthWorld) ->
     held = await held_for_digest(world.db, 1, start_period, world.clock.now())  # type: ignore[arg-type]
     assert [(h.title, h.attended, h.rsvp_going) for h in held] == [("Spring gathering", 2, 1)]
     assert held[0].notes == "We agreed on X." * 10
+
+
+async def test_notes_prompt_goes_to_current_facilitators_when_scheduler_left(
+    world: HearthWorld,
+) -> None:
+    await setup_community(world, alice="carer")
+    carol = world.person("carol")
+    added = await world.slash(
+        world.owner, "community add", community="Carers Voice", member=carol,
+        discipline="nurse", facilitator=True,
+    )
+    assert "facilitator" in added.content
+    await schedule(world, when="2027-01-20 18:30")
+    [meeting] = await repo(world).upcoming(1, world.clock.now())
+    removed = await world.slash(
+        carol, "community remove", community="Carers Voice", member=world.owner
+    )
+    assert "Removed" in removed.content, removed.content
+
+    await world.advance_to(meeting.end_utc)
+    def prompts(user: UserState) -> list[MessageState]:
+        return [m for m in world.emu.dms_to(user) if "/meeting notes" in m.content]
+
+    assert len(prompts(carol)) == 1, "a current facilitator is asked for the notes"
+    assert prompts(world.owner) == [], "someone who no longer facilitates is not"
