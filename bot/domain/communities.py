@@ -40,7 +40,7 @@ def parse_kind(value: str) -> Kind:
         return Kind(value.strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"`{value}` is not a community kind. Choose one of: "
+            f"`{value.strip()[:60]}` is not a community kind. Choose one of: "
             + ", ".join(k.value for k in Kind)
             + "."
         ) from None
@@ -51,7 +51,7 @@ def parse_discipline(value: str) -> Discipline:
         return Discipline(value.strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"`{value}` is not a discipline. Choose one of: "
+            f"`{value.strip()[:60]}` is not a discipline. Choose one of: "
             + ", ".join(d.value for d in Discipline)
             + "."
         ) from None

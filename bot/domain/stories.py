@@ -69,7 +69,7 @@ def parse_consent(value: str | Consent) -> Consent:
     except ValueError:
         choices = "; ".join(f"`{c.value}` ({d})" for c, d in CONSENT_DESCRIPTIONS.items())
         raise InvalidInput(
-            f"“{str(value).strip()}” is not a consent level. Choose one of: {choices}."
+            f"“{str(value).strip()[:60]}” is not a consent level. Choose one of: {choices}."
         ) from None
 
 
@@ -335,7 +335,7 @@ class Stages:
         hint = f" Did you mean “{keys[close[0]].label}”?" if close else ""
         valid = ", ".join(s.label for s in self._stages)
         raise InvalidInput(
-            f"“{value.strip()}” is not one of this community's story stages.{hint} "
+            f"“{value.strip()[:60]}” is not one of this community's story stages.{hint} "
             f"The stages are: {valid}."
         )
 
