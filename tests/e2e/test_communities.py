@@ -21,11 +21,6 @@ from tests.emulator.state import ChannelState, ChannelType, RoleState, UserState
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(autouse=True)
-def only_communities(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load only the communities cog: these tests are about it, and must not depend on
-    other capabilities' cogs (which may be mid-change in the same tree)."""
-    monkeypatch.setattr("bot.app.walk_extensions", lambda package=None: iter(["cogs.communities"]))
 
 VIEW = P.VIEW_CHANNEL
 SEND = P.SEND_MESSAGES

@@ -36,7 +36,7 @@ from tests.emulator.harness import run_client
 from tests.emulator.server import DiscordEmulator
 from tests.emulator.state import ChannelType, MessageState, UserState
 
-EXTENSIONS = ["cogs.communities", "cogs.digests"]
+EXTENSIONS = None  # every cog, as in production
 DUE_1 = datetime(2027, 1, 18, 9, tzinfo=UTC)  # Monday 09:00 London (GMT): the default
 DUE_2 = DUE_1 + timedelta(days=7)
 DUE_3 = DUE_2 + timedelta(days=7)

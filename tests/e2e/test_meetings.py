@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,8 @@ from tests.emulator.state import ChannelType, MessageState, UserState
 LONDON = ZoneInfo("Europe/London")
 
 
-def only_our_cogs(package: Any = None) -> Iterator[str]:
-    """Load just the capabilities meetings depend on, so other cogs' work in progress in the
-    same tree cannot break (or slow) these tests."""
-    yield "cogs.communities"
-    yield "cogs.meetings"
-
-
 @pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[HearthWorld]:
-    monkeypatch.setattr("bot.app.walk_extensions", only_our_cogs)
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
     async with hearth_world(tmp_path) as w:
         w.emu.clock = w.clock.now  # Discord refuses events "in the past" by the test's time
         yield w

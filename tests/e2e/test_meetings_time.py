@@ -15,15 +15,14 @@ import pytest
 from bot.db.meetings import MeetingRepo
 from bot.domain.meetings import Meeting
 from tests.e2e.hearth import HearthWorld, hearth_world
-from tests.e2e.test_meetings import announcements, only_our_cogs
+from tests.e2e.test_meetings import announcements
 from tests.emulator.state import UserState
 
 LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[HearthWorld]:
-    monkeypatch.setattr("bot.app.walk_extensions", only_our_cogs)
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
     async with hearth_world(tmp_path) as w:
         w.emu.clock = w.clock.now  # Discord refuses events "in the past" by the test's time
         yield w
