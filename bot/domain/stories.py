@@ -464,7 +464,8 @@ def parse_cadence(value: str | Cadence) -> Cadence:
         return Cadence(str(value).strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"“{str(value).strip()}” is not a schedule. Choose weekly, fortnightly, monthly or off."
+            f"“{str(value).strip()[:40]}” is not a schedule. "
+            "Choose weekly, fortnightly, monthly or off."
         ) from None
 
 
@@ -480,7 +481,9 @@ def parse_weekday(value: str | int) -> int:
         for i, name in enumerate(_WEEKDAYS):
             if name.startswith(v):
                 return i
-    raise InvalidInput(f"“{str(value).strip()}” is not a day of the week. Try e.g. “Tuesday”.")
+    raise InvalidInput(
+        f"“{str(value).strip()[:40]}” is not a day of the week. Try e.g. “Tuesday”."
+    )
 
 
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
@@ -496,7 +499,9 @@ def parse_time_of_day(value: str) -> time:
             half = ""
         if not half and (m.group(2) is not None or m.group(3)) and hour < 24 and minute < 60:
             return time(hour, minute)
-    raise InvalidInput(f"“{value.strip()}” is not a time of day. Use 24-hour time like 19:30.")
+    raise InvalidInput(
+        f"“{value.strip()[:40]}” is not a time of day. Use 24-hour time like 19:30."
+    )
 
 
 def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:

@@ -276,7 +276,10 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         comm, _ = await facilitated_community(interaction, community)
         existing = await self.bot.communities.membership(comm.id, member.id)
         if existing is None or not existing.active:
-            raise InvalidInput(f"{member.display_name} is not a member of **{comm.name}**.")
+            raise InvalidInput(
+                f"{member.display_name} is not a member of **{comm.name}**; check you picked "
+                "the right person and community."
+            )
         guild = interaction.guild
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -184,7 +184,10 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         poll = await self.repo.get(int(text))
         community = await self.bot.communities.get(poll.community_id) if poll else None
         if poll is None or community is None or community.guild_id != interaction.guild_id:
-            raise NotFound(f"There is no poll #{text[:20]} in this server.")
+            raise NotFound(
+                f"There is no poll #{text[:20]} in this server. Pick one from the list "
+                "(start typing its question)."
+            )
         return poll
 
     async def _community_of(self, poll: Poll) -> Community:
