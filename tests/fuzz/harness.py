@@ -147,6 +147,15 @@ class FuzzWorld:
 
 
 SENTENCE_END = re.compile(r"[.!?)`*\]”\"]\s*$")
+#: a refusal says what to do: an instruction, an example, a command to use instead, or the
+#: rule that was broken ("Only facilitators of X can do that.") -- a heuristic, not a proof
+GUIDANCE = re.compile(
+    r"\b(use|try|give|pick|choose|write|keep|shorten|ask|add|remove|type|start|check|"
+    r"separate|merge|split|leave|wait|vote|reword|put|select|change|tell|join|run|make|"
+    r"only|cannot|can't|must|at most|at least|or fewer|the \w+ are|once|usual|allowed|needs?)\b"
+    r"|/[a-z]+|e\.g\.|for example|such as|like \"",
+    re.IGNORECASE,
+)
 
 
 def refusal_problems(refusal: Refusal, rec: InteractionRecord | None) -> list[str]:
@@ -161,6 +170,10 @@ def refusal_problems(refusal: Refusal, rec: InteractionRecord | None) -> list[st
         out.append(f"refusal too short to say what to do: {text!r}")
     if not SENTENCE_END.search(text[:2000]) and len(text) < 2000:
         out.append(f"refusal is not a finished sentence: {text[-120:]!r}")
+    if len(text) > 2000:
+        out.append(f"refusal is {len(text)} chars: Discord cuts it at 2000, losing the advice")
+    if not GUIDANCE.search(text):
+        out.append(f"refusal does not say what to do: {text[:200]!r}")
     if "Traceback" in text or "Error(" in text:
         out.append(f"refusal leaks internals: {text[:200]!r}")
     sent = [m for m in [rec.original, *rec.followups] if m is not None

@@ -284,3 +284,15 @@ def test_known_awkward_digits(text: str) -> None:
         outcome(fn, text)
     outcome(timeparse.resolve_when, text, LONDON, NOW)
     outcome(parse_schedule, "monday", text, "UTC")
+
+
+@FAST
+@given(text=ANY_TEXT, at=st.times().map(lambda t: t.replace(second=0, microsecond=0)))
+def test_story_schedule_parsers(text: str, at: time) -> None:
+    """`/story schedule` reads its own time format (24-hour or am/pm)."""
+    got = outcome(stories.parse_time_of_day, text)
+    assert isinstance(got, time | InvalidInput)
+    assert stories.parse_time_of_day(f"{at:%H:%M}") == at
+    outcome(stories.parse_cadence, text)
+    day = outcome(stories.parse_weekday, text)
+    assert isinstance(day, InvalidInput) or 0 <= day <= 6
