@@ -26,7 +26,7 @@ from bot.domain.stories import (
     credit_inside,
     next_prompt,
 )
-from bot.errors import MissingPermission, NotFound
+from bot.errors import HearthError, MissingPermission, NotFound
 from bot.interactions import NO_MENTIONS
 from cogs.stories import _render
 
@@ -309,6 +309,12 @@ class StoriesService:
         else:
             try:
                 await self.post_prompt(community, due)
+            except (discord.HTTPException, HearthError) as exc:
+                # An expected outside fault (lounge deleted, permission removed): the run
+                # is skipped, and the facilitators are told so they can fix it.
+                log.warning("scheduled prompt for community %s failed: %s", community_id, exc)
+                await self.repo.mark_handled(community_id, due)
+                await self._tell_facilitators(community, _prompt_problem(community, exc))
             except Exception:
                 log.exception("scheduled prompt for community %s failed", community_id)
                 await self.repo.mark_handled(community_id, due)
@@ -323,9 +329,33 @@ class StoriesService:
 
         self.bot.scheduler.schedule(job_id(community_id), following, run)
 
+    async def _tell_facilitators(self, community: Community, text: str) -> None:
+        """DM each facilitator (best effort: one with closed DMs is skipped, and logged)."""
+        for m in await self.bot.communities.members(community.id):
+            if not m.is_facilitator:
+                continue
+            try:
+                user = self.bot.get_user(m.user_id) or await self.bot.fetch_user(m.user_id)
+                await user.send(text[:2000], allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                log.info("could not tell facilitator %s of %s: %s", m.user_id, community.id, exc)
+
     async def rebuild(self) -> None:
         """At start: one job per active schedule, from the database."""
         for schedule in await self.repo.active_schedules():
             community = await self.bot.communities.get(schedule.community_id)
             if community is not None:
                 self.arm(schedule, community, start=True)
+
+
+def _prompt_problem(community: Community, exc: Exception) -> str:
+    why = (
+        exc.user_message if isinstance(exc, HearthError)
+        else "its lounge channel is gone or I may not post there"
+        if isinstance(exc, discord.Forbidden | discord.NotFound)
+        else f"Discord said: {exc}"
+    )
+    return (
+        f"I could not post this week's story prompt in **{community.name}** ({why}). "
+        "Check the lounge channel and my permissions there; the schedule continues."
+    )
