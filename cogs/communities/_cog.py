@@ -190,6 +190,15 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         existing = await self.bot.communities.membership(comm.id, member.id)
         rejoining = existing is not None and existing.active
         roles = [r for r in (guild.get_role(comm.member_role_id or 0),) if r]
+        # Deleted by hand in Discord: the member is still added (votes, reminders, digests
+        # work), and the facilitator is told why they cannot see the community's channels.
+        role_gone = (
+            f"\nThe community's member role no longer exists in this server (it was "
+            f"deleted), so {member.display_name} cannot see the community's channels. A "
+            "server manager needs to restore access."
+            if not roles
+            else ""
+        )
         fac_role = guild.get_role(comm.facilitator_role_id or 0)
         if facilitator and fac_role:
             roles.append(fac_role)
@@ -214,7 +223,9 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         if rejoining:
             msg = f"Updated {member.mention} in **{comm.name}**: {disc.value}"
             msg += f", {clean_reg}." if clean_reg else "."
-            await interaction.followup.send(msg, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.followup.send(
+                msg + role_gone, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
             return
         dm_ok = await self._welcome(comm, member, interaction.user)
         msg = f"Added {member.mention} to **{comm.name}** as {disc.value}"
@@ -226,7 +237,9 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
                 f"\nI could not send {member.display_name} the welcome message: their direct "
                 "messages are closed. You may want to welcome them in the lounge."
             )
-        await interaction.followup.send(msg, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(
+            msg + role_gone, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     async def _sync_circles(
         self,
