@@ -279,3 +279,31 @@ async def test_privacy_erasure_is_all_or_nothing(seeded: Seeded) -> None:
     assert await CommunityRepo(seeded.db).membership(seeded.community, 1) is None
     assert 1 not in await PollRepo(seeded.db).voters(seeded.poll)
     assert 1 not in await MeetingRepo(seeded.db).rsvps(seeded.meeting)
+
+
+async def test_a_vote_whose_write_fails_is_not_acknowledged_and_can_be_cast_again(
+    tmp_path: Path,
+) -> None:
+    """End to end: the database fails under a member's click. They are told it did not
+    work (never "recorded"), nothing is stored, and their next click counts once."""
+    from tests.e2e.hearth import hearth_world
+
+    async with hearth_world(tmp_path) as world:
+        alice = world.person("alice")
+        await world.create_community("Carers Voice", members={alice: "carer"})
+        rec = await world.slash(world.owner, "poll create", options={
+            "community": "Carers Voice", "question": "Tea?", "kind": "single",
+            "options": "Yes; No"})
+        assert "Posted" in rec.content, rec.content
+        [msg] = [m for m in world.emu.messages_in(world.channel("carers-voice-voice"))
+                 if m.components]
+        assert world.db is not None
+        before = await snapshot(world.db)
+        with faulty_writer(world.db, 4):  # inside the vote, after its reads
+            failed = await world.emu.click(alice, msg, "poll:1:v:0")
+        assert failed.ephemeral and "recorded" not in failed.content
+        assert failed.content.startswith("Sorry"), failed.content
+        assert await snapshot(world.db) == before
+        again = await world.emu.click(alice, msg, "poll:1:v:0")
+        assert "recorded" in again.content, again.content
+        assert await PollRepo(world.db).voters(1) == {alice.id}
