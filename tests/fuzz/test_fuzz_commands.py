@@ -9,24 +9,31 @@ over whatever the fuzzing stored.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import errors_handler
 from tests.fuzz.commands import COMMANDS, DESTRUCTIVE, by_group
 from tests.fuzz.driver import FUZZ_SETTINGS, fuzz, sweep
-from tests.fuzz.harness import COMMUNITY, FuzzWorld, fuzz_world, standard_setup
+from tests.fuzz.harness import COMMUNITY, FuzzWorld, fuzz_world, read_back, standard_setup
 from tests.fuzz.strategies import MESSAGE_MAX, hostile_text
 
 pytestmark = pytest.mark.e2e
 
 
 def _after_time_passes(fw: FuzzWorld) -> None:
-    """Run a few weeks of scheduled work over what the fuzzing stored; check again."""
+    """Render what the fuzzing stored, run a few weeks of scheduled work; check again."""
+    mark = fw.mark()
+    fw.run(read_back(fw))
+    fw.check_since(mark, "reading back what the fuzzing stored")
     mark = fw.mark()
     fw.run(fw.advance(timedelta(days=8), steps=3))
     fw.check_since(mark, "scheduled work after the fuzzing")
@@ -88,9 +95,10 @@ def test_modals_survive_bad_input(tmp_path: Path) -> None:
         body = hostile_text(t, max_size=4000)
         p = fw.people
 
-        async def story(user_name: str, values: dict[str, str], stage: str | None) -> None:
+        async def story(user_name: str, values: dict[str, str], stage: str | None,
+                        consent: str) -> None:
             user = p[user_name]
-            opts: dict[str, Any] = {"community": COMMUNITY}
+            opts: dict[str, Any] = {"community": COMMUNITY, "consent": consent}
             if stage:
                 opts["stage"] = stage
             rec = await fw.slash(user, "story share", opts)
@@ -115,7 +123,9 @@ def test_modals_survive_bad_input(tmp_path: Path) -> None:
                 values = {"title": data.draw(title, label="title"),
                           "text": data.draw(body, label="text")}
                 stage = data.draw(st.sampled_from([None, "diagnosis"]), label="stage")
-                fw.run(story(who, values, stage))
+                consent = data.draw(st.sampled_from(["group", "anonymous", "named"]),
+                                    label="consent")
+                fw.run(story(who, values, stage, consent))
                 fw.check_since(mark, f"story form as {who}: {values!r:.300}")
             else:
                 who = data.draw(st.sampled_from(["owner", "fran"]), label="facilitator")
@@ -180,3 +190,34 @@ def test_autocomplete_survives_bad_input(tmp_path: Path) -> None:
             assert all(1 <= len(c["name"]) <= 100 for c in choices)
 
         example()
+
+
+def test_the_checks_catch_what_they_guard_against(tmp_path: Path) -> None:
+    """Negative control: a mass mention, an unexpected error and an apology are reported."""
+    with fuzz_world(tmp_path, standard_setup) as fw:
+        bot = fw.world.bot
+        assert bot is not None
+        lounge = bot.get_channel(fw.world.channel("carers-voice-lounge").id)
+        assert isinstance(lounge, discord.TextChannel)
+        mark = fw.mark()
+        fw.run(lounge.send("@everyone look", allowed_mentions=discord.AllowedMentions.all()))
+        fw.run(lounge.send(f"<@{fw.people['alice'].id}>",
+                           allowed_mentions=discord.AllowedMentions(users=True)))
+        problems = fw.problems_since(mark)
+        assert any("mass mention" in p for p in problems), problems
+        assert any("users pinged from parsed text" in p for p in problems), problems
+
+        mark = fw.mark()
+        fw.run(lounge.send(f"<@{fw.people['alice'].id}>", allowed_mentions=discord.AllowedMentions(
+            users=[discord.Object(fw.people["alice"].id)])))
+        assert fw.problems_since(mark) == []  # an explicitly listed user is intended
+
+        mark = fw.mark()
+        with contextlib.suppress(discord.HTTPException):
+            fw.run(lounge.send("x" * 2001))
+        fw.run(lounge.send(errors_handler.APOLOGY))
+        logging.getLogger("cogs.fuzz_probe").error("boom")
+        problems = fw.problems_since(mark)
+        assert any(p.startswith("Discord refused POST") for p in problems), problems
+        assert any(p.startswith("apology sent") for p in problems), problems
+        assert any("ERROR log cogs.fuzz_probe: boom" in p for p in problems), problems
