@@ -12,10 +12,6 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 log = logging.getLogger(__name__)
 
 #: Pixel size of every chart (width, height): fixed so e-mail layouts and tests can rely on it.
@@ -35,6 +31,13 @@ def activity_chart_png(weeks: Sequence[tuple[date, int, int]], title: str) -> by
     :data:`CHART_WEEKS` are drawn. An empty history still yields a chart of the same size
     saying so, so the digest never has a missing attachment.
     """
+    # Imported here, not at module level: matplotlib takes ~0.5-0.9 s to import, which was
+    # a third of the bot's start-up (benchmarks/startup.py); the first chart pays it, in
+    # its worker thread, off the event loop.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     shown = sorted(weeks, key=lambda w: w[0])[-CHART_WEEKS:]
     width, height = CHART_SIZE
     fig = Figure(figsize=(width / CHART_DPI, height / CHART_DPI), dpi=CHART_DPI)
