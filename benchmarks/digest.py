@@ -247,7 +247,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--hours-per-week", type=int, default=1,
                         help="distinct active hours per member per week")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
     problems: list[str] = []
