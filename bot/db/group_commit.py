@@ -14,15 +14,26 @@ savepoint alone and only its caller sees the exception. Each caller's future is 
 only after its batch's ``COMMIT`` returned, so "acknowledged" always means "on disk". If the
 ``COMMIT`` itself fails, every op of that batch fails with that error (nothing of it was
 stored).
+
+Fast path: an op built as a :class:`PlannedOp` (a generator of SQL statements) is run
+statement by statement through the connection's async API when the writer is anything but
+aiosqlite's own connection (e.g. a test's fault-injecting wrapper), and otherwise all the
+planned ops of a batch run together in ONE call on the database thread. Each await on
+aiosqlite is a round trip between the event loop and the database thread; with ~7 per vote
+(savepoint, three reads, two writes, release) those round trips, not SQLite, limited a
+burst of votes (benchmarks/votes.py): under load each one waits for the event loop and
+for the GIL. Savepoints, rollback of a failed op and the COMMIT-before-ack rule are the
+same on both paths.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
@@ -34,6 +45,70 @@ T = TypeVar("T")
 Op = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 DEFAULT_MAX_BATCH = 256
+
+#: A planned op: yields ``(sql, params)``, is sent back that statement's rows, returns T.
+Plan = Generator[tuple[str, Sequence[Any]], list[sqlite3.Row], T]
+
+
+class PlannedOp(Generic[T]):
+    """An op written as a plan of statements, so it can run without an await per statement.
+
+    Calling it (``await op(conn)``) runs the plan through ``conn.execute_fetchall``, one
+    statement per await, so it is an ordinary :data:`Op`; :meth:`run_sync` runs the same
+    plan on a ``sqlite3.Connection`` in the calling (database) thread.
+    """
+
+    def __init__(self, plan: Callable[[], Plan[T]]) -> None:
+        self.plan = plan
+
+    async def __call__(self, conn: aiosqlite.Connection) -> T:
+        gen = self.plan()
+        try:
+            sql, params = next(gen)
+            while True:
+                rows = list(await conn.execute_fetchall(sql, params))
+                sql, params = gen.send(rows)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    def run_sync(self, conn: sqlite3.Connection) -> T:
+        gen = self.plan()
+        try:
+            sql, params = next(gen)
+            while True:
+                sql, params = gen.send(conn.execute(sql, params).fetchall())
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+
+def _on_writer_thread(conn: Any) -> bool:
+    """Whether ``conn`` is aiosqlite's own connection, whose thread we can hand a function.
+
+    ``Connection._execute`` and ``._conn`` are aiosqlite internals (aiosqlite's public methods
+    are built on them); anything else standing in for the writer gets the per-statement path.
+    """
+    return type(conn) is aiosqlite.Connection and hasattr(conn, "_execute")
+
+
+def _run_planned(raw: sqlite3.Connection, ops: list[tuple[int, PlannedOp[Any]]]
+                 ) -> list[tuple[bool, Any]]:
+    """On the database thread: each planned op inside its own savepoint, as _commit does."""
+    outcomes: list[tuple[bool, Any]] = []
+    for i, op in ops:
+        name = f"op{i}"
+        raw.execute(f"SAVEPOINT {name}")
+        try:
+            value = op.run_sync(raw)
+        except Exception as exc:
+            raw.execute(f"ROLLBACK TO {name}")
+            raw.execute(f"RELEASE {name}")
+            outcomes.append((False, exc))
+        else:
+            raw.execute(f"RELEASE {name}")
+            outcomes.append((True, value))
+    return outcomes
 
 
 class CommitterClosed(RuntimeError):
@@ -104,8 +179,20 @@ class GroupCommitter:
         outcomes: list[tuple[bool, Any]] = []
         try:
             async with self.db.transaction() as conn:
-                for i, pending in enumerate(batch):
+                fast = _on_writer_thread(conn)
+                i = 0
+                while i < len(batch):
+                    if fast and isinstance(batch[i].op, PlannedOp):
+                        # a run of planned ops: one trip to the database thread for all
+                        run: list[tuple[int, PlannedOp[Any]]] = []
+                        while i < len(batch) and isinstance(batch[i].op, PlannedOp):
+                            run.append((i, batch[i].op))  # type: ignore[arg-type]
+                            i += 1
+                        outcomes += await conn._execute(_run_planned, conn._conn, run)
+                        continue
+                    pending = batch[i]
                     name = f"op{i}"
+                    i += 1
                     await conn.execute(f"SAVEPOINT {name}")
                     try:
                         value = await pending.op(conn)
