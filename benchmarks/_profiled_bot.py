@@ -1,0 +1,56 @@
+"""``python -m bot`` with cProfile switched on and off by signals (vote benchmark ``--profile``).
+
+Why: profiling the whole process (``python -m cProfile -m bot``) would bury the burst under
+start-up and imports. Here SIGUSR1 starts the profiler and SIGUSR2 stops it and adds its
+figures to ``$HEARTH_BENCH_PROFILE`` (pstats format); the bot itself is exactly
+``bot.__main__.main()``. The profiler sees the main thread (the event loop), not the
+database threads; its clock is the thread's CPU time, so waits do not count.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+_state: dict[str, Any] = {}
+
+
+def _start(_sig: int, _frame: FrameType | None) -> None:
+    prof = cProfile.Profile(time.thread_time)
+    _state["prof"] = prof
+    prof.enable()
+
+
+def _stop(_sig: int, _frame: FrameType | None) -> None:
+    prof = _state.pop("prof", None)
+    if prof is None:
+        return
+    prof.disable()
+    stats = _state.get("stats")
+    if stats is None:
+        stats = _state["stats"] = pstats.Stats(prof)
+    else:
+        stats.add(prof)
+    stats.dump_stats(os.environ["HEARTH_BENCH_PROFILE"])
+
+
+def main() -> int:
+    from bot.__main__ import main as bot_main
+
+    signal.signal(signal.SIGUSR1, _start)
+    signal.signal(signal.SIGUSR2, _stop)
+    return bot_main([])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
