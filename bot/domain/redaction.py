@@ -53,6 +53,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +148,17 @@ def _numeric_date_is_plausible(a: int, b: int) -> bool:
 # A run of digit groups that could be a phone number: an optional "+", then groups of
 # digits (a group may be bracketed) separated by at most a short run of spaces, dashes or
 # dots. Validation of the digits happens in code, group by group.
-_PHONE_RUN = re.compile(r"(?<![\w+])(?:\+\s?)?\(?\d+\)?(?:[ \u00a0.\-]{0,3}\(?\d+\)?)*(?![\w])")
+# Possessive ``\d++``: a run of digits is never split between groups, so a long number
+# followed by a letter ("1111...1x") fails in linear time instead of trying every split
+# (exponential backtracking: 30 digits took minutes and blocked the bot).
+_PHONE_RUN = re.compile(
+    r"(?<![\w+])(?:\+\s?)?\(?\d++\)?(?:[ \u00a0.\-]{0,3}\(?\d++\)?)*(?![\w])"
+)
 _PHONE_GROUP = re.compile(r"\(?\d+\)?")
 _UK_NATIONAL_PREFIXES = "1235789"
+#: A valid number has at most 15 digits (plus "(0)"), so it never spans more groups than this
+#: (with room for a few "(0)"); looking further only costs time on long digit-heavy text.
+_MAX_PHONE_GROUPS = 20
 
 
 def _phone_is_valid(candidate: str) -> bool:
@@ -204,7 +213,7 @@ def _redact_international(run: str) -> tuple[str, int]:
     numbers and dates so that no tail of an international number is claimed by them."""
     if not _is_international_start(run):
         return run, 0
-    span = _longest_phone_prefix(run, list(_PHONE_GROUP.finditer(run)))
+    span = _longest_phone_prefix(run, list(islice(_PHONE_GROUP.finditer(run), _MAX_PHONE_GROUPS)))
     if span is None:
         return run, 0
     start, end = span
@@ -216,29 +225,35 @@ def _redact_international(run: str) -> tuple[str, int]:
 
 def _redact_phone_run(run: str) -> tuple[str, int]:
     """Redact the longest valid phone number starting at the first group of ``run``; then
-    carry on with whatever follows (which may hold another number)."""
-    groups = list(_PHONE_GROUP.finditer(run))
-    if not groups:
-        return run, 0
-    span = _longest_phone_prefix(run, groups)
-    if span is not None:
-        start, end = span
-        rest, n = _redact_phone_run_from_separator(run[end:])
-        return run[:start] + REDACTED + rest, 1 + n
-    # No number starts here: try from the next group on.
-    first_end = groups[0].end()
-    rest, n = _redact_phone_run_from_separator(run[first_end:])
-    return run[:first_end] + rest, n
+    carry on with whatever follows (which may hold another number).
 
-
-def _redact_phone_run_from_separator(rest: str) -> tuple[str, int]:
-    m = re.match(r"[ \u00a0.\-]*", rest)
-    lead = m.group(0) if m else ""
-    tail = rest[len(lead) :]
-    if not tail:
-        return rest, 0
-    redacted, n = _redact_phone_run(tail)
-    return lead + redacted, n
+    A loop rather than recursion: a long run of digit groups ("1 1 1 ...") must neither
+    exhaust the stack nor take quadratic time.
+    """
+    parts: list[str] = []
+    count = 0
+    while True:
+        groups = list(islice(_PHONE_GROUP.finditer(run), _MAX_PHONE_GROUPS))
+        if not groups:
+            parts.append(run)
+            break
+        span = _longest_phone_prefix(run, groups)
+        if span is not None:
+            start, end = span
+            parts.append(run[:start] + REDACTED)
+            count += 1
+        else:
+            # No number starts here: try from the next group on.
+            end = groups[0].end()
+            parts.append(run[:end])
+        rest = run[end:]
+        m = re.match(r"[ \u00a0.\-]*", rest)
+        lead = m.group(0) if m else ""
+        parts.append(lead)
+        run = rest[len(lead) :]
+        if not run:
+            break
+    return "".join(parts), count
 
 
 # --------------------------------------------------------------------------- postcodes
