@@ -99,7 +99,7 @@ def sweep(fw: FuzzWorld, cmds: Sequence[Cmd]) -> int:
 def fuzz(fw: FuzzWorld, cmds: Sequence[Cmd], max_examples: int) -> None:
     """Hypothesis: a command, an actor, choice values and hostile text in 1+ options."""
     text = hostile_text(fw.targets())
-    actors = ["owner", "fran", "alice", "outsider"]
+    actors = ["owner", "fran", "alice", "outsider", "mallory"]
 
     @settings(FUZZ_SETTINGS, max_examples=max_examples)
     @given(data=st.data())

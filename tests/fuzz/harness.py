@@ -244,11 +244,14 @@ def fuzz_world(tmp_path: Path, setup: Callable[[FuzzWorld], Awaitable[None]] | N
 async def standard_setup(fw: FuzzWorld) -> None:
     """Two communities, a facilitator, members, a sponsor, a meeting, a poll and a story."""
     w = fw.world
-    for name in ("alice", "fran", "bob", "carol", "sam", "outsider"):
+    for name in ("alice", "fran", "bob", "carol", "sam", "outsider", "mallory"):
         fw.people[name] = w.person(name)
     p = fw.people
+    # display names are user text too: the bot echoes them in replies, posts and digests
+    p["mallory"].global_name = "@everyone"
+    w.guild.members[p["mallory"].id].nick = f"@here <@&{w.guild.id}> ||x||"
     await w.create_community(COMMUNITY, members={p["alice"]: "carer", p["fran"]: "nurse",
-                                                 p["carol"]: "gp"})
+                                                 p["carol"]: "gp", p["mallory"]: "patient"})
     fac = await w.slash(w.owner, "community add", community=COMMUNITY, member=p["fran"],
                         discipline="nurse", facilitator=True)
     assert "Sorry" not in fac.content, fac.content
@@ -291,6 +294,8 @@ async def read_back(fw: FuzzWorld) -> None:
         (alice, "story list", {"community": COMMUNITY}),
         (w.owner, "digest preview", {"community": COMMUNITY}),
         (w.owner, "digest send", {"community": COMMUNITY}),
+        (alice, "privacy export", {}),
+        (fw.people["mallory"], "privacy export", {}),
     ]
     for row in await w.db.fetchall("SELECT id FROM polls ORDER BY id"):
         runs.append((alice, "poll results", {"poll": str(row[0])}))

@@ -119,7 +119,8 @@ def test_modals_survive_bad_input(tmp_path: Path) -> None:
         def example(data: st.DataObject) -> None:
             mark = fw.mark()
             if data.draw(st.booleans(), label="story form"):
-                who = data.draw(st.sampled_from(["alice", "fran", "carol"]), label="teller")
+                who = data.draw(st.sampled_from(["alice", "fran", "carol", "mallory"]),
+                                label="teller")
                 values = {"title": data.draw(title, label="title"),
                           "text": data.draw(body, label="text")}
                 stage = data.draw(st.sampled_from([None, "diagnosis"]), label="stage")
@@ -153,7 +154,8 @@ def test_save_as_story_survives_bad_messages(tmp_path: Path) -> None:
         @settings(FUZZ_SETTINGS, max_examples=30)
         @given(data=st.data())
         def example(data: st.DataObject) -> None:
-            author = data.draw(st.sampled_from(["alice", "carol", "outsider"]), label="author")
+            author = data.draw(st.sampled_from(["alice", "mallory", "outsider"]),
+                               label="author")
             saver = data.draw(st.sampled_from([author, "fran"]), label="saver")
             text = data.draw(content, label="content")
             mark = fw.mark()

@@ -296,3 +296,16 @@ def test_story_schedule_parsers(text: str, at: time) -> None:
     outcome(stories.parse_cadence, text)
     day = outcome(stories.parse_weekday, text)
     assert isinstance(day, InvalidInput) or 0 <= day <= 6
+
+
+@FAST
+@given(text=st.one_of(HOSTILE, st.builds(lambda g, n: (g * n)[:6000],
+                                          st.sampled_from(["1 ", "12-", "(1)", "+1 ", "0 7"]),
+                                          st.integers(1, 3000))))
+def test_redaction_terminates_on_any_story(text: str) -> None:
+    """Regression: a story of many digit groups ("1 1 1 ...") overflowed the stack (one
+    recursion per group) and took tens of seconds, failing the sponsor's digest."""
+    from bot.domain.redaction import REDACTED, redact
+
+    result = redact(text)
+    assert result.total == result.text.count(REDACTED) - text.count(REDACTED)
