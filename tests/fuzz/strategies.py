@@ -79,9 +79,11 @@ def hostile_text(
         st.one_of(pieces(targets), mentions(targets).map(lambda m: m + " ")),
         st.integers(min_value=1, max_value=max_size),
     )
-    exact = st.just("@everyone ") .map(lambda s: (s * (max_size // len(s) + 1))[:max_size])
+    exact = st.just("@everyone ").map(lambda s: (s * (max_size // len(s) + 1))[:max_size])
+    # a long run then something else ("1111...1x"): what backtracking regexes choke on
+    run_then = st.builds(lambda h, s: h[: max(0, max_size - len(s))] + s, huge, short)
     return (
-        st.one_of(short, short, huge, exact)
+        st.one_of(short, short, huge, exact, run_then)
         .map(lambda s: s[:max_size])
         .filter(lambda s: len(s) >= min_size)
     )
