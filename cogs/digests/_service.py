@@ -297,7 +297,13 @@ class DigestService:
                 name = await names(m.user_id) or "a former member"
             named.append(self._activity(m, name, hourly, last_active))
 
-        earlier = previous_periods(period, sched.at, tz, CHART_WEEKS - 1)
+        # Only weeks the community existed in: zeros from before it was created would make
+        # every new community's first digest read "up from none" against invented weeks.
+        earlier = [
+            p
+            for p in previous_periods(period, sched.at, tz, CHART_WEEKS - 1)
+            if p.end > community.created_at
+        ]
         totals = await self.activity.weekly_totals(
             community.id, [(p.start, p.end) for p in earlier]
         )

@@ -1,0 +1,253 @@
+"""The sponsor digest fed by real activity: polls, statement rounds and meetings driven
+through the commands and components (not seeded through repositories), membership changes
+over several weeks, the trend, and the acknowledgement / check-in lists, which reach the
+sponsor (and a facilitator's preview) and never a community channel or a member.
+
+Every cog is loaded, as in production; time moves only through world.advance*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.test_digest import digests_in, embed_text, markdown_of, post, shown_messages
+from tests.emulator.interactions import all_custom_ids
+from tests.emulator.state import MessageState, UserState
+
+COMMUNITY = "Carers Voice"
+DUE_1 = datetime(2027, 1, 18, 9, tzinfo=UTC)  # Monday 09:00 London (GMT), the default
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
+    async with hearth_world(tmp_path) as w:
+        w.emu.clock = w.clock.now  # Discord refuses events "in the past" by the test's time
+        yield w
+
+
+def last_with_components(world: HearthWorld, channel: str) -> MessageState:
+    msgs = [m for m in world.emu.messages_in(world.channel(channel)) if m.components]
+    assert msgs, f"no message with components in {channel}"
+    return msgs[-1]
+
+
+async def sponsor_community(world: HearthWorld, members: dict[UserState, str]) -> UserState:
+    sponsor = world.person("sponsor")
+    await world.create_community(COMMUNITY, members=members)
+    rec = await world.slash(world.owner, "community sponsor", community=COMMUNITY,
+                            member=sponsor)  # fmt: skip
+    assert "now the sponsor" in rec.content, rec.content
+    return sponsor
+
+
+async def make_poll(world: HearthWorld, question: str, closes: str | None = None) -> int:
+    opts: dict[str, Any] = {"community": COMMUNITY, "question": question,
+                            "options": "Yes; No; Unsure", "kind": "single"}  # fmt: skip
+    if closes:
+        opts["closes"] = closes
+    rec = await world.slash(world.owner, "poll create", options=opts)
+    assert "Posted" in rec.content, rec.content
+    msg = last_with_components(world, "carers-voice-voice")
+    return int(all_custom_ids(msg.components)[0].split(":")[1])
+
+
+async def vote(world: HearthWorld, user: UserState, poll_id: int, option: int) -> None:
+    msg = next(m for m in reversed(world.emu.messages_in(world.channel("carers-voice-voice")))
+               if f"poll:{poll_id}:v:{option}" in all_custom_ids(m.components))  # fmt: skip
+    r = await world.emu.click(user, msg, f"poll:{poll_id}:v:{option}")
+    assert "recorded" in r.content, r.content
+
+
+async def vote_statements(world: HearthWorld, user: UserState, round_id: int, code: str) -> None:
+    start = await world.emu.click(
+        user, last_with_components(world, "carers-voice-voice"), f"stmt:{round_id}:start"
+    )
+    assert start.reply is not None, start.content
+    flow = start.reply
+    while flow.components:
+        sid = int(all_custom_ids(flow.components)[0].split(":")[3])
+        await world.emu.click(user, flow, f"stmt:{round_id}:v:{sid}:{code}")
+
+
+def bot_posts_in_guild(world: HearthWorld) -> list[str]:
+    """Everything the bot posted in any guild channel: content, embeds and attached text."""
+    out = []
+    for ch in world.emu.channels_in(world.guild):
+        for m in world.emu.messages_in(ch):
+            if m.author.id != world.emu.bot_user.id:
+                continue
+            parts = [m.content]
+            for e in m.embeds:
+                parts += [str(e.get("title") or ""), str(e.get("description") or "")]
+                parts += [f"{f['name']} {f['value']}" for f in e.get("fields") or []]
+            for a in m.attachments:
+                if a.filename.endswith((".md", ".txt", ".json", ".html")):
+                    parts.append(a.data.decode("utf-8", "replace"))
+            out.append("\n".join(parts))
+    return out
+
+
+PRIVATE_MARKERS = ("Acknowledgement", "Check in", "Top contributors", "late at night",
+                   "quiet for")  # fmt: skip
+
+
+async def test_polls_statements_and_meetings_run_through_commands_reach_the_digest(
+    world: HearthWorld,
+) -> None:
+    alice, bob, cara = world.person("alice"), world.person("bob"), world.person("cara")
+    sponsor = await sponsor_community(world, {alice: "nurse", bob: "gp", cara: "carer"})
+    assert world.db is not None
+
+    # A poll closed by the facilitator this week, and one still open with some turnout.
+    closed_poll = await make_poll(world, "Should we meet in the evenings?")
+    await vote(world, alice, closed_poll, 0)
+    await vote(world, bob, closed_poll, 0)
+    await vote(world, cara, closed_poll, 1)
+    open_poll = await make_poll(world, "Move to Thursdays?", closes="in 14 days")
+    await vote(world, cara, open_poll, 2)
+
+    # A statement round that closes within the week.
+    for who, said in ((alice, "Carers need more respite"), (bob, "Letters are unclear")):
+        added = await world.slash(who, "statement add", community=COMMUNITY, text=said)
+        assert "Added" in added.content, added.content
+    opened = await world.slash(world.owner, "statement round", community=COMMUNITY,
+                               closes="in 1 day")  # fmt: skip
+    assert "Opened statement round #1" in opened.content, opened.content
+    for who in (world.owner, alice, bob, cara):
+        await vote_statements(world, who, 1, "a")
+
+    # A meeting held this week (RSVPs, notes and attendance) and one still to come.
+    rec = await world.slash(world.owner, "meeting schedule", community=COMMUNITY,
+                            title="Winter gathering", when="2027-01-13 18:30")  # fmt: skip
+    assert "Scheduled" in rec.content, rec.content
+    held_msg = last_with_components(world, "carers-voice-meetings")
+    held_id = int(all_custom_ids(held_msg.components)[0].split(":")[1])
+    await world.emu.click(alice, held_msg, f"rsvp:{held_id}:going")
+    await world.emu.click(bob, held_msg, f"rsvp:{held_id}:maybe")
+    rec = await world.slash(world.owner, "meeting schedule", community=COMMUNITY,
+                            title="Spring gathering", when="2027-02-10 18:30")  # fmt: skip
+    assert "Scheduled" in rec.content, rec.content
+    next_msg = last_with_components(world, "carers-voice-meetings")
+    next_id = int(all_custom_ids(next_msg.components)[0].split(":")[1])
+    await world.emu.click(bob, next_msg, f"rsvp:{next_id}:going")
+    await world.emu.click(alice, next_msg, f"rsvp:{next_id}:maybe")
+    await world.emu.click(cara, next_msg, f"rsvp:{next_id}:cant")
+
+    await world.advance_to(datetime(2027, 1, 12, 12, tzinfo=UTC))  # the round has closed
+    closed = await world.slash(world.owner, "poll close", poll=str(closed_poll))
+    assert "Sorry" not in closed.all_text, closed.all_text
+    await world.advance_to(datetime(2027, 1, 13, 21, tzinfo=UTC))  # the meeting is over
+    notes = await world.slash(world.owner, "meeting notes", meeting=str(held_id))
+    assert notes.modal is not None, notes.all_text
+    [field_id] = all_custom_ids(notes.modal["components"])
+    said = "We agreed to write to the trust."
+    saved = await world.emu.submit_modal(world.owner, notes, {field_id: said})
+    assert "Saved the notes" in saved.content, saved.content
+    pick = await world.emu.select(world.owner, saved.reply, f"attend:{held_id}",  # type: ignore[arg-type]
+                                  [alice, cara])  # fmt: skip
+    assert "Marked 2 people present" in pick.content, pick.content
+
+    poll_statement = await world.db.fetchval(
+        "SELECT collective_statement FROM polls WHERE id = ?", (closed_poll,))
+    round_statement = await world.db.fetchval(
+        "SELECT collective_statement FROM statement_rounds WHERE id = 1")
+    assert poll_statement and round_statement
+    assert "3 of 4 members voted; 2 of 3 chose “Yes”" in poll_statement, poll_statement
+    # (Consensus needs more votes per statement than four members can give: see config.)
+    assert "4 of 4 members voted on 2 statements" in round_statement, round_statement
+
+    # The facilitator's preview, then the scheduled delivery.
+    preview = await world.slash(world.owner, "digest preview", community=COMMUNITY)
+    preview_text = "\n".join(embed_text([m]) for m in shown_messages(preview))
+    await world.advance_to(DUE_1)
+    [group] = digests_in(world.emu.dms_to(sponsor))
+    md, text = markdown_of(group), embed_text(group)
+
+    for body in (md, text, preview_text):
+        # Collective voice: the closed poll and round with their statements and turnout...
+        assert "Should we meet in the evenings?" in body
+        assert "3 of 4 members voted; 2 of 3 chose “Yes”" in body
+        assert "4 of 4 members voted on 2 statements" in body
+        assert "Statement round (2 statements)" in body
+        assert "4 of 4 voted (100%)" in body
+        # ...and the open poll with its turnout so far.
+        assert "Move to Thursdays?" in body and "1 of 4 voted (25%)" in body
+        # Meetings: upcoming with RSVP counts; held with attendance and notes.
+        assert "Spring gathering" in body and "1 going · 1 maybe · 1 can't" in body
+        assert "Winter gathering" in body and "(held " in body
+        assert "2 attended (1 said they were going)" in body
+        assert "We agreed to write to the trust." in body
+    assert "(open)" in text and "Still open" in md
+    assert "Winter gathering" not in md.split("**Upcoming**")[1].split("###")[0], (
+        "a meeting already held is not listed as upcoming")
+
+    # The lists for the sponsor's eyes never reach a community channel.
+    for posted in bot_posts_in_guild(world):
+        for marker in PRIVATE_MARKERS:
+            assert marker not in posted, (marker, posted[:200])
+
+
+async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthWorld) -> None:
+    alice, bob, quinn = world.person("alice"), world.person("bob"), world.person("quinn")
+    sponsor = await sponsor_community(world, {alice: "nurse", bob: "gp", quinn: "carer"})
+    lounge = world.channel("carers-voice-lounge")
+
+    # Week 1 (from 11 January): alice 3 messages, quinn 1.
+    await world.advance(timedelta(hours=2))
+    await post(world, lounge, alice, 3)
+    await post(world, lounge, quinn, 1)
+    await world.advance_to(DUE_1)
+    [week1] = digests_in(world.emu.dms_to(sponsor))
+    md1 = markdown_of(week1)
+    assert "**Joined (5):**" not in md1  # the sponsor is not a member
+    assert "**Joined (4):** alice, bob, owner, quinn" in md1, md1
+    assert "**Left" not in md1
+
+    assert "up from none" not in md1 and "average" not in md1, (
+        "a new community has no earlier week to compare with")
+
+    # Week 2: bob leaves, dave joins; alice 6 messages, quinn silent.
+    removed = await world.slash(world.owner, "community remove", community=COMMUNITY,
+                                member=bob)  # fmt: skip
+    assert "Removed" in removed.content, removed.content
+    dave = world.person("dave")
+    added = await world.slash(world.owner, "community add", community=COMMUNITY, member=dave,
+                              discipline="patient")  # fmt: skip
+    assert "Added" in added.content, added.content
+    await world.advance(timedelta(hours=1))
+    await post(world, lounge, alice, 6)
+    await world.advance_to(DUE_1 + timedelta(weeks=1))
+    md2 = markdown_of(digests_in(world.emu.dms_to(sponsor))[1])
+    assert "**Joined (1):** dave" in md2 and "**Left (1):** bob" in md2, md2
+    assert "Messages: **6** (▲ +50% vs 1-week average (4.0))" in md2, md2
+    assert "Active members: **1 of 4** (▼ -50% vs 1-week average (2.0))" in md2, md2
+
+    # Weeks 3 and 4: alice keeps posting; quinn, who used to post, stays silent for the
+    # configured three weeks and is listed to check in with (sponsor's digest only).
+    for week in (2, 3):
+        await world.advance(timedelta(hours=1))
+        await post(world, lounge, alice, 2)
+        await world.advance_to(DUE_1 + timedelta(weeks=week))
+    groups = digests_in(world.emu.dms_to(sponsor))
+    assert len(groups) == 4
+    md3, md4 = markdown_of(groups[2]), markdown_of(groups[3])
+    assert "quinn" not in md3.split("## Check in")[1], "quiet for two weeks only"
+    assert "- quinn: quiet for 3 weeks" in md4.split("## Check in")[1], md4
+    assert "quinn: quiet for 3 weeks" in embed_text(groups[3])
+    assert "Messages: **2** (▼ -50% vs 3-week average (4.0))" in md4, md4
+    assert "Joined" not in md4 and "Left" not in md4
+
+    # Those lists reach the sponsor only: no community channel, no member's DMs.
+    for posted in bot_posts_in_guild(world):
+        for marker in PRIVATE_MARKERS:
+            assert marker not in posted, (marker, posted[:200])
+    for member in (alice, bob, quinn, dave):
+        for m in world.emu.dms_to(member):
+            assert not m.embeds and not m.attachments, m.content[:200]
+            assert not any(marker in m.content for marker in PRIVATE_MARKERS), m.content
