@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import server_manager_only
 from bot.domain.communities import (
     Community,
     Discipline,
@@ -23,7 +24,7 @@ from bot.domain.communities import (
     slugify,
     validate_link,
 )
-from bot.errors import Conflict, InvalidInput, MissingPermission, NotAllowed
+from bot.errors import Conflict, InvalidInput, MissingPermission
 from bot.interactions import (
     NO_MENTIONS,
     actor_of,
@@ -57,7 +58,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         sponsor="Who receives the weekly digest (reads, does not post)",
         circles="Private per-discipline channels: 'all' or e.g. 'gp, nurse'",
     )
-    @app_commands.default_permissions(manage_guild=True)
+    @server_manager_only("create a community")
     @app_commands.guild_only()
     async def create(
         self,
@@ -68,8 +69,6 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         circles: str | None = None,
     ) -> None:
         actor = actor_of(interaction)
-        if not actor.is_manager:
-            raise NotAllowed("Only a server manager (Manage Server) can create a community.")
         clean = clean_name(name)
         if sponsor is not None and sponsor.bot:
             raise InvalidInput("A bot cannot be a sponsor.")
