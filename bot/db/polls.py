@@ -42,6 +42,7 @@ from bot.domain.polls import (
     tally,
     validate_ballot,
 )
+from bot.domain.statements import round_heading
 from bot.errors import Conflict, NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
@@ -401,7 +402,7 @@ async def poll_outcomes_for_digest(
         n = int(r["n"])
         out.append(
             PollOutcome(
-                question=f"Statement round ({n} statement{'s' if n != 1 else ''})",
+                question=round_heading(n),
                 collective_statement=r["collective_statement"] or "",
                 voters=int(r["voters"] or 0),
                 eligible=int(r["eligible"] or 0),

@@ -575,6 +575,14 @@ def _members(n: int) -> str:
     return "member" if n == 1 else "members"
 
 
+def round_heading(statements: int) -> str:
+    """How a closed statement round is headed where polls are listed (the sponsor digest).
+
+    Worded here, not in the repository that reads the round, so storage never formats text
+    for people."""
+    return f"Statement round ({statements} statement{'s' if statements != 1 else ''})"
+
+
 def collective_statements(report: StatementReport, total_members: int) -> list[str]:
     """Plain-word statements with their support, consensus first, then divisive ones."""
     total_members = max(total_members, report.voters)
