@@ -348,10 +348,10 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         channels = await self._sponsor_channels(guild, comm)
         if comm.sponsor_id and comm.sponsor_id != member.id:
             old = discord.Object(id=comm.sponsor_id)
-            for ch in channels:
+            for ch, _purpose in channels:
                 await _spaces.set_overwrite(ch, old, None, reason)
-        for ch in channels:
-            await _spaces.set_overwrite(ch, member, _spaces.SPONSOR_READ_ONLY, reason)
+        for ch, purpose in channels:
+            await _spaces.set_overwrite(ch, member, _spaces.sponsor_overwrite(purpose), reason)
         await self.bot.communities.set_sponsor(comm.id, member.id, address)
         note = f" Digests will also be e-mailed to {address}." if address else ""
         await interaction.followup.send(
@@ -363,13 +363,18 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
 
     async def _sponsor_channels(
         self, guild: discord.Guild, comm: Community
-    ) -> list[discord.abc.GuildChannel]:
-        ids = [comm.category_id] + [
-            cid
+    ) -> list[tuple[discord.abc.GuildChannel, str]]:
+        """Every channel the sponsor has an overwrite on (circles are never theirs)."""
+        ids = [(comm.category_id, "category")] + [
+            (cid, purpose)
             for cid, purpose, _ in await self.bot.communities.channels(comm.id)
             if purpose != "circle"
         ]
-        return [ch for cid in ids if cid and (ch := guild.get_channel(cid)) is not None]
+        return [
+            (ch, purpose)
+            for cid, purpose in ids
+            if cid and (ch := guild.get_channel(cid)) is not None
+        ]
 
     @app_commands.command(
         name="link", description="Link a distilling group to the community it serves"

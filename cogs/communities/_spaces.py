@@ -101,6 +101,25 @@ def base_overwrites(
     return ow
 
 
+def sponsor_overwrite(purpose: str) -> discord.PermissionOverwrite:
+    """The sponsor reads the conversation but never the stories channel.
+
+    Stories with ``group`` consent stay inside the community; the sponsor belongs to the
+    organisation, so stories reach them only through the consent-filtered, redacted digest.
+    """
+    return HIDDEN if purpose == "stories" else SPONSOR_READ_ONLY
+
+
+def channel_overwrites(
+    base: dict[Any, discord.PermissionOverwrite],
+    sponsor: discord.abc.Snowflake | None,
+    purpose: str,
+) -> dict[Any, discord.PermissionOverwrite]:
+    if sponsor is None:
+        return base
+    return {**base, sponsor: sponsor_overwrite(purpose)}
+
+
 def circle_overwrites(
     guild: discord.Guild, facilitator_role: discord.Role
 ) -> dict[Any, discord.PermissionOverwrite]:
@@ -130,12 +149,13 @@ async def build(
         built.category = await guild.create_category(name, overwrites=overwrites, reason=reason)
         for purpose in CHANNEL_PURPOSES:
             cname = channel_name(slug, purpose)
+            ch_overwrites = channel_overwrites(overwrites, sponsor, purpose)
             if purpose == "stories" and "COMMUNITY" in guild.features:
                 try:
                     forum = await guild.create_forum(
                         cname,
                         category=built.category,
-                        overwrites=overwrites,
+                        overwrites=ch_overwrites,
                         available_tags=[discord.ForumTag(name=s.label) for s in stages],
                         topic="Stories shared by members. Each post's tag is its stage.",
                         reason=reason,
@@ -153,7 +173,7 @@ async def build(
                     }
                     continue
             built.channels[purpose] = await guild.create_text_channel(
-                cname, category=built.category, overwrites=overwrites, reason=reason
+                cname, category=built.category, overwrites=ch_overwrites, reason=reason
             )
         for discipline in circles:
             built.circles[discipline] = await guild.create_text_channel(
