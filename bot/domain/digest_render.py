@@ -30,6 +30,14 @@ from bot.domain.digest import (
     ShareableStory,
     UpcomingMeeting,
 )
+from bot.text import (  # noqa: F401  (ZWSP, escape_markdown: re-exported for old callers)
+    ZWSP,
+    escape_block,
+    escape_inline,
+    escape_markdown,
+    neutralise_mentions,
+    one_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,50 +58,23 @@ TRUNCATION_NOTE = "… (see attachment)"
 COLOR = 0xD9822B
 LATE_COLOR = 0xB03A2E
 
-ZWSP = "\u200b"
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December",
 )  # fmt: skip
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-# Characters that are Markdown (or Discord-flavoured Markdown) syntax anywhere in a line;
-# `<` and `>` also stop raw HTML in Markdown viewers.
-_MD_ANYWHERE = re.compile(r"([\\`*_~|<>\[\]#])")
-# Characters that are syntax only at the start of a line (lists, setext headings, "-#").
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
-
-
 # --------------------------------------------------------------------------- escaping
-
-
-def neutralise_mentions(text: str) -> str:
-    """Put a zero-width space after every ``@`` so no text can mention anyone.
-
-    This defuses ``@everyone``, ``@here`` and ``<@id>``/``<@&id>`` alike, and reads the same.
-    """
-    return text.replace("@", "@" + ZWSP)
-
-
-def escape_markdown(text: str) -> str:
-    """Escape user text for Discord Markdown and CommonMark, and neutralise mentions."""
-    escaped = _MD_ANYWHERE.sub(r"\\\1", text)
-    escaped = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
-    return neutralise_mentions(escaped)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def md_inline(text: str) -> str:
     """Escaped, on one line: for titles, names and questions inside a sentence."""
-    return escape_markdown(_one_line(text))
+    return escape_inline(text)
 
 
 def md_quote(text: str) -> str:
     """Escaped multi-line text as a Markdown block quote."""
-    lines = escape_markdown(text.strip()).splitlines() or [""]
+    lines = escape_block(text).splitlines() or [""]
     return "\n".join("> " + line if line else ">" for line in lines)
 
 
@@ -143,7 +124,7 @@ def credit(story: ShareableStory) -> str:
 
 def digest_title(digest: Digest) -> str:
     late = " (late)" if digest.late else ""
-    name = _one_line(digest.community_name)
+    name = one_line(digest.community_name)
     return f"Hearth digest: {name} — week of {long_date(digest.week_of)}{late}"
 
 
@@ -208,7 +189,7 @@ def _environment(kind: str) -> jinja2.Environment:
     )
     env.filters["md"] = md_inline
     env.filters["md_quote"] = md_quote
-    env.filters["one_line"] = _one_line
+    env.filters["one_line"] = one_line
     return env
 
 
@@ -395,7 +376,7 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
     for linked in digest.linked:
         sections.append(
             EmbedSection(
-                f"Highlights from {_one_line(linked.community_name)}",
+                f"Highlights from {one_line(linked.community_name)}",
                 [f"• {md_inline(h)}" for h in linked.highlights],
             )
         )
@@ -403,7 +384,7 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
 
 
 def _footer_text(digest: Digest) -> str:
-    return _cut(f"Hearth · {_one_line(digest.community_name)} · full digest attached", FOOTER_CAP)
+    return _cut(f"Hearth · {one_line(digest.community_name)} · full digest attached", FOOTER_CAP)
 
 
 def _section_embeds(section: EmbedSection, color: int, budget: int) -> list[dict[str, Any]]:

@@ -29,6 +29,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bot.text import escape_inline
+
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
@@ -126,13 +128,6 @@ class Glossary:
         ]
 
 
-def _escape_markdown(value: str) -> str:
-    value = " ".join(value.split())
-    if len(value) > _MAX_FIELD:
-        value = value[: _MAX_FIELD - 1].rstrip() + "…"
-    return re.sub(r"([\\*_~`|>\[\]])", r"\\\1", value)
-
-
 def format_suggestion(hits: Iterable[JargonHit], *, limit: int = MESSAGE_LIMIT) -> str:
     """The ephemeral message shown to a teller after sharing. Returns "" when there is
     nothing to suggest (the caller then shows nothing). Stays within ``limit`` characters
@@ -148,7 +143,8 @@ def format_suggestion(hits: Iterable[JargonHit], *, limit: int = MESSAGE_LIMIT) 
     lines: list[str] = []
     for i, hit in enumerate(hits):
         times = f" (used {hit.count} times)" if hit.count > 1 else ""
-        line = f"• **{_escape_markdown(hit.term)}**{times} → {_escape_markdown(hit.plain)}"
+        term, plain = escape_inline(hit.term, _MAX_FIELD), escape_inline(hit.plain, _MAX_FIELD)
+        line = f"• **{term}**{times} → {plain}"
         remaining = len(hits) - i - 1
         tail = [f"…and {remaining} more."] if remaining else []
         if len("\n".join([head, *lines, line, *tail, "", foot])) > limit:
