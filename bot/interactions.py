@@ -20,6 +20,7 @@ from bot.domain.communities import (
     require_member,
 )
 from bot.errors import InvalidInput, NotFound
+from bot.text import echo
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -63,7 +64,7 @@ async def resolve_community(
             found = by_id
     if found is None:
         raise NotFound(
-            f"There is no community called `{text[:100]}` in this server. "
+            f"There is no community called `{echo(text, 100)}` in this server. "
             "Use `/community list` to see them."
         )
     return found

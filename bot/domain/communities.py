@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.errors import InvalidInput, NotAllowed
+from bot.text import echo, escape_inline
 
 NAME_MAX = 50
 """Role names get " facilitator" appended and must stay within Discord's 100 characters;
@@ -40,7 +41,7 @@ def parse_kind(value: str) -> Kind:
         return Kind(value.strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"`{value.strip()[:60]}` is not a community kind. Choose one of: "
+            f"`{echo(value, 60)}` is not a community kind. Choose one of: "
             + ", ".join(k.value for k in Kind)
             + "."
         ) from None
@@ -51,7 +52,7 @@ def parse_discipline(value: str) -> Discipline:
         return Discipline(value.strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"`{value.strip()[:60]}` is not a discipline. Choose one of: "
+            f"`{echo(value, 60)}` is not a discipline. Choose one of: "
             + ", ".join(d.value for d in Discipline)
             + "."
         ) from None
@@ -138,7 +139,7 @@ def clean_email(raw: str | None) -> str | None:
     email = raw.strip()
     if len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise InvalidInput(
-            f"`{email[:60]}` does not look like an e-mail address (e.g. name@example.org)."
+            f"`{echo(email, 60)}` does not look like an e-mail address (e.g. name@example.org)."
         )
     return email
 
@@ -209,7 +210,8 @@ def require_facilitator(
 ) -> None:
     if not can_facilitate(actor, community, membership):
         raise NotAllowed(
-            f"Only a facilitator of **{community.name}** or a server manager can do that."
+            f"Only a facilitator of **{escape_inline(community.name)}** or a server manager "
+            "can do that."
         )
 
 
@@ -219,7 +221,7 @@ def require_member(actor: Actor, community: Community, membership: Membership | 
         raise NotAllowed("That community belongs to another server.")
     if actor.is_manager or (membership is not None and membership.active):
         return
-    raise NotAllowed(f"Only members of **{community.name}** can do that.")
+    raise NotAllowed(f"Only members of **{escape_inline(community.name)}** can do that.")
 
 
 def require_participant(
@@ -232,7 +234,7 @@ def require_participant(
     if membership is not None and membership.active:
         return
     raise NotAllowed(
-        f"Only members of **{community.name}** can take part. "
+        f"Only members of **{escape_inline(community.name)}** can take part. "
         + ("A facilitator can add you with `/community add`." if actor.is_manager else "")
     )
 
@@ -240,7 +242,8 @@ def require_participant(
 def require_active(community: Community) -> None:
     if community.archived:
         raise InvalidInput(
-            f"**{community.name}** is archived: its channels are read-only and nothing new "
+            f"**{escape_inline(community.name)}** is archived: its channels are read-only and "
+            "nothing new "
             "can be added. Its history is kept."
         )
 
@@ -252,10 +255,12 @@ def validate_link(community: Community, serves: Community) -> None:
         raise InvalidInput("Both communities must be in this server.")
     if community.kind is not Kind.DISTILLING:
         raise InvalidInput(
-            f"Only a `distilling` community can be linked; **{community.name}** is a "
+            f"Only a `distilling` community can be linked; **{escape_inline(community.name)}** "
+            "is a "
             f"`{community.kind.value}` community."
         )
     if serves.serves_id == community.id:
         raise InvalidInput(
-            f"**{serves.name}** already distils **{community.name}**; links cannot go both ways."
+            f"**{escape_inline(serves.name)}** already distils "
+            f"**{escape_inline(community.name)}**; links cannot go both ways."
         )

@@ -25,6 +25,7 @@ from typing import Literal
 
 from bot.domain.timeparse import validate_timezone
 from bot.errors import InvalidInput
+from bot.text import echo
 
 log = logging.getLogger(__name__)
 
@@ -705,7 +706,7 @@ def parse_schedule(weekday: str, at: str, timezone: str) -> DigestSchedule:
     matches = [i for i, name in enumerate(WEEKDAY_NAMES) if len(day) >= 2 and name.startswith(day)]
     if len(matches) != 1:
         raise InvalidInput(
-            f"`{weekday[:40]}` is not a weekday. Use one of: {', '.join(WEEKDAY_NAMES)}."
+            f"`{echo(weekday, 40)}` is not a weekday. Use one of: {', '.join(WEEKDAY_NAMES)}."
         )
     text = at.strip().lower().replace(".", ":")
     hour = minute = -1
@@ -720,7 +721,7 @@ def parse_schedule(weekday: str, at: str, timezone: str) -> DigestSchedule:
     except ValueError:
         hour = -1
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise InvalidInput(f"`{at[:40]}` is not a time of day. Write it as HH:MM, e.g. 09:00.")
+        raise InvalidInput(f"`{echo(at, 40)}` is not a time of day. Write it as HH:MM, e.g. 09:00.")
     zone = _zone(timezone.strip())
     return DigestSchedule(matches[0], time(hour, minute), getattr(zone, "key", timezone.strip()))
 

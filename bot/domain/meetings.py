@@ -27,6 +27,7 @@ from bot.domain.timeparse import (
     to_utc,
 )
 from bot.errors import InvalidInput
+from bot.text import echo
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,8 @@ def validate_series(
     for month in month_list:
         if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
             raise InvalidInput(
-                f"{month!r} is not a month: use numbers 1-12, e.g. 3 and 9 for March and September."
+                f"`{echo(repr(month))}` is not a month: use numbers 1-12, e.g. 3 and 9 for March "
+                "and September."
             )
     distinct = tuple(sorted(set(month_list)))
     if len(distinct) < 2:
@@ -218,7 +220,8 @@ def parse_months(text: str) -> tuple[int, ...]:
             months.append(MONTH_NUMBERS[token.rstrip(".")])
         else:
             raise InvalidInput(
-                f'I couldn\'t read {token[:30]!r} as a month. Try "3 and 9" or "March, September".'
+                f"I couldn't read `{echo(token, 30)}` as a month. "
+                'Try "3 and 9" or "March, September".'
             )
     return tuple(months)
 
@@ -231,13 +234,13 @@ def parse_weekday_spec(text: str) -> tuple[int, int]:
     example = 'Try "second wednesday" or "last friday".'
     if len(words) != 2 or words[0] not in _ORDINALS:
         raise InvalidInput(
-            f"I couldn't read {(text or '').strip()[:40]!r} as a day of the month. {example}"
+            f"I couldn't read `{echo(text, 40)}` as a day of the month. {example}"
         )
     try:
         weekday = parse_weekday(words[1])
     except InvalidInput:
         raise InvalidInput(
-            f"I couldn't read {words[1][:20]!r} as a day of the week. {example}"
+            f"I couldn't read `{echo(words[1], 20)}` as a day of the week. {example}"
         ) from None
     return _ORDINALS[words[0]], weekday
 

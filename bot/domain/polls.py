@@ -60,6 +60,7 @@ from fractions import Fraction
 from typing import Any, TypeAlias
 
 from bot.errors import InvalidInput
+from bot.text import echo
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def as_kind(kind: PollKind | str) -> PollKind:
         return PollKind(str(kind).strip().lower())
     except ValueError:
         kinds = ", ".join(k.value for k in PollKind)
-        raise InvalidInput(f"Unknown poll kind {kind!r}. Choose one of: {kinds}.") from None
+        raise InvalidInput(f"Unknown poll kind `{echo(kind)}`. Choose one of: {kinds}.") from None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -183,7 +184,7 @@ def parse_options(kind: PollKind | str, raw: str | None) -> list[str]:
         key = entry.casefold()
         if key in seen:
             raise InvalidInput(
-                f"{noun.capitalize()} {position} ({entry!r}) repeats {noun} {seen[key]}. "
+                f"{noun.capitalize()} {position} (`{echo(entry)}`) repeats {noun} {seen[key]}. "
                 f"Each {noun} must be different."
             )
         seen[key] = position
@@ -594,13 +595,13 @@ def _turnout_line(result: PollResult) -> str:
 
 def _round_line(result: PollResult, number: int, rnd: IrvRound) -> str:
     parts = [
-        f"{_cut(result.options[o], 24)} {c} ({percent(c, rnd.continuing_ballots)}%)"
+        f"{echo(result.options[o], 24)} {c} ({percent(c, rnd.continuing_ballots)}%)"
         for o, c in sorted(rnd.counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     line = f"Round {number}: " + ", ".join(parts) + f"; exhausted {rnd.exhausted}"
     if rnd.eliminated is not None:
         how = " (tie broken)" if rnd.tie_broken else ""
-        line += f"; out: {_cut(result.options[rnd.eliminated], 24)}{how}"
+        line += f"; out: {echo(result.options[rnd.eliminated], 24)}{how}"
     return line
 
 
@@ -609,8 +610,8 @@ def _outcome_line(result: PollResult) -> str | None:
     if irv is None or not irv.rounds:
         return None
     if irv.winner is not None:
-        return f"Winner: {result.options[irv.winner]}"
-    return "Tie between: " + ", ".join(result.options[o] for o in irv.tied)
+        return f"Winner: {echo(result.options[irv.winner], 100)}"
+    return "Tie between: " + ", ".join(echo(result.options[o], 100) for o in irv.tied)
 
 
 def _table_lines(result: PollResult) -> list[str]:
@@ -620,7 +621,7 @@ def _table_lines(result: PollResult) -> list[str]:
         lines = [header, "-" * len(header)]
         for sq in result.survey:
             lines.append(
-                f"{_cut(sq.question, label_width):<{label_width}} {sq.yes:>4} {sq.no:>4} "
+                f"{echo(sq.question, label_width):<{label_width}} {sq.yes:>4} {sq.no:>4} "
                 f"{sq.yes_percent:>4}% {sq.responses:>8}"
             )
         lines.append(_turnout_line(result))
@@ -629,7 +630,7 @@ def _table_lines(result: PollResult) -> list[str]:
     header = f"{title:<{label_width}} {'Votes':>5} {'%':>4}"
     lines = [header, "-" * len(header)]
     for r in result.option_results:
-        lines.append(f"{_cut(r.label, label_width):<{label_width}} {r.count:>5} {r.percent:>3}%")
+        lines.append(f"{echo(r.label, label_width):<{label_width}} {r.count:>5} {r.percent:>3}%")
     lines.append(_turnout_line(result))
     if result.kind is PollKind.MULTI:
         lines.append("Voters could pick several options; % is of voters.")

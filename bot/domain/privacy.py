@@ -27,6 +27,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.domain.polls import AGREEMENT_SCALE, PollKind, as_kind
+from bot.text import escape_inline
 
 EXPORT_SCHEMA = 1
 """Bump when a field of the export changes meaning or disappears (adding one is compatible)."""
@@ -283,10 +284,11 @@ def facilitator_notice(community_name: str, *, member_left: bool, sponsor_gone: 
     """What facilitators are told: that a member left, never who, why or how."""
     parts = []
     if member_left:
-        parts.append(f"A member left **{community_name}**.")
+        parts.append(f"A member left **{escape_inline(community_name)}**.")
     if sponsor_gone:
         parts.append(
-            f"**{community_name}** has no sponsor now; set one with `/community sponsor` so "
+            f"**{escape_inline(community_name)}** has no sponsor now; set one with `/community "
+            "sponsor` so "
             "the weekly digest has someone to go to."
         )
     return " ".join(parts)

@@ -69,6 +69,7 @@ import numpy as np
 
 from bot.domain.polls import as_clause, percent, share
 from bot.errors import InvalidInput
+from bot.text import escape_inline
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +150,9 @@ def validate_statement(text: str, existing: Iterable[str]) -> str:
         )
     for other in existing:
         if is_near_duplicate(cleaned, other):
-            shown = other if len(other) <= 120 else other[:119] + "…"
             raise InvalidInput(
-                f"This is already a statement: “{shown}”. Vote on that one instead, or "
+                f"This is already a statement: “{escape_inline(other, 120)}”. Vote on that one "
+                "instead, or "
                 "reword yours if you mean something different."
             )
     return cleaned

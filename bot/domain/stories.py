@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.redaction import REDACTED, redact
 from bot.errors import InvalidInput
+from bot.text import echo
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def parse_consent(value: str | Consent) -> Consent:
     except ValueError:
         choices = "; ".join(f"`{c.value}` ({d})" for c, d in CONSENT_DESCRIPTIONS.items())
         raise InvalidInput(
-            f"“{str(value).strip()[:60]}” is not a consent level. Choose one of: {choices}."
+            f"`{echo(str(value), 60)}` is not a consent level. Choose one of: {choices}."
         ) from None
 
 
@@ -335,7 +336,7 @@ class Stages:
         hint = f" Did you mean “{keys[close[0]].label}”?" if close else ""
         valid = ", ".join(s.label for s in self._stages)
         raise InvalidInput(
-            f"“{value.strip()[:60]}” is not one of this community's story stages.{hint} "
+            f"`{echo(value, 60)}` is not one of this community's story stages.{hint} "
             f"The stages are: {valid}."
         )
 
@@ -464,7 +465,7 @@ def parse_cadence(value: str | Cadence) -> Cadence:
         return Cadence(str(value).strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"“{str(value).strip()[:40]}” is not a schedule. "
+            f"`{echo(str(value), 40)}` is not a schedule. "
             "Choose weekly, fortnightly, monthly or off."
         ) from None
 
@@ -482,7 +483,7 @@ def parse_weekday(value: str | int) -> int:
             if name.startswith(v):
                 return i
     raise InvalidInput(
-        f"“{str(value).strip()[:40]}” is not a day of the week. Try e.g. “Tuesday”."
+        f"`{echo(str(value), 40)}` is not a day of the week. Try e.g. “Tuesday”."
     )
 
 
@@ -500,7 +501,7 @@ def parse_time_of_day(value: str) -> time:
         if not half and (m.group(2) is not None or m.group(3)) and hour < 24 and minute < 60:
             return time(hour, minute)
     raise InvalidInput(
-        f"“{value.strip()[:40]}” is not a time of day. Use 24-hour time like 19:30."
+        f"`{echo(value, 40)}` is not a time of day. Use 24-hour time like 19:30."
     )
 
 

@@ -38,6 +38,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import InvalidInput
+from bot.text import echo
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def validate_timezone(name: str) -> ZoneInfo:
     canonical = _zone_names().get(cleaned.lower())
     if canonical is None:
         raise InvalidInput(
-            f"I don't know the timezone {cleaned[:60]!r}. Use an IANA name such as "
+            f"I don't know the timezone `{echo(cleaned, 60)}`. Use an IANA name such as "
             f"Europe/London, Europe/Dublin or America/New_York."
         )
     try:
@@ -247,7 +248,7 @@ def parse_duration(text: str, *, maximum: timedelta = MAX_DURATION) -> timedelta
     value = _sum_units(cleaned, allow_bare_minutes=True)
     if value is None:
         raise InvalidInput(
-            f"I couldn't read {text.strip()[:60]!r} as a length of time. "
+            f"I couldn't read `{echo(text, 60)}` as a length of time. "
             f"Try {DURATION_EXAMPLES}."
         )
     if value <= timedelta(0):
@@ -283,13 +284,13 @@ def _read_time(text: str) -> time | None:
     if match:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 23 or minute > 59:
-            raise _refuse_when(f"{text!r} is not a time of day (hours 0-23, minutes 0-59).")
+            raise _refuse_when(f"`{echo(text)}` is not a time of day (hours 0-23, minutes 0-59).")
         return time(hour, minute)
     match = _TIME_12.match(text)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
         if not 1 <= hour <= 12 or minute > 59:
-            raise _refuse_when(f"{text!r} is not a time of day (with am/pm, hours are 1-12).")
+            raise _refuse_when(f"`{echo(text)}` is not a time of day (with am/pm, hours are 1-12).")
         hour %= 12
         if match.group(3).startswith("p"):
             hour += 12
@@ -303,7 +304,7 @@ def parse_time_of_day(text: str) -> time:
     parsed = _read_time(cleaned) if len(cleaned) <= 20 else None
     if parsed is None:
         raise InvalidInput(
-            f"I couldn't read {(text or '').strip()[:40]!r} as a time of day. "
+            f"I couldn't read `{echo(text, 40)}` as a time of day. "
             'Try "18:30", "6:30pm" or "noon".'
         )
     return parsed
@@ -314,7 +315,7 @@ def parse_weekday(text: str) -> int:
     cleaned = _normalise(text or "").rstrip(".")
     if cleaned not in _WEEKDAYS:
         raise InvalidInput(
-            f"I couldn't read {(text or '').strip()[:40]!r} as a day of the week. "
+            f"I couldn't read `{echo(text, 40)}` as a day of the week. "
             'Try "wednesday" or "Wed".'
         )
     return _WEEKDAYS[cleaned]
@@ -329,7 +330,7 @@ def _relative(cleaned: str, now: datetime) -> datetime | None:
     delta = _sum_units(body, allow_bare_minutes=False)
     if delta is None:
         if explicit:
-            raise _refuse_when(f"I couldn't read {cleaned!r} as a length of time from now.")
+            raise _refuse_when(f"I couldn't read `{echo(cleaned)}` as a length of time from now.")
         return None
     if delta <= timedelta(0):
         raise _refuse_when("A time from now must be more than zero.")
@@ -418,7 +419,7 @@ def resolve_when(text: str, tz: ZoneInfo, now: datetime) -> LocalResolution:
         raise _refuse_when("Please add a time of day.")
     clock = _read_time(rest)
     if clock is None:
-        raise _refuse_when(f"I couldn't read {(text or '').strip()[:60]!r} as a date and time.")
+        raise _refuse_when(f"I couldn't read `{echo(text, 60)}` as a date and time.")
 
     day: date
     if found is None:

@@ -32,6 +32,7 @@ from bot.interactions import (
     facilitated_community,
     resolve_community,
 )
+from bot.text import escape_inline
 from cogs.communities import _spaces
 from cogs.communities._render import info_embed, list_embed
 
@@ -78,7 +79,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         repo = self.bot.communities
         if await repo.by_name(actor.guild_id, clean) or await repo.slug_taken(actor.guild_id, slug):
             raise Conflict(
-                f"A community called **{clean}** (or one whose channels would be named "
+                f"A community called **{escape_inline(clean)}** (or one whose channels would "
+                "be named "
                 f"`{slug}-…`) already exists here. Choose another name."
             )
         guild = interaction.guild
@@ -134,13 +136,14 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
             # Another /community create with the same name won the race since our check.
             await _spaces.destroy(built, reason="rolling back a duplicate community")
             raise Conflict(
-                f"A community called **{clean}** was created a moment ago. Choose another name."
+                f"A community called **{escape_inline(clean)}** was created a moment ago. "
+                "Choose another name."
             ) from exc
         except BaseException:
             await _spaces.destroy(built, reason="rolling back an incomplete community")
             raise
         lines = [
-            f"Created **{community.name}** ({community.kind.value}).",
+            f"Created **{escape_inline(community.name)}** ({community.kind.value}).",
             f"Channels: <#{community.lounge_id}>, <#{community.stories_id}>"
             + (
                 ""
@@ -193,7 +196,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         # work), and the facilitator is told why they cannot see the community's channels.
         role_gone = (
             f"\nThe community's member role no longer exists in this server (it was "
-            f"deleted), so {member.display_name} cannot see the community's channels. A "
+            f"deleted), so {escape_inline(member.display_name)} cannot see the community's "
+            "channels. A "
             "server manager needs to restore access."
             if not roles
             else ""
@@ -208,7 +212,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         except discord.Forbidden as exc:
             raise MissingPermission(
                 "Manage Roles",
-                f"give {member.display_name} the community's roles (my role must be above "
+                f"give {escape_inline(member.display_name)} the community's roles (my role "
+                "must be above "
                 f"them; Discord said: {exc.text})",
             ) from exc
         await self.bot.communities.upsert_member(
@@ -220,20 +225,21 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
             facilitator=True if facilitator else None,
         )
         if rejoining:
-            msg = f"Updated {member.mention} in **{comm.name}**: {disc.value}"
-            msg += f", {clean_reg}." if clean_reg else "."
+            msg = f"Updated {member.mention} in **{escape_inline(comm.name)}**: {disc.value}"
+            msg += f", {escape_inline(clean_reg)}." if clean_reg else "."
             await interaction.followup.send(
                 msg + role_gone, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
         dm_ok = await self._welcome(comm, member, interaction.user)
-        msg = f"Added {member.mention} to **{comm.name}** as {disc.value}"
-        msg += f" ({clean_reg})." if clean_reg else "."
+        msg = f"Added {member.mention} to **{escape_inline(comm.name)}** as {disc.value}"
+        msg += f" ({escape_inline(clean_reg)})." if clean_reg else "."
         if facilitator:
             msg += " They are also a facilitator."
         if not dm_ok:
             msg += (
-                f"\nI could not send {member.display_name} the welcome message: their direct "
+                f"\nI could not send {escape_inline(member.display_name)} the welcome message: "
+                "their direct "
                 "messages are closed. You may want to welcome them in the lounge."
             )
         await interaction.followup.send(
@@ -289,7 +295,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         existing = await self.bot.communities.membership(comm.id, member.id)
         if existing is None or not existing.active:
             raise InvalidInput(
-                f"{member.display_name} is not a member of **{comm.name}**; check you picked "
+                f"{escape_inline(member.display_name)} is not a member of "
+                f"**{escape_inline(comm.name)}**; check you picked "
                 "the right person and community."
             )
         guild = interaction.guild
@@ -311,11 +318,13 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
                 await _spaces.set_overwrite(ch, member, None, reason)
         except discord.Forbidden as exc:
             raise MissingPermission(
-                "Manage Roles", f"take the community's roles from {member.display_name}"
+                "Manage Roles",
+                f"take the community's roles from {escape_inline(member.display_name)}",
             ) from exc
         await self.bot.communities.mark_left(comm.id, member.id, self.bot.clock.now())
         await interaction.followup.send(
-            f"Removed {member.mention} from **{comm.name}**. Their stories and past votes "
+            f"Removed {member.mention} from **{escape_inline(comm.name)}**. Their stories and "
+            "past votes "
             "stay with the community unless they use `/privacy forget`.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -355,7 +364,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         await self.bot.communities.set_sponsor(comm.id, member.id, address)
         note = f" Digests will also be e-mailed to {address}." if address else ""
         await interaction.followup.send(
-            f"{member.mention} is now the sponsor of **{comm.name}**: they can read its "
+            f"{member.mention} is now the sponsor of **{escape_inline(comm.name)}**: they can "
+            "read its "
             f"channels (not the circles) but not post, and they receive the digest.{note}",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -392,8 +402,9 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         validate_link(comm, target)
         await self.bot.communities.set_serves(comm.id, target.id)
         await interaction.response.send_message(
-            f"**{comm.name}** now distils the voice of **{target.name}**: its digest will "
-            f"include {target.name}'s highlights.",
+            f"**{escape_inline(comm.name)}** now distils the voice of "
+            f"**{escape_inline(target.name)}**: its digest will "
+            f"include {escape_inline(target.name)}'s highlights.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -462,7 +473,8 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         await self.bot.communities.archive(comm.id, self.bot.clock.now())
         self.bot.dispatch("community_archived", comm.id)
         await interaction.followup.send(
-            f"Archived **{comm.name}**: its channels are read-only and every story, vote and "
+            f"Archived **{escape_inline(comm.name)}**: its channels are read-only and every "
+            "story, vote and "
             "note is kept.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,

@@ -7,6 +7,7 @@ from collections import Counter
 import discord
 
 from bot.domain.communities import Community, Membership
+from bot.text import escape_inline
 
 COLOUR = discord.Colour(0xD9822B)
 
@@ -53,7 +54,10 @@ def list_embed(comms: list[Community], counts: dict[int, int]) -> discord.Embed:
     lines = []
     for c in comms:
         flag = " · archived" if c.archived else ""
-        lines.append(f"**{c.name}** · {c.kind.value} · {counts.get(c.id, 0)} members{flag}")
+        lines.append(
+            f"**{escape_inline(c.name)}** · {c.kind.value} · {counts.get(c.id, 0)} "
+            f"members{flag}"
+        )
     text = "\n".join(lines)
     if len(text) > 4000:
         text = text[:3990].rsplit("\n", 1)[0] + "\n…"

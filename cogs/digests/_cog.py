@@ -13,6 +13,7 @@ from bot.db.activity import ActivityRepo
 from bot.domain.digest import parse_schedule
 from bot.domain.digest_render import long_date
 from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
+from bot.text import escape_inline
 from cogs.digests._counter import MessageCounter
 from cogs.digests._service import JOB_PREFIX, SWEEP_JOB, DigestService, Outcome, job_id
 
@@ -130,7 +131,7 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
         when = await self.service.arm(comm)
         nxt = f" Next digest {discord.utils.format_dt(when, 'F')}." if when else ""
         await interaction.response.send_message(
-            f"The digest of **{comm.name}** now goes out {sched.describe()}.{nxt}",
+            f"The digest of **{escape_inline(comm.name)}** now goes out {sched.describe()}.{nxt}",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

@@ -47,6 +47,7 @@ from bot.domain.digest_render import long_date, render_embeds, render_markdown
 from bot.domain.email_message import CHART_FILENAME, build_digest_email
 from bot.errors import InvalidInput
 from bot.interactions import NO_MENTIONS
+from bot.text import escape_inline
 from cogs.digests import _sources
 from cogs.digests._counter import MessageCounter
 from cogs.digests._mail import MAIL_ERRORS, send_email
@@ -185,7 +186,8 @@ class DigestService:
         """``/digest send``: catch up anything due, else send the week so far, now."""
         if community.sponsor_id is None:
             raise InvalidInput(
-                f"**{community.name}** has no sponsor yet, so there is no one to send the "
+                f"**{escape_inline(community.name)}** has no sponsor yet, so there is no one "
+                "to send the "
                 "digest to. Set one with `/community sponsor`; `/digest preview` works meanwhile."
             )
         outcomes = await self.run_due(community)
@@ -408,7 +410,8 @@ class DigestService:
             await self.repo.mark_skipped(rec.id, reason)
             await self.tell_facilitators(
                 community,
-                f"The weekly digest of **{community.name}** (week of {await self._week(rec)})"
+                f"The weekly digest of **{escape_inline(community.name)}** (week of "
+                f"{await self._week(rec)})"
                 " was not sent: the community has no sponsor. Set one with `/community sponsor`;"
                 " `/digest preview` shows what they would receive.",
             )
@@ -459,7 +462,8 @@ class DigestService:
             await self.repo.mark_failed(rec.id, attempts, problem)
             await self.tell_facilitators(
                 community,
-                f"I gave up delivering the digest of **{community.name}** (week of {week}) "
+                f"I gave up delivering the digest of **{escape_inline(community.name)}** (week "
+                f"of {week}) "
                 f"to its sponsor after {attempts} attempts: {problem}. Use `/digest preview` "
                 "to read it and pass it on.",
             )
@@ -468,7 +472,8 @@ class DigestService:
         if attempts == 1:
             await self.tell_facilitators(
                 community,
-                f"The digest of **{community.name}** (week of {week}) could not be delivered "
+                f"The digest of **{escape_inline(community.name)}** (week of {week}) could not "
+                "be delivered "
                 f"to its sponsor: {problem}. I will keep retrying (next at "
                 f"{discord.utils.format_dt(nxt, 'f')}).",
             )

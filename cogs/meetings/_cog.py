@@ -36,6 +36,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from bot.text import escape_inline
 from cogs.meetings import _render
 from cogs.meetings._service import MeetingService
 from cogs.meetings._views import NotesModal
@@ -176,7 +177,8 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         )
         meeting = outcome.meeting
         lines = [
-            f"Scheduled **{meeting.title}** for {discord_timestamp(meeting.start_utc, 'F')} "
+            f"Scheduled **{escape_inline(meeting.title)}** for "
+            f"{discord_timestamp(meeting.start_utc, 'F')} "
             f"({_render.local_time(meeting)}), {minutes} minutes, {_render.where(meeting)}."
         ]
         if resolution.note:
@@ -185,7 +187,8 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
             members = await self.bot.communities.members(comm.id)
             n = sum(1 for m in members if (m.region or "").casefold() == clean_reg.casefold())
             lines.append(
-                f"Regional meeting for **{clean_reg}**: {n} member(s) of that region were "
+                f"Regional meeting for **{escape_inline(clean_reg)}**: {n} member(s) of that "
+                "region were "
                 "mentioned in the announcement and will get the reminders."
             )
         lines += outcome.problems
@@ -246,10 +249,10 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
             m for m in await self.service.repo.series_meetings(comm.id)
             if not m.cancelled and m.start_utc > now
         ]
-        lines = [f"Series for **{comm.name}**: {rule.describe()}, {minutes} minutes, "
-                 f"{probe.location}. The next two meetings are always on the calendar:"]
+        lines = [f"Series for **{escape_inline(comm.name)}**: {rule.describe()}, {minutes} "
+                 f"minutes, {probe.location}. The next two meetings are always on the calendar:"]
         for m in upcoming[:2]:
-            lines.append(f"• **{m.title}**: {discord_timestamp(m.start_utc, 'F')} "
+            lines.append(f"• **{escape_inline(m.title)}**: {discord_timestamp(m.start_utc, 'F')} "
                          f"({_render.local_time(m)})")
             res = occurrence_resolution(rule, m.start_utc)
             if res.note:
@@ -287,10 +290,14 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
     async def notes(self, interaction: discord.Interaction[HearthBot], meeting: str) -> None:
         found = await self._facilitated_meeting(interaction, meeting)
         if found.cancelled:
-            raise InvalidInput(f"**{found.title}** was cancelled, so it has no notes.")
+            raise InvalidInput(
+                f"**{escape_inline(found.title)}** was cancelled, so it has no "
+                "notes."
+            )
         if found.start_utc > self.service.now():
             raise InvalidInput(
-                f"**{found.title}** has not started yet; record notes once it has taken place."
+                f"**{escape_inline(found.title)}** has not started yet; record notes once it "
+                "has taken place."
             )
         await interaction.response.send_modal(NotesModal(found))
 
@@ -301,9 +308,12 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
     async def cancel(self, interaction: discord.Interaction[HearthBot], meeting: str) -> None:
         found = await self._facilitated_meeting(interaction, meeting)
         if found.cancelled:
-            raise InvalidInput(f"**{found.title}** is already cancelled.")
+            raise InvalidInput(f"**{escape_inline(found.title)}** is already cancelled.")
         if found.start_utc <= self.service.now():
-            raise InvalidInput(f"**{found.title}** has already started; it can't be cancelled.")
+            raise InvalidInput(
+                f"**{escape_inline(found.title)}** has already started; it can't be "
+                "cancelled."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             cancelled, told = await self.service.cancel(found, interaction.user.id)
@@ -314,7 +324,8 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
                 "Manage Events", "cancel the meeting's Discord event (nothing was changed)"
             ) from exc
         await interaction.followup.send(
-            f"Cancelled **{cancelled.title}** ({discord_timestamp(cancelled.start_utc, 'F')}). "
+            f"Cancelled **{escape_inline(cancelled.title)}** "
+            f"({discord_timestamp(cancelled.start_utc, 'F')}). "
             f"The Discord event and the announcement are updated; I told {told} "
             f"{'person' if told == 1 else 'people'} who had said going or maybe.",
             ephemeral=True,

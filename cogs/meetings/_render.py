@@ -10,6 +10,7 @@ import discord
 from bot.domain.communities import Community
 from bot.domain.meetings import RSVP, Meeting
 from bot.domain.timeparse import discord_timestamp, format_duration
+from bot.text import escape_inline
 
 GOING_COLOUR = discord.Colour.teal()
 CANCELLED_COLOUR = discord.Colour.dark_grey()
@@ -47,8 +48,8 @@ def announcement_embed(
         f"**Where:** {where(meeting)}",
     ]
     if meeting.region:
-        lines.append(f"**Regional meeting:** members in {meeting.region}")
-    lines.append(f"**Community:** {community.name}")
+        lines.append(f"**Regional meeting:** members in {escape_inline(meeting.region)}")
+    lines.append(f"**Community:** {escape_inline(community.name)}")
     if cancelled:
         lines.insert(0, "This meeting has been **cancelled**.")
     embed.description = "\n".join(lines)[:4096]
@@ -64,7 +65,7 @@ def reminder_text(
     meeting: Meeting, community: Community, offset: timedelta, link: str | None
 ) -> str:
     text = (
-        f"Reminder: **{meeting.title}** ({community.name}) starts "
+        f"Reminder: **{escape_inline(meeting.title)}** ({escape_inline(community.name)}) starts "
         f"{discord_timestamp(meeting.start_utc, 'F')}, "
         f"{discord_timestamp(meeting.start_utc, 'R')} (about {format_duration(offset)} from "
         f"when this was sent).\nWhere: {where(meeting)}"
@@ -77,7 +78,7 @@ def reminder_text(
 def fallback_text(meeting: Meeting, mentions: Sequence[int]) -> str:
     people = " ".join(f"<@{uid}>" for uid in mentions)
     return (
-        f"{people} reminder: **{meeting.title}** starts "
+        f"{people} reminder: **{escape_inline(meeting.title)}** starts "
         f"{discord_timestamp(meeting.start_utc, 'F')} "
         f"({discord_timestamp(meeting.start_utc, 'R')}). "
         "(I could not send you a direct message.)"
@@ -86,7 +87,7 @@ def fallback_text(meeting: Meeting, mentions: Sequence[int]) -> str:
 
 def cancel_text(meeting: Meeting, community: Community) -> str:
     return (
-        f"**{meeting.title}** ({community.name}), planned for "
+        f"**{escape_inline(meeting.title)}** ({escape_inline(community.name)}), planned for "
         f"{discord_timestamp(meeting.start_utc, 'F')}, has been cancelled. "
         "Sorry for the change of plans."
     )[:2000]
@@ -94,8 +95,10 @@ def cancel_text(meeting: Meeting, community: Community) -> str:
 
 def notes_prompt_text(meeting: Meeting, community: Community) -> str:
     return (
-        f"**{meeting.title}** ({community.name}) has finished. When you are ready, record what "
-        f"was discussed and who came with `/meeting notes` (pick “{meeting.title[:60]}”). "
+        f"**{escape_inline(meeting.title)}** ({escape_inline(community.name)}) has finished. "
+        "When you are ready, record what "
+        "was discussed and who came with `/meeting notes` (pick "
+        f"“{escape_inline(meeting.title, 60)}”). "
         "The notes feed the sponsor's digest."
     )
 
@@ -113,7 +116,7 @@ def list_embed(
         started = " (happening now)" if meeting.start_utc <= now else ""
         value = (
             f"{discord_timestamp(meeting.start_utc, 'F')}{started}\n{where(meeting)}"
-            + (f" · region {meeting.region}" if meeting.region else "")
+            + (f" · region {escape_inline(meeting.region)}" if meeting.region else "")
             + f"\n{counts_line(counts)}"
         )
         embed.add_field(name=meeting.title[:256], value=value[:1024], inline=False)

@@ -37,6 +37,7 @@ from bot.domain.meetings import (
 )
 from bot.domain.timeparse import to_utc
 from bot.interactions import NO_MENTIONS
+from bot.text import escape_inline
 from cogs.meetings import _render
 from cogs.meetings._views import rsvp_view
 
@@ -236,7 +237,7 @@ class MeetingService:
             mentions = [m.user_id for m in reminder_recipients(members, {}, meeting.region)]
         content = None
         if meeting.region:
-            content = f"A regional meeting for members in **{meeting.region}**."
+            content = f"A regional meeting for members in **{escape_inline(meeting.region)}**."
             if mentions:
                 content += " " + " ".join(f"<@{u}>" for u in mentions[:MENTIONS_PER_MESSAGE])
         try:
@@ -254,7 +255,8 @@ class MeetingService:
             for start in range(MENTIONS_PER_MESSAGE, len(mentions), MENTIONS_PER_MESSAGE):
                 chunk = mentions[start : start + MENTIONS_PER_MESSAGE]
                 await channel.send(
-                    " ".join(f"<@{u}>" for u in chunk) + f" (regional meeting: {meeting.title})",
+                    " ".join(f"<@{u}>" for u in chunk)
+                    + f" (regional meeting: {escape_inline(meeting.title)})",
                     allowed_mentions=discord.AllowedMentions(
                         users=[discord.Object(u) for u in chunk], everyone=False, roles=False
                     ),
@@ -618,7 +620,8 @@ class MeetingService:
                     done, _ = await self.cancel(meeting, series.created_by)
                 except discord.HTTPException as exc:
                     problems.append(
-                        f"I could not cancel **{meeting.title}**'s Discord event, so the "
+                        f"I could not cancel **{escape_inline(meeting.title)}**'s Discord "
+                        "event, so the "
                         f"meeting stays (Discord said: {exc.text or exc.status})."
                     )
                     continue

@@ -14,6 +14,7 @@ from bot.domain.meetings import RSVP, Meeting
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
+from bot.text import escape_inline
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -88,7 +89,8 @@ class RSVPButton(
         if membership is None or not membership.active:
             # A server manager may oversee, but only members' answers count (and get reminders).
             raise NotAllowed(
-                f"Only members of **{community.name}** can answer for its meetings. A "
+                f"Only members of **{escape_inline(community.name)}** can answer for its "
+                "meetings. A "
                 "facilitator can add you with `/community add`."
             )
         if meeting.cancelled:
@@ -107,7 +109,7 @@ class RSVPButton(
             RSVP.CANT: "Noted that you can't come; you won't get reminders for it.",
         }[self.answer]
         await interaction.followup.send(
-            f"**{meeting.title}**: you answered *{self.answer.label}*. {reply}",
+            f"**{escape_inline(meeting.title)}**: you answered *{self.answer.label}*. {reply}",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -154,7 +156,7 @@ class AttendanceSelect(
         await svc.repo.set_attendance(meeting.id, people, actor.user_id, svc.now())
         await interaction.response.send_message(
             f"Marked {len(people)} {'person' if len(people) == 1 else 'people'} present at "
-            f"**{meeting.title}**.",
+            f"**{escape_inline(meeting.title)}**.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -193,7 +195,7 @@ class NotesModal(HearthModal):
         await svc.repo.save_notes(meeting.id, text, actor.user_id, svc.now())
         going = sum(1 for a in (await svc.repo.rsvps(meeting.id)).values() if a is RSVP.GOING)
         await interaction.response.send_message(
-            f"Saved the notes for **{meeting.title}** ({len(text)} characters). "
+            f"Saved the notes for **{escape_inline(meeting.title)}** ({len(text)} characters). "
             f"{going} said they were going. Now mark who was present (you can pick again to "
             "correct it):",
             view=attendance_view(meeting.id),

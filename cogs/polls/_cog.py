@@ -24,6 +24,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from bot.text import escape_inline
 from cogs.polls import _privacy
 from cogs.polls._render import (
     describe_ballot,
@@ -128,7 +129,8 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         where = f"<#{poll.channel_id}>" if poll.channel_id else "the community's voice channel"
         when = f" closes {discord_timestamp(poll.closes_at, 'R')}" if poll.closes_at else " is open"
         text = (
-            f"A reminder from **{community.name}**: the poll “{poll.question}”{when} and you "
+            f"A reminder from **{escape_inline(community.name)}**: the poll "
+            f"“{escape_inline(poll.question)}”{when} and you "
             f"have not voted yet. Your voice counts: vote in {where}."
         )
         if poll.anonymous:
@@ -244,7 +246,10 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             closes_at = parse_future(closes, ZoneInfo(comm.timezone), now)
             check_closes(closes_at, now)
         if comm.voice_id is None:
-            raise InvalidInput(f"**{comm.name}** has no voice channel to post the poll in.")
+            raise InvalidInput(
+                f"**{escape_inline(comm.name)}** has no voice channel to post the poll "
+                "in."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         poll = await self.repo.create(
             comm.id,
@@ -315,7 +320,8 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             voters = await self.repo.voter_count(found.id)
             eligible = await self.repo.eligible(found.community_id)
             lines = [
-                f"Poll #{found.id} “{found.question}” is open: {voters} of {eligible} members "
+                f"Poll #{found.id} “{escape_inline(found.question)}” is open: {voters} of "
+                f"{eligible} members "
                 f"have voted so far.",
                 "Counts are shown when the poll closes, so that no one can work out how "
                 "anyone voted from how the count changes.",

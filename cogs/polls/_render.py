@@ -18,6 +18,7 @@ from bot.domain.polls import (
     result_fields,
 )
 from bot.domain.timeparse import discord_timestamp
+from bot.text import escape_block, escape_inline
 
 KIND_WORDS = {
     PollKind.SINGLE: "Pick one option.",
@@ -49,7 +50,7 @@ def poll_embed(poll: Poll, community_name: str) -> discord.Embed:
     else:
         noun = "Q" if poll.kind is PollKind.SURVEY else ""
         for i, label in enumerate(poll.options, start=1):
-            lines.append(f"**{noun}{i}.** {label}")
+            lines.append(f"**{noun}{i}.** {escape_inline(label)}")
     lines.append("")
     if poll.closes_at is not None:
         lines.append(
@@ -71,7 +72,7 @@ def results_embed(
 ) -> discord.Embed:
     title = ("Results: " if final else "Results so far: ") + poll.question
     embed = discord.Embed(
-        title=_cut(title, 256), description=(statement or "")[:4000], colour=COLOUR
+        title=_cut(title, 256), description=escape_block(statement)[:4000], colour=COLOUR
     )
     for name, value in result_fields(result):
         embed.add_field(name=name, value=value, inline=False)
@@ -95,12 +96,14 @@ def describe_ballot(poll: Poll, ballot: Ballot) -> str:
         return AGREEMENT_SCALE[ballot]
     if poll.kind is PollKind.SINGLE:
         assert isinstance(ballot, int)
-        return poll.options[ballot]
+        return escape_inline(poll.options[ballot])
     if poll.kind is PollKind.MULTI:
         assert isinstance(ballot, frozenset)
-        return "; ".join(poll.options[i] for i in sorted(ballot))
+        return "; ".join(escape_inline(poll.options[i]) for i in sorted(ballot))
     if poll.kind is PollKind.RANKED:
         assert isinstance(ballot, tuple)
-        return " › ".join(f"{n}. {poll.options[i]}" for n, i in enumerate(ballot, start=1))
+        return " › ".join(
+            f"{n}. {escape_inline(poll.options[i])}" for n, i in enumerate(ballot, start=1)
+        )
     assert isinstance(ballot, dict)
     return "; ".join(f"Q{q + 1} {'yes' if a else 'no'}" for q, a in sorted(ballot.items()))

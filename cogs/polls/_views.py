@@ -22,6 +22,7 @@ from bot.domain.polls import (
 )
 from bot.errors import Conflict, InvalidInput
 from bot.errors_handler import NO_MENTIONS, guarded
+from bot.text import escape_inline
 from cogs.polls._render import describe_ballot
 
 if TYPE_CHECKING:
@@ -178,10 +179,13 @@ def ranking_view(poll: Poll, sofar: tuple[int, ...]) -> discord.ui.View:
 
 
 def ranking_text(poll: Poll, sofar: tuple[int, ...]) -> str:
-    lines = [f"**{poll.question}**", "Rank the options: pick your first choice, then the next."]
+    lines = [
+        f"**{escape_inline(poll.question)}**",
+        "Rank the options: pick your first choice, then the next.",
+    ]
     if sofar:
         lines.append("Your ranking so far:")
-        lines += [f"{n}. {poll.options[i]}" for n, i in enumerate(sofar, start=1)]
+        lines += [f"{n}. {escape_inline(poll.options[i])}" for n, i in enumerate(sofar, start=1)]
         lines.append("Submit when you are happy (you need not rank every option).")
     return "\n".join(lines)[:2000]
 
@@ -313,7 +317,10 @@ class RankSubmit(
         verb = "changed to" if receipt.changed else "saved:"
         text = (
             f"Your ranking is {verb}\n"
-            + "\n".join(f"{n}. {receipt.poll.options[i]}" for n, i in enumerate(ranking, start=1))
+            + "\n".join(
+                f"{n}. {escape_inline(receipt.poll.options[i])}"
+                for n, i in enumerate(ranking, start=1)
+            )
             + "\nYou can rank again until the poll closes."
         )
         if receipt.poll.anonymous:
@@ -331,14 +338,17 @@ def survey_page(poll: Poll, q: int, answers: dict[int, bool] | None) -> tuple[st
     if q >= len(poll.options):
         answered = len(answers or {})
         text = (
-            f"**{poll.question}**\nThank you: you have answered {answered} of "
+            f"**{escape_inline(poll.question)}**\nThank you: you have answered {answered} of "
             f"{len(poll.options)} questions. You can change your answers until the poll closes."
         )
         view.add_item(SurveyStart(poll.id, label="Review my answers"))
         return text[:2000], view
     current = (answers or {}).get(q)
     now = "" if current is None else f"\n(Your answer so far: {'yes' if current else 'no'}.)"
-    text = f"**{poll.question}**\nQuestion {q + 1} of {len(poll.options)}: {poll.options[q]}{now}"
+    text = (
+        f"**{escape_inline(poll.question)}**\nQuestion {q + 1} of {len(poll.options)}: "
+        f"{escape_inline(poll.options[q])}{now}"
+    )
     for code, label, style in (
         ("y", "Yes", discord.ButtonStyle.success),
         ("n", "No", discord.ButtonStyle.danger),

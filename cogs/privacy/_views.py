@@ -15,6 +15,7 @@ import discord
 from bot.errors import InvalidInput, NotAllowed
 from bot.errors_handler import guarded
 from bot.interactions import NO_MENTIONS
+from bot.text import escape_inline
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -57,7 +58,7 @@ def outcome_text(outcome: ForgetOutcome) -> str:
     else:
         text = "Done. Hearth no longer holds any data about you."
     if outcome.posts_left:
-        titles = ", ".join(f"“{p.title[:60]}”" for p in outcome.posts_left[:10])
+        titles = ", ".join(f"“{escape_inline(p.title, 60)}”" for p in outcome.posts_left[:10])
         text += (
             f"\nDiscord would not let me delete the post of {len(outcome.posts_left)} of your "
             f"stories ({titles}). The stories are erased from Hearth; please ask a server "

@@ -29,6 +29,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from bot.text import escape_block, escape_inline
 from cogs.statements._render import COLOUR, report_embeds
 from cogs.statements._views import DYNAMIC_ITEMS, StartVoting
 
@@ -130,7 +131,7 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
         channel = self.bot.get_partial_messageable(channel_id)
         embed = discord.Embed(
             title="Statement round closed: what we say together",
-            description=(rnd.collective_statement or "")[:4000],
+            description=escape_block(rnd.collective_statement)[:4000],
             colour=COLOUR,
         )
         embed.set_footer(text=f"round #{rnd.id} · /statement report shows the full report")
@@ -156,7 +157,7 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
         comm, actor, _membership = await member_community(interaction, community)
         membership = await self.bot.communities.membership(comm.id, actor.user_id)
         if membership is None or not membership.active:
-            raise NotAllowed(f"Only members of **{comm.name}** can add statements.")
+            raise NotAllowed(f"Only members of **{escape_inline(comm.name)}** can add statements.")
         cleaned = validate_statement(text, await self.repo.current_texts(comm.id))
         statement = await self.repo.add(comm.id, actor.user_id, cleaned, self.bot.clock.now())
         where = (
@@ -165,7 +166,7 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
             else "It will be in the next statement round."
         )
         await interaction.response.send_message(
-            f"Added your statement (#{statement.id}): “{cleaned}”. {where} "
+            f"Added your statement (#{statement.id}): “{escape_inline(cleaned)}”. {where} "
             "You will not be asked to vote on your own statement.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -190,7 +191,10 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
         if closes_at - now < MIN_ROUND:
             raise InvalidInput("Give members at least 5 minutes: choose a later closing time.")
         if comm.voice_id is None:
-            raise InvalidInput(f"**{comm.name}** has no voice channel to post the round in.")
+            raise InvalidInput(
+                f"**{escape_inline(comm.name)}** has no voice channel to post the round "
+                "in."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         rnd = await self.repo.create_round(comm.id, actor.user_id, now, closes_at)
         n = len(await self.repo.round_statements(rnd.id))
@@ -230,7 +234,8 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
         rnd = await self.repo.latest_round(comm.id)
         if rnd is None:
             raise NotFound(
-                f"**{comm.name}** has had no statement round yet. A facilitator opens one with "
+                f"**{escape_inline(comm.name)}** has had no statement round yet. A facilitator "
+                "opens one with "
                 "`/statement round`."
             )
         report = await self.repo.report(rnd, **self.report_params())

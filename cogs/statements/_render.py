@@ -6,6 +6,7 @@ import discord
 
 from bot.domain.statements import StatementReport, StatementRound, StatementTally
 from bot.domain.timeparse import discord_timestamp
+from bot.text import escape_inline
 
 COLOUR = discord.Colour.from_rgb(45, 120, 160)
 EMBED_DESCRIPTION = 4000
@@ -41,16 +42,20 @@ def report_lines(report: StatementReport, rnd: StatementRound, eligible: int) ->
         "",
         "**Consensus overall**",
     ]
-    lines += [f"• {_cut(t.text, 200)} — {_counts(t)}" for t in report.consensus] or ["• none yet"]
+    lines += [(
+        f"• {escape_inline(t.text, 200)} — "
+        f"{_counts(t)}"
+    ) for t in report.consensus] or ["• none yet"]
     lines += ["", "**Consensus across disciplines**"]
     lines += [
-        f"• {_cut(t.text, 200)} — in "
+        f"• {escape_inline(t.text, 200)} — in "
         + ", ".join(f"{d} {c.agree_percent}%" for d, c in t.by_discipline.items())
         for t in report.cross_discipline_consensus
     ] or ["• none (needs at least two disciplines large enough to report)"]
     lines += ["", "**Divisive**"]
     lines += [
-        f"• {_cut(d.statement.text, 200)} — most of {', '.join(d.agreeing)} agree; most of "
+        f"• {escape_inline(d.statement.text, 200)} — most of {', '.join(d.agreeing)} agree; "
+        "most of "
         f"{', '.join(d.disagreeing)} disagree ({d.between})"
         for d in report.divisive
     ] or ["• none"]
@@ -61,13 +66,13 @@ def report_lines(report: StatementReport, rnd: StatementRound, eligible: int) ->
             for s in g.distinctive:
                 lean = "agree more" if s.leaning.value == "agree" else "agree less"
                 lines.append(
-                    f"  – {lean} than others with “{_cut(s.text, 120)}” "
+                    f"  – {lean} than others with “{escape_inline(s.text, 120)}” "
                     f"({s.group_agree_percent}% vs {s.others_agree_percent}%)"
                 )
     else:
         lines.append(f"• {report.opinion_groups_note or 'none found'}")
     lines += ["", "**Every statement**"]
-    lines += [f"• {_cut(t.text, 200)} — {_counts(t)}" for t in report.statements]
+    lines += [f"• {escape_inline(t.text, 200)} — {_counts(t)}" for t in report.statements]
     return lines
 
 

@@ -10,6 +10,7 @@ import discord
 from bot.domain.statements import Statement, Vote
 from bot.errors import Conflict
 from bot.errors_handler import NO_MENTIONS, guarded
+from bot.text import escape_inline
 
 if TYPE_CHECKING:
     from cogs.statements._cog import StatementsCog
@@ -36,7 +37,7 @@ def statement_page(
         return text.strip()[:2000], None
     text = (
         f"{note}**Do you agree?** ({remaining} statement{'s' if remaining != 1 else ''} "
-        f"left for you)\n> {statement.text}"
+        f"left for you)\n> {escape_inline(statement.text)}"
     )
     view = discord.ui.View(timeout=None)
     for code, label, style in (

@@ -36,6 +36,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from bot.text import escape_inline
 from cogs.stories import _views
 from cogs.stories._render import ts
 from cogs.stories._service import JOB_PREFIX, StoriesService
@@ -157,7 +158,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             teller = await repo.membership(community.id, author.id)
             if teller is None or not teller.active:
                 raise InvalidInput(
-                    f"{author.display_name} is not a member of **{community.name}**, so their "
+                    f"{escape_inline(author.display_name)} is not a member of "
+                    f"**{escape_inline(community.name)}**, so their "
                     "message cannot become one of its stories."
                 )
         existing = await self.service.repo.by_source_message(message.id)
@@ -182,7 +184,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         )
         assert story.post is not None
         lines = [
-            f"Saved as story #{story.id}, “{title}”, posted in <#{story.post.channel_id}>."
+            f"Saved as story #{story.id}, “{escape_inline(title)}”, posted in "
+            f"<#{story.post.channel_id}>."
         ]
         if is_author:
             lines.append(
@@ -194,12 +197,13 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 story, community, author, interaction.user.display_name
             )
             lines.append(
-                f"I have asked {author.display_name} by direct message who may hear it; until "
+                f"I have asked {escape_inline(author.display_name)} by direct message who may "
+                "hear it; until "
                 "they answer it stays within the community."
                 if asked
-                else f"{author.display_name}'s direct messages are closed, so I will ask them "
-                "the next time they use a story command; until then it stays within the "
-                "community."
+                else f"{escape_inline(author.display_name)}'s direct messages are closed, so "
+                "I will ask them the next time they use a story command; until then it stays "
+                "within the community."
             )
         await interaction.followup.send(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -329,7 +333,10 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         )
         await self.service.repo.set_schedule(plan)
         self.bot.scheduler.cancel(f"{JOB_PREFIX}{comm.id}")
-        msg = f"Story prompts for **{comm.name}**: {describe_schedule(plan, comm.timezone)}."
+        msg = (
+            f"Story prompts for **{escape_inline(comm.name)}**: "
+            f"{describe_schedule(plan, comm.timezone)}."
+        )
         if chosen is not Cadence.OFF:
             self.service.arm(plan, comm, start=False)
             nxt = plan.next_after(now, tz)

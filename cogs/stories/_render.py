@@ -14,6 +14,7 @@ from bot.domain.stories import (
     StoryRecord,
     credit_inside,
 )
+from bot.text import escape_inline
 
 EMBED_COLOUR = discord.Colour.from_rgb(201, 110, 58)
 PAGE_SIZE = 5
@@ -47,9 +48,10 @@ def prompt_message(text: str) -> str:
 
 
 def consent_question(story: StoryRecord, community: Community, captured_by: str) -> str:
-    title = (story.title or "")[:100]
+    title = escape_inline(story.title, 100)
     return (
-        f"{captured_by} saved your message in **{community.name}** as story #{story.id}, "
+        f"{escape_inline(captured_by)} saved your message in **{escape_inline(community.name)}** "
+        f"as story #{story.id}, "
         f"“{title}”. It is posted in the community's stories channel.\n"
         "Who may hear it beyond the community? Until you answer it stays **within the "
         "community** (group). You can change this any time with `/story consent`."

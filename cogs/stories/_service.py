@@ -28,6 +28,7 @@ from bot.domain.stories import (
 )
 from bot.errors import HearthError, MissingPermission, NotFound
 from bot.interactions import NO_MENTIONS
+from bot.text import escape_inline
 from cogs.stories import _render
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class StoriesService:
         """Post the story in the community's stories forum (a thread tagged with its stage)
         or, where the stories channel is a text channel, as a message there."""
         if community.stories_id is None:
-            raise NotFound(f"**{community.name}** has no stories channel any more.")
+            raise NotFound(f"**{escape_inline(community.name)}** has no stories channel any more.")
         content, embed = _render.story_post(story, teller_name)
         channel = await self._channel(community.stories_id)
         try:
@@ -253,7 +254,7 @@ class StoriesService:
         from cogs.stories._views import prompt_view
 
         if community.lounge_id is None:
-            raise NotFound(f"**{community.name}** has no lounge channel any more.")
+            raise NotFound(f"**{escape_inline(community.name)}** has no lounge channel any more.")
         library = self.bot.config.stories.library_for(community.slug)
         _, text = next_prompt(library, await self.repo.prompt_history(community.id))
         claim = await self.repo.claim_prompt(community.id, text, due, self.bot.clock.now())
@@ -356,6 +357,7 @@ def _prompt_problem(community: Community, exc: Exception) -> str:
         else f"Discord said: {exc}"
     )
     return (
-        f"I could not post this week's story prompt in **{community.name}** ({why}). "
+        f"I could not post this week's story prompt in **{escape_inline(community.name)}** "
+        f"({why}). "
         "Check the lounge channel and my permissions there; the schedule continues."
     )

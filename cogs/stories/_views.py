@@ -12,6 +12,7 @@ from bot.domain.stories import TEXT_LIMIT, TITLE_LIMIT, Consent, Stage, validate
 from bot.errors import NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
+from bot.text import escape_inline
 from cogs.stories import _render
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ async def member_of(
 def require_teller(community: Community, membership: Membership | None) -> None:
     if membership is None or not membership.active:
         raise NotAllowed(
-            f"Only members of **{community.name}** can tell its stories. A facilitator can "
+            f"Only members of **{escape_inline(community.name)}** can tell its stories. A "
+            "facilitator can "
             "add you with `/community add`."
         )
 
@@ -109,7 +111,8 @@ class ShareModal(HearthModal):
         assert story.post is not None
         where = f"<#{story.post.channel_id}>"
         await interaction.followup.send(
-            f"Thank you. Your story “{title}” is saved as #{story.id} and posted in {where}.\n"
+            f"Thank you. Your story “{escape_inline(title)}” is saved as #{story.id} and "
+            f"posted in {where}.\n"
             f"Consent: **{story.consent.value}** (it "
             f"{_consent_phrase(story.consent)}). Change it any time with "
             f"`/story consent story:{story.id}`.",

@@ -440,7 +440,7 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_stored(world: HearthW
         ({"choices": "Tea; tea", "kind": "ranked"}, "repeats option 1"),
         ({"choices": "A; B", "kind": "agreement"}, "Leave options empty"),
         ({"choices": "A; B", "kind": "single", "closes": "2027-01-10 10:00"}, "in the past"),
-        ({"choices": "A; B", "kind": "single", "closes": "whenever"}, "couldn't read 'whenever'"),
+        ({"choices": "A; B", "kind": "single", "closes": "whenever"}, "couldn't read `whenever`"),
         ({"choices": "A; B", "kind": "single", "question": "   "}, "needs a question"),
     ]
     for opts, fragment in cases:

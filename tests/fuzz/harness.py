@@ -15,7 +15,9 @@ The invariants (checked after every example, and once more over the whole run):
 - no request the emulator refused with 400 (the bot sent something Discord would refuse,
   e.g. over a length limit, because it trusted user input);
 - every refusal (a ``HearthError`` turned into a reply by the one handler) is ephemeral,
-  a readable sentence, and arrived in the emulator as an ephemeral message;
+  a readable sentence, and arrived in the emulator as an ephemeral message; it carries no
+  control, bidi or invisible character and no unbalanced backtick (user text echoed in it
+  went through ``bot.text``);
 - no message the bot created or edited would notify @everyone, @here or a role, and every
   user it would notify was named explicitly in ``allowed_mentions.users``.
 """
@@ -162,6 +164,28 @@ GUIDANCE = re.compile(
 )
 
 
+#: characters that only reach a refusal if user input skipped bot.text: C0/C1 controls (a
+#: newline is the bot's own layout), bidi embeddings/overrides/isolates/marks, and invisible
+#: spaces (a ZWSP straight after "@" is bot.text defusing a mention, so it is allowed)
+LAYOUT_HAZARD = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2060\ufeff]|(?<!@)\u200b"
+)
+#: a backtick that Markdown would read (not backslash-escaped)
+LIVE_BACKTICK = re.compile(r"(?<!\\)(?:\\\\)*`")
+
+
+def markdown_problems(text: str) -> list[str]:
+    """Echoed user text must not reorder or hide part of the line nor leave a code span open."""
+    out: list[str] = []
+    hazards = sorted({f"U+{ord(m.group()[-1]):04X}" for m in LAYOUT_HAZARD.finditer(text)})
+    if hazards:
+        out.append(f"refusal carries control/bidi/invisible characters {hazards}: {text[:200]!r}")
+    if len(LIVE_BACKTICK.findall(text)) % 2:
+        out.append(f"refusal has an unbalanced backtick (an open code span): {text[:200]!r}")
+    return out
+
+
 def refusal_problems(refusal: Refusal, rec: InteractionRecord | None) -> list[str]:
     """A refusal must be a readable, ephemeral sentence that arrived as such."""
     text = refusal.content
@@ -180,6 +204,7 @@ def refusal_problems(refusal: Refusal, rec: InteractionRecord | None) -> list[st
         out.append(f"refusal does not say what to do: {text[:200]!r}")
     if "Traceback" in text or "Error(" in text:
         out.append(f"refusal leaks internals: {text[:200]!r}")
+    out += markdown_problems(text)
     sent = [m for m in [rec.original, *rec.followups] if m is not None
             and m.content == text[:2000]]
     if not sent:
