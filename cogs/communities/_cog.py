@@ -156,7 +156,10 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         if built.circles:
             lines.append("Circles: " + ", ".join(f"<#{c.id}>" for c in built.circles.values()))
         if sponsor:
-            lines.append(f"Sponsor: {sponsor.mention} (can read, not post).")
+            lines.append(
+                f"Sponsor: {sponsor.mention} (reads the conversation, not the stories; "
+                "cannot post)."
+            )
         await interaction.followup.send(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -334,7 +337,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
     @app_commands.command(name="sponsor", description="Set the community's sponsor")
     @app_commands.describe(
         community="The community",
-        member="The sponsor (reads the channels, receives the digest)",
+        member="The sponsor (reads the conversation, receives the digest)",
         email="Optional e-mail address for the digest",
     )
     @app_commands.autocomplete(community=community_autocomplete)
@@ -362,11 +365,12 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         for ch, purpose in channels:
             await _spaces.set_overwrite(ch, member, _spaces.sponsor_overwrite(purpose), reason)
         await self.bot.communities.set_sponsor(comm.id, member.id, address)
-        note = f" Digests will also be e-mailed to {address}." if address else ""
+        note = f" Digests will also be e-mailed to {escape_inline(address)}." if address else ""
         await interaction.followup.send(
             f"{member.mention} is now the sponsor of **{escape_inline(comm.name)}**: they can "
             "read its "
-            f"channels (not the circles) but not post, and they receive the digest.{note}",
+            f"channels except the stories and the circles, cannot post, and receive the digest."
+            f"{note}",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
