@@ -20,6 +20,15 @@ Two helpers, one per context:
   questions): every Markdown character is backslash-escaped (Discord accepts a backslash
   before any ASCII punctuation), line-start syntax is escaped, ``@`` is followed by a
   zero-width space, and the value is put on one line.
+- :func:`plain` for a value shown where Discord does *not* render Markdown (modal titles,
+  button and select labels, autocomplete choices, embed titles, field names and footers,
+  thread and scheduled-event names, file names, calendar files): nothing is escaped, since a
+  backslash would show literally, but the value is put on one line, cleaned and cut to the
+  place's limit. Mentions do not work in those places either.
+
+For text that is *stored*, the domain validators clean once at input with
+:func:`clean_line` (one-line fields: questions, options, titles) and :func:`clean_multiline`
+(story bodies: newlines and tabs kept), so every later surface starts from clean text.
 
 Both drop characters that are invisible or that change how the rest of the line is laid
 out: C0/C1 controls, bidi embeddings/overrides/isolates and marks, zero-width spaces, word
@@ -146,3 +155,41 @@ def escape_block(value: str | None) -> str:
     text = strip_invisible(value or "", keep_joiners=True)
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return escape_markdown("\n".join(lines))
+
+
+def clean_line(value: str | None) -> str:
+    """One-line user text as it should be stored: invisible and bidi characters dropped
+    (joiners kept for emoji and scripts that need them), whitespace runs collapsed, no edges.
+    Nothing is escaped: stored text stays what the person wrote; each surface escapes it."""
+    return one_line(strip_invisible(value or "", keep_joiners=True))
+
+
+def clean_multiline(value: str | None) -> str:
+    """Multi-line user text as it should be stored: controls, bidi and zero-width characters
+    dropped, line breaks (``\\r\\n``, ``\\r``, U+0085, U+2028/U+2029) made ``\\n``, tabs kept,
+    trailing spaces and blank edges trimmed."""
+    text = (value or "").replace("\r\n", "\n")
+    out: list[str] = []
+    for ch in text:
+        if ch in "\n\r\x85\u2028\u2029":
+            out.append("\n")
+        elif ch == "\t":
+            out.append(ch)
+        elif ch in "\v\f\x1c\x1d\x1e\x1f":
+            out.append(" ")
+        elif not _is_invisible(ch, keep_joiners=True):
+            out.append(ch)
+    lines = [line.rstrip() for line in "".join(out).split("\n")]
+    return "\n".join(lines).strip()
+
+
+def plain(value: str | None, limit: int, *, empty: str = "") -> str:
+    """``value`` for a place that shows text literally (no Markdown), at most ``limit`` chars.
+
+    One line, invisible and bidi characters dropped, cut with an ellipsis. Nothing is
+    escaped: these places would show a backslash. ``empty`` (itself cut to ``limit``) stands
+    in when nothing visible is left, for places where Discord refuses an empty value
+    (thread and event names, button and select labels, choice names).
+    """
+    text = truncate(clean_line(value), limit)
+    return text or truncate(empty, limit)

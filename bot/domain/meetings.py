@@ -27,7 +27,7 @@ from bot.domain.timeparse import (
     to_utc,
 )
 from bot.errors import InvalidInput
-from bot.text import echo
+from bot.text import clean_line, echo
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ def validate_meeting(
     scheduled event: name 1-100 characters, external location 1-100 characters. An empty
     location, or "online" in any case, means an online meeting (shown as "Online").
     """
-    clean_title = " ".join((title or "").split())
+    # stored as shown: one line, no control, bidi or zero-width characters
+    clean_title = clean_line(title)
     if not clean_title:
         raise InvalidInput('Give the meeting a title, e.g. "Spring community meeting".')
     if len(clean_title) > TITLE_MAX:
@@ -104,7 +105,7 @@ def validate_meeting(
         raise InvalidInput("That time has already passed. Choose a date and time in the future.")
     if start - now > MAX_HORIZON:
         raise InvalidInput("That is too far ahead: schedule meetings within the next five years.")
-    clean_location = " ".join((location or "").split())
+    clean_location = clean_line(location)
     online = clean_location == "" or clean_location.lower() == "online"
     if online:
         clean_location = ONLINE

@@ -60,7 +60,7 @@ from fractions import Fraction
 from typing import Any, TypeAlias
 
 from bot.errors import InvalidInput
-from bot.text import echo
+from bot.text import clean_line, echo
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,9 @@ def as_kind(kind: PollKind | str) -> PollKind:
 
 
 def validate_question(question: str) -> str:
-    """Return the stripped question, or explain why it cannot be used."""
-    text = (question or "").strip()
+    """Return the question on one line without control, bidi or zero-width characters (as
+    it will be stored and shown), or explain why it cannot be used."""
+    text = clean_line(question)
     if not text:
         raise InvalidInput("The poll needs a question. Type the question you want to ask.")
     if len(text) > MAX_QUESTION_CHARS:
@@ -136,7 +137,7 @@ def parse_options(kind: PollKind | str, raw: str | None) -> list[str]:
     kind = as_kind(kind)
     raw = raw or ""
     if kind is PollKind.AGREEMENT:
-        if raw.replace(";", "").strip():
+        if clean_line(raw.replace(";", "")):
             raise InvalidInput(
                 "An agreement poll always uses the scale strongly agree … strongly disagree, "
                 "and the question is the statement people rate. Leave options empty."
@@ -144,7 +145,7 @@ def parse_options(kind: PollKind | str, raw: str | None) -> list[str]:
         return list(AGREEMENT_SCALE)
 
     noun = "question" if kind is PollKind.SURVEY else "option"
-    if not raw.strip():
+    if not clean_line(raw):
         if kind is PollKind.SURVEY:
             raise InvalidInput(
                 "A survey needs at least one yes/no question. Separate questions with ';', "
@@ -153,7 +154,9 @@ def parse_options(kind: PollKind | str, raw: str | None) -> list[str]:
         raise InvalidInput(
             "This poll needs at least 2 options. Separate them with ';', e.g. 'Monday; Tuesday'."
         )
-    entries = [part.strip() for part in raw.split(";")]
+    # cleaned as stored: one line, no control, bidi or zero-width characters (so "Monday"
+    # and "Monday" plus a zero-width space are the same option)
+    entries = [clean_line(part) for part in raw.split(";")]
     # A single trailing ';' is a common slip, not an empty option.
     if len(entries) > 1 and entries[-1] == "":
         entries.pop()

@@ -69,7 +69,7 @@ import numpy as np
 
 from bot.domain.polls import as_clause, percent, share
 from bot.errors import InvalidInput
-from bot.text import escape_inline
+from bot.text import clean_line, escape_inline
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,9 @@ def is_near_duplicate(a: str, b: str) -> bool:
 
 
 def validate_statement(text: str, existing: Iterable[str]) -> str:
-    """Return the stripped statement, or explain why it cannot be added."""
-    cleaned = (text or "").strip()
+    """Return the statement on one line without control, bidi or zero-width characters (as
+    it will be stored and shown), or explain why it cannot be added."""
+    cleaned = clean_line(text)
     if not cleaned or not normalise(cleaned):
         raise InvalidInput("Write a short statement for others to agree or disagree with.")
     if len(cleaned) > MAX_STATEMENT_CHARS:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.redaction import REDACTED, redact
 from bot.errors import InvalidInput
-from bot.text import echo
+from bot.text import clean_multiline, echo
 
 log = logging.getLogger(__name__)
 
@@ -360,19 +360,18 @@ class Stages:
 
 # =========================================================================== validation
 
-_CONTROL_KEEP = {"\n", "\t"}
-
-
 def _strip_controls(value: str) -> str:
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in value if ch in _CONTROL_KEEP or unicodedata.category(ch) != "Cc")
+    """Controls, bidi overrides and zero-width characters out, newlines and tabs kept: a
+    stored title or story must not reorder or hide text wherever it is shown later."""
+    return clean_multiline(value)
 
 
 def validate_story(title: str, text: str, stage: str | None, stages: Stages) -> tuple[str, str]:
     """Clean and check a story before it is stored; InvalidInput says what to fix.
 
-    Control characters are removed (newlines and tabs kept in the text; in the one-line
-    title they become spaces). Limits are checked after cleaning, on what would be stored.
+    Control, bidi and zero-width characters are removed (newlines and tabs kept in the
+    text; in the one-line title they become spaces). Limits are checked after cleaning,
+    on what would be stored.
     ``stage`` may be ``None`` (no stage chosen) or a stage slug or label.
     """
     clean_title = " ".join(_strip_controls(title or "").split())

@@ -14,10 +14,13 @@ from bot.text import (
     ELLIPSIS,
     LOOKALIKE_BACKTICK,
     ZWSP,
+    clean_line,
+    clean_multiline,
     echo,
     escape_block,
     escape_inline,
     escape_markdown,
+    plain,
     strip_invisible,
     truncate,
 )
@@ -140,3 +143,75 @@ def test_escape_markdown_is_the_one_shared_helper() -> None:
 
     assert digest_render.escape_markdown is escape_markdown
     assert digest_render.md_inline("a*b\nc") == escape_inline("a*b\nc")
+
+
+def _layout_hazard(ch: str) -> bool:
+    """What plain()/clean_*() must remove: controls, bidi, surrogates and every invisible
+    formatting character except the joiners and emoji tags that sequences need."""
+    if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs"):
+        return True
+    if unicodedata.category(ch) == "Cf":
+        return not (ch in {"\u200c", "\u200d"} or 0xE0020 <= ord(ch) < 0xE0080)
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE, st.integers(min_value=1, max_value=300))
+def test_plain_is_one_clean_bounded_line(s: str, limit: int) -> None:
+    out = plain(s, limit)
+    assert len(out) <= limit
+    assert not any(_layout_hazard(ch) for ch in out), ascii(out)
+    assert out == " ".join(out.split())  # one line, no doubled or edge whitespace
+    assert not {"\u2028", "\u2029", "\x85"} & set(out)
+    cleaned = clean_line(s)
+    if len(cleaned) <= limit:
+        assert out == cleaned  # nothing escaped, nothing lost
+    else:
+        assert out.endswith(ELLIPSIS) and cleaned.startswith(out[:-1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, st.integers(min_value=1, max_value=120))
+def test_plain_is_idempotent(s: str, limit: int) -> None:
+    once = plain(s, limit)
+    assert plain(once, limit) == once
+
+
+@settings(max_examples=100, deadline=None)
+@given(HOSTILE, st.integers(min_value=1, max_value=120))
+def test_plain_fills_an_empty_place(s: str, limit: int) -> None:
+    out = plain(s, limit, empty="(untitled)")
+    assert out and len(out) <= limit
+
+
+def test_plain_examples() -> None:
+    # no Markdown escaping: these places show text literally
+    assert plain("**Spring** _meeting_ @everyone", 100) == "**Spring** _meeting_ @everyone"
+    assert plain("evil\u202egnp.exe\u2066", 100) == "evilgnp.exe"
+    assert plain("a\u200bb\u2060c\ufeffd\x00e\x1b", 100) == "abcde"
+    assert plain("two\nlines\r\n\tand  tabs", 100) == "two lines and tabs"
+    assert plain("x" * 120, 100) == "x" * 99 + ELLIPSIS
+    assert plain("\u3164\u200b", 100) == ""
+    assert plain(None, 100, empty="Meeting") == "Meeting"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert plain(family, 10) == family
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE)
+def test_clean_multiline_keeps_lines_and_tabs_only(s: str) -> None:
+    out = clean_multiline(s)
+    assert not any(_layout_hazard(ch) for ch in out if ch not in "\n\t"), ascii(out)
+    assert "\r" not in out and "\x85" not in out and "\u2028" not in out
+    assert out == out.strip()
+    assert all(line == line.rstrip() for line in out.split("\n"))
+    assert clean_multiline(out) == out
+    # the words are the same as the one-line cleaning sees
+    assert " ".join(out.split()) == clean_line(s)
+
+
+def test_clean_multiline_examples() -> None:
+    assert clean_multiline("  first\u202e line  \r\n\tindented\x00\rthird\n\n") == (
+        "first line\n\tindented\nthird"
+    )
+    assert clean_multiline("a\u2028b\u200bc") == "a\nbc"
