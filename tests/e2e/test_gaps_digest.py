@@ -1,0 +1,207 @@
+"""A digest too long for one Discord message, end to end with every cog loaded.
+
+Members share many long stories through `/story share` (anonymous and named) and the
+community closes several polls through `/poll create` and the vote buttons. The scheduled
+digest then has to be split across several DMs to the sponsor: every message must be
+within Discord's limits, and nothing may be lost: every story and every poll outcome in the
+Markdown attachment must also be in the embeds, complete and in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from tests.e2e.hearth import HearthWorld
+from tests.emulator.state import MessageState, UserState
+
+COMMUNITY = "Carers Voice"
+DUE_1 = datetime(2027, 1, 18, 9, tzinfo=UTC)  # Monday 09:00 London: the default schedule
+STORIES = 12
+POLLS = 4
+
+SENTENCES = [
+    "The nurse sat down with us and explained each step of the plan slowly and kindly",
+    "We were given time to ask every question we had written down the night before",
+    "Someone at reception remembered our names and that made the waiting easier",
+    "The letter arrived before the appointment and it used words we understood",
+    "A volunteer walked us to the right clinic when the signs were confusing",
+    "Our own doctor phoned afterwards to ask how we were coping at home",
+]
+
+
+def story_text(i: int) -> str:
+    """About 3,300 characters in two paragraphs, unique to story ``i``."""
+    paragraphs = []
+    for part in range(2):
+        sentences = [
+            f"Story {i} part {part} line {k}: {SENTENCES[(i + k) % len(SENTENCES)]}."
+            for k in range(19)
+        ]
+        paragraphs.append(" ".join(sentences))
+    text = "\n\n".join(paragraphs)
+    assert 3000 < len(text) <= 4000
+    return text
+
+
+def digest_messages(messages: list[MessageState]) -> list[list[MessageState]]:
+    """Group a sponsor's DMs into digests: each starts with the message carrying the .md."""
+    groups: list[list[MessageState]] = []
+    for m in messages:
+        if not m.embeds:
+            continue
+        if any(a.filename.endswith(".md") for a in m.attachments):
+            groups.append([m])
+        elif groups:
+            groups[-1].append(m)
+    return groups
+
+
+def assert_within_discord_limits(m: MessageState) -> None:
+    """Discord's documented message and embed limits, checked on what was delivered."""
+    assert len(m.content or "") <= 2000
+    assert len(m.embeds) <= 10
+    total = 0
+    for e in m.embeds:
+        title, desc = e.get("title") or "", e.get("description") or ""
+        footer = (e.get("footer") or {}).get("text") or ""
+        author = (e.get("author") or {}).get("name") or ""
+        assert len(title) <= 256 and len(desc) <= 4096
+        assert len(footer) <= 2048 and len(author) <= 256
+        fields = e.get("fields") or []
+        assert len(fields) <= 25
+        for f in fields:
+            assert 1 <= len(f["name"]) <= 256 and 1 <= len(f["value"]) <= 1024
+            total += len(f["name"]) + len(f["value"])
+        total += len(title) + len(desc) + len(footer) + len(author)
+    assert total <= 6000, total
+
+
+def quote_blocks(markdown: str) -> list[str]:
+    """Runs of consecutive '>' lines: story texts and collective statements in the .md."""
+    blocks: list[list[str]] = []
+    previous_quoted = False
+    for line in markdown.splitlines():
+        quoted = line.startswith(">")
+        if quoted:
+            if previous_quoted:
+                blocks[-1].append(line)
+            else:
+                blocks.append([line])
+        previous_quoted = quoted
+    return ["\n".join(b) for b in blocks]
+
+
+def headings(markdown: str) -> list[str]:
+    return [line[4:] for line in markdown.splitlines() if line.startswith("### ")]
+
+
+async def share(world: HearthWorld, user: UserState, title: str, text: str, consent: str) -> None:
+    rec = await world.slash(
+        user, "story share", community=COMMUNITY, stage="treatment", consent=consent
+    )
+    assert rec.modal is not None, rec.content
+    sub = await world.emu.submit_modal(user, rec, {"title": title, "text": text})
+    assert "saved as #" in sub.content, sub.content
+
+
+async def test_a_long_digest_is_split_across_dms_within_limits_and_loses_nothing(
+    world: HearthWorld,
+) -> None:
+    sponsor = world.person("sponsor")
+    alice, bob, cara, dev = (world.person(n) for n in ("alice", "bob", "cara", "dev"))
+    await world.create_community(
+        COMMUNITY, members={alice: "carer", bob: "nurse", cara: "carer", dev: "gp"}
+    )
+    rec = await world.slash(world.owner, "community sponsor", community=COMMUNITY, member=sponsor)
+    assert "now the sponsor" in rec.content, rec.content
+
+    tellers = [alice, bob]
+    titles = [f"What helped in week {i}" for i in range(STORIES)]
+    for i, title in enumerate(titles):
+        consent = "named" if i % 2 == 0 else "anonymous"
+        await share(world, tellers[i % 2], title, story_text(i), consent)
+        await world.advance(timedelta(minutes=10))
+    await share(world, cara, "Kept in the group", "Only for us to hear.", "group")
+
+    questions = [f"The carers' clinic should open on evening {i}" for i in range(POLLS)]
+    for q in questions:
+        rec = await world.slash(
+            world.owner,
+            "poll create",
+            options={"community": COMMUNITY, "question": q, "kind": "agreement", "closes": "2h"},
+        )
+        assert "Posted" in rec.content, rec.content
+        poll_msg = [m for m in world.emu.messages_in(world.channel("carers-voice-voice"))
+                    if m.components][-1]  # fmt: skip
+        pid = poll_msg.components[0]["components"][0]["custom_id"].split(":")[1]
+        for person, level in ((alice, 0), (bob, 1), (cara, 1), (dev, 3)):
+            r = await world.emu.click(person, poll_msg, f"poll:{pid}:v:{level}")
+            assert r.ephemeral, r.content
+    await world.advance(timedelta(hours=2))  # every poll closes
+    assert world.db is not None
+    assert await world.db.fetchval("SELECT COUNT(*) FROM polls WHERE closed_at IS NULL") == 0
+
+    before = len(world.emu.dms_to(sponsor))
+    await world.advance_to(DUE_1)
+    delivered = world.emu.dms_to(sponsor)[before:]
+    [digest] = digest_messages(delivered)
+    assert len(digest) >= 5, len(digest)  # ~40,000 characters cannot fit in one message
+    assert digest == [m for m in delivered if m.embeds]
+    for m in world.emu.dms_to(sponsor):  # every DM the sponsor ever received
+        assert_within_discord_limits(m)
+    # The attachments come once, with the first message; every message has the footer.
+    assert [a.filename.rsplit(".", 1)[1] for a in digest[0].attachments] == ["md", "png"]
+    assert all(not m.attachments for m in digest[1:])
+    assert all("full digest attached" in m.embeds[-1]["footer"]["text"] for m in digest)
+
+    md = next(a for a in digest[0].attachments if a.filename.endswith(".md")).data.decode()
+    embeds = [e for m in digest for e in m.embeds]
+    described = "\n".join(e.get("description") or "" for e in embeds)
+    assert "(see attachment)" not in described  # nothing had to be cut
+
+    # Every quoted block of the Markdown (story texts, collective statements) is in the
+    # embeds verbatim and in the same order; every story and poll heading too.
+    blocks = quote_blocks(md)
+    assert len(blocks) == STORIES + POLLS
+    position = 0
+    for block in blocks:
+        found = described.find(block, position)
+        assert found >= 0, f"missing from the embeds: {block[:80]!r}"
+        position = found + len(block)
+    md_headings = headings(md)
+    assert md_headings == [*titles, *questions]
+    position = 0
+    for heading in md_headings:
+        found = described.find(f"**{heading}**", position)
+        assert found >= 0, heading
+        position = found
+    for i in range(STORIES):
+        for part in range(2):  # each story's text is complete, to its last sentence
+            assert f"Story {i} part {part} line 18:" in described
+    assert len(re.findall(r"Story \d+ part \d line \d+:", described)) == STORIES * 2 * 19
+
+    # Consent held across the split: the group story nowhere, anonymous ones unnamed.
+    for body in (md, described):
+        assert "Kept in the group" not in body and "Only for us to hear" not in body
+        assert "1 story kept within the group" in body
+    story_embeds = [e for e in embeds if str(e.get("title", "")).startswith("Stories")]
+    assert len(story_embeds) >= 5
+    assert story_embeds[0]["title"] == "Stories"
+    assert all(e["title"] == "Stories (continued)" for e in story_embeds[1:])
+    for i, title in enumerate(titles):
+        line = next(ln for ln in described.splitlines() if ln.startswith(f"**{title}**"))
+        assert line.endswith("alice" if i % 2 == 0 else "anonymous"), line
+        assert "bob" not in line
+    for body in (md, described):
+        assert str(alice.id) not in body and str(bob.id) not in body
+
+    # Poll outcomes: one collective statement per poll, with turnout.
+    voice = [e for e in embeds if str(e.get("title", "")).startswith("Collective voice")]
+    assert voice
+    voice_text = "\n".join(e["description"] for e in voice)
+    for q in questions:
+        assert f"**{q}**" in voice_text
+        assert f"3 of 5 members (60%) agree that {q[0].lower()}{q[1:]}" in voice_text
+    # Eligible: the four members and the facilitator (the sponsor is not a member).
+    assert voice_text.count("4 of 5 voted (80%)") == POLLS
