@@ -20,7 +20,7 @@ from bot.domain.communities import (
     require_member,
 )
 from bot.errors import InvalidInput, NotFound
-from bot.text import echo
+from bot.text import echo, plain
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -109,7 +109,8 @@ async def community_autocomplete(
     found = await hearth(interaction).communities.search(interaction.guild_id, current.strip())
     return [
         app_commands.Choice(
-            name=(c.name + (" (archived)" if c.archived else ""))[:100], value=c.name
+            name=plain(c.name + (" (archived)" if c.archived else ""), 100, empty="community"),
+            value=c.name,
         )
         for c in found[:25]
     ]

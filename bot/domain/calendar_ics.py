@@ -17,6 +17,7 @@ from typing import Literal
 from icalendar import Calendar, Event
 
 from bot.domain.timeparse import validate_timezone
+from bot.text import clean_multiline, plain
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ def meeting_ics(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
 
+    # calendar apps show these literally: one line (the description may keep its lines), and
+    # no control, bidi or zero-width character that could reorder or hide what they say
+    title = plain(title, 255, empty="Meeting")
+    location = plain(location, 255) if location else None
+    description = clean_multiline(description) if description else None
     event = Event.new(
         uid=uid,
         summary=title,

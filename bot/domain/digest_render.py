@@ -37,6 +37,7 @@ from bot.text import (  # noqa: F401  (ZWSP, escape_markdown: re-exported for ol
     escape_markdown,
     neutralise_mentions,
     one_line,
+    plain,
 )
 
 log = logging.getLogger(__name__)
@@ -384,14 +385,15 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
 
 
 def _footer_text(digest: Digest) -> str:
-    return _cut(f"Hearth · {one_line(digest.community_name)} · full digest attached", FOOTER_CAP)
+    # footers, titles and field names show text literally: plain(), not Markdown escaping
+    return plain(f"Hearth · {digest.community_name} · full digest attached", FOOTER_CAP)
 
 
 def _section_embeds(section: EmbedSection, color: int, budget: int) -> list[dict[str, Any]]:
     """Split one section into embeds, each within every per-embed limit and ``budget``."""
     embeds: list[dict[str, Any]] = []
-    title = _cut(section.title, TITLE_LIMIT)
-    more = _cut(f"{section.title} (continued)", TITLE_LIMIT)
+    title = plain(section.title, TITLE_LIMIT)
+    more = plain(f"{section.title} (continued)", TITLE_LIMIT)
 
     def fresh() -> dict[str, Any]:
         return {"title": more if embeds else title, "color": color}
@@ -415,7 +417,7 @@ def _section_embeds(section: EmbedSection, color: int, budget: int) -> list[dict
             joined = item
         current["description"] = joined
     for name, value, inline in section.fields:
-        fname, fvalue = _cut(name, FIELD_NAME_LIMIT), _cut(value, FIELD_VALUE_LIMIT)
+        fname, fvalue = plain(name, FIELD_NAME_LIMIT, empty="-"), _cut(value, FIELD_VALUE_LIMIT)
         entry = {"name": fname, "value": fvalue, "inline": inline}
         fields = current.setdefault("fields", [])
         has_content = bool(fields or current.get("description"))

@@ -7,7 +7,7 @@ from collections import Counter
 import discord
 
 from bot.domain.communities import Community, Membership
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 
 COLOUR = discord.Colour(0xD9822B)
 
@@ -18,7 +18,7 @@ def info_embed(
     serves: Community | None,
     served_by: list[Community],
 ) -> discord.Embed:
-    embed = discord.Embed(title=comm.name, colour=COLOUR)
+    embed = discord.Embed(title=plain(comm.name, 256, empty="Community"), colour=COLOUR)
     status = "archived (read-only)" if comm.archived else "active"
     embed.description = f"A **{comm.kind.value}** community, {status}."
     by_disc = Counter(m.discipline.value for m in members)
@@ -38,10 +38,12 @@ def info_embed(
     chans = [c for c in (comm.lounge_id, comm.stories_id, comm.voice_id, comm.meetings_id) if c]
     embed.add_field(name="Channels", value=" ".join(f"<#{c}>" for c in chans) or "—")
     if serves:
-        embed.add_field(name="Distils the voice of", value=serves.name, inline=False)
+        embed.add_field(name="Distils the voice of", value=escape_inline(serves.name), inline=False)
     if served_by:
         embed.add_field(
-            name="Distilled by", value=", ".join(c.name for c in served_by)[:1024], inline=False
+            name="Distilled by",
+            value=", ".join(escape_inline(c.name) for c in served_by)[:1024],
+            inline=False,
         )
     return embed
 

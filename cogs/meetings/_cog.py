@@ -36,7 +36,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.meetings import _render
 from cogs.meetings._service import MeetingService
 from cogs.meetings._views import NotesModal
@@ -118,8 +118,10 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         choices = []
         for meeting, community_name in found[:25]:
             local = meeting.start_utc.astimezone(meeting.tz)
-            label = f"{meeting.title} · {local:%d %b %Y %H:%M} · {community_name}"
-            choices.append(app_commands.Choice(name=label[:100], value=str(meeting.id)))
+            # the title is cut first so the date and community always show
+            label = (f"{plain(meeting.title, 50, empty='Meeting')} · "
+                     f"{local:%d %b %Y %H:%M} · {community_name}")
+            choices.append(app_commands.Choice(name=plain(label, 100), value=str(meeting.id)))
         return choices
 
     def _tz(self, name: str | None, fallback: str) -> ZoneInfo:
@@ -250,7 +252,8 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
             if not m.cancelled and m.start_utc > now
         ]
         lines = [f"Series for **{escape_inline(comm.name)}**: {rule.describe()}, {minutes} "
-                 f"minutes, {probe.location}. The next two meetings are always on the calendar:"]
+                 f"minutes, {escape_inline(probe.location)}. "
+                 "The next two meetings are always on the calendar:"]
         for m in upcoming[:2]:
             lines.append(f"• **{escape_inline(m.title)}**: {discord_timestamp(m.start_utc, 'F')} "
                          f"({_render.local_time(m)})")

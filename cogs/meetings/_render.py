@@ -10,7 +10,7 @@ import discord
 from bot.domain.communities import Community
 from bot.domain.meetings import RSVP, Meeting
 from bot.domain.timeparse import discord_timestamp, format_duration
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 
 GOING_COLOUR = discord.Colour.teal()
 CANCELLED_COLOUR = discord.Colour.dark_grey()
@@ -19,7 +19,12 @@ CANCELLED_COLOUR = discord.Colour.dark_grey()
 def where(meeting: Meeting) -> str:
     if meeting.channel_id is not None:
         return f"<#{meeting.channel_id}>"
-    return meeting.location
+    return escape_inline(meeting.location)
+
+
+def event_name(meeting: Meeting) -> str:
+    """The scheduled event's name: Discord shows it literally, 1-100 characters."""
+    return plain(meeting.title, 100, empty="Meeting")
 
 
 def counts_line(counts: dict[RSVP, int]) -> str:
@@ -36,8 +41,9 @@ def announcement_embed(
 ) -> discord.Embed:
     """The meetings-channel card; RSVP counts live in a field so each click can refresh it."""
     cancelled = meeting.cancelled
+    prefix = "Cancelled: " if cancelled else ""
     embed = discord.Embed(
-        title=("Cancelled: " if cancelled else "") + meeting.title,
+        title=prefix + plain(meeting.title, 256 - len(prefix), empty="Meeting"),
         colour=CANCELLED_COLOUR if cancelled else GOING_COLOUR,
     )
     lines = [
@@ -106,7 +112,9 @@ def notes_prompt_text(meeting: Meeting, community: Community) -> str:
 def list_embed(
     community: Community, rows: Sequence[tuple[Meeting, dict[RSVP, int]]], now: datetime
 ) -> discord.Embed:
-    embed = discord.Embed(title=f"Upcoming meetings: {community.name}", colour=GOING_COLOUR)
+    embed = discord.Embed(
+        title=plain(f"Upcoming meetings: {community.name}", 256), colour=GOING_COLOUR
+    )
     if not rows:
         embed.description = (
             "No meetings are planned. A facilitator can add one with `/meeting schedule`."
@@ -119,7 +127,8 @@ def list_embed(
             + (f" · region {escape_inline(meeting.region)}" if meeting.region else "")
             + f"\n{counts_line(counts)}"
         )
-        embed.add_field(name=meeting.title[:256], value=value[:1024], inline=False)
+        embed.add_field(name=plain(meeting.title, 256, empty="Meeting"), value=value[:1024],
+                        inline=False)
     if len(rows) > 25:
         embed.set_footer(text=f"and {len(rows) - 25} more")
     return embed

@@ -37,7 +37,7 @@ from bot.domain.meetings import (
 )
 from bot.domain.timeparse import to_utc
 from bot.interactions import NO_MENTIONS
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.meetings import _render
 from cogs.meetings._views import rsvp_view
 
@@ -97,7 +97,7 @@ class MeetingService:
             meeting.start_utc,
             meeting.end_utc,
             meeting.timezone,
-            _render.where(meeting) if meeting.channel_id is None else meeting.location,
+            meeting.location,
             f"{community.name} meeting, arranged with Hearth.",
             sequence=meeting.sequence,
             status="CANCELLED" if meeting.cancelled else "CONFIRMED",
@@ -178,14 +178,14 @@ class MeetingService:
             outcome.problems.append(problem)
             return
         description = (
-            f"{community.name} meeting. RSVP and get the calendar file in the community's "
-            "meetings channel."
+            f"{plain(community.name, 100)} meeting. RSVP and get the calendar file in the "
+            "community's meetings channel."
         )
         reason = f"Hearth meeting #{meeting.id}"
         try:
             if channel is not None:
                 event = await guild.create_scheduled_event(
-                    name=meeting.title,
+                    name=_render.event_name(meeting),
                     start_time=meeting.start_utc,
                     end_time=meeting.end_utc,
                     channel=channel,
@@ -200,11 +200,11 @@ class MeetingService:
                 )
             else:
                 event = await guild.create_scheduled_event(
-                    name=meeting.title,
+                    name=_render.event_name(meeting),
                     start_time=meeting.start_utc,
                     end_time=meeting.end_utc,
                     entity_type=discord.EntityType.external,
-                    location=meeting.location,
+                    location=plain(meeting.location, 100, empty="Online"),
                     privacy_level=discord.PrivacyLevel.guild_only,
                     description=description,
                     reason=reason,
@@ -332,7 +332,7 @@ class MeetingService:
             return "The meeting's Discord event had been deleted; the meeting itself stands."
         try:
             await event.edit(
-                name=meeting.title,
+                name=_render.event_name(meeting),
                 start_time=meeting.start_utc,
                 end_time=meeting.end_utc,
                 reason=f"Hearth meeting #{meeting.id} moved",

@@ -14,7 +14,7 @@ from bot.domain.meetings import RSVP, Meeting
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -170,7 +170,7 @@ def attendance_view(meeting_id: int) -> discord.ui.View:
 
 class NotesModal(HearthModal):
     def __init__(self, meeting: Meeting) -> None:
-        super().__init__(title=f"Notes: {meeting.title}"[:45], timeout=1800)
+        super().__init__(title=plain(f"Notes: {meeting.title}", 45), timeout=1800)
         self.meeting_id = meeting.id
         self.notes: discord.ui.TextInput[NotesModal] = discord.ui.TextInput(
             label="What was discussed and decided",

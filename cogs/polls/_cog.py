@@ -24,7 +24,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.polls import _privacy
 from cogs.polls._render import (
     describe_ballot,
@@ -207,13 +207,9 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         out = []
         for poll, community_name in found:
             state = "open" if poll.is_open else "closed"
-            name = f"#{poll.id} {poll.question}"
-            suffix = f" ({community_name}, {state})"
-            out.append(
-                app_commands.Choice(
-                    name=(name[: 100 - len(suffix)] + suffix)[:100], value=str(poll.id)
-                )
-            )
+            suffix = plain(f" ({community_name}, {state})", 60)
+            name = plain(f"#{poll.id} {poll.question}", 99 - len(suffix))
+            out.append(app_commands.Choice(name=f"{name} {suffix}", value=str(poll.id)))
         return out[:25]
 
     # ------------------------------------------------------------------ /poll create

@@ -18,7 +18,7 @@ from bot.domain.polls import (
     result_fields,
 )
 from bot.domain.timeparse import discord_timestamp
-from bot.text import escape_block, escape_inline
+from bot.text import escape_block, escape_inline, plain
 
 KIND_WORDS = {
     PollKind.SINGLE: "Pick one option.",
@@ -28,10 +28,6 @@ KIND_WORDS = {
     PollKind.SURVEY: "Answer yes or no to each question; skip any you like.",
 }
 COLOUR = discord.Colour.from_rgb(196, 98, 45)
-
-
-def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def privacy_line(poll: Poll) -> str:
@@ -61,9 +57,11 @@ def poll_embed(poll: Poll, community_name: str) -> discord.Embed:
         lines.append("Open until a facilitator closes it.")
     title = ("Closed poll: " if poll.closed_at else "Poll: ") + poll.question
     embed = discord.Embed(
-        title=_cut(title, 256), description="\n".join(lines)[:4000], colour=COLOUR
+        title=plain(title, 256), description="\n".join(lines)[:4000], colour=COLOUR
     )
-    embed.set_footer(text=f"{community_name} · poll #{poll.id} · {privacy_line(poll)}"[:2048])
+    embed.set_footer(
+        text=plain(f"{community_name} · poll #{poll.id} · {privacy_line(poll)}", 2048)
+    )
     return embed
 
 
@@ -72,10 +70,10 @@ def results_embed(
 ) -> discord.Embed:
     title = ("Results: " if final else "Results so far: ") + poll.question
     embed = discord.Embed(
-        title=_cut(title, 256), description=escape_block(statement)[:4000], colour=COLOUR
+        title=plain(title, 256), description=escape_block(statement)[:4000], colour=COLOUR
     )
     for name, value in result_fields(result):
-        embed.add_field(name=name, value=value, inline=False)
+        embed.add_field(name=plain(name, 256, empty="-"), value=value, inline=False)
     footer = f"poll #{poll.id} · {'anonymous' if poll.anonymous else 'not anonymous'}"
     if final and poll.closed_at is not None:
         footer += " · closed"

@@ -22,7 +22,7 @@ from bot.domain.polls import (
 )
 from bot.errors import Conflict, InvalidInput
 from bot.errors_handler import NO_MENTIONS, guarded
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.polls._render import describe_ballot
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class ChoiceButton(
     def __init__(self, poll_id: int, option: int, label: str = "Vote") -> None:
         super().__init__(
             discord.ui.Button(
-                label=label[:80] or "Vote",
+                label=plain(label, 80, empty="Vote"),
                 style=discord.ButtonStyle.primary,
                 custom_id=f"poll:{poll_id}:v:{option}",
             )
@@ -111,7 +111,7 @@ class ChoiceSelect(
         placeholder = "Choose…"
         if poll is not None:
             options = [
-                discord.SelectOption(label=label[:100], value=str(i))
+                discord.SelectOption(label=plain(label, 100, empty=f"Option {i + 1}"), value=str(i))
                 for i, label in enumerate(poll.options)
             ]
             if poll.kind is PollKind.MULTI:
@@ -239,7 +239,9 @@ class RankPick(
     ) -> None:
         opts = (
             [
-                discord.SelectOption(label=poll.options[i][:100], value=str(i))
+                discord.SelectOption(
+                    label=plain(poll.options[i], 100, empty=f"Option {i + 1}"), value=str(i)
+                )
                 for i in (remaining or [])
             ]
             if poll is not None

@@ -36,7 +36,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.stories import _views
 from cogs.stories._render import ts
 from cogs.stories._service import JOB_PREFIX, StoriesService
@@ -80,7 +80,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         self, interaction: discord.Interaction[HearthBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return [
-            app_commands.Choice(name=s.label, value=s.slug)
+            app_commands.Choice(name=plain(s.label, 100, empty=s.slug), value=s.slug)
             for s in self.service.stages.autocomplete(current)
         ]
 
@@ -94,7 +94,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         )
         return [
             app_commands.Choice(
-                name=f"#{s.id} {s.title or ''} ({s.consent.value})"[:100], value=s.id
+                name=plain(f"#{s.id} {plain(s.title, 80)} ({s.consent.value})", 100),
+                value=s.id,
             )
             for s in stories
         ]

@@ -14,7 +14,7 @@ from bot.domain.stories import (
     StoryRecord,
     credit_inside,
 )
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 
 EMBED_COLOUR = discord.Colour.from_rgb(201, 110, 58)
 PAGE_SIZE = 5
@@ -30,11 +30,13 @@ def story_post(story: StoryRecord, teller_name: str | None) -> tuple[str, discor
     (an embed, because a story may be 4000 characters and a message only 2000)."""
     credit = credit_inside(story.consent, teller_name)
     stage = story.stage_label or NO_STAGE_LABEL
-    content = f"Story #{story.id} · shared by {credit} · {stage}"
+    content = f"Story #{story.id} · shared by {escape_inline(credit)} · {escape_inline(stage)}"
     embed = discord.Embed(
-        title=story.title or "", description=story.text or "", colour=EMBED_COLOUR
+        title=plain(story.title, 256), description=story.text or "", colour=EMBED_COLOUR
     )
-    embed.set_footer(text=f"Shared by {credit}. Only the teller can change who may see it.")
+    embed.set_footer(
+        text=plain(f"Shared by {credit}. Only the teller can change who may see it.", 2048)
+    )
     return content, embed
 
 
@@ -81,7 +83,7 @@ def list_page(
     heading = f"Stories in {community.name}"
     if stage_label:
         heading += f" · {stage_label}"
-    embed = discord.Embed(title=heading[:256], colour=EMBED_COLOUR)
+    embed = discord.Embed(title=plain(heading, 256), colour=EMBED_COLOUR)
     if not stories:
         embed.description = (
             "No stories yet. Share one with `/story share`."
@@ -91,14 +93,13 @@ def list_page(
     for story in stories:
         credit = credit_inside(story.consent, names.get(story.teller_id or 0))
         yours = " (yours)" if story.teller_id == viewer_id else ""
-        text = " ".join((story.text or "").split())
-        if len(text) > _PREVIEW:
-            text = text[: _PREVIEW - 1].rstrip() + "…"
+        text = escape_inline(story.text, _PREVIEW)
         where = f" · <#{story.post.channel_id}>" if story.post and story.post.is_thread else ""
         embed.add_field(
-            name=f"#{story.id} {story.title or ''}"[:256],
+            name=plain(f"#{story.id} {story.title or ''}", 256),
             value=(
-                f"{story.stage_label or NO_STAGE_LABEL} · by {credit}{yours} · "
+                f"{escape_inline(story.stage_label or NO_STAGE_LABEL)} · "
+                f"by {escape_inline(credit)}{yours} · "
                 f"{story.consent.value} · {ts(story.created_at)}{where}\n{text}"
             )[:1024],
             inline=False,

@@ -28,7 +28,7 @@ from bot.domain.stories import (
 )
 from bot.errors import HearthError, MissingPermission, NotFound
 from bot.interactions import NO_MENTIONS
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.stories import _render
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class StoriesService:
                     if tag is not None:
                         tags.append(tag)
                 made = await channel.create_thread(
-                    name=(story.title or f"Story #{story.id}")[:100],
+                    name=plain(story.title, 100, empty=f"Story #{story.id}"),
                     content=content,
                     embed=embed,
                     applied_tags=tags,

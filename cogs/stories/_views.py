@@ -12,7 +12,7 @@ from bot.domain.stories import TEXT_LIMIT, TITLE_LIMIT, Consent, Stage, validate
 from bot.errors import NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
-from bot.text import escape_inline
+from bot.text import escape_inline, plain
 from cogs.stories import _render
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ShareModal(HearthModal):
     """Title and text; stage and consent were chosen as command options (or defaults)."""
 
     def __init__(self, community: Community, stage: Stage | None, consent: Consent) -> None:
-        super().__init__(title=f"Share a story with {community.name}"[:45], timeout=1800)
+        super().__init__(title=plain(f"Share a story with {community.name}", 45), timeout=1800)
         self.community_id = community.id
         self.stage = stage
         self.consent = consent

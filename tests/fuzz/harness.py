@@ -19,7 +19,13 @@ The invariants (checked after every example, and once more over the whole run):
   control, bidi or invisible character and no unbalanced backtick (user text echoed in it
   went through ``bot.text``);
 - no message the bot created or edited would notify @everyone, @here or a role, and every
-  user it would notify was named explicitly in ``allowed_mentions.users``.
+  user it would notify was named explicitly in ``allowed_mentions.users``;
+- no text the bot sent to a place Discord shows literally (embed titles, field names,
+  footers and author names; button and select labels, select option descriptions and
+  placeholders; modal titles; autocomplete choice names; thread names; scheduled-event
+  names, descriptions and locations; attachment file names) carries a control, bidi or
+  invisible character, or a line break where the place has one line (user text went through
+  ``bot.text.plain``).
 """
 
 from __future__ import annotations
@@ -138,6 +144,8 @@ class FuzzWorld:
                            f"allowed={m.allowed_mentions} text={m.text[:200]!r}")
         for r in self.refusals[mark.refusals:]:
             out += refusal_problems(r, emu.interactions.get(r.interaction_id))
+        for req in emu.requests[mark.requests:]:
+            out += plain_text_problems(req.method, req.path, req.json, req.files)
         return out
 
     def check_since(self, mark: Mark, context: str) -> None:
@@ -183,6 +191,112 @@ def markdown_problems(text: str) -> list[str]:
         out.append(f"refusal carries control/bidi/invisible characters {hazards}: {text[:200]!r}")
     if len(LIVE_BACKTICK.findall(text)) % 2:
         out.append(f"refusal has an unbalanced backtick (an open code span): {text[:200]!r}")
+    return out
+
+
+#: in a place that shows text literally on one line, a line break is a hazard too, and a
+#: zero-width space is never the bot's own (no mention needs defusing there)
+PLAIN_HAZARD = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+    "\u2066-\u2069\u2060\ufeff]"
+)
+#: the same for multi-line plain places (event descriptions): the bot's own line breaks pass
+PLAIN_BLOCK_HAZARD = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
+    "\u2066-\u2069\u2060\ufeff]"
+)
+_THREAD_PATH = re.compile(r"^/channels/\d+(/messages/\d+)?/threads$")
+_EVENT_PATH = re.compile(r"^/guilds/\d+/scheduled-events(/\d+)?$")
+_CALLBACK_PATH = re.compile(r"^/interactions/\d+/[^/]+/callback$")
+
+
+def _component_texts(components: Any, where: str) -> Iterator[tuple[str, str]]:
+    for comp in components if isinstance(components, list) else []:
+        if not isinstance(comp, dict):
+            continue
+        for key in ("label", "placeholder"):
+            if isinstance(comp.get(key), str):
+                yield f"{where} component {key}", comp[key]
+        for opt in comp.get("options") or []:
+            if isinstance(opt, dict):
+                for key in ("label", "description"):
+                    if isinstance(opt.get(key), str):
+                        yield f"{where} select option {key}", opt[key]
+        yield from _component_texts(comp.get("components"), where)
+        if isinstance(comp.get("component"), dict):  # a label wrapping one component
+            yield from _component_texts([comp["component"]], where)
+
+
+def _message_texts(body: dict[str, Any], where: str) -> Iterator[tuple[str, str]]:
+    for embed in body.get("embeds") or []:
+        if not isinstance(embed, dict):
+            continue
+        if isinstance(embed.get("title"), str):
+            yield f"{where} embed title", embed["title"]
+        for key in ("footer", "author"):
+            part = embed.get(key)
+            text_key = "text" if key == "footer" else "name"
+            if isinstance(part, dict) and isinstance(part.get(text_key), str):
+                yield f"{where} embed {key}", part[text_key]
+        for fld in embed.get("fields") or []:
+            if isinstance(fld, dict) and isinstance(fld.get("name"), str):
+                yield f"{where} embed field name", fld["name"]
+    yield from _component_texts(body.get("components"), where)
+    for att in body.get("attachments") or []:
+        if isinstance(att, dict) and isinstance(att.get("filename"), str):
+            yield f"{where} attachment filename", att["filename"]
+
+
+def plain_text_values(method: str, path: str, body: dict[str, Any] | None,
+                      files: list[str] | None = None) -> Iterator[tuple[str, str, bool]]:
+    """(where, text, multi_line_allowed) for every literal-text place in one REST call."""
+    where = f"{method} {path}"
+    for name in files or []:
+        yield f"{where} file name", name, False
+    if not isinstance(body, dict) or method not in ("POST", "PATCH", "PUT"):
+        return
+    if _CALLBACK_PATH.match(path):
+        data = body.get("data")
+        if not isinstance(data, dict):
+            return
+        if body.get("type") == 9 and isinstance(data.get("title"), str):
+            yield f"{where} modal title", data["title"], False
+        if body.get("type") == 8:
+            for choice in data.get("choices") or []:
+                if isinstance(choice, dict) and isinstance(choice.get("name"), str):
+                    yield f"{where} autocomplete choice", choice["name"], False
+        for w, text in _message_texts(data, where):
+            yield w, text, False
+        return
+    if _THREAD_PATH.match(path) and isinstance(body.get("name"), str):
+        yield f"{where} thread name", body["name"], False
+        message = body.get("message")
+        if isinstance(message, dict):  # a forum post's first message
+            for w, text in _message_texts(message, where):
+                yield w, text, False
+    if _EVENT_PATH.match(path):
+        if isinstance(body.get("name"), str):
+            yield f"{where} event name", body["name"], False
+        if isinstance(body.get("description"), str):
+            yield f"{where} event description", body["description"], True
+        meta = body.get("entity_metadata")
+        if isinstance(meta, dict) and isinstance(meta.get("location"), str):
+            yield f"{where} event location", meta["location"], False
+        return
+    for w, text in _message_texts(body, where):
+        yield w, text, False
+
+
+def plain_text_problems(method: str, path: str, body: dict[str, Any] | None,
+                        files: list[str] | None = None) -> list[str]:
+    """Text in places Discord shows literally must be clean (see the module docstring)."""
+    out: list[str] = []
+    for where, text, multi in plain_text_values(method, path, body, files):
+        pattern = PLAIN_BLOCK_HAZARD if multi else PLAIN_HAZARD
+        hazards = sorted({f"U+{ord(m.group()):04X}" for m in pattern.finditer(text)})
+        if hazards:
+            out.append(f"{where} carries control/bidi/invisible characters {hazards}: "
+                       f"{text[:200]!r}")
     return out
 
 
@@ -273,7 +387,8 @@ async def standard_setup(fw: FuzzWorld) -> None:
         fw.people[name] = w.person(name)
     p = fw.people
     # display names are user text too: the bot echoes them in replies, posts and digests
-    p["mallory"].global_name = "@everyone"
+    # ... and may carry a bidi override and a zero-width space (Discord allows both)
+    p["mallory"].global_name = "@everyone\u202e\u200b"
     w.guild.members[p["mallory"].id].nick = f"@here <@&{w.guild.id}> ||x||"
     await w.create_community(COMMUNITY, members={p["alice"]: "carer", p["fran"]: "nurse",
                                                  p["carol"]: "gp", p["mallory"]: "patient"})

@@ -24,6 +24,7 @@ from bot.domain import polls, statements, stories, timeparse
 from bot.domain.digest import WEEKDAY_NAMES, parse_schedule
 from bot.errors import InvalidInput
 from bot.settings import load_config
+from bot.text import clean_line
 from tests.e2e.hearth import ROOT
 from tests.fuzz.strategies import TIMEISH, Targets, hostile_text
 
@@ -141,10 +142,11 @@ def test_poll_parsing_accepts_or_explains(kind: str, question: str, options: str
     spec = outcome(polls.parse_poll, kind, question, options)
     if isinstance(spec, InvalidInput):
         return
-    assert spec.question == question.strip() and 0 < len(spec.question) <= 300
+    # stored as cleaned: one line, no control, bidi or zero-width characters
+    assert spec.question == clean_line(question) and 0 < len(spec.question) <= 300
     assert polls.MIN_SURVEY_QUESTIONS <= len(spec.options) <= polls.MAX_OPTIONS
     if spec.kind is not polls.PollKind.AGREEMENT:
-        assert all(0 < len(o) <= polls.MAX_OPTION_CHARS and o == o.strip()
+        assert all(0 < len(o) <= polls.MAX_OPTION_CHARS and o == clean_line(o)
                    for o in spec.options)
         assert len({o.casefold() for o in spec.options}) == len(spec.options)
         again = polls.parse_poll(spec.kind, spec.question, "; ".join(spec.options))
@@ -160,7 +162,7 @@ def test_statement_validation_accepts_or_explains(text: str, existing: list[str]
     got = outcome(statements.validate_statement, text, existing)
     if isinstance(got, InvalidInput):
         return
-    assert got == text.strip() and 0 < len(got) <= statements.MAX_STATEMENT_CHARS
+    assert got == clean_line(text) and 0 < len(got) <= statements.MAX_STATEMENT_CHARS
     # accepted once, the same point (any case or spacing) is refused as a duplicate
     dup = outcome(statements.validate_statement, f"  {got.upper()} ", [*existing, got])
     assert isinstance(dup, InvalidInput) or got.upper() == got.lower() == ""
