@@ -140,6 +140,79 @@ class MeetingRepo:
             )
         return ids
 
+    # ------------------------------------------------------------------ event reconciling
+    async def community_guilds(self) -> list[int]:
+        """Every guild that has (or had) a community: where Hearth may have made events."""
+        rows = await self.db.fetchall("SELECT DISTINCT guild_id FROM communities ORDER BY 1")
+        return [r[0] for r in rows]
+
+    async def event_links(self, guild_id: int, now: datetime) -> list[tuple[int, int]]:
+        """(meeting id, event id) of the guild's scheduled meetings not yet started that
+        point at an event: those events must still exist in Discord."""
+        rows = await self.db.fetchall(
+            """SELECT m.id, m.event_id FROM meetings m
+               JOIN communities c ON c.id = m.community_id
+               WHERE c.guild_id = ? AND m.status = 'scheduled' AND m.start_at > ?
+                 AND m.event_id IS NOT NULL ORDER BY m.id""",
+            (guild_id, to_db(now)),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def guild_of(self, meeting_id: int) -> int | None:
+        return await self.db.fetchval(
+            "SELECT c.guild_id FROM meetings m JOIN communities c ON c.id = m.community_id"
+            " WHERE m.id = ?",
+            (meeting_id,),
+        )
+
+    async def link_event(self, meeting_id: int, event_id: int) -> bool:
+        """Point a scheduled meeting that lost its event id at its event; False if it
+        already points somewhere (or was cancelled) meanwhile."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE meetings SET event_id = ?, event_problem = NULL WHERE id = ?"
+                " AND event_id IS NULL AND status = 'scheduled'",
+                (event_id, meeting_id),
+            )
+            return cur.rowcount == 1
+
+    async def unlink_event(self, meeting_id: int, event_id: int, problem: str) -> bool:
+        """Forget an event that no longer exists, only if the meeting still points at it."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE meetings SET event_id = NULL, event_problem = ?,"
+                " event_stale_since = NULL WHERE id = ? AND event_id = ?",
+                (problem, meeting_id, event_id),
+            )
+            return cur.rowcount == 1
+
+    async def mark_event_stale(self, meeting_id: int, now: datetime) -> None:
+        """Discord refused an edit: the event shows an old time until the retry succeeds."""
+        await self.db.execute(
+            "UPDATE meetings SET event_stale_since = COALESCE(event_stale_since, ?)"
+            " WHERE id = ?",
+            (to_db(now), meeting_id),
+        )
+
+    async def clear_event_stale(self, meeting_id: int) -> None:
+        await self.db.execute(
+            "UPDATE meetings SET event_stale_since = NULL WHERE id = ?", (meeting_id,)
+        )
+
+    async def event_stale_since(self, meeting_id: int) -> datetime | None:
+        return from_db(
+            await self.db.fetchval(
+                "SELECT event_stale_since FROM meetings WHERE id = ?", (meeting_id,)
+            )
+        )
+
+    async def stale_events(self) -> list[int]:
+        """Meetings whose Discord event still waits for a refused edit."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM meetings WHERE event_stale_since IS NOT NULL ORDER BY id"
+        )
+        return [r[0] for r in rows]
+
     async def set_announcement(self, meeting_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
             "UPDATE meetings SET announcement_channel_id = ?, announcement_id = ? WHERE id = ?",
@@ -164,7 +237,8 @@ class MeetingRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE meetings SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?,"
-                " sequence = sequence + 1 WHERE id = ? AND status = 'scheduled'",
+                " sequence = sequence + 1, event_stale_since = NULL"
+                " WHERE id = ? AND status = 'scheduled'",
                 (to_db(now), by, meeting_id),
             )
             return cur.rowcount == 1

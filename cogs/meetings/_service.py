@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -70,6 +72,63 @@ def event_problem_text(exc: discord.HTTPException) -> str:
             "100 upcoming events."
         )
     return f"I could not create the Discord event (Discord said: {exc.text or exc.status})."
+
+
+EVENT_DESCRIPTION_MAX = 1000
+"""Discord's limit on a guild scheduled event's description."""
+
+NOT_READY_RETRY = timedelta(seconds=5)
+"""How soon a job that fell due before the guild cache was ready tries again."""
+
+EVENT_RETRY = timedelta(hours=1)
+"""How long to wait before asking Discord again to edit an event it refused to edit."""
+
+_MARKER = re.compile(r"^Hearth meeting #(\d{1,18})$", re.MULTILINE)
+
+
+def event_marker(meeting_id: int) -> str:
+    """The line that makes an event recognisably Hearth's, and which meeting's it is.
+
+    Stored in the event itself, so after a crash between creating the event and storing its
+    id the start-up reconcile can still tell whose event it is.
+    """
+    return f"Hearth meeting #{meeting_id}"
+
+
+def event_description(community_name: str, meeting_id: int) -> str:
+    marker = event_marker(meeting_id)
+    body = (
+        f"{plain(community_name, 100)} meeting. RSVP and get the calendar file in the "
+        "community's meetings channel."
+    )
+    room = EVENT_DESCRIPTION_MAX - len(marker) - 2
+    if len(body) > room:
+        body = body[: room - 1] + "…"
+    return f"{body}\n\n{marker}"
+
+
+def marked_meeting_id(description: str | None) -> int | None:
+    """The meeting id in an event's marker line, or None for an event without one."""
+    found = _MARKER.findall(description or "")
+    return int(found[-1]) if found else None
+
+
+def _event_matches(event: discord.ScheduledEvent, meeting: Meeting) -> bool:
+    return (
+        event.name == _render.event_name(meeting)
+        and event.start_time == meeting.start_utc
+        and event.end_time == meeting.end_utc
+    )
+
+
+@dataclass
+class ReconcileReport:
+    """What one start-up reconcile changed, for the log (and the tests)."""
+
+    deleted: list[int] = field(default_factory=list)
+    relinked: list[tuple[int, int]] = field(default_factory=list)
+    unlinked: list[tuple[int, int]] = field(default_factory=list)
+    failed_guilds: list[int] = field(default_factory=list)
 
 
 class MeetingService:
@@ -177,11 +236,8 @@ class MeetingService:
             await self.repo.set_event(meeting.id, None, problem)
             outcome.problems.append(problem)
             return
-        description = (
-            f"{plain(community.name, 100)} meeting. RSVP and get the calendar file in the "
-            "community's meetings channel."
-        )
-        reason = f"Hearth meeting #{meeting.id}"
+        description = event_description(community.name, meeting.id)
+        reason = event_marker(meeting.id)
         try:
             if channel is not None:
                 event = await guild.create_scheduled_event(
@@ -322,24 +378,181 @@ class MeetingService:
             return
 
     async def move_event(self, meeting: Meeting) -> str | None:
-        """Bring the Discord event in line with a moved meeting; returns a problem, if any."""
+        """Bring the Discord event in line with a moved meeting; returns a problem, if any.
+
+        A refused edit is recorded (the event is out of date) and retried by
+        :meth:`run_event_retry` until it goes through; only this first answer tells the
+        facilitator, the retries do not.
+        """
+        result = await self.sync_event(meeting)
+        if result == "gone":
+            return "The meeting's Discord event had been deleted; the meeting itself stands."
+        if isinstance(result, discord.HTTPException):
+            return (
+                f"I could not update the Discord event of **{escape_inline(meeting.title)}** "
+                f"(Discord said: {result.text or result.status}), so it still shows the old "
+                "time; I will keep trying and fix it as soon as Discord lets me."
+            )
+        return None
+
+    async def sync_event(self, meeting: Meeting) -> str | discord.HTTPException | None:
+        """Edit the event to the meeting's title and times.
+
+        Returns None when the event is in step (or there is none), ``"gone"`` when it had
+        been deleted (the meeting stops pointing at it), or Discord's refusal, in which case
+        the meeting is marked as having an out-of-date event.
+        """
         if meeting.event_id is None:
+            await self.repo.clear_event_stale(meeting.id)
             return None
         community = await self.community(meeting)
-        event = await self._event(community, meeting.event_id)
+        try:
+            event = await self._event(community, meeting.event_id)
+        except discord.HTTPException as exc:
+            await self.repo.mark_event_stale(meeting.id, self.now())
+            return exc
         if event is None:
-            await self.repo.set_event(meeting.id, None, "The Discord event was deleted.")
-            return "The meeting's Discord event had been deleted; the meeting itself stands."
+            await self.repo.unlink_event(
+                meeting.id, meeting.event_id, "The Discord event was deleted."
+            )
+            return "gone"
+        if _event_matches(event, meeting):
+            await self.repo.clear_event_stale(meeting.id)
+            return None
         try:
             await event.edit(
                 name=_render.event_name(meeting),
                 start_time=meeting.start_utc,
                 end_time=meeting.end_utc,
-                reason=f"Hearth meeting #{meeting.id} moved",
+                reason=f"{event_marker(meeting.id)} moved",
             )
+        except discord.NotFound:
+            await self.repo.unlink_event(
+                meeting.id, meeting.event_id, "The Discord event was deleted."
+            )
+            return "gone"
         except discord.HTTPException as exc:
-            return f"I could not update the Discord event (Discord said: {exc.text or exc.status})."
+            log.warning("meeting %s: Discord refused to edit event %s: %s",
+                        meeting.id, meeting.event_id, exc)
+            await self.repo.mark_event_stale(meeting.id, self.now())
+            return exc
+        await self.repo.clear_event_stale(meeting.id)
         return None
+
+    def arm_event_retry(self, meeting_id: int, when: datetime) -> None:
+        self.bot.scheduler.schedule(
+            f"meeting:{meeting_id}:event", when, lambda: self.run_event_retry(meeting_id)
+        )
+
+    async def run_event_retry(self, meeting_id: int) -> None:
+        """Ask Discord again to edit an out-of-date event; re-arm while it still refuses.
+
+        Silent: the facilitator was told when the first edit was refused. Once the meeting
+        has started an old time on the event no longer misleads anyone, so retrying stops.
+        """
+        job = f"meeting:{meeting_id}:event"
+        if self._not_ready_yet(job, lambda: self.run_event_retry(meeting_id)):
+            return
+        if await self.repo.event_stale_since(meeting_id) is None:
+            return
+        meeting = await self.repo.get(meeting_id)
+        if meeting is None:
+            return
+        if meeting.cancelled or meeting.start_utc <= self.now():
+            await self.repo.clear_event_stale(meeting_id)
+            return
+        result = await self.sync_event(meeting)
+        if isinstance(result, discord.HTTPException):
+            self.arm_event_retry(meeting_id, self.now() + EVENT_RETRY)
+        else:
+            log.info("meeting %s: its Discord event is up to date again", meeting_id)
+
+    # ------------------------------------------------------------------ reconcile
+    def arm_reconcile(self) -> None:
+        self.bot.scheduler.schedule("meeting:reconcile", self.now(), self.run_reconcile)
+
+    async def run_reconcile(self) -> None:
+        if self._not_ready_yet("meeting:reconcile", self.run_reconcile):
+            return
+        report = await self.reconcile()
+        if report.deleted or report.relinked or report.unlinked:
+            log.info(
+                "reconciled Discord events: deleted orphans %s, re-linked %s, forgot %s",
+                report.deleted, report.relinked, report.unlinked,
+            )
+
+    async def reconcile(self) -> ReconcileReport:
+        """Make each guild's Discord events and the stored meetings agree again.
+
+        After a crash between creating an event and storing its id, the event carries the
+        meeting's marker line but no meeting points at it. Only events Hearth created (its
+        own user is the creator) with a marker line are ever touched: one whose meeting
+        lost its id and is still scheduled is re-linked (and brought up to date); one whose
+        meeting is gone, cancelled or already has another event is deleted. A meeting
+        pointing at an event that no longer exists stops pointing at it.
+        """
+        report = ReconcileReport()
+        me = self.bot.user.id if self.bot.user is not None else None
+        for guild_id in await self.repo.community_guilds():
+            guild = self.bot.get_guild(guild_id)
+            if guild is None or me is None:
+                continue
+            # Read the links first: an event made after this snapshot is not "missing".
+            links = await self.repo.event_links(guild_id, self.now())
+            try:
+                events = await guild.fetch_scheduled_events(with_counts=False)
+            except discord.HTTPException as exc:
+                log.warning("could not list scheduled events of guild %s: %s", guild_id, exc)
+                report.failed_guilds.append(guild_id)
+                continue
+            live = {
+                e.id: e
+                for e in events
+                if e.status in (discord.EventStatus.scheduled, discord.EventStatus.active)
+            }
+            for meeting_id, event_id in links:
+                if event_id not in live and await self.repo.unlink_event(
+                    meeting_id, event_id, "The Discord event was deleted."
+                ):
+                    report.unlinked.append((meeting_id, event_id))
+            for event in live.values():
+                marked = marked_meeting_id(event.description)
+                if event.creator_id != me or marked is None:
+                    continue
+                await self._reconcile_event(guild_id, event, marked, report)
+        return report
+
+    async def _reconcile_event(
+        self, guild_id: int, event: discord.ScheduledEvent, meeting_id: int,
+        report: ReconcileReport,
+    ) -> None:
+        meeting = await self.repo.get(meeting_id)
+        if meeting is not None and await self.repo.guild_of(meeting_id) != guild_id:
+            meeting = None
+        if meeting is not None and meeting.event_id == event.id:
+            return
+        if (
+            meeting is not None
+            and not meeting.cancelled
+            and meeting.event_id is None
+            and await self.repo.link_event(meeting.id, event.id)
+        ):
+            report.relinked.append((meeting.id, event.id))
+            relinked = await self._reload(meeting.id)
+            needs_edit = not _event_matches(event, relinked) and relinked.start_utc > self.now()
+            if needs_edit and isinstance(await self.sync_event(relinked), discord.HTTPException):
+                self.arm_event_retry(relinked.id, self.now() + EVENT_RETRY)
+            return
+        if event.status is not discord.EventStatus.scheduled:
+            return  # an orphan already under way: Discord ends it by itself
+        try:
+            await event.delete(reason=f"{event_marker(meeting_id)}: no such meeting any more")
+        except discord.NotFound:
+            pass
+        except discord.HTTPException as exc:
+            log.warning("could not delete orphan scheduled event %s: %s", event.id, exc)
+            return
+        report.deleted.append(event.id)
 
     # ------------------------------------------------------------------ cancel / move
     async def cancel(self, meeting: Meeting, by: int) -> tuple[Meeting, int]:
@@ -373,6 +586,8 @@ class MeetingService:
         await self.refresh_announcement(moved, with_file=True)
         self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
         self.arm(moved)
+        if await self.repo.event_stale_since(meeting.id) is not None:
+            self.arm_event_retry(meeting.id, self.now() + EVENT_RETRY)
         return problems
 
     # ------------------------------------------------------------------ messaging
@@ -416,6 +631,17 @@ class MeetingService:
                 log.warning("could not post a fallback mention in %s: %s", channel, exc)
 
     # ------------------------------------------------------------------ jobs
+    def _not_ready_yet(self, job_id: str, func: Callable[[], Awaitable[None]]) -> bool:
+        """Jobs armed in cog_load may fall due before the guild cache is ready: try again
+        shortly instead of awaiting ``wait_until_ready``. A job blocked on that wait would
+        never finish in a run that never gets ready (``python -m bot sync``, a stop before
+        READY), and the scheduler's shutdown waits for running jobs, so it would hang.
+        """
+        if self.bot.is_ready():
+            return False
+        self.bot.scheduler.schedule(job_id, self.now() + NOT_READY_RETRY, func)
+        return True
+
     def arm(self, meeting: Meeting, sent: set[timedelta] | None = None) -> None:
         """Arm the meeting's reminder and notes jobs from its stored state."""
         if meeting.cancelled:
@@ -453,6 +679,9 @@ class MeetingService:
             self.arm(meeting, set(states))
         for series in await self.repo.all_series():
             self.arm_series(series.community_id, now)
+        for meeting_id in await self.repo.stale_events():
+            self.arm_event_retry(meeting_id, now)
+        self.arm_reconcile()
 
     def _arm_reminders_now(self, meeting_id: int, now: datetime) -> None:
         self.bot.scheduler.schedule(
@@ -470,7 +699,9 @@ class MeetingService:
 
     async def run_reminders(self, meeting_id: int) -> None:
         """Send whichever reminder is due (at most one), finish an interrupted one, re-arm."""
-        await self.bot.wait_until_ready()
+        job = f"meeting:{meeting_id}:remind"
+        if self._not_ready_yet(job, lambda: self.run_reminders(meeting_id)):
+            return
         meeting = await self.repo.get(meeting_id)
         if meeting is None or meeting.cancelled:
             return
@@ -511,7 +742,9 @@ class MeetingService:
         log.info("meeting %s: %s reminder done", meeting.id, offset)
 
     async def run_notes_prompt(self, meeting_id: int) -> None:
-        await self.bot.wait_until_ready()
+        job = f"meeting:{meeting_id}:notes"
+        if self._not_ready_yet(job, lambda: self.run_notes_prompt(meeting_id)):
+            return
         meeting = await self.repo.get(meeting_id)
         if meeting is None:
             return
@@ -552,7 +785,8 @@ class MeetingService:
 
     async def run_series(self, community_id: int) -> None:
         # Jobs re-armed in cog_load may fire before the guilds are cached.
-        await self.bot.wait_until_ready()
+        if self._not_ready_yet(f"series:{community_id}", lambda: self.run_series(community_id)):
+            return
         try:
             await self.keep_series(community_id)
         finally:
