@@ -43,7 +43,7 @@ def activity_chart_png(weeks: Sequence[tuple[date, int, int]], title: str) -> by
     fig = Figure(figsize=(width / CHART_DPI, height / CHART_DPI), dpi=CHART_DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.set_title(title, fontsize=12)
+    ax.set_title(title, fontsize=12, loc="left")
 
     if not shown:
         ax.text(
@@ -59,13 +59,16 @@ def activity_chart_png(weeks: Sequence[tuple[date, int, int]], title: str) -> by
         ax.set_xticks([])
         ax.set_yticks([])
     else:
-        positions = list(range(len(shown)))
+        # A fixed 12-week axis, newest week on the right: a young community's few weeks keep
+        # their normal width instead of one bar stretched across the whole chart.
+        positions = list(range(CHART_WEEKS - len(shown), CHART_WEEKS))
         labels = [f"{w[0].day} {w[0]:%b}" for w in shown]
         messages = [w[1] for w in shown]
         active = [w[2] for w in shown]
         ax.bar(positions, messages, color=_BAR_COLOUR, label="Messages")
         ax.set_ylabel("Messages", color=_BAR_COLOUR)
         ax.set_xticks(positions, labels, rotation=45, ha="right", fontsize=9)
+        ax.set_xlim(-0.6, CHART_WEEKS - 0.4)
         ax.set_ylim(bottom=0, top=max(*messages, 1) * 1.15)
         ax.spines[["top"]].set_visible(False)
 
@@ -80,7 +83,15 @@ def activity_chart_png(weeks: Sequence[tuple[date, int, int]], title: str) -> by
         ax2.spines[["top"]].set_visible(False)
 
         handles = [*ax.get_legend_handles_labels()[0], *ax2.get_legend_handles_labels()[0]]
-        ax.legend(handles=handles, loc="upper left", fontsize=9, frameon=False)
+        # Above the plot, so it never covers a bar or a point.
+        ax.legend(
+            handles=handles,
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncols=2,
+            fontsize=9,
+            frameon=False,
+        )
         ax.set_xlabel("Week starting", fontsize=9)
 
     fig.tight_layout()
