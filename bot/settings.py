@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -144,6 +146,12 @@ def _check_tz(v: Any) -> str:
     return str(v)
 
 
+# One meaning, one validator: every config field of these kinds is read the same way.
+Weekday = Annotated[str, BeforeValidator(_parse_weekday)]
+HHMM = Annotated[TimeOfDay, BeforeValidator(_parse_hhmm)]
+Timezone = Annotated[str, AfterValidator(_check_tz)]
+
+
 def parse_short_duration(v: str) -> int:
     """'7d' / '1h' / '30m' / '2w' -> seconds (config-file durations)."""
     m = _DURATION.match(v)
@@ -159,11 +167,7 @@ class Stage(_Strict):
 
 
 class CommunityDefaults(_Strict):
-    timezone: str = "Europe/London"
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: Any) -> Any:
-        return _check_tz(v)
+    timezone: Timezone = "Europe/London"
 
 
 PromptText = Annotated[str, Field(min_length=1, max_length=1500)]
@@ -173,24 +177,14 @@ class StoriesConfig(_Strict):
     stages: Annotated[list[Stage], Field(min_length=1, max_length=20)]
     prompts: Annotated[list[PromptText], Field(min_length=1)]
     default_cadence: str = "off"
-    default_weekday: str = "wednesday"
-    default_time: TimeOfDay = TimeOfDay(10, 0)
+    default_weekday: Weekday = "wednesday"
+    default_time: HHMM = TimeOfDay(10, 0)
     missed_prompt_grace_hours: Annotated[int, Field(ge=0, le=168)] = 12
     community_prompts: dict[str, Annotated[list[PromptText], Field(min_length=1)]] = Field(
         default_factory=dict
     )
     """Optional per-community libraries, keyed by community slug (e.g. ``carers-voice``);
     a community without one uses ``prompts``."""
-
-    @field_validator("default_weekday", mode="before")
-    @classmethod
-    def _wd(cls, v: Any) -> Any:
-        return _parse_weekday(v)
-
-    @field_validator("default_time", mode="before")
-    @classmethod
-    def _t(cls, v: Any) -> Any:
-        return _parse_hhmm(v)
 
     @field_validator("default_cadence")
     @classmethod
@@ -218,21 +212,11 @@ class StoriesConfig(_Strict):
 
 class MeetingsConfig(_Strict):
     months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=2, max_length=12)]
-    weekday: str = "wednesday"
+    weekday: Weekday = "wednesday"
     nth: Annotated[int, Field(ge=-1, le=4)] = 2
-    time: TimeOfDay = Field(default_factory=lambda: _parse_hhmm("18:30"))
+    time: HHMM = Field(default_factory=lambda: _parse_hhmm("18:30"))
     default_duration_minutes: Annotated[int, Field(ge=1, le=1440)] = 120
     reminders: list[str] = Field(default_factory=lambda: ["7d", "1d", "1h"])
-
-    @field_validator("weekday", mode="before")
-    @classmethod
-    def _wd(cls, v: Any) -> Any:
-        return _parse_weekday(v)
-
-    @field_validator("time", mode="before")
-    @classmethod
-    def _t(cls, v: Any) -> Any:
-        return _parse_hhmm(v)
 
     @field_validator("nth")
     @classmethod
@@ -291,29 +275,15 @@ class PollsConfig(_Strict):
 
 
 class DigestConfig(_Strict):
-    weekday: str = "monday"
-    time: TimeOfDay = Field(default_factory=lambda: _parse_hhmm("09:00"))
-    timezone: str = "Europe/London"
+    weekday: Weekday = "monday"
+    time: HHMM = Field(default_factory=lambda: _parse_hhmm("09:00"))
+    timezone: Timezone = "Europe/London"
     min_discipline_size: Annotated[int, Field(ge=1)] = 3
     quiet_weeks: Annotated[int, Field(ge=1, le=52)] = 3
     top_contributors: Annotated[int, Field(ge=0, le=10)] = 3
     late_night_start: Annotated[int, Field(ge=0, le=23)] = 22
     late_night_end: Annotated[int, Field(ge=0, le=23)] = 6
     retry_backoff_seconds: list[int] = Field(default_factory=lambda: [60, 300, 1800, 7200])
-
-    @field_validator("weekday", mode="before")
-    @classmethod
-    def _wd(cls, v: Any) -> Any:
-        return _parse_weekday(v)
-
-    @field_validator("time", mode="before")
-    @classmethod
-    def _t(cls, v: Any) -> Any:
-        return _parse_hhmm(v)
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: Any) -> Any:
-        return _check_tz(v)
 
 
 class InductionConfig(_Strict):
