@@ -1,13 +1,11 @@
 """The weekly sponsor digest, end to end through the emulator.
 
-The bot under test loads only the communities and digests cogs (other capabilities are
-built in parallel and their cogs may be mid-change); stories are seeded through the stories
-repository, whose consent function the digest must go through.
+The bot under test loads every cog, as in production; stories are seeded through the
+stories repository, whose consent function the digest must go through.
 """
 
 from __future__ import annotations
 
-import contextlib
 import email
 import email.policy
 import socket
@@ -22,67 +20,20 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.app import HearthBot
-from bot.clock import FakeClock
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.stories import StoryRepo
 from bot.domain.stories import Consent
-from bot.scheduling import Scheduler
-from bot.settings import load_config
-from tests.e2e import hearth as _hearth
-from tests.e2e.hearth import START, HearthWorld
-from tests.emulator.harness import run_client
-from tests.emulator.server import DiscordEmulator
+from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.emulator.state import ChannelType, MessageState, UserState
 
-EXTENSIONS = None  # every cog, as in production
 DUE_1 = datetime(2027, 1, 18, 9, tzinfo=UTC)  # Monday 09:00 London (GMT): the default
 DUE_2 = DUE_1 + timedelta(days=7)
 DUE_3 = DUE_2 + timedelta(days=7)
 
 
-class DigestWorld(HearthWorld):
-    async def start_bot(self) -> HearthBot:
-        stack = contextlib.AsyncExitStack()
-        db = Database(self.db_path)
-        await db.connect()
-        stack.push_async_callback(db.close)
-        await migrations.upgrade(db)
-        bot = HearthBot(
-            settings=self.settings, config=self.config, db=db, clock=self.clock,
-            scheduler=Scheduler(self.clock, run_in_real_time=False),
-            extensions=EXTENSIONS, guild_ready_timeout=0.05,
-        )  # fmt: skip
-        await stack.enter_async_context(run_client(self.emu, bot))
-        await bot.tree.sync()
-        self.bot, self.db, self._stack = bot, db, stack
-        return bot
-
-
-@contextlib.asynccontextmanager
-async def digest_world(
-    tmp_path: Path, settings_extra: dict[str, Any] | None = None
-) -> AsyncIterator[DigestWorld]:
-    async with DiscordEmulator() as emu:
-        owner = emu.create_user("owner")
-        guild = emu.create_guild("Health Charity", owner=owner, features=("COMMUNITY",))
-        settings = _hearth.make_settings(tmp_path / "hearth.db", **(settings_extra or {}))
-        world = DigestWorld(
-            emu=emu, guild=guild, owner=owner, db_path=tmp_path / "hearth.db",
-            clock=FakeClock(START), config=load_config(settings.hearth_config),
-            settings=settings,
-        )  # fmt: skip
-        await world.start_bot()
-        try:
-            yield world
-        finally:
-            await world.stop_bot()
-
-
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[DigestWorld]:
-    async with digest_world(tmp_path) as w:
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
+    async with hearth_world(tmp_path) as w:
         yield w
 
 
@@ -194,7 +145,7 @@ async def add_story(
 
 
 async def test_counting_uses_metadata_of_community_channels_and_their_threads_only(
-    world: DigestWorld,
+    world: HearthWorld,
 ) -> None:
     alice = world.person("alice")
     comm = await setup_community(world, sponsor=None, members={alice: "nurse"})
@@ -226,7 +177,7 @@ async def test_counting_uses_metadata_of_community_channels_and_their_threads_on
 
 
 async def test_scheduled_digest_is_delivered_with_consent_and_redaction(
-    world: DigestWorld,
+    world: HearthWorld,
 ) -> None:
     sponsor = world.person("sponsor")
     alice, bob, cara = world.person("alice"), world.person("bob"), world.person("cara")
@@ -282,7 +233,7 @@ async def test_scheduled_digest_is_delivered_with_consent_and_redaction(
     assert world.bot.scheduler.next_run(f"digest:{comm.id}") == DUE_2
 
 
-async def test_preview_is_exactly_what_send_delivers(world: DigestWorld) -> None:
+async def test_preview_is_exactly_what_send_delivers(world: HearthWorld) -> None:
     sponsor, alice = world.person("sponsor"), world.person("alice")
     comm = await setup_community(world, sponsor=sponsor, members={alice: "nurse"})
     await world.advance(timedelta(days=2))
@@ -313,7 +264,7 @@ async def test_preview_is_exactly_what_send_delivers(world: DigestWorld) -> None
     assert [r[1] for r in recs] == ["sent", "sent"] and recs[1][0] == DUE_1.isoformat()
 
 
-async def test_restart_neither_repeats_nor_skips_and_catches_up_late(world: DigestWorld) -> None:
+async def test_restart_neither_repeats_nor_skips_and_catches_up_late(world: HearthWorld) -> None:
     sponsor = world.person("sponsor")
     comm = await setup_community(world, sponsor=sponsor)
     await world.advance_to(DUE_1)
@@ -363,7 +314,7 @@ async def test_restart_neither_repeats_nor_skips_and_catches_up_late(world: Dige
 
 
 async def test_closed_dms_are_retried_with_backoff_and_facilitators_told(
-    world: DigestWorld,
+    world: HearthWorld,
 ) -> None:
     sponsor = world.person("sponsor", dms_open=False)
     comm = await setup_community(world, sponsor=sponsor)
@@ -393,7 +344,7 @@ async def test_closed_dms_are_retried_with_backoff_and_facilitators_told(
     assert await records(world, comm.id) == [(DUE_1.isoformat(), "sent", 0, 2)]
 
 
-async def test_retries_give_up_loudly_and_fall_back_to_the_lounge(world: DigestWorld) -> None:
+async def test_retries_give_up_loudly_and_fall_back_to_the_lounge(world: HearthWorld) -> None:
     sponsor = world.person("sponsor", dms_open=False)
     world.owner.dms_open = False  # the facilitator cannot be DMed either
     comm = await setup_community(world, sponsor=sponsor)
@@ -413,7 +364,7 @@ async def test_retries_give_up_loudly_and_fall_back_to_the_lounge(world: DigestW
 
 
 async def test_without_a_sponsor_preview_works_and_facilitators_are_told(
-    world: DigestWorld,
+    world: HearthWorld,
 ) -> None:
     comm = await setup_community(world, sponsor=None)
     early = await world.slash(world.owner, "digest preview", community="Carers Voice")
@@ -428,7 +379,7 @@ async def test_without_a_sponsor_preview_works_and_facilitators_are_told(
     assert await records(world, comm.id) == [(DUE_1.isoformat(), "skipped", 0, 0)]
 
 
-async def test_schedule_command_validates_and_moves_the_job(world: DigestWorld) -> None:
+async def test_schedule_command_validates_and_moves_the_job(world: HearthWorld) -> None:
     alice = world.person("alice")
     comm = await setup_community(world, sponsor=None, members={alice: "nurse"})
     bad = await world.slash(world.owner, "digest schedule", community="Carers Voice",
@@ -451,7 +402,7 @@ async def test_schedule_command_validates_and_moves_the_job(world: DigestWorld) 
     assert world.bot.scheduler.next_run(f"digest:{comm.id}") == expected
 
 
-async def test_distilling_group_rolls_up_the_served_community(world: DigestWorld) -> None:
+async def test_distilling_group_rolls_up_the_served_community(world: HearthWorld) -> None:
     sponsor, alice = world.person("sponsor"), world.person("alice")
     served = await setup_community(world, sponsor=None, members={alice: "patient"})
     await setup_community(world, sponsor=sponsor, name="Carers Distilled", kind="distilling")
@@ -497,7 +448,7 @@ async def test_email_is_sent_to_a_real_smtp_server_and_retried_when_it_is_down(
         "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "HEARTH_SMTP_FROM": "hearth@example.org",
     }
-    async with digest_world(tmp_path, extra) as world:
+    async with hearth_world(tmp_path, settings_extra=extra) as world:
         sponsor, alice = world.person("sponsor"), world.person("alice")
         comm = await setup_community(world, sponsor=sponsor, email_to="sponsor@example.org",
                                      members={alice: "nurse"})  # fmt: skip

@@ -3,7 +3,6 @@ may leave a community. Prompts and restarts are in test_stories_prompts.py."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,71 +10,20 @@ from typing import Any
 
 import pytest
 
-from bot.app import HearthBot
-from bot.clock import FakeClock
-from bot.db import migrations
 from bot.db.communities import NewCommunity
-from bot.db.database import Database
 from bot.db.stories import StoryRepo, shareable_stories_for_digest
 from bot.domain.communities import Discipline, Kind
 from bot.domain.stories import Consent, shareable_view
-from bot.scheduling import Scheduler
-from bot.settings import load_config
-from tests.e2e import hearth as hearth_module
-from tests.e2e.hearth import START, HearthWorld
-from tests.emulator.harness import run_client
+from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.emulator.interactions import all_custom_ids
-from tests.emulator.server import DiscordEmulator
 from tests.emulator.state import MessageState, UserState
 
 COMMUNITY = "Carers Voice"
-#: Only the cogs stories needs, so other capabilities' work in progress cannot break these.
-EXTENSIONS = None  # every cog, as in production
-
-
-class StoriesWorld(HearthWorld):
-    """HearthWorld loading only EXTENSIONS (same lifecycle as HearthWorld.start_bot)."""
-
-    async def start_bot(self) -> HearthBot:
-        stack = contextlib.AsyncExitStack()
-        db = Database(self.db_path)
-        await db.connect()
-        stack.push_async_callback(db.close)
-        await migrations.upgrade(db)
-        bot = HearthBot(
-            settings=self.settings, config=self.config, db=db, clock=self.clock,
-            scheduler=Scheduler(self.clock, run_in_real_time=False),
-            guild_ready_timeout=0.05, extensions=EXTENSIONS,
-        )
-        await stack.enter_async_context(run_client(self.emu, bot))
-        await bot.tree.sync()
-        self.bot, self.db, self._stack = bot, db, stack
-        return bot
-
-
-@contextlib.asynccontextmanager
-async def stories_world(
-    tmp_path: Path, *, features: tuple[str, ...] = ("COMMUNITY",)
-) -> AsyncIterator[StoriesWorld]:
-    async with DiscordEmulator() as emu:
-        owner = emu.create_user("owner")
-        guild = emu.create_guild("Health Charity", owner=owner, features=features)
-        settings = hearth_module.make_settings(tmp_path / "hearth.db")
-        world = StoriesWorld(
-            emu=emu, guild=guild, owner=owner, db_path=tmp_path / "hearth.db",
-            clock=FakeClock(START), config=load_config(settings.hearth_config),
-            settings=settings,
-        )
-        await world.start_bot()
-        try:
-            yield world
-        finally:
-            await world.stop_bot()
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[StoriesWorld]:
-    async with stories_world(tmp_path) as w:
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
+    async with hearth_world(tmp_path) as w:
         yield w
 
 
@@ -524,7 +472,7 @@ async def test_group_story_never_appears_in_anything_for_a_sponsor(world: Hearth
 
 
 async def test_text_channel_fallback_posts_and_withdraws_a_message(tmp_path: Path) -> None:
-    async with stories_world(tmp_path, features=()) as world:
+    async with hearth_world(tmp_path, features=()) as world:
         users = await _setup(world)
         alice = users["alice"]
         comm = await world.community_row(COMMUNITY)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_stories import COMMUNITY, StoriesWorld, stories_world
+from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.test_stories import COMMUNITY
 from tests.emulator.interactions import all_custom_ids
 from tests.emulator.state import UserState
 
@@ -17,19 +18,19 @@ FIRST_DUE = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)  # Wednesday 10:00 London (
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[StoriesWorld]:
-    async with stories_world(tmp_path) as w:
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
+    async with hearth_world(tmp_path) as w:
         yield w
 
 
-async def _setup(world: StoriesWorld) -> tuple[UserState, int]:
+async def _setup(world: HearthWorld) -> tuple[UserState, int]:
     alice = world.person("alice")
     await world.create_community(COMMUNITY, members={alice: "carer"})
     comm = await world.community_row(COMMUNITY)
     return alice, comm.id
 
 
-def _prompts(world: StoriesWorld) -> list[Any]:
+def _prompts(world: HearthWorld) -> list[Any]:
     lounge = world.channel("carers-voice-lounge")
     return [
         m for m in world.emu.messages_in(lounge)
@@ -37,13 +38,13 @@ def _prompts(world: StoriesWorld) -> list[Any]:
     ]
 
 
-def _job(world: StoriesWorld, cid: int) -> datetime | None:
+def _job(world: HearthWorld, cid: int) -> datetime | None:
     assert world.bot is not None
     return world.bot.scheduler.jobs().get(f"prompt:{cid}")
 
 
 async def test_weekly_schedule_posts_prompts_without_repeats_until_library_used(
-    world: StoriesWorld,
+    world: HearthWorld,
 ) -> None:
     _, cid = await _setup(world)
     rec = await world.slash(world.owner, "story schedule", community=COMMUNITY, cadence="weekly")
@@ -73,7 +74,7 @@ async def test_weekly_schedule_posts_prompts_without_repeats_until_library_used(
     assert thirteenth in library and thirteenth != texts[-1]
 
 
-async def test_summer_time_keeps_local_wall_clock(world: StoriesWorld) -> None:
+async def test_summer_time_keeps_local_wall_clock(world: HearthWorld) -> None:
     _, cid = await _setup(world)
     await world.slash(world.owner, "story schedule", community=COMMUNITY, cadence="monthly",
                       weekday="friday", time="18:30")
@@ -84,7 +85,7 @@ async def test_summer_time_keeps_local_wall_clock(world: StoriesWorld) -> None:
     assert _job(world, cid) == datetime(2027, 6, 4, 17, 30, tzinfo=UTC)
 
 
-async def test_share_button_opens_the_modal_and_saves_a_story(world: StoriesWorld) -> None:
+async def test_share_button_opens_the_modal_and_saves_a_story(world: HearthWorld) -> None:
     alice, cid = await _setup(world)
     outsider = world.person("outsider")
     rec = await world.slash(world.owner, "story prompt", community=COMMUNITY)
@@ -107,7 +108,7 @@ async def test_share_button_opens_the_modal_and_saves_a_story(world: StoriesWorl
     assert (row["title"], row["consent"], row["teller_id"]) == ("A kind word", "group", alice.id)
 
 
-async def test_prompt_and_schedule_are_for_facilitators(world: StoriesWorld) -> None:
+async def test_prompt_and_schedule_are_for_facilitators(world: HearthWorld) -> None:
     alice, cid = await _setup(world)
     r1 = await world.slash(alice, "story prompt", community=COMMUNITY)
     r2 = await world.slash(alice, "story schedule", community=COMMUNITY, cadence="weekly")
@@ -127,7 +128,7 @@ async def test_prompt_and_schedule_are_for_facilitators(world: StoriesWorld) -> 
     assert "off" in off.content and _job(world, cid) is None
 
 
-async def test_missed_prompt_is_posted_once_after_a_restart(world: StoriesWorld) -> None:
+async def test_missed_prompt_is_posted_once_after_a_restart(world: HearthWorld) -> None:
     alice, cid = await _setup(world)
     await world.slash(world.owner, "story schedule", community=COMMUNITY, cadence="weekly")
 
