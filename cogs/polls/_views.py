@@ -63,6 +63,30 @@ async def _ack(
     )
 
 
+def _option(poll: Poll, i: int) -> discord.SelectOption:
+    """Option ``i`` of the poll as a select entry; its value is the option index."""
+    label = plain(poll.options[i], 100, empty=f"Option {i + 1}")
+    return discord.SelectOption(label=label, value=str(i))
+
+
+async def _own_answers(cog: PollsCog, poll_id: int, user_id: int) -> dict[int, bool] | None:
+    """The member's stored survey answers, or None if they have none yet."""
+    own = await cog.repo.own_ballot(poll_id, user_id)
+    return own if isinstance(own, dict) else None
+
+
+async def _open_flow(
+    interaction: discord.Interaction[Any], text: str, view: discord.ui.View, **edit: Any
+) -> None:
+    """From the public poll message: a new ephemeral flow; from the flow itself: reset it."""
+    if interaction.message is not None and interaction.message.flags.ephemeral:
+        await interaction.response.edit_message(content=text, view=view, **edit)
+    else:
+        await interaction.response.send_message(
+            text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
 # --------------------------------------------------------------------------- single / agreement
 
 
@@ -110,10 +134,7 @@ class ChoiceSelect(
         max_values = 1
         placeholder = "Choose…"
         if poll is not None:
-            options = [
-                discord.SelectOption(label=plain(label, 100, empty=f"Option {i + 1}"), value=str(i))
-                for i, label in enumerate(poll.options)
-            ]
+            options = [_option(poll, i) for i in range(len(poll.options))]
             if poll.kind is PollKind.MULTI:
                 max_values = len(options)
                 placeholder = "Choose one or more…"
@@ -215,15 +236,7 @@ class RankStart(
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
-        view = ranking_view(poll, ())
-        text = ranking_text(poll, ())
-        # From the public poll message: a new ephemeral flow; from the flow itself: reset it.
-        if interaction.message is not None and interaction.message.flags.ephemeral:
-            await interaction.response.edit_message(content=text, view=view, embed=None)
-        else:
-            await interaction.response.send_message(
-                text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+        await _open_flow(interaction, ranking_text(poll, ()), ranking_view(poll, ()), embed=None)
 
 
 class RankPick(
@@ -237,16 +250,7 @@ class RankPick(
         poll: Poll | None = None,
         remaining: list[int] | None = None,
     ) -> None:
-        opts = (
-            [
-                discord.SelectOption(
-                    label=plain(poll.options[i], 100, empty=f"Option {i + 1}"), value=str(i)
-                )
-                for i in (remaining or [])
-            ]
-            if poll is not None
-            else []
-        )
+        opts = [_option(poll, i) for i in (remaining or [])] if poll is not None else []
         super().__init__(
             discord.ui.Select(
                 custom_id=f"poll:{poll_id}:r:{encode_ranking(sofar)}",
@@ -388,14 +392,8 @@ class SurveyStart(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         cog = _cog(interaction)
         poll = await cog.poll_for_vote(interaction, self.poll_id)
-        own = await cog.repo.own_ballot(poll.id, interaction.user.id)
-        text, view = survey_page(poll, 0, own if isinstance(own, dict) else None)
-        if interaction.message is not None and interaction.message.flags.ephemeral:
-            await interaction.response.edit_message(content=text, view=view)
-        else:
-            await interaction.response.send_message(
-                text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+        text, view = survey_page(poll, 0, await _own_answers(cog, poll.id, interaction.user.id))
+        await _open_flow(interaction, text, view)
 
 
 class SurveyAnswer(
@@ -440,8 +438,7 @@ class SurveyAnswer(
             raise InvalidInput("That question is not part of this survey.")
         answers: dict[int, bool] | None
         if self.code == "s":
-            own = await cog.repo.own_ballot(poll.id, interaction.user.id)
-            answers = own if isinstance(own, dict) else None
+            answers = await _own_answers(cog, poll.id, interaction.user.id)
         else:
             answer = self.code == "y"
 
@@ -454,8 +451,7 @@ class SurveyAnswer(
             except Conflict as exc:
                 if "already your vote" not in exc.user_message:
                     raise
-                own = await cog.repo.own_ballot(poll.id, interaction.user.id)
-                answers = own if isinstance(own, dict) else None
+                answers = await _own_answers(cog, poll.id, interaction.user.id)
         text, view = survey_page(poll, q + 1, answers)
         await interaction.response.edit_message(content=text, view=view)
 
