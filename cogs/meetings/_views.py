@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain.communities import require_facilitator, require_member
+from bot.domain.communities import Actor, require_facilitator, require_member
 from bot.domain.meetings import RSVP, Meeting
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
@@ -49,6 +49,20 @@ async def _meeting_for(interaction: discord.Interaction[Any], meeting_id: int) -
     if meeting is None:
         raise NotFound("That meeting no longer exists.")
     return meeting
+
+
+async def _as_facilitator(
+    interaction: discord.Interaction[Any], meeting_id: int
+) -> tuple[MeetingService, Meeting, Actor]:
+    """The meeting, for a facilitator of its community (attendance and notes are theirs)."""
+    svc = service(interaction.client)
+    meeting = await _meeting_for(interaction, meeting_id)
+    community = await svc.community(meeting)
+    actor = actor_of(interaction)
+    require_facilitator(
+        actor, community, await svc.bot.communities.membership(community.id, actor.user_id)
+    )
+    return svc, meeting, actor
 
 
 class RSVPButton(
@@ -145,13 +159,7 @@ class AttendanceSelect(
     async def callback(  # type: ignore[override]
         self, interaction: discord.Interaction[Any]
     ) -> None:
-        svc = service(interaction.client)
-        meeting = await _meeting_for(interaction, self.meeting_id)
-        community = await svc.community(meeting)
-        actor = actor_of(interaction)
-        require_facilitator(
-            actor, community, await svc.bot.communities.membership(community.id, actor.user_id)
-        )
+        svc, meeting, actor = await _as_facilitator(interaction, self.meeting_id)
         people = [u.id for u in self.item.values if not u.bot]
         await svc.repo.set_attendance(meeting.id, people, actor.user_id, svc.now())
         await interaction.response.send_message(
@@ -182,13 +190,7 @@ class NotesModal(HearthModal):
         self.add_item(self.notes)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        svc = service(interaction.client)
-        meeting = await _meeting_for(interaction, self.meeting_id)
-        community = await svc.community(meeting)
-        actor = actor_of(interaction)
-        require_facilitator(
-            actor, community, await svc.bot.communities.membership(community.id, actor.user_id)
-        )
+        svc, meeting, actor = await _as_facilitator(interaction, self.meeting_id)
         text = self.notes.value.strip()
         if not text:
             raise InvalidInput("The notes were empty; nothing was saved.")
