@@ -424,16 +424,17 @@ def reminder_recipients(
 ) -> list[M]:
     """Members to remind: everyone who has not said "can't" (no answer counts as maybe).
 
-    For a regional meeting only members of that region are reminded; regions compare
-    case-insensitively and ignoring extra spaces.
+    For a regional meeting the members of that region are reminded, plus anyone from
+    elsewhere who said they are going or might come (they asked for it: the RSVP reply
+    promises reminders). Regions compare case-insensitively and ignoring extra spaces.
     """
     wanted = _region_key(region)
     chosen: list[M] = []
     for member in members:
-        if wanted is not None and _region_key(member.region) != wanted:
-            continue
         answer = rsvps.get(member.user_id)
         if answer is not None and RSVP(answer) is RSVP.CANT:
+            continue
+        if wanted is not None and answer is None and _region_key(member.region) != wanted:
             continue
         chosen.append(member)
     return chosen

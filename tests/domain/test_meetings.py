@@ -453,6 +453,16 @@ def test_regional_reminders_only_reach_that_region() -> None:
     ]
 
 
+def test_regional_reminders_also_reach_anyone_who_said_going_or_maybe() -> None:
+    # Regression: someone outside the region (or with no region) who answered "maybe" was
+    # told "you will still get the reminders" and then got none.
+    members = [Member(1, "Leeds"), Member(2, None), Member(3, "York"), Member(4, "York")]
+    rsvps = {2: RSVP.MAYBE, 3: RSVP.GOING, 4: RSVP.CANT}
+    assert reminder_recipients(members, rsvps, region="Leeds") == [
+        Member(1, "Leeds"), Member(2, None), Member(3, "York"),
+    ]
+
+
 def test_notes_prompt_due() -> None:
     end = START + timedelta(hours=2)
     assert not notes_prompt_due(end, end - timedelta(minutes=1))
