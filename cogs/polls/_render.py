@@ -30,8 +30,10 @@ KIND_WORDS = {
 COLOUR = discord.Colour.from_rgb(196, 98, 45)
 
 
-def privacy_line(poll: Poll) -> str:
+def privacy_line(poll: Poll, *, closed: bool = False) -> str:
     if poll.anonymous:
+        if closed:
+            return "Anonymous: no one, facilitators included, can see how anyone voted."
         return (
             "Anonymous: no one, facilitators included, can see how you vote. "
             "You can change your vote until the poll closes."
@@ -48,7 +50,13 @@ def poll_embed(poll: Poll, community_name: str) -> discord.Embed:
         for i, label in enumerate(poll.options, start=1):
             lines.append(f"**{noun}{i}.** {escape_inline(label)}")
     lines.append("")
-    if poll.closes_at is not None:
+    if poll.closed_at is not None:
+        # The poll message stays in the channel after closing: it must not keep inviting
+        # votes ("Closes in 2 days", "You can change your vote") that can no longer be cast.
+        lines.append(
+            f"Closed {discord_timestamp(poll.closed_at, 'F')}. The results are posted below."
+        )
+    elif poll.closes_at is not None:
         lines.append(
             f"Closes {discord_timestamp(poll.closes_at, 'F')} "
             f"({discord_timestamp(poll.closes_at, 'R')})."
@@ -59,9 +67,8 @@ def poll_embed(poll: Poll, community_name: str) -> discord.Embed:
     embed = discord.Embed(
         title=plain(title, 256), description="\n".join(lines)[:4000], colour=COLOUR
     )
-    embed.set_footer(
-        text=plain(f"{community_name} · poll #{poll.id} · {privacy_line(poll)}", 2048)
-    )
+    privacy = privacy_line(poll, closed=poll.closed_at is not None)
+    embed.set_footer(text=plain(f"{community_name} · poll #{poll.id} · {privacy}", 2048))
     return embed
 
 

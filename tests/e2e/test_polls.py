@@ -122,8 +122,13 @@ async def test_single_choice_poll_votes_changes_and_closes_on_time(world: Hearth
     assert "```" in posted.content and "Tuesday" in posted.content
     assert "2 of 2 chose “Tuesday” (100%)" in text
     assert "Voters: 2 of 4 members (50%)" in posted.content
-    # the poll message lost its buttons
-    assert not world.emu.get_message(voice(world), msg.id).components
+    # the poll message lost its buttons and no longer invites votes (regression: it kept
+    # "Closes in 2 days" and "You can change your vote until the poll closes")
+    closed_msg = world.emu.get_message(voice(world), msg.id)
+    assert not closed_msg.components
+    closed_text = embed_text(closed_msg)
+    assert "Closed <t:" in closed_text and "results are posted below" in closed_text
+    assert "change your vote" not in closed_text and "Closes <t:" not in closed_text
     row = (await poll_rows(world))[0]
     assert row["closed_at"] is not None and row["ballot_key"] is None
     assert row["voters"] == 2 and row["eligible"] == 4
