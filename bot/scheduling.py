@@ -7,23 +7,44 @@ re-arm the next run at the end of each run, so a restart loses nothing.
 
 Tests start the scheduler paused and move a :class:`~bot.clock.FakeClock` forward, then
 call :meth:`Scheduler.run_due`: the very same jobs run, in time order, without sleeping.
+
+Only jobs due within :data:`ARM_HORIZON` are handed to APScheduler; later ones wait in a
+heap, and an internal refill job arms them as they come within the horizon. Why: a start
+re-arms one job per community and thing (8,000 with 1,000 communities) and APScheduler's
+``add_job`` (signature inspection, trigger and job validation, store lookup) was most of
+the start-up time (benchmarks/startup.py), while nearly all of those jobs are days away.
+The wrapper keeps every job's time itself, so :meth:`Scheduler.jobs`,
+:meth:`Scheduler.next_run`, cancelling and :meth:`Scheduler.run_due` see all of them alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[[], Awaitable[None]]
+
+#: Jobs due within this of now are armed in APScheduler; later ones wait in the heap.
+ARM_HORIZON = timedelta(hours=1)
+#: How often the refill job arms waiting jobs: each is armed at least
+#: ``ARM_HORIZON - REFILL_EVERY`` before it is due (later only if the loop was stalled,
+#: and then it runs at once, as an overdue APScheduler job would).
+REFILL_EVERY = timedelta(minutes=10)
+#: The refill job's APScheduler id; it is not one of :meth:`Scheduler.jobs`.
+_REFILL_ID = "\x00scheduler:refill"
 
 
 class Scheduler:
@@ -32,10 +53,26 @@ class Scheduler:
         self._real_time = run_in_real_time
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._funcs: dict[str, JobFunc] = {}
+        #: Every scheduled job's next run (UTC), armed in APScheduler or waiting.
+        self._when: dict[str, datetime] = {}
+        #: Jobs currently held by APScheduler, with the token their run carries.
+        self._armed: dict[str, int] = {}
+        #: Jobs beyond the horizon, as (when, job id); entries made stale by a later
+        #: schedule() or cancel() are skipped when popped (checked against ``_when``).
+        self._later: list[tuple[datetime, str]] = []
+        self._tokens = 0
         self._running: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         if not self._aps.running:
+            self._aps.add_job(
+                self._refill,
+                trigger=IntervalTrigger(seconds=REFILL_EVERY.total_seconds(), timezone=UTC),
+                id=_REFILL_ID,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
             # Paused in tests: jobs only run when the test calls run_due().
             self._aps.start(paused=not self._real_time)
 
@@ -56,39 +93,73 @@ class Scheduler:
         """(Re)arm ``job_id`` to run ``func`` once at ``when`` (aware). Replaces any earlier."""
         if when.tzinfo is None:
             raise ValueError("schedule() needs an aware datetime")
+        when = when.astimezone(UTC)
         self._funcs[job_id] = func
+        self._when[job_id] = when
+        if when <= self.clock.now() + ARM_HORIZON:
+            self._arm(job_id, when)
+            return
+        self._disarm(job_id)
+        heapq.heappush(self._later, (when, job_id))
+        if len(self._later) > 2 * len(self._when) + 64:
+            self._compact()
+
+    def cancel(self, job_id: str) -> None:
+        self._funcs.pop(job_id, None)
+        self._when.pop(job_id, None)
+        self._disarm(job_id)
+
+    def cancel_prefix(self, prefix: str) -> None:
+        for job_id in [j for j in self._when if j.startswith(prefix)]:
+            self.cancel(job_id)
+
+    def next_run(self, job_id: str) -> datetime | None:
+        return self._when.get(job_id)
+
+    def jobs(self) -> dict[str, datetime]:
+        return dict(self._when)
+
+    def _arm(self, job_id: str, when: datetime) -> None:
+        self._tokens += 1
+        token = self._armed[job_id] = self._tokens
         self._aps.add_job(
             self._run,
-            trigger=DateTrigger(run_date=when.astimezone(UTC), timezone=UTC),
-            args=(job_id,),
+            trigger=DateTrigger(run_date=when, timezone=UTC),
+            args=(job_id, token),
             id=job_id,
             replace_existing=True,
             misfire_grace_time=None,  # late is better than never: the handler decides
             coalesce=True,
         )
 
-    def cancel(self, job_id: str) -> None:
-        self._funcs.pop(job_id, None)
-        if self._aps.get_job(job_id) is not None:
-            self._aps.remove_job(job_id)
+    def _disarm(self, job_id: str) -> None:
+        if self._armed.pop(job_id, None) is not None:
+            # Not found: APScheduler already took it to run (and _run will see the token).
+            with contextlib.suppress(JobLookupError):
+                self._aps.remove_job(job_id)
 
-    def cancel_prefix(self, prefix: str) -> None:
-        for job in list(self._aps.get_jobs()):
-            if job.id.startswith(prefix):
-                self.cancel(job.id)
+    async def _refill(self) -> None:
+        """Arm the waiting jobs now within the horizon (a coroutine, so APScheduler runs
+        it on the event loop, not in a worker thread)."""
+        horizon = self.clock.now() + ARM_HORIZON
+        while self._later and self._later[0][0] <= horizon:
+            when, job_id = heapq.heappop(self._later)
+            if self._when.get(job_id) == when and job_id not in self._armed:
+                self._arm(job_id, when)
 
-    def next_run(self, job_id: str) -> datetime | None:
-        job = self._aps.get_job(job_id)
-        return None if job is None else job.next_run_time
+    def _compact(self) -> None:
+        """Drop stale heap entries (jobs re-armed or cancelled since they were pushed)."""
+        self._later = [
+            (when, job_id) for when, job_id in set(self._later)
+            if self._when.get(job_id) == when and job_id not in self._armed
+        ]
+        heapq.heapify(self._later)
 
-    def jobs(self) -> dict[str, datetime]:
-        return {
-            job.id: job.next_run_time
-            for job in self._aps.get_jobs()
-            if job.next_run_time is not None
-        }
-
-    async def _run(self, job_id: str) -> None:
+    async def _run(self, job_id: str, token: int | None = None) -> None:
+        if token is not None and self._armed.get(job_id) != token:
+            return  # re-armed or cancelled after APScheduler took this run: not ours
+        self._armed.pop(job_id, None)
+        self._when.pop(job_id, None)
         func = self._funcs.pop(job_id, None)
         if func is None:
             return
@@ -113,12 +184,12 @@ class Scheduler:
         now = self.clock.now()
         while len(ran) < limit:
             due = sorted(
-                (t, jid) for jid, t in self.jobs().items() if t <= now
+                (t, jid) for jid, t in self._when.items() if t <= now
             )
             if not due:
                 return ran
             _, job_id = due[0]
-            self._aps.remove_job(job_id)
+            self._disarm(job_id)
             ran.append(job_id)
             await self._run(job_id)
         raise RuntimeError(f"run_due ran {limit} jobs without settling: {ran[-5:]}")

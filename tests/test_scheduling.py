@@ -208,3 +208,83 @@ async def test_shutdown_lets_a_running_job_finish() -> None:
     release.set()
     await asyncio.wait_for(stopping, timeout=5)
     assert finished == [True]
+
+
+# ---------------------------------------------------------------------------- horizon
+
+
+async def test_far_jobs_wait_outside_apscheduler_until_refill(
+    sched: Scheduler, clock: FakeClock
+) -> None:
+    """Jobs beyond the horizon are held by the wrapper (cheap start-up), yet they are
+    listed, replaced and cancelled like any other; the refill hands them over in time."""
+    from bot.scheduling import ARM_HORIZON
+
+    ran: list[str] = []
+    near, far = T0 + ARM_HORIZON / 2, T0 + ARM_HORIZON * 3
+    sched.schedule("near", near, recorder(ran, "near"))
+    sched.schedule("far", far, recorder(ran, "far"))
+    sched.schedule("gone", far, recorder(ran, "gone"))
+    sched.schedule("moved", far, recorder(ran, "moved-old"))
+    sched.schedule("moved", near, recorder(ran, "moved"))  # into the horizon: armed now
+    sched.schedule("back", near, recorder(ran, "back-old"))
+    sched.schedule("back", far + timedelta(minutes=1), recorder(ran, "back"))  # out again
+    sched.cancel("gone")
+    aps = {j.id for j in sched._aps.get_jobs()}
+    assert {"near", "moved"} <= aps and not {"far", "gone", "back"} & aps
+    assert sched.jobs() == {"near": near, "far": far, "moved": near,
+                            "back": far + timedelta(minutes=1)}
+    assert sched.next_run("far") == far and sched.next_run("gone") is None
+
+    clock.advance(ARM_HORIZON * 2 + timedelta(minutes=1))
+    await sched._refill()
+    armed = {j.id: j.next_run_time for j in sched._aps.get_jobs()}
+    assert armed["far"] == far and armed["back"] == far + timedelta(minutes=1)
+    assert "gone" not in armed
+    clock.advance(ARM_HORIZON)
+    # Same time: ties go by id, as before.
+    assert await sched.run_due() == ["moved", "near", "far", "back"]
+    assert ran == ["moved", "near", "far", "back"]
+    assert sched.jobs() == {} and sched._aps.get_job("far") is None
+
+
+async def test_real_time_job_beyond_the_horizon_runs_once_refilled() -> None:
+    """End to end in real time: a job first held back (the injected clock says it is
+    hours away) is armed by the refill and then fired by APScheduler itself."""
+    from bot.scheduling import ARM_HORIZON
+
+    real_now = SystemClock().now()
+    clock = FakeClock(real_now - ARM_HORIZON * 2)
+    s = Scheduler(clock)
+    s.start()
+    fired = asyncio.Event()
+
+    async def job() -> None:
+        fired.set()
+
+    try:
+        s.schedule("later", real_now, job)
+        assert s._aps.get_job("later") is None and s.next_run("later") == real_now
+        clock.advance(ARM_HORIZON * 2)
+        await s._refill()
+        await asyncio.wait_for(fired.wait(), timeout=5)
+        assert s.jobs() == {}
+    finally:
+        await s.shutdown()
+
+
+async def test_a_run_taken_before_a_rearm_does_not_steal_the_new_job(
+    clock: FakeClock,
+) -> None:
+    """APScheduler removes a one-shot job before its coroutine starts; if the job is
+    re-armed in between, the stale run must neither run the new function early nor
+    forget the new time."""
+    s = Scheduler(clock, run_in_real_time=False)
+    ran: list[str] = []
+    s.schedule("x", T0, recorder(ran, "old"))
+    stale_token = s._armed["x"]
+    s.schedule("x", T0 + timedelta(minutes=5), recorder(ran, "new"))
+    await s._run("x", stale_token)
+    assert ran == [] and s.jobs() == {"x": T0 + timedelta(minutes=5)}
+    clock.advance(timedelta(minutes=5))
+    assert await s.run_due() == ["x"] and ran == ["new"]
