@@ -125,22 +125,48 @@ class DigestService:
         if community.archived:
             self.bot.scheduler.cancel(job_id(community.id))
             return None
+        return self._arm_from(
+            community,
+            await self.schedule_for(community.id),
+            await self.repo.last_period_end(community.id),
+            await self.repo.pending(community.id),
+        )
+
+    def _arm_from(
+        self,
+        community: Community,
+        sched: DigestSchedule,
+        last_end: datetime | None,
+        pending: list[DigestRecord],
+    ) -> datetime:
         now = self.bot.clock.now()
-        sched = await self.schedule_for(community.id)
         when = next_due_after(now, sched.weekday, sched.at, sched.timezone)
-        anchor = await self.repo.last_period_end(community.id) or community.created_at
+        anchor = last_end or community.created_at
         if due_periods(anchor, now, sched.weekday, sched.at, sched.timezone):
             when = now  # missed while down: catch up at once
-        for rec in await self.repo.pending(community.id):
+        for rec in pending:
             when = min(when, rec.next_attempt_at or now)
         cid = community.id
         self.bot.scheduler.schedule(job_id(cid), when, lambda: self.run_job(cid))
         return when
 
     async def arm_all(self) -> None:
-        for community in await self.bot.communities.all_active():
-            if self.bot.scheduler.next_run(job_id(community.id)) is None:
-                await self.arm(community)
+        """Arm every active community without a job, reading their facts in one go."""
+        todo = [
+            c for c in await self.bot.communities.all_active()
+            if self.bot.scheduler.next_run(job_id(c.id)) is None
+        ]
+        if not todo:
+            return
+        schedules, ends, pending = await self.repo.arming_facts([c.id for c in todo])
+        default = self.default_schedule()
+        for community in todo:
+            self._arm_from(
+                community,
+                schedules.get(community.id, default),
+                ends.get(community.id),
+                pending.get(community.id, []),
+            )
 
     async def sweep(self) -> None:
         """Hourly: arm communities created since start (the database is the truth)."""

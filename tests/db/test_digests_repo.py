@@ -83,3 +83,31 @@ async def test_record_queries_use_indexes(db: Database) -> None:
         rows = await db.fetchall("EXPLAIN QUERY PLAN " + sql, (cid,))
         detail = " | ".join(r["detail"] for r in rows)
         assert "SEARCH digests USING" in detail and "SCAN" not in detail, detail
+
+
+async def test_arming_facts_for_many_match_the_one_by_one_reads(db: Database) -> None:
+    """Start-up reads every community's facts in three queries; they must be exactly what
+    schedule(), last_period_end() and pending() say for each community."""
+    repo = DigestRepo(db)
+    with_all = await make_community(db, "All")
+    empty = await make_community(db, "Empty")
+    sent_only = await make_community(db, "Sent")
+    await repo.set_schedule(with_all, DigestSchedule(4, time(17, 30), "Europe/Paris"), 1, T0)
+    first = await repo.claim(with_all, Period(T0 - WEEK, T0), late=False, now=T0)
+    second = await repo.claim(with_all, Period(T0, T0 + WEEK), late=True, now=T0)
+    assert first is not None and second is not None
+    await repo.mark_retry(second.id, 2, T0 + timedelta(hours=1), "smtp down")
+    done = await repo.claim(sent_only, Period(T0 - 2 * WEEK, T0 - WEEK), late=False, now=T0)
+    assert done is not None
+    await repo.mark_sent(done.id, T0)
+
+    ids = [with_all, empty, sent_only]
+    schedules, ends, pending = await repo.arming_facts(ids)
+    for cid in ids:
+        assert schedules.get(cid) == await repo.schedule(cid)
+        assert ends.get(cid) == await repo.last_period_end(cid)
+        assert pending.get(cid, []) == await repo.pending(cid)
+    assert [r.id for r in pending[with_all]] == [first.id, second.id]
+    assert set(schedules) == {with_all} and set(ends) == {with_all, sent_only}
+    # Only the ids asked for.
+    assert await repo.arming_facts([empty]) == ({}, {}, {})
