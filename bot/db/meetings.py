@@ -7,6 +7,7 @@ before anything goes out and each recipient is recorded before their message is 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -320,6 +321,20 @@ class MeetingRepo:
             (meeting_id,),
         )
         return {timedelta(seconds=r[0]): r[1] for r in rows}
+
+    async def reminder_states_of(
+        self, meeting_ids: list[int]
+    ) -> dict[int, dict[timedelta, str]]:
+        """:meth:`reminder_states` of many meetings in one query (start-up re-arms them
+        all; one query each was a measurable share of it, benchmarks/startup.py)."""
+        out: dict[int, dict[timedelta, str]] = {}
+        for r in await self.db.fetchall(
+            "SELECT meeting_id, offset_seconds, state FROM meeting_reminders"
+            " WHERE meeting_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(meeting_ids),),
+        ):
+            out.setdefault(r[0], {})[timedelta(seconds=r[1])] = r[2]
+        return out
 
     async def claim_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> bool:
         """Record the reminder as started; False if it already was (someone sent it)."""

@@ -668,8 +668,10 @@ class MeetingService:
     async def rebuild(self) -> None:
         """Re-arm every pending job from the database (start-up, after a restart)."""
         now = self.now()
-        for meeting in await self.repo.live(now - NOTES_PROMPT_WINDOW):
-            states = await self.repo.reminder_states(meeting.id)
+        live = await self.repo.live(now - NOTES_PROMPT_WINDOW)
+        all_states = await self.repo.reminder_states_of([m.id for m in live])
+        for meeting in live:
+            states = all_states.get(meeting.id, {})
             if any(state == "sending" for state in states.values()):
                 # A reminder was interrupted mid-way: finish it (for those not yet told).
                 self._arm_reminders_now(meeting.id, now)

@@ -343,8 +343,11 @@ class StoriesService:
 
     async def rebuild(self) -> None:
         """At start: one job per active schedule, from the database."""
+        # Schedules are only those of active communities: one read for them all, not one
+        # per schedule (start-up time, benchmarks/startup.py).
+        active = {c.id: c for c in await self.bot.communities.all_active()}
         for schedule in await self.repo.active_schedules():
-            community = await self.bot.communities.get(schedule.community_id)
+            community = active.get(schedule.community_id)
             if community is not None:
                 self.arm(schedule, community, start=True)
 

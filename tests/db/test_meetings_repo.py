@@ -127,6 +127,24 @@ async def test_reminder_claims_are_exclusive_and_deliveries_recorded(db: Databas
     assert not await repo.mark_notes_prompted(m.id, T0)
 
 
+async def test_reminder_states_of_many_match_one_by_one(db: Database) -> None:
+    """Start-up reads every live meeting's reminder states in one query."""
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    a, b, c = [await repo.create(new(cid, T0 + timedelta(days=d))) for d in (1, 2, 3)]
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    assert await repo.claim_reminder(a.id, day, T0)
+    await repo.finish_reminder(a.id, day, T0)
+    assert await repo.claim_reminder(a.id, hour, T0)
+    assert await repo.claim_reminder(b.id, hour, T0)
+    got = await repo.reminder_states_of([a.id, b.id, c.id])
+    assert got == {a.id: {day: "sent", hour: "sending"}, b.id: {hour: "sending"}}
+    for m in (a, b, c):
+        assert got.get(m.id, {}) == await repo.reminder_states(m.id)
+    assert await repo.reminder_states_of([c.id]) == {}
+    assert await repo.reminder_states_of([]) == {}
+
+
 async def test_series_upsert_and_round_trip(db: Database) -> None:
     repo = MeetingRepo(db)
     cid = await community(db)
