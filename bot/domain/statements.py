@@ -64,8 +64,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    # At run time numpy is imported by the functions that compute opinion groups: loading
+    # it was ~0.15 s of every start-up (benchmarks/startup.py), for a rarely used result.
+    import numpy as np
 
 from bot.domain.polls import as_clause, percent, share
 from bot.errors import InvalidInput
@@ -391,6 +395,8 @@ def statement_report(
 
 def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """One k-means++ seeded Lloyd run: (labels, inertia)."""
+    import numpy as np
+
     n = len(points)
     centres = [points[rng.integers(n)]]
     for _ in range(1, k):
@@ -418,6 +424,8 @@ def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.nd
 
 def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette; a point alone in its cluster scores 0 (the usual convention)."""
+    import numpy as np
+
     clusters = np.unique(labels)
     if len(clusters) < 2:
         return -1.0
@@ -439,6 +447,8 @@ def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
 
 def _project(matrix: np.ndarray) -> np.ndarray:
     """Voters' coordinates on the first two principal components of the centred matrix."""
+    import numpy as np
+
     centred = matrix - matrix.mean(axis=0)
     u, s, _vt = np.linalg.svd(centred, full_matrices=False)
     dims = min(2, len(s))
@@ -449,6 +459,8 @@ def _best_clustering(
     points: np.ndarray, min_group_size: int
 ) -> tuple[float, int, np.ndarray] | None:
     """(silhouette, k, labels) of the best k in 2..4 whose groups all have min_group_size."""
+    import numpy as np
+
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(2, 5):
         if k * min_group_size > len(points):
@@ -472,6 +484,8 @@ def _opinion_groups(
     min_statements: int,
     min_group_size: int,
 ) -> tuple[tuple[OpinionGroup, ...], str | None, dict[int, str]]:
+    import numpy as np
+
     per_member: dict[int, int] = defaultdict(int)
     for member, _ in latest:
         per_member[member] += 1
