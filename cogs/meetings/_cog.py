@@ -188,11 +188,23 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         if clean_reg:
             members = await self.bot.communities.members(comm.id)
             n = sum(1 for m in members if (m.region or "").casefold() == clean_reg.casefold())
-            lines.append(
-                f"Regional meeting for **{escape_inline(clean_reg)}**: {n} member(s) of that "
-                "region were "
-                "mentioned in the announcement and will get the reminders."
-            )
+            region_md = escape_inline(clean_reg)
+            if n == 0:
+                lines.append(
+                    f"Regional meeting for **{region_md}**: no member has that region yet, so "
+                    "no one was mentioned. Set regions with `/community add`; anyone who "
+                    "answers going or maybe gets the reminders."
+                )
+            else:
+                who = (
+                    "1 member of that region was"
+                    if n == 1
+                    else f"{n} members of that region were"
+                )
+                lines.append(
+                    f"Regional meeting for **{region_md}**: {who} mentioned in the "
+                    "announcement and will get the reminders."
+                )
         lines += outcome.problems
         if meeting.event_id is not None:
             lines.append("It is also on the server's Events list.")
@@ -329,8 +341,13 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         await interaction.followup.send(
             f"Cancelled **{escape_inline(cancelled.title)}** "
             f"({discord_timestamp(cancelled.start_utc, 'F')}). "
-            f"The Discord event and the announcement are updated; I told {told} "
-            f"{'person' if told == 1 else 'people'} who had said going or maybe.",
+            "The Discord event and the announcement are updated; "
+            + (
+                "no one had said going or maybe, so there was no one to tell."
+                if told == 0
+                else f"I told {told} {'person' if told == 1 else 'people'} who had "
+                "said going or maybe."
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

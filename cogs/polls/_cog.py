@@ -323,7 +323,12 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 "anyone voted from how the count changes.",
             ]
             if can_facilitate(actor, community, membership):
-                lines.append(f"{eligible - voters} member(s) have not voted yet.")
+                waiting = eligible - voters
+                lines.append(
+                    "1 member has not voted yet."
+                    if waiting == 1
+                    else f"{waiting} members have not voted yet."
+                )
             await interaction.response.send_message(
                 "\n".join(lines)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
             )

@@ -303,7 +303,9 @@ async def test_voice_channel_meeting_and_regional_announcement(world: HearthWorl
                       member=people["alice"], discipline="carer", region="North")
     stage = world.emu.create_channel(world.guild, "town-hall", ChannelType.STAGE)
     rec = await schedule(world, title="North meet-up", channel=stage, region="north")
-    assert "Regional meeting for **north**: 1 member(s)" in rec.content, rec.content
+    assert "Regional meeting for **north**: 1 member of that region was" in rec.content, (
+        rec.content
+    )
     [event] = world.emu.scheduled_events(world.guild)
     assert event.entity_type == 1 and event.channel_id == stage.id
     [msg] = announcements(world)
@@ -377,3 +379,26 @@ async def test_notes_prompt_goes_to_current_facilitators_when_scheduler_left(
 
     assert len(prompts(carol)) == 1, "a current facilitator is asked for the notes"
     assert prompts(world.owner) == [], "someone who no longer facilitates is not"
+
+
+async def test_regional_meeting_with_no_one_in_the_region_says_so_and_rsvps_get_reminders(
+    world: HearthWorld,
+) -> None:
+    # Regressions: "0 member(s) of that region were mentioned…", a "maybe" from outside the
+    # region promised reminders that never came, "I told 0 people…", and "Wednesday 03 February".
+    people = await setup_community(world, alice="carer", bob="gp")
+    rec = await schedule(world, title="North meet-up", when="2027-02-03 18:30", region="North")
+    assert "no member has that region yet" in rec.content, rec.content
+    assert "member(s)" not in rec.content
+    assert "Wednesday 3 February 2027" in rec.content and " 03 " not in rec.content
+    [msg] = announcements(world)
+    meeting_id = int(msg.embeds[0]["footer"]["text"].rsplit("#", 1)[1])
+    await world.emu.click(people["bob"], msg, f"rsvp:{meeting_id}:maybe")
+    await world.advance_to(datetime(2027, 2, 3, 18, 0, tzinfo=UTC))
+    assert any("North meet-up" in m.content for m in world.emu.dms_to(people["bob"]))
+    assert not any("North meet-up" in m.content for m in world.emu.dms_to(people["alice"]))
+
+    await world.emu.click(people["bob"], msg, f"rsvp:{meeting_id}:cant")
+    cancelled = await world.slash(world.owner, "meeting cancel", meeting=str(meeting_id))
+    assert "no one had said going or maybe" in cancelled.content, cancelled.content
+    assert "told 0" not in cancelled.content
