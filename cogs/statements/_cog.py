@@ -141,7 +141,19 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
             log.warning("round %s: could not post the outcome: %s", rnd.id, exc)
         if rnd.message_id is not None:
             try:
-                await channel.get_partial_message(rnd.message_id).edit(view=None)
+                # Swap the invitation for a closed notice: "Press the button… Voting closes
+                # in 2 days" must not stay up once the button is gone.
+                closed_notice = discord.Embed(
+                    title=f"Statement round #{rnd.id} is closed",
+                    description=(
+                        f"Voting closed {discord_timestamp(self.bot.clock.now(), 'F')}. "
+                        "The outcome is posted below; `/statement report` shows the full report."
+                    ),
+                    colour=COLOUR,
+                )
+                await channel.get_partial_message(rnd.message_id).edit(
+                    embed=closed_notice, view=None
+                )
             except discord.HTTPException as exc:
                 log.warning("round %s: could not update the round message: %s", rnd.id, exc)
         return True

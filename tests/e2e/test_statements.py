@@ -164,3 +164,24 @@ async def test_round_needs_statements(world: HearthWorld) -> None:
     assert r.ephemeral and "round" not in r.content.lower()[:10]
     assert world.db is not None
     assert await world.db.fetchval("SELECT COUNT(*) FROM statement_rounds") == 0
+
+
+async def test_round_message_says_closed_after_closing(world: HearthWorld) -> None:
+    # Regression: the round message kept "Press the button… Voting closes in 2 days" after
+    # the round closed and its button was removed.
+    a, b = world.person("a"), world.person("b")
+    await world.create_community(COMMUNITY, members={a: "carer", b: "nurse"})
+    await add(world, a, "Letters should be in plain English")
+    await add(world, b, "Parking is too expensive")
+    opened = await world.slash(world.owner, "statement round", community=COMMUNITY,
+                               closes="in 2 days")
+    assert "Opened statement round #1" in opened.content, opened.content
+    msg = round_message(world)
+    assert "Press the button" in msg.embeds[0]["description"]
+
+    await world.advance(timedelta(days=2))
+    closed = world.emu.get_message(voice(world), msg.id)
+    assert not closed.components
+    text = f"{closed.embeds[0]['title']} {closed.embeds[0]['description']}"
+    assert "is closed" in text and "Voting closed <t:" in text
+    assert "Press the button" not in text and "Voting closes" not in text
