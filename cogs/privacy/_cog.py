@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPORT_SENT = (
-    "I have sent your data to your DMs as a JSON file. The README's Privacy section explains "
-    "every field."
+    "I have sent your data to your DMs as a JSON file. It starts with a short explanation of "
+    "what it holds."
 )
 DMS_CLOSED = (
     "I could not send you a DM, so nothing was sent. Your data is only ever sent to your "

@@ -241,6 +241,7 @@ async def test_export_then_forget_erases_everything_and_keeps_closed_results(
     # ------------------------------------------------------------------ export
     rec, doc = await export(world, alice)
     assert rec.ephemeral and "sent your data to your DMs" in rec.all_text, rec.all_text
+    assert "README" not in rec.all_text  # members have no README to look at
     assert doc is not None
     assert doc["schema"] == EXPORT_SCHEMA and doc["user_id"] == str(alice.id)
     assert doc["generated_at"] == world.clock.now().isoformat()
