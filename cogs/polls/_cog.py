@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.db.group_commit import GroupCommitter
 from bot.db.polls import DELETED_POLL, BallotBuilder, PollRepo, VoteReceipt
 from bot.domain.communities import Community, can_facilitate
-from bot.domain.polls import Poll, check_closes, collective_statement, parse_poll
+from bot.domain.polls import Poll, PollKind, check_closes, collective_statement, parse_poll
 from bot.domain.timeparse import discord_timestamp, parse_future
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.interactions import (
@@ -39,6 +39,15 @@ if TYPE_CHECKING:
     from bot.app import HearthBot
 
 log = logging.getLogger(__name__)
+
+# How a poll kind reads in a sentence ("Posted poll #3 (ranked choice)"), not "ranked poll".
+KIND_LABELS = {
+    PollKind.SINGLE: "single choice",
+    PollKind.MULTI: "multiple choice",
+    PollKind.RANKED: "ranked choice",
+    PollKind.AGREEMENT: "agreement scale",
+    PollKind.SURVEY: "yes/no survey",
+}
 
 KindChoice = Literal["single", "multi", "ranked", "agreement", "survey"]
 JOB_PREFIX = "poll:"
@@ -274,7 +283,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             else "It stays open until you close it with `/poll close`."
         )
         await interaction.followup.send(
-            f"Posted {poll.kind.value} poll #{poll.id} in <#{comm.voice_id}>. {when}\n"
+            f"Posted poll #{poll.id} ({KIND_LABELS[poll.kind]}) in <#{comm.voice_id}>. {when}\n"
             f"{privacy_line(poll)}",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,

@@ -194,8 +194,10 @@ def ranking_view(poll: Poll, sofar: tuple[int, ...]) -> discord.ui.View:
     if remaining:
         view.add_item(RankPick(poll.id, sofar, poll, remaining))
     if sofar:
+        # Only once something is picked: a "Rank the options" button next to the first pick
+        # read as a second way to vote and did nothing but reset an empty ranking.
         view.add_item(RankSubmit(poll.id, sofar))
-    view.add_item(RankStart(poll.id, label="Start again" if sofar else "Rank the options"))
+        view.add_item(RankStart(poll.id, label="Start again"))
     return view
 
 

@@ -518,7 +518,7 @@ TABLE: list[Row] = [
     Row("poll create", FACILITATORS,
         cmd("poll create", community=A, question="Matrix poll?", kind="single",
             options="One; Two"),
-        text_has("Posted single poll")),
+        text_has("Posted poll #")),
     Row("poll close", FACILITATORS, cmd("poll close", poll=ident("poll_to_close")),
         check_poll_closed),
     Row("poll results", READERS, cmd("poll results", poll=ident("poll_single")),

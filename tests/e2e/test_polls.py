@@ -88,7 +88,7 @@ async def test_single_choice_poll_votes_changes_and_closes_on_time(world: Hearth
         world, question="Which day suits?", choices="Monday; Tuesday; Friday", kind="single",
         closes="in 2 days",
     )
-    assert rec.ephemeral and "Posted" in rec.content, rec.content
+    assert rec.ephemeral and "Posted poll #1 (single choice)" in rec.content, rec.content
     msg = poll_message(world)
     ids = all_custom_ids(msg.components)
     assert ids == ["poll:1:v:0", "poll:1:v:1", "poll:1:v:2"]
@@ -183,6 +183,9 @@ async def rank(world: HearthWorld, user: UserState, msg: MessageState, order: li
     start = await world.emu.click(user, msg, "poll:1:rank")
     assert start.ephemeral and start.reply is not None
     flow = start.reply
+    # before the first pick there is nothing to restart (regression: a second "Rank the
+    # options" button sat under the first choice and only reset the empty ranking)
+    assert all_custom_ids(flow.components) == ["poll:1:r:"]
     sofar = ""
     for i in order:
         r = await world.emu.select(user, flow, f"poll:1:r:{sofar}", [str(i)])
