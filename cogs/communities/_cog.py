@@ -170,7 +170,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         community="The community",
         member="The person to add",
         discipline="Their discipline",
-        region="Their region (optional; used for regional meetings)",
+        region="Their region (optional; used for regional meetings; kept if left out)",
         facilitator="Also make them a facilitator of this community",
     )
     @app_commands.autocomplete(community=community_autocomplete)
@@ -194,6 +194,10 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         existing = await self.bot.communities.membership(comm.id, member.id)
         rejoining = existing is not None and existing.active
+        if rejoining and region is None and existing is not None:
+            # Re-running add to change a discipline must not silently drop their region
+            # (it decides who regional meetings mention and remind).
+            clean_reg = existing.region
         roles = [r for r in (guild.get_role(comm.member_role_id or 0),) if r]
         # Deleted by hand in Discord: the member is still added (votes, reminders, digests
         # work), and the facilitator is told why they cannot see the community's channels.

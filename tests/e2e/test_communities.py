@@ -352,6 +352,18 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
     assert m == ("nurse", "Leeds")
     assert len(world.emu.dms_to(alice)) == 1
 
+    # Re-adding to change only the discipline keeps the region (regression: it was cleared).
+    rec = await world.slash(
+        world.owner, "community add", community="Carers Voice", member=alice,
+        discipline="carer",
+    )
+    assert "Updated" in rec.content and "Leeds" in rec.content, rec.content
+    [m] = db_rows(
+        world, "SELECT discipline, region FROM memberships WHERE community_id=? AND user_id=?",
+        (row.id, alice.id),
+    )
+    assert m == ("carer", "Leeds")
+
 
 async def test_closed_dms_are_reported_not_an_error(world: HearthWorld) -> None:
     bob = world.person("bob", dms_open=False)
