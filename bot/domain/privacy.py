@@ -44,7 +44,8 @@ EXPLANATION = (
     "Everything Hearth stores about you, as of generated_at. Hearth never stores the content "
     "of chat messages, only how many messages you sent per hour. Anonymous poll votes are "
     "included only while their poll is open (see anonymous_votes_note). Use /privacy forget "
-    "to erase all of this. Field reference: the 'Privacy' section of Hearth's README."
+    "to erase all of this. Each list below is named for what it holds; ask a facilitator or "
+    "server manager if anything here is unclear."
 )
 
 RETENTION_HOUR = time(3, 30)

@@ -33,7 +33,8 @@ def counts_line(counts: dict[RSVP, int]) -> str:
 
 def local_time(meeting: Meeting) -> str:
     local = meeting.start_utc.astimezone(meeting.tz)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()} ({meeting.timezone})"
+    # No inner brackets: callers often put this inside brackets of their own.
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}, {meeting.timezone}"
 
 
 def announcement_embed(
