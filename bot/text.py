@@ -102,6 +102,9 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
+LOOKALIKE_BACKSLASH = "\u29f5"  # ⧵ REVERSE SOLIDUS OPERATOR
+
+
 def echo(value: str | None, limit: int = 60) -> str:
     """``value`` made safe to quote inside a single-backtick code span in a reply.
 
@@ -113,6 +116,11 @@ def echo(value: str | None, limit: int = 60) -> str:
     text = one_line(strip_invisible(value or ""))
     text = text.replace("`", LOOKALIKE_BACKTICK)
     text = truncate(text, limit)
+    if text.endswith("\\"):
+        # A backslash right before the closing backtick is literal inside a Discord code
+        # span, but other Markdown readers (and notification previews) take it as escaping
+        # the backtick and leave the span open; a look-alike reads the same.
+        text = text[:-1] + LOOKALIKE_BACKSLASH
     return text or "(empty)"
 
 

@@ -215,3 +215,11 @@ def test_clean_multiline_examples() -> None:
         "first line\n\tindented\nthird"
     )
     assert clean_multiline("a\u2028b\u200bc") == "a\nbc"
+
+
+def test_echo_never_ends_with_a_backslash_before_the_closing_backtick() -> None:
+    from bot.text import LOOKALIKE_BACKSLASH, echo
+
+    assert echo("\\") == LOOKALIKE_BACKSLASH
+    assert echo("C:\\temp\\") == "C:\\temp" + LOOKALIKE_BACKSLASH
+    assert echo("a\\b") == "a\\b", "inner backslashes are literal in a code span: kept"
