@@ -115,7 +115,7 @@ def _stop(bot: HearthBot, sig: signal.Signals) -> None:
 async def _sync(settings: Settings, config: HearthConfig, guild_id: int | None) -> int:
     async with Database(settings.hearth_db) as db:
         await migrations.upgrade(db)
-        bot = HearthBot(settings=settings, config=config, db=db)
+        bot = HearthBot(settings=settings, config=config, db=db, auto_sync=False)
         async with bot:
             # login() runs setup_hook, which loads every cog and so builds the tree.
             await bot.login(settings.discord_token.get_secret_value())
@@ -125,6 +125,7 @@ async def _sync(settings: Settings, config: HearthConfig, guild_id: int | None) 
                 synced = await bot.tree.sync(guild=guild)
             else:
                 synced = await bot.tree.sync()
+                await bot.record_synced_commands()
             where = f" to guild {guild_id}" if guild_id else " globally"
             print(f"synced {len(synced)} command(s){where}")
     return 0

@@ -7,7 +7,9 @@ the shape a bot takes as it grows.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,6 +20,7 @@ from discord.ext import commands
 
 import cogs
 from bot.clock import Clock, SystemClock
+from bot.db.app_state import AppState
 from bot.db.communities import CommunityRepo
 from bot.db.database import Database
 from bot.errors_handler import NO_MENTIONS, handle_interaction_error
@@ -27,6 +30,7 @@ from bot.settings import HearthConfig, Settings
 log = logging.getLogger(__name__)
 
 MessageHook = Callable[[discord.Message], Awaitable[None]]
+COMMAND_TREE_KEY = "command_tree"
 
 
 def hearth_intents() -> discord.Intents:
@@ -59,6 +63,7 @@ class HearthBot(commands.AutoShardedBot):
         clock: Clock | None = None,
         scheduler: Scheduler | None = None,
         extensions: list[str] | None = None,
+        auto_sync: bool = True,
         **options: Any,
     ) -> None:
         options.setdefault("intents", hearth_intents())
@@ -71,6 +76,7 @@ class HearthBot(commands.AutoShardedBot):
         self.scheduler = scheduler or Scheduler(self.clock)
         self.communities = CommunityRepo(db)
         self._extensions = extensions
+        self.auto_sync = auto_sync
         #: Per-message work (the digest's counter). Hooks run inside the task discord.py
         #: already creates for ``on_message``: a ``Cog.listener`` would cost a task of its
         #: own per message, which on the gateway hot path was most of Hearth's added cost
@@ -83,6 +89,40 @@ class HearthBot(commands.AutoShardedBot):
         for ext in self._extensions if self._extensions is not None else walk_extensions():
             await self.load_extension(ext)
             log.info("loaded %s", ext)
+        if self.auto_sync:
+            await self.sync_commands_if_changed()
+
+    def command_fingerprint(self) -> str:
+        """What Discord would be told by a global sync, for this application, as a hash."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        digest = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
+        return f"{self.application_id}:{digest}"
+
+    async def record_synced_commands(self) -> None:
+        await AppState(self.db).set(COMMAND_TREE_KEY, self.command_fingerprint())
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the global slash commands when they differ from the last sync, else nothing.
+
+        Syncing on every start would spend Discord's command rate limit for nothing (the
+        reason RoboDanny and Red sync on demand); never syncing would leave a fresh install
+        with no commands at all. The fingerprint of the last synced tree decides.
+        ``python -m bot sync`` remains for guild syncs and forcing one.
+        """
+        if self.application_id is None:  # not logged in (benchmarks call setup_hook bare)
+            return False
+        if await AppState(self.db).get(COMMAND_TREE_KEY) == self.command_fingerprint():
+            return False
+        try:
+            synced = await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("could not sync slash commands (%s); run `python -m bot sync`", exc)
+            return False
+        await self.record_synced_commands()
+        log.info("slash commands changed since the last sync: synced %d globally", len(synced))
+        return True
 
     async def on_message(self, message: discord.Message) -> None:
         for hook in self.message_hooks:

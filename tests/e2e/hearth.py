@@ -69,8 +69,9 @@ class HearthWorld:
             scheduler=Scheduler(self.clock, run_in_real_time=False),
             guild_ready_timeout=0.05,
         )
+        # No explicit sync: setup_hook syncs the commands when they changed since the last
+        # sync recorded in this database, exactly as in production.
         await stack.enter_async_context(run_client(self.emu, bot))
-        await bot.tree.sync()
         self.bot, self.db, self._stack = bot, db, stack
         return bot
 

@@ -1,0 +1,21 @@
+"""Key-value facts about the bot itself (not about any person or community)."""
+
+from __future__ import annotations
+
+from bot.db.database import Database
+
+
+class AppState:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, key: str) -> str | None:
+        value = await self.db.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str) -> None:
+        await self.db.execute(
+            "INSERT INTO app_state (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
