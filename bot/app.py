@@ -2,7 +2,8 @@
 
 ``AutoShardedBot`` because it asks ``GET /gateway/bot`` for the gateway URL (so a REST
 proxy set by ``DISCORD_API_BASE`` also decides the gateway), and because sharding is
-the shape a bot takes as it grows.
+the shape a bot takes as it grows. Behind such a proxy every later gateway connection
+goes there too (:class:`ProxiedGatewayHTTPClient`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import json
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
+import yarl
 from discord.ext import commands
+from discord.http import HTTPClient
 
 import cogs
 from bot.clock import Clock, SystemClock
@@ -26,6 +30,9 @@ from bot.db.database import Database
 from bot.errors_handler import NO_MENTIONS, handle_interaction_error
 from bot.scheduling import Scheduler
 from bot.settings import HearthConfig, Settings
+
+if TYPE_CHECKING:
+    from discord.types.gateway import SessionStartLimit
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,51 @@ def walk_extensions(package: Any = cogs) -> Iterator[str]:
             yield module.name
 
 
+class ProxiedGatewayHTTPClient(HTTPClient):
+    """Every gateway connection goes to the gateway that ``GET /gateway/bot`` named.
+
+    discord.py dials that gateway only for the first connection. After op 9 Invalid Session
+    (``d: false``) it identifies at ``wss://gateway.discord.gg`` (its ``DEFAULT_GATEWAY``), and
+    it resumes (after a drop, or a 4009 session timeout) at READY's ``resume_gateway_url``,
+    which Discord sets to a regional ``discord.gg`` host whatever gateway the bot dialled.
+    Behind a proxy those hosts may be unreachable, or reachable only by bypassing the proxy,
+    so the bot would never come back. All of those connections pass through
+    :meth:`ws_connect`, so this is where they are kept on the discovered gateway; the query
+    discord.py builds (API version, encoding, compression) is kept as it is.
+
+    Used only when ``DISCORD_API_BASE`` is set: talking to Discord directly, Discord's own
+    hosts are the right ones (and resuming at ``resume_gateway_url`` is what it asks for).
+    """
+
+    discovered_gateway: yarl.URL | None = None
+
+    async def get_bot_gateway(self) -> tuple[int, str, SessionStartLimit]:
+        shards, url, limits = await super().get_bot_gateway()
+        self.discovered_gateway = yarl.URL(url)
+        return shards, url, limits
+
+    async def ws_connect(self, url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+        # The main gateway connects with compress=0; voice (unused by Hearth, and at a media
+        # host Discord names per call) with per-message deflate, compress=15.
+        if compress == 0:
+            url = await self._via_discovered_gateway(url)
+        return await super().ws_connect(url, compress=compress)
+
+    async def _via_discovered_gateway(self, url: str) -> str:
+        if self.discovered_gateway is None:  # a fixed shard_count skips the discovery
+            await self.get_bot_gateway()
+        assert self.discovered_gateway is not None
+        asked = yarl.URL(url)
+        target = self.discovered_gateway.with_query(asked.query)
+        if target != asked:
+            log.info(
+                "gateway: connecting to %s (from DISCORD_API_BASE) instead of %s",
+                self.discovered_gateway,
+                asked.with_query(None),
+            )
+        return str(target)
+
+
 class HearthBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -69,6 +121,11 @@ class HearthBot(commands.AutoShardedBot):
         options.setdefault("intents", hearth_intents())
         options.setdefault("allowed_mentions", NO_MENTIONS)
         super().__init__(command_prefix=commands.when_mentioned, help_command=None, **options)
+        if settings.discord_api_base:
+            # discord.py builds its HTTPClient inside Client.__init__ and takes no factory;
+            # the connection state and the command tree already hold that instance, so the
+            # instance itself becomes the subclass (its one attribute defaults on the class).
+            self.http.__class__ = ProxiedGatewayHTTPClient
         self.settings = settings
         self.config = config
         self.db = db

@@ -104,6 +104,13 @@ class Gateway:
         self.heartbeat_interval_ms = 41250
         self.identify_count = 0
         self.resume_count = 0
+        #: every websocket handshake, as the URL the client asked for (host, path and query)
+        self.connections: list[str] = []
+        #: READY's ``resume_gateway_url``. Discord sends a regional host of its own
+        #: (``wss://gateway-us-east1-b.discord.gg``) whatever gateway the client dialled; a test
+        #: of a bot behind a proxy sets that here. ``None``: this emulator's own URL, as a
+        #: proxy that rewrites READY would send (what plain discord.py test clients need).
+        self.resume_gateway_url: str | None = None
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -135,6 +142,7 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         self.sockets.add(ws)
+        self.connections.append(str(request.url))
         session: GatewaySession | None = None
         writer: asyncio.Task[None] | None = None
         try:
@@ -207,7 +215,7 @@ class Gateway:
             "user": {**bot.payload(), "verified": True, "mfa_enabled": False, "email": None},
             "guilds": [{"id": str(g.id), "unavailable": True} for g in emu.guilds.values()],
             "session_id": session.id,
-            "resume_gateway_url": emu.gateway_url,
+            "resume_gateway_url": self.resume_gateway_url or emu.gateway_url,
             "session_type": "normal",
             "application": {"id": str(emu.application_id), "flags": emu.application_flags},
             "shard": session.shard,
@@ -252,6 +260,26 @@ class Gateway:
     def invalidate_sessions(self) -> None:
         for session in self.sessions.values():
             session.invalid = True
+
+    async def send_invalid_session(self, *, resumable: bool = False) -> None:
+        """Op 9 Invalid Session on every live socket, as Discord sends when it ends a session.
+
+        With ``resumable=False`` (``d: false``) the sessions are gone: the client must open a
+        new connection and IDENTIFY. Discord leaves closing the socket to the client.
+        """
+        for session in list(self.sessions.values()):
+            if session.ws is None or session.ws.closed:
+                continue
+            if not resumable:
+                session.invalid = True
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self._send(session.ws, {"op": 9, "d": resumable, "s": None, "t": None})
+
+    async def time_out_sessions(self) -> None:
+        """Close 4009 Session timed out: the sessions are gone, a RESUME gets op 9 ``d: false``."""
+        self.invalidate_sessions()
+        for ws in list(self.sockets):
+            await ws.close(code=4009, message=b"Session timed out.")
 
     async def close_all(self) -> None:
         for ws in list(self.sockets):
