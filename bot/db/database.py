@@ -5,6 +5,12 @@ writer and see the last committed state. Every write goes through :meth:`Databas
 (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception), so nothing stored is
 ever half-written. ``close()`` takes the write lock first, so an in-flight transaction
 finishes before the database closes (clean shutdown on SIGTERM).
+
+Ballot secrecy at rest (see :mod:`bot.db.sealing`): ``secure_delete`` zeroes the bytes of
+every deleted or overwritten row, temporary tables stay in memory, and :meth:`scrub`
+checkpoints the WAL into the database file and truncates it, so a closed poll's history
+survives in no file. The installation secret that seals ballot keys is loaded here, from
+``secret`` or else the key file (``hearth.key`` beside the database by default).
 """
 
 from __future__ import annotations
@@ -18,20 +24,46 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.sealing import KEY_FILE_NAME, Sealer, load_or_create_secret
+
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
 
 
 class Database:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        secret: bytes | None = None,
+        key_file: Path | str | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.key_file = Path(key_file) if key_file is not None else self.path.with_name(
+            KEY_FILE_NAME
+        )
+        self._secret = secret
+        self._sealer: Sealer | None = None
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        #: A scrub failed after a close: retried after the next write transaction.
+        self._scrub_pending = False
+
+    @property
+    def sealer(self) -> Sealer:
+        """Seals ballot keys with the installation secret (loaded at connect)."""
+        if self._sealer is None:
+            raise RuntimeError("database is not connected")
+        return self._sealer
 
     async def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        secret = self._secret if self._secret is not None else load_or_create_secret(
+            self.key_file
+        )
+        self._sealer = Sealer(secret)
         self._writer = await self._open()
         async with self._writer.execute("PRAGMA journal_mode=WAL") as cur:
             await cur.fetchall()
@@ -45,12 +77,46 @@ class Database:
             "PRAGMA foreign_keys=ON",
             # FULL: a committed transaction is on disk before anything is acknowledged.
             "PRAGMA synchronous=FULL",
+            # Deleted rows (a closed poll's sealed ballots and key) are overwritten with
+            # zeros, not left in free space; sorts and temp tables never touch the disk.
+            "PRAGMA secure_delete=ON",
+            "PRAGMA temp_store=MEMORY",
         ):
             async with conn.execute(pragma) as cur:
                 await cur.fetchall()
         return conn
 
+    async def scrub(self, *, attempts: int = 20) -> bool:
+        """Copy the WAL into the database file and truncate it to zero bytes.
+
+        After a poll closes, its old ballots and key live on only in WAL frames; this is
+        what removes them. A reader in the middle of a query can make one attempt fail
+        (``busy``); it is retried. It never raises: the close it follows has committed, so
+        a failure is logged and the scrub is retried after the next write, at shutdown and
+        at start. Returns whether the WAL is now empty.
+        """
+        for _ in range(attempts):
+            try:
+                async with (
+                    self._lock,
+                    self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
+                ):
+                    row = await cur.fetchone()
+            except Exception:
+                log.exception("could not truncate the write-ahead log; will retry")
+                self._scrub_pending = True
+                return False
+            if row is not None and row[0] == 0:
+                self._scrub_pending = False
+                return True
+            await asyncio.sleep(0)
+        log.warning("could not truncate the write-ahead log (readers busy); will retry")
+        self._scrub_pending = True
+        return False
+
     async def close(self) -> None:
+        if self._writer is not None:
+            await self.scrub(attempts=3)
         async with self._lock:
             for conn in (self._reader, self._writer):
                 if conn is not None:
@@ -96,6 +162,8 @@ class Database:
                     if conn.in_transaction:
                         await conn.execute("ROLLBACK")
                     raise
+        if self._scrub_pending:
+            await self.scrub(attempts=3)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self.reader.execute(sql, params) as cur:

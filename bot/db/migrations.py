@@ -75,6 +75,10 @@ async def upgrade(db: Database) -> list[Migration]:
         except Exception as exc:
             raise MigrationError(f"migration {mig.version:04d}_{mig.name} failed: {exc}") from exc
         applied.append(mig)
+    # What needs code rather than SQL: sealing an older version's ballots, the secret check.
+    from bot.db.ballot_upgrade import after_migrations
+
+    await after_migrations(db)
     return applied
 
 

@@ -1,11 +1,14 @@
-"""Poll storage: polls, anonymous ballots, who has voted; digest read-outs.
+"""Poll storage: polls, sealed ballots, who has voted; digest read-outs.
 
-Anonymity is a storage property, not a promise of the screens (see 0003_polls.sql):
-an anonymous poll's ballots carry no user id, only ``HMAC-SHA256(ballot_key, user id)``,
-which lets a member find and replace their own ballot while the poll is open. Closing a poll
-erases ``ballot_key``, after which no one can link a ballot to a member, even with the
-database file. ``poll_voters`` knows who voted (turnout, nudges), never how; neither table has
-a timestamp or a rowid, so row order cannot pair them up either.
+Anonymity is a storage property, not a promise of the screens (see :mod:`bot.db.sealing`
+and 0009_sealed_ballots.sql): while a poll is open its ballots sit in
+``poll_sealed_ballots`` under ``HMAC-SHA256(poll key, user id)``, encrypted with the poll
+key, which is stored only sealed with the installation secret kept outside the database.
+That lets a member find and replace their own ballot, and lets no one holding only the
+database (or its WAL history) read a choice. Closing a poll writes the ballots again into
+``poll_final_ballots`` in canonical order with no voter key, deletes the sealed ballots and
+the key and truncates the WAL: no file then holds anything that links a ballot to a member.
+``poll_voters`` knows who voted (turnout, nudges), never how.
 
 Votes are written through :class:`bot.db.group_commit.GroupCommitter` with the operation
 built by :meth:`PollRepo.vote_op`, which re-checks everything (poll exists, open, deadline not
@@ -15,11 +18,8 @@ vote racing a close is either counted or refused, never half-stored.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +30,7 @@ import aiosqlite
 from bot.db.database import Database
 from bot.db.group_commit import Plan, PlannedOp
 from bot.db.rows import from_db, from_db_req, to_db
+from bot.db.sealing import Sealer, ballot_aad
 from bot.domain.digest import OpenPoll, PollOutcome
 from bot.domain.polls import (
     Ballot,
@@ -81,11 +82,39 @@ def decode_ballot(kind: PollKind, raw: str) -> Ballot:
 
 
 def voter_key(secret: bytes, user_id: int) -> bytes:
-    """Pseudonymous ballot key; unlinkable once ``secret`` is erased at close."""
-    return hmac.new(secret, str(user_id).encode(), hashlib.sha256).digest()
+    """Pseudonymous ballot key; unlinkable without the poll key (erased at close)."""
+    return Sealer.voter_key(secret, user_id)
 
 
-def _poll(row: aiosqlite.Row) -> Poll:
+def ballot_pad(kind: PollKind, n_options: int) -> int:
+    """One sealed length for every ballot of a poll: that of its longest possible ballot."""
+    worst: Ballot
+    if kind is PollKind.MULTI:
+        worst = frozenset(range(n_options))
+    elif kind is PollKind.RANKED:
+        worst = tuple(range(n_options))
+    elif kind is PollKind.SURVEY:
+        worst = dict.fromkeys(range(n_options), False)
+    else:
+        worst = max(n_options - 1, 0)
+    return len(encode_ballot(kind, worst).encode()) + 2
+
+
+def seal_ballot(poll_key: bytes, poll: Poll, voter: bytes, ballot: Ballot) -> bytes:
+    return Sealer.seal(
+        poll_key,
+        encode_ballot(poll.kind, ballot).encode(),
+        pad_to=ballot_pad(poll.kind, len(poll.options)),
+        aad=ballot_aad("poll", poll.id, voter),
+    )
+
+
+def open_ballot(poll_key: bytes, poll: Poll, voter: bytes, sealed: bytes) -> Ballot:
+    raw = Sealer.open(poll_key, sealed, aad=ballot_aad("poll", poll.id, voter))
+    return decode_ballot(poll.kind, raw.decode())
+
+
+def poll_from_row(row: aiosqlite.Row) -> Poll:
     return Poll(
         id=row["id"],
         community_id=row["community_id"],
@@ -105,6 +134,8 @@ def _poll(row: aiosqlite.Row) -> Poll:
         collective_statement=row["collective_statement"],
     )
 
+
+_poll = poll_from_row
 
 _POLL_COLUMNS = (
     "id, community_id, kind, question, options, anonymous, created_by, created_at, closes_at,"
@@ -158,7 +189,7 @@ class PollRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO polls (community_id, kind, question, options, anonymous, created_by,"
-                " created_at, closes_at, ballot_key) VALUES (?,?,?,?,?,?,?,?,?)",
+                " created_at, closes_at) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     community_id,
                     spec.kind.value,
@@ -168,10 +199,12 @@ class PollRepo:
                     created_by,
                     to_db(created_at),
                     to_db(closes_at),
-                    secrets.token_bytes(32),
                 ),
             )
             poll_id = int(cur.lastrowid or 0)
+            # The poll key is bound to the poll's id, so it is made once the id is known.
+            _key, sealed = self.db.sealer.new_key("poll", poll_id)
+            await conn.execute("UPDATE polls SET ballot_key = ? WHERE id = ?", (sealed, poll_id))
         got = await self.get(poll_id)
         assert got is not None
         return got
@@ -232,6 +265,8 @@ class PollRepo:
         # of a whole batch in one call on the database thread, instead of one round trip
         # per statement per vote (benchmarks/votes.py). Runs on that thread: ``build`` and
         # everything here must stay pure (no event loop, no Discord).
+        sealer = self.db.sealer
+
         def plan() -> Plan[VoteReceipt]:
             rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ?",
                           (poll_id,))
@@ -247,13 +282,15 @@ class PollRepo:
                 (poll.community_id, user_id),
             )):
                 raise NotAllowed("Only members of this poll's community can vote in it.")
-            key = voter_key(bytes(row["ballot_key"]), user_id)
+            poll_key = sealer.unseal_key("poll", poll_id, row["ballot_key"])
+            key = voter_key(poll_key, user_id)
             prev_rows = yield (
-                "SELECT ballot FROM poll_ballots WHERE poll_id = ? AND voter_key = ?",
+                "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
                 (poll_id, key),
             )
-            prev_row = prev_rows[0] if prev_rows else None
-            previous = decode_ballot(poll.kind, prev_row[0]) if prev_row else None
+            previous = (
+                open_ballot(poll_key, poll, key, prev_rows[0][0]) if prev_rows else None
+            )
             ballot = validate_ballot(poll.kind, len(poll.options), build(previous))
             if previous is not None and ballot == previous:
                 raise Conflict(
@@ -261,13 +298,14 @@ class PollRepo:
                     "change it."
                 )
             yield (
-                "INSERT INTO poll_ballots (poll_id, voter_key, user_id, ballot) VALUES (?,?,?,?)"
-                " ON CONFLICT (poll_id, voter_key) DO UPDATE SET ballot = excluded.ballot",
+                "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"
+                " VALUES (?,?,?,?)"
+                " ON CONFLICT (poll_id, voter_key) DO UPDATE SET sealed = excluded.sealed",
                 (
                     poll_id,
                     key,
                     None if poll.anonymous else user_id,
-                    encode_ballot(poll.kind, ballot),
+                    seal_ballot(poll_key, poll, key, ballot),
                 ),
             )
             yield (
@@ -278,16 +316,43 @@ class PollRepo:
 
         return PlannedOp(plan)
 
-    async def own_ballot(self, poll_id: int, user_id: int) -> Ballot | None:
-        """The member's own current ballot (shown only to them), while the poll is open."""
-        row = await self.db.fetchone("SELECT kind, ballot_key FROM polls WHERE id = ?", (poll_id,))
+    async def _poll_key(self, poll_id: int) -> tuple[Poll, bytes] | None:
+        """The open poll and its unsealed key; None once closed (the key is gone)."""
+        row = await self.db.fetchone(
+            f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ?", (poll_id,)
+        )
         if row is None or row["ballot_key"] is None:
             return None
-        raw = await self.db.fetchval(
-            "SELECT ballot FROM poll_ballots WHERE poll_id = ? AND voter_key = ?",
-            (poll_id, voter_key(bytes(row["ballot_key"]), user_id)),
+        return _poll(row), self.db.sealer.unseal_key("poll", poll_id, row["ballot_key"])
+
+    async def own_ballot(self, poll_id: int, user_id: int) -> Ballot | None:
+        """The member's own current ballot (shown only to them), while the poll is open."""
+        found = await self._poll_key(poll_id)
+        if found is None:
+            return None
+        poll, poll_key = found
+        key = voter_key(poll_key, user_id)
+        sealed = await self.db.fetchval(
+            "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
+            (poll_id, key),
         )
-        return decode_ballot(as_kind(row["kind"]), raw) if raw is not None else None
+        return open_ballot(poll_key, poll, key, sealed) if sealed is not None else None
+
+    async def _open_ballots(self, poll: Poll) -> list[tuple[int | None, Ballot]]:
+        """(user id or None, ballot) of an open poll, decrypted with its key."""
+        found = await self._poll_key(poll.id)
+        if found is None:
+            return []
+        _, poll_key = found
+        rows = await self.db.fetchall(
+            "SELECT voter_key, user_id, sealed FROM poll_sealed_ballots WHERE poll_id = ?"
+            " ORDER BY voter_key",
+            (poll.id,),
+        )
+        return [
+            (r["user_id"], open_ballot(poll_key, poll, bytes(r["voter_key"]), r["sealed"]))
+            for r in rows
+        ]
 
     async def voters(self, poll_id: int) -> set[int]:
         rows = await self.db.fetchall(
@@ -301,8 +366,10 @@ class PollRepo:
         )
 
     async def ballots(self, poll: Poll) -> list[Ballot]:
+        if poll.closed_at is None:
+            return [b for _, b in await self._open_ballots(poll)]
         rows = await self.db.fetchall(
-            "SELECT ballot FROM poll_ballots WHERE poll_id = ? ORDER BY voter_key", (poll.id,)
+            "SELECT ballot FROM poll_final_ballots WHERE poll_id = ? ORDER BY seq", (poll.id,)
         )
         return [decode_ballot(poll.kind, r[0]) for r in rows]
 
@@ -310,9 +377,12 @@ class PollRepo:
         """Who voted what, for polls that are not anonymous only."""
         if poll.anonymous:
             raise NotAllowed("This poll is anonymous: how each member voted is never shown.")
+        if poll.closed_at is None:
+            pairs = [(u, b) for u, b in await self._open_ballots(poll) if u is not None]
+            return sorted(pairs, key=lambda p: p[0])
         rows = await self.db.fetchall(
-            "SELECT user_id, ballot FROM poll_ballots WHERE poll_id = ? AND user_id IS NOT NULL"
-            " ORDER BY user_id",
+            "SELECT user_id, ballot FROM poll_final_ballots WHERE poll_id = ?"
+            " AND user_id IS NOT NULL ORDER BY user_id",
             (poll.id,),
         )
         return [(r[0], decode_ballot(poll.kind, r[1])) for r in rows]
@@ -331,36 +401,59 @@ class PollRepo:
         return tally(poll.kind, poll.options, await self.ballots(poll), eligible)
 
     async def close(self, poll_id: int, now: datetime, closed_by: int | None) -> ClosedPoll | None:
-        """Close, erase the ballot key, tally and store the collective statement, atomically.
+        """Close, unseal and re-store the ballots without voter keys, erase the key, tally.
 
-        Returns None when the poll is gone or already closed (a second close is a no-op).
+        One transaction: the ballots move from ``poll_sealed_ballots`` to
+        ``poll_final_ballots`` in canonical order (sorted by content, so the order says
+        nothing about who or when), the sealed rows and the poll key are deleted, and the
+        collective statement is stored. Then the WAL is truncated so no earlier page with the
+        key survives. Returns None when the poll is gone or already closed (a second close is
+        a no-op).
         """
+        sealed_key: bytes | None = None
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE polls SET closed_at = ?, closed_by = ?, ballot_key = NULL"
-                " WHERE id = ? AND closed_at IS NULL",
-                (to_db(now), closed_by, poll_id),
-            )
-            if cur.rowcount == 0:
-                return None
             async with conn.execute(
-                f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,)
-            ) as c:
-                row = await c.fetchone()
-            assert row is not None
-            poll = _poll(row)
-            async with conn.execute(
-                "SELECT ballot FROM poll_ballots WHERE poll_id = ? ORDER BY voter_key",
+                f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ? AND closed_at IS NULL",
                 (poll_id,),
             ) as c:
-                ballots = [decode_ballot(poll.kind, r[0]) for r in await c.fetchall()]
+                row = await c.fetchone()
+            if row is None:
+                return None
+            poll = _poll(row)
+            sealed_key = row["ballot_key"]
+            ballots: list[tuple[int | None, Ballot]] = []
+            if sealed_key is not None:
+                poll_key = self.db.sealer.unseal_key("poll", poll_id, sealed_key)
+                async with conn.execute(
+                    "SELECT voter_key, user_id, sealed FROM poll_sealed_ballots WHERE poll_id = ?",
+                    (poll_id,),
+                ) as c:
+                    ballots = [
+                        (r[1], open_ballot(poll_key, poll, bytes(r[0]), r[2]))
+                        for r in await c.fetchall()
+                    ]
+            ordered = sorted(
+                ((encode_ballot(poll.kind, b), u) for u, b in ballots),
+                key=lambda e: (e[0], e[1] if e[1] is not None else 0),
+            )
+            await conn.executemany(
+                "INSERT INTO poll_final_ballots (poll_id, seq, user_id, ballot) VALUES (?,?,?,?)",
+                [
+                    (poll_id, seq, None if poll.anonymous else user, text)
+                    for seq, (text, user) in enumerate(ordered, start=1)
+                ],
+            )
+            await conn.execute("DELETE FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,))
             eligible = await _active_members(conn, poll.community_id)
-            result = tally(poll.kind, poll.options, ballots, eligible)
+            result = tally(poll.kind, poll.options, [b for _, b in ballots], eligible)
             statement = collective_statement(poll.question, result)
             await conn.execute(
-                "UPDATE polls SET voters = ?, eligible = ?, collective_statement = ? WHERE id = ?",
-                (result.voters, result.eligible, statement, poll_id),
+                "UPDATE polls SET closed_at = ?, closed_by = ?, ballot_key = NULL, voters = ?,"
+                " eligible = ?, collective_statement = ? WHERE id = ?",
+                (to_db(now), closed_by, result.voters, result.eligible, statement, poll_id),
             )
+        self.db.sealer.forget_key(sealed_key)
+        await self.db.scrub()
         closed = await self.get(poll_id)
         assert closed is not None
         return ClosedPoll(closed, result)
@@ -427,8 +520,8 @@ async def open_polls_for_digest(db: Database, community_id: int, now: datetime) 
         OpenPoll(r["question"], int(r["voters"]), eligible, from_db(r["closes_at"])) for r in rows
     ]
     rounds = await db.fetchall(
-        "SELECT r.closes_at, (SELECT COUNT(DISTINCT v.user_id) FROM statement_votes v"
-        " JOIN statements s ON s.id = v.statement_id WHERE s.round_id = r.id) AS voters"
+        "SELECT r.closes_at, (SELECT COUNT(DISTINCT v.voter_key) FROM statement_sealed_votes v"
+        " WHERE v.round_id = r.id) AS voters"
         " FROM statement_rounds r WHERE r.community_id = ? AND r.closed_at IS NULL"
         " AND r.opened_at <= ? ORDER BY r.closes_at, r.id",
         (community_id, to_db(now)),

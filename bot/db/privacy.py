@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from bot.db.database import Database
-from bot.db.polls import decode_ballot, voter_key
+from bot.db.polls import decode_ballot, open_ballot, voter_key
+from bot.db.polls import poll_from_row as _poll
 from bot.db.rows import from_db, from_db_req
-from bot.domain.polls import as_kind
+from bot.db.sealing import Sealer
+from bot.db.statements import open_vote as open_statement_vote
+from bot.domain.polls import Ballot, as_kind
 from bot.domain.privacy import (
     ERASED_MEMBER,
     ActivityExport,
@@ -79,10 +81,10 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("memberships", "user_id"),
     ("communities", "sponsor_id"),
     ("stories", "teller_id"),
-    ("poll_ballots", "user_id"),
+    ("poll_sealed_ballots", "user_id"),
+    ("poll_final_ballots", "user_id"),
     ("poll_voters", "user_id"),
     ("statements", "author_id"),
-    ("statement_votes", "user_id"),
     ("meeting_rsvps", "user_id"),
     ("meeting_attendance", "user_id"),
     ("meeting_reminder_deliveries", "user_id"),
@@ -98,11 +100,6 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[a
 async def _run(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> int:
     cur = await conn.execute(sql, params)
     return max(cur.rowcount, 0)
-
-
-def _pseudonym() -> int:
-    """A random negative id: never a Discord id, never the same for two erasures/rounds."""
-    return -(secrets.randbelow(2**62) + 1)
 
 
 class PrivacyRepo:
@@ -161,28 +158,35 @@ class PrivacyRepo:
             )
         ]
         polls = await db.fetchall(
-            "SELECT p.id, p.kind, p.question, p.options, p.anonymous, p.ballot_key,"
-            " p.closed_at, c.name FROM polls p JOIN communities c ON c.id = p.community_id"
+            "SELECT p.*, c.name FROM polls p JOIN communities c ON c.id = p.community_id"
             " WHERE p.id IN (SELECT poll_id FROM poll_voters WHERE user_id = ?)"
-            " OR p.id IN (SELECT poll_id FROM poll_ballots WHERE user_id = ?) ORDER BY p.id",
+            " OR p.id IN (SELECT poll_id FROM poll_final_ballots WHERE user_id = ?)"
+            " ORDER BY p.id",
             (user_id, user_id),
         )
         for p in polls:
-            raw: str | None = None
-            if p["ballot_key"] is not None:
-                raw = await db.fetchval(
-                    "SELECT ballot FROM poll_ballots WHERE poll_id = ? AND voter_key = ?",
-                    (p["id"], voter_key(bytes(p["ballot_key"]), user_id)),
-                )
-            elif not p["anonymous"]:
-                raw = await db.fetchval(
-                    "SELECT ballot FROM poll_ballots WHERE poll_id = ? AND user_id = ?",
-                    (p["id"], user_id),
-                )
-            if raw is None:
-                continue  # an anonymous closed poll: unlinkable by design
             kind = as_kind(p["kind"])
             options = tuple(json.loads(p["options"]))
+            ballot: Ballot | None = None
+            if p["ballot_key"] is not None:
+                # Open: only the member's own ballot, found with the poll key.
+                poll = _poll(p)
+                poll_key = db.sealer.unseal_key("poll", poll.id, p["ballot_key"])
+                key = voter_key(poll_key, user_id)
+                sealed = await db.fetchval(
+                    "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
+                    (poll.id, key),
+                )
+                if sealed is not None:
+                    ballot = open_ballot(poll_key, poll, key, sealed)
+            elif not p["anonymous"]:
+                raw = await db.fetchval(
+                    "SELECT ballot FROM poll_final_ballots WHERE poll_id = ? AND user_id = ?",
+                    (p["id"], user_id),
+                )
+                ballot = decode_ballot(kind, raw) if raw is not None else None
+            if ballot is None:
+                continue  # an anonymous closed poll: unlinkable by design
             votes.append(
                 PollVoteExport(
                     poll_id=p["id"],
@@ -190,7 +194,7 @@ class PrivacyRepo:
                     question=p["question"],
                     anonymous=bool(p["anonymous"]),
                     open=p["closed_at"] is None,
-                    ballot=ballot_in_words(kind, options, decode_ballot(kind, raw)),
+                    ballot=ballot_in_words(kind, options, ballot),
                 )
             )
         statements = [
@@ -202,19 +206,29 @@ class PrivacyRepo:
                 (user_id,),
             )
         ]
-        statement_votes = [
-            StatementVoteExport(
-                r["statement_id"], r["name"], r["text"], r["vote"], r["closed_at"] is not None
-            )
-            for r in await db.fetchall(
-                "SELECT v.statement_id, v.vote, s.text, c.name, r.closed_at"
-                " FROM statement_votes v JOIN statements s ON s.id = v.statement_id"
-                " JOIN communities c ON c.id = s.community_id"
-                " LEFT JOIN statement_rounds r ON r.id = s.round_id"
-                " WHERE v.user_id = ? ORDER BY v.statement_id",
-                (user_id,),
-            )
-        ]
+        # Statement votes: only in open rounds (a closed round keeps its report, not votes).
+        statement_votes: list[StatementVoteExport] = []
+        for r in await db.fetchall(
+            "SELECT r.id, r.ballot_key, c.name FROM statement_rounds r"
+            " JOIN communities c ON c.id = r.community_id"
+            " JOIN memberships m ON m.community_id = r.community_id AND m.user_id = ?"
+            " WHERE r.ballot_key IS NOT NULL ORDER BY r.id",
+            (user_id,),
+        ):
+            round_key = db.sealer.unseal_key("round", r["id"], r["ballot_key"])
+            voter = Sealer.voter_key(round_key, user_id)
+            for v in await db.fetchall(
+                "SELECT v.statement_id, v.sealed, s.text FROM statement_sealed_votes v"
+                " JOIN statements s ON s.id = v.statement_id"
+                " WHERE v.round_id = ? AND v.voter_key = ? ORDER BY v.statement_id",
+                (r["id"], voter),
+            ):
+                vote = open_statement_vote(round_key, r["id"], v["statement_id"], voter,
+                                           v["sealed"])
+                statement_votes.append(
+                    StatementVoteExport(v["statement_id"], r["name"], v["text"], vote.value,
+                                        False)
+                )
         meeting_join = (
             " JOIN meetings mt ON mt.id = x.meeting_id JOIN communities c ON c.id = mt.community_id"
             " WHERE x.user_id = ? ORDER BY mt.start_at, mt.id"
@@ -285,6 +299,7 @@ class PrivacyRepo:
         if user_id <= 0:
             raise ValueError("not a member id")
         counts: dict[str, int] = {}
+        sealer = self.db.sealer
         async with self.db.transaction() as conn:
             communities = [
                 LeftCommunity(r["community_id"], r["discipline"], r["left_at"] is None)
@@ -318,57 +333,41 @@ class PrivacyRepo:
                 conn, "DELETE FROM stories WHERE teller_id = ?", (user_id,)
             )
 
-            # Polls. Open: the vote is dropped (found by the HMAC key, or by user id when
-            # not anonymous). Closed: the ballot stays for the published counts, detached.
+            # Polls. Open: the vote is dropped (found with the poll key, or by user id when
+            # not anonymous). Closed: anonymous ballots hold nothing linked to anyone;
+            # a named ballot stays for the published counts, detached.
             dropped = 0
             for p in await _all(
-                conn, "SELECT id, ballot_key FROM polls WHERE closed_at IS NULL"
-                " AND ballot_key IS NOT NULL",
+                conn, "SELECT id, ballot_key FROM polls WHERE ballot_key IS NOT NULL"
             ):
+                poll_key = sealer.unseal_key("poll", p["id"], p["ballot_key"])
                 dropped += await _run(
                     conn,
-                    "DELETE FROM poll_ballots WHERE poll_id = ? AND (voter_key = ? OR user_id = ?)",
-                    (p["id"], voter_key(bytes(p["ballot_key"]), user_id), user_id),
+                    "DELETE FROM poll_sealed_ballots WHERE poll_id = ?"
+                    " AND (voter_key = ? OR user_id = ?)",
+                    (p["id"], voter_key(poll_key, user_id), user_id),
                 )
-            dropped += await _run(
-                conn,
-                "DELETE FROM poll_ballots WHERE user_id = ? AND poll_id IN"
-                " (SELECT id FROM polls WHERE closed_at IS NULL)",
-                (user_id,),
-            )
             counts["open_poll_votes_dropped"] = dropped
             counts["closed_poll_ballots_detached"] = await _run(
-                conn, "UPDATE poll_ballots SET user_id = NULL WHERE user_id = ?", (user_id,)
+                conn, "UPDATE poll_final_ballots SET user_id = NULL WHERE user_id = ?", (user_id,)
             )
             counts["poll_turnout_rows"] = await _run(
                 conn, "DELETE FROM poll_voters WHERE user_id = ?", (user_id,)
             )
 
-            # Statement votes: open rounds (and the pool) drop them; closed rounds keep them
-            # under a fresh pseudonym per round so their tallies do not change.
-            closed_rounds = [
-                int(r[0])
-                for r in await _all(
+            # Statement votes: open rounds drop them; closed rounds hold none (their report
+            # is frozen at close), so their results do not change.
+            statement_dropped = 0
+            for r in await _all(
+                conn, "SELECT id, ballot_key FROM statement_rounds WHERE ballot_key IS NOT NULL"
+            ):
+                round_key = sealer.unseal_key("round", r["id"], r["ballot_key"])
+                statement_dropped += await _run(
                     conn,
-                    "SELECT DISTINCT s.round_id FROM statement_votes v"
-                    " JOIN statements s ON s.id = v.statement_id"
-                    " JOIN statement_rounds r ON r.id = s.round_id"
-                    " WHERE v.user_id = ? AND r.closed_at IS NOT NULL",
-                    (user_id,),
+                    "DELETE FROM statement_sealed_votes WHERE round_id = ? AND voter_key = ?",
+                    (r["id"], Sealer.voter_key(round_key, user_id)),
                 )
-            ]
-            kept = 0
-            for round_id in closed_rounds:
-                kept += await _run(
-                    conn,
-                    "UPDATE statement_votes SET user_id = ? WHERE user_id = ? AND statement_id IN"
-                    " (SELECT id FROM statements WHERE round_id = ?)",
-                    (_pseudonym(), user_id, round_id),
-                )
-            counts["closed_round_votes_kept_anonymously"] = kept
-            counts["statement_votes_dropped"] = await _run(
-                conn, "DELETE FROM statement_votes WHERE user_id = ?", (user_id,)
-            )
+            counts["statement_votes_dropped"] = statement_dropped
             counts["statements_kept_without_author"] = await _run(
                 conn,
                 "UPDATE statements SET author_id = ? WHERE author_id = ? AND round_id IN"

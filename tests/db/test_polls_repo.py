@@ -14,7 +14,7 @@ from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.group_commit import GroupCommitter
-from bot.db.polls import PollRepo, open_polls_for_digest, poll_outcomes_for_digest
+from bot.db.polls import PollRepo, ballot_pad, open_polls_for_digest, poll_outcomes_for_digest
 from bot.db.statements import StatementRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.digest import OpenPoll
@@ -75,16 +75,24 @@ async def test_votes_are_pseudonymous_changeable_and_unlinkable_after_close(
         await gc.submit(repo.vote_op(poll.id, 999, lambda _p: 0, T0))
     assert await repo.own_ballot(poll.id, 1) == 2
     assert await repo.voters(poll.id) == {1, 2}
-    rows = await db.fetchall("SELECT voter_key, user_id FROM poll_ballots")
+    rows = await db.fetchall("SELECT voter_key, user_id, sealed FROM poll_sealed_ballots")
     assert len(rows) == 2 and all(r["user_id"] is None for r in rows)
     naive = {hashlib.sha256(str(u).encode()).digest() for u in (1, 2)}
     assert not naive & {bytes(r["voter_key"]) for r in rows}
+    # Sealed: one length for every ballot, and no ballot text in the clear.
+    assert len({len(r["sealed"]) for r in rows}) == 1
+    assert all(len(bytes(r["sealed"])) >= 12 + 16 + ballot_pad(poll.kind, 3) for r in rows)
     assert (await repo.current_result(poll)).option_results[2].count == 2
 
     closed = await repo.close(poll.id, T0 + timedelta(hours=1), closed_by=FAC)
     assert closed is not None and closed.result.voters == 2 and closed.result.eligible == 4
     assert closed.poll.collective_statement and "“Wed”" in closed.poll.collective_statement
     assert await db.fetchval("SELECT ballot_key FROM polls") is None
+    assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 0
+    finals = await db.fetchall("SELECT seq, user_id, ballot FROM poll_final_ballots")
+    assert [(r["seq"], r["user_id"], r["ballot"]) for r in finals] == [(1, None, "2"),
+                                                                       (2, None, "2")]
+    assert await repo.ballots(closed.poll) == [2, 2]
     assert await repo.own_ballot(poll.id, 1) is None
     assert await repo.close(poll.id, T0 + timedelta(hours=2), closed_by=FAC) is None
     with pytest.raises(Conflict, match="closed"):
@@ -218,6 +226,18 @@ async def test_statement_votes_checks(db: Database) -> None:
         await gc.submit(srepo.vote_op(rnd.id, s1.id, 2, Vote.PASS, T0))
     with pytest.raises(Conflict, match="closed"):
         await gc.submit(srepo.vote_op(rnd.id, s1.id, 3, Vote.PASS, T0 + timedelta(days=1)))
-    assert await srepo.votes(rnd.id) == [(2, s1.id, Vote.PASS)]
+    assert await srepo.voted_by(rnd.id, 2) == {s1.id}
+    assert await srepo.turnout(rnd.id) == 1
     assert await srepo.vote_counts(rnd.id) == {s1.id: 1}
+    # Sealed: no user id column at all, one length per vote.
+    rows = await db.fetchall("SELECT * FROM statement_sealed_votes")
+    assert len(rows) == 1 and "user_id" not in rows[0].keys()  # noqa: SIM118
+    closed = await srepo.close_round(rnd.id, T0 + timedelta(days=1), {})
+    assert closed is not None and closed.report.voters == 1
+    tally = {t.statement_id: t.counts for t in closed.report.statements}
+    assert tally[s1.id].passed == 1
+    # The report is frozen; the votes and the round key are gone.
+    assert await db.fetchval("SELECT COUNT(*) FROM statement_sealed_votes") == 0
+    assert await db.fetchval("SELECT ballot_key FROM statement_rounds") is None
+    assert await srepo.report(closed.round) == closed.report
     await gc.close()

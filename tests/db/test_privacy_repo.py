@@ -15,8 +15,11 @@ from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.privacy import ACTOR_COLUMNS, MEMBER_ROWS, PrivacyRepo
 from bot.db.rows import to_db
+from bot.db.sealing import Sealer
+from bot.db.statements import seal_vote
 from bot.domain.communities import Discipline, Kind
 from bot.domain.privacy import ERASED_MEMBER, retention_cutoff_day
+from bot.domain.statements import Vote
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 ME = 555_000_000_000_000_001  # a realistic snowflake
@@ -107,14 +110,14 @@ async def fill(db: Database, cid: int) -> dict[str, int]:
             " (?,?,?,?,?,?,?,?,?,?,?)",
             (cid, "single", "Q?", '["a","b"]', 0, ME, now, now, ME, 2, 2))
         ids["poll"] = int(cur.lastrowid or 0)
-        for uid, ballot in ((ME, "0"), (OTHER, "1")):
+        for seq, (uid, ballot) in enumerate(((ME, "0"), (OTHER, "1")), start=1):
             await conn.execute(
-                "INSERT INTO poll_ballots (poll_id, voter_key, user_id, ballot) VALUES (?,?,?,?)",
-                (ids["poll"], uid.to_bytes(8, "big"), uid, ballot))
+                "INSERT INTO poll_final_ballots (poll_id, seq, user_id, ballot) VALUES (?,?,?,?)",
+                (ids["poll"], seq, uid, ballot))
             await conn.execute("INSERT INTO poll_voters (poll_id, user_id) VALUES (?,?)",
                                (ids["poll"], uid))
         rounds = []
-        for closed in (True, True):
+        for closed in (True, False):
             cur = await conn.execute(
                 "INSERT INTO statement_rounds (community_id, opened_by, opened_at, closes_at,"
                 " closed_at) VALUES (?,?,?,?,?)", (cid, ME, now, now, now if closed else None))
@@ -123,9 +126,16 @@ async def fill(db: Database, cid: int) -> dict[str, int]:
             cur = await conn.execute(
                 "INSERT INTO statements (community_id, round_id, author_id, text, created_at)"
                 " VALUES (?,?,?,?,?)", (cid, rid, OTHER, f"s{rid}", now))
-            await conn.execute(
-                "INSERT INTO statement_votes (statement_id, user_id, vote) VALUES (?,?,?)",
-                (cur.lastrowid, ME, "agree"))
+            sid = int(cur.lastrowid or 0)
+        # The open round's vote is sealed under its key, as the repository stores it.
+        key, sealed_key = db.sealer.new_key("round", rounds[1])
+        await conn.execute("UPDATE statement_rounds SET ballot_key = ? WHERE id = ?",
+                           (sealed_key, rounds[1]))
+        voter = Sealer.voter_key(key, ME)
+        await conn.execute(
+            "INSERT INTO statement_sealed_votes (round_id, statement_id, voter_key, sealed)"
+            " VALUES (?,?,?,?)",
+            (rounds[1], sid, voter, seal_vote(key, rounds[1], sid, voter, Vote.AGREE)))
         ids["round"] = rounds[0]
         await conn.execute(
             "INSERT INTO meeting_series (community_id, months, weekday, nth, local_time,"
@@ -162,7 +172,9 @@ async def test_erase_covers_shared_records_and_keeps_them(db: Database) -> None:
     exported = await repo.export_data(ME)
     assert exported.created["polls.created_by"] == 1
     assert [v.ballot for v in exported.poll_votes] == ["a"]
-    assert len(exported.statement_votes) == 2 and len(exported.stories) == 1
+    # Only the open round's vote can be linked to the member; a closed round keeps none.
+    assert [(v.vote, v.round_closed) for v in exported.statement_votes] == [("agree", False)]
+    assert len(exported.stories) == 1
 
     result = await repo.erase(ME)
     assert [c.community_id for c in result.communities] == [cid]
@@ -179,12 +191,11 @@ async def test_erase_covers_shared_records_and_keeps_them(db: Database) -> None:
     story = await db.fetchone("SELECT * FROM stories WHERE id = ?", (ids["captured_story"],))
     assert story is not None and story["teller_id"] == OTHER and story["captured_by"] is None
     # the closed non-anonymous poll keeps both ballots, one detached
-    ballots = await db.fetchall("SELECT user_id, ballot FROM poll_ballots ORDER BY ballot")
+    ballots = await db.fetchall(
+        "SELECT user_id, ballot FROM poll_final_ballots ORDER BY ballot")
     assert [tuple(b) for b in ballots] == [(None, "0"), (OTHER, "1")]
-    # closed rounds keep the votes under different negative pseudonyms
-    pseudonyms = [r[0] for r in await db.fetchall("SELECT user_id FROM statement_votes")]
-    assert len(pseudonyms) == 2 and all(p < 0 for p in pseudonyms)
-    assert len(set(pseudonyms)) == 2
+    # the open round's vote is dropped
+    assert await db.fetchval("SELECT COUNT(*) FROM statement_sealed_votes") == 0
     assert await db.fetchval("SELECT COUNT(*) FROM memberships WHERE user_id = ?", (OTHER,)) == 1
     # a second erasure finds nothing
     again = await repo.erase(ME)

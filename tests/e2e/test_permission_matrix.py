@@ -23,6 +23,7 @@ from typing import Any
 import discord
 import pytest
 
+from bot.db.statements import StatementRepo
 from bot.errors_handler import HearthModal
 from tests.e2e._matrix import (
     ACTORS,
@@ -48,7 +49,7 @@ from tests.e2e._matrix import (
 )
 from tests.e2e.hearth import HearthWorld
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
-from tests.emulator.state import MessageState
+from tests.emulator.state import ChannelType, MessageState
 
 LOUNGE = "carers-voice-lounge"
 
@@ -108,6 +109,30 @@ async def act_consent_button(ctx: Ctx, _: Any) -> InteractionRecord:
 async def consent_is(ctx: Ctx, level: str) -> None:
     got = await ctx.val("SELECT consent FROM stories WHERE id = ?", ctx.ids["member_story"])
     assert got == level, got
+
+
+async def members_confined_story(ctx: Ctx) -> tuple[int, MessageState]:
+    """The owner saves the member's message from a private thread (narrower than the
+    community): stored, not posted, and the member is asked by DM about the audience."""
+    thread = ctx.emu.create_channel(ctx.world.guild, "a-private-word",
+                                    ChannelType.PRIVATE_THREAD, parent=ctx.world.channel(LOUNGE))
+    said = await ctx.emu.post_message(thread, ctx.people[MEMBER], "Said in a private thread.")
+    rec = await ctx.emu.message_command(ctx.world.guild, ctx.world.owner, "Save as story", said)
+    assert "not posted" in rec.content, rec.content
+    sid = int(await ctx.val("SELECT max(id) FROM stories"))
+    dm = ctx.emu.dms_to(ctx.people[MEMBER])[-1]
+    assert f"story:audience:{sid}:group" in all_custom_ids(dm.components), dm.components
+    return sid, dm
+
+
+async def act_audience_button(ctx: Ctx, prep: tuple[int, MessageState]) -> InteractionRecord:
+    return await press(ctx, ctx.actor, prep[1], f"story:audience:{prep[0]}:group")
+
+
+async def check_audience_opened(ctx: Ctx, rec: InteractionRecord, prep: Any) -> None:
+    row = await ctx.row("SELECT audience_channel_id, post_channel_id FROM stories WHERE id = ?",
+                        prep[0])
+    assert row["audience_channel_id"] is None and row["post_channel_id"], tuple(row)
 
 
 async def story_list_message(ctx: Ctx) -> MessageState:
@@ -199,10 +224,10 @@ async def act_statement_vote(ctx: Ctx, prep: tuple[MessageState, str]) -> Intera
 
 async def check_statement_vote(ctx: Ctx, rec: InteractionRecord, prep: Any) -> None:
     sid = int(prep[1].split(":")[3])
-    assert await ctx.val(
-        "SELECT vote FROM statement_votes WHERE statement_id = ? AND user_id = ?",
-        sid, ctx.actor.id,
-    ) == "agree"
+    assert ctx.world.db is not None
+    # Votes are sealed: the repository (holding the round key) finds the actor's own vote.
+    round_id = await ctx.val("SELECT round_id FROM statements WHERE id = ?", sid)
+    assert sid in await StatementRepo(ctx.world.db).voted_by(round_id, ctx.actor.id)
 
 
 async def act_rsvp(ctx: Ctx, _: Any) -> InteractionRecord:
@@ -356,6 +381,35 @@ async def check_new_round(ctx: Ctx, rec: InteractionRecord, old: int) -> None:
     ) == 1
 
 
+async def an_open_round(ctx: Ctx) -> int:
+    """The round `statement close` is aimed at: the one `statement round` opened (for
+    facilitators), else one opened now over the statements `between_rounds` added."""
+    rid = await ctx.val(
+        "SELECT id FROM statement_rounds WHERE community_id = ? AND closed_at IS NULL", ctx.a_id)
+    if rid is None:
+        rec = await ctx.slash(ctx.world.owner, "statement round", community=A)
+        assert "Opened" in rec.all_text, rec.all_text
+        rid = await ctx.val("SELECT max(id) FROM statement_rounds")
+    return int(rid)
+
+
+async def check_round_closed(ctx: Ctx, rec: InteractionRecord, rid: int) -> None:
+    assert f"Closed statement round #{rid}" in rec.all_text, rec.all_text
+    assert await ctx.val("SELECT closed_at FROM statement_rounds WHERE id = ?", rid)
+
+
+async def check_statement_report(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    """The full report once the round has closed; turnout only while it is open."""
+    is_open = await ctx.val(
+        "SELECT closed_at IS NULL FROM statement_rounds WHERE community_id = ?"
+        " ORDER BY id DESC LIMIT 1", ctx.a_id)
+    assert rec.ephemeral, rec.all_text
+    if is_open:
+        assert not rec.embeds and "voted so far" in rec.content, rec.all_text
+    else:
+        assert rec.embeds and rec.embeds[0]["title"] == "Statement report", rec.all_text
+
+
 async def check_meeting_scheduled(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert await ctx.val("SELECT count(*) FROM meetings WHERE title = 'Matrix meeting'") == 1
 
@@ -457,7 +511,8 @@ async def act_notes_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRec
 
 # ============================================================================ the table
 # Order matters inside one actor's world: components use the setup's polls, round and
-# meetings; `statement round` closes the setup's round; `community archive` and then the
+# meetings; `statement round` closes the setup's round and `statement close` the one open then
+# (opening one first where `statement round` was refused); `community archive` and then the
 # member's confirmed erasure come last.
 
 TABLE: list[Row] = [
@@ -466,6 +521,8 @@ TABLE: list[Row] = [
         prepare=prompt_message, note="prompt's Share button, then the modal"),
     Row("ConsentButton", SELF, act_consent_button,
         lambda ctx, rec, _: consent_is(ctx, "anonymous"), note="member's consent DM"),
+    Row("AudienceButton", SELF, act_audience_button, check_audience_opened,
+        prepare=members_confined_story, note="member's audience DM, story from a private thread"),
     Row("ListPageButton", READERS, act_list_page, check_list_page, prepare=story_list_message),
     Row("ChoiceButton", PARTICIPANTS, on_poll("single", "v:0"), voted("single")),
     Row("ChoiceSelect", PARTICIPANTS, on_poll("multi", "s", ["0", "2"]), voted("multi")),
@@ -528,8 +585,10 @@ TABLE: list[Row] = [
         cmd("statement add", community=A, text="We need more time"), check_statement_added),
     Row("statement round", FACILITATORS, cmd("statement round", community=A), check_new_round,
         prepare=between_rounds),
+    Row("statement close", FACILITATORS, cmd("statement close", community=A),
+        check_round_closed, prepare=an_open_round),
     Row("statement report", READERS, cmd("statement report", community=A),
-        lambda ctx, rec, _: check_flow_embeds(rec)),
+        check_statement_report),
     # ---------------------------------------------------------------- meetings
     Row("meeting schedule", FACILITATORS,
         cmd("meeting schedule", community=A, title="Matrix meeting", when="2027-04-14 18:30"),
@@ -558,10 +617,6 @@ TABLE: list[Row] = [
     Row("ForgetButton", SELF, act_forget_confirm, check_member_erased, prepare=forget_request,
         note="the member's own erase request; erases, so it runs last"),
 ]
-
-
-async def check_flow_embeds(rec: InteractionRecord) -> None:
-    assert rec.ephemeral and rec.embeds, rec.all_text
 
 
 async def check_archived(ctx: Ctx) -> None:

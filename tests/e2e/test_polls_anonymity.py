@@ -115,8 +115,9 @@ async def test_no_voter_to_choice_link_anywhere(
             )
     # 4. storage: no user id on ballots, and the ballot key is gone after closing
     assert world.db is not None
-    rows = await world.db.fetchall("SELECT user_id FROM poll_ballots")
+    rows = await world.db.fetchall("SELECT user_id FROM poll_final_ballots")
     assert len(rows) == 4 and all(r[0] is None for r in rows)
+    assert await world.db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 0
     assert await world.db.fetchval("SELECT ballot_key FROM polls WHERE id = 1") is None
     # the results themselves are right: one vote per option
     [posted] = results_messages(world)

@@ -93,7 +93,14 @@ async def poll_result(world: HearthWorld, poll_id: int) -> tuple[int, tuple[int,
 
 
 async def statement_counts(world: HearthWorld, round_id: int) -> dict[int, int]:
-    return await StatementRepo(db(world)).vote_counts(round_id)
+    """Votes per statement: live while open, from the report frozen at close afterwards."""
+    repo = StatementRepo(db(world))
+    rnd = await repo.get_round(round_id)
+    assert rnd is not None
+    if rnd.closed_at is None:
+        return await repo.vote_counts(round_id)
+    report = await repo.report(rnd)
+    return {t.statement_id: t.counts.total for t in report.statements if t.counts.total}
 
 
 def channel_exists(world: HearthWorld, channel_id: int) -> bool:
@@ -260,8 +267,8 @@ async def test_export_then_forget_erases_everything_and_keeps_closed_results(
     assert doc["polls_voted_in"] == [1, 2, 3]
     assert sorted(st["text"] for st in doc["statements"]) == [
         "Carers need respite", "We want evening surgeries"]
-    assert {v["statement"] for v in doc["statement_votes"]} == {
-        "Letters are unclear", "Parking costs too much", "Transport is hard"}
+    # Only the open round's votes: a closed round keeps its report, no one's votes.
+    assert {v["statement"] for v in doc["statement_votes"]} == {"Transport is hard"}
     assert [(x["meeting"], x["answer"]) for x in doc["meeting_rsvps"]] == [
         ("Winter gathering", "going")]
     assert [x["meeting"] for x in doc["meeting_attendance"]] == ["Winter gathering"]

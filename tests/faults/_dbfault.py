@@ -4,7 +4,8 @@
 and raises ``sqlite3.OperationalError`` (what SQLite raises for a full disk or an I/O
 error) instead of running the Nth statement. Transaction control (``BEGIN``, ``ROLLBACK``,
 ``SAVEPOINT``, ``RELEASE``) is passed through uncounted; ``COMMIT`` is counted, so a failing
-commit is one of the injected faults too.
+commit is one of the injected faults too. ``PRAGMA`` statements (the WAL truncation after a
+commit, which never raises and is retried) are not part of any write and pass uncounted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from bot.db.database import Database
 
-CONTROL = ("BEGIN", "ROLLBACK", "SAVEPOINT", "RELEASE")
+CONTROL = ("BEGIN", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 
 
 class InjectedFault(sqlite3.OperationalError):

@@ -106,7 +106,7 @@ def stored_voters(w: CrashWorld, poll_id: int) -> set[int]:
 
 def ballot_count(w: CrashWorld, poll_id: int) -> int:
     return int(w.query(  # type: ignore[call-overload]
-        "SELECT COUNT(*) FROM poll_ballots WHERE poll_id = ?", (poll_id,))[0][0])
+        "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,))[0][0])
 
 
 def is_vote_ack(entry: RequestLog) -> bool:
@@ -235,7 +235,7 @@ async def close_and_check(w: CrashWorld, people: list[UserState], poll_id: int, 
     [(voters, eligible)] = w.query("SELECT voters, eligible FROM polls WHERE id = ?", (poll_id,))
     assert (voters, eligible) == (n, n + 1)
     tally = Counter(choice(i, cycle) for i in range(n))
-    rows = w.query("SELECT ballot FROM poll_ballots WHERE poll_id = ?", (poll_id,))
+    rows = w.query("SELECT ballot FROM poll_final_ballots WHERE poll_id = ?", (poll_id,))
     assert Counter(int(str(r[0])) for r in rows) == tally
 
 
