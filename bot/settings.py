@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import tomllib
+from dataclasses import dataclass, field
 from datetime import time as TimeOfDay
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -41,6 +43,74 @@ class SettingsError(Exception):
     """Raised with a one-line, human explanation of what to fix."""
 
 
+SmtpSecurity = Literal["tls", "starttls", "none"]
+_SMTP_SHAPE = "must look like smtp://user:pass@host:587 or smtps://user:pass@host:465"
+
+
+@dataclass(frozen=True)
+class SmtpEndpoint:
+    """``HEARTH_SMTP_URL`` read once, the same way by settings (to refuse it early) and mail.
+
+    ``security``: ``tls`` for ``smtps://`` (TLS from the first byte, port 465 by default);
+    ``starttls`` for ``smtp://`` (the connection must be upgraded before anything else is
+    sent, port 587); ``none`` only when asked with ``smtp://host?tls=none`` (port 25), for a
+    relay on the same machine or private network: everything, the digest included, then
+    travels in clear, so it takes no user name or password.
+    """
+
+    hostname: str
+    port: int
+    security: SmtpSecurity
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def parse_smtp_url(url: str) -> SmtpEndpoint:
+    """Raises ``ValueError`` with a sentence that never repeats the URL (it holds a password)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(_SMTP_SHAPE)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"has an invalid port; it {_SMTP_SHAPE}") from None
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"tls"})
+    if unknown:
+        raise ValueError(
+            f"has an unknown parameter ?{unknown[0]}= (the only one is ?tls=none, "
+            "for a local relay without TLS)"
+        )
+    tls = query.get("tls", [])
+    security: SmtpSecurity
+    if parts.scheme == "smtps":
+        if tls:
+            raise ValueError("takes no ?tls= with smtps://, which is always TLS")
+        security = "tls"
+    elif tls in ([], ["starttls"]):
+        security = "starttls"
+    elif tls == ["none"]:
+        security = "none"
+        if parts.username or parts.password:
+            raise ValueError(
+                "with ?tls=none takes no user:password (they would travel in clear); "
+                "a local relay needs none, any other server needs TLS"
+            )
+    else:
+        raise ValueError(
+            "?tls= must be starttls (the default for smtp://) or none (a local relay "
+            "without TLS)"
+        )
+    default_port = {"tls": 465, "starttls": 587, "none": 25}[security]
+    return SmtpEndpoint(
+        hostname=parts.hostname,
+        port=port or default_port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
 class Settings(BaseSettings):
     """Deployment settings. Only ``DISCORD_TOKEN`` is required."""
 
@@ -54,6 +124,9 @@ class Settings(BaseSettings):
     )
     hearth_smtp_url: SecretStr | None = Field(default=None, validation_alias="HEARTH_SMTP_URL")
     hearth_smtp_from: str = Field(default="hearth@localhost", validation_alias="HEARTH_SMTP_FROM")
+    #: CA certificates (PEM) trusted for the mail server besides the system's, for a server
+    #: whose certificate a private or self-signed CA issued.
+    hearth_smtp_ca_file: Path | None = Field(default=None, validation_alias="HEARTH_SMTP_CA_FILE")
     hearth_log_level: str = Field(default="INFO", validation_alias="HEARTH_LOG_LEVEL")
 
     @field_validator("discord_token")
@@ -78,9 +151,25 @@ class Settings(BaseSettings):
     def _smtp_is_url(cls, v: SecretStr | None) -> SecretStr | None:
         if v is None or not v.get_secret_value().strip():
             return None
-        parts = urlsplit(v.get_secret_value())
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("must look like smtp://user:pass@host:587 or smtps://host:465")
+        parse_smtp_url(v.get_secret_value())
+        return v
+
+    @field_validator("hearth_smtp_ca_file", mode="before")
+    @classmethod
+    def _blank_ca_is_none(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("hearth_smtp_ca_file")
+    @classmethod
+    def _ca_file_loads(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return None
+        if not v.is_file():
+            raise ValueError(f"{v} is not a file")
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=str(v))
+        except (ssl.SSLError, OSError, ValueError):
+            raise ValueError(f"{v} holds no CA certificate in PEM form") from None
         return v
 
     @field_validator("hearth_log_level")

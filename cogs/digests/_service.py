@@ -467,7 +467,11 @@ class DigestService:
                     chart_png=package.chart_png,
                     sent_at=self.bot.clock.now(),
                 )
-                await send_email(smtp_url.get_secret_value(), msg)
+                await send_email(
+                    smtp_url.get_secret_value(),
+                    msg,
+                    ca_file=self.bot.settings.hearth_smtp_ca_file,
+                )
                 await self.repo.mark_channel_done(rec.id, email=True)
                 email_sent = True
             except MAIL_ERRORS as exc:

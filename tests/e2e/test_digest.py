@@ -445,7 +445,7 @@ async def test_email_is_sent_to_a_real_smtp_server_and_retried_when_it_is_down(
 ) -> None:
     port = free_port()
     extra = {
-        "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",  # a local relay
         "HEARTH_SMTP_FROM": "hearth@example.org",
     }
     async with hearth_world(tmp_path, settings_extra=extra) as world:

@@ -88,7 +88,10 @@ async def test_group_stories_reach_no_sponsor_by_dm_email_rollup_or_export(
     tmp_path: Path,
 ) -> None:
     port = _free_port()
-    extra = {"HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}", "HEARTH_SMTP_FROM": "h@example.org"}
+    extra = {
+        "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",  # a local relay
+        "HEARTH_SMTP_FROM": "h@example.org",
+    }
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
