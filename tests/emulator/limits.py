@@ -105,10 +105,32 @@ def check_components(
         check_component(errors, c, [*prefix, "components", i], modal=modal)
 
 
-def check_message(body: dict[str, Any], prefix: Path | None = None) -> None:
-    """Raise a 50035 error for everything in a message body Discord would refuse."""
+NONCE_MAX = 25
+"""Discord: a create-message nonce is an integer or a string of up to 25 characters."""
+
+
+def _check_nonce(errors: list[ApiError], nonce: Any, path: Path) -> None:
+    if nonce is None:
+        return
+    if isinstance(nonce, bool) or not isinstance(nonce, int | str):
+        errors.append(form_error(
+            path, "NONCE_TYPE_INVALID_TYPE", "This field must be a string or integer."))
+    elif isinstance(nonce, str) and len(nonce) > NONCE_MAX:
+        errors.append(form_error(
+            path, "NONCE_TYPE_TOO_LONG", f"Must be {NONCE_MAX} or fewer characters long."))
+
+
+def check_message(
+    body: dict[str, Any], prefix: Path | None = None, *, create: bool = False
+) -> None:
+    """Raise a 50035 error for everything in a message body Discord would refuse.
+
+    ``create``: a new message (POST), whose ``nonce`` is checked too.
+    """
     prefix = prefix or []
     errors: list[ApiError] = []
+    if create:
+        _check_nonce(errors, body.get("nonce"), [*prefix, "nonce"])
     _len(errors, [*prefix, "content"], body.get("content"), 2000)
     check_embeds(errors, body.get("embeds") or [], prefix)
     check_components(errors, body.get("components") or [], prefix)

@@ -49,7 +49,7 @@ def check_send(
     files: list[UploadedFile],
 ) -> None:
     """Everything Discord checks before accepting a message from the bot in `channel`."""
-    limits.check_message(body)
+    limits.check_message(body, create=True)
     if not (body.get("content") or body.get("embeds") or files or body.get("components")
             or body.get("sticker_ids") or body.get("poll")):
         raise ApiError(400, 50006, "Cannot send an empty message")
@@ -164,6 +164,14 @@ def apply_edit(
     msg.edited_at = datetime.now(UTC).isoformat()
 
 
+def created_payload(emu: DiscordEmulator, msg: MessageState) -> dict[str, Any]:
+    """The answer to a message create: the message, with the nonce it was created with."""
+    data = emu.message_payload(msg)
+    if msg.nonce is not None:
+        data["nonce"] = msg.nonce
+    return data
+
+
 def rest_payload(emu: DiscordEmulator, msg: MessageState) -> dict[str, Any]:
     """REST reads are subject to the message content intent like gateway events."""
     redact = not (emu.granted_intents & Intents.MESSAGE_CONTENT) and not (
@@ -186,9 +194,21 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
         channel = channel_from(request)
         body = await read_body(request)
         check_send(emu, channel, body.json, body.files)
+        nonce = body.json.get("nonce")
+        if nonce is not None and body.json.get("enforce_nonce"):
+            # Discord: the same author and nonce within the past few minutes returns the
+            # message already created, and creates nothing.
+            earlier = emu.message_with_nonce(emu.bot_user, nonce)
+            if earlier is not None:
+                if earlier.deleted:
+                    # discord.py documents NotFound for a nonce whose message was deleted
+                    raise unknown("Message")
+                return json_response(created_payload(emu, earlier))
         msg = store_message(emu, channel, emu.bot_user, body.json, body.files)
+        if nonce is not None:
+            emu.remember_nonce(emu.bot_user, nonce, msg)
         emu.dispatch_message("MESSAGE_CREATE", msg)
-        return json_response(emu.message_payload(msg))
+        return json_response(created_payload(emu, msg))
 
     async def get_message(request: web.Request) -> web.Response:
         channel = channel_from(request)

@@ -12,7 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -90,6 +90,43 @@ class FaultRule:
         return hit
 
 
+@dataclass(eq=False)
+class PausedRoute:
+    """A REST call held on its way in (see :meth:`DiscordEmulator.pause_route`).
+
+    While held, Discord has received the request but done nothing with it; a test can kill
+    the bot then and decide with :meth:`release` whether the request goes on to take effect
+    (``land=True``: the message exists, its sender never heard back) or is lost
+    (``land=False``: as if the connection dropped before Discord read it).
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    when: Callable[[dict[str, Any] | None], bool] | None = None
+    entry: RequestLog | None = None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    _land: asyncio.Future[bool] | None = None
+
+    def matches(self, method: str, path: str, body: dict[str, Any] | None) -> bool:
+        return (
+            self.entry is None
+            and self.method in ("*", method)
+            and bool(self.pattern.search(path))
+            and (self.when is None or self.when(body))
+        )
+
+    def release(self, *, land: bool) -> None:
+        assert self._land is not None, "nothing is held yet"
+        if not self._land.done():
+            self._land.set_result(land)
+
+    async def hold(self, entry: RequestLog) -> bool:
+        self.entry = entry
+        self._land = asyncio.get_running_loop().create_future()
+        self.reached.set()
+        return await self._land
+
+
 class DiscordEmulator(InteractionDriver):
     """A loopback Discord: REST under `api_base` and a gateway the real discord.py client uses."""
 
@@ -114,6 +151,11 @@ class DiscordEmulator(InteractionDriver):
         self.uploads: dict[int, AttachmentState] = {}
         self.requests: list[RequestLog] = []
         self.faults: list[FaultRule] = []
+        self.paused: list[PausedRoute] = []
+        #: how long Discord remembers a message's nonce for ``enforce_nonce`` ("the past
+        #: few minutes" in Discord's documentation), measured on :attr:`clock`
+        self.nonce_window = timedelta(minutes=5)
+        self._nonces: dict[tuple[int, str], tuple[int, datetime]] = {}
         #: called with each finished REST call, synchronously, before anything else runs
         #: (e.g. a crash test kills the bot process the moment its Nth answer arrives)
         self.request_hooks: list[Callable[[RequestLog], None]] = []
@@ -232,7 +274,9 @@ class DiscordEmulator(InteractionDriver):
                 entry.files = [f.filename for f in body.files]
             except ApiError:
                 pass
-            resp = self._injected_fault(request.method, rel)
+            resp = await self._paused(request.method, rel, entry)
+            if resp is None:
+                resp = self._injected_fault(request.method, rel)
             if resp is None:
                 auth = request.headers.get("Authorization", "")
                 public = rel.startswith(("/webhooks/", "/interactions/"))
@@ -252,6 +296,18 @@ class DiscordEmulator(InteractionDriver):
             return resp
         finally:
             self.notify()
+
+    async def _paused(
+        self, method: str, path: str, entry: RequestLog
+    ) -> web.Response | None:
+        for pause in self.paused:
+            if pause.matches(method, path, entry.json):
+                self.paused.remove(pause)
+                self.notify()
+                if await pause.hold(entry):
+                    return None  # goes on to the handler and takes effect
+                return json_response({"message": "Connection lost (emulated)", "code": 0}, 503)
+        return None
 
     def _injected_fault(self, method: str, path: str) -> web.Response | None:
         for rule in self.faults:
@@ -290,6 +346,19 @@ class DiscordEmulator(InteractionDriver):
         raise web.HTTPNotFound()
 
     # -- fault injection -----------------------------------------------------------------------
+
+    def pause_route(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        when: Callable[[dict[str, Any] | None], bool] | None = None,
+    ) -> PausedRoute:
+        """Hold the next call matching METHOD, the path regex and ``when(json body)`` before
+        Discord acts on it, until the test calls ``release(land=...)`` (one call only)."""
+        pause = PausedRoute(method.upper(), re.compile(path_regex), when)
+        self.paused.append(pause)
+        return pause
 
     def fail_route(
         self,
@@ -440,6 +509,19 @@ class DiscordEmulator(InteractionDriver):
             return True
         return self.bot_user.id in msg.mention_ids()
 
+    def remember_nonce(self, author: UserState, nonce: int | str, msg: MessageState) -> None:
+        """Every created message's nonce is remembered (with or without enforce_nonce): a
+        later message that enforces the same nonce is checked against it."""
+        msg.nonce = nonce
+        self._nonces[(author.id, str(nonce))] = (msg.id, self.clock())
+
+    def message_with_nonce(self, author: UserState, nonce: int | str) -> MessageState | None:
+        """The message ``author`` created with ``nonce`` within :attr:`nonce_window`."""
+        found = self._nonces.get((author.id, str(nonce)))
+        if found is None or self.clock() - found[1] > self.nonce_window:
+            return None
+        return self.messages.get(found[0])
+
     def message_payload(self, msg: MessageState, *, redact: bool = False) -> dict[str, Any]:
         data = msg.payload(self.base_url, redact=redact)
         if msg.guild_id:
@@ -462,7 +544,10 @@ class DiscordEmulator(InteractionDriver):
             return  # Discord only sends messages from channels the bot can see
 
         def build(session: GatewaySession) -> dict[str, Any]:
-            return self.message_payload(msg, redact=not self.can_read_content(session, msg))
+            data = self.message_payload(msg, redact=not self.can_read_content(session, msg))
+            if event == "MESSAGE_CREATE" and msg.nonce is not None:
+                data["nonce"] = msg.nonce
+            return data
 
         self.gateway.dispatch(event, dm=dm, guild_id=msg.guild_id, build=build)
         self.notify()

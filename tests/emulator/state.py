@@ -295,6 +295,8 @@ class MessageState:
     reference_id: int | None = None
     deleted: bool = False
     pinned: bool = False
+    #: the nonce it was created with (echoed on creation only, as Discord does)
+    nonce: int | str | None = None
     # the user an ephemeral interaction message is visible to
     visible_to: int | None = None
 
