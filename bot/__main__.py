@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,14 @@ import discord
 from bot.app import HearthBot
 from bot.db import migrations
 from bot.db.database import Database
-from bot.settings import HearthConfig, Settings, SettingsError, load_config, load_settings
+from bot.settings import (
+    HearthConfig,
+    Settings,
+    SettingsError,
+    load_config,
+    load_deployment_settings,
+    load_settings,
+)
 
 log = logging.getLogger("bot")
 
@@ -43,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         if command == "db":
-            return asyncio.run(_db(args.action))
+            # The same settings (environment, then .env) as the bot, so `db upgrade` migrates
+            # the database the bot will open; no token, as it never talks to Discord.
+            return asyncio.run(_db(load_deployment_settings().hearth_db, args.action))
         settings = load_settings()
         config = load_config(settings.hearth_config)
     except SettingsError as exc:
@@ -66,9 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-async def _db(action: str) -> int:
-    # Only the database path is needed here, not the token.
-    path = Path(os.environ.get("HEARTH_DB", "data/hearth.db"))
+async def _db(path: Path, action: str) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     async with Database(path) as db:
         try:

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time as TimeOfDay
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -111,12 +111,12 @@ def parse_smtp_url(url: str) -> SmtpEndpoint:
     )
 
 
-class Settings(BaseSettings):
-    """Deployment settings. Only ``DISCORD_TOKEN`` is required."""
+class DeploymentSettings(BaseSettings):
+    """Deployment settings, read by every entry point alike: the environment first, then
+    ``.env`` in the working directory. None is required; :class:`Settings` adds the token."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    discord_token: SecretStr = Field(validation_alias="DISCORD_TOKEN")
     discord_api_base: str | None = Field(default=None, validation_alias="DISCORD_API_BASE")
     hearth_db: Path = Field(default=Path("data/hearth.db"), validation_alias="HEARTH_DB")
     hearth_config: Path = Field(
@@ -128,13 +128,6 @@ class Settings(BaseSettings):
     #: whose certificate a private or self-signed CA issued.
     hearth_smtp_ca_file: Path | None = Field(default=None, validation_alias="HEARTH_SMTP_CA_FILE")
     hearth_log_level: str = Field(default="INFO", validation_alias="HEARTH_LOG_LEVEL")
-
-    @field_validator("discord_token")
-    @classmethod
-    def _token_not_blank(cls, v: SecretStr) -> SecretStr:
-        if not v.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return v
 
     @field_validator("discord_api_base")
     @classmethod
@@ -181,10 +174,36 @@ class Settings(BaseSettings):
         return level
 
 
+class Settings(DeploymentSettings):
+    """What talking to Discord needs (running the bot, ``sync``): also ``DISCORD_TOKEN``."""
+
+    discord_token: SecretStr = Field(validation_alias="DISCORD_TOKEN")
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_not_blank(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return v
+
+
+_S = TypeVar("_S", bound=DeploymentSettings)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build settings, turning pydantic's report into one line naming the variable."""
+    return _load(Settings, overrides)
+
+
+def load_deployment_settings(**overrides: Any) -> DeploymentSettings:
+    """The same settings, validated the same way, without requiring ``DISCORD_TOKEN``: for
+    commands that never talk to Discord (``python -m bot db``)."""
+    return _load(DeploymentSettings, overrides)
+
+
+def _load(kind: type[_S], overrides: dict[str, Any]) -> _S:
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
