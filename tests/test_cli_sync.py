@@ -93,7 +93,7 @@ async def test_global_sync_registers_every_command_and_a_started_bot_answers(
         subs = {o["name"] for o in commands["community"].data.get("options") or []}
         assert {"create", "add", "remove", "sponsor", "link", "info", "list", "archive"} <= subs
         stmt = {o["name"] for o in commands["statement"].data.get("options") or []}
-        assert stmt == {"add", "round", "report"}
+        assert stmt == {"add", "round", "close", "report"}
 
         # A second run replaces the set with itself: same ids, nothing duplicated.
         ids = {name: c.id for name, c in commands.items()}

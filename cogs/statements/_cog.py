@@ -1,4 +1,11 @@
-"""/statement commands and the statement-round lifecycle."""
+"""/statement commands and the statement-round lifecycle.
+
+While a round is open nothing shows how statements are faring: `/statement report` gives
+turnout only, the round message never changes, and the voting flow's order does not depend on
+other members' votes. A member who looks before and after a colleague votes must not be able
+to work out that colleague's vote. Everything is shown once the round closes (on time, or
+early with `/statement close`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from discord.ext import commands
 
 from bot.db.group_commit import GroupCommitter
 from bot.db.statements import StatementRepo, StatementVoteReceipt
+from bot.domain.communities import can_facilitate
 from bot.domain.statements import (
     Statement,
     StatementRound,
@@ -30,7 +38,7 @@ from bot.interactions import (
     member_community,
 )
 from bot.text import escape_block, escape_inline
-from cogs.statements._render import COLOUR, report_embeds
+from cogs.statements._render import COLOUR, open_round_text, report_embeds
 from cogs.statements._views import DYNAMIC_ITEMS, StartVoting
 
 if TYPE_CHECKING:
@@ -97,12 +105,16 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
         return rnd
 
     async def next_for(self, round_id: int, user_id: int) -> tuple[Statement | None, int]:
-        """The statement to show next (fewest votes first) and how many remain for them."""
+        """The statement to show next and how many remain for them.
+
+        The order is the member's own stable shuffle (a hash of member and statement), so
+        members starting together still spread their votes. It is deliberately not "fewest
+        votes first": that order moves when someone votes, so pressing "Vote on statements"
+        before and after a colleague votes would show which statement they voted on."""
         statements = await self.repo.round_statements(round_id)
         voted = await self.repo.voted_by(round_id, user_id)
-        counts = await self.repo.vote_counts(round_id)
         sid = next_statement_for(
-            user_id, [(s.id, s.author_id) for s in statements], {user_id: voted}, counts
+            user_id, [(s.id, s.author_id) for s in statements], {user_id: voted}, {}
         )
         remaining = sum(1 for s in statements if s.author_id != user_id and s.id not in voted)
         return next((s for s in statements if s.id == sid), None), remaining
@@ -118,8 +130,12 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
 
     # ------------------------------------------------------------------ closing
     async def close_round(self, round_id: int) -> bool:
-        self.bot.scheduler.cancel(close_job(round_id))
+        """Close a round, post its outcome and update its message; False if already closed.
+
+        The one way a round closes: the scheduled close job and `/statement close` both come
+        here."""
         closed = await self.repo.close_round(round_id, self.bot.clock.now(), self.report_params())
+        self.bot.scheduler.cancel(close_job(round_id))
         if closed is None:
             return False
         rnd = closed.round
@@ -237,12 +253,50 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
             allowed_mentions=NO_MENTIONS,
         )
 
+    @app_commands.command(
+        name="close", description="Close the open statement round now (facilitators)"
+    )
+    @app_commands.describe(community="The community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def close(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, _actor = await facilitated_community(interaction, community)
+        rnd = await self.repo.open_round(comm.id)
+        if rnd is None:
+            latest = await self.repo.latest_round(comm.id)
+            raise Conflict(
+                f"**{escape_inline(comm.name)}** has no open statement round, so there is "
+                "nothing to close. "
+                + (
+                    f"Round #{latest.id} closed {discord_timestamp(latest.closed_at, 'F')}; "
+                    "`/statement report` shows its report."
+                    if latest is not None and latest.closed_at is not None
+                    else "Open one with `/statement round`."
+                )
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if await self.close_round(rnd.id):
+            where = rnd.channel_id or comm.voice_id
+            text = (
+                f"Closed statement round #{rnd.id}"
+                + (f"; the outcome is posted in <#{where}>" if where else "")
+                + ". `/statement report` now shows the full report."
+            )
+        else:
+            text = (
+                f"Statement round #{rnd.id} was already closed; `/statement report` shows its "
+                "report."
+            )
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     @app_commands.command(name="report", description="Where members agree and where they differ")
     @app_commands.describe(community="The community")
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def report(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
-        comm, _actor, _m = await member_community(interaction, community, allow_archived=True)
+        comm, actor, membership = await member_community(
+            interaction, community, allow_archived=True
+        )
         rnd = await self.repo.latest_round(comm.id)
         if rnd is None:
             raise NotFound(
@@ -250,6 +304,20 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
                 "opens one with "
                 "`/statement round`."
             )
+        if rnd.is_open:
+            # Turnout only until the round closes (see the module docstring).
+            text = open_round_text(
+                rnd,
+                await self.repo.turnout(rnd.id),
+                await self.repo.eligible(comm.id),
+                len(await self.repo.round_statements(rnd.id)),
+            )
+            if can_facilitate(actor, comm, membership):
+                text += "\nTo close it now, use `/statement close`."
+            await interaction.response.send_message(
+                text[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
         report = await self.repo.report(rnd, **self.report_params())
         eligible = rnd.eligible or await self.repo.eligible(comm.id)
         await interaction.response.send_message(

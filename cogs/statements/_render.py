@@ -1,4 +1,5 @@
-"""The statement report as embeds (aggregates only: counts, disciplines, group sizes)."""
+"""The statement report as embeds (aggregates only: counts, disciplines, group sizes), and
+the turnout-only answer while a round is open."""
 
 from __future__ import annotations
 
@@ -23,6 +24,23 @@ def _counts(t: StatementTally) -> str:
     return (
         f"agree {c.agree} · disagree {c.disagree} · pass {c.passed} "
         f"({c.agree_percent}% agree of {c.total})"
+    )
+
+
+def open_round_text(rnd: StatementRound, voters: int, eligible: int, statements: int) -> str:
+    """What `/statement report` says while a round is open: turnout only.
+
+    No per-statement count, share, consensus, divisive statement, opinion group or discipline
+    figure is shown until the round closes: anyone who saw a figure move just after a colleague
+    voted (and turnout tells them when someone votes) could work out that colleague's vote."""
+    eligible = max(eligible, voters)
+    return (
+        f"Statement round #{rnd.id} ({statements} statement{'s' if statements != 1 else ''}) "
+        f"is open: {voters} of {eligible} member{'s' if eligible != 1 else ''} "
+        f"{'has' if voters == 1 else 'have'} voted so far; results appear when the round "
+        f"closes on {discord_timestamp(rnd.closes_at, 'F')}.\n"
+        "Counts are shown only once the round has closed, so that no one can work out how "
+        "anyone voted from how the figures change."
     )
 
 

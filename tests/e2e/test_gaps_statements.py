@@ -140,6 +140,13 @@ async def test_two_camps_form_opinion_groups_and_the_round_speaks_in_plain_words
             by_disc[disciplines[k]] = by_disc.get(disciplines[k], 0) + 1
         assert min(by_disc.values()) >= cfg.statement_min_group_size, by_disc
 
+    # While the round is open the report is turnout only; everything comes at close.
+    rep = await world.slash(people["B-nurse2"], "statement report", community=COMMUNITY)
+    assert rep.ephemeral and not rep.embeds, rep.all_text
+    assert "15 of 16 members have voted so far" in rep.content, rep.content
+    ran = await world.advance(timedelta(days=3))
+    assert f"statements:close:{round_id}" in ran
+
     # The report, as a member sees it.
     rep = await world.slash(people["B-nurse2"], "statement report", community=COMMUNITY)
     assert rep.ephemeral and rep.embeds and rep.embeds[0]["title"] == "Statement report"
@@ -200,8 +207,6 @@ async def test_two_camps_form_opinion_groups_and_the_round_speaks_in_plain_words
     assert _report_text(rep2.embeds) == text
 
     # Closing: the collective statements, posted in the voice channel and stored.
-    ran = await world.advance(timedelta(days=3))
-    assert f"statements:close:{round_id}" in ran
     posts = [
         m for m in world.emu.messages_in(_voice(world))
         if m.embeds and "what we say together" in str(m.embeds[0].get("title"))
@@ -233,6 +238,4 @@ async def test_two_camps_form_opinion_groups_and_the_round_speaks_in_plain_words
     assert row["collective_statement"] == said
     # The round message lost its button; the report still reads the closed round.
     assert not world.emu.get_message(_voice(world), announcement.id).components
-    closed = await world.slash(people["A-gp3"], "statement report", community=COMMUNITY)
-    closed_text = _report_text(closed.embeds)
-    assert "closed" in closed_text and "• Group A: 8 members" in closed_text
+    assert "closed" in text and "• Group A: 8 members" in text

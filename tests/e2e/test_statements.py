@@ -93,6 +93,15 @@ async def test_statement_round_end_to_end(world: HearthWorld) -> None:
     # the order spreads votes: not everyone saw the same statement first
     assert len({o[0] for o in orders}) > 1
 
+    # while the round is open the report is turnout only (tests/e2e/test_statements_anonymity.py)
+    rep = await world.slash(people[6], "statement report", community=COMMUNITY)
+    assert rep.ephemeral and not rep.embeds
+    assert "9 of 10 members have voted so far" in rep.content, rep.content
+
+    # votes after close are refused; closing posts the collective statement
+    ran = await world.advance(timedelta(days=2))
+    assert "statements:close:1" in ran
+
     rep = await world.slash(people[6], "statement report", community=COMMUNITY)
     text = "\n".join(e.get("description") or "" for e in rep.embeds)
     assert rep.ephemeral and rep.embeds[0]["title"] == "Statement report"
@@ -105,10 +114,6 @@ async def test_statement_round_end_to_end(world: HearthWorld) -> None:
     cross = text.split("**Consensus across disciplines**")[1].split("**Divisive**")[0]
     assert "plain English" in cross and "carer 100%" in cross and "gp 100%" in cross
     assert "Too few voters to identify opinion groups" in text
-
-    # votes after close are refused; closing posts the collective statement
-    ran = await world.advance(timedelta(days=2))
-    assert "statements:close:1" in ran
     posts = [m for m in world.emu.messages_in(voice(world)) if m.embeds
              and "what we say together" in str(m.embeds[0].get("title"))]
     assert len(posts) == 1

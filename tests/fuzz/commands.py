@@ -77,6 +77,7 @@ DESTRUCTIVE: list[Cmd] = [
     Cmd("community archive", ("community",)),
     Cmd("meeting cancel", ("meeting",)),
     Cmd("poll close", ("poll",)),
+    Cmd("statement close", ("community",)),
 ]
 
 

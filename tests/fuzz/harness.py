@@ -430,6 +430,8 @@ async def read_back(fw: FuzzWorld) -> None:
         (w.owner, "community list", {}),
         (w.owner, "meeting list", {"community": COMMUNITY}),
         (w.owner, "statement round", {"community": COMMUNITY}),
+        # closed first: an open round's report is turnout only, without the statements
+        (w.owner, "statement close", {"community": COMMUNITY}),
         (w.owner, "statement report", {"community": COMMUNITY}),
         (alice, "story list", {"community": COMMUNITY}),
         (w.owner, "digest preview", {"community": COMMUNITY}),
