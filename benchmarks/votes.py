@@ -274,8 +274,9 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[str, Any]:
-    from bot.db.polls import voter_key
+    from bot.db.polls import open_ballot, poll_from_row, voter_key
     from bot.db.rows import to_db
+    from bot.db.sealing import Sealer, parse_secret
     from tests.emulator.server import DiscordEmulator
     from tests.faults._proc import bot_env
 
@@ -381,22 +382,28 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
                 await emu_free_print_profile(prof_path)
 
             # Durability: reopen the file as a stranger would after the bot stopped.
+            # The ballots are sealed: open them as the bot does, with the installation secret.
+            sealer = Sealer(parse_secret((Path(tmp) / "hearth.key").read_text()))
             with sqlite3.connect(db_path) as conn:
-                key = conn.execute("SELECT ballot_key FROM polls WHERE id = ?",
-                                   (poll_id,)).fetchone()[0]
+                conn.row_factory = sqlite3.Row
+                poll_row = conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
+                poll = poll_from_row(poll_row)
+                key = sealer.unseal_key("poll", poll_id, poll_row["ballot_key"])
                 stored_voters = [row[0] for row in conn.execute(
                     "SELECT user_id FROM poll_voters WHERE poll_id = ?", (poll_id,))]
-                ballots = {bytes(k): json.loads(b) for k, b in conn.execute(
-                    "SELECT voter_key, ballot FROM poll_ballots WHERE poll_id = ?", (poll_id,))}
-                n_ballots = conn.execute("SELECT COUNT(*) FROM poll_ballots WHERE poll_id = ?",
-                                         (poll_id,)).fetchone()[0]
+                ballots = {bytes(k): open_ballot(key, poll, bytes(k), b) for k, b in conn.execute(
+                    "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = ?",
+                    (poll_id,))}
+                n_ballots = conn.execute(
+                    "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,)
+                ).fetchone()[0]
             conn.close()
     finally:
         restore()
 
     missing = wrong = 0
     for uid, opt in acked_votes.items():
-        got = ballots.get(voter_key(bytes(key), uid))
+        got = ballots.get(voter_key(key, uid))
         if got is None or uid not in stored_voters:
             missing += 1
         elif got != opt:

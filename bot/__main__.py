@@ -14,14 +14,15 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import discord
 
 from bot.app import HearthBot
 from bot.db import migrations
-from bot.db.database import Database
+from bot.db.sealing import SealingError
+from bot.log_privacy import configure_logging
 from bot.settings import (
+    DeploymentSettings,
     HearthConfig,
     Settings,
     SettingsError,
@@ -51,16 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "db":
             # The same settings (environment, then .env) as the bot, so `db upgrade` migrates
             # the database the bot will open; no token, as it never talks to Discord.
-            return asyncio.run(_db(load_deployment_settings().hearth_db, args.action))
+            return asyncio.run(_db(load_deployment_settings(), args.action))
         settings = load_settings()
         config = load_config(settings.hearth_config)
     except SettingsError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.hearth_log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Not basicConfig: the handler must carry the privacy filter (no vote, e-mail address
+    # or message body in any line, at any level; see bot/log_privacy.py).
+    configure_logging(settings.hearth_log_level)
     if settings.discord_api_base:
         discord.http.Route.BASE = settings.discord_api_base
     try:
@@ -70,13 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except discord.LoginFailure:
         print("hearth: Discord rejected DISCORD_TOKEN; check the bot token.", file=sys.stderr)
         return 2
+    except SealingError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 0
 
 
-async def _db(path: Path, action: str) -> int:
+async def _db(settings: DeploymentSettings, action: str) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    async with Database(path) as db:
+    path = settings.hearth_db
+    async with settings.open_database() as db:
         try:
             if action == "upgrade":
                 applied = await migrations.upgrade(db)
@@ -93,14 +97,14 @@ async def _db(path: Path, action: str) -> int:
                     "pending: "
                     + (", ".join(f"{m.version:04d}_{m.name}" for m in pending) or "none")
                 )
-        except migrations.MigrationError as exc:
+        except (migrations.MigrationError, SealingError) as exc:
             print(f"hearth: {exc}", file=sys.stderr)
             return 1
     return 0
 
 
 async def _run(settings: Settings, config: HearthConfig) -> int:
-    async with Database(settings.hearth_db) as db:
+    async with settings.open_database() as db:
         await migrations.upgrade(db)
         bot = HearthBot(settings=settings, config=config, db=db)
         loop = asyncio.get_running_loop()
@@ -119,7 +123,7 @@ def _stop(bot: HearthBot, sig: signal.Signals) -> None:
 
 
 async def _sync(settings: Settings, config: HearthConfig, guild_id: int | None) -> int:
-    async with Database(settings.hearth_db) as db:
+    async with settings.open_database() as db:
         await migrations.upgrade(db)
         bot = HearthBot(settings=settings, config=config, db=db, auto_sync=False)
         async with bot:

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time as TimeOfDay
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +38,9 @@ DISCIPLINES = ("gp", "nurse", "patient", "carer", "other")
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
+
+if TYPE_CHECKING:
+    from bot.db.database import Database
 
 class SettingsError(Exception):
     """Raised with a one-line, human explanation of what to fix."""
@@ -128,6 +131,35 @@ class DeploymentSettings(BaseSettings):
     #: whose certificate a private or self-signed CA issued.
     hearth_smtp_ca_file: Path | None = Field(default=None, validation_alias="HEARTH_SMTP_CA_FILE")
     hearth_log_level: str = Field(default="INFO", validation_alias="HEARTH_LOG_LEVEL")
+    #: The installation secret that seals anonymous ballots (bot/db/sealing.py), kept outside
+    #: the database: this value if set, else the key file (created on first start).
+    hearth_secret: SecretStr | None = Field(default=None, validation_alias="HEARTH_SECRET")
+    hearth_key_file: Path | None = Field(default=None, validation_alias="HEARTH_KEY_FILE")
+
+    @field_validator("hearth_secret")
+    @classmethod
+    def _secret_is_32_bytes(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        from bot.db.sealing import SealingError, parse_secret
+
+        try:
+            parse_secret(v.get_secret_value())
+        except SealingError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    def open_database(self) -> Database:
+        """The database with the installation secret these settings name."""
+        from bot.db.database import Database
+        from bot.db.sealing import parse_secret
+
+        secret = self.hearth_secret
+        return Database(
+            self.hearth_db,
+            secret=parse_secret(secret.get_secret_value()) if secret is not None else None,
+            key_file=self.hearth_key_file,
+        )
 
     @field_validator("discord_api_base")
     @classmethod

@@ -55,6 +55,8 @@ async def check_secret(db: Database) -> None:
             " + (SELECT COUNT(*) FROM statement_rounds WHERE ballot_key IS NOT NULL)"
         )
         if open_items:
+            if db.created_key_file:
+                db.key_file.unlink(missing_ok=True)  # not the secret to keep: do not leave it
             raise SealingError(
                 f"the installation secret ({db.key_file} or HEARTH_SECRET) is not the one this "
                 f"database was used with, and {open_items} open poll(s) or statement round(s) "

@@ -45,6 +45,7 @@ class Database:
         )
         self._secret = secret
         self._sealer: Sealer | None = None
+        self.created_key_file = False
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
@@ -60,6 +61,9 @@ class Database:
 
     async def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        #: True when this start created the key file (a refused secret is then removed
+        #: again, so it is not mistaken for the one to keep).
+        self.created_key_file = self._secret is None and not self.key_file.exists()
         secret = self._secret if self._secret is not None else load_or_create_secret(
             self.key_file
         )
