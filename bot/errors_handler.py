@@ -4,7 +4,9 @@
 2. ``app_commands.CheckFailure``: the check's message, ephemeral.
 3. ``discord.Forbidden`` that escaped a cog: the bot lacks a permission; say so plainly.
 4. Anything else: logged with context (command, user, guild, channel), and the user gets
-   a short apology with no traceback.
+   a short apology with no traceback. A component is named by its kind and object id only
+   (never the rest of its custom_id), and a vote's log line does not name the voter:
+   see :mod:`bot.log_privacy`.
 
 Slash commands reach it through ``tree.on_error``; components and modals through
 :func:`guarded` (DynamicItem callbacks) and :class:`HearthModal` / :class:`HearthView`.
@@ -21,6 +23,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import HearthError
+from bot.log_privacy import describe_custom_id, is_vote_custom_id
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +70,8 @@ async def handle_interaction_error(
         return
     if isinstance(error, discord.Forbidden):
         log.warning(
-            "forbidden during %s by %s in guild %s: %s",
-            _what(interaction), interaction.user.id, interaction.guild_id, error.text,
+            "forbidden during %s (%sguild %s): %s",
+            _what(interaction), _who(interaction), interaction.guild_id, error.text,
         )
         await reply_ephemeral(
             interaction,
@@ -78,18 +81,35 @@ async def handle_interaction_error(
         )
         return
     log.error(
-        "unexpected error in %s (user %s, guild %s, channel %s)",
-        _what(interaction), interaction.user.id, interaction.guild_id, interaction.channel_id,
+        "unexpected error in %s (%sguild %s, channel %s)",
+        _what(interaction), _who(interaction), interaction.guild_id, interaction.channel_id,
         exc_info=error,
     )
     await reply_ephemeral(interaction, APOLOGY)
 
 
+def _custom_id(interaction: discord.Interaction[Any]) -> str:
+    data: dict[str, Any] = dict(interaction.data or {})
+    return str(data.get("custom_id") or "?")
+
+
 def _what(interaction: discord.Interaction[Any]) -> str:
+    """The command, or the component's kind and object id: never a vote's option.
+
+    A component's custom_id carries its state, and for a vote that state is the choice
+    (``poll:12:v:3``); logged next to the clicker it would link a voter to a choice.
+    """
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    data: dict[str, Any] = dict(interaction.data or {})
-    return f"component {data.get('custom_id', '?')}"
+    kind = "modal" if interaction.type is discord.InteractionType.modal_submit else "component"
+    return f"{kind} {describe_custom_id(_custom_id(interaction))}"
+
+
+def _who(interaction: discord.Interaction[Any]) -> str:
+    """``user <id>, `` except for a vote: who voted is not needed to debug a failed vote."""
+    if interaction.command is None and is_vote_custom_id(_custom_id(interaction)):
+        return ""
+    return f"user {interaction.user.id}, "
 
 
 P = ParamSpec("P")

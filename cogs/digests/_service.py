@@ -475,7 +475,10 @@ class DigestService:
                 await self.repo.mark_channel_done(rec.id, email=True)
                 email_sent = True
             except MAIL_ERRORS as exc:
-                log.warning("digest e-mail for community %s failed: %s", community.id, exc)
+                # the class only: SMTP errors quote the recipient's address
+                log.warning(
+                    "digest e-mail for community %s failed: %s", community.id, type(exc).__name__
+                )
                 errors.append(f"the e-mail could not be sent ({type(exc).__name__})")
 
         now = self.bot.clock.now()
