@@ -2,7 +2,9 @@
 
 SQL only: returns :mod:`bot.domain.meetings` dataclasses and never formats text for people.
 The reminder tables make "sent once, never twice" survive a restart: a reminder is claimed
-before anything goes out and each recipient is recorded before their message is sent.
+before anything goes out and each recipient's outcome is recorded once their message is
+sent (the message itself goes through :mod:`bot.delivery`, which records it, with its
+nonce, before the send). A reminder passed over on catch-up is recorded as skipped.
 """
 
 from __future__ import annotations
@@ -346,20 +348,40 @@ class MeetingRepo:
             )
             return cur.rowcount == 1
 
-    async def finish_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> None:
+    async def finish_reminder(
+        self, meeting_id: int, offset: timedelta, now: datetime, *, state: str = "sent"
+    ) -> None:
+        """Close a claimed reminder: ``sent``, or ``skipped`` when it was interrupted and a
+        later reminder has taken its place (those it reached stay recorded)."""
         await self.db.execute(
-            "UPDATE meeting_reminders SET state = 'sent', finished_at = ?"
-            " WHERE meeting_id = ? AND offset_seconds = ?",
-            (to_db(now), meeting_id, int(offset.total_seconds())),
+            "UPDATE meeting_reminders SET state = ?, finished_at = ?"
+            " WHERE meeting_id = ? AND offset_seconds = ? AND state = 'sending'",
+            (state, to_db(now), meeting_id, int(offset.total_seconds())),
         )
 
-    async def reminded_users(self, meeting_id: int, offset: timedelta) -> set[int]:
+    async def skip_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> bool:
+        """Record a reminder that will never be sent (a later one was already due when
+        Hearth got to it); False if it was recorded before."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO meeting_reminders (meeting_id, offset_seconds, state,"
+                " claimed_at, finished_at) VALUES (?,?, 'skipped', ?, ?)",
+                (meeting_id, int(offset.total_seconds()), to_db(now), to_db(now)),
+            )
+            return cur.rowcount == 1
+
+    async def reminder_outcomes(self, meeting_id: int, offset: timedelta) -> dict[int, str]:
+        """Each member's settled outcome of one reminder (dm, fallback, failed).
+
+        A ``pending`` row (written before the send by earlier versions) is not settled: the
+        member may not have had it, so it is sent again (:mod:`bot.delivery` makes that safe).
+        """
         rows = await self.db.fetchall(
-            "SELECT user_id FROM meeting_reminder_deliveries"
-            " WHERE meeting_id = ? AND offset_seconds = ?",
+            "SELECT user_id, outcome FROM meeting_reminder_deliveries"
+            " WHERE meeting_id = ? AND offset_seconds = ? AND outcome != 'pending'",
             (meeting_id, int(offset.total_seconds())),
         )
-        return {r[0] for r in rows}
+        return {r[0]: r[1] for r in rows}
 
     async def record_delivery(
         self, meeting_id: int, offset: timedelta, user_id: int, outcome: str

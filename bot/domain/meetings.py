@@ -321,36 +321,95 @@ def validate_reminder_offsets(offsets: Iterable[timedelta]) -> tuple[timedelta, 
     return tuple(unique)
 
 
+@dataclass(frozen=True)
+class ReminderPlan:
+    """What to do about a meeting's reminders right now (see :func:`reminder_plan`)."""
+
+    current: timedelta | None
+    """The most relevant reminder whose time has come (sent already or not), if any."""
+    send: timedelta | None
+    """The reminder to send now: ``current`` when it is not recorded yet."""
+    skip: tuple[timedelta, ...]
+    """Reminders whose time came but which are of no use any more: record them skipped."""
+
+
+def reminder_plan(
+    meeting_start: datetime,
+    offsets: Iterable[timedelta],
+    now: datetime,
+    recorded: Iterable[timedelta],
+) -> ReminderPlan:
+    """Which reminder to send right now (at most one), including after downtime.
+
+    ``recorded``: reminders already dealt with (sent, skipped, or being sent). A reminder is
+    due once ``now >= start - offset``. Of the due ones only the most relevant, the smallest
+    offset, is sent, and only before the start (no reminder, the 1-hour one included, goes
+    out once the meeting has begun): after a long outage a member gets the 1-day reminder,
+    not the 7-day and the 1-day one together. Every other due reminder not yet recorded is
+    to be recorded as skipped, so it is never sent later and the record says it was not.
+    """
+    if meeting_start.tzinfo is None or now.tzinfo is None:
+        raise ValueError("reminder_plan needs aware datetimes")
+    ordered = validate_reminder_offsets(offsets)
+    done = set(recorded)
+    due = [offset for offset in ordered if now >= meeting_start - offset]
+    if now >= meeting_start:
+        return ReminderPlan(None, None, tuple(o for o in due if o not in done))
+    if not due:
+        return ReminderPlan(None, None, ())
+    current = due[-1]  # the smallest offset whose time has come
+    skip = tuple(o for o in due[:-1] if o not in done)
+    return ReminderPlan(current, None if current in done else current, skip)
+
+
 def reminders_due(
     meeting_start: datetime,
     offsets: Iterable[timedelta],
     now: datetime,
     sent: Iterable[timedelta],
 ) -> list[timedelta]:
-    """Which reminders to send right now (at most one), including after downtime.
+    """The reminder to send right now, as a list of at most one (:func:`reminder_plan`).
 
-    The rule: a reminder is due once ``now >= start - offset`` and it has not been sent. It
-    is sent only if it is still useful, meaning
-
-    * the meeting has not started (no reminder, the 1-hour one included, goes out after the
-      start), and
-    * the next-smaller reminder is not also already due: after a long outage only the most
-      relevant reminder is sent (the 1-day one rather than the 7-day and the 1-day together).
-
-    A reminder passed over this way is never sent later, because the smaller one stays due.
-    Together with recording ``sent``, this means every reminder is sent at most once.
+    A reminder passed over is never sent later, because the smaller one stays due. Together
+    with recording ``sent``, this means every reminder is sent at most once.
     """
     if meeting_start.tzinfo is None or now.tzinfo is None:
         raise ValueError("reminders_due needs aware datetimes")
-    if now >= meeting_start:
-        return []
-    ordered = validate_reminder_offsets(offsets)
-    already = set(sent)
-    due = [offset for offset in ordered if now >= meeting_start - offset]
-    if not due:
-        return []
-    most_relevant = due[-1]  # the smallest offset whose time has come
-    return [] if most_relevant in already else [most_relevant]
+    plan = reminder_plan(meeting_start, offsets, now, sent)
+    return [] if plan.send is None else [plan.send]
+
+
+def time_left(start: datetime, now: datetime) -> str:
+    """The real time until ``start`` as people say it: "in 45 minutes", "in 1 hour 30
+    minutes" (exact under 3 hours), "in 20 hours" (to the nearest hour under two days),
+    "in 3 days" (to the nearest day)."""
+    minutes = max(1, round((start - now).total_seconds() / 60))
+    if minutes < 3 * 60:
+        return f"in {format_duration(timedelta(minutes=minutes))}"
+    if minutes < 48 * 60:
+        n, unit = round(minutes / 60), "hour"
+    else:
+        n, unit = round(minutes / (24 * 60)), "day"
+    return f"in {n} {unit}{'' if n == 1 else 's'}"
+
+
+def starts_in_words(start: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """When a meeting starts, said from ``now`` in the meeting's own time zone:
+    "today at 18:30 GMT", "tomorrow at 18:30 GMT", "on Friday at 18:30 BST" (within a week),
+    "on Wednesday 10 March at 18:30 GMT" (further), each followed by the time left."""
+    if start.tzinfo is None or now.tzinfo is None:
+        raise ValueError("starts_in_words needs aware datetimes")
+    local = start.astimezone(tz)
+    days = (local.date() - now.astimezone(tz).date()).days
+    if days <= 0:
+        day = "today"
+    elif days == 1:
+        day = "tomorrow"
+    elif days < 7:
+        day = f"on {local:%A}"
+    else:
+        day = f"on {local:%A} {local.day} {local:%B}"
+    return f"{day} at {local:%H:%M} {local.tzname()}, {time_left(start, now)}"
 
 
 def next_reminder_at(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import discord
 
 from bot.domain.communities import Community
-from bot.domain.meetings import RSVP, Meeting
+from bot.domain.meetings import RSVP, Meeting, starts_in_words
 from bot.domain.timeparse import discord_timestamp, format_duration
 from bot.text import escape_inline, plain
 
@@ -69,13 +69,14 @@ def announcement_embed(
 
 
 def reminder_text(
-    meeting: Meeting, community: Community, offset: timedelta, link: str | None
+    meeting: Meeting, community: Community, now: datetime, link: str | None
 ) -> str:
+    """Worded from the real time left when it is sent (a late catch-up says "in 20 hours",
+    not the notice it was meant to give)."""
     text = (
         f"Reminder: **{escape_inline(meeting.title)}** ({escape_inline(community.name)}) starts "
-        f"{discord_timestamp(meeting.start_utc, 'F')}, "
-        f"{discord_timestamp(meeting.start_utc, 'R')} (about {format_duration(offset)} from "
-        f"when this was sent).\nWhere: {where(meeting)}"
+        f"{starts_in_words(meeting.start_utc, now, meeting.tz)} "
+        f"(your time: {discord_timestamp(meeting.start_utc, 'F')}).\nWhere: {where(meeting)}"
     )
     if link:
         text += f"\nSay whether you can come: {link}"

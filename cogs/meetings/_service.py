@@ -4,9 +4,12 @@ The domain (``bot.domain.meetings``) decides *what* should happen; the repositor
 this module does the Discord side and keeps the scheduler in step with the database. Every
 job is derived from stored rows, so :meth:`MeetingService.rebuild` after a restart re-arms
 exactly what is still pending, and the stored reminder/notes markers stop anything from
-going out twice.
+going out twice. Reminder and notes-prompt DMs, and their fallback mentions, go out through
+:class:`bot.delivery.Deliveries`: recorded with a nonce before the send, so a run a crash
+interrupted resumes without losing anyone's message or sending anyone a second one.
 
 Job ids: ``meeting:<id>:remind``, ``meeting:<id>:notes`` and ``series:<community id>``.
+Delivery runs: ``meeting:<id>:remind:<offset seconds>`` and ``meeting:<id>:notes``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.db.deliveries import RunState
 from bot.db.meetings import MeetingRepo, NewMeeting
+from bot.delivery import Deliveries, Destination
 from bot.domain.calendar_ics import meeting_ics, meeting_uid
 from bot.domain.communities import Community
 from bot.domain.meetings import (
@@ -33,8 +38,8 @@ from bot.domain.meetings import (
     next_reminder_at,
     notes_prompt_due,
     nth_weekday,
+    reminder_plan,
     reminder_recipients,
-    reminders_due,
     series_title,
 )
 from bot.domain.timeparse import to_utc
@@ -58,6 +63,18 @@ class Outcome:
 
     meeting: Meeting
     problems: list[str] = field(default_factory=list)
+
+
+def reminder_run(meeting_id: int, offset: timedelta) -> str:
+    """The delivery run of one reminder of one meeting."""
+    return f"meeting:{meeting_id}:remind:{int(offset.total_seconds())}"
+
+
+def notes_run(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}:notes"
+
+
+_NOTES_RUN = re.compile(r"^meeting:(\d+):notes$")
 
 
 def event_problem_text(exc: discord.HTTPException) -> str:
@@ -135,6 +152,7 @@ class MeetingService:
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.repo = MeetingRepo(bot.db)
+        self.deliveries = Deliveries(bot)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -603,6 +621,20 @@ class MeetingService:
             return False
         return True
 
+    async def _dm_once(self, run: str, user_id: int, text: str) -> bool:
+        """One scheduled DM of ``run``, sent exactly once (:mod:`bot.delivery`); False when
+        the person's DMs are closed (or Discord refused it)."""
+        try:
+            await self.deliveries.send(
+                run, Destination.member(user_id), content=text, allowed_mentions=NO_MENTIONS
+            )
+        except discord.Forbidden:
+            return False
+        except discord.HTTPException as exc:
+            log.warning("DM to %s failed: %s", user_id, exc)
+            return False
+        return True
+
     def _jump(self, meeting: Meeting, community: Community) -> str | None:
         if meeting.announcement_id is None or meeting.announcement_channel_id is None:
             return None
@@ -612,17 +644,26 @@ class MeetingService:
         )
 
     async def _post_mentions(
-        self, community: Community, users: list[int], text_for: object
+        self,
+        run: str,
+        community: Community,
+        users: list[int],
+        text_for: Callable[[list[int]], str],
     ) -> None:
+        """Mention, in the meetings channel, those a DM of ``run`` could not reach. Each
+        chunk is one delivery of the run, so a resumed run posts only what is missing."""
         channel = self._channel(community.meetings_id)
-        if channel is None or not users:
+        if channel is None or community.meetings_id is None or not users:
             return
+        users = sorted(users)  # the same chunks (and keys) when a run resumes
         for start in range(0, len(users), MENTIONS_PER_MESSAGE):
             chunk = users[start : start + MENTIONS_PER_MESSAGE]
-            assert callable(text_for)
             try:
-                await channel.send(
-                    str(text_for(chunk))[:2000],
+                await self.deliveries.send(
+                    run,
+                    Destination.channel(community.meetings_id),
+                    part=f"mention:{start}",
+                    content=text_for(chunk)[:2000],
                     allowed_mentions=discord.AllowedMentions(
                         users=[discord.Object(u) for u in chunk], everyone=False, roles=False
                     ),
@@ -679,6 +720,11 @@ class MeetingService:
                     self.arm_notes_only(meeting, now)
                 continue
             self.arm(meeting, set(states))
+        for run in await self.deliveries.running("meeting:"):
+            # A notes prompt a crash interrupted (claimed, not every message settled).
+            found = _NOTES_RUN.match(run)
+            if found:
+                self.arm_notes_now(int(found.group(1)), now)
         for series in await self.repo.all_series():
             self.arm_series(series.community_id, now)
         for meeting_id in await self.repo.stale_events():
@@ -700,7 +746,8 @@ class MeetingService:
             )
 
     async def run_reminders(self, meeting_id: int) -> None:
-        """Send whichever reminder is due (at most one), finish an interrupted one, re-arm."""
+        """Send whichever reminder is due (at most one), finish an interrupted one, record
+        those passed over as skipped, re-arm."""
         job = f"meeting:{meeting_id}:remind"
         if self._not_ready_yet(job, lambda: self.run_reminders(meeting_id)):
             return
@@ -709,39 +756,61 @@ class MeetingService:
             return
         now = self.now()
         states = await self.repo.reminder_states(meeting_id)
-        if now < meeting.start_utc:
-            for offset, state in sorted(states.items()):
-                if state == "sending":
-                    await self._deliver(meeting, offset)
-            for offset in reminders_due(meeting.start_utc, self.offsets, now, set(states)):
-                if await self.repo.claim_reminder(meeting_id, offset, now):
-                    await self._deliver(meeting, offset)
+        plan = reminder_plan(meeting.start_utc, self.offsets, now, states)
+        for offset, state in sorted(states.items()):
+            if state != "sending":
+                continue
+            if offset == plan.current:
+                await self._deliver(meeting, offset)  # interrupted: finish it for the rest
+            else:
+                # Interrupted, and by now a later reminder is due (or the meeting began):
+                # those it did not reach get that one instead, worded for the time left.
+                await self.deliveries.finish(reminder_run(meeting_id, offset))
+                await self.repo.finish_reminder(meeting_id, offset, now, state="skipped")
+                log.info("meeting %s: interrupted %s reminder superseded", meeting_id, offset)
+        for offset in plan.skip:
+            if await self.repo.skip_reminder(meeting_id, offset, now):
+                log.info("meeting %s: %s reminder skipped (a later one is due)", meeting_id, offset)
+        if plan.send is not None and await self.repo.claim_reminder(meeting_id, plan.send, now):
+            await self._deliver(meeting, plan.send)
         states = await self.repo.reminder_states(meeting_id)
         self._arm_reminders(meeting, self.now(), set(states))
 
     async def _deliver(self, meeting: Meeting, offset: timedelta) -> None:
-        community = await self.community(meeting)
-        members = await self.bot.communities.members(community.id)
-        rsvps = await self.repo.rsvps(meeting.id)
-        already = await self.repo.reminded_users(meeting.id, offset)
-        text = _render.reminder_text(meeting, community, offset, self._jump(meeting, community))
-        closed: list[int] = []
-        for member in reminder_recipients(members, rsvps, meeting.region):
-            if member.user_id in already:
-                continue
-            # Recorded before the send: a crash now means a missed DM, never a second one.
-            await self.repo.record_delivery(meeting.id, offset, member.user_id, "pending")
-            if await self._dm(member.user_id, text):
-                outcome = "dm"
-            else:
-                outcome = "fallback"
-                closed.append(member.user_id)
-            await self.repo.record_delivery(meeting.id, offset, member.user_id, outcome)
-        await self._post_mentions(
-            community, closed, lambda chunk: _render.fallback_text(meeting, chunk)
-        )
+        """Send a claimed reminder to everyone not told yet, then close it.
+
+        Resumable: each DM goes out exactly once through the delivery run (a member whose
+        DM was in flight at a crash is sent it again with the same nonce), each member's
+        outcome is recorded once their DM is settled, and the fallback mentions for closed
+        DMs are deliveries of the same run.
+        """
+        run = reminder_run(meeting.id, offset)
+        if await self.deliveries.start(run) is not RunState.FINISHED:
+            community = await self.community(meeting)
+            members = await self.bot.communities.members(community.id)
+            rsvps = await self.repo.rsvps(meeting.id)
+            told = await self.repo.reminder_outcomes(meeting.id, offset)
+            text = _render.reminder_text(
+                meeting, community, self.now(), self._jump(meeting, community)
+            )
+            for member in reminder_recipients(members, rsvps, meeting.region):
+                if member.user_id in told:
+                    continue
+                outcome = "dm" if await self._dm_once(run, member.user_id, text) else "fallback"
+                await self.repo.record_delivery(meeting.id, offset, member.user_id, outcome)
+                told[member.user_id] = outcome
+            closed = [user for user, outcome in told.items() if outcome == "fallback"]
+            await self._post_mentions(
+                run, community, closed, lambda chunk: _render.fallback_text(meeting, chunk)
+            )
+            await self.deliveries.finish(run)
         await self.repo.finish_reminder(meeting.id, offset, self.now())
         log.info("meeting %s: %s reminder done", meeting.id, offset)
+
+    def arm_notes_now(self, meeting_id: int, now: datetime) -> None:
+        self.bot.scheduler.schedule(
+            f"meeting:{meeting_id}:notes", now, lambda: self.run_notes_prompt(meeting_id)
+        )
 
     async def run_notes_prompt(self, meeting_id: int) -> None:
         job = f"meeting:{meeting_id}:notes"
@@ -751,18 +820,21 @@ class MeetingService:
         if meeting is None:
             return
         now = self.now()
-        if not notes_prompt_due(
-            meeting.end_utc,
-            now,
-            prompted=meeting.notes_prompted_at is not None,
-            cancelled=meeting.cancelled,
-        ):
-            waiting = meeting.notes_prompted_at is None and not meeting.cancelled
-            if waiting and now < meeting.end_utc:
-                self.arm_notes_only(meeting, now)
-            return
-        if not await self.repo.mark_notes_prompted(meeting_id, now):
-            return
+        run = notes_run(meeting_id)
+        if meeting.notes_prompted_at is not None:
+            # Claimed already: carry on only if its messages were interrupted (a crash).
+            if not await self.deliveries.is_running(run):
+                return
+        else:
+            if not notes_prompt_due(meeting.end_utc, now, cancelled=meeting.cancelled):
+                if not meeting.cancelled and now < meeting.end_utc:
+                    self.arm_notes_only(meeting, now)
+                return
+            # The run is recorded before the claim, so a crash between the two resumes it.
+            if await self.deliveries.start(run) is RunState.FINISHED:
+                return
+            if not await self.repo.mark_notes_prompted(meeting_id, now):
+                return
         community = await self.community(meeting)
         text = _render.notes_prompt_text(meeting, community)
         # The person who scheduled it, while they still facilitate; otherwise (they left,
@@ -771,13 +843,15 @@ class MeetingService:
             m.user_id for m in await self.bot.communities.members(community.id) if m.is_facilitator
         ]
         recipients = [meeting.created_by] if meeting.created_by in facilitators else facilitators
-        unreachable = [u for u in recipients if not await self._dm(u, text)]
+        unreachable = [u for u in recipients if not await self._dm_once(run, u, text)]
         if unreachable:
             await self._post_mentions(
+                run,
                 community,
                 unreachable,
                 lambda chunk: " ".join(f"<@{u}>" for u in chunk) + f" {text}",
             )
+        await self.deliveries.finish(run)
 
     # ------------------------------------------------------------------ series
     def arm_series(self, community_id: int, when: datetime) -> None:

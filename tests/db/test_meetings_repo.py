@@ -116,15 +116,31 @@ async def test_reminder_claims_are_exclusive_and_deliveries_recorded(db: Databas
     assert await repo.claim_reminder(m.id, day, T0)
     assert not await repo.claim_reminder(m.id, day, T0), "a second claim must fail"
     assert await repo.reminder_states(m.id) == {day: "sending"}
-    await repo.record_delivery(m.id, day, 1, "pending")
     await repo.record_delivery(m.id, day, 1, "dm")
     await repo.record_delivery(m.id, day, 2, "fallback")
-    assert await repo.reminded_users(m.id, day) == {1, 2}
+    await repo.record_delivery(m.id, day, 3, "pending")  # as written by earlier versions
+    assert await repo.reminder_outcomes(m.id, day) == {1: "dm", 2: "fallback"}, (
+        "a pending record is not a settled one: that member is sent the reminder again")
+    await repo.record_delivery(m.id, day, 3, "dm")
     await repo.finish_reminder(m.id, day, T0)
     assert await repo.reminder_states(m.id) == {day: "sent"}
-    assert await repo.deliveries(m.id) == [(day, 1, "dm"), (day, 2, "fallback")]
+    assert await repo.deliveries(m.id) == [(day, 1, "dm"), (day, 2, "fallback"), (day, 3, "dm")]
     assert await repo.mark_notes_prompted(m.id, T0)
     assert not await repo.mark_notes_prompted(m.id, T0)
+
+
+async def test_skipped_reminders_are_recorded_once_and_never_claimed(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    m = await repo.create(new(cid, T0 + timedelta(days=3)))
+    week, day = timedelta(days=7), timedelta(days=1)
+    assert await repo.skip_reminder(m.id, week, T0)
+    assert not await repo.skip_reminder(m.id, week, T0)
+    assert not await repo.claim_reminder(m.id, week, T0), "a skipped reminder is never sent"
+    # An interrupted reminder overtaken by a later one is closed as skipped, not sent.
+    assert await repo.claim_reminder(m.id, day, T0)
+    await repo.finish_reminder(m.id, day, T0, state="skipped")
+    assert await repo.reminder_states(m.id) == {week: "skipped", day: "skipped"}
 
 
 async def test_reminder_states_of_many_match_one_by_one(db: Database) -> None:

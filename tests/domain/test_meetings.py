@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.domain.meetings import (
     DEFAULT_REMINDER_OFFSETS,
     RSVP,
+    ReminderPlan,
     SeriesRule,
     ensure_upcoming,
     next_reminder_at,
@@ -20,9 +21,12 @@ from bot.domain.meetings import (
     parse_duration_minutes,
     parse_months,
     parse_weekday_spec,
+    reminder_plan,
     reminder_recipients,
     reminders_due,
     rsvp_counts,
+    starts_in_words,
+    time_left,
     validate_meeting,
     validate_reminder_offsets,
     validate_series,
@@ -399,6 +403,59 @@ def test_reminders_never_repeat_and_never_after_start(checks: list[int]) -> None
             assert now < START
             assert now >= START - offset
             sent.add(offset)
+
+
+@pytest.mark.parametrize(
+    ("now", "recorded", "expected"),
+    [
+        (START - timedelta(days=8), set(), ReminderPlan(None, None, ())),
+        (START - WEEK, set(), ReminderPlan(WEEK, WEEK, ())),
+        (START - timedelta(days=3), {WEEK}, ReminderPlan(WEEK, None, ())),
+        # Back after 8 days down, 20 hours before: the 1-day one, the 7-day one skipped.
+        (START - timedelta(hours=20), set(), ReminderPlan(DAY, DAY, (WEEK,))),
+        # The 7-day one was interrupted ("sending", so recorded): it is now superseded.
+        (START - timedelta(hours=20), {WEEK}, ReminderPlan(DAY, DAY, ())),
+        (START - timedelta(minutes=30), {WEEK}, ReminderPlan(HOUR, HOUR, (DAY,))),
+        (START - timedelta(minutes=30), {WEEK, DAY, HOUR}, ReminderPlan(HOUR, None, ())),
+        # Down across the start: nothing is sent; what was never sent is skipped.
+        (START + timedelta(minutes=5), {WEEK, DAY}, ReminderPlan(None, None, (HOUR,))),
+        (START + timedelta(minutes=5), set(), ReminderPlan(None, None, (WEEK, DAY, HOUR))),
+    ],
+)
+def test_reminder_plan_sends_the_latest_that_applies_and_skips_the_rest(
+    now: datetime, recorded: set[timedelta], expected: ReminderPlan
+) -> None:
+    assert reminder_plan(START, DEFAULT_REMINDER_OFFSETS, now, recorded) == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "words"),
+    [
+        (timedelta(minutes=10), "today at 18:30 GMT, in 10 minutes"),
+        (HOUR, "today at 18:30 GMT, in 1 hour"),
+        (timedelta(minutes=89), "today at 18:30 GMT, in 1 hour 29 minutes"),
+        (timedelta(hours=20), "tomorrow at 18:30 GMT, in 20 hours"),
+        (DAY, "tomorrow at 18:30 GMT, in 24 hours"),
+        (timedelta(hours=40), "tomorrow at 18:30 GMT, in 40 hours"),
+        (timedelta(days=3), "on Wednesday at 18:30 GMT, in 3 days"),
+        (WEEK, "on Wednesday 10 March at 18:30 GMT, in 7 days"),
+        (timedelta(seconds=5), "today at 18:30 GMT, in 1 minute"),
+    ],
+)
+def test_starts_in_words_says_the_real_time_left(before: timedelta, words: str) -> None:
+    assert starts_in_words(START, START - before, LONDON) == words
+
+
+def test_starts_in_words_uses_the_meeting_zone_and_its_summer_time() -> None:
+    july = datetime(2027, 7, 7, 17, 30, tzinfo=UTC)  # 18:30 BST
+    assert starts_in_words(july, july - timedelta(hours=20), LONDON) == (
+        "tomorrow at 18:30 BST, in 20 hours")
+    # 23:30 in London is already tomorrow in Tokyo: the day is the meeting's own.
+    tokyo = ZoneInfo("Asia/Tokyo")
+    start = datetime(2027, 3, 10, 15, 0, tzinfo=UTC)  # 00:00 JST on the 11th
+    assert starts_in_words(start, start - timedelta(hours=2), tokyo) == (
+        "tomorrow at 00:00 JST, in 2 hours")
+    assert time_left(start, start + HOUR) == "in 1 minute", "never 'in 0' or negative"
 
 
 def test_validate_reminder_offsets() -> None:
