@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.db.activity import ActivityRepo
+from bot.db.deliveries import RunState
 from bot.db.digests import DigestRepo
+from bot.delivery import Deliveries, Destination
 from bot.domain.chart import activity_chart_png
 from bot.domain.communities import Community, Membership
 from bot.domain.digest import (
@@ -65,6 +67,11 @@ def job_id(community_id: int) -> str:
     return f"{JOB_PREFIX}{community_id}"
 
 
+def dm_run(digest_id: int) -> str:
+    """The delivery run of one digest's DM to the sponsor (:mod:`bot.delivery`)."""
+    return f"digest:{digest_id}:dm"
+
+
 @dataclass(frozen=True)
 class DigestPackage:
     """Everything a recipient gets: embed messages, the Markdown file and the chart."""
@@ -107,6 +114,7 @@ class DigestService:
         self.counter = counter
         self.repo = DigestRepo(bot.db)
         self.activity = ActivityRepo(bot.db)
+        self.deliveries = Deliveries(bot)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ------------------------------------------------------------------ schedule
@@ -453,7 +461,7 @@ class DigestService:
             package = None
         if package is not None and not rec.dm_done:
             try:
-                await self.send_dm(community.sponsor_id, package)
+                await self.send_dm(rec, community.sponsor_id, package)
                 await self.repo.mark_channel_done(rec.id, dm=True)
             except discord.HTTPException as exc:
                 errors.append(self._dm_error(exc))
@@ -525,10 +533,20 @@ class DigestService:
             )
         return f"Discord refused the direct message ({exc.status} {exc.code})"
 
-    async def send_dm(self, user_id: int, package: DigestPackage) -> None:
-        user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-        for embeds, files in package.discord_messages():
-            await user.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
+    async def send_dm(self, rec: DigestRecord, user_id: int, package: DigestPackage) -> None:
+        """Each message of the digest DM (its embeds; the first also carries the Markdown
+        file and the chart) exactly once, through :mod:`bot.delivery`. A part sent before a
+        crash or a refusal is not sent again when the digest is retried: recorded as sent,
+        or, if the crash came before it was recorded, answered by Discord from its nonce."""
+        run = dm_run(rec.id)
+        if await self.deliveries.start(run) is RunState.FINISHED:
+            return  # delivered; only the digest's own record was not updated
+        for i, (embeds, files) in enumerate(package.discord_messages()):
+            await self.deliveries.send(
+                run, Destination.member(user_id), part=str(i),
+                embeds=embeds, files=files, allowed_mentions=NO_MENTIONS,
+            )  # fmt: skip
+        await self.deliveries.finish(run)
 
     async def tell_facilitators(self, community: Community, text: str) -> None:
         """DM every facilitator; if none can be reached, say it in the community's lounge.
