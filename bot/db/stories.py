@@ -291,6 +291,16 @@ class StoryRepo:
             (channel_id, message_id, claim),
         )
 
+    async def unposted_prompts(self, since: datetime) -> list[tuple[int, int, str]]:
+        """(claim, community id, text) of prompts claimed at or after ``since`` and never
+        recorded as posted: a crash came between the claim and the post."""
+        rows = await self.db.fetchall(
+            "SELECT id, community_id, prompt_text FROM story_prompts_posted"
+            " WHERE message_id IS NULL AND posted_at >= ? ORDER BY id",
+            (to_db(since),),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     async def release_prompt(self, claim: int) -> None:
         """Posting failed: forget the claim so the prompt is not counted as used."""
         await self.db.execute("DELETE FROM story_prompts_posted WHERE id = ?", (claim,))

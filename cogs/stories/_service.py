@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.db.stories import StoryRepo
+from bot.delivery import Deliveries, Destination
 from bot.domain.communities import Community
 from bot.domain.glossary import Glossary, format_suggestion
 from bot.domain.stories import (
@@ -37,16 +38,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "prompt:"
+RESUME_JOB = "prompt:resume"
 
 
 def job_id(community_id: int) -> str:
     return f"{JOB_PREFIX}{community_id}"
 
 
+def prompt_run(community_id: int, claim: int) -> str:
+    """The delivery run of one claimed prompt (:mod:`bot.delivery`)."""
+    return f"prompt:{community_id}:{claim}"
+
+
 class StoriesService:
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.repo = StoryRepo(bot.db)
+        self.deliveries = Deliveries(bot)
         cfg = bot.config.stories
         self.stages = Stages(Stage(s.slug, s.label) for s in cfg.stages)
         self.glossary = Glossary.from_mapping(bot.config.glossary)
@@ -251,8 +259,6 @@ class StoriesService:
         """Post the community's next prompt in its lounge. ``due`` is the scheduled instant
         (``None`` for /story prompt). Returns the text, or None if that due time was
         already posted (never twice)."""
-        from cogs.stories._views import prompt_view
-
         if community.lounge_id is None:
             raise NotFound(f"**{escape_inline(community.name)}** has no lounge channel any more.")
         library = self.bot.config.stories.library_for(community.slug)
@@ -262,20 +268,53 @@ class StoriesService:
             log.info("prompt for community %s due %s already posted", community.id, due)
             return None
         try:
-            msg = await self.bot.get_partial_messageable(community.lounge_id).send(
-                _render.prompt_message(text),
-                view=prompt_view(community.id),
-                allowed_mentions=NO_MENTIONS,
-            )
+            await self._send_prompt(community.id, community.lounge_id, claim, text)
         except discord.HTTPException as exc:
             await self.repo.release_prompt(claim)
+            await self.deliveries.forget(prompt_run(community.id, claim))
             if isinstance(exc, discord.Forbidden):
                 raise MissingPermission(
                     "Send Messages", f"post prompts in <#{community.lounge_id}>"
                 ) from exc
             raise
-        await self.repo.prompt_posted(claim, msg.channel.id, msg.id)
         return text
+
+    async def _send_prompt(self, community_id: int, lounge_id: int, claim: int, text: str) -> None:
+        """Post a claimed prompt exactly once (:mod:`bot.delivery`: recorded with its nonce
+        before the send, so a crash before :meth:`StoryRepo.prompt_posted` is resumed by
+        :meth:`resume_prompts` without a second post) and record where it went."""
+        from cogs.stories._views import prompt_view
+
+        run = prompt_run(community_id, claim)
+        sent = await self.deliveries.send(
+            run,
+            Destination.channel(lounge_id),
+            content=_render.prompt_message(text),
+            view=prompt_view(community_id),
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.repo.prompt_posted(claim, sent.channel_id or lounge_id, sent.message_id)
+        await self.deliveries.finish(run)
+
+    async def resume_prompts(self) -> None:
+        """Post the prompts a crash left claimed but not posted, once each.
+
+        Only claims younger than the missed-prompt grace: an older one would be as stale as
+        a missed run (and it stays counted as used, like a skipped one).
+        """
+        now = self.bot.clock.now()
+        for claim, community_id, text in await self.repo.unposted_prompts(now - self.grace):
+            community = await self.bot.communities.get(community_id)
+            if community is None or community.archived or community.lounge_id is None:
+                continue
+            try:
+                await self._send_prompt(community_id, community.lounge_id, claim, text)
+            except discord.HTTPException as exc:
+                log.warning("interrupted prompt %s of community %s: %s", claim, community_id, exc)
+                await self.repo.release_prompt(claim)
+                await self.deliveries.forget(prompt_run(community_id, claim))
+            else:
+                log.info("posted prompt %s of community %s after a restart", claim, community_id)
 
     def arm(self, schedule: PromptSchedule, community: Community, *, start: bool) -> None:
         """(Re)arm the community's prompt job. ``start``: called at start-up, so a prompt
@@ -350,6 +389,8 @@ class StoriesService:
             community = active.get(schedule.community_id)
             if community is not None:
                 self.arm(schedule, community, start=True)
+        # A prompt claimed before a crash but never recorded as posted: finish it first.
+        self.bot.scheduler.schedule(RESUME_JOB, self.bot.clock.now(), self.resume_prompts)
 
 
 def _prompt_problem(community: Community, exc: Exception) -> str:

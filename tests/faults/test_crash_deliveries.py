@@ -154,3 +154,28 @@ async def test_sigkill_after_the_digest_dm_landed_sends_it_once(world: World) ->
     assert sum(1 for m in world.emu.dms_to(sponsor) if m.embeds) == len(digest)
     await world.bot.stop()
     assert not world.bot.error_lines(), world.bot.error_lines()
+
+
+@pytest.mark.parametrize("land", [True, False], ids=["landed", "lost"])
+async def test_sigkill_mid_story_prompt_posts_it_once(world: World, land: bool) -> None:
+    assert "Created" in await world.slash(world.owner, "community create", name=COMMUNITY,
+                                          kind="practice")
+    lounge = world.emu.channel_by_name(world.guild, "carers-voice-lounge")
+    assert lounge is not None
+    pause = world.emu.pause_route("POST", rf"^/channels/{lounge.id}/messages$")
+    await world.emu.slash(world.guild, world.owner, "story prompt", wait=False,
+                          options={"community": COMMUNITY})
+    await kill_while_held(world, pause, land=land)
+
+    def prompts() -> list[int]:
+        return [m.id for m in world.emu.messages_in(lounge)
+                if m.content.startswith("**Story prompt**")]
+
+    assert len(prompts()) == (1 if land else 0)
+    await world.bot.start()
+    await world.wait_until("SELECT COUNT(*) FROM story_prompts_posted WHERE message_id IS NULL",
+                           [(0,)], "the prompt to be recorded as posted")
+    [posted] = prompts()
+    assert world.query("SELECT message_id FROM story_prompts_posted") == [(posted,)]
+    await world.bot.stop()
+    assert not world.bot.error_lines(), world.bot.error_lines()
