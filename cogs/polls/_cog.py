@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,8 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.db.deliveries import RunState
 from bot.db.group_commit import GroupCommitter
 from bot.db.polls import DELETED_POLL, BallotBuilder, PollRepo, VoteReceipt
+from bot.delivery import Deliveries, Destination
 from bot.domain.communities import Community, can_facilitate
 from bot.domain.polls import Poll, PollKind, check_closes, collective_statement, parse_poll
 from bot.domain.timeparse import discord_timestamp, parse_future
@@ -61,6 +64,14 @@ def nudge_job(poll_id: int) -> str:
     return f"poll:nudge:{poll_id}"
 
 
+def nudge_run(poll_id: int) -> str:
+    """The delivery run of a poll's nudge DMs (:mod:`bot.delivery`)."""
+    return f"poll:{poll_id}:nudge"
+
+
+_NUDGE_RUN = re.compile(r"^poll:(\d+):nudge$")
+
+
 class PollsCog(commands.GroupCog, group_name="poll"):
     """Polls in a community's voice channel, voted with persistent buttons and selects."""
 
@@ -68,6 +79,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         self.bot = bot
         self.repo = PollRepo(bot.db)
         self.committer = GroupCommitter(bot.db)
+        self.deliveries = Deliveries(bot)
 
     # ------------------------------------------------------------------ lifecycle
     async def cog_load(self) -> None:
@@ -75,6 +87,14 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         for poll in await self.repo.open_polls():
             self._arm(poll)
+        for run in await self.deliveries.running("poll:"):
+            # A nudge a crash interrupted: finish it for those not yet nudged.
+            found = _NUDGE_RUN.match(run)
+            if found:
+                poll_id = int(found.group(1))
+                self.bot.scheduler.schedule(
+                    nudge_job(poll_id), self.bot.clock.now(), partial(self._nudge_due, poll_id)
+                )
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
@@ -125,13 +145,26 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         await self.close_poll(poll_id, closed_by=None)
 
     async def _nudge_due(self, poll_id: int) -> None:
+        """DM every member who has not voted, each exactly once (:mod:`bot.delivery`); a
+        nudge a crash interrupted is finished after the restart, never started again."""
         poll = await self.repo.get(poll_id)
+        run = nudge_run(poll_id)
         if poll is None or not poll.is_open:
+            if await self.deliveries.is_running(run):
+                await self.deliveries.finish(run)  # closed meanwhile: nobody else to nudge
             return
-        if not await self.repo.mark_nudged(poll_id, self.bot.clock.now()):
-            return  # already nudged (e.g. before a restart)
+        if poll.nudged_at is not None:
+            if not await self.deliveries.is_running(run):
+                return  # already nudged (e.g. before a restart)
+        else:
+            # The run is recorded before the claim, so a crash between the two resumes it.
+            if await self.deliveries.start(run) is RunState.FINISHED:
+                return
+            if not await self.repo.mark_nudged(poll_id, self.bot.clock.now()):
+                return
         community = await self.bot.communities.get(poll.community_id)
         if community is None:
+            await self.deliveries.finish(run)
             return
         voted = await self.repo.voters(poll_id)
         members = await self.bot.communities.members(poll.community_id)
@@ -149,11 +182,14 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             if m.user_id in voted:
                 continue
             try:
-                user = self.bot.get_user(m.user_id) or await self.bot.fetch_user(m.user_id)
-                await user.send(text[:2000], allowed_mentions=NO_MENTIONS)
+                await self.deliveries.send(
+                    run, Destination.member(m.user_id), content=text[:2000],
+                    allowed_mentions=NO_MENTIONS,
+                )  # fmt: skip
                 sent += 1
             except discord.HTTPException:
                 failed += 1
+        await self.deliveries.finish(run)
         log.info("poll %s: nudged %d member(s), %d could not be reached", poll_id, sent, failed)
 
     async def close_poll(self, poll_id: int, *, closed_by: int | None) -> bool:
