@@ -165,6 +165,20 @@ def seed_history(path: Path, first_week: int, last_week: int, hours_per_week: in
             "FROM communities c CROSS JOIN w WHERE w.n >= 1",  # week 0 is being compiled
             (first_week, last_week - 1, end_jd, end_jd, end_jd, end_jd),
         )
+        # Steady state: past digests offered the stories of their weeks (digest_stories, as
+        # stories_offered_by_digest records them), so only the stories of the week being
+        # compiled are still waiting in story_offers (the triggers queued every story).
+        conn.execute(
+            "INSERT OR IGNORE INTO digest_stories (digest_id, story_id) SELECT d.id, s.id"
+            " FROM digests d JOIN stories s ON s.community_id = d.community_id"
+            " AND s.created_at >= d.period_start AND s.created_at < d.period_end"
+            " WHERE s.consent IN ('anonymous', 'named')"
+        )
+        conn.execute(
+            "DELETE FROM story_offers WHERE story_id IN"
+            " (SELECT id FROM stories WHERE created_at < ?)",
+            ((END - WEEK).strftime(ISO),),
+        )
         conn.execute("ANALYZE")
         after = conn.execute("SELECT COUNT(*) FROM message_activity").fetchone()[0]
         conn.commit()

@@ -349,3 +349,117 @@ async def shareable_stories_for_digest(
             )
         )
     return shareable, kept
+
+
+#: The stories a recipient's digest looks at: its ``story_offers`` rows (kept by triggers,
+#: migration 0013) for stories of one community told before the period's end, minus those
+#: another digest of the recipient offered (one that counts: not failed with nothing
+#: delivered). CROSS JOIN makes SQLite start from those few rows, never from the
+#: community's whole history of stories. Parameters: recipient, community, end, since
+#: (or NULL), recipient, the digest being compiled (or NULL).
+OFFER_CANDIDATES = (
+    "SELECT s.* FROM story_offers o CROSS JOIN stories s ON s.id = o.story_id"
+    " WHERE o.recipient_id = ? AND s.community_id = ? AND s.created_at < ?"
+    " AND s.created_at >= COALESCE(?, s.created_at) AND NOT EXISTS ("
+    " SELECT 1 FROM digest_stories ds JOIN digests d ON d.id = ds.digest_id"
+    " WHERE ds.story_id = s.id AND d.community_id = ? AND d.id IS NOT ?"
+    " AND (d.state <> 'failed' OR d.dm_done OR d.email_done))"
+    " ORDER BY s.created_at, s.id"
+)
+
+
+async def stories_offered_by_digest(
+    db: Database,
+    community_id: int,
+    start: datetime,
+    end: datetime,
+    display_name: Callable[[int], Awaitable[str | None]],
+    *,
+    recipient_id: int,
+    digest_id: int | None = None,
+    fixed: bool = False,
+    since: datetime | None = None,
+) -> tuple[list[ShareableStory], int]:
+    """The stories a digest of ``recipient_id`` offers from ``community_id`` (the same
+    community, or the one a distilling group serves), and how many stories told in
+    ``[start, end)`` stayed in the group.
+
+    Offered: every story told before ``end`` that may leave the community *now* (the single
+    exit function, :func:`shareable_view`, decides, as everywhere) and that no other digest
+    of ``recipient_id`` offered. So a story whose teller widens its consent after its week's
+    digest went goes out in the next digest, once; a story already offered is never offered
+    again, whatever its consent does later; a digest that failed with nothing delivered
+    offered nothing. Only the recipient's ``story_offers`` rows are read (the stories told
+    or changed since its last digest, kept there by triggers: see migration 0013), so the
+    cost does not grow with the community's history.
+
+    ``digest_id`` (a digest claimed for delivery; ``None`` for a preview, which writes
+    nothing) records what this digest offers, replacing what an earlier attempt of it
+    recorded; with ``fixed`` (part of it was already delivered) it offers exactly what it
+    recorded then, as far as consent still allows, so a retry sends the same stories.
+    ``since`` leaves out stories told before it (a distilling group's roll-up starts with
+    the group, not with the whole history of the community it serves).
+    """
+    if fixed and digest_id is not None:
+        rows = await db.fetchall(
+            "SELECT s.* FROM stories s JOIN digest_stories ds ON ds.story_id = s.id"
+            " WHERE ds.digest_id = ? AND s.community_id = ? ORDER BY s.created_at, s.id",
+            (digest_id, community_id),
+        )
+    else:
+        rows = await db.fetchall(
+            OFFER_CANDIDATES,
+            (recipient_id, community_id, to_db(end), to_db(since), recipient_id, digest_id),
+        )
+    offered: list[ShareableStory] = []
+    offered_ids: list[int] = []
+    not_shareable: list[int] = []
+    for story in (_story(r) for r in rows):
+        name = None
+        if story.consent is Consent.NAMED and story.teller_id is not None:
+            name = await display_name(story.teller_id)
+        view = shareable_view(story, teller_display_name=name)
+        if view is None:
+            not_shareable.append(story.id)
+            continue
+        offered_ids.append(story.id)
+        offered.append(
+            ShareableStory(
+                title=view.title,
+                text=view.text,
+                stage_label=story.stage_label or NO_STAGE_LABEL,
+                credit=view.teller_name,
+            )
+        )
+    if digest_id is not None and not fixed:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM digest_stories WHERE digest_id = ?"
+                " AND (SELECT community_id FROM stories WHERE id = story_id) = ?",
+                (digest_id, community_id),
+            )
+            await conn.executemany(
+                "INSERT INTO digest_stories (digest_id, story_id) VALUES (?, ?)",
+                [(digest_id, sid) for sid in offered_ids],
+            )
+            # Not shareable now: it comes back (by trigger) when its row changes again.
+            await conn.executemany(
+                "DELETE FROM story_offers WHERE recipient_id = ? AND story_id = ?",
+                [(recipient_id, sid) for sid in not_shareable],
+            )
+            # Delivered by another digest (a pending one keeps its rows until it is).
+            await conn.execute(
+                "DELETE FROM story_offers WHERE recipient_id = ? AND EXISTS ("
+                " SELECT 1 FROM digest_stories ds JOIN digests d ON d.id = ds.digest_id"
+                " WHERE ds.story_id = story_offers.story_id AND d.community_id = ?"
+                " AND d.id <> ? AND (d.state = 'sent' OR d.dm_done OR d.email_done))",
+                (recipient_id, recipient_id, digest_id),
+            )
+
+    async def nobody(_: int) -> str | None:
+        return None
+
+    # The count of stories kept within the group stays the period's (the window function,
+    # which also keeps a circle's stories out of it); no name is looked up for it.
+    _, kept = await shareable_stories_for_digest(db, community_id, start, end, nobody)
+    return offered, kept

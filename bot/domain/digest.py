@@ -12,7 +12,8 @@ Privacy rules encoded here, so no caller can forget them:
 * Stories arrive already consent-filtered and redacted; this module never sees a story
   that may not leave the community, only the *count* of those kept.
 * Names appear only in the acknowledgement and check-in lists, which go to facilitators
-  and the sponsor only.
+  and the sponsor only. Who joined or left is never named, only counted: membership of a
+  patients' or carers' group is health information.
 """
 
 from __future__ import annotations
@@ -120,6 +121,17 @@ def next_due_after(now: datetime, weekday: int, at: time, tz: tzinfo | str) -> d
             if due > now:
                 return due
     raise AssertionError("unreachable: a weekday recurs within 15 days")
+
+
+def is_full_week(period: Period, tz: tzinfo | str) -> bool:
+    """Whether ``period`` is one whole digest week: it ends seven days after it starts on
+    the community's wall clock (168 hours, or 167/169 across a daylight-saving change).
+    Anything else (a manual send, the rest of a week after one, a week clipped by a
+    schedule change) is named by its real dates, never as a "week of"."""
+    zone = _zone(tz)
+    start = period.start.astimezone(zone).replace(tzinfo=None)
+    end = period.end.astimezone(zone).replace(tzinfo=None)
+    return end - start == WEEK
 
 
 def _previous(period: Period, at: time, tz: tzinfo) -> Period:
@@ -346,8 +358,10 @@ class Participation:
     total_members: int
     messages: int
     disciplines: DisciplineBreakdown
-    new_members: tuple[str, ...]
-    departed_members: tuple[str, ...]
+    #: How many joined and how many left during the period: counts only, never who (being
+    #: a member of a patients' or carers' group is health information).
+    joined: int
+    left: int
     messages_trend: Trend | None
     active_trend: Trend | None
 
@@ -409,6 +423,25 @@ class Digest:
     @property
     def has_meetings(self) -> bool:
         return self.upcoming_meetings is not None or self.held_meetings is not None
+
+    @property
+    def has_news(self) -> bool:
+        """Whether anything happened in the period: messages, members joining or leaving,
+        stories offered or kept, polls or statement rounds closed, meetings held, or
+        highlights of a served community. Open polls, upcoming meetings and the check-in
+        list describe the present, not the period, so they alone are no news (``/digest
+        send`` then sends nothing rather than repeat them)."""
+        p = self.participation
+        return bool(
+            p.messages
+            or p.joined
+            or p.left
+            or self.stories
+            or self.kept_story_count
+            or self.poll_outcomes
+            or self.held_meetings
+            or self.linked
+        )
 
 
 # --------------------------------------------------------------------------- compilation
@@ -543,23 +576,16 @@ def compile_digest(
         a, t = by_discipline.get(m.discipline, (0, 0))
         by_discipline[m.discipline] = (a + is_active, t + 1)
 
-    new_members = tuple(
-        sorted((m.display_name for m in members if m.joined_at in period), key=str.casefold)
-    )
-    departed = tuple(
-        sorted(
-            (m.display_name for m in members if m.left_at is not None and m.left_at in period),
-            key=str.casefold,
-        )
-    )
+    joined = sum(1 for m in members if m.joined_at in period)
+    left = sum(1 for m in members if m.left_at is not None and m.left_at in period)
     previous = list(previous_weeks)
     participation = Participation(
         active_members=active,
         total_members=len(current),
         messages=total_messages,
         disciplines=discipline_breakdown(by_discipline, cfg.min_discipline_size),
-        new_members=new_members,
-        departed_members=departed,
+        joined=joined,
+        left=left,
         messages_trend=trend(total_messages, [w.messages for w in previous], cfg.trend_weeks),
         active_trend=trend(active, [w.active_members for w in previous], cfg.trend_weeks),
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -26,9 +25,12 @@ from bot.domain.digest import (
     DisciplineBreakdown,
     HeldMeeting,
     OpenPoll,
+    Participation,
+    Period,
     PollOutcome,
     ShareableStory,
     UpcomingMeeting,
+    is_full_week,
 )
 from bot.text import (  # noqa: F401  (ZWSP, escape_markdown: re-exported for old callers)
     ZWSP,
@@ -123,10 +125,36 @@ def credit(story: ShareableStory) -> str:
     return story.credit if story.credit else "anonymous"
 
 
+def period_label(period: Period, tz: str) -> str:
+    """What a digest covers, in its title, e-mail subject and replies: "week of 11 January
+    2027" for a whole digest week; otherwise its real dates ("18 January 2027 to 20 January
+    2027"), with the times when it starts and ends on the same day. Two digests never cover
+    the same time, so no two get the same label."""
+    zone = ZoneInfo(tz)
+    start, end = period.start.astimezone(zone), period.end.astimezone(zone)
+    if is_full_week(period, zone):
+        return f"week of {long_date(start.date())}"
+    if start.date() == end.date():
+        return f"{long_date(start.date())}, {start:%H:%M} to {end:%H:%M}"
+    return f"{long_date(start.date())} to {long_date(end.date())}"
+
+
 def digest_title(digest: Digest) -> str:
     late = " (late)" if digest.late else ""
     name = one_line(digest.community_name)
-    return f"Hearth digest: {name} — week of {long_date(digest.week_of)}{late}"
+    return f"Hearth digest: {name} — {period_label(digest.period, digest.timezone)}{late}"
+
+
+def membership_changes(p: Participation) -> str | None:
+    """Counts only, as "3 members joined, 1 left.". Who joined or left a patients' or
+    carers' group is health information and is never named to the sponsor."""
+    if not p.joined and not p.left:
+        return None
+    if not p.left:
+        return f"{plural(p.joined, 'member')} joined."
+    if not p.joined:
+        return f"{plural(p.left, 'member')} left."
+    return f"{plural(p.joined, 'member')} joined, {p.left} left."
 
 
 def discipline_note(b: DisciplineBreakdown) -> str | None:
@@ -171,6 +199,7 @@ def _helpers(digest: Digest) -> dict[str, Any]:
         "credit": credit,
         "discipline_label": discipline_label,
         "discipline_note": discipline_note(digest.participation.disciplines),
+        "membership_changes": membership_changes(digest.participation),
         "late_note": late_note(digest),
     }
 
@@ -257,12 +286,6 @@ class EmbedSection:
     fields: list[tuple[str, str, bool]] = field(default_factory=list)
 
 
-def _bullets(label: str, names: Sequence[str]) -> list[str]:
-    if not names:
-        return []
-    return [f"**{label} ({len(names)})**", *(f"• {md_inline(n)}" for n in names)]
-
-
 def _poll_item(p: PollOutcome, tz: str) -> str:
     return (
         f"**{md_inline(p.question)}**\n{md_quote(p.collective_statement)}\n"
@@ -312,8 +335,8 @@ def embed_sections(digest: Digest) -> list[EmbedSection]:
         overview.fields.append((label, f"{row.active} of {row.total} active", True))
     if dnote := discipline_note(p.disciplines):
         overview.items.append(f"_{dnote}_")
-    overview.items.extend(_bullets("Joined", p.new_members))
-    overview.items.extend(_bullets("Left", p.departed_members))
+    if changes := membership_changes(p):
+        overview.items.append(changes)
 
     sections = [overview]
     if digest.stories is not None:

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from bot.domain.digest import Digest
-from bot.domain.digest_render import long_date, render_html, render_text
+from bot.domain.digest_render import period_label, render_html, render_text
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _header_safe(text: str) -> str:
 def digest_subject(digest: Digest) -> str:
     subject = (
         f"Hearth digest: {_header_safe(digest.community_name)} — "
-        f"week of {long_date(digest.week_of)}"
+        f"{period_label(digest.period, digest.timezone)}"
     )
     return subject + " (late)" if digest.late else subject
 

@@ -10,12 +10,19 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.db.activity import ActivityRepo
-from bot.domain.digest import parse_schedule
-from bot.domain.digest_render import long_date
+from bot.domain.digest import DigestRecord, Period, parse_schedule
+from bot.domain.digest_render import local_time, period_label
 from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
 from bot.text import escape_inline
 from cogs.digests._counter import MessageCounter
-from cogs.digests._service import JOB_PREFIX, SWEEP_JOB, DigestService, Outcome, job_id
+from cogs.digests._service import (
+    JOB_PREFIX,
+    SWEEP_JOB,
+    DigestService,
+    ManualSend,
+    Outcome,
+    job_id,
+)
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -86,27 +93,66 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
     async def send(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
         comm, _ = await facilitated_community(interaction, community)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcomes = await self.service.send_now(comm)
+        result = await self.service.send_now(comm)
+        tz = (await self.service.schedule_for(comm.id)).timezone
         await interaction.followup.send(
-            "\n".join(self._describe(o) for o in outcomes),
+            self._manual_reply(comm.name, result, tz),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
         await self.service.arm(comm)
 
     @staticmethod
-    def _describe(o: Outcome) -> str:
-        week = f"week of {long_date(o.record.period.start.date())}"
+    def _span(period: Period, tz: str) -> str:
+        """A digest's label and its exact local start and end, as facilitators read it."""
+        span = f"{local_time(period.start, tz)} → {local_time(period.end, tz)}"
+        return f"{period_label(period, tz)} ({span})"
+
+    @classmethod
+    def _describe(cls, o: Outcome, tz: str) -> str:
+        what = cls._span(o.record.period, tz)
         if o.state == "sent":
             how = "by direct message" + (" and e-mail" if o.email_sent else "")
             late = " (late)" if o.record.late else ""
-            return f"Sent the digest ({week}){late} to the sponsor {how}."
+            return f"Sent the digest for {what}{late} to the sponsor {how}."
         if o.state == "retrying" and o.retry_at is not None:
             return (
-                f"Could not deliver the digest ({week}): {'; '.join(o.errors)}. "
+                f"Could not deliver the digest for {what}: {'; '.join(o.errors)}. "
                 f"I will retry {discord.utils.format_dt(o.retry_at, 'R')}."
             )
-        return f"The digest ({week}) was not delivered: {'; '.join(o.errors)}."
+        return f"The digest for {what} was not delivered: {'; '.join(o.errors)}."
+
+    @classmethod
+    def _already(cls, rec: DigestRecord | None, tz: str) -> str:
+        """What the sponsor already has (or was meant to get): the last digest before."""
+        if rec is None:
+            return "No digest was sent before this one."
+        what = cls._span(rec.period, tz)
+        if rec.state == "sent" and rec.sent_at is not None:
+            return f"Already sent: the digest for {what}, delivered {local_time(rec.sent_at, tz)}."
+        if rec.state == "pending":
+            return f"Already on its way: the digest for {what} (delivery is being retried)."
+        if rec.state == "skipped":
+            return f"The digest for {what} was not sent: there was no sponsor then."
+        return f"The digest for {what} could not be delivered."
+
+    @classmethod
+    def _manual_reply(cls, name: str, result: ManualSend, tz: str) -> str:
+        lines = [cls._describe(o, tz) for o in result.outcomes]
+        if result.nothing_since is not None:
+            lines.append(
+                f"Nothing has happened in **{escape_inline(name)}** since "
+                f"{local_time(result.nothing_since, tz)} (no messages, stories, poll or "
+                "statement results, meetings, or members joining or leaving), so I sent "
+                "nothing rather than an empty digest."
+            )
+        lines.append(cls._already(result.previous, tz))
+        if result.outcomes and result.nothing_since is None:
+            lines.append(
+                "Nothing is sent twice: each digest starts where the one before it ended, "
+                "and the next scheduled digest starts where this one ends."
+            )
+        return "\n".join(lines)
 
     @app_commands.command(name="schedule", description="Set when the weekly digest is sent")
     @app_commands.describe(

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import discord
 
@@ -36,6 +37,7 @@ from bot.domain.digest import (
     WeekActivity,
     compile_digest,
     due_periods,
+    is_full_week,
     is_late,
     next_due_after,
     period_for,
@@ -106,6 +108,18 @@ class Outcome:
     errors: tuple[str, ...] = ()
     retry_at: datetime | None = None
     email_sent: bool = False
+
+
+@dataclass(frozen=True)
+class ManualSend:
+    """What ``/digest send`` did, for its reply: the digests it delivered (catch-up of
+    scheduled weeks, or the time since the last digest), or nothing because nothing has
+    happened since ``nothing_since``; and the digest sent before, so the facilitator sees
+    what the sponsor already has."""
+
+    outcomes: list[Outcome]
+    previous: DigestRecord | None
+    nothing_since: datetime | None = None
 
 
 class DigestService:
@@ -216,23 +230,36 @@ class DigestService:
                     outcomes.append(await self.deliver(community, claimed))
         return outcomes
 
-    async def send_now(self, community: Community) -> list[Outcome]:
-        """``/digest send``: catch up anything due, else send the week so far, now."""
+    async def send_now(self, community: Community) -> ManualSend:
+        """``/digest send``: catch up anything due; else send what happened since the last
+        digest, now, as a period of its own (from the end of the last one to now, claimed
+        like a scheduled one, so the next scheduled digest starts where it ends); or
+        nothing, if nothing happened. Never a period, or a story, twice."""
         if community.sponsor_id is None:
             raise InvalidInput(
                 f"**{escape_inline(community.name)}** has no sponsor yet, so there is no one "
                 "to send the "
                 "digest to. Set one with `/community sponsor`; `/digest preview` works meanwhile."
             )
+        history = await self.repo.history(community.id, limit=1)
+        previous = history[-1] if history else None
         outcomes = await self.run_due(community)
         if outcomes:
-            return outcomes
+            return ManualSend(outcomes, previous)
         async with self._locks[community.id]:
+            history = await self.repo.history(community.id, limit=1)
+            previous = history[-1] if history else None
+            now = self.bot.clock.now()
+            start = previous.period.end if previous else community.created_at
+            if start >= now:
+                return ManualSend([], previous, nothing_since=start)
             period, late = await self.next_period(community)
-            rec = await self.repo.claim(community.id, period, late=late, now=self.bot.clock.now())
+            if not (await self.compile(community, period, late=late)).has_news:
+                return ManualSend([], previous, nothing_since=period.start)
+            rec = await self.repo.claim(community.id, period, late=late, now=now)
             if rec is None:
-                raise InvalidInput("A digest for this period was just sent; nothing new yet.")
-            return [await self.deliver(community, rec)]
+                return ManualSend([], previous, nothing_since=period.end)
+            return ManualSend([await self.deliver(community, rec)], previous)
 
     async def next_period(self, community: Community) -> tuple[Period, bool]:
         """The period the next digest covers, as of now (what preview shows)."""
@@ -283,8 +310,19 @@ class DigestService:
 
         return lookup
 
-    async def compile(self, community: Community, period: Period, *, late: bool) -> Digest:
-        """Read the period's data (bounded, indexed) and compile the digest."""
+    async def compile(
+        self,
+        community: Community,
+        period: Period,
+        *,
+        late: bool,
+        record: DigestRecord | None = None,
+    ) -> Digest:
+        """Read the period's data (bounded, indexed) and compile the digest.
+
+        ``record`` is the claimed digest being delivered: the stories it offers are recorded
+        against it, so none is offered twice. A preview passes none and writes nothing.
+        """
         await self.counter.flush()
         cfg = self.bot.config.digest
         sched = await self.schedule_for(community.id)
@@ -321,11 +359,9 @@ class DigestService:
                 ccfg.quiet_weeks,
             )
         }
-        needed = set(hourly) | quiet | {
-            m.user_id
-            for m in memberships
-            if m.joined_at in period or (m.left_at is not None and m.left_at in period)
-        }
+        # Only the members the digest may name: those to thank (who posted) and those to
+        # check in with. Who joined or left is counted, never named, so never looked up.
+        needed = set(hourly) | quiet
         named: list[MemberActivity] = []
         for m in memberships:
             name = ""
@@ -350,11 +386,12 @@ class DigestService:
 
         stage_labels = {s.slug: s.label for s in self.bot.config.stories.stages}
         db = self.bot.db
+        offer = await self._offer(record)
         stories = await _sources.stories(
-            db, community.id, period.start, period.end, names, stage_labels
+            db, community.id, period.start, period.end, names, stage_labels, **offer
         )
         outcomes = await _sources.poll_outcomes(db, community.id, period.start, period.end)
-        linked = await self._linked(community, period, stage_labels)
+        linked = await self._linked(community, period, stage_labels, record)
         return compile_digest(
             community.name,
             period,
@@ -389,8 +426,25 @@ class DigestService:
             last_active_before=last_active.get(m.user_id),
         )
 
+    async def _offer(self, record: DigestRecord | None) -> dict[str, Any]:
+        """How the stories source records what a digest offers: against the claimed
+        ``record``, fixed once any of it may have gone out (the e-mail, or the DM's run
+        started), so a retry offers the same stories; nothing for a preview."""
+        if record is None:
+            return {}
+        fixed = (
+            record.dm_done
+            or record.email_done
+            or await self.deliveries.repo.state(dm_run(record.id)) is not None
+        )
+        return {"digest_id": record.id, "fixed": fixed}
+
     async def _linked(
-        self, community: Community, period: Period, stage_labels: dict[str, str]
+        self,
+        community: Community,
+        period: Period,
+        stage_labels: dict[str, str],
+        record: DigestRecord | None = None,
     ) -> list[LinkedHighlights]:
         """A distilling group's digest rolls up the highlights of the community it serves.
 
@@ -408,8 +462,10 @@ class DigestService:
 
         highlights: list[str] = []
         section = await _sources.stories(
-            self.bot.db, served.id, period.start, period.end, no_names, stage_labels
-        )
+            self.bot.db, served.id, period.start, period.end, no_names, stage_labels,
+            recipient_id=community.id, since=community.created_at,
+            **await self._offer(record),
+        )  # fmt: skip
         for story in section.stories if section else ():
             highlights.append(f"Story: {story.title} ({story.stage_label})")
         for po in await _sources.poll_outcomes(
@@ -428,12 +484,30 @@ class DigestService:
             digest=digest,
             messages=messages,
             markdown=render_markdown(digest).encode("utf-8"),
-            markdown_filename=f"hearth-digest-{slug}-{digest.week_of.isoformat()}.md",
+            markdown_filename=self._filename(digest, slug),
             chart_png=chart,
         )
 
-    async def build(self, community: Community, period: Period, *, late: bool) -> DigestPackage:
-        return await self.package(await self.compile(community, period, late=late), community.slug)
+    @staticmethod
+    def _filename(digest: Digest, slug: str) -> str:
+        """By the week for a whole digest week; otherwise by the local start and end, so two
+        digests never share an attachment name."""
+        if is_full_week(digest.period, digest.timezone):
+            return f"hearth-digest-{slug}-{digest.week_of.isoformat()}.md"
+        zone = ZoneInfo(digest.timezone)
+        start, end = (t.astimezone(zone) for t in (digest.period.start, digest.period.end))
+        return f"hearth-digest-{slug}-{start:%Y-%m-%d-%H%M}-to-{end:%Y-%m-%d-%H%M}.md"
+
+    async def build(
+        self,
+        community: Community,
+        period: Period,
+        *,
+        late: bool,
+        record: DigestRecord | None = None,
+    ) -> DigestPackage:
+        digest = await self.compile(community, period, late=late, record=record)
+        return await self.package(digest, community.slug)
 
     # ------------------------------------------------------------------ delivery
 
@@ -454,7 +528,7 @@ class DigestService:
         errors: list[str] = []
         email_sent = False
         try:
-            package = await self.build(community, rec.period, late=rec.late)
+            package = await self.build(community, rec.period, late=rec.late, record=rec)
         except Exception as exc:
             log.exception("digest %s for community %s could not be compiled", rec.id, community.id)
             errors.append(f"the digest could not be compiled ({type(exc).__name__})")

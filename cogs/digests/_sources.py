@@ -3,8 +3,8 @@
 Why looked up dynamically: each source belongs to another capability's repository and may
 not exist in a given build. A missing source gives ``None`` and the digest leaves that
 section out altogether; it never shows placeholder text. Stories only ever come through the
-stories capability's consent function (``shareable_stories_for_digest``): this module
-never reads the stories table itself.
+stories capability's consent function (``stories_offered_by_digest``, which goes through
+``shareable_view``): this module never reads the stories table itself.
 """
 
 from __future__ import annotations
@@ -68,11 +68,25 @@ async def stories(
     end: datetime,
     display_name: NameLookup,
     stage_labels: Mapping[str, str],
+    *,
+    recipient_id: int | None = None,
+    digest_id: int | None = None,
+    fixed: bool = False,
+    since: datetime | None = None,
 ) -> StoriesSection | None:
-    fn = _source("bot.db.stories", "shareable_stories_for_digest")
+    """The stories a digest of ``recipient_id`` (default: ``community_id`` itself) offers:
+    every story that may leave the community now and that no earlier digest of the
+    recipient offered (so widened consent takes effect in the next digest, once). A
+    ``digest_id`` records what that claimed digest offers; a preview passes none and
+    records nothing. ``since`` leaves out stories told before it."""
+    fn = _source("bot.db.stories", "stories_offered_by_digest")
     if fn is None:
         return None
-    shared, kept = await fn(db, community_id, start, end, display_name)
+    shared, kept = await fn(
+        db, community_id, start, end, display_name,
+        recipient_id=community_id if recipient_id is None else recipient_id,
+        digest_id=digest_id, fixed=fixed, since=since,
+    )  # fmt: skip
     return StoriesSection([_as_story(s, stage_labels) for s in shared], int(kept))
 
 

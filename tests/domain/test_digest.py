@@ -244,8 +244,9 @@ def test_participation_counts_active_total_messages_and_changes() -> None:
     p = d.participation
     assert (p.active_members, p.total_members) == (2, 5)
     assert p.messages == 8  # includes the departed member's messages in the period
-    assert p.new_members == ("Newcomer",)
-    assert p.departed_members == ("Leaver",)
+    # Counted, never named: membership of a patients' or carers' group is health information.
+    assert (p.joined, p.left) == (1, 1)
+    assert "Newcomer" not in repr(p) and "Leaver" not in repr(p)
     # Two current nurses would make an "other" of 2, so the gps are folded in too.
     assert [(r.discipline, r.active, r.total) for r in p.disciplines.rows] == [("other", 2, 5)]
     assert p.disciplines.merged == ("gp", "nurse")

@@ -29,6 +29,7 @@ from bot.domain.digest_render import (
     escape_markdown,
     fit_item,
     md_inline,
+    period_label,
     render_embeds,
     render_html,
     render_markdown,
@@ -315,8 +316,8 @@ def test_embed_messages_respect_every_discord_limit_and_lose_nothing(digest: Dig
         assert md_inline(story.title) in text
     for poll in digest.poll_outcomes:
         assert md_inline(poll.question) in text
-    for name in digest.participation.new_members:
-        assert md_inline(name) in text
+    if digest.participation.joined:
+        assert f"{digest.participation.joined} member" in text
     for meeting in digest.upcoming_meetings:
         assert md_inline(meeting.title) in text
     everything = "\n".join(_all_strings(messages))
@@ -377,3 +378,36 @@ def test_present_but_empty_sources_say_so() -> None:
     assert "No new stories may leave the community this week." in md
     assert "No polls closed or open this week." in md
     assert "No meetings held this week and none scheduled." in md
+
+
+def test_who_joined_or_left_is_counted_and_never_named_in_any_format() -> None:
+    roster = [
+        MemberActivity(1, "Joiner Jo", "patient", IN_PERIOD),
+        MemberActivity(2, "Joiner Kim", "carer", IN_PERIOD),
+        MemberActivity(3, "Leaver Lee", "carer", datetime(2024, 1, 1, tzinfo=UTC), IN_PERIOD),
+        MemberActivity(4, "Poster Pat", "carer", datetime(2024, 1, 1, tzinfo=UTC), None,
+                       {IN_PERIOD: 4}),
+    ]  # fmt: skip
+    d = compile_digest("Carers", PERIOD, roster, tz="Europe/London")
+    embeds = "\n".join(e.get("description", "") for m in render_embeds(d) for e in m)
+    for body in (render_markdown(d), render_html(d), render_text(d), embeds):
+        assert "2 members joined, 1 left." in body
+        assert "Joiner" not in body and "Leaver" not in body and "Joined" not in body
+        assert "Poster Pat" in body  # a member to thank is still named
+    only_left = compile_digest("Carers", PERIOD, roster[2:], tz="Europe/London")
+    assert "1 member left." in render_markdown(only_left)
+    quiet = compile_digest("Carers", PERIOD, roster[3:], tz="Europe/London")
+    assert "joined" not in render_markdown(quiet) and " left." not in render_markdown(quiet)
+
+
+def test_a_digest_is_labelled_by_its_week_or_its_real_dates() -> None:
+    london = "Europe/London"
+    assert period_label(PERIOD, london) == "week of 5 May 2025"
+    across_dst = Period(datetime(2025, 3, 24, 9, tzinfo=UTC), datetime(2025, 3, 31, 8, tzinfo=UTC))
+    assert period_label(across_dst, london) == "week of 24 March 2025"
+    partial = Period(PERIOD.start, PERIOD.start + timedelta(days=2, hours=3))
+    assert period_label(partial, london) == "5 May 2025 to 7 May 2025"
+    same_day = Period(PERIOD.start + timedelta(hours=1), PERIOD.start + timedelta(hours=5))
+    assert period_label(same_day, london) == "5 May 2025, 10:00 to 14:00"
+    d = compile_digest("GPs", partial, [], tz=london)
+    assert render_markdown(d).startswith("# Hearth digest: GPs — 5 May 2025 to 7 May 2025\n")

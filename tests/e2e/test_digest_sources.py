@@ -205,9 +205,9 @@ async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthW
     await world.advance_to(DUE_1)
     [week1] = digests_in(world.emu.dms_to(sponsor))
     md1 = markdown_of(week1)
-    assert "**Joined (5):**" not in md1  # the sponsor is not a member
-    assert "**Joined (4):** alice, bob, owner, quinn" in md1, md1
-    assert "**Left" not in md1
+    # Counted, never named (the sponsor is not a member): membership is health information.
+    assert "4 members joined." in md1, md1
+    assert "Joined" not in md1 and " left." not in md1
 
     assert "up from none" not in md1 and "average" not in md1, (
         "a new community has no earlier week to compare with")
@@ -224,7 +224,8 @@ async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthW
     await post(world, lounge, alice, 6)
     await world.advance_to(DUE_1 + timedelta(weeks=1))
     md2 = markdown_of(digests_in(world.emu.dms_to(sponsor))[1])
-    assert "**Joined (1):** dave" in md2 and "**Left (1):** bob" in md2, md2
+    assert "1 member joined, 1 left." in md2, md2
+    assert "dave" not in md2 and "bob" not in md2, md2
     assert "Messages: **6** (▲ +50% vs 1-week average (4.0))" in md2, md2
     assert "Active members: **1 of 4** (▼ -50% vs 1-week average (2.0))" in md2, md2
 
@@ -241,7 +242,7 @@ async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthW
     assert "- quinn: quiet for 3 weeks" in md4.split("## Check in")[1], md4
     assert "quinn: quiet for 3 weeks" in embed_text(groups[3])
     assert "Messages: **2** (▼ -50% vs 3-week average (4.0))" in md4, md4
-    assert "Joined" not in md4 and "Left" not in md4
+    assert "joined" not in md4 and " left." not in md4
 
     # Those lists reach the sponsor only: no community channel, no member's DMs.
     for posted in bot_posts_in_guild(world):
