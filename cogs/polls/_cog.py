@@ -18,7 +18,14 @@ from bot.db.group_commit import GroupCommitter
 from bot.db.polls import DELETED_POLL, BallotBuilder, PollRepo, VoteReceipt
 from bot.delivery import Deliveries, Destination
 from bot.domain.communities import Community, can_facilitate
-from bot.domain.polls import Poll, PollKind, check_closes, collective_statement, parse_poll
+from bot.domain.polls import (
+    Poll,
+    PollKind,
+    PollResult,
+    check_closes,
+    collective_statement,
+    parse_poll,
+)
 from bot.domain.timeparse import discord_timestamp, parse_future
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.interactions import (
@@ -69,7 +76,13 @@ def nudge_run(poll_id: int) -> str:
     return f"poll:{poll_id}:nudge"
 
 
+def results_run(poll_id: int) -> str:
+    """The delivery run of a closed poll's results post."""
+    return f"poll:{poll_id}:results"
+
+
 _NUDGE_RUN = re.compile(r"^poll:(\d+):nudge$")
+_RESULTS_RUN = re.compile(r"^poll:(\d+):results$")
 
 
 class PollsCog(commands.GroupCog, group_name="poll"):
@@ -95,6 +108,14 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 self.bot.scheduler.schedule(
                     nudge_job(poll_id), self.bot.clock.now(), partial(self._nudge_due, poll_id)
                 )
+            # A poll closed before a crash whose results were never (known to be) posted.
+            found = _RESULTS_RUN.match(run)
+            if found:
+                poll_id = int(found.group(1))
+                self.bot.scheduler.schedule(
+                    f"poll:results:{poll_id}", self.bot.clock.now(),
+                    partial(self._resume_results, poll_id),
+                )  # fmt: skip
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
@@ -194,21 +215,45 @@ class PollsCog(commands.GroupCog, group_name="poll"):
 
     async def close_poll(self, poll_id: int, *, closed_by: int | None) -> bool:
         """Close, post results and the collective statement; False if already closed."""
+        # The results run is recorded before the close, so a crash between the close and
+        # the post still posts the results after the restart (:meth:`_resume_results`).
+        run = results_run(poll_id)
+        started = await self.deliveries.start(run)
         closed = await self.repo.close(poll_id, self.bot.clock.now(), closed_by)
         self.bot.scheduler.cancel(close_job(poll_id))
         self.bot.scheduler.cancel(nudge_job(poll_id))
         if closed is None:
+            if started is RunState.NEW:
+                await self.deliveries.forget(run)  # it was closed before: not this run's
             return False
         poll, result = closed.poll, closed.result
         log.info("poll %s closed: %d of %d voted", poll.id, result.voters, result.eligible)
+        await self._announce_results(poll, result)
+        return True
+
+    async def _resume_results(self, poll_id: int) -> None:
+        poll = await self.repo.get(poll_id)
+        if poll is None:
+            await self.deliveries.finish(results_run(poll_id))
+            return
+        if poll.closed_at is None:
+            return  # the crash came before the close: the close job will post them
+        await self._announce_results(poll, await self.repo.current_result(poll))
+
+    async def _announce_results(self, poll: Poll, result: PollResult) -> None:
+        """Post the closed poll's results once (:mod:`bot.delivery`), take the buttons off."""
+        run = results_run(poll.id)
         community = await self.bot.communities.get(poll.community_id)
         channel_id = poll.channel_id or (community.voice_id if community else None)
         if channel_id is None:
-            return True
+            await self.deliveries.finish(run)
+            return
         channel = self.bot.get_partial_messageable(channel_id)
         try:
-            await channel.send(
-                results_table(poll, result),
+            await self.deliveries.send(
+                run,
+                Destination.channel(channel_id),
+                content=results_table(poll, result),
                 embed=results_embed(poll, result, poll.collective_statement, final=True),
                 allowed_mentions=NO_MENTIONS,
             )
@@ -221,7 +266,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 )
             except discord.HTTPException as exc:
                 log.warning("poll %s: could not update the poll message: %s", poll.id, exc)
-        return True
+        await self.deliveries.finish(run)
 
     # ------------------------------------------------------------------ helpers
     async def _poll_here(self, interaction: discord.Interaction[Any], value: str) -> Poll:

@@ -16,7 +16,14 @@ from bot.db.deliveries import DeliveryRepo
 from bot.db.meetings import MeetingRepo
 from bot.delivery import Deliveries, Destination, nonce_for
 from tests.e2e.hearth import HearthWorld
-from tests.e2e.test_polls import create_poll, poll_message, setup_community
+from tests.e2e.test_polls import (
+    create_poll,
+    embed_text,
+    poll_message,
+    results_messages,
+    setup_community,
+    voice,
+)
 from tests.e2e.test_polls import repo as poll_repo
 from tests.emulator.state import UserState
 
@@ -86,3 +93,34 @@ async def test_interrupted_notes_prompt_is_sent_once_after_a_restart(world: Hear
     await world.restart()
     await world.advance(timedelta(days=1))
     assert len([m for m in world.emu.dms_to(world.owner) if "/meeting notes" in m.content]) == 1
+
+
+async def test_poll_closed_before_a_crash_gets_its_results_posted_once(
+    world: HearthWorld,
+) -> None:
+    voters = await setup_community(world)
+    await create_poll(world, question="Tea or coffee?", choices="Tea; Coffee", kind="single",
+                      closes="in 3 days")
+    for person in voters:
+        await world.emu.click(person, poll_message(world), "poll:1:v:0")
+    # The close job ran: results run recorded, poll closed; the bot died before the post.
+    world.clock.advance(timedelta(days=3))
+    assert world.db is not None
+    await DeliveryRepo(world.db).start("poll:1:results", world.clock.now())
+    assert await poll_repo(world).close(1, world.clock.now(), None) is not None
+    assert results_messages(world) == []
+
+    await world.restart()
+    await world.advance(timedelta(0))
+    [results] = results_messages(world)
+    assert "3 of 4" in embed_text(results) or "Voters: 3" in results.content, results.content
+    assert not any(m.components for m in world.emu.messages_in(voice(world))), (
+        "the buttons came off the poll")
+    await world.restart()
+    await world.advance(timedelta(hours=1))
+    assert len(results_messages(world)) == 1
+    # /poll close on the closed poll changes nothing and leaves no run behind.
+    rec = await world.slash(world.owner, "poll close", poll="1")
+    assert "Closed poll" not in rec.content, rec.content
+    assert len(results_messages(world)) == 1
+
