@@ -575,6 +575,7 @@ class DigestService:
         week = await self._week(rec)
         if nxt is None:
             await self.repo.mark_failed(rec.id, attempts, problem)
+            await self.deliveries.finish(dm_run(rec.id))  # given up: never resumed
             await self.tell_facilitators(
                 community,
                 f"I gave up delivering the digest of **{escape_inline(community.name)}** (week "

@@ -16,6 +16,9 @@ from bot.db.deliveries import DeliveryRepo
 from bot.db.meetings import MeetingRepo
 from bot.delivery import Deliveries, Destination, nonce_for
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.test_digest import DUE_1
+from tests.e2e.test_digest import records as digest_records
+from tests.e2e.test_digest import setup_community as digest_setup
 from tests.e2e.test_polls import (
     create_poll,
     embed_text,
@@ -124,3 +127,18 @@ async def test_poll_closed_before_a_crash_gets_its_results_posted_once(
     assert "Closed poll" not in rec.content, rec.content
     assert len(results_messages(world)) == 1
 
+
+
+async def test_a_digest_given_up_leaves_no_delivery_behind(world: HearthWorld) -> None:
+    """A refused DM keeps its run open for the retries; giving up closes it, so nothing
+    about the sponsor stays in the delivery tables."""
+    sponsor = world.person("sponsor", dms_open=False)
+    comm = await digest_setup(world, sponsor=sponsor)
+    await world.advance_to(DUE_1)
+    assert world.db is not None
+    assert await world.db.fetchval("SELECT COUNT(*) FROM deliveries") == 1  # the refused part
+    for seconds in world.config.digest.retry_backoff_seconds:
+        await world.advance(timedelta(seconds=seconds))
+    assert (await digest_records(world, comm.id))[0][1] == "failed"
+    assert await world.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    assert await DeliveryRepo(world.db).running("digest:") == []
