@@ -8,7 +8,7 @@ to leave a community, :func:`shareable_stories_for_digest`, goes through
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import date, datetime, time
 
 import aiosqlite
@@ -55,6 +55,9 @@ def _story(row: aiosqlite.Row) -> StoryRecord:
         captured_by=row["captured_by"],
         consent_pending=row["consent_request"] is not None,
         post=post,
+        # Read without a default: a query that forgot this column fails loudly rather than
+        # treating a circle's story as the whole community's.
+        audience_channel_id=row["audience_channel_id"],
     )
 
 
@@ -90,6 +93,7 @@ class StoryRepo:
         captured_by: int | None = None,
         consent_request: ConsentRequest | None = None,
         source: tuple[int, int] | None = None,
+        audience_channel_id: int | None = None,
     ) -> StoryRecord:
         if consent is Consent.WITHDRAWN:
             raise ValueError("a new story cannot start withdrawn")
@@ -97,12 +101,13 @@ class StoryRepo:
             cur = await conn.execute(
                 """INSERT INTO stories (community_id, teller_id, title, text, stage, stage_label,
                        consent, created_at, captured_by, consent_request, source_channel_id,
-                       source_message_id)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       source_message_id, audience_channel_id)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
                     community_id, teller_id, title, text, stage, stage_label, consent.value,
                     to_db(now), captured_by, consent_request,
                     source[0] if source else None, source[1] if source else None,
+                    audience_channel_id,
                 ),
             )
             story_id = int(cur.lastrowid or 0)
@@ -143,6 +148,28 @@ class StoryRepo:
         )
         return await self.get(story_id)
 
+    async def claim_widening(self, story_id: int, consent: Consent) -> bool:
+        """Open a restricted story to the whole community at the teller's chosen consent;
+        False if it was not restricted (any more), so two answers at once cannot both post
+        it. The pending question stays pending until the post is made."""
+        if consent is Consent.WITHDRAWN:
+            raise ValueError("use withdraw() to withdraw a story")
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE stories SET audience_channel_id = NULL, consent = ?"
+                " WHERE id = ? AND audience_channel_id IS NOT NULL AND consent <> 'withdrawn'",
+                (consent.value, story_id),
+            )
+            return cur.rowcount > 0
+
+    async def restrict(self, story_id: int, channel_id: int, consent: Consent) -> None:
+        """Undo :meth:`claim_widening` (its post could not be made)."""
+        await self.db.execute(
+            "UPDATE stories SET audience_channel_id = ?, consent = ?"
+            " WHERE id = ? AND consent <> 'withdrawn'",
+            (channel_id, consent.value, story_id),
+        )
+
     async def set_consent_request(self, story_id: int, request: ConsentRequest | None) -> None:
         await self.db.execute(
             "UPDATE stories SET consent_request = ? WHERE id = ? AND consent <> 'withdrawn'",
@@ -156,19 +183,32 @@ class StoryRepo:
                    title = NULL, text = NULL, stage = NULL, stage_label = NULL,
                    captured_by = NULL, consent_request = NULL, source_channel_id = NULL,
                    source_message_id = NULL, post_channel_id = NULL, post_message_id = NULL,
-                   post_is_thread = 0
+                   post_is_thread = 0, audience_channel_id = NULL
                WHERE id = ? AND consent <> 'withdrawn'""",
             (to_db(now), story_id),
         )
         return await self.get(story_id)
 
     async def list_visible(
-        self, community_id: int, *, stage: str | None = None, offset: int = 0, limit: int = 5
+        self,
+        community_id: int,
+        *,
+        stage: str | None = None,
+        offset: int = 0,
+        limit: int = 5,
+        viewer_id: int | None = None,
+        audiences: Collection[int] = (),
     ) -> tuple[list[StoryRecord], int]:
         """A page of the community's live stories, newest first, and how many there are.
-        Withdrawn stories are never listed."""
-        where = "community_id = ? AND consent <> 'withdrawn'"
-        params: list[object] = [community_id]
+        Withdrawn stories are never listed. A story whose audience is restricted is listed
+        only to its teller (``viewer_id``) and to those who can read its channel (the caller
+        says which restricted ``audiences`` the viewer can read)."""
+        readable = sorted({int(a) for a in audiences})
+        where = (
+            "community_id = ? AND consent <> 'withdrawn' AND (audience_channel_id IS NULL"
+            f" OR teller_id = ?{''.join(' OR audience_channel_id = ?' for _ in readable)})"
+        )
+        params: list[object] = [community_id, viewer_id, *readable]
         if stage is not None:
             where += " AND stage = ?"
             params.append(stage)
@@ -179,6 +219,15 @@ class StoryRepo:
             [*params, limit, offset],
         )
         return [_story(r) for r in rows], total
+
+    async def restricted_audiences(self, community_id: int) -> list[int]:
+        """The channels the community's restricted stories are confined to."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT audience_channel_id FROM stories WHERE community_id = ?"
+            " AND audience_channel_id IS NOT NULL AND consent <> 'withdrawn'",
+            (community_id,),
+        )
+        return [int(r[0]) for r in rows]
 
     async def pending_consent(self, user_id: int, request: ConsentRequest | None = None) -> list[
         StoryRecord
@@ -326,12 +375,14 @@ async def shareable_stories_for_digest(
 
     ``display_name`` is asked only for ``named`` stories' tellers, so the digest never even
     looks up who told an anonymous or group story. Withdrawn stories are neither returned
-    nor counted.
+    nor counted, and neither are stories still confined to a circle (or another channel
+    narrower than the community): not even their existence may reach a sponsor before the
+    teller opens them to the whole community.
     """
     shareable: list[ShareableStory] = []
     kept = 0
     for story in await StoryRepo(db).created_between(community_id, start, end):
-        if story.consent is Consent.WITHDRAWN:
+        if story.consent is Consent.WITHDRAWN or story.is_restricted:
             continue
         name = None
         if story.consent is Consent.NAMED and story.teller_id is not None:

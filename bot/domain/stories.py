@@ -16,7 +16,7 @@ import logging
 import random
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -111,6 +111,11 @@ class StoryRecord:
     """The teller has not yet answered the consent question; until then it stays ``group``."""
     post: StoryPost | None = None
     """Where the bot posted the story inside the community (never leaves it)."""
+    audience_channel_id: int | None = None
+    """``None``: the whole community. Otherwise the story was saved somewhere narrower (a
+    discipline circle, a private thread) and its teller has not agreed to a wider audience:
+    only people who can read that channel may see it, it is not posted in the stories
+    channel, and it never leaves the community, whatever its consent level."""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:
@@ -119,6 +124,11 @@ class StoryRecord:
     @property
     def is_tombstone(self) -> bool:
         return self.consent is Consent.WITHDRAWN
+
+    @property
+    def is_restricted(self) -> bool:
+        """Visible only where it was told, until its teller agrees to the whole community."""
+        return self.audience_channel_id is not None
 
     def tombstone(self) -> StoryRecord:
         """The record a withdrawal leaves behind: id, community and when, nothing else."""
@@ -134,6 +144,7 @@ class StoryRecord:
             captured_by=None,
             consent_pending=False,
             post=None,
+            audience_channel_id=None,
         )
 
 
@@ -195,13 +206,16 @@ def _clean_display_name(name: str | None) -> str | None:
 def shareable_view(story: StoryRecord, *, teller_display_name: str | None) -> SharedStory | None:
     """The single exit function: whether and how ``story`` may leave its community.
 
-    ``group`` and ``withdrawn`` → ``None`` (never leaves). ``anonymous`` → no name.
+    ``group`` and ``withdrawn`` → ``None`` (never leaves), and so does a story whose audience
+    is still restricted (saved in a circle, its teller not yet agreeing to the whole
+    community): it may not even reach the rest of its community, whatever its consent level.
+    ``anonymous`` → no name.
     ``named`` → the teller's display name (itself redacted; if nothing usable is left, or no
     name is known, the story is credited to nobody rather than held back, since the teller
     agreed to more than that). Title and text are always scrubbed of Discord identifiers and
     redacted. A record without text (a tombstone, or corrupt) never leaves.
     """
-    if not story.consent.may_leave_community:
+    if not story.consent.may_leave_community or story.is_restricted:
         return None
     if not story.text or story.title is None:
         log.warning("story %s has consent %s but no content; not shared", story.id, story.consent)
@@ -703,3 +717,23 @@ def validate_captured(content: str, stages: Stages) -> tuple[str, str]:
             f"{TEXT_LIMIT}. Use `/story share` to tell it in a shorter form."
         )
     return validate_story(auto_title(clean), clean, None, stages)
+
+
+def audience_channel(
+    channel_id: int,
+    parent_id: int | None,
+    *,
+    private_thread: bool,
+    circles: Collection[int],
+) -> int | None:
+    """Who can already read a message a story is saved from, as a story audience.
+
+    ``None`` when it is the whole community (its lounge, stories, voice or meetings channel,
+    or a public thread in one). Otherwise the channel whose readers alone may see the story
+    until its teller agrees to more: a private thread (whoever its parent is), a circle, or
+    the circle a public thread belongs to."""
+    if private_thread or channel_id in circles:
+        return channel_id
+    if parent_id is not None and parent_id in circles:
+        return parent_id
+    return None

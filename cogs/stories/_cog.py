@@ -21,6 +21,8 @@ from bot.domain.stories import (
     Cadence,
     Consent,
     PromptSchedule,
+    StoryRecord,
+    audience_channel,
     describe_schedule,
     parse_cadence,
     parse_consent,
@@ -37,7 +39,7 @@ from bot.interactions import (
     member_community,
 )
 from bot.text import escape_inline, plain
-from cogs.stories import _views
+from cogs.stories import _render, _views
 from cogs.stories._render import ts
 from cogs.stories._service import JOB_PREFIX, StoriesService
 
@@ -94,7 +96,11 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         )
         return [
             app_commands.Choice(
-                name=plain(f"#{s.id} {plain(s.title, 80)} ({s.consent.value})", 100),
+                name=plain(
+                    f"#{s.id} {plain(s.title, 70)} ({s.consent.value}"
+                    f"{', not posted' if s.is_restricted else ''})",
+                    100,
+                ),
                 value=s.id,
             )
             for s in stories
@@ -138,7 +144,13 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 "Only people's messages can be saved as stories, not messages from bots or "
                 "integrations."
             )
-        community = await self._community_of_channel(message.channel)
+        channel: discord.abc.MessageableChannel | discord.abc.Snowflake = message.channel
+        if isinstance(channel, discord.PartialMessageable) and interaction.channel is not None \
+                and interaction.channel.id == channel.id:
+            # A thread the cache has not seen: the interaction says what it is (its parent,
+            # whether it is private), which decides who may already read the message.
+            channel = interaction.channel
+        community = await self._community_of_channel(channel)
         if community is None or community.guild_id != actor.guild_id:
             raise InvalidInput(
                 "Save as story works on messages in a community's channels (its lounge, "
@@ -171,6 +183,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 else "That message was saved as a story and then withdrawn by its teller."
             )
         title, text = validate_captured(message.content, self.service.stages)
+        audience = await self._audience_of(community, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
         story = await self.service.save(
             community,
@@ -182,7 +195,11 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             consent=Consent.GROUP,
             captured_by=None if is_author else actor.user_id,
             source=(message.channel.id, message.id),
+            audience_channel_id=audience,
         )
+        if story.is_restricted:
+            await self._saved_restricted(interaction, story, community, author, is_author)
+            return
         assert story.post is not None
         lines = [
             f"Saved as story #{story.id}, “{escape_inline(title)}”, posted in "
@@ -215,6 +232,64 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.service.offer_pending(interaction)
 
+    async def _audience_of(
+        self, community: Community, channel: discord.abc.MessageableChannel | discord.abc.Snowflake
+    ) -> int | None:
+        """``None`` if the whole community can read ``channel``; else the channel (a circle,
+        a private thread) whose readers alone may see a story saved from it."""
+        circles = [
+            cid for cid, purpose, _ in await self.bot.communities.channels(community.id)
+            if purpose == "circle"
+        ]
+        return audience_channel(
+            channel.id,
+            getattr(channel, "parent_id", None),
+            private_thread=getattr(channel, "type", None) is discord.ChannelType.private_thread,
+            circles=circles,
+        )
+
+    async def _saved_restricted(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        story: StoryRecord,
+        community: Community,
+        author: discord.User | discord.Member,
+        is_author: bool,
+    ) -> None:
+        """Saved from a circle: nothing is posted until the teller agrees to the whole
+        community. The author is asked here and now; a member whose message a facilitator
+        saved is asked by DM (or at their next story command)."""
+        kind, place = await self.service.place_of(story)
+        if is_author:
+            await interaction.followup.send(
+                _render.audience_confirm(story, kind, place, community.stories_id),
+                view=_views.audience_view(story.id, kind),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            note = self.service.jargon_note(story.title or "", story.text or "")
+            if note:
+                await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            asked = await self.service.ask_consent(
+                story, community, author, interaction.user.display_name
+            )
+            who = escape_inline(author.display_name)
+            await interaction.followup.send(
+                f"Saved as story #{story.id}, “{escape_inline(story.title or '')}”. It was told "
+                f"in {place}, so it is **not posted** for the whole community: "
+                + (
+                    f"I have asked {who} by direct message whether it may be; "
+                    if asked
+                    else f"{who}'s direct messages are closed, so I will ask them the next "
+                    "time they use a story command; "
+                )
+                + f"until they agree, only people who can read {place} see it.",
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+        await self.service.offer_pending(interaction)
+
     async def _community_of_channel(
         self, channel: discord.abc.MessageableChannel | discord.abc.Snowflake
     ) -> Community | None:
@@ -237,7 +312,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     ) -> None:
         comm, _, _ = await member_community(interaction, community, allow_archived=True)
         slug = self.service.stages.resolve(stage).slug if stage and stage.strip() else None
-        embed, view = await _views.list_page(self.service, comm, 0, slug, interaction.user.id)
+        embed, view = await _views.list_page(self.service, comm, 0, slug, interaction.user)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -273,7 +348,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 "change your own stories' consent."
             )
         chosen = parse_consent(level)
-        if chosen is record.consent and not record.consent_pending:
+        if chosen is record.consent and not record.consent_pending and not record.is_restricted:
             await interaction.response.send_message(
                 f"Story #{story} is already **{chosen.value}**; nothing changed.",
                 ephemeral=True,
@@ -281,8 +356,18 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             await self.service.offer_pending(interaction)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        _, note = await self.service.change_consent(record, chosen, community.guild_id)
-        await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        updated, note = await self.service.change_consent(record, chosen, community.guild_id)
+        if updated is not None and updated.is_restricted:
+            # Still confined to its circle: say so, and offer the wider audience explicitly.
+            kind, _ = await self.service.place_of(updated)
+            await interaction.followup.send(
+                note + " Share it with the whole community?",
+                view=_views.audience_view(updated.id, kind),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+        else:
+            await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.service.offer_pending(interaction)
 
     # ------------------------------------------------------------------ prompts

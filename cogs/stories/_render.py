@@ -11,6 +11,7 @@ from bot.domain.stories import (
     CONSENT_DESCRIPTIONS,
     NO_STAGE_LABEL,
     Consent,
+    StoryPost,
     StoryRecord,
     credit_inside,
 )
@@ -60,6 +61,66 @@ def consent_question(story: StoryRecord, community: Community, captured_by: str)
     )
 
 
+def _where_told(kind: str, place: str) -> str:
+    return f"the circle {place}" if kind == "circle" else f"the private thread {place}"
+
+
+def audience_question(
+    story: StoryRecord, community: Community, captured_by: str, kind: str, place: str
+) -> str:
+    """A facilitator saved the teller's message from a circle: ask about both who in the
+    community may read it and who beyond it may hear it."""
+    title = escape_inline(story.title, 100)
+    return (
+        f"{escape_inline(captured_by)} saved your message in **{escape_inline(community.name)}** "
+        f"as story #{story.id}, “{title}”. You wrote it in {_where_told(kind, place)}, so it is "
+        "**not posted** anywhere: only people who can read that "
+        f"{'circle' if kind == 'circle' else 'thread'} can see it in `/story list`.\n"
+        "May it be shared with **the whole community** (posted in its stories channel, where "
+        "every member can read it), and may it go beyond the community? Until you choose, it "
+        "stays where you wrote it and nothing of it leaves. You can change this any time with "
+        "`/story consent`."
+    )
+
+
+def audience_confirm(story: StoryRecord, kind: str, place: str, stories_id: int | None) -> str:
+    """The author saved their own message from a circle: confirm the wider audience first."""
+    where = f"<#{stories_id}>" if stories_id else "the community's stories channel"
+    return (
+        f"Saved as story #{story.id}, “{escape_inline(story.title, 100)}”, but **not posted "
+        f"yet**: you wrote it in {_where_told(kind, place)}. Posting it puts it in {where}, "
+        "where **the whole community** can read it, not only the people in that "
+        f"{'circle' if kind == 'circle' else 'thread'}.\n"
+        "Share it with the whole community? Until you choose, only people who can read the "
+        f"{'circle' if kind == 'circle' else 'thread'} see it in `/story list`, and nothing of "
+        "it leaves the community."
+    )
+
+
+def widened(story_id: int, post: StoryPost, consent: Consent) -> str:
+    return (
+        f"Story #{story_id} is now posted in <#{post.channel_id}> for the whole community. "
+        f"Consent: **{consent.value}** (it {CONSENT_DESCRIPTIONS[consent]}). Change it any "
+        f"time with `/story consent story:{story_id}`."
+    )
+
+
+def kept_restricted(story_id: int, place: str) -> str:
+    return (
+        f"Story #{story_id} stays in {place}: only people who can read it see it in "
+        "`/story list`; it is not posted for the whole community and nothing of it leaves. "
+        f"To share it more widely later, use `/story consent story:{story_id}`."
+    )
+
+
+def consent_answer_restricted(story_id: int, consent: Consent, place: str) -> str:
+    return (
+        f"Story #{story_id} is now **{consent.value}**, but it is still visible only in "
+        f"{place}: it is not posted for the whole community, and nothing of it leaves the "
+        "community while that is so."
+    )
+
+
 def consent_answer(story_id: int, consent: Consent) -> str:
     if consent is Consent.WITHDRAWN:
         return (
@@ -95,6 +156,8 @@ def list_page(
         yours = " (yours)" if story.teller_id == viewer_id else ""
         text = escape_inline(story.text, _PREVIEW)
         where = f" · <#{story.post.channel_id}>" if story.post and story.post.is_thread else ""
+        if story.audience_channel_id is not None:
+            where = f" · only in <#{story.audience_channel_id}>"
         embed.add_field(
             name=plain(f"#{story.id} {story.title or ''}", 256),
             value=(

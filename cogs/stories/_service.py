@@ -7,6 +7,7 @@ shared from the prompt button and one shared with ``/story share`` go through th
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ import discord
 
 from bot.db.stories import StoryRepo
 from bot.delivery import Deliveries, Destination
-from bot.domain.communities import Community
+from bot.domain.communities import Community, require_active
 from bot.domain.glossary import Glossary, format_suggestion
 from bot.domain.stories import (
     Consent,
@@ -128,8 +129,13 @@ class StoriesService:
         consent: Consent,
         captured_by: int | None = None,
         source: tuple[int, int] | None = None,
+        audience_channel_id: int | None = None,
     ) -> StoryRecord:
-        """Store and post a validated story. If posting fails nothing stays stored."""
+        """Store and post a validated story. If posting fails nothing stays stored.
+
+        With ``audience_channel_id`` (saved from a circle or another channel narrower than
+        the community) the story is stored but not posted: it stays visible only where it
+        was told until its teller agrees to the whole community (:meth:`widen`)."""
         story = await self.repo.add(
             community_id=community.id,
             teller_id=teller_id,
@@ -142,7 +148,10 @@ class StoriesService:
             captured_by=captured_by,
             consent_request="inline" if captured_by is not None else None,
             source=source,
+            audience_channel_id=audience_channel_id,
         )
+        if story.is_restricted:
+            return story
         try:
             post = await self.post_story(community, story, teller_name)
         except BaseException:
@@ -184,6 +193,87 @@ class StoriesService:
             return False
         return True
 
+    # ------------------------------------------------------------------ audience
+    async def place_of(self, story: StoryRecord) -> tuple[str, str]:
+        """Where a restricted story is confined: ("circle" or "thread", its mention)."""
+        channel_id = story.audience_channel_id or 0
+        circles = {
+            cid for cid, purpose, _ in await self.bot.communities.channels(story.community_id)
+            if purpose == "circle"
+        }
+        return ("circle" if channel_id in circles else "thread"), f"<#{channel_id}>"
+
+    async def readable_audiences(
+        self, community: Community, user: discord.abc.User
+    ) -> frozenset[int]:
+        """The restricted audiences (circles, private threads) of the community whose
+        stories ``user`` may see because Discord lets them read that channel. A channel the
+        bot cannot see, or a private thread (whose members the bot does not track), counts
+        as unreadable: such a story is then listed to its teller only."""
+        wanted = await self.repo.restricted_audiences(community.id)
+        guild = self.bot.get_guild(community.guild_id)
+        if not wanted or guild is None:
+            return frozenset()
+        member = user if isinstance(user, discord.Member) else guild.get_member(user.id)
+        if member is None:
+            return frozenset()
+        readable = set()
+        for channel_id in wanted:
+            channel = guild.get_channel_or_thread(channel_id)
+            if channel is None or isinstance(channel, discord.Thread):
+                continue
+            if channel.permissions_for(member).view_channel:
+                readable.add(channel_id)
+        return frozenset(readable)
+
+    async def widen(
+        self, story: StoryRecord, level: Consent, community: Community
+    ) -> tuple[StoryRecord | None, str]:
+        """The teller agrees to the whole community (and to ``level`` beyond it): post the
+        story in the stories channel. If the post fails the story stays where it was."""
+        if level is Consent.WITHDRAWN or not story.is_restricted:
+            return await self.change_consent(story, level, community.guild_id)
+        require_active(community)  # an archived community takes no new posts
+        confined_to = story.audience_channel_id
+        assert confined_to is not None
+        if not await self.repo.claim_widening(story.id, level):
+            # Answered meanwhile (the DM and the in-app question at once): just the level.
+            fresh = await self.repo.get(story.id)
+            if fresh is None or fresh.is_tombstone:
+                raise NotFound(f"Story #{story.id} was withdrawn; nothing of it remains.")
+            return await self.change_consent(fresh, level, community.guild_id)
+        opened = replace(story, audience_channel_id=None, consent=level)
+        name = await self.display_name(community.guild_id, story.teller_id or 0)
+        try:
+            post = await self.post_story(community, opened, name)
+        except BaseException:
+            await self.repo.restrict(story.id, confined_to, story.consent)
+            raise
+        await self.repo.set_post(story.id, post)
+        updated = await self.repo.set_consent(story.id, level)
+        return updated, _render.widened(story.id, post, level)
+
+    async def keep_restricted(self, story: StoryRecord) -> str:
+        """The teller declines the wider audience: the story stays where it was told."""
+        await self.repo.set_consent_request(story.id, None)
+        _, place = await self.place_of(story)
+        return _render.kept_restricted(story.id, place)
+
+    async def question_for(
+        self, story: StoryRecord, community: Community, by: str
+    ) -> tuple[str, discord.ui.View]:
+        """The question a facilitator's save puts to the teller: consent alone, or (for a
+        story still confined to a circle) audience and consent together."""
+        from cogs.stories._views import audience_view, consent_view
+
+        if not story.is_restricted:
+            return _render.consent_question(story, community, by), consent_view(story.id)
+        kind, place = await self.place_of(story)
+        return (
+            _render.audience_question(story, community, by, kind, place),
+            audience_view(story.id, kind),
+        )
+
     # ------------------------------------------------------------------ consent
     async def change_consent(
         self, story: StoryRecord, level: Consent, guild_id: int
@@ -203,6 +293,9 @@ class StoriesService:
         old_credit = credit_inside(story.consent, "x")
         updated = await self.repo.set_consent(story.id, level)
         assert updated is not None
+        if updated.is_restricted:
+            _, place = await self.place_of(updated)
+            return updated, _render.consent_answer_restricted(story.id, level, place)
         if credit_inside(level, "x") != old_credit:
             name = await self.display_name(guild_id, updated.teller_id or 0)
             await self._edit_post(updated, name)
@@ -217,14 +310,9 @@ class StoriesService:
     ) -> bool:
         """DM the teller the consent question; False if their DMs are closed (they are then
         asked, ephemerally, the next time they use a story command)."""
-        from cogs.stories._views import consent_view
-
+        text, view = await self.question_for(story, community, by)
         try:
-            await author.send(
-                _render.consent_question(story, community, by),
-                view=consent_view(story.id),
-                allowed_mentions=NO_MENTIONS,
-            )
+            await author.send(text, view=view, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.info("consent DM to %s failed (%s); will ask in-app", author.id, exc.status)
             return False
@@ -234,8 +322,6 @@ class StoriesService:
     async def offer_pending(self, interaction: discord.Interaction[Any]) -> None:
         """The in-app consent question for stories saved while the teller's DMs were closed:
         an ephemeral follow-up to whatever story command they used."""
-        from cogs.stories._views import consent_view
-
         pending = await self.repo.pending_consent(interaction.user.id, "inline")
         for story in pending[:5]:
             community = await self.bot.communities.get(story.community_id)
@@ -244,10 +330,11 @@ class StoriesService:
             by = "A facilitator"
             if story.captured_by is not None:
                 by = await self.display_name(community.guild_id, story.captured_by) or by
+            text, view = await self.question_for(story, community, by)
             try:
                 await interaction.followup.send(
-                    _render.consent_question(story, community, by),
-                    view=consent_view(story.id),
+                    text,
+                    view=view,
                     ephemeral=True,
                     allowed_mentions=NO_MENTIONS,
                 )

@@ -216,6 +216,78 @@ def consent_view(story_id: int) -> discord.ui.View:
     return view
 
 
+# ---------------------------------------------------------------------- audience buttons
+
+#: For a story still confined to where it was told (a circle): keep it there, or open it to
+#: the whole community at a consent level. "Remove it" is the ordinary ConsentButton.
+AUDIENCE_BUTTONS: list[tuple[str, str, discord.ButtonStyle]] = [
+    ("keep", "Keep it in the {place}", discord.ButtonStyle.primary),
+    ("group", "Share with the whole community", discord.ButtonStyle.secondary),
+    ("anonymous", "Whole community, and beyond without my name", discord.ButtonStyle.secondary),
+    ("named", "Whole community, and beyond with my name", discord.ButtonStyle.secondary),
+]
+
+
+class AudienceButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"story:audience:(?P<story>\d+):(?P<choice>keep|group|anonymous|named)",
+):
+    def __init__(self, story_id: int, choice: str, place_kind: str = "circle") -> None:
+        label, style = next((lbl, st) for c, lbl, st in AUDIENCE_BUTTONS if c == choice)
+        super().__init__(
+            discord.ui.Button(
+                label=label.format(place=place_kind),
+                style=style,
+                custom_id=f"story:audience:{story_id}:{choice}",
+            )
+        )
+        self.story_id = story_id
+        self.choice = choice
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AudienceButton:
+        return cls(int(match["story"]), match["choice"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        service = service_of(interaction)
+        story = await service.repo.get(self.story_id)
+        if story is None or story.is_tombstone:
+            await interaction.response.edit_message(
+                content=f"Story #{self.story_id} was withdrawn; there is nothing left to decide.",
+                view=None,
+            )
+            return
+        if story.teller_id != interaction.user.id:
+            raise NotAllowed(f"Only the person who told story #{story.id} can choose this.")
+        community = await service.bot.communities.get(story.community_id)
+        assert community is not None
+        await interaction.response.defer()
+        if self.choice == "keep":
+            if story.is_restricted:
+                note = await service.keep_restricted(story)
+            else:
+                note = (
+                    f"Story #{story.id} is already shared with the whole community. To take "
+                    f"it back, withdraw it with `/story consent story:{story.id}`."
+                )
+        else:
+            _, note = await service.widen(story, Consent(self.choice), community)
+        await interaction.edit_original_response(
+            content=note, view=None, allowed_mentions=NO_MENTIONS
+        )
+
+
+def audience_view(story_id: int, place_kind: str = "circle") -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for choice, _, _ in AUDIENCE_BUTTONS:
+        view.add_item(AudienceButton(story_id, choice, place_kind))
+    view.add_item(ConsentButton(story_id, Consent.WITHDRAWN))
+    return view
+
+
 # ---------------------------------------------------------------------- list pages
 
 
@@ -249,22 +321,31 @@ class ListPageButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         community = await member_of(interaction, self.community_id)
         embed, view = await list_page(service_of(interaction), community, self.page, self.stage,
-                                      interaction.user.id)
+                                      interaction.user)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 async def list_page(
-    service: StoriesService, community: Community, page: int, stage: str | None, viewer: int
+    service: StoriesService,
+    community: Community,
+    page: int,
+    stage: str | None,
+    viewer: discord.abc.User,
 ) -> tuple[discord.Embed, discord.ui.View]:
+    """A page of the stories ``viewer`` may see: the community's, plus those still confined
+    to a circle they can read (or that they told)."""
     size = _render.PAGE_SIZE
+    audiences = await service.readable_audiences(community, viewer)
     stories, total = await service.repo.list_visible(
-        community.id, stage=stage, offset=page * size, limit=size
+        community.id, stage=stage, offset=page * size, limit=size,
+        viewer_id=viewer.id, audiences=audiences,
     )
     last = max(0, (total - 1) // size)
     if page > last:
         page = last
         stories, total = await service.repo.list_visible(
-            community.id, stage=stage, offset=page * size, limit=size
+            community.id, stage=stage, offset=page * size, limit=size,
+            viewer_id=viewer.id, audiences=audiences,
         )
     names: dict[int, str | None] = {}
     for story in stories:
@@ -274,7 +355,8 @@ async def list_page(
             )
     label = service.stages.resolve(stage).label if stage else None
     embed = _render.list_page(
-        community, stories, names, page=page, total=total, viewer_id=viewer, stage_label=label
+        community, stories, names, page=page, total=total, viewer_id=viewer.id,
+        stage_label=label,
     )
     view = discord.ui.View(timeout=None)
     view.add_item(ListPageButton(community.id, max(0, page - 1), "p", stage, disabled=page == 0))
@@ -284,5 +366,5 @@ async def list_page(
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    ShareButton, ConsentButton, ListPageButton,
+    ShareButton, ConsentButton, AudienceButton, ListPageButton,
 )

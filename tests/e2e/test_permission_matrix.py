@@ -116,6 +116,7 @@ async def members_confined_story(ctx: Ctx) -> tuple[int, MessageState]:
     community): stored, not posted, and the member is asked by DM about the audience."""
     thread = ctx.emu.create_channel(ctx.world.guild, "a-private-word",
                                     ChannelType.PRIVATE_THREAD, parent=ctx.world.channel(LOUNGE))
+    thread.owner_id = ctx.people[MEMBER].id  # the member's own thread
     said = await ctx.emu.post_message(thread, ctx.people[MEMBER], "Said in a private thread.")
     rec = await ctx.emu.message_command(ctx.world.guild, ctx.world.owner, "Save as story", said)
     assert "not posted" in rec.content, rec.content
