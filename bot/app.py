@@ -24,6 +24,7 @@ from discord.http import HTTPClient
 
 import cogs
 from bot.clock import Clock, SystemClock
+from bot.components import ServiceRegistry
 from bot.db.app_state import AppState
 from bot.db.communities import CommunityRepo
 from bot.db.database import Database
@@ -132,6 +133,9 @@ class HearthBot(commands.AutoShardedBot):
         self.clock: Clock = clock or SystemClock()
         self.scheduler = scheduler or Scheduler(self.clock)
         self.communities = CommunityRepo(db)
+        #: Each capability's domain service, registered by its cog at load; persistent
+        #: components resolve theirs from here once per click (bot/components.py).
+        self.services = ServiceRegistry()
         self._extensions = extensions
         self.auto_sync = auto_sync
         #: Per-message work (the digest's counter). Hooks run inside the task discord.py

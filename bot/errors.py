@@ -32,6 +32,19 @@ class Conflict(HearthError):
     """The action clashes with stored state (duplicate name, closed poll, ...)."""
 
 
+class AlreadyYourVote(Conflict):
+    """The vote cast is the member's current one: nothing changed (views stay quiet on it)."""
+
+    def __init__(self, user_message: str = (
+        "That is already your vote, so nothing changed. Pick something else to change it."
+    )) -> None:
+        super().__init__(user_message)
+
+
+class ClosedForVotes(Conflict):
+    """The poll or statement round has closed, so no vote is accepted any more."""
+
+
 class MissingPermission(HearthError):
     """The bot itself lacks a Discord permission it needs."""
 
