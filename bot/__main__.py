@@ -20,6 +20,7 @@ import discord
 from bot.app import HearthBot
 from bot.db import migrations
 from bot.db.sealing import SealingError
+from bot.tasks import spawn
 from bot.log_privacy import configure_logging
 from bot.settings import (
     DeploymentSettings,
@@ -119,7 +120,7 @@ async def _run(settings: Settings, config: HearthConfig) -> int:
 
 def _stop(bot: HearthBot, sig: signal.Signals) -> None:
     log.info("received %s, shutting down", sig.name)
-    asyncio.get_running_loop().create_task(bot.close())
+    spawn(bot.close(), name=f"shutdown on {sig.name}")
 
 
 async def _sync(settings: Settings, config: HearthConfig, guild_id: int | None) -> int:

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 JobFunc = Callable[[], Awaitable[None]]
 
+#: How long a shutdown waits for running jobs before stopping them (seconds).
+SHUTDOWN_GRACE = 8.0
+
 #: Jobs due within this of now are armed in APScheduler; later ones wait in the heap.
 ARM_HORIZON = timedelta(hours=1)
 #: How often the refill job arms waiting jobs: each is armed at least
@@ -62,6 +65,7 @@ class Scheduler:
         self._later: list[tuple[datetime, str]] = []
         self._tokens = 0
         self._running: set[asyncio.Task[None]] = set()
+        self._job_of: dict[asyncio.Task[None], str] = {}
 
     def start(self) -> None:
         if not self._aps.running:
@@ -76,16 +80,29 @@ class Scheduler:
             # Paused in tests: jobs only run when the test calls run_due().
             self._aps.start(paused=not self._real_time)
 
-    async def shutdown(self) -> None:
-        """Start no new job, let running ones finish, then stop.
+    async def shutdown(self, *, grace: float = SHUTDOWN_GRACE) -> None:
+        """Start no new job, let running ones finish for up to ``grace`` seconds, then stop.
 
         APScheduler's asyncio executor *cancels* running jobs on shutdown, which would cut
-        a job off mid-write; so pause first and wait for the jobs in flight ourselves.
+        a job off mid-write; so pause first and wait for the jobs in flight ourselves, but
+        not forever: a nudge DMing a large community one member at a time must not keep a
+        SIGTERM waiting past the container's stop timeout (Docker's default is 10 s). A job
+        still running then is cancelled and logged; every scheduled effect records what it
+        has done (bot/delivery.py), so the next start finishes it without repeating it.
         """
         if self._aps.running:
             self._aps.pause()
         if self._running:
-            await asyncio.gather(*list(self._running), return_exceptions=True)
+            _, late = await asyncio.wait(set(self._running), timeout=grace)
+            if late:
+                names = sorted(self._job_of.get(t, t.get_name()) for t in late)
+                log.warning(
+                    "shutdown: %d job(s) still running after %.0f s, stopped (the next start "
+                    "resumes them): %s", len(late), grace, ", ".join(names),
+                )
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
@@ -166,6 +183,7 @@ class Scheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+            self._job_of[task] = job_id
         try:
             await func()
         except Exception:
@@ -173,6 +191,7 @@ class Scheduler:
         finally:
             if task is not None:
                 self._running.discard(task)
+                self._job_of.pop(task, None)
 
     async def run_due(self, *, limit: int = 10_000) -> list[str]:
         """Run every job due at the injected clock's now, earliest first (test hook).

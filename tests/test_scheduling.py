@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -288,3 +289,28 @@ async def test_a_run_taken_before_a_rearm_does_not_steal_the_new_job(
     assert ran == [] and s.jobs() == {"x": T0 + timedelta(minutes=5)}
     clock.advance(timedelta(minutes=5))
     assert await s.run_due() == ["x"] and ran == ["new"]
+
+
+async def test_shutdown_is_bounded_and_says_which_job_it_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A job that would run for ever (a nudge DMing a huge community) cannot hang SIGTERM."""
+    s = Scheduler(SystemClock())
+    s.start()
+    started = asyncio.Event()
+    stopped: list[str] = []
+
+    async def endless() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopped.append("cancelled")
+            raise
+
+    s.schedule("nudge:7", SystemClock().now(), endless)
+    await asyncio.wait_for(started.wait(), timeout=5)
+    with caplog.at_level(logging.WARNING, logger="bot.scheduling"):
+        await asyncio.wait_for(s.shutdown(grace=0.01), timeout=5)
+    assert stopped == ["cancelled"]
+    assert "nudge:7" in caplog.text and "resumes" in caplog.text

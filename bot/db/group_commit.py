@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -38,6 +39,7 @@ from typing import Any, Generic, TypeVar
 import aiosqlite
 
 from bot.db.database import Database
+from bot.tasks import spawn
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ T = TypeVar("T")
 Op = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 DEFAULT_MAX_BATCH = 256
+BATCH_HISTORY = 1000
 
 #: A planned op: yields ``(sql, params)``, is sent back that statement's rows, returns T.
 Plan = Generator[tuple[str, Sequence[Any]], list[sqlite3.Row], T]
@@ -130,8 +133,12 @@ class GroupCommitter:
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
-        #: Committed batches and their sizes (tests and metrics; no vote content).
-        self.batches: list[int] = []
+        self._in_flight: list[_Pending] = []
+        #: Sizes of the most recent committed batches (tests and metrics; no vote content).
+        #: Bounded: a bot that runs for months must not keep one entry per batch forever.
+        self.batches: deque[int] = deque(maxlen=BATCH_HISTORY)
+        #: Operations committed since start (a number, not a list).
+        self.committed = 0
 
     async def submit(self, op: Op[T]) -> T:
         """Run ``op(conn)`` in the next batch; return its result once the batch is committed."""
@@ -141,7 +148,8 @@ class GroupCommitter:
         pending = _Pending(op, loop.create_future())
         self._queue.put_nowait(pending)
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._run(), name="group-commit")
+            self._worker = spawn(self._run(), name="group-commit")
+            self._worker.add_done_callback(self._worker_ended)
         result: T = await asyncio.shield(pending.future)
         return result
 
@@ -152,6 +160,29 @@ class GroupCommitter:
             self._queue.put_nowait(None)
             await self._worker
         self._worker = None
+
+    def _worker_ended(self, task: asyncio.Task[None]) -> None:
+        """If the worker died (a bug, or cancelled), no submitted vote may wait forever."""
+        if not task.cancelled() and task.exception() is None:
+            return
+        error: BaseException = (
+            CommitterClosed("the database writer stopped; try again shortly")
+            if task.cancelled()
+            else task.exception() or RuntimeError("group-commit worker stopped")
+        )
+        failed = 0
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None and not item.future.done():
+                item.future.set_exception(error)
+                failed += 1
+        for pending in self._in_flight:
+            if not pending.future.done():
+                pending.future.set_exception(error)
+                failed += 1
+        self._in_flight = []
+        if failed:
+            log.error("group-commit worker stopped; %d waiting operation(s) failed", failed)
 
     async def _run(self) -> None:
         while True:
@@ -176,6 +207,12 @@ class GroupCommitter:
                 return
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        # Kept until the batch is settled: if the worker dies inside, _worker_ended fails it.
+        self._in_flight = batch
+        await self._commit_batch(batch)
+        self._in_flight = []
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
             async with self.db.transaction() as conn:
@@ -210,6 +247,7 @@ class GroupCommitter:
                     pending.future.set_exception(exc)
             return
         self.batches.append(len(batch))
+        self.committed += len(batch)
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             if pending.future.done():  # the caller was cancelled; its op is committed anyway
                 continue

@@ -59,7 +59,7 @@ async def test_one_failing_op_fails_only_its_caller(db: Database) -> None:
     rows = await db.fetchall("SELECT k, v FROM t ORDER BY k")
     # the failing op's own write (k=1000) was rolled back to its savepoint; others kept
     assert [(r[0], r[1]) for r in rows] == [(1, "x"), (2, "x"), (3, "x")]
-    assert gc.batches == [5]
+    assert list(gc.batches) == [5]
     await gc.close()
 
 
@@ -113,3 +113,37 @@ async def test_close_finishes_queued_work_then_refuses(db: Database) -> None:
     assert [await p for p in pending] == list(range(10))
     with pytest.raises(CommitterClosed):
         await gc.submit(insert(99))
+
+
+async def test_batch_history_is_bounded(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot that runs for months keeps a bounded history of batch sizes, and a count."""
+    import bot.db.group_commit as gcmod
+
+    monkeypatch.setattr(gcmod, "BATCH_HISTORY", 5)
+    gc = GroupCommitter(db)
+    for k in range(12):  # one at a time: twelve batches
+        await gc.submit(insert(k))
+    assert list(gc.batches) == [1] * 5 and gc.committed == 12
+    await gc.close()
+
+
+async def test_a_dead_worker_fails_waiting_ops_instead_of_leaving_them_forever(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the worker task dies outside its own error handling, no caller waits forever."""
+    gc = GroupCommitter(db)
+    real = gc._commit_batch
+
+    async def bug(batch: list[object]) -> None:
+        raise RuntimeError("a bug outside the transaction's error handling")
+
+    monkeypatch.setattr(gc, "_commit_batch", bug)
+    first = asyncio.ensure_future(gc.submit(insert(1)))
+    second = asyncio.ensure_future(gc.submit(insert(2)))
+    for fut in (first, second):
+        with pytest.raises(RuntimeError, match="a bug"):
+            await asyncio.wait_for(fut, timeout=5)
+    # a later vote starts a new worker and is committed
+    monkeypatch.setattr(gc, "_commit_batch", real)
+    assert await gc.submit(insert(3)) == 3
+    await gc.close()

@@ -78,7 +78,7 @@ async def test_planned_batch_isolates_failures_on_both_paths(db: Database, wrapp
         db._writer = real
     assert out[0] == 1 and out[3] == "plain" and out[4] == 3
     assert isinstance(out[1], ValueError) and isinstance(out[2], ValueError)
-    assert gc.batches == [5], "every op shares one batch (one COMMIT)"
+    assert list(gc.batches) == [5], "every op shares one batch (one COMMIT)"
     rows = [tuple(r) for r in await db.fetchall("SELECT k, v FROM t ORDER BY k")]
     # op 2's own write was rolled back to its savepoint; op 3 saw op 1's row (same batch)
     assert rows == [(1, "x"), (3, "x"), (50, "plain")]
