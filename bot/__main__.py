@@ -20,7 +20,6 @@ import discord
 from bot.app import HearthBot
 from bot.db import migrations
 from bot.db.sealing import SealingError
-from bot.tasks import spawn
 from bot.log_privacy import configure_logging
 from bot.settings import (
     DeploymentSettings,
@@ -31,6 +30,7 @@ from bot.settings import (
     load_deployment_settings,
     load_settings,
 )
+from bot.tasks import spawn
 
 log = logging.getLogger("bot")
 
