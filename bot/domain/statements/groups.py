@@ -1,0 +1,228 @@
+"""Statement rounds: opinion groups (PCA, k-means, silhouette, a shuffled null model).
+
+Method in :mod:`bot.domain.statements`. numpy is imported inside the functions: loading it
+was ~0.15 s of every start-up (benchmarks/startup.py), for a rarely used result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from bot.domain.polls.tally import percent
+from bot.domain.statements.model import (
+    VOTE_VALUE,
+    DistinctiveStatement,
+    OpinionGroup,
+    StatementTally,
+    Vote,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+MIN_SILHOUETTE = 0.25
+NULL_SHUFFLES = 19
+KMEANS_SEED = 20240601
+KMEANS_RESTARTS = 10
+KMEANS_MAX_ITER = 100
+DISTINCTIVE_PER_GROUP = 3
+
+
+# --------------------------------------------------------------------------- opinion groups
+
+
+def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """One k-means++ seeded Lloyd run: (labels, inertia)."""
+    import numpy as np
+
+    n = len(points)
+    centres = [points[rng.integers(n)]]
+    for _ in range(1, k):
+        d2 = np.min([((points - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        total = d2.sum()
+        if total <= 0:
+            centres.append(points[rng.integers(n)])
+        else:
+            centres.append(points[rng.choice(n, p=d2 / total)])
+    c = np.array(centres, dtype=float)
+    labels = np.zeros(n, dtype=int)
+    for iteration in range(KMEANS_MAX_ITER):
+        dist = ((points[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+        new = dist.argmin(axis=1)
+        for j in range(k):
+            members = points[new == j]
+            if len(members):
+                c[j] = members.mean(axis=0)
+        if iteration > 0 and np.array_equal(new, labels):
+            break
+        labels = new
+    inertia = float(((points - c[labels]) ** 2).sum())
+    return labels, inertia
+
+
+def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette; a point alone in its cluster scores 0 (the usual convention)."""
+    import numpy as np
+
+    clusters = np.unique(labels)
+    if len(clusters) < 2:
+        return -1.0
+    dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+    sizes = np.array([(labels == c).sum() for c in clusters])
+    # mean distance from every point to every cluster (own cluster excludes the point itself)
+    sums = np.column_stack([dist[:, labels == c].sum(axis=1) for c in clusters])
+    own = np.searchsorted(clusters, labels)
+    idx = np.arange(len(points))
+    own_size = sizes[own]
+    a = np.where(own_size > 1, sums[idx, own] / np.maximum(own_size - 1, 1), 0.0)
+    other = sums / sizes
+    other[idx, own] = np.inf
+    b = other.min(axis=1)
+    denom = np.maximum(a, b)
+    scores = np.where((own_size > 1) & (denom > 0), (b - a) / np.where(denom > 0, denom, 1), 0.0)
+    return float(scores.mean())
+
+
+def _project(matrix: np.ndarray) -> np.ndarray:
+    """Voters' coordinates on the first two principal components of the centred matrix."""
+    import numpy as np
+
+    centred = matrix - matrix.mean(axis=0)
+    u, s, _vt = np.linalg.svd(centred, full_matrices=False)
+    dims = min(2, len(s))
+    return np.asarray(u[:, :dims] * s[:dims])
+
+
+def _best_clustering(
+    points: np.ndarray, min_group_size: int
+) -> tuple[float, int, np.ndarray] | None:
+    """(silhouette, k, labels) of the best k in 2..4 whose groups all have min_group_size."""
+    import numpy as np
+
+    best: tuple[float, int, np.ndarray] | None = None
+    for k in range(2, 5):
+        if k * min_group_size > len(points):
+            break
+        rng = np.random.default_rng(KMEANS_SEED + k)
+        runs = [_kmeans(points, k, rng) for _ in range(KMEANS_RESTARTS)]
+        labels, _inertia = min(runs, key=lambda r: r[1])
+        sizes = np.bincount(labels, minlength=k)
+        if sizes.min() < min_group_size:
+            continue
+        score = _silhouette(points, labels)
+        if best is None or score > best[0] + 1e-12:
+            best = (score, k, labels)
+    return best
+
+
+def opinion_groups(
+    tallies: Sequence[StatementTally],
+    latest: Mapping[tuple[int, int], Vote],
+    min_voters: int,
+    min_statements: int,
+    min_group_size: int,
+) -> tuple[tuple[OpinionGroup, ...], str | None, dict[int, str]]:
+    import numpy as np
+
+    per_member: dict[int, int] = defaultdict(int)
+    for member, _ in latest:
+        per_member[member] += 1
+    members = sorted(m for m, n in per_member.items() if n >= min_statements)
+    if len(members) < min_voters:
+        return (
+            (),
+            f"Too few voters to identify opinion groups: this needs at least {min_voters} "
+            f"members who each voted on {min_statements} or more statements "
+            f"({len(members)} so far).",
+            {},
+        )
+    sids = [t.statement_id for t in tallies]
+    col = {sid: j for j, sid in enumerate(sids)}
+    row = {m: i for i, m in enumerate(members)}
+    matrix = np.zeros((len(members), len(sids)))
+    for (member, sid), vote in latest.items():
+        if member in row:
+            matrix[row[member], col[sid]] = VOTE_VALUE[vote]
+    points = _project(matrix)
+    if not np.any(points):
+        return (), "Everyone voted the same way, so there are no separate opinion groups.", {}
+    best = _best_clustering(points, min_group_size)
+    if best is not None:
+        # Null model: the same votes with each statement's column shuffled across voters keep
+        # every statement's totals but lose any link between statements. Real groups must
+        # separate more clearly than every shuffled copy does.
+        rng = np.random.default_rng(KMEANS_SEED)
+        null_best = MIN_SILHOUETTE
+        for _ in range(NULL_SHUFFLES):
+            shuffled = np.column_stack([rng.permutation(c) for c in matrix.T])
+            null = _best_clustering(_project(shuffled), min_group_size)
+            if null is not None:
+                null_best = max(null_best, null[0])
+        log.debug("opinion groups: best %.3f, shuffled best %.3f", best[0], null_best)
+        if best[0] <= null_best:
+            best = None
+    if best is None:
+        return (), "No clear opinion groups: members' votes do not fall into distinct camps.", {}
+
+    _score, k, labels = best
+    # Label by size (largest first), then by the first member row, for a stable order.
+    order = sorted(range(k), key=lambda j: (-int((labels == j).sum()), int(np.argmax(labels == j))))
+    groups: list[OpinionGroup] = []
+    membership: dict[int, str] = {}
+    voted = np.zeros_like(matrix, dtype=bool)
+    for (member, sid), _vote in latest.items():
+        if member in row:
+            voted[row[member], col[sid]] = True
+    for rank, j in enumerate(order):
+        label = f"Group {chr(ord('A') + rank)}"
+        inside = labels == j
+        for m in members:
+            if inside[row[m]]:
+                membership[m] = label
+        groups.append(
+            OpinionGroup(
+                label,
+                int(inside.sum()),
+                _distinctive(tallies, matrix, voted, inside, min_group_size),
+            )
+        )
+    return tuple(groups), None, membership
+
+
+def _distinctive(
+    tallies: Sequence[StatementTally],
+    matrix: np.ndarray,
+    voted: np.ndarray,
+    inside: np.ndarray,
+    min_group_size: int,
+) -> tuple[DistinctiveStatement, ...]:
+    found: list[tuple[float, int, DistinctiveStatement]] = []
+    for j, t in enumerate(tallies):
+        g_votes, o_votes = voted[inside, j], voted[~inside, j]
+        if g_votes.sum() < min_group_size or o_votes.sum() == 0:
+            continue
+        g, o = matrix[inside, j][g_votes], matrix[~inside, j][o_votes]
+        diff = float(g.mean() - o.mean())
+        if abs(diff) < 0.5:
+            continue
+        found.append(
+            (
+                -abs(diff),
+                t.statement_id,
+                DistinctiveStatement(
+                    t.statement_id,
+                    t.text,
+                    Vote.AGREE if diff > 0 else Vote.DISAGREE,
+                    percent(int((g == 1).sum()), len(g)),
+                    percent(int((o == 1).sum()), len(o)),
+                ),
+            )
+        )
+    found.sort(key=lambda item: (item[0], item[1]))
+    return tuple(d for _, _, d in found[:DISTINCTIVE_PER_GROUP])
+
