@@ -26,7 +26,7 @@ from bot.db.database import Database
 from bot.db.polls import decode_ballot, poll_from_row, seal_ballot, voter_key
 from bot.db.sealing import CHECK_KEY, Sealer, SealingError
 from bot.db.statements import report_to_json, seal_vote
-from bot.domain.statements import Vote, round_summary, statement_report
+from bot.domain.statements import Vote, statement_report
 
 log = logging.getLogger(__name__)
 
@@ -157,16 +157,11 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                         disciplines,
                         **params,
                     )
-                    values: list[Any] = [report_to_json(report)]
-                    if rnd["collective_statement"] is None:
-                        eligible = rnd["eligible"] or report.voters
-                        values.append(round_summary(report, eligible))
-                    else:
-                        values.append(rnd["collective_statement"])
+                    # Its collective statement was written when it closed; only the report
+                    # (aggregates) is frozen now, before the votes go.
                     await conn.execute(
-                        "UPDATE statement_rounds SET report = ?, collective_statement = ?"
-                        " WHERE id = ?",
-                        (*values, rnd["id"]),
+                        "UPDATE statement_rounds SET report = ? WHERE id = ?",
+                        (report_to_json(report), rnd["id"]),
                     )
             await conn.execute("DROP TABLE legacy_statement_votes")
     await db.scrub()
