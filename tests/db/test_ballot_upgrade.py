@@ -1,0 +1,130 @@
+"""Upgrading a database written by the previous version (plaintext ballots, votes by user id).
+
+The database is built with migrations 0001-0008 only and filled the way the old code stored
+votes; then the full upgrade runs (migration 0009 and the sealing step) and every member's
+ballot must be where the new code looks for it, sealed, with nothing left in the clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.db import migrations
+from bot.db.communities import CommunityRepo, NewCommunity
+from bot.db.database import Database
+from bot.db.polls import PollRepo
+from bot.db.rows import to_db
+from bot.db.statements import StatementRepo
+from bot.domain.communities import Discipline, Kind
+
+T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+MEMBERS = [101, 102, 103, 104]
+
+
+def _old_key(secret: bytes, user: int) -> bytes:
+    return hmac.new(secret, str(user).encode(), hashlib.sha256).digest()
+
+
+async def _old_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    everything = migrations.available_migrations()
+    monkeypatch.setattr(migrations, "available_migrations",
+                        lambda: [m for m in everything if m.version <= 8])
+    ids: dict[str, int] = {}
+    async with Database(path) as db:
+        await migrations.upgrade(db)
+        c = await CommunityRepo(db).create(
+            NewCommunity(
+                guild_id=1, name="Carers", slug="carers", kind=Kind.PRACTICE,
+                timezone="Europe/London", created_by=9, created_at=T0, category_id=None,
+                lounge_id=None, stories_id=None, stories_is_forum=False, voice_id=None,
+                meetings_id=None, member_role_id=None, facilitator_role_id=None,
+                sponsor_id=None, circles=(), stage_tags=(),
+            ),
+            Discipline.OTHER,
+        )  # fmt: skip
+        for uid in MEMBERS:
+            await CommunityRepo(db).upsert_member(c.id, uid, Discipline.CARER, None, T0)
+        now = to_db(T0)
+        raw = secrets.token_bytes(32)
+        async with db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO polls (community_id, kind, question, options, anonymous,"
+                " created_by, created_at, ballot_key) VALUES (?,?,?,?,?,?,?,?)",
+                (c.id, "single", "Open?", json.dumps(["A", "B"]), 1, 9, now, raw))
+            ids["open_poll"] = int(cur.lastrowid or 0)
+            for uid, choice in zip(MEMBERS[:3], ("0", "1", "1"), strict=True):
+                await conn.execute(
+                    "INSERT INTO poll_ballots (poll_id, voter_key, user_id, ballot)"
+                    " VALUES (?,?,?,?)", (ids["open_poll"], _old_key(raw, uid), None, choice))
+                await conn.execute("INSERT INTO poll_voters VALUES (?,?)",
+                                   (ids["open_poll"], uid))
+            cur = await conn.execute(
+                "INSERT INTO polls (community_id, kind, question, options, anonymous,"
+                " created_by, created_at, closed_at, voters, eligible, collective_statement)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (c.id, "single", "Closed?", json.dumps(["A", "B"]), 1, 9, now, now, 2, 4, "s"))
+            ids["closed_poll"] = int(cur.lastrowid or 0)
+            for i, choice in enumerate(("1", "0")):
+                await conn.execute(
+                    "INSERT INTO poll_ballots (poll_id, voter_key, user_id, ballot)"
+                    " VALUES (?,?,?,?)", (ids["closed_poll"], bytes([i]) * 32, None, choice))
+            for name, closed in (("closed_round", now), ("open_round", None)):
+                cur = await conn.execute(
+                    "INSERT INTO statement_rounds (community_id, opened_by, opened_at,"
+                    " closes_at, closed_at, voters, eligible, collective_statement)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (c.id, 9, now, to_db(T0 + timedelta(days=1)), closed,
+                     2 if closed else None, 4 if closed else None,
+                     "kept as published" if closed else None))
+                ids[name] = int(cur.lastrowid or 0)
+                cur = await conn.execute(
+                    "INSERT INTO statements (community_id, round_id, author_id, text,"
+                    " created_at) VALUES (?,?,?,?,?)", (c.id, ids[name], 104, f"s {name}", now))
+                ids[f"{name}_statement"] = int(cur.lastrowid or 0)
+                for uid, vote in ((101, "agree"), (102, "disagree")):
+                    await conn.execute("INSERT INTO statement_votes VALUES (?,?,?)",
+                                       (ids[f"{name}_statement"], uid, vote))
+    monkeypatch.undo()
+    return ids
+
+
+async def test_an_old_database_is_sealed_on_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.db"
+    ids = await _old_database(path, monkeypatch)
+    async with Database(path) as db:
+        await migrations.upgrade(db)
+        tables = set(await db.table_names())
+        assert not {"legacy_poll_ballots", "legacy_statement_votes", "poll_ballots",
+                    "statement_votes"} & tables
+        polls = PollRepo(db)
+        # the open poll: every member finds their own ballot, sealed under a new key
+        assert [await polls.own_ballot(ids["open_poll"], u) for u in MEMBERS] == [0, 1, 1, None]
+        sealed = await db.fetchall("SELECT sealed FROM poll_sealed_ballots")
+        assert len(sealed) == 3 and len({len(r[0]) for r in sealed}) == 1
+        # the closed poll's ballots moved as they were, in canonical order, without keys
+        closed = await polls.get(ids["closed_poll"])
+        assert closed is not None and await polls.ballots(closed) == [0, 1]
+        # the open round: votes sealed, found by member; the closed one: report frozen
+        srepo = StatementRepo(db)
+        assert await srepo.voted_by(ids["open_round"], 101) == {ids["open_round_statement"]}
+        assert await srepo.turnout(ids["open_round"]) == 2
+        rnd = await srepo.get_round(ids["closed_round"])
+        assert rnd is not None and rnd.collective_statement == "kept as published"
+        report = await srepo.report(rnd)
+        [tally] = report.statements
+        assert (tally.counts.agree, tally.counts.disagree) == (1, 1)
+        assert await db.fetchval("SELECT COUNT(*) FROM statement_sealed_votes") == 1 * 2
+        # and nothing in the clear: no user id on the anonymous poll's sealed ballots
+        assert await db.fetchval(
+            "SELECT COUNT(*) FROM poll_sealed_ballots WHERE user_id IS NOT NULL") == 0
+        # a second upgrade finds nothing to do
+        assert await migrations.upgrade(db) == []
