@@ -51,6 +51,12 @@ class Database:
         self._lock = asyncio.Lock()
         #: A scrub failed after a close: retried after the next write transaction.
         self._scrub_pending = False
+        #: Reads in flight on the reader connection, and the gate a scrub closes.
+        self._reads = 0
+        self._no_reads = asyncio.Event()
+        self._no_reads.set()
+        self._reads_allowed = asyncio.Event()
+        self._reads_allowed.set()
 
     @property
     def sealer(self) -> Sealer:
@@ -101,11 +107,19 @@ class Database:
         """
         for _ in range(attempts):
             try:
-                async with (
-                    self._lock,
-                    self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
-                ):
-                    row = await cur.fetchone()
+                # A checkpoint cannot truncate the WAL while a read holds a snapshot of it:
+                # hold new reads back and let those in flight finish (milliseconds), so the
+                # truncation does not depend on luck under load.
+                self._reads_allowed.clear()
+                try:
+                    await self._no_reads.wait()
+                    async with (
+                        self._lock,
+                        self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
+                    ):
+                        row = await cur.fetchone()
+                finally:
+                    self._reads_allowed.set()
             except Exception:
                 log.exception("could not truncate the write-ahead log; will retry")
                 self._scrub_pending = True
@@ -169,14 +183,28 @@ class Database:
         if self._scrub_pending:
             await self.scrub(attempts=3)
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read on the reader connection; a scrub waits for reads in flight to end."""
+        await self._reads_allowed.wait()
+        self._reads += 1
+        self._no_reads.clear()
+        try:
+            yield self.reader
+        finally:
+            self._reads -= 1
+            if self._reads == 0:
+                self._no_reads.set()
+
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self.reader.execute(sql, params) as cur:
+        async with self._reading() as reader, reader.execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         # One hop to the reader thread (execute, fetch and close together) instead of three:
         # the hops, not SQLite, were most of a digest's cost (benchmarks/digest.py).
-        return list(await self.reader.execute_fetchall(sql, params))
+        async with self._reading() as reader:
+            return list(await reader.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
