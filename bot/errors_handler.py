@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import HearthError
+from bot.interactions import NO_MENTIONS
 from bot.log_privacy import describe_custom_id, is_vote_custom_id
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ APOLOGY = (
     "Nothing was half-saved; please try again in a moment. If it keeps happening, tell a "
     "facilitator."
 )
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def _unwrap(error: BaseException) -> BaseException:

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -201,3 +203,43 @@ def plain(value: str | None, limit: int, *, empty: str = "") -> str:
     """
     text = truncate(clean_line(value), limit)
     return text or truncate(empty, limit)
+
+
+# --------------------------------------------------------------------------- percentages
+
+
+def whole_number(value: Fraction | Decimal | int) -> int:
+    """``value`` rounded to a whole number, halves away from zero (12.5 → 13, -12.5 → -13).
+
+    Not ``round()``, which rounds halves to even (62.5 → 62) and works on binary floats:
+    5 of 8 would show as 63% on a poll and 62% in the sponsor's digest. Exact inputs only
+    (a float is refused by the type), so a .5 is always exactly a half.
+    """
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def percent(numerator: int, denominator: int) -> int:
+    """Whole percent of ``numerator/denominator``, rounded half up; 0 when nothing to divide.
+
+    The one percentage helper of the whole project (polls, statement rounds, the digest):
+    5 of 8 is 63% everywhere. The precision is raised far beyond what any denominator here
+    can need, so the division is exact wherever the quotient has a .5.
+    """
+    if denominator <= 0:
+        return 0
+    with localcontext() as ctx:
+        ctx.prec = 60
+        exact = Decimal(numerator * 100) / Decimal(denominator)
+        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def percent_of_share(share: float | Fraction) -> int:
+    """A share such as a configured threshold (0.625) as a whole percent, rounded half up
+    like :func:`percent` (a float is read in its shortest decimal form, so 0.625 is 63)."""
+    if isinstance(share, Fraction):
+        return whole_number(share * 100)
+    return whole_number(Decimal(repr(share)) * 100)

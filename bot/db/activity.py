@@ -35,6 +35,18 @@ def _day_hour(instant: datetime) -> tuple[str, int]:
     return utc.date().isoformat(), utc.hour
 
 
+def _first_hour_from(instant: datetime) -> tuple[str, int]:
+    """The first hour that starts at or after ``instant`` (its own hour if it is on the hour).
+
+    Every query below selects the hours that *start* in a half-open range, so a bound inside
+    an hour neither drops the hour in progress at a period's end (a preview or manual send
+    ending now) nor counts the hour a period's start cuts twice.
+    """
+    utc = instant.astimezone(UTC)
+    floor = utc.replace(minute=0, second=0, microsecond=0)
+    return _day_hour(floor if floor == utc else floor + timedelta(hours=1))
+
+
 class ActivityBuffer:
     """Counts waiting to be written: ``(community, user, epoch hour) -> messages``.
 
@@ -104,12 +116,12 @@ class ActivityRepo:
     async def hourly_counts(
         self, community_id: int, start: datetime, end: datetime
     ) -> list[HourCount]:
-        """Every (member, hour) count with ``start <= hour < end`` (hour-aligned bounds).
+        """Every (member, hour) count for the hours that start in ``[start, end)``.
 
         The ``day BETWEEN`` term bounds the index range; the hour terms trim the edge days.
         """
-        sd, sh = _day_hour(start)
-        ed, eh = _day_hour(end)
+        sd, sh = _first_hour_from(start)
+        ed, eh = _first_hour_from(end)
         rows = await self.db.fetchall(
             """SELECT user_id, day, hour, messages FROM message_activity
                WHERE community_id = ? AND day BETWEEN ? AND ?
@@ -129,12 +141,12 @@ class ActivityRepo:
     async def last_active_before(
         self, community_id: int, user_ids: Iterable[int], before: datetime
     ) -> dict[int, datetime]:
-        """The start of each member's latest counted hour before ``before``.
+        """The start of each member's latest counted hour starting before ``before``.
 
         One index seek per member (descending on the primary key, LIMIT 1), never a scan
         of their history.
         """
-        bd, bh = _day_hour(before)
+        bd, bh = _first_hour_from(before)
         out: dict[int, datetime] = {}
         for user_id in user_ids:
             # fetchall on a LIMIT 1 query: one database-thread hop instead of three.
@@ -162,8 +174,8 @@ class ActivityRepo:
         """
         out = []
         for start, end in weeks:
-            sd, sh = _day_hour(start)
-            ed, eh = _day_hour(end)
+            sd, sh = _first_hour_from(start)
+            ed, eh = _first_hour_from(end)
             # Only (past or present) members count, as in the digest itself.
             # An aggregate is exactly one row: fetchall is one database-thread hop.
             (row,) = await self.db.fetchall(

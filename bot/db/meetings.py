@@ -510,15 +510,21 @@ async def upcoming_for_digest(
     ]
 
 
+#: How long after a meeting its notes may arrive and still reach the sponsor's digest (a
+#: bound on the look-back, so the query stays a range scan however long the history).
+LATE_NOTES_WINDOW = timedelta(days=91)
+
+
 async def held_for_digest(
     db: Database, community_id: int, start: datetime, end: datetime
 ) -> list[HeldMeeting]:
-    """Meetings (not cancelled) that started in [start, end), with notes and attendance.
+    """Meetings (not cancelled) that started in [start, end), or started before it and had
+    their notes written in it (late notes still reach the sponsor), with notes and attendance.
 
     ``attended`` is None until the facilitator has marked who was present.
     """
     rows = await db.fetchall(
-        """SELECT m.title, m.start_at, m.notes, m.attendance_at,
+        """SELECT m.title, m.start_at, m.notes, m.notes_at, m.attendance_at,
                   (SELECT COUNT(*) FROM meeting_attendance a WHERE a.meeting_id = m.id)
                       AS attended,
                   (SELECT COUNT(*) FROM meeting_rsvps r WHERE r.meeting_id = m.id
@@ -526,8 +532,16 @@ async def held_for_digest(
            FROM meetings m
            WHERE m.community_id = ? AND m.status = 'scheduled' AND m.start_at >= ?
              AND m.start_at < ?
+             AND (m.start_at >= ? OR (m.notes_at >= ? AND m.notes_at < ?))
            ORDER BY m.start_at, m.id""",
-        (community_id, to_db(start), to_db(end)),
+        (
+            community_id,
+            to_db(start - LATE_NOTES_WINDOW),
+            to_db(end),
+            to_db(start),
+            to_db(start),
+            to_db(end),
+        ),
     )
     return [
         HeldMeeting(
@@ -536,6 +550,7 @@ async def held_for_digest(
             notes=r["notes"],
             attended=int(r["attended"]) if r["attendance_at"] is not None else None,
             rsvp_going=int(r["going"]),
+            notes_at=from_db(r["notes_at"]),
         )
         for r in rows
     ]

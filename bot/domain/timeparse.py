@@ -16,7 +16,9 @@ Accepted date-times (read in the community's timezone; case and commas do not ma
   18:30 is still ahead, today included), ``next wednesday 18:30`` (the first Wednesday after
   today, never today).
 * A time alone: ``18:30`` means the next 18:30 (today if still ahead, else tomorrow).
-* Times: ``18:30``, ``18.30``, ``6:30pm``, ``6pm``, ``6.30 am``, ``noon``, ``midnight``.
+* Times: ``18:30``, ``18.30``, ``6:30pm``, ``6pm``, ``6.30 am``, ``noon``, ``midnight``
+  (alone, :func:`parse_time_of_day` also reads ``930`` and ``1830``; it is the one time of day
+  reader for meetings, story prompts and digests, as :func:`parse_weekday` is for weekdays).
   A date always needs a time: "10 March 2027" alone is refused rather than guessed.
 
 Relative times count elapsed time from now: ``in 3 days``, ``in 2 hours``, ``2h``, ``90m``,
@@ -53,6 +55,7 @@ WHEN_EXAMPLES = (
     '"2027-03-10 18:30", "10/03/2027 18:30", "10 March 2027 6:30pm", '
     '"tomorrow 18:30", "next wednesday 18:30", or "in 3 days"'
 )
+TIME_EXAMPLES = 'Try "18:30", "6:30pm", "0930" or "noon".'
 DURATION_EXAMPLES = '"90m", "2h", "1h30m", "90 minutes" or "1 hour 30 minutes"'
 
 _MONTHS = {
@@ -100,6 +103,8 @@ _WORD_DAY = re.compile(rf"\b(today|tomorrow|(?:(next|this)\s+)?({_WEEKDAY_RE}))\
 _WEEKDAY_WORD = re.compile(rf"\b({_WEEKDAY_RE})\b\.?")
 _TIME_24 = re.compile(r"^(\d{1,2})[:.](\d{2})(?:[:.](00))?$")
 _TIME_12 = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)$")
+#: "930", "0930", "1830": hours and minutes run together (as people type them on phones).
+_TIME_COMPACT = re.compile(r"^(\d{1,2})(\d{2})$")
 _FILLER = re.compile(r"\b(?:at|on|the|of)\b")
 
 
@@ -274,23 +279,34 @@ def format_duration(value: timedelta) -> str:
 # --------------------------------------------------------------------------- times of day
 
 
-def _read_time(text: str) -> time | None:
-    text = text.strip()
+def _read_time(text: str, *, compact: bool = False, examples: str = "") -> time | None:
+    """A time of day in any of the accepted forms, ``None`` when the text is not one.
+
+    Raises when the text has the shape of a time but its numbers are out of range, so the
+    person is told what was wrong rather than that nothing was understood. ``compact``
+    also reads "930" / "1830" (not inside a date-time, where "2027" would be read as 20:27).
+    """
+    text = text.strip().replace("a.m.", "am").replace("p.m.", "pm")
+    tail = examples or f"Try something like {WHEN_EXAMPLES}."
     if text in ("noon", "midday"):
         return time(12, 0)
     if text == "midnight":
         return time(0, 0)
-    match = _TIME_24.match(text)
+    match = _TIME_24.match(text) or (_TIME_COMPACT.match(text) if compact else None)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 23 or minute > 59:
-            raise _refuse_when(f"`{echo(text)}` is not a time of day (hours 0-23, minutes 0-59).")
+            raise InvalidInput(
+                f"`{echo(text)}` is not a time of day (hours 0-23, minutes 0-59). {tail}"
+            )
         return time(hour, minute)
     match = _TIME_12.match(text)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
         if not 1 <= hour <= 12 or minute > 59:
-            raise _refuse_when(f"`{echo(text)}` is not a time of day (with am/pm, hours are 1-12).")
+            raise InvalidInput(
+                f"`{echo(text)}` is not a time of day (with am/pm, hours are 1-12). {tail}"
+            )
         hour %= 12
         if match.group(3).startswith("p"):
             hour += 12
@@ -299,26 +315,54 @@ def _read_time(text: str) -> time | None:
 
 
 def parse_time_of_day(text: str) -> time:
-    """Read a wall-clock time such as "18:30", "6:30pm" or "noon"."""
+    """Read a wall-clock time: the one reader for meetings, story prompts and digests.
+
+    Accepted: ``18:30``, ``18.30``, ``9:05``, ``930`` and ``0930`` (= 09:30), ``1830``,
+    ``6pm``, ``6:30pm``, ``6.30 am``, ``6 p.m.``, ``noon``, ``midday``, ``midnight``. A bare
+    hour ("7", "18") is refused: "7" could be morning or evening, so the person is asked to
+    say which rather than have it guessed.
+    """
     cleaned = _normalise(text or "")
-    parsed = _read_time(cleaned) if len(cleaned) <= 20 else None
+    parsed = (
+        _read_time(cleaned, compact=True, examples=TIME_EXAMPLES) if len(cleaned) <= 20 else None
+    )
     if parsed is None:
-        raise InvalidInput(
-            f"I couldn't read `{echo(text, 40)}` as a time of day. "
-            'Try "18:30", "6:30pm" or "noon".'
-        )
+        if re.fullmatch(r"[0-9]{1,2}", cleaned) and int(cleaned) <= 23:
+            hour = int(cleaned)
+            which = (
+                f"{hour:02d}:00 or {hour + 12:02d}:00 (or add am or pm)"
+                if 1 <= hour <= 11
+                else f"{hour:02d}:00"
+            )
+            raise InvalidInput(
+                f"`{echo(text, 40)}` is not a time of day on its own: write {which}."
+            )
+        raise InvalidInput(f"`{echo(text, 40)}` is not a time of day. {TIME_EXAMPLES}")
     return parsed
 
 
-def parse_weekday(text: str) -> int:
-    """Read a weekday name ("wednesday", "Wed") as 0=Monday ... 6=Sunday."""
-    cleaned = _normalise(text or "").rstrip(".")
-    if cleaned not in _WEEKDAYS:
-        raise InvalidInput(
-            f"I couldn't read `{echo(text, 40)}` as a day of the week. "
-            'Try "wednesday" or "Wed".'
-        )
-    return _WEEKDAYS[cleaned]
+def parse_weekday(value: str | int) -> int:
+    """Read a day of the week as 0=Monday ... 6=Sunday: the one reader for every command.
+
+    Accepted: a full name ("Tuesday"), the usual abbreviations ("Tue", "Tues", "Thurs",
+    "Weds"), any unambiguous start of a name of two letters or more ("tu", "th", "sa"),
+    a trailing full stop, any case; and the numbers 0-6 given as ``int``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value <= 6:
+            return value
+    else:
+        cleaned = _normalise(str(value or "")).rstrip(".")
+        if cleaned in _WEEKDAYS:
+            return _WEEKDAYS[cleaned]
+        if len(cleaned) >= 2:
+            found = {i for i, name in enumerate(WEEKDAY_NAMES) if name.lower().startswith(cleaned)}
+            if len(found) == 1:
+                return found.pop()
+    raise InvalidInput(
+        f"`{echo(str(value), 40)}` is not a day of the week. "
+        'Try "Tuesday", "Tue" or "tu".'
+    )
 
 
 # --------------------------------------------------------------------------- date-times

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -27,6 +28,9 @@ _UNKNOWN = -1
 CACHE_LIMIT = 50_000
 #: Flush early when this many (member, hour) keys are waiting.
 FLUSH_AT = 5_000
+#: Display names remembered: the most recent authors only (an LRU), so a bot that runs for
+#: months on a busy server keeps a bounded cache, and the digest asks Discord for the rest.
+NAMES_LIMIT = 10_000
 
 
 class MessageCounter:
@@ -36,8 +40,10 @@ class MessageCounter:
         self.buffer = ActivityBuffer()
         #: channel id -> community id, or None for "not a community channel".
         self.channels: dict[int, int | None] = {}
-        #: Display names seen on messages, so the digest rarely needs to ask Discord.
-        self.names: dict[int, str] = {}
+        #: Display names of recent authors (least recently seen first), so the digest rarely
+        #: needs to ask Discord; bounded by ``names_limit`` and cleared of a forgotten member.
+        self.names: OrderedDict[int, str] = OrderedDict()
+        self.names_limit = NAMES_LIMIT
         self._lock = asyncio.Lock()
         #: Messages counted since start (a metric; tests wait on it instead of sleeping).
         self.total_seen = 0
@@ -56,10 +62,24 @@ class MessageCounter:
         self.buffer.add(
             community_id, author.id, int(self.bot.clock.now().timestamp()) // 3600
         )
-        self.names[author.id] = author.display_name
+        self.remember_name(author.id, author.display_name)
         self.total_seen += 1
         if len(self.buffer) >= FLUSH_AT and not self._lock.locked():
             await self.flush()
+
+    def remember_name(self, user_id: int, name: str) -> None:
+        names = self.names
+        names[user_id] = name
+        names.move_to_end(user_id)
+        while len(names) > self.names_limit:
+            names.popitem(last=False)
+
+    def forget_member(self, user_id: int) -> None:
+        """``/privacy forget``: drop the member's name and their counts not yet written."""
+        self.names.pop(user_id, None)
+        counts = self.buffer.counts
+        for key in [k for k in counts if k[1] == user_id]:
+            del counts[key]
 
     async def _resolve(self, channel: Any) -> int | None:
         """The community of a channel, or of a thread's parent channel (then cached)."""

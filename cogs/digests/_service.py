@@ -36,11 +36,11 @@ from bot.domain.digest import (
     Period,
     WeekActivity,
     compile_digest,
+    counted_hours,
     due_periods,
     is_full_week,
     is_late,
     next_due_after,
-    period_for,
     previous_periods,
     quiet_members,
     retry_at,
@@ -253,7 +253,7 @@ class DigestService:
             start = previous.period.end if previous else community.created_at
             if start >= now:
                 return ManualSend([], previous, nothing_since=start)
-            period, late = await self.next_period(community)
+            period, late = Period(start, now), False
             if not (await self.compile(community, period, late=late)).has_news:
                 return ManualSend([], previous, nothing_since=period.start)
             rec = await self.repo.claim(community.id, period, late=late, now=now)
@@ -262,23 +262,18 @@ class DigestService:
             return ManualSend([await self.deliver(community, rec)], previous)
 
     async def next_period(self, community: Community) -> tuple[Period, bool]:
-        """The period the next digest covers, as of now (what preview shows)."""
+        """The period the next digest covers (what preview shows): a digest already due,
+        else the one the schedule will send next, from where the last one ended (or the
+        community began) to its due time. Never "the last five minutes": on a Monday after
+        the digest went, the preview is next Monday's digest, with what is known so far."""
         now = self.bot.clock.now()
         sched = await self.schedule_for(community.id)
-        last_end = await self.repo.last_period_end(community.id)
-        due = due_periods(
-            last_end or community.created_at, now, sched.weekday, sched.at, sched.timezone
-        )
+        anchor = await self.repo.last_period_end(community.id) or community.created_at
+        due = due_periods(anchor, now, sched.weekday, sched.at, sched.timezone)
         if due:
             return due[-1], is_late(due[-1], now)
-        latest_due = period_for(now, sched.weekday, sched.at, sched.timezone).end
-        start = max(x for x in (last_end, latest_due, community.created_at) if x is not None)
-        if start >= now:
-            raise InvalidInput(
-                "The digest period has only just begun (a digest was just sent, or the "
-                "community is brand new): there is nothing to show yet. Try again later."
-            )
-        return Period(start, now), False
+        upcoming = next_due_after(now, sched.weekday, sched.at, sched.timezone)
+        return due_periods(anchor, upcoming, sched.weekday, sched.at, sched.timezone)[-1], False
 
     # ------------------------------------------------------------------ compile
 
@@ -324,6 +319,8 @@ class DigestService:
         against it, so none is offered twice. A preview passes none and writes nothing.
         """
         await self.counter.flush()
+        now = self.bot.clock.now()
+        as_of = min(now, period.end)
         cfg = self.bot.config.digest
         sched = await self.schedule_for(community.id)
         tz = sched.timezone
@@ -341,7 +338,9 @@ class DigestService:
             if m.joined_at < period.end and (m.left_at is None or m.left_at >= period.start)
         ]
         hourly: dict[int, dict[datetime, int]] = defaultdict(dict)
-        for hc in await self.activity.hourly_counts(community.id, period.start, period.end):
+        opening = period.start <= community.created_at
+        first, _ = counted_hours(period, opening=opening)
+        for hc in await self.activity.hourly_counts(community.id, first, period.end):
             hourly[hc.user_id][hc.hour_start] = hc.messages
         silent = [
             m.user_id for m in memberships if m.left_at is None and m.user_id not in hourly
@@ -401,12 +400,14 @@ class DigestService:
             stories=None if stories is None else stories.stories,
             kept_story_count=0 if stories is None else stories.kept,
             poll_outcomes=outcomes,
-            open_polls=await _sources.open_polls(db, community.id, period.end),
-            upcoming_meetings=await _sources.upcoming_meetings(db, community.id, period.end),
-            held_meetings=await _sources.held_meetings(db, community.id, period.start, period.end),
+            open_polls=await _sources.open_polls(db, community.id, as_of),
+            upcoming_meetings=await _sources.upcoming_meetings(db, community.id, as_of),
+            held_meetings=await _sources.held_meetings(db, community.id, period.start, as_of),
             linked=linked,
             late=late,
             config=ccfg,
+            opening=opening,
+            as_of=as_of,
         )
 
     @staticmethod

@@ -86,14 +86,7 @@ class PrivacyService:
         counter = self._counter()
         if counter is None:
             return
-        buffer = getattr(counter, "buffer", None)
-        counts = getattr(buffer, "counts", None)
-        if isinstance(counts, dict):
-            for key in [k for k in counts if k[1] == user_id]:
-                del counts[key]
-        names = getattr(counter, "names", None)
-        if isinstance(names, dict):
-            names.pop(user_id, None)
+        counter.forget_member(user_id)  # their cached name and unwritten counts
         # A flush that drained the buffer before the erasure may have written since.
         await self._flush_counts()
         await self.repo.purge_activity(user_id)

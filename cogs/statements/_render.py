@@ -7,7 +7,7 @@ import discord
 
 from bot.domain.statements import StatementReport, StatementRound, StatementTally
 from bot.domain.timeparse import discord_timestamp
-from bot.text import escape_inline
+from bot.text import escape_inline, percent_of_share
 
 COLOUR = discord.Colour.from_rgb(45, 120, 160)
 EMBED_DESCRIPTION = 4000
@@ -50,7 +50,7 @@ def report_lines(report: StatementReport, rnd: StatementRound, eligible: int) ->
         if rnd.closed_at
         else f"open until {discord_timestamp(rnd.closes_at, 'f')}"
     )
-    pct = round(report.consensus_threshold * 100)
+    pct = percent_of_share(report.consensus_threshold)
     lines = [
         f"Round #{rnd.id} ({state}): {report.voters} of {max(eligible, report.voters)} members "
         f"voted on {len(report.statements)} statements.",

@@ -553,7 +553,8 @@ def test_parsers() -> None:
     assert parse_time_of_day("7pm") == time(19)
     assert parse_time_of_day("7:15 am") == time(7, 15)
     assert parse_time_of_day("12am") == time(0)
-    for bad in ["7", "25:00", "13pm", "noon", "10:61"]:
+    assert parse_time_of_day("noon") == time(12) and parse_time_of_day("1930") == time(19, 30)
+    for bad in ["7", "25:00", "13pm", "10:61"]:
         with pytest.raises(InvalidInput):
             parse_time_of_day(bad)
 

@@ -392,3 +392,55 @@ def test_iso_text_round_trips(moment: datetime) -> None:
     moment = moment.replace(second=0, microsecond=0)
     text = moment.strftime("%Y-%m-%d %H:%M")
     assert parse_when(text, LONDON, NOW) == to_utc(moment, LONDON).utc
+
+
+# --------------------------------------------------------------------------- one parser
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("18:30", time(18, 30)), ("18.30", time(18, 30)), ("6pm", time(18)),
+        ("6:30pm", time(18, 30)), ("6.30 am", time(6, 30)), ("6 p.m.", time(18)),
+        ("930", time(9, 30)), ("0930", time(9, 30)), ("1830", time(18, 30)),
+        ("noon", time(12)), ("midnight", time(0)), ("12am", time(0)), (" 9:05 ", time(9, 5)),
+    ],
+)  # fmt: skip
+def test_one_time_of_day_reader_for_every_command(text: str, expected: time) -> None:
+    """Meetings, story prompts and digests all read times here (issue 13)."""
+    from bot.domain.digest import parse_schedule
+    from bot.domain.stories import parse_time_of_day as story_time
+
+    assert parse_time_of_day(text) == expected
+    assert story_time(text) == expected
+    assert parse_schedule("monday", text, "Europe/London").at == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("tu", 1), ("tue", 1), ("Tues", 1), ("tuesday", 1), ("th", 3), ("thurs", 3), ("weds", 2),
+     ("Sat.", 5), ("SUNDAY", 6), (3, 3)],
+)  # fmt: skip
+def test_one_weekday_reader_for_every_command(text: str | int, expected: int) -> None:
+    from bot.domain.digest import parse_schedule
+    from bot.domain.meeting_series import parse_weekday_spec
+    from bot.domain.stories import parse_weekday as story_weekday
+
+    assert parse_weekday(text) == expected
+    assert story_weekday(text) == expected
+    if isinstance(text, str):
+        assert parse_schedule(text, "09:00", "UTC").weekday == expected
+        assert parse_weekday_spec(f"second {text}") == (2, expected)
+
+
+@pytest.mark.parametrize("text", ["7", "18", "25:00", "2460", "13pm", "960", "t", "half six"])
+def test_times_and_weekdays_refused_with_an_example(text: str) -> None:
+    with pytest.raises(InvalidInput, match="not a time of day"):
+        parse_time_of_day(text)
+    with pytest.raises(InvalidInput, match="not a day of the week"):
+        parse_weekday(text)
+
+
+def test_a_bare_hour_asks_which() -> None:
+    with pytest.raises(InvalidInput, match="07:00 or 19:00"):
+        parse_time_of_day("7")

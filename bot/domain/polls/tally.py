@@ -9,31 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
 from bot.domain.polls.ballots import AGREEMENT_SCALE, PollKind, as_kind, validate_ballot
+from bot.text import percent  # the project's one percentage rule (re-exported)
 
 log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- percentages
-
-
-def percent(numerator: int, denominator: int) -> int:
-    """Whole percent of ``numerator/denominator``, rounded half up; 0 when nothing to divide.
-
-    Decimal (not ``round()``, which rounds half to even and works on binary floats) so that
-    12.5% shows as 13% everywhere. The precision is raised far beyond what any
-    ``denominator`` here can need, so the division is exact wherever the quotient has a .5.
-    """
-    if denominator <= 0:
-        return 0
-    with localcontext() as ctx:
-        ctx.prec = 60
-        exact = Decimal(numerator * 100) / Decimal(denominator)
-        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def share(numerator: int, denominator: int) -> Fraction:

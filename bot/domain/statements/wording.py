@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.domain.polls.tally import percent
 from bot.domain.polls.wording import as_clause
 from bot.domain.statements.model import StatementReport
+from bot.text import percent_of_share
 
 # --------------------------------------------------------------------------- wording
 
@@ -64,5 +65,5 @@ def round_summary(report: StatementReport, total_members: int) -> str:
         f"{report.voters} of {max(total_members, report.voters)} "
         f"{_members(max(total_members, report.voters))} voted on {n} "
         f"statement{'s' if n != 1 else ''}; none reached "
-        f"{round(report.consensus_threshold * 100)}% agreement."
+        f"{percent_of_share(report.consensus_threshold)}% agreement."
     )

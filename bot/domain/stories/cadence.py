@@ -4,13 +4,14 @@ downtime, and the stored schedule."""
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+# The one weekday and time-of-day parser (issue 13), re-exported for stories' callers.
+from bot.domain.timeparse import parse_time_of_day, parse_weekday  # noqa: F401
 from bot.errors import InvalidInput
 from bot.text import echo
 
@@ -32,47 +33,6 @@ def parse_cadence(value: str | Cadence) -> Cadence:
             f"`{echo(str(value), 40)}` is not a schedule. "
             "Choose weekly, fortnightly, monthly or off."
         ) from None
-
-
-# ----------------------------------------------------------------- weekday and time of day
-# ISSUE 13 ("one parser"): these two are stories' own copies of the weekday/time parsing that
-# bot.domain.timeparse owns. Their only caller is StoryService.set_schedule
-# (bot/services/stories.py); when the shared parser lands, point that call site at it and
-# delete these (tests/domain/test_stories.py covers what stories rely on).
-
-_WEEKDAYS = [d.lower() for d in calendar.day_name]
-
-
-def parse_weekday(value: str | int) -> int:
-    """Monday = 0 … Sunday = 6, from a number or an (abbreviated) English day name."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
-        return value
-    v = str(value).strip().lower()
-    if len(v) >= 2:
-        for i, name in enumerate(_WEEKDAYS):
-            if name.startswith(v):
-                return i
-    raise InvalidInput(
-        f"`{echo(str(value), 40)}` is not a day of the week. Try e.g. “Tuesday”."
-    )
-
-
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
-
-
-def parse_time_of_day(value: str) -> time:
-    """``19:30``, ``7:30pm``, ``7pm`` → a naive local time."""
-    m = _TIME.match(value.strip())
-    if m:
-        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
-        if half and 1 <= hour <= 12:
-            hour = hour % 12 + (12 if half == "pm" else 0)
-            half = ""
-        if not half and (m.group(2) is not None or m.group(3)) and hour < 24 and minute < 60:
-            return time(hour, minute)
-    raise InvalidInput(
-        f"`{echo(value, 40)}` is not a time of day. Use 24-hour time like 19:30."
-    )
 
 
 def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
