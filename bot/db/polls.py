@@ -1,5 +1,9 @@
 """Poll storage: polls, sealed ballots, who has voted; digest read-outs.
 
+A little longer than 400 lines: the vote plan and the atomic close are the anonymity
+design and read best beside the queries they guard (ballot encoding is in
+:mod:`bot.db.poll_ballots`).
+
 Anonymity is a storage property, not a promise of the screens (see :mod:`bot.db.sealing`
 and 0009_sealed_ballots.sql): while a poll is open its ballots sit in
 ``poll_sealed_ballots`` under ``HMAC-SHA256(poll key, user id)``, encrypted with the poll
@@ -13,14 +17,20 @@ the key and truncates the WAL: no file then holds anything that links a ballot t
 Votes are written through :class:`bot.db.group_commit.GroupCommitter` with the operation
 built by :meth:`PollRepo.vote_op`, which re-checks everything (poll exists, open, deadline not
 passed, voter is a member, ballot valid and different) inside the batch's transaction, so a
-vote racing a close is either counted or refused, never half-stored.
+vote racing a close is either counted or refused, never half-stored. The rules themselves are
+the domain's (:func:`bot.domain.polls.check_vote`, ``validate_ballot``, ``check_changed``).
+
+This module returns data: it neither tallies nor words anything. The close takes the
+domain's pure ``decide`` function (:func:`bot.domain.polls.poll_outcome`) and stores what it
+returns, in the same transaction that moves the ballots (:mod:`bot.services.lifecycle`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,110 +39,35 @@ import aiosqlite
 
 from bot.db.database import Database
 from bot.db.group_commit import Plan, PlannedOp
+from bot.db.poll_ballots import (
+    ballot_pad,
+    decode_ballot,
+    encode_ballot,
+    open_ballot,
+    poll_from_row,
+    seal_ballot,
+    voter_key,
+)
 from bot.db.rows import from_db, from_db_req, to_db
-from bot.db.sealing import Sealer, ballot_aad
+from bot.domain.closing import Closed, Outcome
 from bot.domain.digest import OpenPoll, PollOutcome
 from bot.domain.polls import (
     Ballot,
     Poll,
-    PollKind,
     PollResult,
     PollSpec,
-    as_kind,
-    collective_statement,
-    tally,
+    check_changed,
+    check_vote,
     validate_ballot,
 )
-from bot.domain.statements import round_heading
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.errors import NotAllowed
 
 log = logging.getLogger(__name__)
 
-DELETED_POLL = (
-    "This poll no longer exists (it was deleted), so votes on it cannot be counted. "
-    "Ask a facilitator if you expected it to be open."
-)
-
-
-# --------------------------------------------------------------------------- encoding
-
-
-def encode_ballot(kind: PollKind, ballot: Ballot) -> str:
-    if kind is PollKind.MULTI:
-        assert isinstance(ballot, frozenset)
-        return json.dumps(sorted(ballot))
-    if kind is PollKind.RANKED:
-        assert isinstance(ballot, tuple)
-        return json.dumps(list(ballot))
-    if kind is PollKind.SURVEY:
-        assert isinstance(ballot, dict)
-        return json.dumps({str(q): a for q, a in sorted(ballot.items())})
-    return json.dumps(ballot)
-
-
-def decode_ballot(kind: PollKind, raw: str) -> Ballot:
-    value = json.loads(raw)
-    if kind is PollKind.MULTI:
-        return frozenset(int(v) for v in value)
-    if kind is PollKind.RANKED:
-        return tuple(int(v) for v in value)
-    if kind is PollKind.SURVEY:
-        return {int(q): bool(a) for q, a in value.items()}
-    return int(value)
-
-
-def voter_key(secret: bytes, user_id: int) -> bytes:
-    """Pseudonymous ballot key; unlinkable without the poll key (erased at close)."""
-    return Sealer.voter_key(secret, user_id)
-
-
-def ballot_pad(kind: PollKind, n_options: int) -> int:
-    """One sealed length for every ballot of a poll: that of its longest possible ballot."""
-    worst: Ballot
-    if kind is PollKind.MULTI:
-        worst = frozenset(range(n_options))
-    elif kind is PollKind.RANKED:
-        worst = tuple(range(n_options))
-    elif kind is PollKind.SURVEY:
-        worst = dict.fromkeys(range(n_options), False)
-    else:
-        worst = max(n_options - 1, 0)
-    return len(encode_ballot(kind, worst).encode()) + 2
-
-
-def seal_ballot(poll_key: bytes, poll: Poll, voter: bytes, ballot: Ballot) -> bytes:
-    return Sealer.seal(
-        poll_key,
-        encode_ballot(poll.kind, ballot).encode(),
-        pad_to=ballot_pad(poll.kind, len(poll.options)),
-        aad=ballot_aad("poll", poll.id, voter),
-    )
-
-
-def open_ballot(poll_key: bytes, poll: Poll, voter: bytes, sealed: bytes) -> Ballot:
-    raw = Sealer.open(poll_key, sealed, aad=ballot_aad("poll", poll.id, voter))
-    return decode_ballot(poll.kind, raw.decode())
-
-
-def poll_from_row(row: aiosqlite.Row) -> Poll:
-    return Poll(
-        id=row["id"],
-        community_id=row["community_id"],
-        kind=as_kind(row["kind"]),
-        question=row["question"],
-        options=tuple(json.loads(row["options"])),
-        anonymous=bool(row["anonymous"]),
-        created_by=row["created_by"],
-        created_at=from_db_req(row["created_at"]),
-        closes_at=from_db(row["closes_at"]),
-        closed_at=from_db(row["closed_at"]),
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        nudged_at=from_db(row["nudged_at"]),
-        voters=row["voters"],
-        eligible=row["eligible"],
-        collective_statement=row["collective_statement"],
-    )
+__all__ = [
+    "BallotBuilder", "ClosedPoll", "DecidePoll", "PollRepo", "VoteReceipt", "ballot_pad",
+    "decode_ballot", "encode_ballot", "open_ballot", "poll_from_row", "seal_ballot", "voter_key",
+]  # fmt: skip
 
 
 _poll = poll_from_row
@@ -152,14 +87,12 @@ class VoteReceipt:
     changed: bool
 
 
-@dataclass(frozen=True)
-class ClosedPoll:
-    poll: Poll
-    result: PollResult
-
+ClosedPoll = Closed[Poll, PollResult]
 
 #: Builds the new ballot from the member's previous one (None if none); surveys merge.
 BallotBuilder = Callable[[Ballot | None], Any]
+#: The domain's pure decision at close: (poll, its ballots, members eligible) -> outcome.
+DecidePoll = Callable[[Poll, Sequence[Ballot], int], Outcome[PollResult]]
 
 
 async def _active_members(conn: aiosqlite.Connection | Database, community_id: int) -> int:
@@ -270,18 +203,16 @@ class PollRepo:
         def plan() -> Plan[VoteReceipt]:
             rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ?",
                           (poll_id,))
-            if not rows:
-                raise NotFound(DELETED_POLL)
-            row = rows[0]
-            poll = _poll(row)
-            if not poll.accepts_votes(now) or row["ballot_key"] is None:
-                raise Conflict("This poll has closed, so votes are no longer accepted.")
-            if not (yield (
+            row = rows[0] if rows else None
+            poll = _poll(row) if row is not None else None
+            member = poll is not None and bool((yield (
                 "SELECT 1 FROM memberships WHERE community_id = ? AND user_id = ?"
                 " AND left_at IS NULL",
                 (poll.community_id, user_id),
-            )):
-                raise NotAllowed("Only members of this poll's community can vote in it.")
+            )))
+            poll = check_vote(poll, now, member=member,
+                              key=row is not None and row["ballot_key"] is not None)
+            assert row is not None
             poll_key = sealer.unseal_key("poll", poll_id, row["ballot_key"])
             key = voter_key(poll_key, user_id)
             prev_rows = yield (
@@ -292,11 +223,7 @@ class PollRepo:
                 open_ballot(poll_key, poll, key, prev_rows[0][0]) if prev_rows else None
             )
             ballot = validate_ballot(poll.kind, len(poll.options), build(previous))
-            if previous is not None and ballot == previous:
-                raise Conflict(
-                    "That is already your vote, so nothing changed. Pick something else to "
-                    "change it."
-                )
+            check_changed(previous, ballot)
             yield (
                 "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"
                 " VALUES (?,?,?,?)"
@@ -390,23 +317,16 @@ class PollRepo:
     async def eligible(self, community_id: int) -> int:
         return await _active_members(self.db, community_id)
 
-    async def current_result(self, poll: Poll) -> PollResult:
-        # A closed poll's turnout is "of the members eligible at close" (frozen then, as its
-        # collective statement says), not of whoever is a member today.
-        eligible = (
-            poll.eligible
-            if poll.closed_at is not None and poll.eligible is not None
-            else await self.eligible(poll.community_id)
-        )
-        return tally(poll.kind, poll.options, await self.ballots(poll), eligible)
-
-    async def close(self, poll_id: int, now: datetime, closed_by: int | None) -> ClosedPoll | None:
-        """Close, unseal and re-store the ballots without voter keys, erase the key, tally.
+    async def close(
+        self, poll_id: int, now: datetime, closed_by: int | None, decide: DecidePoll
+    ) -> ClosedPoll | None:
+        """Close, unseal and re-store the ballots without voter keys, erase the key.
 
         One transaction: the ballots move from ``poll_sealed_ballots`` to
         ``poll_final_ballots`` in canonical order (sorted by content, so the order says
-        nothing about who or when), the sealed rows and the poll key are deleted, and the
-        collective statement is stored. Then the WAL is truncated so no earlier page with the
+        nothing about who or when), the sealed rows and the poll key are deleted, and what
+        ``decide`` (pure, run in a worker thread) makes of the ballots is stored: turnout and
+        the collective statement. Then the WAL is truncated so no earlier page with the
         key survives. Returns None when the poll is gone or already closed (a second close is
         a no-op).
         """
@@ -445,36 +365,32 @@ class PollRepo:
             )
             await conn.execute("DELETE FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,))
             eligible = await _active_members(conn, poll.community_id)
-            result = tally(poll.kind, poll.options, [b for _, b in ballots], eligible)
-            statement = collective_statement(poll.question, result)
+            outcome = await asyncio.to_thread(decide, poll, [b for _, b in ballots], eligible)
             await conn.execute(
                 "UPDATE polls SET closed_at = ?, closed_by = ?, ballot_key = NULL, voters = ?,"
                 " eligible = ?, collective_statement = ? WHERE id = ?",
-                (to_db(now), closed_by, result.voters, result.eligible, statement, poll_id),
+                (to_db(now), closed_by, outcome.voters, outcome.eligible, outcome.statement,
+                 poll_id),
             )
         self.db.sealer.forget_key(sealed_key)
         await self.db.scrub()
         closed = await self.get(poll_id)
         assert closed is not None
-        return ClosedPoll(closed, result)
+        return Closed(closed, outcome)
 
 
-# --------------------------------------------------------------------------- digest
-
-
-async def poll_outcomes_for_digest(
-    db: Database, community_id: int, start: datetime, end: datetime
-) -> list[PollOutcome]:
-    """Polls and statement rounds closed in ``[start, end)``, with their collective statement."""
-    out: list[PollOutcome] = []
-    rows = await db.fetchall(
-        "SELECT question, collective_statement, voters, eligible, closed_at FROM polls"
-        " WHERE community_id = ? AND closed_at IS NOT NULL AND closed_at >= ? AND closed_at < ?"
-        " ORDER BY closed_at, id",
-        (community_id, to_db(start), to_db(end)),
-    )
-    for r in rows:
-        out.append(
+    # ------------------------------------------------------------------ digest read-outs
+    async def closed_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[PollOutcome]:
+        """Polls closed in ``[start, end)`` with their stored collective statement."""
+        rows = await self.db.fetchall(
+            "SELECT question, collective_statement, voters, eligible, closed_at FROM polls"
+            " WHERE community_id = ? AND closed_at IS NOT NULL AND closed_at >= ?"
+            " AND closed_at < ? ORDER BY closed_at, id",
+            (community_id, to_db(start), to_db(end)),
+        )
+        return [
             PollOutcome(
                 question=r["question"],
                 collective_statement=r["collective_statement"] or "",
@@ -482,57 +398,20 @@ async def poll_outcomes_for_digest(
                 eligible=int(r["eligible"] or 0),
                 closed_at=from_db_req(r["closed_at"]),
             )
-        )
-    rounds = await db.fetchall(
-        "SELECT r.id, r.collective_statement, r.voters, r.eligible, r.closed_at,"
-        " (SELECT COUNT(*) FROM statements s WHERE s.round_id = r.id) AS n"
-        " FROM statement_rounds r"
-        " WHERE r.community_id = ? AND r.closed_at IS NOT NULL AND r.closed_at >= ?"
-        " AND r.closed_at < ? ORDER BY r.closed_at, r.id",
-        (community_id, to_db(start), to_db(end)),
-    )
-    for r in rounds:
-        n = int(r["n"])
-        out.append(
-            PollOutcome(
-                question=round_heading(n),
-                collective_statement=r["collective_statement"] or "",
-                voters=int(r["voters"] or 0),
-                eligible=int(r["eligible"] or 0),
-                closed_at=from_db_req(r["closed_at"]),
-            )
-        )
-    out.sort(key=lambda o: o.closed_at)
-    return out
+            for r in rows
+        ]
 
-
-async def open_polls_for_digest(db: Database, community_id: int, now: datetime) -> list[OpenPoll]:
-    """Polls (and statement rounds) still open at ``now``, with turnout so far."""
-    eligible = await _active_members(db, community_id)
-    rows = await db.fetchall(
-        "SELECT p.question, p.closes_at,"
-        " (SELECT COUNT(*) FROM poll_voters v WHERE v.poll_id = p.id) AS voters"
-        " FROM polls p WHERE p.community_id = ? AND p.closed_at IS NULL"
-        " AND p.created_at <= ? ORDER BY p.closes_at IS NULL, p.closes_at, p.id",
-        (community_id, to_db(now)),
-    )
-    out = [
-        OpenPoll(r["question"], int(r["voters"]), eligible, from_db(r["closes_at"])) for r in rows
-    ]
-    rounds = await db.fetchall(
-        "SELECT r.closes_at, (SELECT COUNT(DISTINCT v.voter_key) FROM statement_sealed_votes v"
-        " WHERE v.round_id = r.id) AS voters"
-        " FROM statement_rounds r WHERE r.community_id = ? AND r.closed_at IS NULL"
-        " AND r.opened_at <= ? ORDER BY r.closes_at, r.id",
-        (community_id, to_db(now)),
-    )
-    out += [
-        OpenPoll(
-            "Statement round: vote on members' statements",
-            int(r["voters"]),
-            eligible,
-            from_db(r["closes_at"]),
+    async def open_turnout(self, community_id: int, now: datetime) -> list[OpenPoll]:
+        """Polls open at ``now`` with how many have voted so far (never how)."""
+        eligible = await _active_members(self.db, community_id)
+        rows = await self.db.fetchall(
+            "SELECT p.question, p.closes_at,"
+            " (SELECT COUNT(*) FROM poll_voters v WHERE v.poll_id = p.id) AS voters"
+            " FROM polls p WHERE p.community_id = ? AND p.closed_at IS NULL"
+            " AND p.created_at <= ? ORDER BY p.closes_at IS NULL, p.closes_at, p.id",
+            (community_id, to_db(now)),
         )
-        for r in rounds
-    ]
-    return out
+        return [
+            OpenPoll(r["question"], int(r["voters"]), eligible, from_db(r["closes_at"]))
+            for r in rows
+        ]

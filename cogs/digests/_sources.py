@@ -93,12 +93,12 @@ async def stories(
 async def poll_outcomes(
     db: Database, community_id: int, start: datetime, end: datetime
 ) -> list[PollOutcome] | None:
-    fn = _source("bot.db.polls", "poll_outcomes_for_digest")
+    fn = _source("bot.services.polls", "poll_outcomes_for_digest")
     return None if fn is None else list(await fn(db, community_id, start, end))
 
 
 async def open_polls(db: Database, community_id: int, now: datetime) -> list[OpenPoll] | None:
-    fn = _source("bot.db.polls", "open_polls_for_digest")
+    fn = _source("bot.services.polls", "open_polls_for_digest")
     return None if fn is None else list(await fn(db, community_id, now))
 
 

@@ -1,4 +1,9 @@
-"""/poll commands and the poll lifecycle (post, nudge, close, results)."""
+"""/poll commands and the Discord side of a poll's life: post it, nudge, post the results.
+
+Thin: rules, storage and the close itself are :class:`bot.services.polls.PollService`'s (the
+shared lifecycle of :mod:`bot.services.lifecycle`); this cog parses interactions, calls the
+service and renders what it returns.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +18,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db.deliveries import RunState
-from bot.db.group_commit import GroupCommitter
-from bot.db.polls import DELETED_POLL, BallotBuilder, PollRepo, VoteReceipt
-from bot.delivery import Deliveries, Destination
-from bot.domain.communities import Community, can_facilitate
-from bot.domain.polls import (
-    Poll,
-    PollKind,
-    PollResult,
-    check_closes,
-    collective_statement,
-    parse_poll,
-)
+from bot.delivery import Deliveries, Destination, RunState
+from bot.domain.closing import Closed
+from bot.domain.communities import can_facilitate
+from bot.domain.polls import Poll, PollKind, PollResult, check_closes, parse_poll
 from bot.domain.timeparse import discord_timestamp, parse_future
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput
 from bot.interactions import (
     NO_MENTIONS,
     community_autocomplete,
     facilitated_community,
     member_community,
 )
+from bot.services.polls import PollService, Turnout
 from bot.text import escape_inline, plain
 from cogs.polls import _privacy
 from cogs.polls._render import (
@@ -60,11 +57,6 @@ KIND_LABELS = {
 }
 
 KindChoice = Literal["single", "multi", "ranked", "agreement", "survey"]
-JOB_PREFIX = "poll:"
-
-
-def close_job(poll_id: int) -> str:
-    return f"poll:close:{poll_id}"
 
 
 def nudge_job(poll_id: int) -> str:
@@ -90,15 +82,19 @@ class PollsCog(commands.GroupCog, group_name="poll"):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.repo = PollRepo(bot.db)
-        self.committer = GroupCommitter(bot.db)
+        self.service = PollService(
+            bot.db, bot.communities, bot.clock, bot.scheduler,
+            nudge_before=timedelta(seconds=bot.config.polls.nudge_seconds()),
+        )  # fmt: skip
+        self.service.lifecycle.hooks = self
         self.deliveries = Deliveries(bot)
 
     # ------------------------------------------------------------------ lifecycle
     async def cog_load(self) -> None:
         _privacy.install()
+        self.bot.services.register(self.service)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        for poll in await self.repo.open_polls():
+        for poll in await self.service.open_polls():
             self._arm(poll)
         for run in await self.deliveries.running("poll:"):
             # A nudge a crash interrupted: finish it for those not yet nudged.
@@ -118,57 +114,25 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 )  # fmt: skip
 
     async def cog_unload(self) -> None:
-        self.bot.scheduler.cancel_prefix(JOB_PREFIX)
+        await self.service.aclose()  # cancels every poll: job, nudges included
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        await self.committer.close()
+        self.bot.services.unregister(self.service)
         _privacy.uninstall()
 
     def _arm(self, poll: Poll) -> None:
         """(Re)build this poll's jobs from its row: the database is the source of truth."""
-        if poll.closes_at is None or poll.closed_at is not None:
-            return
-        self.bot.scheduler.schedule(
-            close_job(poll.id), poll.closes_at, partial(self._close_due, poll.id)
-        )
-        nudge_at = poll.nudge_at(timedelta(seconds=self.bot.config.polls.nudge_seconds()))
-        if nudge_at is not None and poll.nudged_at is None:
+        self.service.arm(poll)
+        nudge_at = self.service.nudge_at(poll)
+        if nudge_at is not None:
             self.bot.scheduler.schedule(
                 nudge_job(poll.id), nudge_at, partial(self._nudge_due, poll.id)
             )
 
-    # ------------------------------------------------------------------ voting (used by views)
-    async def poll_for_vote(self, interaction: discord.Interaction[Any], poll_id: int) -> Poll:
-        """Refuse early, with a clear answer, what the vote itself would refuse."""
-        poll = await self.repo.get(poll_id)
-        if poll is None:
-            raise NotFound(DELETED_POLL)
-        if not poll.accepts_votes(self.bot.clock.now()):
-            raise Conflict("This poll has closed, so votes are no longer accepted.")
-        membership = await self.bot.communities.membership(poll.community_id, interaction.user.id)
-        if membership is None or not membership.active:
-            raise NotAllowed("Only members of this poll's community can vote in it.")
-        return poll
-
-    async def cast(
-        self, interaction: discord.Interaction[Any], poll_id: int, build: BallotBuilder
-    ) -> VoteReceipt:
-        """Store a vote durably (group commit) before anything acknowledges it.
-
-        No ``poll_for_vote`` pre-check here: the write itself refuses a missing or closed
-        poll and a non-member with the same messages, and the pre-check's two extra reads
-        per vote cost throughput in a burst (benchmarks/votes.py).
-        """
-        op = self.repo.vote_op(poll_id, interaction.user.id, build, self.bot.clock.now())
-        return await self.committer.submit(op)
-
     # ------------------------------------------------------------------ jobs
-    async def _close_due(self, poll_id: int) -> None:
-        await self.close_poll(poll_id, closed_by=None)
-
     async def _nudge_due(self, poll_id: int) -> None:
         """DM every member who has not voted, each exactly once (:mod:`bot.delivery`); a
         nudge a crash interrupted is finished after the restart, never started again."""
-        poll = await self.repo.get(poll_id)
+        poll = await self.service.get(poll_id)
         run = nudge_run(poll_id)
         if poll is None or not poll.is_open:
             if await self.deliveries.is_running(run):
@@ -181,14 +145,13 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             # The run is recorded before the claim, so a crash between the two resumes it.
             if await self.deliveries.start(run) is RunState.FINISHED:
                 return
-            if not await self.repo.mark_nudged(poll_id, self.bot.clock.now()):
+            if not await self.service.claim_nudge(poll_id):
                 return
-        community = await self.bot.communities.get(poll.community_id)
+        community = await self.service.find_community(poll)
         if community is None:
             await self.deliveries.finish(run)
             return
-        voted = await self.repo.voters(poll_id)
-        members = await self.bot.communities.members(poll.community_id)
+        waiting = await self.service.not_voted(poll)
         where = f"<#{poll.channel_id}>" if poll.channel_id else "the community's voice channel"
         when = f" closes {discord_timestamp(poll.closes_at, 'R')}" if poll.closes_at else " is open"
         text = (
@@ -199,12 +162,10 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         if poll.anonymous:
             text += " Voting is anonymous."
         sent = failed = 0
-        for m in members:
-            if m.user_id in voted:
-                continue
+        for user_id in waiting:
             try:
                 await self.deliveries.send(
-                    run, Destination.member(m.user_id), content=text[:2000],
+                    run, Destination.member(user_id), content=text[:2000],
                     allowed_mentions=NO_MENTIONS,
                 )  # fmt: skip
                 sent += 1
@@ -215,35 +176,38 @@ class PollsCog(commands.GroupCog, group_name="poll"):
 
     async def close_poll(self, poll_id: int, *, closed_by: int | None) -> bool:
         """Close, post results and the collective statement; False if already closed."""
+        return await self.service.close(poll_id, closed_by=closed_by) is not None
+
+    # The lifecycle's hooks (:class:`bot.services.lifecycle.CloseHooks`): every close, by its
+    # job or by `/poll close`, posts the results through them.
+    async def before_close(self, item_id: int) -> object:
         # The results run is recorded before the close, so a crash between the close and
         # the post still posts the results after the restart (:meth:`_resume_results`).
-        run = results_run(poll_id)
-        started = await self.deliveries.start(run)
-        closed = await self.repo.close(poll_id, self.bot.clock.now(), closed_by)
-        self.bot.scheduler.cancel(close_job(poll_id))
-        self.bot.scheduler.cancel(nudge_job(poll_id))
+        return await self.deliveries.start(results_run(item_id))
+
+    async def after_close(
+        self, item_id: int, closed: Closed[Poll, PollResult] | None, prepared: object
+    ) -> None:
+        self.bot.scheduler.cancel(nudge_job(item_id))
         if closed is None:
-            if started is RunState.NEW:
-                await self.deliveries.forget(run)  # it was closed before: not this run's
-            return False
-        poll, result = closed.poll, closed.result
-        log.info("poll %s closed: %d of %d voted", poll.id, result.voters, result.eligible)
-        await self._announce_results(poll, result)
-        return True
+            if prepared is RunState.NEW:
+                await self.deliveries.forget(results_run(item_id))  # closed before: not ours
+            return
+        await self._announce_results(closed.item, closed.result)
 
     async def _resume_results(self, poll_id: int) -> None:
-        poll = await self.repo.get(poll_id)
+        poll = await self.service.get(poll_id)
         if poll is None:
             await self.deliveries.finish(results_run(poll_id))
             return
         if poll.closed_at is None:
             return  # the crash came before the close: the close job will post them
-        await self._announce_results(poll, await self.repo.current_result(poll))
+        await self._announce_results(poll, await self.service.current_result(poll))
 
     async def _announce_results(self, poll: Poll, result: PollResult) -> None:
         """Post the closed poll's results once (:mod:`bot.delivery`), take the buttons off."""
         run = results_run(poll.id)
-        community = await self.bot.communities.get(poll.community_id)
+        community = await self.service.find_community(poll)
         channel_id = poll.channel_id or (community.voice_id if community else None)
         if channel_id is None:
             await self.deliveries.finish(run)
@@ -269,31 +233,14 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         await self.deliveries.finish(run)
 
     # ------------------------------------------------------------------ helpers
-    async def _poll_here(self, interaction: discord.Interaction[Any], value: str) -> Poll:
-        text = (value or "").strip().lstrip("#")
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):  # SQLite-sized ids
-            raise InvalidInput("Pick a poll from the list (start typing its question).")
-        poll = await self.repo.get(int(text))
-        community = await self.bot.communities.get(poll.community_id) if poll else None
-        if poll is None or community is None or community.guild_id != interaction.guild_id:
-            raise NotFound(
-                f"There is no poll #{text[:20]} in this server. Pick one from the list "
-                "(start typing its question)."
-            )
-        return poll
-
-    async def _community_of(self, poll: Poll) -> Community:
-        community = await self.bot.communities.get(poll.community_id)
-        if community is None:
-            raise NotFound(DELETED_POLL)
-        return community
-
     async def poll_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        found = await self.repo.visible_to(interaction.guild_id, interaction.user.id, current)
+        found = await self.service.visible_to(
+            interaction.guild_id, interaction.user.id, current
+        )
         out = []
         for poll, community_name in found:
             state = "open" if poll.is_open else "closed"
@@ -337,13 +284,8 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 "in."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        poll = await self.repo.create(
-            comm.id,
-            spec,
-            anonymous=anonymous,
-            created_by=actor.user_id,
-            created_at=now,
-            closes_at=closes_at,
+        poll = await self.service.create(
+            comm, spec, anonymous=anonymous, created_by=actor.user_id, closes_at=closes_at
         )
         channel = self.bot.get_partial_messageable(comm.voice_id)
         try:
@@ -353,10 +295,9 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException:
-            await self.repo.delete(poll.id)  # nothing half-stored
+            await self.service.discard(poll.id)  # nothing half-stored
             raise
-        await self.repo.set_message(poll.id, comm.voice_id, message.id)
-        poll = await self.repo.get(poll.id) or poll
+        poll = await self.service.posted(poll, comm.voice_id, message.id)
         self._arm(poll)
         when = (
             f"It closes {discord_timestamp(closes_at, 'F')}."
@@ -375,8 +316,8 @@ class PollsCog(commands.GroupCog, group_name="poll"):
     @app_commands.describe(poll="The poll (start typing its question)")
     @app_commands.guild_only()
     async def close(self, interaction: discord.Interaction[HearthBot], poll: str) -> None:
-        found = await self._poll_here(interaction, poll)
-        community = await self._community_of(found)
+        found = await self.service.in_guild(interaction.guild_id, poll)
+        community = await self.service.community_of(found)
         await facilitated_community(interaction, community.name)
         if not found.is_open:
             raise Conflict(f"Poll #{found.id} is already closed; see `/poll results`.")
@@ -394,49 +335,41 @@ class PollsCog(commands.GroupCog, group_name="poll"):
     @app_commands.describe(poll="The poll (start typing its question)")
     @app_commands.guild_only()
     async def results(self, interaction: discord.Interaction[HearthBot], poll: str) -> None:
-        found = await self._poll_here(interaction, poll)
-        community = await self._community_of(found)
+        found = await self.service.in_guild(interaction.guild_id, poll)
+        community = await self.service.community_of(found)
         _, actor, membership = await member_community(
             interaction, community.name, allow_archived=True
         )
-        if found.is_open and found.anonymous:
-            # Counts of an open anonymous poll are withheld: anyone who sees the count move
-            # as a particular member votes (and facilitators see who has voted) could work
-            # out that member's vote.
-            voters = await self.repo.voter_count(found.id)
-            eligible = await self.repo.eligible(found.community_id)
+        shown = await self.service.results(
+            found, facilitator=can_facilitate(actor, community, membership)
+        )
+        if isinstance(shown, Turnout):
             lines = [
-                f"Poll #{found.id} “{escape_inline(found.question)}” is open: {voters} of "
-                f"{eligible} members "
+                f"Poll #{found.id} “{escape_inline(found.question)}” is open: {shown.voters} of "
+                f"{shown.eligible} members "
                 f"have voted so far.",
                 "Counts are shown when the poll closes, so that no one can work out how "
                 "anyone voted from how the count changes.",
             ]
-            if can_facilitate(actor, community, membership):
-                waiting = eligible - voters
+            if shown.waiting is not None:
                 lines.append(
                     "1 member has not voted yet."
-                    if waiting == 1
-                    else f"{waiting} members have not voted yet."
+                    if shown.waiting == 1
+                    else f"{shown.waiting} members have not voted yet."
                 )
             await interaction.response.send_message(
                 "\n".join(lines)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
-        result = await self.repo.current_result(found)
-        statement = found.collective_statement
-        if statement is None:
-            statement = collective_statement(found.question, result)
-        content = results_table(found, result)
+        content = results_table(found, shown.result)
         if not found.anonymous:
-            named = await self.repo.named_ballots(found)
-            lines = [f"<@{uid}>: {describe_ballot(found, b)}" for uid, b in named]
+            lines = [f"<@{uid}>: {describe_ballot(found, b)}" for uid, b in shown.named]
             extra = "\nWho voted what (this poll is not anonymous):\n" + "\n".join(lines)
             if len(content) + len(extra) <= 2000:
                 content += extra
         await interaction.response.send_message(
             content,
-            embed=results_embed(found, result, statement, final=not found.is_open),
+            embed=results_embed(found, shown.result, shown.statement, final=not found.is_open),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

@@ -1,17 +1,23 @@
 """Persistent voting components: all state lives in ``custom_id`` (``poll:<id>:...``).
 
+This file is longer than 400 lines because seven components for five poll kinds (buttons,
+selects, the ranking and survey flows) each need their constructor, template and callback.
+
 They are ``DynamicItem`` s registered at cog load, so a click on a poll posted before a
-restart still reaches the bot. Every callback is ``guarded``: domain errors become
-ephemeral answers through the one error handler. Nothing here logs who chose what.
+restart still reaches the bot. Each is a :class:`bot.components.HearthItem` bound to the
+:class:`PollService`, which it calls and nothing else. Every callback is ``guarded``: domain
+errors become ephemeral answers through the one error handler. Nothing here logs who chose
+what.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
+from bot.components import HearthItem
 from bot.domain.polls import (
     AGREEMENT_SCALE,
     MAX_OPTIONS,
@@ -20,13 +26,11 @@ from bot.domain.polls import (
     PollKind,
     merge_survey_answers,
 )
-from bot.errors import Conflict, InvalidInput
+from bot.errors import AlreadyYourVote, InvalidInput
 from bot.errors_handler import NO_MENTIONS, guarded
+from bot.services.polls import PollService
 from bot.text import escape_inline, plain
 from cogs.polls._render import describe_ballot
-
-if TYPE_CHECKING:
-    from cogs.polls._cog import PollsCog
 
 _DIGITS = "0123456789abcdefghijklmno"  # one character per option index 0..24
 assert len(_DIGITS) == MAX_OPTIONS
@@ -41,13 +45,6 @@ def decode_ranking(text: str) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise InvalidInput("That ranking repeats an option; start the ranking again.")
     return out
-
-
-def _cog(interaction: discord.Interaction[Any]) -> PollsCog:
-    cog = interaction.client.get_cog("PollsCog")
-    if cog is None:
-        raise Conflict("Polls are not available right now; try again in a moment.")
-    return cog
 
 
 async def _ack(
@@ -69,12 +66,6 @@ def _option(poll: Poll, i: int) -> discord.SelectOption:
     return discord.SelectOption(label=label, value=str(i))
 
 
-async def _own_answers(cog: PollsCog, poll_id: int, user_id: int) -> dict[int, bool] | None:
-    """The member's stored survey answers, or None if they have none yet."""
-    own = await cog.repo.own_ballot(poll_id, user_id)
-    return own if isinstance(own, dict) else None
-
-
 async def _open_flow(
     interaction: discord.Interaction[Any], text: str, view: discord.ui.View, **edit: Any
 ) -> None:
@@ -91,9 +82,12 @@ async def _open_flow(
 
 
 class ChoiceButton(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:(?P<poll>[0-9]+):v:(?P<opt>[0-9]+)",
+    template=r"poll:(?P<poll_id>[0-9]+):v:(?P<option>[0-9]+)",
 ):
+    service_type = PollService
+
     def __init__(self, poll_id: int, option: int, label: str = "Vote") -> None:
         super().__init__(
             discord.ui.Button(
@@ -106,19 +100,15 @@ class ChoiceButton(
         self.option = option
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ChoiceButton:
-        return cls(int(match["poll"]), int(match["opt"]), getattr(item, "label", None) or "Vote")
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> ChoiceButton:
+        return cls(
+            int(match["poll_id"]), int(match["option"]), getattr(item, "label", None) or "Vote"
+        )
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         option = self.option
-        receipt = await _cog(interaction).cast(interaction, self.poll_id, lambda _prev: option)
+        receipt = await self.service.cast(self.poll_id, interaction.user.id, lambda _p: option)
         await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
 
 
@@ -126,9 +116,12 @@ class ChoiceButton(
 
 
 class ChoiceSelect(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"poll:(?P<poll>[0-9]+):s",
+    template=r"poll:(?P<poll_id>[0-9]+):s",
 ):
+    service_type = PollService
+
     def __init__(self, poll_id: int, poll: Poll | None = None) -> None:
         options = []
         max_values = 1
@@ -150,14 +143,8 @@ class ChoiceSelect(
         self.poll_id = poll_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ChoiceSelect:
-        made = cls(int(match["poll"]))
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> ChoiceSelect:
+        made = cls(int(match["poll_id"]))
         if isinstance(item, discord.ui.Select):
             made.item.options = list(item.options)
             made.item.max_values = item.max_values
@@ -169,8 +156,7 @@ class ChoiceSelect(
             picked = [int(v) for v in self.item.values]
         except ValueError:
             raise InvalidInput("That choice is not part of this poll.") from None
-        cog = _cog(interaction)
-        poll = await cog.poll_for_vote(interaction, self.poll_id)
+        poll = await self.service.poll_for_vote(self.poll_id, interaction.user.id)
 
         def build(_prev: Ballot | None) -> Any:
             if poll.kind is PollKind.MULTI:
@@ -181,7 +167,7 @@ class ChoiceSelect(
                 raise InvalidInput("Pick exactly one option.")
             return picked[0]
 
-        receipt = await cog.cast(interaction, self.poll_id, build)
+        receipt = await self.service.cast(self.poll_id, interaction.user.id, build)
         await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
 
 
@@ -214,9 +200,12 @@ def ranking_text(poll: Poll, sofar: tuple[int, ...]) -> str:
 
 
 class RankStart(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:(?P<poll>[0-9]+):rank",
+    template=r"poll:(?P<poll_id>[0-9]+):rank",
 ):
+    service_type = PollService
+
     def __init__(self, poll_id: int, label: str = "Rank the options") -> None:
         super().__init__(
             discord.ui.Button(
@@ -226,25 +215,22 @@ class RankStart(
         self.poll_id = poll_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> RankStart:
-        return cls(int(match["poll"]), getattr(item, "label", None) or "Rank the options")
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> RankStart:
+        return cls(int(match["poll_id"]), getattr(item, "label", None) or "Rank the options")
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
+        poll = await self.service.poll_for_vote(self.poll_id, interaction.user.id)
         await _open_flow(interaction, ranking_text(poll, ()), ranking_view(poll, ()), embed=None)
 
 
 class RankPick(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"poll:(?P<poll>[0-9]+):r:(?P<sofar>[0-9a-o]*)",
+    template=r"poll:(?P<poll_id>[0-9]+):r:(?P<sofar>[0-9a-o]*)",
 ):
+    service_type = PollService
+
     def __init__(
         self,
         poll_id: int,
@@ -264,21 +250,15 @@ class RankPick(
         self.sofar = sofar
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> RankPick:
-        made = cls(int(match["poll"]), decode_ranking(match["sofar"]))
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> RankPick:
+        made = cls(int(match["poll_id"]), decode_ranking(match["sofar"]))
         if isinstance(item, discord.ui.Select):
             made.item.options = list(item.options)
         return made
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        poll = await _cog(interaction).poll_for_vote(interaction, self.poll_id)
+        poll = await self.service.poll_for_vote(self.poll_id, interaction.user.id)
         try:
             pick = int(self.item.values[0])
         except (ValueError, IndexError):
@@ -294,9 +274,12 @@ class RankPick(
 
 
 class RankSubmit(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:(?P<poll>[0-9]+):rs:(?P<sofar>[0-9a-o]+)",
+    template=r"poll:(?P<poll_id>[0-9]+):rs:(?P<sofar>[0-9a-o]+)",
 ):
+    service_type = PollService
+
     def __init__(self, poll_id: int, sofar: tuple[int, ...]) -> None:
         super().__init__(
             discord.ui.Button(
@@ -309,19 +292,13 @@ class RankSubmit(
         self.sofar = sofar
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> RankSubmit:
-        return cls(int(match["poll"]), decode_ranking(match["sofar"]))
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> RankSubmit:
+        return cls(int(match["poll_id"]), decode_ranking(match["sofar"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         ranking = self.sofar
-        receipt = await _cog(interaction).cast(interaction, self.poll_id, lambda _p: ranking)
+        receipt = await self.service.cast(self.poll_id, interaction.user.id, lambda _p: ranking)
         verb = "changed to" if receipt.changed else "saved:"
         text = (
             f"Your ranking is {verb}\n"
@@ -367,9 +344,12 @@ def survey_page(poll: Poll, q: int, answers: dict[int, bool] | None) -> tuple[st
 
 
 class SurveyStart(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:(?P<poll>[0-9]+):survey",
+    template=r"poll:(?P<poll_id>[0-9]+):survey",
 ):
+    service_type = PollService
+
     def __init__(self, poll_id: int, label: str = "Answer the survey") -> None:
         super().__init__(
             discord.ui.Button(
@@ -381,27 +361,24 @@ class SurveyStart(
         self.poll_id = poll_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> SurveyStart:
-        return cls(int(match["poll"]), getattr(item, "label", None) or "Answer the survey")
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> SurveyStart:
+        return cls(int(match["poll_id"]), getattr(item, "label", None) or "Answer the survey")
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        cog = _cog(interaction)
-        poll = await cog.poll_for_vote(interaction, self.poll_id)
-        text, view = survey_page(poll, 0, await _own_answers(cog, poll.id, interaction.user.id))
+        poll = await self.service.poll_for_vote(self.poll_id, interaction.user.id)
+        own = await self.service.own_answers(poll.id, interaction.user.id)
+        text, view = survey_page(poll, 0, own)
         await _open_flow(interaction, text, view)
 
 
 class SurveyAnswer(
+    HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:(?P<poll>[0-9]+):sq:(?P<q>[0-9]+):(?P<a>[yns])",
+    template=r"poll:(?P<poll_id>[0-9]+):sq:(?P<q>[0-9]+):(?P<code>[yns])",
 ):
+    service_type = PollService
+
     def __init__(
         self,
         poll_id: int,
@@ -420,27 +397,22 @@ class SurveyAnswer(
         self.code = code
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> SurveyAnswer:
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> SurveyAnswer:
         return cls(
-            int(match["poll"]), int(match["q"]), match["a"], getattr(item, "label", None) or ""
-        )
+            int(match["poll_id"]), int(match["q"]), match["code"],
+            getattr(item, "label", None) or "",
+        )  # fmt: skip
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        cog = _cog(interaction)
-        poll = await cog.poll_for_vote(interaction, self.poll_id)
+        service = self.service
+        poll = await service.poll_for_vote(self.poll_id, interaction.user.id)
         q = self.q
         if not 0 <= q < len(poll.options):
             raise InvalidInput("That question is not part of this survey.")
         answers: dict[int, bool] | None
         if self.code == "s":
-            answers = await _own_answers(cog, poll.id, interaction.user.id)
+            answers = await service.own_answers(poll.id, interaction.user.id)
         else:
             answer = self.code == "y"
 
@@ -448,12 +420,10 @@ class SurveyAnswer(
                 return merge_survey_answers(prev if isinstance(prev, dict) else None, {q: answer})
 
             try:
-                receipt = await cog.cast(interaction, poll.id, build)
+                receipt = await service.cast(poll.id, interaction.user.id, build)
                 answers = receipt.ballot if isinstance(receipt.ballot, dict) else None
-            except Conflict as exc:
-                if "already your vote" not in exc.user_message:
-                    raise
-                answers = await _own_answers(cog, poll.id, interaction.user.id)
+            except AlreadyYourVote:
+                answers = await service.own_answers(poll.id, interaction.user.id)
         text, view = survey_page(poll, q + 1, answers)
         await interaction.response.edit_message(content=text, view=view)
 

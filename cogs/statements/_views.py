@@ -1,28 +1,23 @@
-"""Persistent statement-round components; state in ``custom_id`` (``stmt:<round>:...``)."""
+"""Persistent statement-round components; state in ``custom_id`` (``stmt:<round>:...``).
+
+Each is a :class:`bot.components.HearthItem` bound to the :class:`StatementService`.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
+from bot.components import HearthItem
 from bot.domain.statements import Statement, Vote
-from bot.errors import Conflict
+from bot.errors import AlreadyYourVote
 from bot.errors_handler import NO_MENTIONS, guarded
+from bot.services.statements import StatementService
 from bot.text import escape_inline
 
-if TYPE_CHECKING:
-    from cogs.statements._cog import StatementsCog
-
 _VOTES = {"a": Vote.AGREE, "d": Vote.DISAGREE, "p": Vote.PASS}
-
-
-def _cog(interaction: discord.Interaction[Any]) -> StatementsCog:
-    cog = interaction.client.get_cog("StatementsCog")
-    if cog is None:
-        raise Conflict("Statements are not available right now; try again in a moment.")
-    return cog
 
 
 def statement_page(
@@ -50,9 +45,12 @@ def statement_page(
 
 
 class StartVoting(
+    HearthItem[StatementService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"stmt:(?P<round>[0-9]+):start",
+    template=r"stmt:(?P<round_id>[0-9]+):start",
 ):
+    service_type = StatementService
+
     def __init__(self, round_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -63,21 +61,10 @@ class StartVoting(
         )
         self.round_id = round_id
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> StartVoting:
-        return cls(int(match["round"]))
-
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        cog = _cog(interaction)
-        await cog.round_for_vote(interaction, self.round_id)
-        statement, remaining = await cog.next_for(self.round_id, interaction.user.id)
+        await self.service.round_for_vote(self.round_id, interaction.user.id)
+        statement, remaining = await self.service.next_for(self.round_id, interaction.user.id)
         text, view = statement_page(self.round_id, statement, remaining)
         if view is None:
             await interaction.response.send_message(
@@ -90,9 +77,12 @@ class StartVoting(
 
 
 class StatementVoteButton(
+    HearthItem[StatementService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"stmt:(?P<round>[0-9]+):v:(?P<sid>[0-9]+):(?P<v>[adp])",
+    template=r"stmt:(?P<round_id>[0-9]+):v:(?P<statement_id>[0-9]+):(?P<code>[adp])",
 ):
+    service_type = StatementService
+
     def __init__(
         self,
         round_id: int,
@@ -113,30 +103,25 @@ class StatementVoteButton(
         self.code = code
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
+    def from_match(
+        cls, match: re.Match[str], item: discord.ui.Item[Any]
     ) -> StatementVoteButton:
         return cls(
-            int(match["round"]), int(match["sid"]), match["v"], getattr(item, "label", None) or ""
-        )
+            int(match["round_id"]), int(match["statement_id"]), match["code"],
+            getattr(item, "label", None) or "",
+        )  # fmt: skip
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        cog = _cog(interaction)
+        service = self.service
         vote = _VOTES[self.code]
-        note = ""
+        user_id = interaction.user.id
         try:
-            receipt = await cog.cast(interaction, self.round_id, self.statement_id, vote)
+            receipt = await service.cast(self.round_id, self.statement_id, user_id, vote)
             note = "Changed. " if receipt.changed else "Saved. "
-        except Conflict as exc:
-            if "already your vote" not in exc.user_message:
-                raise
+        except AlreadyYourVote:
             note = "No change. "
-        statement, remaining = await cog.next_for(self.round_id, interaction.user.id)
+        statement, remaining = await service.next_for(self.round_id, user_id)
         text, view = statement_page(self.round_id, statement, remaining, note)
         await interaction.response.edit_message(content=text, view=view)
 

@@ -14,13 +14,21 @@ from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.group_commit import GroupCommitter
-from bot.db.polls import PollRepo, ballot_pad, open_polls_for_digest, poll_outcomes_for_digest
+from bot.db.polls import PollRepo, ballot_pad
 from bot.db.statements import StatementRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.digest import OpenPoll
-from bot.domain.polls import Ballot, PollKind, merge_survey_answers, parse_poll
-from bot.domain.statements import Vote
+from bot.domain.polls import (
+    Ballot,
+    PollKind,
+    merge_survey_answers,
+    parse_poll,
+    poll_outcome,
+    tally,
+)
+from bot.domain.statements import Vote, round_outcome
 from bot.errors import Conflict, NotAllowed, NotFound
+from bot.services.polls import open_polls_for_digest, poll_outcomes_for_digest
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 
@@ -82,19 +90,23 @@ async def test_votes_are_pseudonymous_changeable_and_unlinkable_after_close(
     # Sealed: one length for every ballot, and no ballot text in the clear.
     assert len({len(r["sealed"]) for r in rows}) == 1
     assert all(len(bytes(r["sealed"])) >= 12 + 16 + ballot_pad(poll.kind, 3) for r in rows)
-    assert (await repo.current_result(poll)).option_results[2].count == 2
+    counted = tally(poll.kind, poll.options, await repo.ballots(poll), await repo.eligible(cid))
+    assert counted.option_results[2].count == 2
 
-    closed = await repo.close(poll.id, T0 + timedelta(hours=1), closed_by=FAC)
+    closed = await repo.close(
+        poll.id, T0 + timedelta(hours=1), closed_by=FAC, decide=poll_outcome
+    )
     assert closed is not None and closed.result.voters == 2 and closed.result.eligible == 4
-    assert closed.poll.collective_statement and "“Wed”" in closed.poll.collective_statement
+    assert closed.item.collective_statement and "“Wed”" in closed.item.collective_statement
     assert await db.fetchval("SELECT ballot_key FROM polls") is None
     assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 0
     finals = await db.fetchall("SELECT seq, user_id, ballot FROM poll_final_ballots")
     assert [(r["seq"], r["user_id"], r["ballot"]) for r in finals] == [(1, None, "2"),
                                                                        (2, None, "2")]
-    assert await repo.ballots(closed.poll) == [2, 2]
+    assert await repo.ballots(closed.item) == [2, 2]
     assert await repo.own_ballot(poll.id, 1) is None
-    assert await repo.close(poll.id, T0 + timedelta(hours=2), closed_by=FAC) is None
+    again = await repo.close(poll.id, T0 + timedelta(hours=2), closed_by=FAC, decide=poll_outcome)
+    assert again is None
     with pytest.raises(Conflict, match="closed"):
         await gc.submit(repo.vote_op(poll.id, 3, lambda _p: 0, T0 + timedelta(hours=2)))
     await repo.delete(poll.id)
@@ -171,10 +183,10 @@ async def test_digest_outcomes_and_open_polls(db: Database) -> None:
     for uid, level in ((1, 0), (2, 1), (3, 4)):
         await gc.submit(repo.vote_op(p1.id, uid, partial(pick, level), T0))
     start, end = T0 + timedelta(days=1), T0 + timedelta(days=8)
-    await repo.close(p1.id, start, closed_by=None)  # at start: included
+    await repo.close(p1.id, start, closed_by=None, decide=poll_outcome)  # at start: included
     p2 = await repo.create(cid, parse_poll("single", "Late?", "x; y"), anonymous=True,
                            created_by=FAC, created_at=T0, closes_at=None)
-    await repo.close(p2.id, end, closed_by=None)  # at end: excluded
+    await repo.close(p2.id, end, closed_by=None, decide=poll_outcome)  # at end: excluded
     p3 = await repo.create(cid, parse_poll("single", "Still open?", "x; y"), anonymous=True,
                            created_by=FAC, created_at=T0, closes_at=end + timedelta(days=1))
     await gc.submit(repo.vote_op(p3.id, 1, lambda _p: 0, T0))
@@ -184,7 +196,9 @@ async def test_digest_outcomes_and_open_polls(db: Database) -> None:
     rnd = await srepo.create_round(cid, FAC, T0, T0 + timedelta(days=2))
     for uid in (2, 3, 4, FAC):
         await gc.submit(srepo.vote_op(rnd.id, 1, uid, Vote.AGREE, T0))
-    closed_round = await srepo.close_round(rnd.id, T0 + timedelta(days=2), {"min_votes": 3})
+    closed_round = await srepo.close_round(
+        rnd.id, T0 + timedelta(days=2), partial(round_outcome, min_votes=3)
+    )
     assert closed_round is not None
 
     outcomes = await poll_outcomes_for_digest(db, cid, start, end)
@@ -232,12 +246,12 @@ async def test_statement_votes_checks(db: Database) -> None:
     # Sealed: no user id column at all, one length per vote.
     rows = await db.fetchall("SELECT * FROM statement_sealed_votes")
     assert len(rows) == 1 and "user_id" not in rows[0].keys()  # noqa: SIM118
-    closed = await srepo.close_round(rnd.id, T0 + timedelta(days=1), {})
-    assert closed is not None and closed.report.voters == 1
-    tally = {t.statement_id: t.counts for t in closed.report.statements}
+    closed = await srepo.close_round(rnd.id, T0 + timedelta(days=1), round_outcome)
+    assert closed is not None and closed.result.voters == 1
+    tally = {t.statement_id: t.counts for t in closed.result.statements}
     assert tally[s1.id].passed == 1
     # The report is frozen; the votes and the round key are gone.
     assert await db.fetchval("SELECT COUNT(*) FROM statement_sealed_votes") == 0
     assert await db.fetchval("SELECT ballot_key FROM statement_rounds") is None
-    assert await srepo.report(closed.round) == closed.report
+    assert await srepo.frozen_report(closed.item.id) == closed.result
     await gc.close()

@@ -15,6 +15,7 @@ import discord
 from bot.db.deliveries import DeliveryRepo
 from bot.db.meetings import MeetingRepo
 from bot.delivery import Deliveries, Destination, nonce_for
+from bot.domain.polls import poll_outcome
 from tests.e2e.hearth import HearthWorld
 from tests.e2e.test_digest import DUE_1
 from tests.e2e.test_digest import records as digest_records
@@ -110,7 +111,7 @@ async def test_poll_closed_before_a_crash_gets_its_results_posted_once(
     world.clock.advance(timedelta(days=3))
     assert world.db is not None
     await DeliveryRepo(world.db).start("poll:1:results", world.clock.now())
-    assert await poll_repo(world).close(1, world.clock.now(), None) is not None
+    assert await poll_repo(world).close(1, world.clock.now(), None, poll_outcome) is not None
     assert results_messages(world) == []
 
     await world.restart()

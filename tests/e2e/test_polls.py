@@ -430,7 +430,7 @@ async def test_burst_of_votes_is_group_committed_and_all_acknowledged(
     assert all("recorded" in r.content for r in recs)
     assert await repo(world).voter_count(1) == 40
     cog = world.bot.get_cog("PollsCog")  # type: ignore[union-attr]
-    batches = cog.committer.batches  # type: ignore[union-attr]
+    batches = cog.service.committer.batches  # type: ignore[union-attr]
     assert sum(batches) == 40 and len(batches) < 40, batches
 
 

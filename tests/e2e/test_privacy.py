@@ -18,6 +18,8 @@ from bot.db.meetings import MeetingRepo
 from bot.db.polls import PollRepo
 from bot.db.statements import StatementRepo
 from bot.domain.privacy import ANONYMOUS_CLOSED_NOTE, EXPORT_SCHEMA
+from bot.services.polls import PollService
+from bot.services.statements import StatementService
 from bot.settings import PrivacyConfig
 from tests.e2e.hearth import HearthWorld
 from tests.emulator.errors import ApiError
@@ -85,10 +87,10 @@ async def poll_counts(world: HearthWorld, poll_id: int) -> tuple[int, tuple[int,
 
 async def poll_result(world: HearthWorld, poll_id: int) -> tuple[int, tuple[int, ...], int]:
     """(voters, count per option, eligible) as /poll results computes them."""
-    repo = PollRepo(db(world))
-    poll = await repo.get(poll_id)
+    service = world.bot.services.get(PollService)  # type: ignore[union-attr]
+    poll = await service.get(poll_id)
     assert poll is not None
-    result = await repo.current_result(poll)
+    result = await service.current_result(poll)
     return result.voters, tuple(o.count for o in result.option_results), result.eligible
 
 
@@ -99,7 +101,7 @@ async def statement_counts(world: HearthWorld, round_id: int) -> dict[int, int]:
     assert rnd is not None
     if rnd.closed_at is None:
         return await repo.vote_counts(round_id)
-    report = await repo.report(rnd)
+    report = await world.bot.services.get(StatementService).report(rnd)  # type: ignore[union-attr]
     return {t.statement_id: t.counts.total for t in report.statements if t.counts.total}
 
 

@@ -30,7 +30,7 @@ from bot.db.stories import StoryRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.digest import Period
 from bot.domain.meetings import RSVP
-from bot.domain.polls import parse_poll
+from bot.domain.polls import parse_poll, poll_outcome
 from bot.domain.stories import Consent
 from tests.faults._dbfault import InjectedFault, fail_at_every_statement, faulty_writer, snapshot
 
@@ -120,7 +120,7 @@ async def test_community_create_is_all_or_nothing(seeded: Seeded) -> None:
 async def test_poll_close_tally_and_key_erasure_are_atomic(seeded: Seeded) -> None:
     repo = PollRepo(seeded.db)
     n, closed = await fail_at_every_statement(
-        seeded.db, lambda: repo.close(seeded.poll, T0 + timedelta(hours=1), FAC)
+        seeded.db, lambda: repo.close(seeded.poll, T0 + timedelta(hours=1), FAC, poll_outcome)
     )
     assert n >= 5
     assert closed is not None and closed.result.voters == 3
@@ -129,7 +129,7 @@ async def test_poll_close_tally_and_key_erasure_are_atomic(seeded: Seeded) -> No
     assert row["ballot_key"] is None and row["voters"] == 3 and row["eligible"] == 5
     assert row["collective_statement"]
     # a second close is a no-op, not a second tally
-    assert await repo.close(seeded.poll, T0 + timedelta(hours=2), FAC) is None
+    assert await repo.close(seeded.poll, T0 + timedelta(hours=2), FAC, poll_outcome) is None
 
 
 async def test_poll_creation_then_votes_survive_faults(seeded: Seeded) -> None:

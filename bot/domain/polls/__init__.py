@@ -100,6 +100,7 @@ from bot.domain.polls.wording import (
     TABLE_LIMIT,
     as_clause,
     collective_statement,
+    poll_outcome,
     render_table,
     result_fields,
 )
@@ -112,6 +113,6 @@ __all__ = [
     "OptionResult", "Poll", "PollKind", "PollResult", "PollSpec", "SurveyQuestionResult",
     "as_clause", "as_kind", "check_changed", "check_closes", "check_vote",
     "collective_statement", "instant_runoff", "merge_survey_answers", "parse_options",
-    "parse_poll", "percent", "render_table", "result_fields", "share", "tally",
+    "parse_poll", "percent", "poll_outcome", "render_table", "result_fields", "share", "tally",
     "validate_ballot", "validate_question",
 ]  # fmt: skip

@@ -238,6 +238,13 @@ class Poll:
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    @property
+    def counts_hidden(self) -> bool:
+        """Counts of an open anonymous poll are withheld until it closes: anyone who sees a
+        count move as a particular member votes (and facilitators see who has voted) could
+        work out that member's vote. Turnout is shown instead."""
+        return self.closed_at is None and self.anonymous
+
     def accepts_votes(self, now: datetime) -> bool:
         """Open and not past its deadline (a late close job must not let late votes in)."""
         return self.closed_at is None and (self.closes_at is None or now < self.closes_at)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from bot.domain.polls.ballots import PollKind
-from bot.domain.polls.tally import IrvRound, OptionResult, PollResult, percent
+from bot.domain.closing import Outcome
+from bot.domain.polls.ballots import Ballot, Poll, PollKind
+from bot.domain.polls.tally import IrvRound, OptionResult, PollResult, percent, tally
 from bot.text import echo
 
 #: Discord limits the renderers respect.
@@ -295,3 +296,11 @@ def result_fields(result: PollResult) -> list[tuple[str, str]]:
         kept.append((name, value))
         total += size
     return kept
+
+
+def poll_outcome(poll: Poll, ballots: Sequence[Ballot], eligible: int) -> Outcome[PollResult]:
+    """Decide a closing poll from its ballots (pure: the close runs it in its transaction)."""
+    result = tally(poll.kind, poll.options, ballots, eligible)
+    return Outcome(
+        result.voters, result.eligible, collective_statement(poll.question, result), result
+    )

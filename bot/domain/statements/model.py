@@ -151,3 +151,16 @@ class StatementRound:
     def accepts_votes(self, now: datetime) -> bool:
         return self.closed_at is None and now < self.closes_at
 
+
+
+@dataclass(frozen=True)
+class RoundBallots:
+    """A round's votes as the repository hands them over: under per-round pseudonyms.
+
+    ``statements`` are (id, text); ``votes`` are (pseudonym, statement id, vote);
+    ``disciplines`` maps a pseudonym to its voter's discipline (when they have one).
+    """
+
+    statements: list[tuple[int, str]]
+    votes: list[tuple[int, int, Vote]] = field(default_factory=list)
+    disciplines: dict[int, str] = field(default_factory=dict)

@@ -5,10 +5,16 @@ Worded here, not in the repository that stores the round, so storage never forma
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.domain.closing import Outcome
 from bot.domain.polls.tally import percent
 from bot.domain.polls.wording import as_clause
-from bot.domain.statements.model import StatementReport
-from bot.text import percent_of_share
+from bot.domain.statements.model import RoundBallots, StatementReport, StatementRound
+from bot.domain.statements.report import statement_report
+
+#: How a statement round still open is listed where polls are (the sponsor digest).
+OPEN_ROUND_HEADING = "Statement round: vote on members' statements"
 
 # --------------------------------------------------------------------------- wording
 
@@ -65,5 +71,17 @@ def round_summary(report: StatementReport, total_members: int) -> str:
         f"{report.voters} of {max(total_members, report.voters)} "
         f"{_members(max(total_members, report.voters))} voted on {n} "
         f"statement{'s' if n != 1 else ''}; none reached "
-        f"{percent_of_share(report.consensus_threshold)}% agreement."
+        f"{round(report.consensus_threshold * 100)}% agreement."
+    )
+
+
+def round_outcome(
+    rnd: StatementRound, ballots: RoundBallots, eligible: int, **params: Any
+) -> Outcome[StatementReport]:
+    """Decide a closing round from its votes: the report and the collective statement.
+
+    Pure and slow-ish (PCA and k-means): the close runs it in a worker thread."""
+    report = statement_report(ballots.statements, ballots.votes, ballots.disciplines, **params)
+    return Outcome(
+        report.voters, max(eligible, report.voters), round_summary(report, eligible), report
     )
