@@ -197,12 +197,12 @@ async def compile_all(path: Path, communities: int, repeats: int) -> dict[str, A
     """Compile every community's digest for the week ending at END, timed two ways."""
     from bot.app import HearthBot
     from bot.clock import FakeClock
-    from bot.db.activity import ActivityRepo
     from bot.domain.digest import Period
     from bot.scheduling import Scheduler
+    from bot.services.digests import DigestService
     from bot.settings import load_config
     from cogs.digests._counter import MessageCounter
-    from cogs.digests._service import DigestService
+    from cogs.digests._delivery import DigestDelivery
 
     settings = settings_for(path)
     config = load_config(settings.hearth_config)
@@ -210,18 +210,21 @@ async def compile_all(path: Path, communities: int, repeats: int) -> dict[str, A
     clock = FakeClock(END)
     bot = HearthBot(settings=settings, config=config, db=db, clock=clock,
                     scheduler=Scheduler(clock, run_in_real_time=False))
-    counter = MessageCounter(bot, ActivityRepo(db))
+    service = DigestService(db, bot.communities, config, clock)
+    counter = MessageCounter(bot, service)
+    service.flush = counter.flush
+    counter.names_limit = max(counter.names_limit, communities * 1000)
     # Names from the gateway cache, as in production after a day of messages (no REST).
     for c in range(1, communities + 1):
         for k in range(1000):
-            counter.names[c * 1000 + k] = f"Member {c}-{k}"
-    service = DigestService(bot, counter)
+            counter.remember_name(c * 1000 + k, f"Member {c}-{k}")
+    delivery = DigestDelivery(bot, service, counter)
     period = Period(END - WEEK, END)
     comms = [await bot.communities.get(c) for c in range(1, communities + 1)]
     assert all(c is not None for c in comms)
 
     async def one(c: Any) -> Any:
-        return await service.compile(c, period, late=False)
+        return await service.compile(c, period, await delivery.names(c), late=False)
 
     await one(comms[0])  # warm caches, imports
     sequential, concurrent = [], []

@@ -9,16 +9,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.db.activity import ActivityRepo
-from bot.domain.digest import DigestRecord, Period, parse_schedule
+from bot.domain.digest import DigestRecord, Period
 from bot.domain.digest_render import local_time, period_label
 from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
+from bot.services.digests import DigestService
 from bot.text import escape_inline
 from cogs.digests._counter import MessageCounter
-from cogs.digests._service import (
+from cogs.digests._delivery import (
     JOB_PREFIX,
     SWEEP_JOB,
-    DigestService,
+    DigestDelivery,
     ManualSend,
     Outcome,
     job_id,
@@ -41,18 +41,22 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.counter = MessageCounter(bot, ActivityRepo(bot.db))
-        self.service = DigestService(bot, self.counter)
+        self.service = DigestService(bot.db, bot.communities, bot.config, bot.clock)
+        self.counter = MessageCounter(bot, self.service)
+        self.service.flush = self.counter.flush  # a digest reads every count written first
+        self.delivery = DigestDelivery(bot, self.service, self.counter)
 
     async def cog_load(self) -> None:
+        self.bot.services.register(self.service)
         # The database is the truth: every community's next digest (or retry) is re-armed.
-        await self.service.arm_all()
-        self.bot.scheduler.schedule(SWEEP_JOB, self.bot.clock.now(), self.service.sweep)
+        await self.delivery.arm_all()
+        self.bot.scheduler.schedule(SWEEP_JOB, self.bot.clock.now(), self.delivery.sweep)
         self._flush_loop.start()
         # A hook, not a Cog.listener: no task of its own per message (see HearthBot).
         self.bot.message_hooks.append(self.counter.on_message)
 
     async def cog_unload(self) -> None:
+        self.bot.services.unregister(self.service)
         if self.counter.on_message in self.bot.message_hooks:
             self.bot.message_hooks.remove(self.counter.on_message)
         self._flush_loop.cancel()
@@ -80,7 +84,7 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
         comm, _ = await facilitated_community(interaction, community)
         period, late = await self.service.next_period(comm)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        package = await self.service.build(comm, period, late=late)
+        package = await self.delivery.build(comm, period, late=late)
         for embeds, files in package.discord_messages():
             await interaction.followup.send(
                 embeds=embeds, files=files, ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -93,14 +97,14 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
     async def send(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
         comm, _ = await facilitated_community(interaction, community)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.service.send_now(comm)
+        result = await self.delivery.send_now(comm)
         tz = (await self.service.schedule_for(comm.id)).timezone
         await interaction.followup.send(
             self._manual_reply(comm.name, result, tz),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        await self.service.arm(comm)
+        await self.delivery.arm(comm)
 
     @staticmethod
     def _span(period: Period, tz: str) -> str:
@@ -172,9 +176,8 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
         timezone: str | None = None,
     ) -> None:
         comm, actor = await facilitated_community(interaction, community)
-        sched = parse_schedule(weekday, time, timezone or self.bot.config.digest.timezone)
-        await self.service.repo.set_schedule(comm.id, sched, actor.user_id, self.bot.clock.now())
-        when = await self.service.arm(comm)
+        sched = await self.service.set_schedule(comm.id, weekday, time, timezone, actor.user_id)
+        when = await self.delivery.arm(comm)
         nxt = f" Next digest {discord.utils.format_dt(when, 'F')}." if when else ""
         await interaction.response.send_message(
             f"The digest of **{escape_inline(comm.name)}** now goes out {sched.describe()}.{nxt}",

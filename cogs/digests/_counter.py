@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.db.activity import ActivityBuffer, ActivityRepo
+from bot.services.digests import ActivityBuffer
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
+    from bot.services.digests import DigestService
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ NAMES_LIMIT = 10_000
 
 
 class MessageCounter:
-    def __init__(self, bot: HearthBot, repo: ActivityRepo) -> None:
+    def __init__(self, bot: HearthBot, repo: DigestService) -> None:
         self.bot = bot
+        #: Where counts go and channels are looked up (the digest service, never SQL here).
         self.repo = repo
         self.buffer = ActivityBuffer()
         #: channel id -> community id, or None for "not a community channel".
@@ -59,9 +61,7 @@ class MessageCounter:
             community_id = await self._resolve(channel)
         if community_id is None:
             return
-        self.buffer.add(
-            community_id, author.id, int(self.bot.clock.now().timestamp()) // 3600
-        )
+        self.buffer.add(community_id, author.id, int(self.bot.clock.now().timestamp()) // 3600)
         self.remember_name(author.id, author.display_name)
         self.total_seen += 1
         if len(self.buffer) >= FLUSH_AT and not self._lock.locked():
