@@ -26,10 +26,10 @@ import cogs
 from bot.clock import Clock, SystemClock
 from bot.components import ServiceRegistry
 from bot.db.app_state import AppState
-from bot.db.communities import CommunityRepo
 from bot.db.database import Database
 from bot.errors_handler import NO_MENTIONS, handle_interaction_error
 from bot.scheduling import Scheduler
+from bot.services.communities import CommunityService
 from bot.settings import HearthConfig, Settings
 
 if TYPE_CHECKING:
@@ -132,7 +132,8 @@ class HearthBot(commands.AutoShardedBot):
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.scheduler = scheduler or Scheduler(self.clock)
-        self.communities = CommunityRepo(db)
+        #: Communities and memberships, which every capability resolves the same way.
+        self.communities = CommunityService(db, self.clock)
         #: Each capability's domain service, registered by its cog at load; persistent
         #: components resolve theirs from here once per click (bot/components.py).
         self.services = ServiceRegistry()

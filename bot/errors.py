@@ -45,6 +45,18 @@ class ClosedForVotes(Conflict):
     """The poll or statement round has closed, so no vote is accepted any more."""
 
 
+class DuplicateCommunity(Conflict):
+    """A community with that name (or channel prefix) already exists in the server.
+
+    The repository raises it in place of the storage engine's uniqueness error, so no layer
+    above storage knows which engine that is; the communities service words the message."""
+
+    def __init__(self, user_message: str = (
+        "A community with that name already exists here. Choose another name."
+    )) -> None:
+        super().__init__(user_message)
+
+
 class MissingPermission(HearthError):
     """The bot itself lacks a Discord permission it needs."""
 

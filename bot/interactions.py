@@ -19,8 +19,8 @@ from bot.domain.communities import (
     require_facilitator,
     require_member,
 )
-from bot.errors import InvalidInput, NotFound
-from bot.text import echo, plain
+from bot.errors import InvalidInput
+from bot.text import plain
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -49,25 +49,11 @@ def actor_of(interaction: discord.Interaction[Any]) -> Actor:
 async def resolve_community(
     interaction: discord.Interaction[Any], value: str | None
 ) -> Community:
-    """Find the community named (autocomplete sends its id) in this server."""
+    """Find the community named (autocomplete sends its name; an id works) in this server,
+    through the communities service (``bot.communities``)."""
     if interaction.guild_id is None:
         raise InvalidInput("Use this command in a server, not in a direct message.")
-    bot = hearth(interaction)
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput("Name a community; start typing and pick one from the list.")
-    found = await bot.communities.by_name(interaction.guild_id, text)
-    # an id only if SQLite can hold it ("²".isdigit() is True; 20+ digits overflow)
-    if found is None and text.isascii() and text.isdigit() and len(text) <= 18:
-        by_id = await bot.communities.get(int(text))
-        if by_id is not None and by_id.guild_id == interaction.guild_id:
-            found = by_id
-    if found is None:
-        raise NotFound(
-            f"There is no community called `{echo(text, 100)}` in this server. "
-            "Use `/community list` to see them."
-        )
-    return found
+    return await hearth(interaction).communities.resolve(interaction.guild_id, value)
 
 
 async def _membership(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ import aiosqlite
 from bot.db.database import Database
 from bot.db.rows import from_db, from_db_req, to_db
 from bot.domain.communities import Community, Discipline, Kind, Membership
+from bot.errors import DuplicateCommunity
 
 
 @dataclass(frozen=True)
@@ -77,21 +79,31 @@ class CommunityRepo:
         self.db = db
 
     async def create(self, new: NewCommunity, facilitator_discipline: Discipline) -> Community:
-        """Store the community, its channels, tags and the creator as facilitator, atomically."""
+        """Store the community, its channels, tags and the creator as facilitator, atomically.
+
+        :class:`DuplicateCommunity` if the server already has a community of that name or
+        slug (the unique indexes decide, so a race between two creates cannot slip by)."""
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                """INSERT INTO communities (guild_id, name, slug, kind, timezone, category_id,
-                   lounge_id, stories_id, stories_is_forum, voice_id, meetings_id,
-                   member_role_id, facilitator_role_id, sponsor_id, created_by, created_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    new.guild_id, new.name, new.slug, new.kind.value, new.timezone,
-                    new.category_id, new.lounge_id, new.stories_id, int(new.stories_is_forum),
-                    new.voice_id, new.meetings_id, new.member_role_id,
-                    new.facilitator_role_id, new.sponsor_id, new.created_by,
-                    to_db(new.created_at),
-                ),
-            )
+            try:
+                cur = await conn.execute(
+                    """INSERT INTO communities (guild_id, name, slug, kind, timezone,
+                       category_id, lounge_id, stories_id, stories_is_forum, voice_id,
+                       meetings_id, member_role_id, facilitator_role_id, sponsor_id,
+                       created_by, created_at)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    (
+                        new.guild_id, new.name, new.slug, new.kind.value, new.timezone,
+                        new.category_id, new.lounge_id, new.stories_id,
+                        int(new.stories_is_forum), new.voice_id, new.meetings_id,
+                        new.member_role_id, new.facilitator_role_id, new.sponsor_id,
+                        new.created_by, to_db(new.created_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                # The row's unique constraints are the per-server name and slug indexes.
+                if "UNIQUE" not in str(exc):
+                    raise
+                raise DuplicateCommunity() from exc
             cid = cur.lastrowid
             channels = [
                 (new.lounge_id, "lounge", None),

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -15,16 +14,13 @@ from bot.domain.communities import (
     Community,
     Discipline,
     Kind,
-    clean_email,
+    Membership,
     clean_name,
-    clean_region,
     parse_circles,
     parse_discipline,
     parse_kind,
-    slugify,
-    validate_link,
 )
-from bot.errors import Conflict, InvalidInput, MissingPermission
+from bot.errors import DuplicateCommunity, InvalidInput, MissingPermission
 from bot.interactions import (
     NO_MENTIONS,
     actor_of,
@@ -32,6 +28,7 @@ from bot.interactions import (
     facilitated_community,
     resolve_community,
 )
+from bot.services.communities import CommunityService, NewCommunity
 from bot.text import escape_inline
 from cogs.communities import _spaces
 from cogs.communities._render import info_embed, list_embed
@@ -50,6 +47,13 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
+        self.service: CommunityService = bot.communities
+
+    async def cog_load(self) -> None:
+        self.bot.services.register(self.service)
+
+    async def cog_unload(self) -> None:
+        self.bot.services.unregister(self.service)
 
     # ------------------------------------------------------------------ create
     @app_commands.command(name="create", description="Create a community space (server managers)")
@@ -75,14 +79,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
             raise InvalidInput("A bot cannot be a sponsor.")
         parsed_kind = parse_kind(kind)
         circle_list = parse_circles(circles)
-        slug = slugify(clean)
-        repo = self.bot.communities
-        if await repo.by_name(actor.guild_id, clean) or await repo.slug_taken(actor.guild_id, slug):
-            raise Conflict(
-                f"A community called **{escape_inline(clean)}** (or one whose channels would "
-                "be named "
-                f"`{slug}-…`) already exists here. Choose another name."
-            )
+        slug = (await self.service.plan_name(actor.guild_id, clean)).slug
         guild = interaction.guild
         assert guild is not None
         _spaces.check_bot_can_build(guild)
@@ -97,14 +94,12 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
             sponsor=sponsor,
             reason=reason,
         )
-        from bot.db.communities import NewCommunity
-
         try:
             assert built.member_role and built.facilitator_role and built.category
             creator = guild.get_member(interaction.user.id) or interaction.user
             if isinstance(creator, discord.Member):
                 await creator.add_roles(built.member_role, built.facilitator_role, reason=reason)
-            community = await repo.create(
+            community = await self.service.create(
                 NewCommunity(
                     guild_id=guild.id,
                     name=clean,
@@ -132,13 +127,10 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
             raise MissingPermission(
                 "Manage Roles", f"give you the community's roles ({exc.text})"
             ) from exc
-        except sqlite3.IntegrityError as exc:
+        except DuplicateCommunity:
             # Another /community create with the same name won the race since our check.
             await _spaces.destroy(built, reason="rolling back a duplicate community")
-            raise Conflict(
-                f"A community called **{escape_inline(clean)}** was created a moment ago. "
-                "Choose another name."
-            ) from exc
+            raise
         except BaseException:
             await _spaces.destroy(built, reason="rolling back an incomplete community")
             raise
@@ -188,16 +180,14 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         if member.bot:
             raise InvalidInput("Bots cannot be community members.")
         disc = parse_discipline(discipline)
-        clean_reg = clean_region(region)
+        given_region = self.service.clean_region(region)
         guild = interaction.guild
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        existing = await self.bot.communities.membership(comm.id, member.id)
-        rejoining = existing is not None and existing.active
-        if rejoining and region is None and existing is not None:
-            # Re-running add to change a discipline must not silently drop their region
-            # (it decides who regional meetings mention and remind).
-            clean_reg = existing.region
+        joining = await self.service.plan_join(
+            comm, member.id, given_region, region_given=region is not None
+        )
+        existing, rejoining, clean_reg = joining.previous, joining.rejoining, joining.region
         roles = [r for r in (guild.get_role(comm.member_role_id or 0),) if r]
         # Deleted by hand in Discord: the member is still added (votes, reminders, digests
         # work), and the facilitator is told why they cannot see the community's channels.
@@ -223,14 +213,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
                 "must be above "
                 f"them; Discord said: {exc.text})",
             ) from exc
-        await self.bot.communities.upsert_member(
-            comm.id,
-            member.id,
-            disc,
-            clean_reg,
-            self.bot.clock.now(),
-            facilitator=True if facilitator else None,
-        )
+        await self.service.join(comm, member.id, disc, clean_reg, facilitator=facilitator)
         if rejoining:
             msg = f"Updated {member.mention} in **{escape_inline(comm.name)}**: {disc.value}"
             msg += f", {escape_inline(clean_reg)}." if clean_reg else "."
@@ -260,14 +243,14 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         member: discord.Member,
         discipline: Discipline,
         *,
-        previous: Any,
+        previous: Membership | None,
         reason: str,
     ) -> None:
         if previous is not None and previous.active and previous.discipline != discipline:
-            old = await self.bot.communities.circle_channel(comm.id, previous.discipline)
+            old = await self.service.circle_channel(comm.id, previous.discipline)
             if old and (ch := guild.get_channel(old)):
                 await _spaces.set_overwrite(ch, member, None, reason)
-        circle = await self.bot.communities.circle_channel(comm.id, discipline)
+        circle = await self.service.circle_channel(comm.id, discipline)
         if circle and (ch := guild.get_channel(circle)):
             await _spaces.set_overwrite(ch, member, _spaces.MEMBER_ALLOW, reason)
 
@@ -299,13 +282,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         member: discord.Member,
     ) -> None:
         comm, _ = await facilitated_community(interaction, community)
-        existing = await self.bot.communities.membership(comm.id, member.id)
-        if existing is None or not existing.active:
-            raise InvalidInput(
-                f"{escape_inline(member.display_name)} is not a member of "
-                f"**{escape_inline(comm.name)}**; check you picked "
-                "the right person and community."
-            )
+        existing = await self.service.active_membership(comm, member.id, member.display_name)
         guild = interaction.guild
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -320,7 +297,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         ]
         try:
             await member.remove_roles(*roles, reason=reason)
-            circle = await self.bot.communities.circle_channel(comm.id, existing.discipline)
+            circle = await self.service.circle_channel(comm.id, existing.discipline)
             if circle and (ch := guild.get_channel(circle)):
                 await _spaces.set_overwrite(ch, member, None, reason)
         except discord.Forbidden as exc:
@@ -328,7 +305,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
                 "Manage Roles",
                 f"take the community's roles from {escape_inline(member.display_name)}",
             ) from exc
-        await self.bot.communities.mark_left(comm.id, member.id, self.bot.clock.now())
+        await self.service.leave(comm, member.id)
         await interaction.followup.send(
             f"Removed {member.mention} from **{escape_inline(comm.name)}**. Their stories and "
             "past votes "
@@ -356,7 +333,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         comm, _ = await facilitated_community(interaction, community)
         if member.bot:
             raise InvalidInput("A bot cannot be a sponsor.")
-        address = clean_email(email)
+        address = self.service.sponsor_email(email)
         guild = interaction.guild
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -368,7 +345,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
                 await _spaces.set_overwrite(ch, old, None, reason)
         for ch, purpose in channels:
             await _spaces.set_overwrite(ch, member, _spaces.sponsor_overwrite(purpose), reason)
-        await self.bot.communities.set_sponsor(comm.id, member.id, address)
+        await self.service.set_sponsor(comm, member.id, address)
         note = f" Digests will also be e-mailed to {escape_inline(address)}." if address else ""
         await interaction.followup.send(
             f"{member.mention} is now the sponsor of **{escape_inline(comm.name)}**: they can "
@@ -385,7 +362,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         """Every channel the sponsor has an overwrite on (circles are never theirs)."""
         ids = [(comm.category_id, "category")] + [
             (cid, purpose)
-            for cid, purpose, _ in await self.bot.communities.channels(comm.id)
+            for cid, purpose, _ in await self.service.channels(comm.id)
             if purpose != "circle"
         ]
         return [
@@ -407,8 +384,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
     ) -> None:
         comm, _ = await facilitated_community(interaction, community)
         target = await resolve_community(interaction, serves)
-        validate_link(comm, target)
-        await self.bot.communities.set_serves(comm.id, target.id)
+        await self.service.link(comm, target)
         await interaction.response.send_message(
             f"**{escape_inline(comm.name)}** now distils the voice of "
             f"**{escape_inline(target.name)}**: its digest will "
@@ -423,11 +399,9 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
     @app_commands.guild_only()
     async def info(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
         comm = await resolve_community(interaction, community)
-        members = await self.bot.communities.members(comm.id)
-        serves = await self.bot.communities.get(comm.serves_id) if comm.serves_id else None
-        served_by = await self.bot.communities.served_by(comm.id)
+        about = await self.service.info(comm)
         await interaction.response.send_message(
-            embed=info_embed(comm, members, serves, served_by),
+            embed=info_embed(comm, about.members, about.serves, about.served_by),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -436,8 +410,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
     @app_commands.guild_only()
     async def list_(self, interaction: discord.Interaction[HearthBot]) -> None:
         actor = actor_of(interaction)
-        comms = await self.bot.communities.in_guild(actor.guild_id)
-        counts = {c.id: await self.bot.communities.member_count(c.id) for c in comms}
+        comms, counts = await self.service.listing(actor.guild_id)
         await interaction.response.send_message(
             embed=list_embed(comms, counts), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -455,30 +428,10 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         reason = f"/community archive by {interaction.user} ({interaction.user.id})"
         channels = [(comm.category_id, "category")] + [
-            (cid, purpose) for cid, purpose, _ in await self.bot.communities.channels(comm.id)
+            (cid, purpose) for cid, purpose, _ in await self.service.channels(comm.id)
         ]
-        member_role = guild.get_role(comm.member_role_id or 0)
-        fac_role = guild.get_role(comm.facilitator_role_id or 0)
-        for cid, purpose in channels:
-            ch = guild.get_channel(cid or 0)
-            if ch is None:
-                continue
-            targets: list[discord.abc.Snowflake]
-            if purpose == "circle":
-                # Circles are opened member by member: lock each of those overwrites (a
-                # member overwrite beats a role's) and never open a circle to the whole
-                # member role, or archiving would reveal every circle to every member.
-                targets = [
-                    t
-                    for t, ow in ch.overwrites.items()
-                    if not isinstance(t, discord.Role) and t.id != guild.me.id and ow.view_channel
-                ]
-                targets += [fac_role] if fac_role else []
-            else:
-                targets = [r for r in (member_role, fac_role) if r]
-            for target in targets:
-                await _spaces.set_overwrite(ch, target, _spaces.LOCKED, reason)
-        await self.bot.communities.archive(comm.id, self.bot.clock.now())
+        await _spaces.lock_for_archive(guild, comm, channels, reason)
+        await self.service.archive(comm)
         self.bot.dispatch("community_archived", comm.id)
         await interaction.followup.send(
             f"Archived **{escape_inline(comm.name)}**: its channels are read-only and every "

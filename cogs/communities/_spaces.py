@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.domain.communities import CHANNEL_PURPOSES, Discipline, channel_name
+from bot.domain.communities import CHANNEL_PURPOSES, Community, Discipline, channel_name
 from bot.errors import MissingPermission
 from bot.settings import Stage
 
@@ -234,3 +234,33 @@ async def set_overwrite(
         raise MissingPermission(
             "Manage Roles", f"change who can see #{channel.name} ({exc.text})"
         ) from exc
+
+
+async def lock_for_archive(
+    guild: discord.Guild,
+    comm: Community,
+    channels: list[tuple[int | None, str]],
+    reason: str,
+) -> None:
+    """Make every channel of an archived community read-only for those who could post."""
+    member_role = guild.get_role(comm.member_role_id or 0)
+    fac_role = guild.get_role(comm.facilitator_role_id or 0)
+    for cid, purpose in channels:
+        ch = guild.get_channel(cid or 0)
+        if ch is None:
+            continue
+        targets: list[discord.abc.Snowflake]
+        if purpose == "circle":
+            # Circles are opened member by member: lock each of those overwrites (a
+            # member overwrite beats a role's) and never open a circle to the whole
+            # member role, or archiving would reveal every circle to every member.
+            targets = [
+                t
+                for t, ow in ch.overwrites.items()
+                if not isinstance(t, discord.Role) and t.id != guild.me.id and ow.view_channel
+            ]
+            targets += [fac_role] if fac_role else []
+        else:
+            targets = [r for r in (member_role, fac_role) if r]
+        for target in targets:
+            await set_overwrite(ch, target, LOCKED, reason)

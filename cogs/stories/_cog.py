@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import time as TimeOfDay
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
@@ -17,20 +16,17 @@ from bot.domain.communities import (
     require_facilitator,
     require_member,
 )
+from bot.domain.glossary import Glossary
 from bot.domain.stories import (
     Cadence,
     Consent,
-    PromptSchedule,
     StoryRecord,
     audience_channel,
     describe_schedule,
-    parse_cadence,
     parse_consent,
-    parse_time_of_day,
-    parse_weekday,
     validate_captured,
 )
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput
 from bot.interactions import (
     NO_MENTIONS,
     actor_of,
@@ -38,10 +34,12 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
 from cogs.stories import _render, _views
+from cogs.stories._prompts import JOB_PREFIX, PromptPoster, job_id
+from cogs.stories._publisher import DiscordStoryPublisher, ask_consent, offer_pending
 from cogs.stories._render import ts
-from cogs.stories._service import JOB_PREFIX, StoriesService
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -61,21 +59,31 @@ class StoriesCog(commands.GroupCog, group_name="story"):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.service = StoriesService(bot)
+        self.service = StoryService(
+            bot.db,
+            bot.communities,
+            bot.config.stories,
+            Glossary.from_mapping(bot.config.glossary),
+            bot.clock,
+            DiscordStoryPublisher(bot),
+        )
+        self.prompts = PromptPoster(bot, self.service)
         self.save_menu = app_commands.ContextMenu(
             name="Save as story", callback=self.save_as_story
         )
         self.save_menu.guild_only = True
 
     async def cog_load(self) -> None:
+        self.bot.services.register(self.service)
         self.bot.add_dynamic_items(*_views.DYNAMIC_ITEMS)
         self.bot.tree.add_command(self.save_menu)
-        await self.service.rebuild()
+        await self.prompts.rebuild()
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
         self.bot.remove_dynamic_items(*_views.DYNAMIC_ITEMS)
+        self.bot.services.unregister(self.service)
 
     # ------------------------------------------------------------------ autocomplete
     async def stage_autocomplete(
@@ -91,7 +99,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     ) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
-        stories = await self.service.repo.of_teller_in_guild(
+        stories = await self.service.own_stories(
             interaction.user.id, interaction.guild_id, current.strip().lstrip("#")
         )
         return [
@@ -157,31 +165,25 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 "stories, voice, meetings or circles). This message is not in one."
             )
         require_active(community)
-        repo = self.bot.communities
+        communities = self.bot.communities
         author = message.author
         is_author = author.id == actor.user_id
         if is_author:
-            own = await repo.membership(community.id, actor.user_id)
+            own = await communities.membership(community.id, actor.user_id)
             require_member(actor, community, own)
             _views.require_teller(community, own)
         else:
             require_facilitator(
-                actor, community, await repo.membership(community.id, actor.user_id)
+                actor, community, await communities.membership(community.id, actor.user_id)
             )
-            teller = await repo.membership(community.id, author.id)
+            teller = await communities.membership(community.id, author.id)
             if teller is None or not teller.active:
                 raise InvalidInput(
                     f"{escape_inline(author.display_name)} is not a member of "
                     f"**{escape_inline(community.name)}**, so their "
                     "message cannot become one of its stories."
                 )
-        existing = await self.service.repo.by_source_message(message.id)
-        if existing is not None:
-            raise Conflict(
-                f"That message is already saved as story #{existing.id}."
-                if not existing.is_tombstone
-                else "That message was saved as a story and then withdrawn by its teller."
-            )
+        await self.service.require_unsaved(message.id)
         title, text = validate_captured(message.content, self.service.stages)
         audience = await self._audience_of(community, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -211,8 +213,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 f"`/story consent story:{story.id}`."
             )
         else:
-            asked = await self.service.ask_consent(
-                story, community, author, interaction.user.display_name
+            asked = await ask_consent(
+                self.service, story, community, author, interaction.user.display_name
             )
             lines.append(
                 f"I have asked {escape_inline(author.display_name)} by direct message who may "
@@ -230,17 +232,14 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             note = self.service.jargon_note(title, text)
             if note:
                 await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self.service.offer_pending(interaction)
+        await offer_pending(self.service, interaction)
 
     async def _audience_of(
         self, community: Community, channel: discord.abc.MessageableChannel | discord.abc.Snowflake
     ) -> int | None:
         """``None`` if the whole community can read ``channel``; else the channel (a circle,
         a private thread) whose readers alone may see a story saved from it."""
-        circles = [
-            cid for cid, purpose, _ in await self.bot.communities.channels(community.id)
-            if purpose == "circle"
-        ]
+        circles = await self.bot.communities.circles(community.id)
         return audience_channel(
             channel.id,
             getattr(channel, "parent_id", None),
@@ -259,7 +258,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         """Saved from a circle: nothing is posted until the teller agrees to the whole
         community. The author is asked here and now; a member whose message a facilitator
         saved is asked by DM (or at their next story command)."""
-        kind, place = await self.service.place_of(story)
+        where = await self.service.place_of(story)
+        kind, place = where.kind, where.mention
         if is_author:
             await interaction.followup.send(
                 _render.audience_confirm(story, kind, place, community.stories_id),
@@ -271,8 +271,8 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             if note:
                 await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
-            asked = await self.service.ask_consent(
-                story, community, author, interaction.user.display_name
+            asked = await ask_consent(
+                self.service, story, community, author, interaction.user.display_name
             )
             who = escape_inline(author.display_name)
             await interaction.followup.send(
@@ -288,7 +288,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
-        await self.service.offer_pending(interaction)
+        await offer_pending(self.service, interaction)
 
     async def _community_of_channel(
         self, channel: discord.abc.MessageableChannel | discord.abc.Snowflake
@@ -312,11 +312,11 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     ) -> None:
         comm, _, _ = await member_community(interaction, community, allow_archived=True)
         slug = self.service.stages.resolve(stage).slug if stage and stage.strip() else None
-        embed, view = await _views.list_page(self.service, comm, 0, slug, interaction.user)
+        embed, view = await _views.list_page(self.service, comm, 0, slug, interaction)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        await self.service.offer_pending(interaction)
+        await offer_pending(self.service, interaction)
 
     list_.autocomplete("stage")(stage_autocomplete)
 
@@ -333,42 +333,33 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     ) -> None:
         if interaction.guild_id is None:
             raise InvalidInput("Use this command in a server, not in a direct message.")
-        record = await self.service.repo.get(story)
-        community = await self.bot.communities.get(record.community_id) if record else None
-        if record is None or community is None or community.guild_id != interaction.guild_id:
-            raise NotFound(
-                f"There is no story #{story} in this server. `/story list` shows the stories "
-                "of your communities."
-            )
-        if record.is_tombstone:
-            raise NotFound(f"Story #{story} was withdrawn; nothing of it remains to change.")
-        if record.teller_id != interaction.user.id:
-            raise NotAllowed(
-                f"Only the person who told story #{story} can change its consent. You can "
-                "change your own stories' consent."
-            )
+        record, community = await self.service.for_teller(
+            story, interaction.user.id, interaction.guild_id
+        )
         chosen = parse_consent(level)
-        if chosen is record.consent and not record.consent_pending and not record.is_restricted:
+        if self.service.unchanged(record, chosen):
             await interaction.response.send_message(
                 f"Story #{story} is already **{chosen.value}**; nothing changed.",
                 ephemeral=True,
             )
-            await self.service.offer_pending(interaction)
+            await offer_pending(self.service, interaction)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        updated, note = await self.service.change_consent(record, chosen, community.guild_id)
+        outcome = await self.service.change_consent(record, chosen, community.guild_id)
+        note = _render.consent_outcome(outcome)
+        updated = outcome.story
         if updated is not None and updated.is_restricted:
             # Still confined to its circle: say so, and offer the wider audience explicitly.
-            kind, _ = await self.service.place_of(updated)
+            where = await self.service.place_of(updated)
             await interaction.followup.send(
                 note + " Share it with the whole community?",
-                view=_views.audience_view(updated.id, kind),
+                view=_views.audience_view(updated.id, where.kind),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
         else:
             await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self.service.offer_pending(interaction)
+        await offer_pending(self.service, interaction)
 
     # ------------------------------------------------------------------ prompts
     @app_commands.command(name="prompt", description="Post a story prompt in the lounge now")
@@ -378,12 +369,12 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     async def prompt(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
         comm, _ = await facilitated_community(interaction, community)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await self.service.post_prompt(comm)
+        text = await self.prompts.post_prompt(comm)
         await interaction.followup.send(
             f"Posted in <#{comm.lounge_id}>: “{text}”", ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        await self.service.offer_pending(interaction)
+        await offer_pending(self.service, interaction)
 
     @app_commands.command(name="schedule", description="Set how often story prompts are posted")
     @app_commands.describe(
@@ -403,31 +394,17 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         time: str | None = None,
     ) -> None:
         comm, _ = await facilitated_community(interaction, community)
-        cfg = self.bot.config.stories
-        chosen = parse_cadence(cadence)
-        day = parse_weekday(weekday or cfg.default_weekday)
-        at: TimeOfDay = parse_time_of_day(time) if time and time.strip() else cfg.default_time
-        tz = ZoneInfo(comm.timezone)
-        now = self.bot.clock.now()
-        plan = PromptSchedule(
-            community_id=comm.id,
-            cadence=chosen,
-            weekday=day,
-            time_of_day=at,
-            anchor=now.astimezone(tz).date(),
-            set_at=now,
-        )
-        await self.service.repo.set_schedule(plan)
-        self.bot.scheduler.cancel(f"{JOB_PREFIX}{comm.id}")
+        plan = await self.service.set_schedule(comm, cadence, weekday, time)
+        self.bot.scheduler.cancel(job_id(comm.id))
         msg = (
             f"Story prompts for **{escape_inline(comm.name)}**: "
             f"{describe_schedule(plan, comm.timezone)}."
         )
-        if chosen is not Cadence.OFF:
-            self.service.arm(plan, comm, start=False)
-            nxt = plan.next_after(now, tz)
+        if plan.cadence is not Cadence.OFF:
+            self.prompts.arm(plan, comm, start=False)
+            nxt = plan.next_after(plan.set_at, ZoneInfo(comm.timezone))
             if nxt is not None:
                 msg += f" Next prompt: {ts(nxt, 'F')} in <#{comm.lounge_id}>."
         await interaction.response.send_message(msg, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self.service.offer_pending(interaction)
+        await offer_pending(self.service, interaction)
 

@@ -15,10 +15,10 @@ from bot.domain.stories import (
     StoryRecord,
     credit_inside,
 )
+from bot.services.stories import PAGE_SIZE, Change, ConsentOutcome
 from bot.text import escape_inline, plain
 
 EMBED_COLOUR = discord.Colour.from_rgb(201, 110, 58)
-PAGE_SIZE = 5
 _PREVIEW = 180
 
 
@@ -128,6 +128,28 @@ def consent_answer(story_id: int, consent: Consent) -> str:
             "that a story existed remains."
         )
     return f"Story #{story_id} is now **{consent.value}**: it {CONSENT_DESCRIPTIONS[consent]}."
+
+
+WITHDRAWN_POST_LEFT = (
+    " Discord would not let me delete its post; please ask a facilitator to delete it."
+)
+
+
+def consent_outcome(outcome: ConsentOutcome) -> str:
+    """What the teller is told after choosing (a button, or ``/story consent``)."""
+    if outcome.change is Change.WIDENED:
+        assert outcome.post is not None
+        return widened(outcome.story_id, outcome.post, outcome.level)
+    if outcome.change is Change.KEPT:
+        assert outcome.place is not None
+        return kept_restricted(outcome.story_id, outcome.place.mention)
+    if outcome.change is Change.RESTRICTED:
+        assert outcome.place is not None
+        return consent_answer_restricted(outcome.story_id, outcome.level, outcome.place.mention)
+    note = consent_answer(outcome.story_id, outcome.level)
+    if outcome.change is Change.WITHDRAWN and outcome.post_left:
+        note += WITHDRAWN_POST_LEFT
+    return note
 
 
 def list_page(

@@ -7,17 +7,28 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.components import HearthItem, services_of
 from bot.domain.communities import Community, Membership, require_active, require_member
-from bot.domain.stories import TEXT_LIMIT, TITLE_LIMIT, Consent, Stage, validate_story
+from bot.domain.stories import (
+    CONSENT_DESCRIPTIONS,
+    TEXT_LIMIT,
+    TITLE_LIMIT,
+    Consent,
+    Stage,
+    validate_story,
+)
 from bot.errors import NotAllowed, NotFound
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
+from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
 from cogs.stories import _render
+from cogs.stories._publisher import offer_pending, readable_audiences
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from bot.app import HearthBot
-    from cogs.stories._service import StoriesService
 
 CONSENT_BUTTONS: list[tuple[Consent, str, discord.ButtonStyle]] = [
     (Consent.GROUP, "Keep it in the group", discord.ButtonStyle.primary),
@@ -25,14 +36,6 @@ CONSENT_BUTTONS: list[tuple[Consent, str, discord.ButtonStyle]] = [
     (Consent.NAMED, "Share with my name", discord.ButtonStyle.secondary),
     (Consent.WITHDRAWN, "Remove it", discord.ButtonStyle.danger),
 ]
-
-
-def service_of(interaction: discord.Interaction[Any]) -> StoriesService:
-    bot: HearthBot = interaction.client
-    cog = bot.get_cog("StoriesCog")
-    if cog is None:
-        raise NotFound("Stories are not available right now; please try again shortly.")
-    return cog.service  # type: ignore[attr-defined]
 
 
 async def member_of(
@@ -92,7 +95,7 @@ class ShareModal(HearthModal):
         self.add_item(self.story_text)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        service = service_of(interaction)
+        service = services_of(interaction).get(StoryService)
         community = await member_of(interaction, self.community_id, telling=True)
         title, text = validate_story(
             self.story_title.value, self.story_text.value,
@@ -114,7 +117,7 @@ class ShareModal(HearthModal):
             f"Thank you. Your story “{escape_inline(title)}” is saved as #{story.id} and "
             f"posted in {where}.\n"
             f"Consent: **{story.consent.value}** (it "
-            f"{_consent_phrase(story.consent)}). Change it any time with "
+            f"{CONSENT_DESCRIPTIONS[story.consent]}). Change it any time with "
             f"`/story consent story:{story.id}`.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -122,21 +125,19 @@ class ShareModal(HearthModal):
         note = service.jargon_note(title, text)
         if note:
             await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await service.offer_pending(interaction)
-
-
-def _consent_phrase(consent: Consent) -> str:
-    from bot.domain.stories import CONSENT_DESCRIPTIONS
-
-    return CONSENT_DESCRIPTIONS[consent]
+        await offer_pending(service, interaction)
 
 
 # ---------------------------------------------------------------------- prompt button
 
 
 class ShareButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"story:share:(?P<cid>\d+)"
+    HearthItem[StoryService],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"story:share:(?P<community_id>\d+)",
 ):
+    service_type = StoryService
+
     def __init__(self, community_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -146,12 +147,6 @@ class ShareButton(
             )
         )
         self.community_id = community_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ShareButton:
-        return cls(int(match["cid"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
@@ -169,10 +164,14 @@ def prompt_view(community_id: int) -> discord.ui.View:
 
 
 class ConsentButton(
+    HearthItem[StoryService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"story:consent:(?P<story>\d+):(?P<level>group|anonymous|named|withdrawn)",
+    template=r"story:consent:(?P<story_id>\d+):(?P<level>group|anonymous|named|withdrawn)",
 ):
-    def __init__(self, story_id: int, level: Consent) -> None:
+    service_type = StoryService
+
+    def __init__(self, story_id: int, level: Consent | str) -> None:
+        level = Consent(level)
         label, style = next((lbl, st) for c, lbl, st in CONSENT_BUTTONS if c is level)
         super().__init__(
             discord.ui.Button(
@@ -182,31 +181,25 @@ class ConsentButton(
         self.story_id = story_id
         self.level = level
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ConsentButton:
-        return cls(int(match["story"]), Consent(match["level"]))
-
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        service = service_of(interaction)
-        story = await service.repo.get(self.story_id)
-        if story is None or story.is_tombstone:
-            await interaction.response.edit_message(
-                content=f"Story #{self.story_id} was withdrawn; there is nothing left to decide.",
-                view=None,
-            )
+        found = await self.service.for_answer(self.story_id, interaction.user.id)
+        if found is None:
+            await _withdrawn_meanwhile(interaction, self.story_id)
             return
-        if story.teller_id != interaction.user.id:
-            raise NotAllowed(f"Only the person who told story #{story.id} can choose this.")
-        community = await service.bot.communities.get(story.community_id)
-        assert community is not None
+        story, community = found
         await interaction.response.defer()
-        _, note = await service.change_consent(story, self.level, community.guild_id)
+        outcome = await self.service.change_consent(story, self.level, community.guild_id)
         await interaction.edit_original_response(
-            content=note, view=None, allowed_mentions=NO_MENTIONS
+            content=_render.consent_outcome(outcome), view=None, allowed_mentions=NO_MENTIONS
         )
+
+
+async def _withdrawn_meanwhile(interaction: discord.Interaction[Any], story_id: int) -> None:
+    await interaction.response.edit_message(
+        content=f"Story #{story_id} was withdrawn; there is nothing left to decide.",
+        view=None,
+    )
 
 
 def consent_view(story_id: int) -> discord.ui.View:
@@ -229,9 +222,12 @@ AUDIENCE_BUTTONS: list[tuple[str, str, discord.ButtonStyle]] = [
 
 
 class AudienceButton(
+    HearthItem[StoryService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"story:audience:(?P<story>\d+):(?P<choice>keep|group|anonymous|named)",
+    template=r"story:audience:(?P<story_id>\d+):(?P<choice>keep|group|anonymous|named)",
 ):
+    service_type = StoryService
+
     def __init__(self, story_id: int, choice: str, place_kind: str = "circle") -> None:
         label, style = next((lbl, st) for c, lbl, st in AUDIENCE_BUTTONS if c == choice)
         super().__init__(
@@ -244,37 +240,25 @@ class AudienceButton(
         self.story_id = story_id
         self.choice = choice
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> AudienceButton:
-        return cls(int(match["story"]), match["choice"])
-
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        service = service_of(interaction)
-        story = await service.repo.get(self.story_id)
-        if story is None or story.is_tombstone:
-            await interaction.response.edit_message(
-                content=f"Story #{self.story_id} was withdrawn; there is nothing left to decide.",
-                view=None,
-            )
+        found = await self.service.for_answer(self.story_id, interaction.user.id)
+        if found is None:
+            await _withdrawn_meanwhile(interaction, self.story_id)
             return
-        if story.teller_id != interaction.user.id:
-            raise NotAllowed(f"Only the person who told story #{story.id} can choose this.")
-        community = await service.bot.communities.get(story.community_id)
-        assert community is not None
+        story, community = found
         await interaction.response.defer()
         if self.choice == "keep":
             if story.is_restricted:
-                note = await service.keep_restricted(story)
+                note = _render.consent_outcome(await self.service.keep_restricted(story))
             else:
                 note = (
                     f"Story #{story.id} is already shared with the whole community. To take "
                     f"it back, withdraw it with `/story consent story:{story.id}`."
                 )
         else:
-            _, note = await service.widen(story, Consent(self.choice), community)
+            outcome = await self.service.widen(story, Consent(self.choice), community)
+            note = _render.consent_outcome(outcome)
         await interaction.edit_original_response(
             content=note, view=None, allowed_mentions=NO_MENTIONS
         )
@@ -292,9 +276,12 @@ def audience_view(story_id: int, place_kind: str = "circle") -> discord.ui.View:
 
 
 class ListPageButton(
+    HearthItem[StoryService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"story:list:(?P<cid>\d+):(?P<page>\d+):(?P<dir>[pn]):(?P<stage>[a-z0-9-]*)",
 ):
+    service_type = StoryService
+
     def __init__(
         self, community_id: int, page: int, direction: str, stage: str | None, *,
         disabled: bool = False,
@@ -312,51 +299,36 @@ class ListPageButton(
         self.stage = stage or None
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ListPageButton:
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
+        # Explicit, not by the template's groups: a stage slug may be all digits.
         return cls(int(match["cid"]), int(match["page"]), match["dir"], match["stage"])
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         community = await member_of(interaction, self.community_id)
-        embed, view = await list_page(service_of(interaction), community, self.page, self.stage,
-                                      interaction.user)
+        embed, view = await list_page(self.service, community, self.page, self.stage,
+                                      interaction)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
 async def list_page(
-    service: StoriesService,
+    service: StoryService,
     community: Community,
     page: int,
     stage: str | None,
-    viewer: discord.abc.User,
+    interaction: discord.Interaction[Any],
 ) -> tuple[discord.Embed, discord.ui.View]:
-    """A page of the stories ``viewer`` may see: the community's, plus those still confined
-    to a circle they can read (or that they told)."""
-    size = _render.PAGE_SIZE
-    audiences = await service.readable_audiences(community, viewer)
-    stories, total = await service.repo.list_visible(
-        community.id, stage=stage, offset=page * size, limit=size,
-        viewer_id=viewer.id, audiences=audiences,
+    """A page of the stories the person asking may see: the community's, plus those still
+    confined to a circle they can read (or that they told)."""
+    viewer = interaction.user
+    audiences = await readable_audiences(interaction.client, service, community, viewer)
+    shown = await service.page(
+        community, page, stage, viewer_id=viewer.id, audiences=audiences
     )
-    last = max(0, (total - 1) // size)
-    if page > last:
-        page = last
-        stories, total = await service.repo.list_visible(
-            community.id, stage=stage, offset=page * size, limit=size,
-            viewer_id=viewer.id, audiences=audiences,
-        )
-    names: dict[int, str | None] = {}
-    for story in stories:
-        if story.teller_id is not None and story.teller_id not in names:
-            names[story.teller_id] = await service.display_name(
-                community.guild_id, story.teller_id
-            )
-    label = service.stages.resolve(stage).label if stage else None
+    page, last = shown.page, shown.last
     embed = _render.list_page(
-        community, stories, names, page=page, total=total, viewer_id=viewer.id,
-        stage_label=label,
+        community, shown.stories, shown.names, page=page, total=shown.total,
+        viewer_id=viewer.id, stage_label=shown.stage_label,
     )
     view = discord.ui.View(timeout=None)
     view.add_item(ListPageButton(community.id, max(0, page - 1), "p", stage, disabled=page == 0))

@@ -14,6 +14,7 @@ from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.domain.communities import Discipline, Kind
+from bot.errors import DuplicateCommunity
 
 GUILD = 100
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -91,9 +92,10 @@ async def test_create_is_atomic(repo: CommunityRepo, db: Database) -> None:
 
 async def test_names_and_slugs_are_unique_per_guild(repo: CommunityRepo) -> None:
     await repo.create(new("Carers Voice"), facilitator_discipline=Discipline.OTHER)
-    with pytest.raises(sqlite3.IntegrityError):
+    # A typed domain error, not the storage engine's: no layer above storage knows SQLite.
+    with pytest.raises(DuplicateCommunity):
         await repo.create(new("CARERS VOICE", slug="other"), Discipline.OTHER)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(DuplicateCommunity):
         await repo.create(new("Carers-Voice", slug="carers-voice"), Discipline.OTHER)
     other_guild = await repo.create(new("Carers Voice", guild_id=GUILD + 1), Discipline.OTHER)
     assert other_guild.guild_id == GUILD + 1
