@@ -520,6 +520,8 @@ async def held_for_digest(
 ) -> list[HeldMeeting]:
     """Meetings (not cancelled) that started in [start, end), or started before it and had
     their notes written in it (late notes still reach the sponsor), with notes and attendance.
+    One range scan of the community's (community_id, start_at) index (``+status`` keeps the
+    planner off the all-communities status index), bounded by :data:`LATE_NOTES_WINDOW`.
 
     ``attended`` is None until the facilitator has marked who was present.
     """
@@ -530,7 +532,7 @@ async def held_for_digest(
                   (SELECT COUNT(*) FROM meeting_rsvps r WHERE r.meeting_id = m.id
                       AND r.answer = 'going') AS going
            FROM meetings m
-           WHERE m.community_id = ? AND m.status = 'scheduled' AND m.start_at >= ?
+           WHERE m.community_id = ? AND +m.status = 'scheduled' AND m.start_at >= ?
              AND m.start_at < ?
              AND (m.start_at >= ? OR (m.notes_at >= ? AND m.notes_at < ?))
            ORDER BY m.start_at, m.id""",
