@@ -21,12 +21,12 @@ import aiosqlite
 from bot.db.database import Database
 from bot.db.rows import from_db, from_db_req, to_db
 from bot.domain.digest import HeldMeeting, UpcomingMeeting
+from bot.domain.meeting_series import Series, SeriesRule
 from bot.domain.meetings import (
+    EVENT_DELETED,
     RSVP,
     Meeting,
     MeetingStatus,
-    Series,
-    SeriesRule,
     rsvp_counts,
 )
 
@@ -129,7 +129,7 @@ class MeetingRepo:
             (event_id, problem, meeting_id),
         )
 
-    async def forget_event(self, event_id: int) -> list[int]:
+    async def forget_event(self, event_id: int, problem: str = EVENT_DELETED) -> list[int]:
         """The Discord event was deleted outside Hearth: no meeting may point at it."""
         async with self.db.transaction() as conn:
             async with conn.execute(
@@ -137,9 +137,8 @@ class MeetingRepo:
             ) as cur:
                 ids = [r[0] for r in await cur.fetchall()]
             await conn.execute(
-                "UPDATE meetings SET event_id = NULL,"
-                " event_problem = 'The Discord event was deleted.' WHERE event_id = ?",
-                (event_id,),
+                "UPDATE meetings SET event_id = NULL, event_problem = ? WHERE event_id = ?",
+                (problem, event_id),
             )
         return ids
 
@@ -432,6 +431,37 @@ class MeetingRepo:
             await conn.execute(
                 "UPDATE meetings SET attendance_at = ? WHERE id = ?", (to_db(now), meeting_id)
             )
+
+    async def change_attendance(
+        self,
+        meeting_id: int,
+        add: Iterable[int],
+        remove: Iterable[int],
+        by: int,
+        now: datetime,
+    ) -> int:
+        """Mark ``add`` present and ``remove`` not, leaving everyone else as they were, in
+        one transaction (two pickers used at once cannot undo each other). Returns how many
+        are marked present now."""
+        adding = list(dict.fromkeys(add))
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "DELETE FROM meeting_attendance WHERE meeting_id = ? AND user_id = ?",
+                [(meeting_id, uid) for uid in dict.fromkeys(remove) if uid not in adding],
+            )
+            await conn.executemany(
+                "INSERT OR IGNORE INTO meeting_attendance (meeting_id, user_id, marked_by,"
+                " marked_at) VALUES (?,?,?,?)",
+                [(meeting_id, uid, by, to_db(now)) for uid in adding],
+            )
+            await conn.execute(
+                "UPDATE meetings SET attendance_at = ? WHERE id = ?", (to_db(now), meeting_id)
+            )
+            async with conn.execute(
+                "SELECT COUNT(*) FROM meeting_attendance WHERE meeting_id = ?", (meeting_id,)
+            ) as cur:
+                row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def attendance(self, meeting_id: int) -> list[int]:
         rows = await self.db.fetchall(

@@ -11,16 +11,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.communities import clean_region, require_facilitator
-from bot.domain.meetings import (
-    ONLINE,
-    Meeting,
+from bot.domain.communities import clean_region
+from bot.domain.meeting_series import (
     occurrence_resolution,
     parse_months,
     parse_weekday_spec,
-    validate_meeting,
     validate_series,
 )
+from bot.domain.meetings import ONLINE, validate_meeting
 from bot.domain.timeparse import (
     WEEKDAY_NAMES,
     discord_timestamp,
@@ -28,7 +26,7 @@ from bot.domain.timeparse import (
     resolve_future,
     validate_timezone,
 )
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, MissingPermission
 from bot.interactions import (
     NO_MENTIONS,
     actor_of,
@@ -36,9 +34,10 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
+from bot.services.meetings import MeetingService
 from bot.text import escape_inline, plain
 from cogs.meetings import _render
-from cogs.meetings._service import MeetingService
+from cogs.meetings._lifecycle import Lifecycle
 from cogs.meetings._views import NotesModal
 
 if TYPE_CHECKING:
@@ -55,19 +54,23 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.service = MeetingService(bot)
+        offsets = tuple(timedelta(seconds=s) for s in bot.config.meetings.reminder_seconds())
+        self.service = MeetingService(bot.db, bot.communities, bot.clock, offsets)
+        self.meetings = Lifecycle(bot, self.service)
 
     async def cog_load(self) -> None:
-        await self.service.rebuild()
+        self.bot.services.register(self.service)
+        await self.meetings.rebuild()
 
     async def cog_unload(self) -> None:
+        self.bot.services.unregister(self.service)
         self.bot.scheduler.cancel_prefix("meeting:")
         self.bot.scheduler.cancel_prefix("series:")
 
     @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         """Someone deleted a meeting's event in Discord: the meeting must stop pointing at it."""
-        ids = await self.service.repo.forget_event(event.id)
+        ids = await self.service.forget_event(event.id)
         if ids:
             log.info("scheduled event %s deleted outside Hearth (meetings %s)", event.id, ids)
 
@@ -77,42 +80,13 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         self.bot.scheduler.cancel(f"series:{community_id}")
 
     # ------------------------------------------------------------------ helpers
-    async def _meeting(self, interaction: discord.Interaction[Any], value: str) -> Meeting:
-        text = (value or "").strip()
-        is_id = text.isascii() and text.isdigit() and len(text) <= 18  # SQLite-sized ids only
-        meeting = await self.service.repo.get(int(text)) if is_id else None
-        if meeting is not None:
-            community = await self.bot.communities.get(meeting.community_id)
-            if community is None or community.guild_id != interaction.guild_id:
-                meeting = None
-        if meeting is None:
-            raise NotFound(
-                "I can't find that meeting. Start typing its title and pick it from the list."
-            )
-        return meeting
-
-    async def _facilitated_meeting(
-        self, interaction: discord.Interaction[Any], value: str
-    ) -> Meeting:
-        meeting = await self._meeting(interaction, value)
-        community = await self.service.community(meeting)
-        actor = actor_of(interaction)
-        require_facilitator(
-            actor, community, await self.bot.communities.membership(community.id, actor.user_id)
-        )
-        return meeting
-
     async def meeting_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        actor = actor_of(interaction)
-        found = await self.service.repo.visible_to(
-            interaction.guild_id,
-            actor.user_id,
-            actor.is_manager,
-            current.strip(),
+        found = await self.service.autocomplete(
+            interaction.guild_id, actor_of(interaction), current.strip(),
             self.service.now() - RECENT,
         )
         choices = []
@@ -168,7 +142,7 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         )
         clean_reg = clean_region(region)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.service.create(
+        outcome = await self.meetings.create(
             comm,
             draft,
             tz.key,
@@ -186,8 +160,7 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         if resolution.note:
             lines.append(f"Note: {resolution.note}")
         if clean_reg:
-            members = await self.bot.communities.members(comm.id)
-            n = sum(1 for m in members if (m.region or "").casefold() == clean_reg.casefold())
+            n = await self.service.count_in_region(comm.id, clean_reg)
             region_md = escape_inline(clean_reg)
             if n == 0:
                 lines.append(
@@ -255,14 +228,11 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
             "series", now + timedelta(days=1), minutes, location, now
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stored = await self.service.repo.save_series(
-            comm.id, rule, minutes, probe.location, actor.user_id, now
+        stored = await self.service.save_series(
+            comm.id, rule, minutes, probe.location, actor.user_id
         )
-        moved, cancelled, added, problems = await self.service.apply_series(comm, stored)
-        upcoming = [
-            m for m in await self.service.repo.series_meetings(comm.id)
-            if not m.cancelled and m.start_utc > now
-        ]
+        moved, cancelled, added, problems = await self.meetings.series.apply(comm, stored)
+        upcoming = await self.service.upcoming_series(comm.id)
         lines = [f"Series for **{escape_inline(comm.name)}**: {rule.describe()}, {minutes} "
                  f"minutes, {escape_inline(probe.location)}. "
                  "The next two meetings are always on the calendar:"]
@@ -291,8 +261,7 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
     async def list_(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
         comm, _, _ = await member_community(interaction, community, allow_archived=True)
         now = self.service.now()
-        meetings = await self.service.repo.upcoming(comm.id, now, limit=26)
-        rows = [(m, await self.service.repo.counts(m.id)) for m in meetings]
+        rows = await self.service.upcoming_with_counts(comm.id, limit=26)
         await interaction.response.send_message(
             embed=_render.list_embed(comm, rows, now), ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -303,38 +272,23 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
     @app_commands.describe(meeting="The meeting (start typing its title)")
     @app_commands.guild_only()
     async def notes(self, interaction: discord.Interaction[HearthBot], meeting: str) -> None:
-        found = await self._facilitated_meeting(interaction, meeting)
-        if found.cancelled:
-            raise InvalidInput(
-                f"**{escape_inline(found.title)}** was cancelled, so it has no "
-                "notes."
-            )
-        if found.start_utc > self.service.now():
-            raise InvalidInput(
-                f"**{escape_inline(found.title)}** has not started yet; record notes once it "
-                "has taken place."
-            )
-        await interaction.response.send_modal(NotesModal(found))
+        found = await self.service.notes_target(
+            meeting, interaction.guild_id, actor_of(interaction)
+        )
+        await interaction.response.send_modal(NotesModal(found, self.service))
 
     # ------------------------------------------------------------------ cancel
     @app_commands.command(name="cancel", description="Cancel a meeting (facilitators)")
     @app_commands.describe(meeting="The meeting (start typing its title)")
     @app_commands.guild_only()
     async def cancel(self, interaction: discord.Interaction[HearthBot], meeting: str) -> None:
-        found = await self._facilitated_meeting(interaction, meeting)
-        if found.cancelled:
-            raise InvalidInput(f"**{escape_inline(found.title)}** is already cancelled.")
-        if found.start_utc <= self.service.now():
-            raise InvalidInput(
-                f"**{escape_inline(found.title)}** has already started; it can't be "
-                "cancelled."
-            )
+        found = await self.service.cancel_target(
+            meeting, interaction.guild_id, actor_of(interaction)
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            cancelled, told = await self.service.cancel(found, interaction.user.id)
+            cancelled, told = await self.meetings.cancel(found, interaction.user.id)
         except discord.Forbidden as exc:
-            from bot.errors import MissingPermission
-
             raise MissingPermission(
                 "Manage Events", "cancel the meeting's Discord event (nothing was changed)"
             ) from exc

@@ -8,7 +8,8 @@ from datetime import datetime
 import discord
 
 from bot.domain.communities import Community
-from bot.domain.meetings import RSVP, Meeting, starts_in_words
+from bot.domain.meeting_reminders import starts_in_words
+from bot.domain.meetings import RSVP, AttendancePage, Meeting
 from bot.domain.timeparse import discord_timestamp, format_duration
 from bot.text import escape_inline, plain
 
@@ -134,3 +135,35 @@ def list_embed(
     if len(rows) > 25:
         embed.set_footer(text=f"and {len(rows) - 25} more")
     return embed
+
+
+_RSVP_REPLIES = {
+    RSVP.GOING: "See you there.",
+    RSVP.MAYBE: "Noted as maybe; you will still get the reminders.",
+    RSVP.CANT: "Noted that you can't come; you won't get reminders for it.",
+}
+
+
+def rsvp_reply(meeting: Meeting, answer: RSVP) -> str:
+    return (
+        f"**{escape_inline(meeting.title)}**: you answered *{answer.label}*. "
+        f"{_RSVP_REPLIES[answer]}"
+    )
+
+
+def notes_saved_text(
+    meeting: Meeting, length: int, going: int, pages: Sequence[AttendancePage]
+) -> str:
+    text = (
+        f"Saved the notes for **{escape_inline(meeting.title)}** ({length} characters). "
+        f"{going} said they were going. Now mark who was present (you can pick again to "
+        "correct it):"
+    )
+    if len(pages) > 1:
+        people = sum(len(page.people) for page in pages)
+        text += (
+            f"\nThe {people} people are split into {len(pages)} lists of up to 25. Each list "
+            "shows who is marked present among its people: untick someone to remove them, "
+            "pick anyone to add them."
+        )
+    return text

@@ -1,5 +1,9 @@
-"""Persistent components: RSVP buttons and the attendance picker carry their state in
-``custom_id`` (DynamicItem), so they keep working after a restart; plus the notes modal."""
+"""Persistent components: RSVP buttons and the attendance pickers carry their state in
+``custom_id`` (DynamicItem), so they keep working after a restart; plus the notes modal.
+
+Each resolves the meetings service once (:class:`bot.components.HearthItem`) and calls
+only it: who may answer, and whose attendance a picker changes, are the service's rules.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +13,27 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain.communities import Actor, require_facilitator, require_member
-from bot.domain.meetings import RSVP, Meeting
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.components import HearthItem
+from bot.domain.meetings import RSVP, AttendancePage, Meeting
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
+from bot.services.meetings import MeetingService
 from bot.text import escape_inline, plain
+from cogs.meetings import _render
 
 if TYPE_CHECKING:
-    from bot.app import HearthBot
-    from cogs.meetings._service import MeetingService
+    from typing import Self
 
 log = logging.getLogger(__name__)
 
 NOTES_MAX = 4000
+#: A message holds at most five rows: one attendance picker each.
+PICKERS_PER_MESSAGE = 5
 _STYLES = {
     RSVP.GOING: discord.ButtonStyle.success,
     RSVP.MAYBE: discord.ButtonStyle.secondary,
     RSVP.CANT: discord.ButtonStyle.danger,
 }
-
-
-def service(bot: HearthBot) -> MeetingService:
-    cog = bot.get_cog("MeetingsCog")
-    if cog is None:
-        raise InvalidInput("Meetings are not available right now; please try again shortly.")
-    return cog.service  # type: ignore[attr-defined]
 
 
 def rsvp_view(meeting_id: int) -> discord.ui.View:
@@ -44,32 +43,15 @@ def rsvp_view(meeting_id: int) -> discord.ui.View:
     return view
 
 
-async def _meeting_for(interaction: discord.Interaction[Any], meeting_id: int) -> Meeting:
-    meeting = await service(interaction.client).repo.get(meeting_id)
-    if meeting is None:
-        raise NotFound("That meeting no longer exists.")
-    return meeting
-
-
-async def _as_facilitator(
-    interaction: discord.Interaction[Any], meeting_id: int
-) -> tuple[MeetingService, Meeting, Actor]:
-    """The meeting, for a facilitator of its community (attendance and notes are theirs)."""
-    svc = service(interaction.client)
-    meeting = await _meeting_for(interaction, meeting_id)
-    community = await svc.community(meeting)
-    actor = actor_of(interaction)
-    require_facilitator(
-        actor, community, await svc.bot.communities.membership(community.id, actor.user_id)
-    )
-    return svc, meeting, actor
-
-
 class RSVPButton(
+    HearthItem[MeetingService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"rsvp:(?P<meeting>\d+):(?P<answer>going|maybe|cant)",
+    template=r"rsvp:(?P<meeting_id>\d+):(?P<answer>going|maybe|cant)",
 ):
-    def __init__(self, meeting_id: int, answer: RSVP) -> None:
+    service_type = MeetingService
+
+    def __init__(self, meeting_id: int, answer: RSVP | str) -> None:
+        answer = RSVP(answer)
         super().__init__(
             discord.ui.Button(
                 label=answer.label,
@@ -80,106 +62,109 @@ class RSVPButton(
         self.meeting_id = meeting_id
         self.answer = answer
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> RSVPButton:
-        return cls(int(match["meeting"]), RSVP(match["answer"]))
-
     @guarded
     async def callback(  # type: ignore[override]
         self, interaction: discord.Interaction[Any]
     ) -> None:
-        svc = service(interaction.client)
-        meeting = await _meeting_for(interaction, self.meeting_id)
-        community = await svc.community(meeting)
-        actor = actor_of(interaction)
-        membership = await svc.bot.communities.membership(community.id, actor.user_id)
-        require_member(actor, community, membership)
-        if membership is None or not membership.active:
-            # A server manager may oversee, but only members' answers count (and get reminders).
-            raise NotAllowed(
-                f"Only members of **{escape_inline(community.name)}** can answer for its "
-                "meetings. A "
-                "facilitator can add you with `/community add`."
-            )
-        if meeting.cancelled:
-            raise InvalidInput("This meeting has been cancelled, so there is nothing to answer.")
-        if meeting.end_utc <= svc.now():
-            raise InvalidInput("This meeting is over; answers are closed.")
-        await svc.repo.set_rsvp(meeting.id, actor.user_id, self.answer, svc.now())
+        done = await self.service.answer(self.meeting_id, actor_of(interaction), self.answer)
         # Refresh the counts on the very message that was clicked.
-        from cogs.meetings._render import announcement_embed
-
-        embed = announcement_embed(meeting, community, await svc.repo.counts(meeting.id))
-        await interaction.response.edit_message(embed=embed, view=rsvp_view(meeting.id))
-        reply = {
-            RSVP.GOING: "See you there.",
-            RSVP.MAYBE: "Noted as maybe; you will still get the reminders.",
-            RSVP.CANT: "Noted that you can't come; you won't get reminders for it.",
-        }[self.answer]
+        embed = _render.announcement_embed(done.meeting, done.community, done.counts)
+        await interaction.response.edit_message(embed=embed, view=rsvp_view(done.meeting.id))
         await interaction.followup.send(
-            f"**{escape_inline(meeting.title)}**: you answered *{self.answer.label}*. {reply}",
+            _render.rsvp_reply(done.meeting, self.answer),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
 
 
 class AttendanceSelect(
-    discord.ui.DynamicItem[discord.ui.UserSelect[Any]], template=r"attend:(?P<meeting>\d+)"
+    HearthItem[MeetingService],
+    discord.ui.DynamicItem[discord.ui.UserSelect[Any]],
+    template=r"attend:(?P<meeting_id>\d+)(?::(?P<low>\d+)-(?P<high>\d+))?",
 ):
-    """The facilitator marks who was present (up to 25 people per pick, Discord's limit)."""
+    """The facilitator marks who was present, one page of the roster per picker.
 
-    def __init__(self, meeting_id: int) -> None:
+    ``attend:<meeting>`` is the whole list (everyone fits in one picker of 25, Discord's
+    limit): a pick replaces it. ``attend:<meeting>:<low>-<high>`` is the page of people
+    whose ids fall in that range, shown with those marked present pre-selected: a pick
+    there adds whoever is picked and removes only whom it showed and was unpicked.
+    """
+
+    service_type = MeetingService
+
+    def __init__(
+        self,
+        meeting_id: int,
+        low: int | None = None,
+        high: int | None = None,
+        *,
+        placeholder: str = "Who was present?",
+        present: tuple[int, ...] = (),
+    ) -> None:
+        paged = low is not None and high is not None
         super().__init__(
             discord.ui.UserSelect(
-                custom_id=f"attend:{meeting_id}",
-                placeholder="Who was present?",
+                custom_id=f"attend:{meeting_id}:{low}-{high}" if paged else f"attend:{meeting_id}",
+                placeholder=placeholder,
                 min_values=0,
                 max_values=25,
+                default_values=[discord.Object(u) for u in present[:25]],
             )
         )
         self.meeting_id = meeting_id
+        self.paged = paged
+        #: Who this picker showed as present when it was clicked (a page only).
+        self.shown: tuple[int, ...] = tuple(present)
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AttendanceSelect:
-        return cls(int(match["meeting"]))
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
+        made = super().from_match(match, item)
+        if isinstance(item, discord.ui.UserSelect):
+            # What the facilitator saw: the picker as rendered in the clicked message.
+            made.shown = tuple(value.id for value in item.default_values)
+        return made
+
+    @classmethod
+    def for_page(cls, meeting_id: int, page: AttendancePage) -> AttendanceSelect:
+        placeholder = "Who was present?"
+        if page.pages > 1:
+            placeholder = f"Who was present? (list {page.number} of {page.pages})"
+        return cls(
+            meeting_id, page.low, page.high, placeholder=placeholder, present=page.present
+        )
 
     @guarded
     async def callback(  # type: ignore[override]
         self, interaction: discord.Interaction[Any]
     ) -> None:
-        svc, meeting, actor = await _as_facilitator(interaction, self.meeting_id)
         people = [u.id for u in self.item.values if not u.bot]
-        await svc.repo.set_attendance(meeting.id, people, actor.user_id, svc.now())
+        meeting, present = await self.service.mark_present(
+            self.meeting_id, actor_of(interaction), people, self.shown if self.paged else None
+        )
         await interaction.response.send_message(
-            f"Marked {len(people)} {'person' if len(people) == 1 else 'people'} present at "
+            f"Marked {present} {'person' if present == 1 else 'people'} present at "
             f"**{escape_inline(meeting.title)}**.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
 
 
-def attendance_view(meeting_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(AttendanceSelect(meeting_id))
-    return view
+def attendance_views(meeting_id: int, pages: list[AttendancePage]) -> list[discord.ui.View]:
+    """The pickers, five to a message (as many messages as the roster needs)."""
+    views = []
+    for start in range(0, len(pages), PICKERS_PER_MESSAGE):
+        view = discord.ui.View(timeout=None)
+        for page in pages[start : start + PICKERS_PER_MESSAGE]:
+            view.add_item(AttendanceSelect.for_page(meeting_id, page))
+        views.append(view)
+    return views
 
 
 class NotesModal(HearthModal):
-    def __init__(self, meeting: Meeting) -> None:
+    def __init__(self, meeting: Meeting, service: MeetingService) -> None:
         super().__init__(title=plain(f"Notes: {meeting.title}", 45), timeout=1800)
         self.meeting_id = meeting.id
+        self.service = service
         self.notes: discord.ui.TextInput[NotesModal] = discord.ui.TextInput(
             label="What was discussed and decided",
             style=discord.TextStyle.paragraph,
@@ -190,17 +175,21 @@ class NotesModal(HearthModal):
         self.add_item(self.notes)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        svc, meeting, actor = await _as_facilitator(interaction, self.meeting_id)
-        text = self.notes.value.strip()
-        if not text:
-            raise InvalidInput("The notes were empty; nothing was saved.")
-        await svc.repo.save_notes(meeting.id, text, actor.user_id, svc.now())
-        going = sum(1 for a in (await svc.repo.rsvps(meeting.id)).values() if a is RSVP.GOING)
+        actor = actor_of(interaction)
+        meeting, going = await self.service.save_notes(self.meeting_id, actor, self.notes.value)
+        pages = await self.service.attendance_pages(meeting)
+        first, *more = attendance_views(meeting.id, pages)
         await interaction.response.send_message(
-            f"Saved the notes for **{escape_inline(meeting.title)}** ({len(text)} characters). "
-            f"{going} said they were going. Now mark who was present (you can pick again to "
-            "correct it):",
-            view=attendance_view(meeting.id),
+            _render.notes_saved_text(meeting, len(self.notes.value.strip()), going, pages),
+            view=first,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+        for number, view in enumerate(more, start=2):
+            await interaction.followup.send(
+                f"More of **{escape_inline(meeting.title)}**'s attendance "
+                f"(message {number} of {len(more) + 1}):",
+                view=view,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )

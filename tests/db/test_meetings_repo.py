@@ -15,7 +15,8 @@ from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.meetings import MeetingRepo, NewMeeting, held_for_digest, upcoming_for_digest
 from bot.domain.communities import Discipline, Kind
-from bot.domain.meetings import RSVP, MeetingStatus, validate_series
+from bot.domain.meeting_series import validate_series
+from bot.domain.meetings import RSVP, MeetingStatus
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 

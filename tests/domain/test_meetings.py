@@ -8,28 +8,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.meetings import (
+from bot.domain.meeting_reminders import (
     DEFAULT_REMINDER_OFFSETS,
-    RSVP,
     ReminderPlan,
-    SeriesRule,
-    ensure_upcoming,
     next_reminder_at,
     notes_prompt_due,
-    nth_weekday,
-    occurrences,
-    parse_duration_minutes,
-    parse_months,
-    parse_weekday_spec,
     reminder_plan,
     reminder_recipients,
     reminders_due,
-    rsvp_counts,
     starts_in_words,
     time_left,
-    validate_meeting,
     validate_reminder_offsets,
+)
+from bot.domain.meeting_series import (
+    SeriesRule,
+    ensure_upcoming,
+    nth_weekday,
+    occurrences,
+    parse_months,
+    parse_weekday_spec,
     validate_series,
+)
+from bot.domain.meetings import (
+    RSVP,
+    parse_duration_minutes,
+    rsvp_counts,
+    validate_meeting,
 )
 from bot.errors import InvalidInput
 
@@ -534,7 +538,7 @@ def test_notes_prompt_due() -> None:
 
 
 def test_occurrence_resolution_surfaces_gap_and_fold() -> None:
-    from bot.domain.meetings import occurrence_resolution
+    from bot.domain.meeting_series import occurrence_resolution
 
     # Last Sunday of March 2027 is the 28th (clocks go forward at 01:00 GMT).
     gap_rule = validate_series((3, 10), 6, -1, time(1, 30), LONDON)
@@ -550,7 +554,7 @@ def test_occurrence_resolution_surfaces_gap_and_fold() -> None:
 
 
 def test_series_title_names_the_local_month() -> None:
-    from bot.domain.meetings import series_title
+    from bot.domain.meeting_series import series_title
 
     # 23:30 UTC on 31 March is already April in Europe/Paris (CEST, UTC+2).
     instant = datetime(2027, 3, 31, 23, 30, tzinfo=UTC)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.db.meetings import MeetingRepo
+from bot.services.meetings import MeetingService
 from tests.e2e.hearth import HearthWorld, hearth_world
 
 COMMUNITY = "Carers Voice"
@@ -57,7 +58,7 @@ async def test_reminder_offsets_come_from_config(world: HearthWorld) -> None:
 async def test_event_is_deleted_again_when_its_id_cannot_be_stored(world: HearthWorld) -> None:
     await world.create_community(COMMUNITY, members={world.person("alice"): "carer"})
     assert world.bot is not None
-    service: Any = world.bot.get_cog("MeetingsCog").service  # type: ignore[union-attr]
+    service = world.bot.services.get(MeetingService)
     real = service.repo.set_event
 
     async def failing(meeting_id: int, event_id: int | None, problem: str | None) -> None:
@@ -65,7 +66,7 @@ async def test_event_is_deleted_again_when_its_id_cannot_be_stored(world: Hearth
             raise sqlite3.OperationalError("disk I/O error (injected)")
         await real(meeting_id, event_id, problem)
 
-    service.repo.set_event = failing
+    service.repo.set_event = failing  # type: ignore[method-assign]
     rec = await world.slash(world.owner, "meeting schedule", community=COMMUNITY,
                             title="Spring gathering", when="2027-03-10 18:30")  # fmt: skip
     assert rec.ephemeral and "Nothing was half-saved" in rec.all_text, rec.all_text
@@ -75,7 +76,7 @@ async def test_event_is_deleted_again_when_its_id_cannot_be_stored(world: Hearth
     assert [m for m in world.emu.messages_in(world.channel("carers-voice-meetings"))
             if m.embeds] == []  # fmt: skip
 
-    service.repo.set_event = real  # the same command then works
+    service.repo.set_event = real  # type: ignore[method-assign] # the same command then works
     rec = await world.slash(world.owner, "meeting schedule", community=COMMUNITY,
                             title="Spring gathering", when="2027-03-10 18:30")  # fmt: skip
     assert "Scheduled" in rec.content, rec.content

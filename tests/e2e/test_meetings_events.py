@@ -15,12 +15,12 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.db.meetings import MeetingRepo
-from cogs.meetings._service import (
+from bot.services.meetings import MeetingService
+from cogs.meetings._events import (
     EVENT_DESCRIPTION_MAX,
     EVENT_RETRY,
     event_description,
@@ -145,7 +145,7 @@ async def test_restart_deletes_hearths_event_whose_meeting_was_rolled_back(
     theirs = foreign_event(world, "Cakes for the charity.")
     lookalike = foreign_event(world, event_marker(99))
     assert world.bot is not None
-    service: Any = world.bot.get_cog("MeetingsCog").service  # type: ignore[union-attr]
+    service = world.bot.services.get(MeetingService)
     real = service.repo.set_event
 
     async def failing(meeting_id: int, event_id: int | None, problem: str | None) -> None:
@@ -154,7 +154,7 @@ async def test_restart_deletes_hearths_event_whose_meeting_was_rolled_back(
         await real(meeting_id, event_id, problem)
 
     # Storing the event id fails and so does deleting the event again: it is left behind.
-    service.repo.set_event = failing
+    service.repo.set_event = failing  # type: ignore[method-assign]
     delete = world.emu.fail_route("DELETE", EVENT_PATH, 403, json=MISSING_PERMISSIONS)
     rec = await world.slash(world.owner, "meeting schedule", community=COMMUNITY,
                             title="Spring gathering", when="2027-03-10 18:30")  # fmt: skip
