@@ -1,8 +1,13 @@
 """Everything Hearth stores about one member: gathering it (export) and erasing it.
 
-SQL only. The erasure runs in ONE transaction, so a member is either wholly erased or not at
-all; the Discord side (story posts, roles, notices) happens afterwards in the cog. The rules
-for what is deleted, detached or kept are in :mod:`bot.domain.privacy`.
+This file is longer than 400 lines on purpose: every table that names a member is read
+(export) and erased here side by side, so adding one means one place to update.
+
+SQL only; ballots are returned as stored (the domain words them). The erasure runs in ONE
+transaction, so a member is either wholly erased or not at all; the Discord side (story
+posts, roles, notices) happens afterwards (``cogs/privacy``, through
+:mod:`bot.services.privacy`). The rules for what is deleted, detached or kept are in
+:mod:`bot.domain.privacy`.
 
 Adding a table or column that names a member? Add it here (export and erase) and to
 :data:`ACTOR_COLUMNS` / :data:`MEMBER_ROWS`: ``tests/db/test_privacy_repo.py`` fails on any
@@ -33,7 +38,7 @@ from bot.domain.privacy import (
     ExportData,
     LeftCommunity,
     MembershipRecord,
-    PollVoteExport,
+    PollBallotRecord,
     ReminderExport,
     RsvpExport,
     SponsorExport,
@@ -41,7 +46,6 @@ from bot.domain.privacy import (
     StatementVoteExport,
     StoryExport,
     StoryPostRef,
-    ballot_in_words,
 )
 from bot.domain.stories import Consent
 
@@ -150,7 +154,7 @@ class PrivacyRepo:
                 (user_id,),
             )
         ]
-        votes: list[PollVoteExport] = []
+        votes: list[PollBallotRecord] = []
         voted_in = [
             int(r[0])
             for r in await db.fetchall(
@@ -188,13 +192,15 @@ class PrivacyRepo:
             if ballot is None:
                 continue  # an anonymous closed poll: unlinkable by design
             votes.append(
-                PollVoteExport(
+                PollBallotRecord(
                     poll_id=p["id"],
                     community=p["name"],
                     question=p["question"],
                     anonymous=bool(p["anonymous"]),
                     open=p["closed_at"] is None,
-                    ballot=ballot_in_words(kind, options, ballot),
+                    kind=kind.value,
+                    options=options,
+                    ballot=ballot,
                 )
             )
         statements = [
@@ -281,7 +287,7 @@ class PrivacyRepo:
             user_id=user_id,
             memberships=memberships,
             stories=stories,
-            poll_votes=votes,
+            poll_ballots=votes,
             voted_in_polls=voted_in,
             statements=statements,
             statement_votes=statement_votes,

@@ -90,6 +90,31 @@ class PollVoteExport:
 
 
 @dataclass(frozen=True)
+class PollBallotRecord:
+    """A member's poll vote as stored (option indexes): :meth:`exported` words it. The
+    repository returns these, so the wording stays here."""
+
+    poll_id: int
+    community: str
+    question: str
+    anonymous: bool
+    open: bool
+    kind: str
+    options: tuple[str, ...]
+    ballot: Any
+
+    def exported(self) -> PollVoteExport:
+        return PollVoteExport(
+            poll_id=self.poll_id,
+            community=self.community,
+            question=self.question,
+            anonymous=self.anonymous,
+            open=self.open,
+            ballot=ballot_in_words(self.kind, self.options, self.ballot),
+        )
+
+
+@dataclass(frozen=True)
 class StatementExport:
     id: int
     community: str
@@ -155,6 +180,8 @@ class ExportData:
     memberships: Sequence[MembershipRecord] = ()
     stories: Sequence[StoryExport] = ()
     poll_votes: Sequence[PollVoteExport] = ()
+    poll_ballots: Sequence[PollBallotRecord] = ()
+    """Votes as stored; exported worded, after :attr:`poll_votes`."""
     voted_in_polls: Sequence[int] = ()
     statements: Sequence[StatementExport] = ()
     statement_votes: Sequence[StatementVoteExport] = ()
@@ -225,7 +252,10 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "sponsor_of": [_plain(asdict(s)) for s in data.sponsor_of],
         "stories": [_plain(asdict(s)) for s in data.stories],
         "pending_consent_requests": [s.id for s in data.stories if s.consent_pending],
-        "poll_votes": [_plain(asdict(v)) for v in data.poll_votes],
+        "poll_votes": [
+            _plain(asdict(v))
+            for v in (*data.poll_votes, *(b.exported() for b in data.poll_ballots))
+        ],
         "polls_voted_in": sorted(data.voted_in_polls),
         "anonymous_votes_note": ANONYMOUS_CLOSED_NOTE,
         "statements": [_plain(asdict(s)) for s in data.statements],

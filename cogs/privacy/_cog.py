@@ -10,7 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.interactions import NO_MENTIONS
-from cogs.privacy._service import DM_CLOSED, JOB_PREFIX, PrivacyService
+from bot.services.privacy import PrivacyService
+from cogs.privacy._tidy import DM_CLOSED, JOB_PREFIX, DigestCounts, PrivacyDiscord
 from cogs.privacy._views import CONFIRM_TEXT, DYNAMIC_ITEMS, confirm_view
 
 if TYPE_CHECKING:
@@ -34,21 +35,26 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.service = PrivacyService(bot)
+        self.service = PrivacyService(
+            bot.db, bot.clock, bot.config.privacy.retention_days, DigestCounts(bot)
+        )
+        self.discord = PrivacyDiscord(bot, self.service)
 
     async def cog_load(self) -> None:
+        self.bot.services.register(self.service)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         # Nothing to rebuild but the daily job; the first run catches up after downtime.
-        self.service.arm_retention(first=True)
+        self.discord.arm_retention(first=True)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.services.unregister(self.service)
 
     @app_commands.command(name="export", description="Get everything Hearth holds about you")
     async def export(self, interaction: discord.Interaction[HearthBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        file = await self.service.export_file(interaction.user.id)
+        file = await self.discord.export_file(interaction.user.id)
         try:
             await interaction.user.send(
                 "Here is everything Hearth holds about you.", file=file,

@@ -7,19 +7,17 @@ keep working after a restart; a click by anyone else is refused and changes noth
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-from bot.errors import InvalidInput, NotAllowed
+from bot.components import HearthItem
+from bot.errors import NotAllowed
 from bot.errors_handler import guarded
 from bot.interactions import NO_MENTIONS
+from bot.services.privacy import PrivacyService
 from bot.text import escape_inline
-
-if TYPE_CHECKING:
-    from bot.app import HearthBot
-    from cogs.privacy._service import ForgetOutcome, PrivacyService
+from cogs.privacy._tidy import ForgetOutcome, PrivacyDiscord
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +34,6 @@ CONFIRM_TEXT = (
 )
 CANCELLED = "Nothing was erased. Your data is unchanged."
 WORKING = "Erasing your data…"
-
-
-def service(bot: HearthBot) -> PrivacyService:
-    cog = bot.get_cog("PrivacyCog")
-    if cog is None:
-        raise InvalidInput("Privacy requests are unavailable right now; please try again shortly.")
-    return cog.service  # type: ignore[attr-defined]
 
 
 def confirm_view(user_id: int) -> discord.ui.View:
@@ -73,9 +64,12 @@ def outcome_text(outcome: ForgetOutcome) -> str:
 
 
 class ForgetButton(
+    HearthItem[PrivacyService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"privacy:forget:(?P<user>[0-9]+):(?P<action>confirm|cancel)",
+    template=r"privacy:forget:(?P<user_id>[0-9]+):(?P<action>confirm|cancel)",
 ):
+    service_type = PrivacyService
+
     def __init__(self, user_id: int, action: str) -> None:
         super().__init__(
             discord.ui.Button(
@@ -90,16 +84,6 @@ class ForgetButton(
         self.user_id = user_id
         self.action = action
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ForgetButton:
-        return cls(int(match["user"]), match["action"])
-
     @guarded
     async def callback(  # type: ignore[override]
         self, interaction: discord.Interaction[Any]
@@ -112,11 +96,10 @@ class ForgetButton(
                 content=CANCELLED, view=None, allowed_mentions=NO_MENTIONS
             )
             return
-        svc = service(interaction.client)
         await interaction.response.edit_message(
             content=WORKING, view=None, allowed_mentions=NO_MENTIONS
         )
-        outcome = await svc.forget(self.user_id)
+        outcome = await PrivacyDiscord(interaction.client, self.service).forget(self.user_id)
         await interaction.edit_original_response(
             content=outcome_text(outcome), allowed_mentions=NO_MENTIONS
         )

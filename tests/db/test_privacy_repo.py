@@ -171,7 +171,7 @@ async def test_erase_covers_shared_records_and_keeps_them(db: Database) -> None:
     repo = PrivacyRepo(db)
     exported = await repo.export_data(ME)
     assert exported.created["polls.created_by"] == 1
-    assert [v.ballot for v in exported.poll_votes] == ["a"]
+    assert [v.exported().ballot for v in exported.poll_ballots] == ["a"]
     # Only the open round's vote can be linked to the member; a closed round keeps none.
     assert [(v.vote, v.round_closed) for v in exported.statement_votes] == [("agree", False)]
     assert len(exported.stories) == 1

@@ -1,7 +1,8 @@
-"""Export delivery, erasure follow-up on Discord, and retention.
+"""The Discord side of a privacy request: the export file, tidying Discord after an erasure,
+and the daily retention job.
 
-The database erasure is one transaction (:meth:`bot.db.privacy.PrivacyRepo.erase`); what
-Discord holds is tidied afterwards, best effort: every failure is logged, and a story post
+The database erasure is one transaction (:meth:`bot.services.privacy.PrivacyService.erase`);
+what Discord holds is tidied afterwards, best effort: every failure is logged, and a story post
 that could not be deleted is reported to the member so they can ask for it to be removed.
 """
 
@@ -14,18 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.db.privacy import PrivacyRepo
-from bot.domain.privacy import (
-    ErasureResult,
-    StoryPostRef,
-    export_bytes,
-    export_document,
-    export_filename,
-    facilitator_notice,
-    next_retention_run,
-    retention_cutoff_day,
-)
+from bot.domain.privacy import ErasureResult, StoryPostRef, facilitator_notice
 from bot.interactions import NO_MENTIONS
+from bot.services.privacy import PrivacyService
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -44,52 +36,47 @@ class ForgetOutcome:
     roles_left: list[str] = field(default_factory=list)
 
 
-class PrivacyService:
+class DigestCounts:
+    """The digests' message counter, as :class:`~bot.services.privacy.MessageCounts` (none
+    when the digests cog is not loaded: then nothing is buffered)."""
+
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.repo = PrivacyRepo(bot.db)
+
+    def _counter(self) -> Any:
+        return getattr(self.bot.get_cog("DigestsCog"), "counter", None)
+
+    async def flush(self) -> None:
+        counter = self._counter()
+        if counter is not None:
+            await counter.flush()
+
+    def forget(self, user_id: int) -> None:
+        counter = self._counter()
+        if counter is not None:
+            counter.forget_member(user_id)
+
+
+class PrivacyDiscord:
+    def __init__(self, bot: HearthBot, service: PrivacyService) -> None:
+        self.bot = bot
+        self.service = service
 
     # ------------------------------------------------------------------ export
     async def export_file(self, user_id: int) -> discord.File:
-        now = self.bot.clock.now()
-        await self._flush_counts()
-        doc = export_document(await self.repo.export_data(user_id), now)
-        return discord.File(io.BytesIO(export_bytes(doc)), filename=export_filename(now))
-
-    async def _flush_counts(self) -> None:
-        """Write buffered message counts so the export and the erasure see them."""
-        counter = self._counter()
-        if counter is not None:
-            try:
-                await counter.flush()
-            except Exception:
-                log.warning("could not flush message counts before a privacy request")
-
-    def _counter(self) -> Any:
-        cog = self.bot.get_cog("DigestsCog")
-        return getattr(cog, "counter", None)
+        made = await self.service.export(user_id)
+        return discord.File(io.BytesIO(made.data), filename=made.filename)
 
     # ------------------------------------------------------------------ forget
     async def forget(self, user_id: int) -> ForgetOutcome:
-        await self._flush_counts()
-        result = await self.repo.erase(user_id)  # one transaction: the point of no return
+        result = await self.service.erase(user_id)
         outcome = ForgetOutcome(result)
-        await self._forget_in_memory(user_id)
         for post in result.story_posts:
             if not await self._delete_post(post):
                 outcome.posts_left.append(post)
         for cid in sorted({c.community_id for c in result.communities} | set(result.sponsor_of)):
             await self._tidy_community(cid, user_id, outcome)
         return outcome
-
-    async def _forget_in_memory(self, user_id: int) -> None:
-        counter = self._counter()
-        if counter is None:
-            return
-        counter.forget_member(user_id)  # their cached name and unwritten counts
-        # A flush that drained the buffer before the erasure may have written since.
-        await self._flush_counts()
-        await self.repo.purge_activity(user_id)
 
     async def _delete_post(self, post: StoryPostRef) -> bool:
         reason = "a story's teller asked Hearth to erase their data"
@@ -155,7 +142,7 @@ class PrivacyService:
     ) -> None:
         """DM every facilitator; if none could be reached, say it once in the lounge."""
         reached = 0
-        for uid in await self.repo.active_facilitators(community_id):
+        for uid in await self.service.active_facilitators(community_id):
             try:
                 user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
                 await user.send(text, allowed_mentions=NO_MENTIONS)
@@ -173,17 +160,11 @@ class PrivacyService:
 
     # ------------------------------------------------------------------ retention
     def arm_retention(self, *, first: bool = False) -> None:
-        now = self.bot.clock.now()
-        when = now if first else next_retention_run(now)
+        when = self.service.next_retention(first=first)
         self.bot.scheduler.schedule(RETENTION_JOB, when, self.run_retention)
 
     async def run_retention(self) -> None:
         try:
-            cutoff = retention_cutoff_day(
-                self.bot.clock.now(), self.bot.config.privacy.retention_days
-            )
-            deleted = await self.repo.delete_activity_before(cutoff)
-            if deleted:
-                log.info("retention: deleted %d message-count rows before %s", deleted, cutoff)
+            await self.service.run_retention()
         finally:
             self.arm_retention()
