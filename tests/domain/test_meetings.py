@@ -575,3 +575,29 @@ def test_meeting_record_properties() -> None:
         cancelled_at=start,
     )  # fmt: skip
     assert m.cancelled and m.online and m.duration_minutes == 90 and m.tz == LONDON
+
+
+def test_attendance_pages_cover_every_id_once_and_keep_one_page_for_small_rosters() -> None:
+    from bot.domain.meetings import ATTENDANCE_PAGE, attendance_pages
+
+    [single] = attendance_pages([5, 3, 9], [9, 100])
+    assert (single.low, single.high, single.people, single.present) == (
+        None, None, (3, 5, 9, 100), (9, 100)
+    )
+    roster = list(range(1000, 1000 + 2 * ATTENDANCE_PAGE + 7))
+    pages = attendance_pages(roster, [1000, 1030, 5])
+    assert [len(p.people) for p in pages] == [25, 25, 8]
+    assert [p.number for p in pages] == [1, 2, 3] and {p.pages for p in pages} == {3}
+    for user in [0, 5, *roster, 2**62]:
+        assert sum(p.covers(user) for p in pages) == 1, user
+    assert [p.present for p in pages] == [(5, 1000), (1030,), ()]
+    assert attendance_pages([], []) == [attendance_pages([], [])[0]]
+
+
+def test_series_occurrences_follow_rrule_across_years_and_last_weekdays() -> None:
+    rule = validate_series([2, 11], 4, -1, time(9, 0), LONDON)  # last Friday
+    starts = occurrences(rule, datetime(2026, 12, 1, tzinfo=UTC), 3)
+    assert [s.astimezone(LONDON).date() for s in starts] == [
+        date(2027, 2, 26), date(2027, 11, 26), date(2028, 2, 25)
+    ]
+    assert rule.start_in(2027, 3) == datetime(2027, 3, 26, 9, 0, tzinfo=UTC)
