@@ -36,48 +36,84 @@ DISTINCTIVE_PER_GROUP = 3
 # --------------------------------------------------------------------------- opinion groups
 
 
-def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """One k-means++ seeded Lloyd run: (labels, inertia)."""
+def _kmeans(
+    points: np.ndarray, k: int, rng: np.random.Generator, restarts: int = KMEANS_RESTARTS
+) -> tuple[np.ndarray, float]:
+    """``restarts`` k-means++ seeded Lloyd runs, all at once: the best run's (labels, inertia).
+
+    The runs are seeded one after another from ``rng`` (as separate runs would be), then
+    iterated together as one array, so the cost is a few numpy calls per iteration instead
+    of a few per run. A run that has converged is left as it is (its fixed point)."""
     import numpy as np
 
-    n = len(points)
-    centres = [points[rng.integers(n)]]
-    for _ in range(1, k):
-        d2 = np.min([((points - c) ** 2).sum(axis=1) for c in centres], axis=0)
-        total = d2.sum()
-        if total <= 0:
-            centres.append(points[rng.integers(n)])
-        else:
-            centres.append(points[rng.choice(n, p=d2 / total)])
-    c = np.array(centres, dtype=float)
-    labels = np.zeros(n, dtype=int)
+    n, dims = points.shape
+    seeds = np.empty((restarts, k, dims))
+    for r in range(restarts):
+        centres = [points[rng.integers(n)]]
+        for _ in range(1, k):
+            d2 = np.min([((points - c) ** 2).sum(axis=1) for c in centres], axis=0)
+            total = d2.sum()
+            if total <= 0:
+                centres.append(points[rng.integers(n)])
+            else:
+                centres.append(points[rng.choice(n, p=d2 / total)])
+        seeds[r] = centres
+    c = seeds
+    labels = np.zeros((restarts, n), dtype=int)
+    done = np.zeros(restarts, dtype=bool)
+    offsets = (np.arange(restarts) * k)[:, None]
+    tiled = [np.tile(points[:, j], restarts) for j in range(dims)]
+    columns = [points[None, :, j, None] for j in range(dims)]  # (1, n, 1) per dimension
     for iteration in range(KMEANS_MAX_ITER):
-        dist = ((points[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
-        new = dist.argmin(axis=1)
-        for j in range(k):
-            members = points[new == j]
-            if len(members):
-                c[j] = members.mean(axis=0)
-        if iteration > 0 and np.array_equal(new, labels):
+        dist = (columns[0] - c[:, None, :, 0]) ** 2
+        for j in range(1, dims):
+            dist += (columns[j] - c[:, None, :, j]) ** 2
+        new = dist.argmin(axis=2)
+        flat = (new + offsets).ravel()
+        counts = np.bincount(flat, minlength=restarts * k).reshape(restarts, k)
+        sums = np.stack(
+            [np.bincount(flat, weights=t, minlength=restarts * k).reshape(restarts, k)
+             for t in tiled],
+            axis=2,
+        )
+        means = sums / np.maximum(counts, 1)[:, :, None]
+        moved = np.where(counts[:, :, None] > 0, means, c)  # an empty group keeps its centre
+        c = np.where(done[:, None, None], c, moved)
+        if iteration > 0:
+            done |= (new == labels).all(axis=1)
+        labels = np.where(done[:, None], labels, new)
+        if done.all():
             break
-        labels = new
-    inertia = float(((points - c[labels]) ** 2).sum())
-    return labels, inertia
+    inertia = ((points[None, :, :] - np.take_along_axis(c, labels[:, :, None], axis=1)) ** 2)
+    per_run = inertia.sum(axis=(1, 2))
+    best = int(np.argmin(per_run))
+    return labels[best], float(per_run[best])
 
 
-def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
+def _distances(points: np.ndarray) -> np.ndarray:
+    """All pairwise Euclidean distances (computed once per set of points)."""
+    import numpy as np
+
+    squared = np.zeros((len(points), len(points)))
+    for j in range(points.shape[1]):
+        column = points[:, j]
+        squared += (column[:, None] - column[None, :]) ** 2
+    return np.sqrt(squared)
+
+
+def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette; a point alone in its cluster scores 0 (the usual convention)."""
     import numpy as np
 
     clusters = np.unique(labels)
     if len(clusters) < 2:
         return -1.0
-    dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
-    sizes = np.array([(labels == c).sum() for c in clusters])
-    # mean distance from every point to every cluster (own cluster excludes the point itself)
-    sums = np.column_stack([dist[:, labels == c].sum(axis=1) for c in clusters])
+    onehot = (labels[:, None] == clusters[None, :]).astype(float)
+    sizes = onehot.sum(axis=0)
+    # summed distance from every point to every cluster (its own includes a 0 to itself)
+    sums = dist @ onehot
     own = np.searchsorted(clusters, labels)
-    idx = np.arange(len(points))
+    idx = np.arange(len(labels))
     own_size = sizes[own]
     a = np.where(own_size > 1, sums[idx, own] / np.maximum(own_size - 1, 1), 0.0)
     other = sums / sizes
@@ -89,13 +125,18 @@ def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
 
 
 def _project(matrix: np.ndarray) -> np.ndarray:
-    """Voters' coordinates on the first two principal components of the centred matrix."""
+    """Voters' coordinates on the first two principal components of the centred matrix.
+
+    From the eigenvectors of the statements' covariance (statements x statements, small)
+    rather than an SVD of the whole voters x statements matrix: the same components (up to
+    sign, which no distance sees) at a fraction of the cost."""
     import numpy as np
 
     centred = matrix - matrix.mean(axis=0)
-    u, s, _vt = np.linalg.svd(centred, full_matrices=False)
-    dims = min(2, len(s))
-    return np.asarray(u[:, :dims] * s[:dims])
+    dims = min(2, *centred.shape)
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    top = np.argsort(values)[::-1][:dims]
+    return np.asarray(centred @ vectors[:, top])
 
 
 def _best_clustering(
@@ -105,16 +146,18 @@ def _best_clustering(
     import numpy as np
 
     best: tuple[float, int, np.ndarray] | None = None
+    dist: np.ndarray | None = None
     for k in range(2, 5):
         if k * min_group_size > len(points):
             break
         rng = np.random.default_rng(KMEANS_SEED + k)
-        runs = [_kmeans(points, k, rng) for _ in range(KMEANS_RESTARTS)]
-        labels, _inertia = min(runs, key=lambda r: r[1])
+        labels, _inertia = _kmeans(points, k, rng)
         sizes = np.bincount(labels, minlength=k)
         if sizes.min() < min_group_size:
             continue
-        score = _silhouette(points, labels)
+        if dist is None:
+            dist = _distances(points)
+        score = _silhouette(dist, labels)
         if best is None or score > best[0] + 1e-12:
             best = (score, k, labels)
     return best

@@ -42,6 +42,9 @@ def _meets(counts: Counts, threshold: Fraction) -> bool:
     return counts.total > 0 and counts.agree_share >= threshold
 
 
+_SLOT = {Vote.AGREE: 0, Vote.DISAGREE: 1, Vote.PASS: 2}
+
+
 def statement_report(
     statements: Iterable[tuple[int, str]],
     votes: Iterable[tuple[int, int, Vote | str]],
@@ -66,13 +69,23 @@ def statement_report(
             raise ValueError(f"vote for unknown statement {sid}")
         latest[(member, sid)] = Vote(vote)
 
-    overall: dict[int, Counts] = defaultdict(Counts)
-    per_disc: dict[int, dict[str, Counts]] = defaultdict(lambda: defaultdict(Counts))
+    # Plain counters first (one pass, no object per vote), then Counts per statement.
+    by_statement: dict[int, list[tuple[int, Vote]]] = defaultdict(list)
+    raw_overall: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    raw_disc: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     for (member, sid), vote in latest.items():
-        overall[sid] = overall[sid].add(vote)
+        slot = _SLOT[vote]
+        by_statement[sid].append((member, vote))
+        raw_overall[sid][slot] += 1
         disc = disciplines.get(member)
         if disc is not None:
-            per_disc[sid][disc] = per_disc[sid][disc].add(vote)
+            raw_disc[sid][disc][slot] += 1
+    overall: dict[int, Counts] = defaultdict(Counts)
+    overall.update({sid: Counts(*c) for sid, c in raw_overall.items()})
+    per_disc: dict[int, dict[str, Counts]] = defaultdict(dict)
+    per_disc.update(
+        {sid: {d: Counts(*c) for d, c in found.items()} for sid, found in raw_disc.items()}
+    )
 
     tallies = tuple(
         StatementTally(
@@ -106,8 +119,8 @@ def statement_report(
             continue
         if membership:
             by_group: dict[str, Counts] = defaultdict(Counts)
-            for (member, sid), vote in latest.items():
-                if sid == t.statement_id and member in membership:
+            for member, vote in by_statement.get(t.statement_id, ()):
+                if member in membership:
                     label = membership[member]
                     by_group[label] = by_group[label].add(vote)
             big = {g: c for g, c in sorted(by_group.items()) if c.total >= min_group_size}
