@@ -4,6 +4,11 @@ reminder goes out now, which series occurrences are missing or must move).
 
 No ``import discord``: ``cogs/meetings`` renders what this returns and does the Discord
 side (events, announcements, DMs). Views and cogs call this, never :mod:`bot.db.meetings`.
+
+Why longer than 400 lines: it is the one door to meetings' storage for six Discord-side
+modules, and most methods are a line or two; the rules themselves live in
+:mod:`bot.domain.meetings`, :mod:`bot.domain.meeting_series` and
+:mod:`bot.domain.meeting_reminders`.
 """
 
 from __future__ import annotations

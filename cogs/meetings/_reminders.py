@@ -18,7 +18,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from bot.db.deliveries import RunState
+from bot.delivery import RunState
 from bot.domain.meeting_reminders import NOTES_PROMPT_WINDOW, notes_prompt_due
 from bot.domain.meetings import Meeting
 from cogs.meetings import _render
