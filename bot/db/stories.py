@@ -1,29 +1,29 @@
 """Story, prompt-schedule and posted-prompt storage.
 
-SQL only; returns domain dataclasses. The one function here that produces something meant
-to leave a community, :func:`shareable_stories_for_digest`, goes through
-:func:`bot.domain.stories.shareable_view` for every story, like every other exit path.
+This file is longer than 400 lines because it is the one repository of the stories tables
+(stories, schedules, prompts posted, digest offers): a story's storage reads in one place.
+
+SQL only; returns domain dataclasses. What a digest may take from these stories is decided
+in :mod:`bot.services.story_offers` (through :func:`bot.domain.stories.shareable_view`, like
+every other exit path); the functions at the end only read and record its offers.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Collection
 from datetime import date, datetime, time
 
 import aiosqlite
 
 from bot.db.database import Database
 from bot.db.rows import from_db, from_db_req, to_db
-from bot.domain.digest import ShareableStory
 from bot.domain.stories import (
-    NO_STAGE_LABEL,
     Cadence,
     Consent,
     PromptSchedule,
     StoryPost,
     StoryRecord,
-    shareable_view,
 )
 
 log = logging.getLogger(__name__)
@@ -363,45 +363,6 @@ class StoryRepo:
         return [(r[0], from_db(r[1])) for r in rows]
 
 
-async def shareable_stories_for_digest(
-    db: Database,
-    community_id: int,
-    start: datetime,
-    end: datetime,
-    display_name: Callable[[int], Awaitable[str | None]],
-) -> tuple[list[ShareableStory], int]:
-    """The stories created in ``[start, end)`` that may leave the community (consent-filtered
-    and redacted by :func:`shareable_view`), and how many stayed in the group.
-
-    ``display_name`` is asked only for ``named`` stories' tellers, so the digest never even
-    looks up who told an anonymous or group story. Withdrawn stories are neither returned
-    nor counted, and neither are stories still confined to a circle (or another channel
-    narrower than the community): not even their existence may reach a sponsor before the
-    teller opens them to the whole community.
-    """
-    shareable: list[ShareableStory] = []
-    kept = 0
-    for story in await StoryRepo(db).created_between(community_id, start, end):
-        if story.consent is Consent.WITHDRAWN or story.is_restricted:
-            continue
-        name = None
-        if story.consent is Consent.NAMED and story.teller_id is not None:
-            name = await display_name(story.teller_id)
-        view = shareable_view(story, teller_display_name=name)
-        if view is None:
-            kept += 1
-            continue
-        shareable.append(
-            ShareableStory(
-                title=view.title,
-                text=view.text,
-                stage_label=story.stage_label or NO_STAGE_LABEL,
-                credit=view.teller_name,
-            )
-        )
-    return shareable, kept
-
-
 #: The stories a recipient's digest looks at: its ``story_offers`` rows (kept by triggers,
 #: migration 0013) for stories of one community told before the period's end, minus those
 #: another digest of the recipient offered (one that counts: not failed with nothing
@@ -419,98 +380,66 @@ OFFER_CANDIDATES = (
 )
 
 
-async def stories_offered_by_digest(
+
+
+async def offer_candidates(
     db: Database,
-    community_id: int,
-    start: datetime,
-    end: datetime,
-    display_name: Callable[[int], Awaitable[str | None]],
-    *,
     recipient_id: int,
-    digest_id: int | None = None,
-    fixed: bool = False,
-    since: datetime | None = None,
-) -> tuple[list[ShareableStory], int]:
-    """The stories a digest of ``recipient_id`` offers from ``community_id`` (the same
-    community, or the one a distilling group serves), and how many stories told in
-    ``[start, end)`` stayed in the group.
+    community_id: int,
+    end: datetime,
+    since: datetime | None,
+    digest_id: int | None,
+) -> list[StoryRecord]:
+    """The stories of ``community_id`` a digest of ``recipient_id`` may offer (see
+    :data:`OFFER_CANDIDATES`), oldest first."""
+    rows = await db.fetchall(
+        OFFER_CANDIDATES,
+        (recipient_id, community_id, to_db(end), to_db(since), recipient_id, digest_id),
+    )
+    return [_story(r) for r in rows]
 
-    Offered: every story told before ``end`` that may leave the community *now* (the single
-    exit function, :func:`shareable_view`, decides, as everywhere) and that no other digest
-    of ``recipient_id`` offered. So a story whose teller widens its consent after its week's
-    digest went goes out in the next digest, once; a story already offered is never offered
-    again, whatever its consent does later; a digest that failed with nothing delivered
-    offered nothing. Only the recipient's ``story_offers`` rows are read (the stories told
-    or changed since its last digest, kept there by triggers: see migration 0013), so the
-    cost does not grow with the community's history.
 
-    ``digest_id`` (a digest claimed for delivery; ``None`` for a preview, which writes
-    nothing) records what this digest offers, replacing what an earlier attempt of it
-    recorded; with ``fixed`` (part of it was already delivered) it offers exactly what it
-    recorded then, as far as consent still allows, so a retry sends the same stories.
-    ``since`` leaves out stories told before it (a distilling group's roll-up starts with
-    the group, not with the whole history of the community it serves).
-    """
-    if fixed and digest_id is not None:
-        rows = await db.fetchall(
-            "SELECT s.* FROM stories s JOIN digest_stories ds ON ds.story_id = s.id"
-            " WHERE ds.digest_id = ? AND s.community_id = ? ORDER BY s.created_at, s.id",
+async def offered_in(db: Database, digest_id: int, community_id: int) -> list[StoryRecord]:
+    """The stories of ``community_id`` a digest recorded as offered, oldest first."""
+    rows = await db.fetchall(
+        "SELECT s.* FROM stories s JOIN digest_stories ds ON ds.story_id = s.id"
+        " WHERE ds.digest_id = ? AND s.community_id = ? ORDER BY s.created_at, s.id",
+        (digest_id, community_id),
+    )
+    return [_story(r) for r in rows]
+
+
+async def record_offers(
+    db: Database,
+    digest_id: int,
+    community_id: int,
+    recipient_id: int,
+    offered: Collection[int],
+    not_shareable: Collection[int],
+) -> None:
+    """What a digest offers from ``community_id``, replacing what an earlier attempt of it
+    recorded, and the recipient's ``story_offers`` rows that are done with, in one
+    transaction."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "DELETE FROM digest_stories WHERE digest_id = ?"
+            " AND (SELECT community_id FROM stories WHERE id = story_id) = ?",
             (digest_id, community_id),
         )
-    else:
-        rows = await db.fetchall(
-            OFFER_CANDIDATES,
-            (recipient_id, community_id, to_db(end), to_db(since), recipient_id, digest_id),
+        await conn.executemany(
+            "INSERT INTO digest_stories (digest_id, story_id) VALUES (?, ?)",
+            [(digest_id, sid) for sid in offered],
         )
-    offered: list[ShareableStory] = []
-    offered_ids: list[int] = []
-    not_shareable: list[int] = []
-    for story in (_story(r) for r in rows):
-        name = None
-        if story.consent is Consent.NAMED and story.teller_id is not None:
-            name = await display_name(story.teller_id)
-        view = shareable_view(story, teller_display_name=name)
-        if view is None:
-            not_shareable.append(story.id)
-            continue
-        offered_ids.append(story.id)
-        offered.append(
-            ShareableStory(
-                title=view.title,
-                text=view.text,
-                stage_label=story.stage_label or NO_STAGE_LABEL,
-                credit=view.teller_name,
-            )
+        # Not shareable now: it comes back (by trigger) when its row changes again.
+        await conn.executemany(
+            "DELETE FROM story_offers WHERE recipient_id = ? AND story_id = ?",
+            [(recipient_id, sid) for sid in not_shareable],
         )
-    if digest_id is not None and not fixed:
-        async with db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM digest_stories WHERE digest_id = ?"
-                " AND (SELECT community_id FROM stories WHERE id = story_id) = ?",
-                (digest_id, community_id),
-            )
-            await conn.executemany(
-                "INSERT INTO digest_stories (digest_id, story_id) VALUES (?, ?)",
-                [(digest_id, sid) for sid in offered_ids],
-            )
-            # Not shareable now: it comes back (by trigger) when its row changes again.
-            await conn.executemany(
-                "DELETE FROM story_offers WHERE recipient_id = ? AND story_id = ?",
-                [(recipient_id, sid) for sid in not_shareable],
-            )
-            # Delivered by another digest (a pending one keeps its rows until it is).
-            await conn.execute(
-                "DELETE FROM story_offers WHERE recipient_id = ? AND EXISTS ("
-                " SELECT 1 FROM digest_stories ds JOIN digests d ON d.id = ds.digest_id"
-                " WHERE ds.story_id = story_offers.story_id AND d.community_id = ?"
-                " AND d.id <> ? AND (d.state = 'sent' OR d.dm_done OR d.email_done))",
-                (recipient_id, recipient_id, digest_id),
-            )
-
-    async def nobody(_: int) -> str | None:
-        return None
-
-    # The count of stories kept within the group stays the period's (the window function,
-    # which also keeps a circle's stories out of it); no name is looked up for it.
-    _, kept = await shareable_stories_for_digest(db, community_id, start, end, nobody)
-    return offered, kept
+        # Delivered by another digest (a pending one keeps its rows until it is).
+        await conn.execute(
+            "DELETE FROM story_offers WHERE recipient_id = ? AND EXISTS ("
+            " SELECT 1 FROM digest_stories ds JOIN digests d ON d.id = ds.digest_id"
+            " WHERE ds.story_id = story_offers.story_id AND d.community_id = ?"
+            " AND d.id <> ? AND (d.state = 'sent' OR d.dm_done OR d.email_done))",
+            (recipient_id, recipient_id, digest_id),
+        )

@@ -100,8 +100,8 @@ class DigestSources:
 def default_sources() -> DigestSources:
     """Every section's source in this build, wired by import (checked by mypy)."""
     from bot.db.meetings import held_for_digest, upcoming_for_digest
-    from bot.db.stories import stories_offered_by_digest
     from bot.services.polls import open_polls_for_digest, poll_outcomes_for_digest
+    from bot.services.story_offers import stories_offered_by_digest
 
     return DigestSources(
         stories=stories_offered_by_digest,

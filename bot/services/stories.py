@@ -1,5 +1,8 @@
 """The stories capability's rules, between the Discord layer and :class:`StoryRepo`.
 
+This file is longer than 400 lines for now: telling, consent and audience, and the prompt
+schedule share one repository; the prompt half is the next thing to split off.
+
 Telling, listing, consent and audience, and the prompt schedule. No Discord here: what must
 happen on Discord (posting a story, editing or deleting its post, a person's display name)
 is done by a :class:`StoryPublisher` the stories cog passes in, so the rules that matter

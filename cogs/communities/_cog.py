@@ -1,4 +1,8 @@
-"""/community commands: a thin layer between interactions and the community domain."""
+"""/community commands: a thin layer between interactions and the communities service.
+
+This file is longer than 400 lines because each command does its Discord work (roles,
+overwrites, channels) itself, in order, with a rollback; the rules are in the service.
+"""
 
 from __future__ import annotations
 

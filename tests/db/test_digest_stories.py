@@ -14,9 +14,10 @@ import pytest
 from bot.db import migrations
 from bot.db.database import Database
 from bot.db.digests import DigestRepo
-from bot.db.stories import OFFER_CANDIDATES, StoryRepo, stories_offered_by_digest
+from bot.db.stories import OFFER_CANDIDATES, StoryRepo
 from bot.domain.digest import Period
 from bot.domain.stories import Consent
+from bot.services.story_offers import stories_offered_by_digest
 from tests.db.test_activity_repo import make_community
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)

@@ -12,9 +12,10 @@ import pytest
 from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
-from bot.db.stories import StoryRepo, shareable_stories_for_digest
+from bot.db.stories import StoryRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.stories import Cadence, Consent, PromptSchedule, StoryPost
+from bot.services.story_offers import shareable_stories_for_digest
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from bot.db.communities import NewCommunity
-from bot.db.stories import StoryRepo, shareable_stories_for_digest
+from bot.db.stories import StoryRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.stories import Consent, shareable_view
+from bot.services.story_offers import shareable_stories_for_digest
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.emulator.interactions import all_custom_ids
 from tests.emulator.state import MessageState, UserState

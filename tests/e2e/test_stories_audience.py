@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.db.stories import shareable_stories_for_digest
+from bot.services.story_offers import shareable_stories_for_digest
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
