@@ -48,8 +48,9 @@ Report (:func:`statement_report`)
       whose every group has at least ``min_group_size`` members and whose silhouette is at
       least :data:`MIN_SILHOUETTE` (0.25). The winner must also beat a null model: the same
       matrix with each statement's column shuffled across voters (seeded), 19 times; groups
-      are reported only if their silhouette is higher than every shuffled copy's best (in
-      simulations with purely random votes this reported groups in under 1 run in 10).
+      are reported only if their silhouette is higher than every shuffled copy's best; above
+      300 voters each copy is drawn from a fixed sample of 300 of them (in simulations with
+      purely random votes this reported groups in under 1 run in 10).
       Otherwise the report says no clear groups were found. Groups are labelled A, B, ... by
       size and described by their most distinctive statements (largest difference between
       the group's and everyone else's mean vote, at least 0.5 on the -1..+1 scale, among

@@ -64,10 +64,12 @@ def statement_report(
     texts = dict(statements)
     threshold = Fraction(str(consensus_threshold))
     latest: dict[tuple[int, int], Vote] = {}
+    as_vote = {v: v for v in Vote} | {v.value: v for v in Vote}
     for member, sid, vote in votes:
         if sid not in texts:
             raise ValueError(f"vote for unknown statement {sid}")
-        latest[(member, sid)] = Vote(vote)
+        found = as_vote.get(vote)
+        latest[(member, sid)] = found if found is not None else Vote(vote)
 
     # Plain counters first (one pass, no object per vote), then Counts per statement.
     by_statement: dict[int, list[tuple[int, Vote]]] = defaultdict(list)
@@ -118,11 +120,12 @@ def statement_report(
             divisive.append(Divisive(t, "disciplines", agreeing, disagreeing))
             continue
         if membership:
-            by_group: dict[str, Counts] = defaultdict(Counts)
+            raw_group: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
             for member, vote in by_statement.get(t.statement_id, ()):
-                if member in membership:
-                    label = membership[member]
-                    by_group[label] = by_group[label].add(vote)
+                label = membership.get(member)
+                if label is not None:
+                    raw_group[label][_SLOT[vote]] += 1
+            by_group = {g: Counts(*c) for g, c in raw_group.items()}
             big = {g: c for g, c in sorted(by_group.items()) if c.total >= min_group_size}
             g_agree = tuple(g for g, c in big.items() if c.majority_agrees)
             g_disagree = tuple(g for g, c in big.items() if c.majority_disagrees)
