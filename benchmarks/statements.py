@@ -19,6 +19,12 @@ every vote counted. Speed never fails the run.
 
 from __future__ import annotations
 
+import os
+
+# As `python -m bot` runs it (bot/__main__.py): one BLAS thread beside the event loop.
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
+
 import asyncio
 import random
 import sys

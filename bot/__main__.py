@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -44,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="sync slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one guild (instant) instead of globally")
     return p
+
+
+#: numpy's BLAS would start a thread per core for the statement report's matrix products;
+#: beside the event loop on a small machine those threads only contend (a 1,000 x 100 report
+#: took twice as long with them, benchmarks/statements.py). Set before numpy is imported.
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

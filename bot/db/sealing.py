@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import logging
@@ -86,6 +87,12 @@ def load_or_create_secret(key_file: Path) -> bytes:
     return secret
 
 
+@functools.lru_cache(maxsize=256)
+def _cipher(key: bytes) -> AESGCM:
+    """One AES-GCM object per poll key (a close opens every ballot of a poll with it)."""
+    return AESGCM(key)
+
+
 def _aad(*parts: object) -> bytes:
     return "|".join(str(p) for p in parts).encode()
 
@@ -129,7 +136,9 @@ class Sealer:
 
     def forget_key(self, sealed: bytes | None) -> None:
         if sealed is not None:
-            self._keys.pop(bytes(sealed), None)
+            key = self._keys.pop(bytes(sealed), None)
+            if key is not None:
+                _cipher.cache_clear()  # no cipher of a closed poll's key stays in memory
 
     # ------------------------------------------------------------------ ballots
     @staticmethod
@@ -144,12 +153,12 @@ class Sealer:
         if len(body) < pad_to:
             body += b"\0" * (pad_to - len(body))
         nonce = secrets.token_bytes(_NONCE)
-        return nonce + AESGCM(key).encrypt(nonce, body, aad)
+        return nonce + _cipher(key).encrypt(nonce, body, aad)
 
     @staticmethod
     def open(key: bytes, sealed: bytes, *, aad: bytes) -> bytes:
         sealed = bytes(sealed)
-        body = AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+        body = _cipher(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
         (n,) = struct.unpack(">H", body[:2])
         return body[2 : 2 + n]
 
