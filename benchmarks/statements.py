@@ -19,13 +19,8 @@ every vote counted. Speed never fails the run.
 
 from __future__ import annotations
 
-import os
-
-# As `python -m bot` runs it (bot/__main__.py): one BLAS thread beside the event loop.
-for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_blas, "1")
-
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -39,6 +34,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import Stopwatch, finish, open_database, percentile, proc_status_mb
+
+# As `python -m bot` runs it (bot/__main__.py): one BLAS thread beside the event loop. Set
+# before numpy is first imported (the report imports it when it first runs).
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
 
 VOTERS = 1000
 STATEMENTS = 100
