@@ -37,6 +37,8 @@ import discord
 
 from bot.db.deliveries import DeliveryRepo, RunState
 
+__all__ = ["Deliveries", "Destination", "RunState", "Sent", "member_token", "nonce_for"]
+
 if TYPE_CHECKING:
     from bot.app import HearthBot
 

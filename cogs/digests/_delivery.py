@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.db.deliveries import RunState
-from bot.delivery import Deliveries, Destination
+from bot.delivery import Deliveries, Destination, RunState
 from bot.domain.chart import activity_chart_png
 from bot.domain.communities import Community
 from bot.domain.digest import Digest, DigestRecord, Period, is_full_week
