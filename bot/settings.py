@@ -5,6 +5,10 @@ the environment, as twelve-factor deployments expect; the community-facing defau
 (story stages, prompts, glossary, meeting months, digest timing, induction text) are
 product content, versioned with the bot in ``config/hearth.toml``. Both are validated
 before anything starts, so the bot never runs half-configured.
+
+This file is longer than 400 lines because it holds both layers and the validators they
+share (weekday, time of day and timezone read by the same readers as the commands), so a
+reader sees in one place everything Hearth reads before it starts.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import HearthError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DISCIPLINES = ("gp", "nurse", "patient", "carer", "other")
@@ -263,18 +269,28 @@ class _Strict(BaseModel):
 
 
 def _parse_hhmm(v: Any) -> TimeOfDay:
+    """A time of day in the config, read by the one reader the commands use (timeparse)."""
+    from bot.domain.timeparse import parse_time_of_day
+
     if isinstance(v, TimeOfDay):
         return v
     if isinstance(v, str):
-        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", v)
-        if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-            return TimeOfDay(int(m.group(1)), int(m.group(2)))
-    raise ValueError("must be a time of day written HH:MM, e.g. 18:30")
+        try:
+            return parse_time_of_day(v)
+        except HearthError:
+            pass
+    raise ValueError("must be a time of day such as 18:30 (or 6:30pm)")
 
 
 def _parse_weekday(v: Any) -> str:
-    if isinstance(v, str) and v.strip().lower() in WEEKDAYS:
-        return v.strip().lower()
+    """A weekday in the config, read by the one reader the commands use (timeparse)."""
+    from bot.domain.timeparse import parse_weekday
+
+    if isinstance(v, str):
+        try:
+            return WEEKDAYS[parse_weekday(v)]
+        except HearthError:
+            pass
     raise ValueError(f"must be a weekday name: {', '.join(WEEKDAYS)}")
 
 

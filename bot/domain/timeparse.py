@@ -28,6 +28,10 @@ months and years are refused because their length varies.
 Local wall time to UTC follows one rule everywhere (see :func:`to_utc`): a time that does not
 exist (the spring-forward gap) moves forward by the length of the gap and says so; a time that
 happens twice (the autumn fold) means the first occurrence.
+
+This file is longer than 400 lines on purpose: it is the one place where every phrase a
+person types for a date, a time, a weekday or a length of time is read (one concept, one
+place), and the rules above are easier to keep consistent side by side than split apart.
 """
 
 from __future__ import annotations
