@@ -223,9 +223,7 @@ def _yields_to_nhs(raw: str, start: int, end: int, nhs: list[tuple[int, int]]) -
     its first ten digits pass the NHS check."""
     if _has_plus(raw):
         return False
-    return any(
-        a < end and start < b and (a < start or (a == start and b >= end)) for a, b in nhs
-    )
+    return any(a < end and start < b and (a < start or (a == start and b >= end)) for a, b in nhs)
 
 
 # --------------------------------------------------------------------------- dates
