@@ -7,6 +7,10 @@ number costs little, a leaked NHS number costs a lot. Clean story text (times, d
 ages, counts, ward numbers, percentages) must survive untouched, so every pattern below is
 anchored to the shape of a real identifier rather than "any long number".
 
+This file is longer than 400 lines because each kind's rule, its reasons and its edge cases
+are kept beside one another: redaction is a consent promise, and a reader checking it should
+find every rule, and why it is drawn where it is, in one place.
+
 What is redacted, in this order (order matters: an earlier kind claims text first):
 
 1. **E-mail addresses** (``local@domain.tld``). First, because the local part may hold digits
