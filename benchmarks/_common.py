@@ -138,7 +138,7 @@ def settings_for(db_path: Path, **extra: Any) -> Any:
         {
             "DISCORD_TOKEN": "benchmark-token",
             "HEARTH_DB": str(db_path),
-            "HEARTH_CONFIG": str(ROOT / "config" / "hearth.toml"),
+            "HEARTH_CONFIG": str(ROOT / "bot" / "defaults" / "hearth.toml"),
             **extra,
         }
     )

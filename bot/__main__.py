@@ -1,5 +1,5 @@
-"""Command line: ``python -m bot`` (run), ``python -m bot db upgrade|status``,
-``python -m bot sync [--guild ID]``.
+"""Command line: ``python -m bot`` (run), ``invite``, ``check``, ``config``,
+``db upgrade|status``, ``sync [--guild ID]``. ``python -m bot --help`` lists them and the settings.
 
 The entrypoint stays thin: it builds settings, database and bot, wires signals for a
 clean shutdown, and hands over.
@@ -22,29 +22,76 @@ from bot.app import HearthBot
 from bot.db import migrations
 from bot.db.sealing import SealingError
 from bot.log_privacy import configure_logging
+from bot.permissions import invite_url
+from bot.reach import explain_unreachable
 from bot.settings import (
     DeploymentSettings,
     HearthConfig,
     Settings,
     SettingsError,
+    default_config_text,
     load_config,
     load_deployment_settings,
     load_settings,
 )
+from bot.setup_check import application_id, run_check
 from bot.tasks import spawn
 
 log = logging.getLogger("bot")
 
 
+#: Every setting, with its one-line meaning, for ``--help`` (the README's table says more).
+SETTINGS_HELP = (
+    ("DISCORD_TOKEN", "the bot token (required to run, invite, check, sync)"),
+    ("DISCORD_API_BASE", "REST base URL of a proxy in front of Discord (default: Discord)"),
+    ("HEARTH_DB", "SQLite database file (default: data/hearth.db)"),
+    ("HEARTH_CONFIG", "TOML configuration (default: the one shipped in the package)"),
+    ("HEARTH_SMTP_URL", "mail server for e-mailed digests, smtps://user:pass@host"),
+    ("HEARTH_SMTP_FROM", "sender address of digest e-mails (default: hearth@localhost)"),
+    ("HEARTH_SMTP_CA_FILE", "extra CA certificates (PEM) to trust for the mail server"),
+    ("HEARTH_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default: INFO)"),
+    ("HEARTH_SECRET", "installation secret sealing anonymous ballots (64 hex digits)"),
+    ("HEARTH_KEY_FILE", "where that secret is kept if HEARTH_SECRET is unset"),
+)
+
+
+def _epilog() -> str:
+    width = max(len(name) for name, _ in SETTINGS_HELP)
+    rows = "\n".join(f"  {name:<{width}}  {meaning}" for name, meaning in SETTINGS_HELP)
+    return (
+        "settings (from the environment, or a .env file in the working directory):\n"
+        f"{rows}\n\n"
+        "first time: python -m bot invite (add the bot to your server), python -m bot check,\n"
+        "then python -m bot, and /community create in Discord."
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Hearth Discord bot")
-    sub = p.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (default)")
-    db = sub.add_parser("db", help="database migrations")
+    p = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Hearth: a Discord bot for communities of practice.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (the default when no command is given)")
+    sub.add_parser("invite", help="print the link that adds the bot to a server")
+    sub.add_parser(
+        "check", help="check the token, the connection and the bot's permissions in each server"
+    )
+    sub.add_parser("config", help="print the shipped configuration (a start for HEARTH_CONFIG)")
+    db = sub.add_parser("db", help="database migrations: upgrade, or show their status")
     db.add_argument("action", choices=["upgrade", "status"])
-    sync = sub.add_parser("sync", help="sync slash commands with Discord")
+    sync = sub.add_parser("sync", help="publish the slash commands to Discord now")
     sync.add_argument("--guild", type=int, help="sync to one guild (instant) instead of globally")
     return p
+
+
+def _quiet_voice_warnings() -> None:
+    """discord.py warns at every start that PyNaCl and davey (voice) are missing. Hearth never
+    joins a voice channel; discord.py's own switches turn exactly those two warnings off."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
 
 
 #: numpy's BLAS would start a thread per core for the statement report's matrix products;
@@ -62,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The same settings (environment, then .env) as the bot, so `db upgrade` migrates
             # the database the bot will open; no token, as it never talks to Discord.
             return asyncio.run(_db(load_deployment_settings(), args.action))
+        if command == "config":
+            print(default_config_text(), end="")
+            return 0
         settings = load_settings()
         config = load_config(settings.hearth_config)
     except SettingsError as exc:
@@ -70,25 +120,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Not basicConfig: the handler must carry the privacy filter (no vote, e-mail address
     # or message body in any line, at any level; see bot/log_privacy.py).
     configure_logging(settings.hearth_log_level)
+    _quiet_voice_warnings()
     if settings.discord_api_base:
         discord.http.Route.BASE = settings.discord_api_base
+    token = settings.discord_token.get_secret_value()
     try:
+        if command == "invite":
+            print(invite_url(asyncio.run(application_id(token))))
+            return 0
+        if command == "check":
+            return asyncio.run(_check(settings))
         if command == "sync":
             return asyncio.run(_sync(settings, config, args.guild))
         return asyncio.run(_run(settings, config))
-    except discord.LoginFailure:
-        print("hearth: Discord rejected DISCORD_TOKEN; check the bot token.", file=sys.stderr)
-        return 2
     except SealingError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
+    except Exception as exc:
+        # Every failure to reach Discord is one line naming what to check, not a traceback.
+        line = explain_unreachable(exc, settings.discord_api_base)
+        if line is None:
+            raise
+        print(f"hearth: {line}", file=sys.stderr)
+        return 2
+
+
+async def _check(settings: Settings) -> int:
+    try:
+        report = await run_check(settings.discord_token.get_secret_value(), settings.hearth_db)
+    except discord.LoginFailure:
+        print(
+            "✗ token: Discord rejected DISCORD_TOKEN; copy it again from the Developer "
+            "Portal (your application → Bot → Reset Token)"
+        )
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
 
 
 async def _db(settings: DeploymentSettings, action: str) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Warnings only: what `db` did is printed once below (the migrations also log it at INFO,
+    # for the bot's own log).
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     path = settings.hearth_db
+    if action == "status" and not path.exists():
+        # Looking must not create: opening would make the file (and the key beside it).
+        pending = migrations.available_migrations()
+        print(f"database: {path}")
+        print(
+            "there is no database there yet: `python -m bot db upgrade` (or starting the "
+            "bot) creates it"
+        )
+        print("applied: none")
+        print("pending: " + ", ".join(f"{m.version:04d}_{m.name}" for m in pending))
+        return 0
     async with settings.open_database() as db:
         try:
             if action == "upgrade":

@@ -128,9 +128,8 @@ class DeploymentSettings(BaseSettings):
 
     discord_api_base: str | None = Field(default=None, validation_alias="DISCORD_API_BASE")
     hearth_db: Path = Field(default=Path("data/hearth.db"), validation_alias="HEARTH_DB")
-    hearth_config: Path = Field(
-        default=Path("config/hearth.toml"), validation_alias="HEARTH_CONFIG"
-    )
+    #: None: the defaults shipped inside the package (bot/defaults/hearth.toml).
+    hearth_config: Path | None = Field(default=None, validation_alias="HEARTH_CONFIG")
     hearth_smtp_url: SecretStr | None = Field(default=None, validation_alias="HEARTH_SMTP_URL")
     hearth_smtp_from: str = Field(default="hearth@localhost", validation_alias="HEARTH_SMTP_FROM")
     #: CA certificates (PEM) trusted for the mail server besides the system's, for a server
@@ -442,9 +441,31 @@ class DigestConfig(_Strict):
     retry_backoff_seconds: list[int] = Field(default_factory=lambda: [60, 300, 1800, 7200])
 
 
+#: The placeholders the welcome DM fills in; any other ``{name}`` would reach members as typed.
+INDUCTION_PLACEHOLDERS = ("community", "facilitator")
+_PLACEHOLDER = re.compile(r"\{([^{}\n]{1,40})\}")
+
+
 class InductionConfig(_Strict):
     text: Annotated[str, Field(min_length=1, max_length=1800)]
     """Sent as the welcome DM; ``{community}`` and ``{facilitator}`` are filled in."""
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, v: str) -> str:
+        import difflib
+
+        allowed = ", ".join(f"{{{name}}}" for name in INDUCTION_PLACEHOLDERS)
+        for match in _PLACEHOLDER.finditer(v):
+            name = match.group(1)
+            if name in INDUCTION_PLACEHOLDERS:
+                continue
+            close = difflib.get_close_matches(name.strip().lower(), INDUCTION_PLACEHOLDERS, 1)
+            hint = f" (did you mean {{{close[0]}}}?)" if close else ""
+            raise ValueError(
+                f"has an unknown placeholder {{{name}}}{hint}; the text may use {allowed}"
+            )
+        return v
 
 
 class PrivacyConfig(_Strict):
@@ -464,20 +485,44 @@ class HearthConfig(_Strict):
     privacy: PrivacyConfig = PrivacyConfig()
 
 
-def load_config(path: Path) -> HearthConfig:
-    """Read and validate the TOML file; errors name the offending key."""
+#: The shipped defaults, inside the package so an installed Hearth finds them from any directory.
+DEFAULT_CONFIG_NAME = "hearth.toml"
+
+
+def default_config_text() -> str:
+    from importlib import resources
+
+    return resources.files("bot.defaults").joinpath(DEFAULT_CONFIG_NAME).read_text("utf-8")
+
+
+def config_key(loc: tuple[int | str, ...]) -> str:
+    """pydantic's location as a person counts: ``stories.stages[9].label`` for the ninth
+    stage's label (list positions from 1, not pydantic's 0)."""
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part + 1}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return key or "(top level)"
+
+
+def load_config(path: Path | None = None) -> HearthConfig:
+    """Read and validate the TOML file (``None``: the shipped defaults); errors name the key."""
+    name = str(path) if path is not None else "bot/defaults/hearth.toml (the shipped defaults)"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = default_config_text() if path is None else path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
-        raise SettingsError(f"config file {path} not found (set HEARTH_CONFIG)") from None
+        raise SettingsError(f"config file {name} not found (check HEARTH_CONFIG)") from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+        raise SettingsError(f"config file {name} is not valid TOML: {exc}") from None
     try:
         return HearthConfig.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            key = config_key(err["loc"])
             msg = "unknown key" if err["type"] == "extra_forbidden" else _msg(err["msg"])
             problems.append(f"{key}: {msg}")
-        raise SettingsError(f"config file {path} is invalid: " + "; ".join(problems)) from None
+        raise SettingsError(f"config file {name} is invalid: " + "; ".join(problems)) from None

@@ -16,7 +16,7 @@ import pytest
 from tests.emulator.server import DiscordEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "config" / "hearth.toml"
+CONFIG = ROOT / "bot" / "defaults" / "hearth.toml"
 HEARTH_VARS = ("DISCORD_TOKEN", "DISCORD_API_BASE", "HEARTH_DB", "HEARTH_CONFIG",
                "HEARTH_SMTP_URL", "HEARTH_LOG_LEVEL")
 

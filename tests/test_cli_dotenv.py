@@ -89,7 +89,7 @@ async def test_db_and_sync_open_the_same_database_from_dotenv(tmp_path: Path) ->
             DISCORD_TOKEN="emulator-token",
             DISCORD_API_BASE=emu.api_base,
             HEARTH_DB=str(db),
-            HEARTH_CONFIG=str(ROOT / "config" / "hearth.toml"),
+            HEARTH_CONFIG=str(ROOT / "bot" / "defaults" / "hearth.toml"),
         )
         upgraded = await asyncio.to_thread(bot, ["db", "upgrade"], cwd)
         assert upgraded.returncode == 0, upgraded.stderr

@@ -30,7 +30,7 @@ def _env(emu: DiscordEmulator, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in HEARTH_VARS}
     env.update(
         PYTHONPATH=str(ROOT),
-        HEARTH_CONFIG=str(ROOT / "config" / "hearth.toml"),
+        HEARTH_CONFIG=str(ROOT / "bot" / "defaults" / "hearth.toml"),
         DISCORD_TOKEN="x",
         DISCORD_API_BASE=emu.api_base,
         HEARTH_DB=str(tmp_path / "hearth.db"),

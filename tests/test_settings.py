@@ -11,7 +11,7 @@ import pytest
 from bot.settings import HearthConfig, SettingsError, load_config, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "config" / "hearth.toml"
+SHIPPED = ROOT / "bot" / "defaults" / "hearth.toml"
 ENV_VARS = (
     "DISCORD_TOKEN", "DISCORD_API_BASE", "HEARTH_DB", "HEARTH_CONFIG", "HEARTH_SMTP_URL",
     "HEARTH_SMTP_FROM", "HEARTH_LOG_LEVEL",
@@ -52,7 +52,7 @@ def test_token_only_gives_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "secret-token" not in repr(s)
     assert s.discord_api_base is None
     assert s.hearth_db == Path("data/hearth.db")
-    assert s.hearth_config == Path("config/hearth.toml")
+    assert s.hearth_config is None  # the defaults shipped inside the package
     assert s.hearth_smtp_url is None
     assert s.hearth_log_level == "INFO"
 
@@ -166,7 +166,7 @@ def test_round_trip_of_shipped_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("section", "key", "bad", "expected"),
     [
-        ("meetings", "months", [3, 13], "meetings.months.1"),
+        ("meetings", "months", [3, 13], "meetings.months[2]: "),
         ("meetings", "months", [3, 3], "meetings.months: months must be distinct"),
         ("meetings", "months", [3], "meetings.months"),
         ("meetings", "weekday", "funday", "meetings.weekday: must be a weekday name"),
@@ -190,7 +190,38 @@ def test_bad_value_names_the_key(
 def test_stage_label_over_forum_tag_limit(tmp_path: Path) -> None:
     raw = shipped_raw()
     raw["stories"]["stages"][2] = {"slug": "diagnosis", "label": "x" * 21}
-    assert "stories.stages.2.label" in config_error(tmp_path, raw)
+    # The third stage, counted as people count (pydantic says .2).
+    assert "stories.stages[3].label: " in config_error(tmp_path, raw)
+
+
+def test_ninth_stage_is_position_nine(tmp_path: Path) -> None:
+    raw = shipped_raw()
+    raw["stories"]["stages"][8]["label"] = ""
+    text = config_error(tmp_path, raw)
+    assert "stories.stages[9].label: " in text and ".8." not in text
+
+
+def test_mistyped_placeholder_in_welcome_text_is_refused(tmp_path: Path) -> None:
+    raw = shipped_raw()
+    raw["induction"]["text"] = raw["induction"]["text"].replace("{facilitator}", "{facilitatr}")
+    text = config_error(tmp_path, raw)
+    assert "induction.text: has an unknown placeholder {facilitatr}" in text
+    assert "did you mean {facilitator}?" in text
+    assert "{community}, {facilitator}" in text
+
+
+def test_welcome_text_with_known_placeholders_only_loads(tmp_path: Path) -> None:
+    raw = shipped_raw()
+    raw["induction"]["text"] = "Welcome to {community}; {facilitator} runs it. {community}!"
+    assert load_config(write_toml(tmp_path / "ok.toml", raw)).induction.text.startswith("Welcome")
+
+
+def test_shipped_defaults_load_without_a_path_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no config/ here: the defaults come from inside the package
+    assert load_config() == load_config(SHIPPED)
+    assert load_config(None).stories.stages[0].slug == "symptoms"
 
 
 def test_unknown_keys_are_reported(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import discord
 
 from bot.domain.communities import CHANNEL_PURPOSES, Community, Discipline, channel_name
 from bot.errors import MissingPermission
+from bot.permissions import BUILD_PERMISSIONS, missing
 from bot.settings import Stage
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,11 @@ class Built:
 
 
 def check_bot_can_build(guild: discord.Guild) -> None:
-    me = guild.me
-    perms = me.guild_permissions
-    if not (perms.manage_roles or perms.administrator):
-        raise MissingPermission("Manage Roles", "create the community's roles")
-    if not (perms.manage_channels or perms.administrator):
-        raise MissingPermission("Manage Channels", "create the community's channels")
+    lacking = missing(guild.me.guild_permissions, BUILD_PERMISSIONS)
+    if lacking:
+        raise MissingPermission(
+            " and ".join(lacking), "create the community's roles and channels"
+        )
 
 
 def base_overwrites(

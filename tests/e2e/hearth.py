@@ -7,6 +7,7 @@ test calls :meth:`HearthWorld.advance`, which runs the scheduler's due jobs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ def make_settings(db_path: Path, **extra: Any) -> Settings:
         {
             "DISCORD_TOKEN": "emulator-token",
             "HEARTH_DB": str(db_path),
-            "HEARTH_CONFIG": str(ROOT / "config" / "hearth.toml"),
+            "HEARTH_CONFIG": str(ROOT / "bot" / "defaults" / "hearth.toml"),
             **extra,
         }
     )
@@ -73,7 +74,16 @@ class HearthWorld:
         # sync recorded in this database, exactly as in production.
         await stack.enter_async_context(run_client(self.emu, bot))
         self.bot, self.db, self._stack = bot, db, stack
+        await self.welcomed()
         return bot
+
+    async def welcomed(self) -> None:
+        """Wait until the bot has welcomed the servers it was already in (cogs/guide), so no
+        welcome lands in the middle of a test."""
+        assert self.bot is not None
+        guide = self.bot.get_cog("GuideCog")
+        if guide is not None:
+            await asyncio.wait_for(guide.caught_up.wait(), 10)  # type: ignore[attr-defined]
 
     async def stop_bot(self) -> None:
         if self._stack is not None:

@@ -1,6 +1,6 @@
 """A per-community prompt library, end to end with every cog loaded.
 
-The configuration (a copy of config/hearth.toml with a ``[stories.community_prompts]``
+The configuration (a copy of bot/defaults/hearth.toml with a ``[stories.community_prompts]``
 table) gives "Carers Voice" its own library, keyed by the community's slug; "Nurses Circle"
 has none and uses the shared one. Prompts posted on schedule and by `/story prompt` must come
 from the community's own library, and none repeats in a community until its library is
@@ -30,7 +30,7 @@ FIRST_DUE = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)  # Wednesday 10:00 London (
 
 def write_config(tmp_path: Path) -> Path:
     """The shipped config plus a library for the community whose slug is carers-voice."""
-    text = (ROOT / "config" / "hearth.toml").read_text(encoding="utf-8")
+    text = (ROOT / "bot" / "defaults" / "hearth.toml").read_text(encoding="utf-8")
     # TOML strings are JSON-compatible for plain text like this.
     text += (
         "\n[stories.community_prompts]\n"

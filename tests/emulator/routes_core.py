@@ -50,6 +50,17 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
             "approximate_guild_count": len(emu.guilds),
         })
 
+    async def my_guilds(request: web.Request) -> web.Response:
+        """The bot's servers as Discord lists them: partial guilds with its permissions."""
+        return json_response([
+            {
+                "id": str(g.id), "name": g.name, "icon": None, "banner": None,
+                "owner": g.owner_id == emu.bot_user.id, "features": list(g.features),
+                "permissions": str(emu.bot_permissions(g)),
+            }
+            for g in emu.guilds.values() if emu.bot_user.id in g.members
+        ])
+
     async def get_user(request: web.Request) -> web.Response:
         return json_response(emu.get_user(request.match_info["user_id"]).payload())
 
@@ -68,5 +79,6 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
     r.add_get(f"{p}/users/@me", me)
     r.add_get(f"{p}/oauth2/applications/@me", app_info)
     r.add_get(f"{p}/applications/@me", app_info)
+    r.add_get(f"{p}/users/@me/guilds", my_guilds)
     r.add_post(f"{p}/users/@me/channels", open_dm)
     r.add_get(f"{p}/users/{{user_id:\\d+}}", get_user)

@@ -28,7 +28,7 @@ def bot_env(emu: DiscordEmulator, db_path: Path) -> dict[str, str]:
         DISCORD_API_BASE=emu.api_base,
         DISCORD_TOKEN="emulator-token",
         HEARTH_DB=str(db_path),
-        HEARTH_CONFIG=str(ROOT / "config" / "hearth.toml"),
+        HEARTH_CONFIG=str(ROOT / "bot" / "defaults" / "hearth.toml"),
         HEARTH_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )

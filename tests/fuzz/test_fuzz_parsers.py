@@ -172,7 +172,7 @@ def test_statement_validation_accepts_or_explains(text: str, existing: list[str]
 
 STAGES = stories.Stages(
     stories.Stage(s.slug, s.label)
-    for s in load_config(ROOT / "config" / "hearth.toml").stories.stages
+    for s in load_config(ROOT / "bot" / "defaults" / "hearth.toml").stories.stages
 )  # as cogs/stories/_service.py builds them
 
 
