@@ -28,6 +28,7 @@ from bot.components import ServiceRegistry
 from bot.db.app_state import AppState
 from bot.db.database import Database
 from bot.errors_handler import NO_MENTIONS, handle_interaction_error
+from bot.interactions import remember_commands
 from bot.scheduling import Scheduler
 from bot.services.communities import CommunityService
 from bot.settings import HearthConfig, Settings
@@ -151,8 +152,19 @@ class HearthBot(commands.AutoShardedBot):
         for ext in self._extensions if self._extensions is not None else walk_extensions():
             await self.load_extension(ext)
             log.info("loaded %s", ext)
-        if self.auto_sync:
-            await self.sync_commands_if_changed()
+        synced = await self.sync_commands_if_changed() if self.auto_sync else False
+        if not synced:
+            await self.learn_command_ids()
+
+    async def learn_command_ids(self) -> None:
+        """Fetch the registered commands once, so replies can mention them as links
+        (``</community create:ID>``); a sync records them itself."""
+        if self.application_id is None:
+            return
+        try:
+            remember_commands(await self.tree.fetch_commands())
+        except discord.HTTPException as exc:
+            log.warning("could not fetch the slash commands (%s); replies name them as text", exc)
 
     def command_fingerprint(self) -> str:
         """What Discord would be told by a global sync, for this application, as a hash."""
@@ -182,6 +194,7 @@ class HearthBot(commands.AutoShardedBot):
         except discord.HTTPException as exc:
             log.warning("could not sync slash commands (%s); run `python -m bot sync`", exc)
             return False
+        remember_commands(synced)
         await self.record_synced_commands()
         log.info("slash commands changed since the last sync: synced %d globally", len(synced))
         return True

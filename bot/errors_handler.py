@@ -23,7 +23,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import HearthError
-from bot.interactions import NO_MENTIONS
+from bot.interactions import NO_MENTIONS, linkify
 from bot.log_privacy import describe_custom_id, is_vote_custom_id
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,10 @@ def _unwrap(error: BaseException) -> BaseException:
 
 
 async def reply_ephemeral(interaction: discord.Interaction[Any], content: str) -> None:
-    """Answer ephemerally whether or not the interaction was already responded to."""
-    content = content[:2000]
+    """Answer ephemerally whether or not the interaction was already responded to.
+
+    Commands named in the message ("`/community add`") become clickable mentions."""
+    content = linkify(content)[:2000]
     try:
         if interaction.response.is_done():
             await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_MENTIONS)

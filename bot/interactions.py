@@ -6,6 +6,8 @@ and "is this a facilitator" the same way.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -26,6 +28,51 @@ if TYPE_CHECKING:
     from bot.app import HearthBot
 
 NO_MENTIONS = discord.AllowedMentions.none()
+
+#: Slash command ids by qualified name ("community create"), from the synced tree. One bot
+#: per process, so one table; empty until :func:`remember_commands` (then names fall back to
+#: plain text).
+_COMMAND_IDS: dict[str, int] = {}
+#: "`/community add`" or "`/story consent story:4`" in a reply: a command written as code.
+_CODE_COMMAND = re.compile(r"`/([a-z][-_a-z]*(?: [a-z][-_a-z]*)?)((?: [a-z_]+:[^`\s]*)*)`")
+
+
+def remember_commands(commands: Iterable[app_commands.AppCommand]) -> None:
+    """Keep the ids Discord gave the commands (after a sync, or fetched once at start)."""
+    _COMMAND_IDS.clear()
+    for command in commands:
+        if command.type is not discord.AppCommandType.chat_input:
+            continue
+        _COMMAND_IDS[command.name] = command.id
+        groups = [o for o in command.options if isinstance(o, app_commands.AppCommandGroup)]
+        while groups:
+            group = groups.pop()
+            _COMMAND_IDS[group.qualified_name] = command.id
+            groups += [o for o in group.options if isinstance(o, app_commands.AppCommandGroup)]
+
+
+def mention(name: str) -> str:
+    """A clickable command: ``</community create:ID>``; ``/community create`` when the id is
+    not known yet (Discord renders an unknown id as plain text, so the fallback is honest)."""
+    command_id = _COMMAND_IDS.get(name)
+    return f"</{name}:{command_id}>" if command_id else f"`/{name}`"
+
+
+def linkify(text: str) -> str:
+    """Turn every "`/name sub`" in ``text`` into a clickable mention.
+
+    The domain and the services word some replies without Discord (errors such as "Set one
+    with `/community sponsor`"); they are shown through this, once, where they are sent.
+    Options written after the name stay as code: a mention cannot carry them.
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        name, options = match.group(1), match.group(2).strip()
+        if name not in _COMMAND_IDS:
+            return match.group(0)
+        return mention(name) + (f" `{options}`" if options else "")
+
+    return _CODE_COMMAND.sub(swap, text)
 
 
 def hearth(interaction: discord.Interaction[Any]) -> HearthBot:

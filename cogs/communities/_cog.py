@@ -7,13 +7,14 @@ overwrites, channels) itself, in order, with a rollback; the rules are in the se
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import server_manager_only
+from bot.choices import COMMUNITY_KINDS, DISCIPLINES
 from bot.domain.communities import (
     Community,
     Discipline,
@@ -30,6 +31,7 @@ from bot.interactions import (
     actor_of,
     community_autocomplete,
     facilitated_community,
+    mention,
     resolve_community,
 )
 from bot.services.communities import CommunityService, NewCommunity
@@ -42,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KindChoice = Literal["reference", "practice", "distilling"]
-DisciplineChoice = Literal["gp", "nurse", "patient", "carer", "other"]
 
 
 class CommunitiesCog(commands.GroupCog, group_name="community"):
@@ -63,17 +63,18 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
     @app_commands.command(name="create", description="Create a community space (server managers)")
     @app_commands.describe(
         name="The community's name, e.g. Carers Voice",
-        kind="reference (~10-30), practice (~100-300) or distilling (serves another community)",
+        kind="What kind of group: reference group, community of practice or distilling group",
         sponsor="Who receives the weekly digest (reads, does not post)",
         circles="Private per-discipline channels: 'all' or e.g. 'gp, nurse'",
     )
+    @app_commands.choices(kind=COMMUNITY_KINDS)
     @server_manager_only("create a community")
     @app_commands.guild_only()
     async def create(
         self,
         interaction: discord.Interaction[HearthBot],
         name: str,
-        kind: KindChoice,
+        kind: str,
         sponsor: discord.Member | None = None,
         circles: str | None = None,
     ) -> None:
@@ -147,7 +148,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
                 else " (a text channel: forums need a Community server)"
             )
             + f", <#{community.voice_id}>, <#{community.meetings_id}>.",
-            "You are its facilitator. Add members with `/community add`.",
+            f"You are its facilitator. Add members with {mention('community add')}.",
         ]
         if built.circles:
             lines.append("Circles: " + ", ".join(f"<#{c.id}>" for c in built.circles.values()))
@@ -169,6 +170,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         region="Their region (optional; used for regional meetings; kept if left out)",
         facilitator="Also make them a facilitator of this community",
     )
+    @app_commands.choices(discipline=DISCIPLINES)
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def add(
@@ -176,7 +178,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         interaction: discord.Interaction[HearthBot],
         community: str,
         member: discord.Member,
-        discipline: DisciplineChoice,
+        discipline: str,
         region: str | None = None,
         facilitator: bool = False,
     ) -> None:
@@ -313,7 +315,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
         await interaction.followup.send(
             f"Removed {member.mention} from **{escape_inline(comm.name)}**. Their stories and "
             "past votes "
-            "stay with the community unless they use `/privacy forget`.",
+            f"stay with the community unless they use {mention('privacy forget')}.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -399,6 +401,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
 
     # ------------------------------------------------------------------ info / list
     @app_commands.command(name="info", description="About a community")
+    @app_commands.describe(community="The community (start typing its name)")
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def info(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
@@ -423,6 +426,7 @@ class CommunitiesCog(commands.GroupCog, group_name="community"):
     @app_commands.command(
         name="archive", description="Archive a community: lock channels, keep data"
     )
+    @app_commands.describe(community="The community to archive")
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def archive(self, interaction: discord.Interaction[HearthBot], community: str) -> None:

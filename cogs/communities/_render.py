@@ -7,6 +7,7 @@ from collections import Counter
 import discord
 
 from bot.domain.communities import Community, Membership
+from bot.interactions import mention
 from bot.text import escape_inline, plain
 
 COLOUR = discord.Colour(0xD9822B)
@@ -51,7 +52,9 @@ def info_embed(
 def list_embed(comms: list[Community], counts: dict[int, int]) -> discord.Embed:
     embed = discord.Embed(title="Communities", colour=COLOUR)
     if not comms:
-        embed.description = "No communities yet. A server manager can run `/community create`."
+        embed.description = (
+            f"No communities yet. A server manager can run {mention('community create')}."
+        )
         return embed
     lines = []
     for c in comms:

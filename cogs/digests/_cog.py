@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.choices import WEEKDAYS, timezone_autocomplete
 from bot.domain.digest import DigestRecord, Period
 from bot.domain.digest_render import local_time, period_label
 from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WeekdayChoice = Literal[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
-]
 #: How often buffered message counts are written (they are also written before any digest).
 FLUSH_SECONDS = 30.0
 
@@ -163,15 +161,16 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
         community="The community",
         weekday="The day the digest is sent",
         time="Local time of day, HH:MM (24-hour), e.g. 09:00",
-        timezone="IANA timezone such as Europe/London (default from config)",
+        timezone="Timezone, e.g. Europe/London (start typing a city; default from config)",
     )
-    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.choices(weekday=WEEKDAYS)
+    @app_commands.autocomplete(community=community_autocomplete, timezone=timezone_autocomplete)
     @app_commands.guild_only()
     async def schedule(
         self,
         interaction: discord.Interaction[HearthBot],
         community: str,
-        weekday: WeekdayChoice,
+        weekday: str,
         time: str,
         timezone: str | None = None,
     ) -> None:

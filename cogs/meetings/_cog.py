@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import timezone_autocomplete
 from bot.domain.communities import clean_region
 from bot.domain.meeting_series import (
     occurrence_resolution,
@@ -33,6 +34,7 @@ from bot.interactions import (
     community_autocomplete,
     facilitated_community,
     member_community,
+    mention,
 )
 from bot.services.meetings import MeetingService
 from bot.text import escape_inline, plain
@@ -111,9 +113,9 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         location='An address, or "online" (the default)',
         channel="Or hold it in a voice or stage channel",
         region="Only for members of this region (they are mentioned in the announcement)",
-        timezone="IANA timezone for 'when' (default: the community's, e.g. Europe/London)",
+        timezone="Timezone of 'when', e.g. Europe/London (default: the community's)",
     )
-    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.autocomplete(community=community_autocomplete, timezone=timezone_autocomplete)
     @app_commands.guild_only()
     async def schedule(
         self,
@@ -165,7 +167,8 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
             if n == 0:
                 lines.append(
                     f"Regional meeting for **{region_md}**: no member has that region yet, so "
-                    "no one was mentioned. Set regions with `/community add`; anyone who "
+                    f"no one was mentioned. Set regions with {mention('community add')}; "
+                    "anyone who "
                     "answers going or maybe gets the reminders."
                 )
             else:
@@ -196,9 +199,9 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         time="Local time, e.g. 18:30",
         duration="Length in minutes (default from config)",
         location='An address, or "online" (the default)',
-        timezone="IANA timezone (default: the community's, e.g. Europe/London)",
+        timezone="Timezone, e.g. Europe/London (default: the community's)",
     )
-    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.autocomplete(community=community_autocomplete, timezone=timezone_autocomplete)
     @app_commands.guild_only()
     async def series(
         self,
@@ -256,6 +259,7 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
 
     # ------------------------------------------------------------------ list
     @app_commands.command(name="list", description="Upcoming meetings of a community")
+    @app_commands.describe(community="The community")
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def list_(self, interaction: discord.Interaction[HearthBot], community: str) -> None:

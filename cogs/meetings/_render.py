@@ -11,6 +11,7 @@ from bot.domain.communities import Community
 from bot.domain.meeting_reminders import starts_in_words
 from bot.domain.meetings import RSVP, AttendancePage, Meeting
 from bot.domain.timeparse import discord_timestamp, format_duration
+from bot.interactions import mention
 from bot.text import escape_inline, plain
 
 GOING_COLOUR = discord.Colour.teal()
@@ -106,7 +107,7 @@ def notes_prompt_text(meeting: Meeting, community: Community) -> str:
     return (
         f"**{escape_inline(meeting.title)}** ({escape_inline(community.name)}) has finished. "
         "When you are ready, record what "
-        "was discussed and who came with `/meeting notes` (pick "
+        f"was discussed and who came with {mention('meeting notes')} (pick "
         f"“{escape_inline(meeting.title, 60)}”). "
         "The notes feed the sponsor's digest."
     )
@@ -120,7 +121,8 @@ def list_embed(
     )
     if not rows:
         embed.description = (
-            "No meetings are planned. A facilitator can add one with `/meeting schedule`."
+            f"No meetings are planned. A facilitator can add one with "
+            f"{mention('meeting schedule')}."
         )
         return embed
     for meeting, counts in rows[:25]:

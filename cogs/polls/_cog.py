@@ -11,13 +11,14 @@ import logging
 import re
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import POLL_KINDS
 from bot.delivery import Deliveries, Destination, RunState
 from bot.domain.closing import Closed
 from bot.domain.communities import can_facilitate
@@ -56,7 +57,6 @@ KIND_LABELS = {
     PollKind.SURVEY: "yes/no survey",
 }
 
-KindChoice = Literal["single", "multi", "ranked", "agreement", "survey"]
 
 
 def nudge_job(poll_id: int) -> str:
@@ -255,10 +255,11 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         community="The community whose members vote",
         question="The question (for agreement polls: the statement people rate)",
         options="Options separated by ';' (survey: yes/no questions; agreement: leave empty)",
-        kind="single, multi, ranked, agreement or survey",
+        kind="How people answer",
         closes="When voting ends: 'in 3 days', '2h' or a date and time such as '2027-03-10 18:00'",
         anonymous="Anonymous (default): no one, facilitators included, sees how anyone voted",
     )
+    @app_commands.choices(kind=POLL_KINDS)
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def create(
@@ -266,7 +267,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         interaction: discord.Interaction[HearthBot],
         community: str,
         question: str,
-        kind: KindChoice,
+        kind: str,
         options: str | None = None,
         closes: str | None = None,
         anonymous: bool = True,

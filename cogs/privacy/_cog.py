@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import NO_MENTIONS
+from bot.interactions import NO_MENTIONS, linkify
 from bot.services.privacy import PrivacyService
 from cogs.privacy._tidy import DM_CLOSED, JOB_PREFIX, DigestCounts, PrivacyDiscord
 from cogs.privacy._views import CONFIRM_TEXT, DYNAMIC_ITEMS, confirm_view
@@ -62,7 +62,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
             )
         except discord.HTTPException as exc:
             if isinstance(exc, discord.Forbidden) or exc.code == DM_CLOSED:
-                await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+                await interaction.followup.send(linkify(DMS_CLOSED), ephemeral=True)
                 return
             raise
         await interaction.followup.send(EXPORT_SENT, ephemeral=True)

@@ -7,13 +7,14 @@ channel, its parent, a private thread) to decide who may already read a message.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import ANY_CONSENT, PROMPT_CADENCES, SHARE_CONSENT, WEEKDAYS
 from bot.domain.communities import (
     Community,
     require_active,
@@ -37,6 +38,7 @@ from bot.interactions import (
     community_autocomplete,
     facilitated_community,
     member_community,
+    mention,
 )
 from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
@@ -50,12 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ShareConsent = Literal["group", "anonymous", "named"]
-AnyConsent = Literal["group", "anonymous", "named", "withdrawn"]
-CadenceChoice = Literal["weekly", "fortnightly", "monthly", "off"]
-WeekdayChoice = Literal[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
-]
 
 
 class StoriesCog(commands.GroupCog, group_name="story"):
@@ -123,8 +119,9 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     @app_commands.describe(
         community="Your community",
         stage="Which stage of the journey it is about",
-        consent="Who may hear it: group (default, stays in the community), anonymous, named",
+        consent="Who may hear it (if left out, it stays in the group)",
     )
+    @app_commands.choices(consent=SHARE_CONSENT)
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def share(
@@ -132,7 +129,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         interaction: discord.Interaction[HearthBot],
         community: str,
         stage: str | None = None,
-        consent: ShareConsent = "group",
+        consent: str = "group",
     ) -> None:
         comm, _, membership = await member_community(interaction, community)
         _views.require_teller(comm, membership)
@@ -214,7 +211,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         if is_author:
             lines.append(
                 f"Consent: **group** (stays inside the community). Change it with "
-                f"`/story consent story:{story.id}`."
+                f"{mention('story consent')} (story {story.id})."
             )
         else:
             asked = await ask_consent(
@@ -328,12 +325,13 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     @app_commands.command(name="consent", description="Change who may hear one of your stories")
     @app_commands.describe(
         story="One of your stories (start typing its title or number)",
-        level="group (stays in the community), anonymous, named, or withdrawn (deletes it)",
+        level="Who may hear it now (withdrawing deletes it)",
     )
+    @app_commands.choices(level=ANY_CONSENT)
     @app_commands.autocomplete(story=own_story_autocomplete)
     @app_commands.guild_only()
     async def consent(
-        self, interaction: discord.Interaction[HearthBot], story: int, level: AnyConsent
+        self, interaction: discord.Interaction[HearthBot], story: int, level: str
     ) -> None:
         if interaction.guild_id is None:
             raise InvalidInput("Use this command in a server, not in a direct message.")
@@ -383,18 +381,19 @@ class StoriesCog(commands.GroupCog, group_name="story"):
     @app_commands.command(name="schedule", description="Set how often story prompts are posted")
     @app_commands.describe(
         community="The community",
-        cadence="weekly, fortnightly, monthly (first such weekday of the month) or off",
+        cadence="How often (monthly: the first such weekday of the month)",
         weekday="Day of the week (default from config)",
         time="Time of day, 24-hour, in the community's timezone, e.g. 10:00",
     )
+    @app_commands.choices(cadence=PROMPT_CADENCES, weekday=WEEKDAYS)
     @app_commands.autocomplete(community=community_autocomplete)
     @app_commands.guild_only()
     async def schedule(
         self,
         interaction: discord.Interaction[HearthBot],
         community: str,
-        cadence: CadenceChoice,
-        weekday: WeekdayChoice | None = None,
+        cadence: str,
+        weekday: str | None = None,
         time: str | None = None,
     ) -> None:
         comm, _ = await facilitated_community(interaction, community)

@@ -15,6 +15,7 @@ from bot.domain.stories import (
     StoryRecord,
     credit_inside,
 )
+from bot.interactions import mention
 from bot.services.stories import PAGE_SIZE, Change, ConsentOutcome
 from bot.text import escape_inline, plain
 
@@ -45,7 +46,8 @@ def prompt_message(text: str) -> str:
     return (
         "**Story prompt**\n"
         f"> {text}\n"
-        "Share yours with the button below (or `/story share`). Your story stays in this "
+        f"Share yours with the button below (or {mention('story share')}). Your story stays "
+        "in this "
         "community unless you choose otherwise."
     )
 
@@ -57,7 +59,7 @@ def consent_question(story: StoryRecord, community: Community, captured_by: str)
         f"as story #{story.id}, "
         f"“{title}”. It is posted in the community's stories channel.\n"
         "Who may hear it beyond the community? Until you answer it stays **within the "
-        "community** (group). You can change this any time with `/story consent`."
+        f"community** (group). You can change this any time with {mention('story consent')}."
     )
 
 
@@ -75,11 +77,11 @@ def audience_question(
         f"{escape_inline(captured_by)} saved your message in **{escape_inline(community.name)}** "
         f"as story #{story.id}, “{title}”. You wrote it in {_where_told(kind, place)}, so it is "
         "**not posted** anywhere: only people who can read that "
-        f"{'circle' if kind == 'circle' else 'thread'} can see it in `/story list`.\n"
+        f"{'circle' if kind == 'circle' else 'thread'} can see it in {mention('story list')}.\n"
         "May it be shared with **the whole community** (posted in its stories channel, where "
         "every member can read it), and may it go beyond the community? Until you choose, it "
         "stays where you wrote it and nothing of it leaves. You can change this any time with "
-        "`/story consent`."
+        f"{mention('story consent')}."
     )
 
 
@@ -92,7 +94,8 @@ def audience_confirm(story: StoryRecord, kind: str, place: str, stories_id: int 
         "where **the whole community** can read it, not only the people in that "
         f"{'circle' if kind == 'circle' else 'thread'}.\n"
         "Share it with the whole community? Until you choose, only people who can read the "
-        f"{'circle' if kind == 'circle' else 'thread'} see it in `/story list`, and nothing of "
+        f"{'circle' if kind == 'circle' else 'thread'} see it in {mention('story list')}, and "
+        "nothing of "
         "it leaves the community."
     )
 
@@ -101,15 +104,16 @@ def widened(story_id: int, post: StoryPost, consent: Consent) -> str:
     return (
         f"Story #{story_id} is now posted in <#{post.channel_id}> for the whole community. "
         f"Consent: **{consent.value}** (it {CONSENT_DESCRIPTIONS[consent]}). Change it any "
-        f"time with `/story consent story:{story_id}`."
+        f"time with {mention('story consent')} (story {story_id})."
     )
 
 
 def kept_restricted(story_id: int, place: str) -> str:
     return (
         f"Story #{story_id} stays in {place}: only people who can read it see it in "
-        "`/story list`; it is not posted for the whole community and nothing of it leaves. "
-        f"To share it more widely later, use `/story consent story:{story_id}`."
+        f"{mention('story list')}; it is not posted for the whole community and nothing of it "
+        f"leaves. To share it more widely later, use {mention('story consent')} "
+        f"(story {story_id})."
     )
 
 
@@ -169,7 +173,7 @@ def list_page(
     embed = discord.Embed(title=plain(heading, 256), colour=EMBED_COLOUR)
     if not stories:
         embed.description = (
-            "No stories yet. Share one with `/story share`."
+            f"No stories yet. Share one with {mention('story share')}."
             if not stage_label
             else "No stories at this stage yet."
         )
