@@ -611,6 +611,8 @@ TABLE: list[Row] = [
     # ---------------------------------------------------------------- last: archive
     Row("community archive", FACILITATORS, cmd("community archive", community=A),
         lambda ctx, rec, _: check_archived(ctx)),
+    # ---------------------------------------------------------------- help (anyone)
+    Row("help", EVERYONE, cmd("help"), text_has("Anyone in this server")),
     # ---------------------------------------------------------------- privacy (anyone)
     Row("privacy export", EVERYONE, cmd("privacy export"), check_export),
     Row("privacy forget", EVERYONE, cmd("privacy forget"), check_forget_asked,

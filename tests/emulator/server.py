@@ -568,8 +568,10 @@ class DiscordEmulator(InteractionDriver):
         features: Iterable[str] = ("COMMUNITY",),
         bot_permissions: int = DEFAULT_BOT,
         everyone_permissions: int = DEFAULT_EVERYONE,
+        system_channel: str | None = None,
     ) -> GuildState:
-        """A guild with @everyone, the bot as member with its managed role, and the owner."""
+        """A guild with @everyone, the bot as member with its managed role, and the owner;
+        ``system_channel`` names a text channel made the guild's system channel."""
         owner = owner or self.create_user(f"{name} owner")
         gid = snowflake()
         guild = GuildState(id=gid, name=name, owner_id=owner.id, features=list(features))
@@ -586,11 +588,20 @@ class DiscordEmulator(InteractionDriver):
             user=self.bot_user, guild_id=gid, roles=[bot_role.id]
         )
         guild.members[owner.id] = MemberState(user=owner, guild_id=gid)
+        if system_channel is not None:
+            channel = ChannelState(id=snowflake(), type=ChannelType.TEXT, name=system_channel,
+                                   guild_id=gid, position=0)
+            self.add_channel(guild, channel)
+            guild.system_channel_id = channel.id
         self.guilds[gid] = guild
         if self.gateway.sessions:
             for session in self.gateway.sessions.values():
                 if not session.invalid:
-                    session.push("GUILD_CREATE", self.guild_create_payload(guild, session.intents))
+                    # Joining: Discord sends no `unavailable` (discord.py then dispatches
+                    # on_guild_join; `false` would read as an outage ending).
+                    payload = self.guild_create_payload(guild, session.intents)
+                    payload.pop("unavailable", None)
+                    session.push("GUILD_CREATE", payload)
             self.notify()
         return guild
 

@@ -406,6 +406,7 @@ class GuildState:
     channels: dict[int, ChannelState] = field(default_factory=dict)
     events: dict[int, ScheduledEventState] = field(default_factory=dict)
     bot_role_id: int | None = None
+    system_channel_id: int | None = None
     max_scheduled_events: int = 100
     max_roles: int = 250
     max_channels: int = 500
@@ -438,7 +439,7 @@ class GuildState:
             "stickers": [],
             "features": list(self.features),
             "mfa_level": 0,
-            "system_channel_id": None,
+            "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None,
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
