@@ -39,7 +39,6 @@ from cogs.polls._render import (
     poll_embed,
     privacy_line,
     results_embed,
-    results_table,
 )
 from cogs.polls._views import DYNAMIC_ITEMS, poll_view
 
@@ -217,7 +216,6 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             await self.deliveries.send(
                 run,
                 Destination.channel(channel_id),
-                content=results_table(poll, result),
                 embed=results_embed(poll, result, poll.collective_statement, final=True),
                 allowed_mentions=NO_MENTIONS,
             )
@@ -362,12 +360,11 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 "\n".join(lines)[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
-        content = results_table(found, shown.result)
+        # The results once, in the embed (numbers in words); no second table of the same.
+        content: str | None = None
         if not found.anonymous:
             lines = [f"<@{uid}>: {describe_ballot(found, b)}" for uid, b in shown.named]
-            extra = "\nWho voted what (this poll is not anonymous):\n" + "\n".join(lines)
-            if len(content) + len(extra) <= 2000:
-                content += extra
+            content = ("Who voted what (this poll is not anonymous):\n" + "\n".join(lines))[:2000]
         await interaction.response.send_message(
             content,
             embed=results_embed(found, shown.result, shown.statement, final=not found.is_open),

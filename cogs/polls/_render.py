@@ -14,7 +14,6 @@ from bot.domain.polls import (
     Poll,
     PollKind,
     PollResult,
-    render_table,
     result_fields,
 )
 from bot.domain.timeparse import discord_timestamp
@@ -86,12 +85,6 @@ def results_embed(
         footer += " · closed"
     embed.set_footer(text=footer)
     return embed
-
-
-def results_table(poll: Poll, result: PollResult) -> str:
-    """The plain-table version (for screen readers and copying), within 2000 characters."""
-    head = f"Results of poll #{poll.id}:\n"
-    return head + "```\n" + render_table(result) + "\n```"
 
 
 def describe_ballot(poll: Poll, ballot: Ballot) -> str:

@@ -531,9 +531,11 @@ def test_renderers_stay_within_discord_limits(result: PollResult) -> None:
 
 def test_result_fields_summarise_overflow() -> None:
     fields = result_fields(_long_ranked_result())
-    assert len(fields) == EMBED_MAX_FIELDS
-    assert fields[0] == ("Turnout", "27 of 300 members (9%)")
-    assert fields[1][0] == "Result"
+    assert len(fields) <= EMBED_MAX_FIELDS
+    # the winner and the final round lead (issue 14), then the turnout
+    assert fields[0][0] == "Result"
+    assert fields[1][0].startswith("Final round")
+    assert fields[2] == ("Turnout", "27 of 300 members (9%)")
     assert fields[-1][0] == "More"
     assert "not shown here" in fields[-1][1]
 

@@ -119,9 +119,9 @@ async def test_single_choice_poll_votes_changes_and_closes_on_time(world: Hearth
     assert "poll:close:1" in ran
     [posted] = results_messages(world)
     text = embed_text(posted)
-    assert "```" in posted.content and "Tuesday" in posted.content
+    assert "Tuesday" in text and not posted.content  # once, in the embed: no second table
     assert "2 of 2 chose “Tuesday” (100%)" in text
-    assert "Voters: 2 of 4 members (50%)" in posted.content
+    assert "Turnout: 2 of 4 members (50%)" in text
     # the poll message lost its buttons and no longer invites votes (regression: it kept
     # "Closes in 2 days" and "You can change your vote until the poll closes")
     closed_msg = world.emu.get_message(voice(world), msg.id)
@@ -135,7 +135,7 @@ async def test_single_choice_poll_votes_changes_and_closes_on_time(world: Hearth
     assert "chose “Tuesday”" in row["collective_statement"]
     # results after close, for a member, with quorum
     res = await world.slash(c, "poll results", poll="1")
-    assert "Voters: 2 of 4" in res.content and res.embeds
+    assert "Turnout: 2 of 4 members" in embed_text(res.reply) and not res.content
 
 
 async def test_single_choice_with_many_options_uses_a_select(world: HearthWorld) -> None:
@@ -170,9 +170,9 @@ async def test_multi_choice_poll(world: HearthWorld) -> None:
     close = await world.slash(world.owner, "poll close", poll="1")
     assert "Closed poll #1" in close.content, close.content
     [posted] = results_messages(world)
-    assert "Diet" in posted.content
     fields = {f["name"]: f["value"] for f in posted.embeds[0]["fields"]}
-    assert "3 votes · 100%" in fields["Diet"] and "1 vote · 33%" in fields["Access"]
+    assert fields["Diet"] == "3 votes of 3 (100%) · most votes"
+    assert fields["Access"] == "1 vote of 3 (33%)"
     assert "“Diet” (3 of 3, 100%)" in posted.embeds[0]["description"]
 
 
@@ -219,11 +219,12 @@ async def test_ranked_poll_instant_runoff_round_by_round(world: HearthWorld) -> 
 
     await world.advance(timedelta(days=1))
     [posted] = results_messages(world)
-    assert "Round 1:" in posted.content and "Round 2:" in posted.content
-    assert "Winner: Cafe" in posted.content
+    text = embed_text(posted)
+    assert "Round 1:" in text and "Final round (round 2)" in text
+    assert "Result: Winner: Cafe" in text
     assert "won after 2 rounds" in posted.embeds[0]["description"]
     res = await world.slash(people[2], "poll results", poll="1")
-    assert "Round 2" in res.content
+    assert "Final round (round 2)" in embed_text(res.reply)
 
 
 # --------------------------------------------------------------------------- agreement
@@ -247,7 +248,7 @@ async def test_agreement_poll_and_collective_statement(world: HearthWorld) -> No
     assert statement.startswith(
         "3 of 5 members (60%) agree that appointments should be offered in the evening."
     ), statement
-    assert "Agree overall: 3 of 4 (75%)" in posted.content
+    assert "Agree overall: 3 of 4 (75%)" in embed_text(posted)
 
 
 # --------------------------------------------------------------------------- survey
@@ -280,9 +281,9 @@ async def test_survey_per_question_answers_skips_and_changes(world: HearthWorld)
     await world.slash(world.owner, "poll close", poll="1")
     [posted] = results_messages(world)
     fields = {f["name"]: f["value"] for f in posted.embeds[0]["fields"]}
-    assert "67% yes · 2 yes, 1 no (3 answered)" in fields["Did you attend?"]
-    assert "50% yes · 1 yes, 1 no (2 answered)" in fields["Was it useful?"]
-    assert "100% yes · 2 yes, 0 no (2 answered)" in fields["Would you come again?"]
+    assert fields["Did you attend?"] == "2 of 3 who answered said yes (67%); 1 said no."
+    assert fields["Was it useful?"] == "1 of 2 who answered said yes (50%); 1 said no."
+    assert fields["Would you come again?"] == "2 of 2 who answered said yes (100%); 0 said no."
 
 
 # --------------------------------------------------------------------------- restarts

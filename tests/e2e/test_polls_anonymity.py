@@ -122,4 +122,4 @@ async def test_no_voter_to_choice_link_anywhere(
     # the results themselves are right: one vote per option
     [posted] = results_messages(world)
     fields = {f["name"]: f["value"] for f in posted.embeds[0]["fields"]}
-    assert all("1 vote · 25%" in fields[o] for o in OPTIONS)
+    assert all("1 vote of 4 (25%)" in fields[o] for o in OPTIONS)

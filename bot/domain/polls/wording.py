@@ -7,11 +7,17 @@ Worded here, in the domain, so storage never formats text for people and every s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 
 from bot.domain.closing import Outcome
 from bot.domain.polls.ballots import Ballot, Poll, PollKind
-from bot.domain.polls.tally import IrvRound, OptionResult, PollResult, percent, tally
+from bot.domain.polls.tally import (
+    IrvRound,
+    OptionResult,
+    PollResult,
+    SurveyQuestionResult,
+    percent,
+    tally,
+)
 from bot.text import echo
 
 #: Discord limits the renderers respect.
@@ -216,54 +222,88 @@ def render_table(result: PollResult, limit: int = TABLE_LIMIT) -> str:
     return "\n".join(kept)
 
 
-def _bar(frac: Fraction, width: int = 10) -> str:
-    # Any non-zero share shows at least one block so small minorities stay visible.
-    filled = int(frac * width + Fraction(1, 2)) if frac > 0 else 0
-    filled = min(max(filled, 1 if frac > 0 else 0), width)
-    return "█" * filled + "░" * (width - filled)
+# Results in an embed carry no text bars (``███░░░``): a screen reader reads each block
+# aloud ("full block, full block, …") and Discord has no way to hide decoration from it.
+# Each line says its numbers in words first, so it reads the same aloud as on screen.
 
 
-def _option_field(r: OptionResult) -> tuple[str, str]:
-    votes = "vote" if r.count == 1 else "votes"
-    return (r.label, f"{_bar(r.share)} {r.count} {votes} · {r.percent}%")
+def _votes(n: int) -> str:
+    return f"{n} vote" if n == 1 else f"{n} votes"
+
+
+def _option_value(r: OptionResult, voters: int, *, leader: bool) -> str:
+    if voters == 0:
+        return "no votes yet"
+    line = f"{_votes(r.count)} of {voters} ({r.percent}%)"
+    return line + (" · most votes" if leader and r.count > 0 else "")
+
+
+def _survey_value(sq: SurveyQuestionResult) -> str:
+    if sq.responses == 0:
+        return "No answers yet."
+    return (
+        f"{sq.yes} of {sq.responses} who answered said yes ({sq.yes_percent}%); "
+        f"{sq.no} said no."
+    )
+
+
+def _final_round_value(result: PollResult, rnd: IrvRound) -> str:
+    lines = [
+        f"{echo(result.options[o], 80)}: {_votes(c)} of {rnd.continuing_ballots} "
+        f"({percent(c, rnd.continuing_ballots)}%)"
+        for o, c in sorted(rnd.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return "\n".join(lines)
 
 
 def _fields(result: PollResult) -> list[tuple[str, str]]:
-    fields: list[tuple[str, str]] = [
+    fields: list[tuple[str, str]] = []
+    if result.kind is PollKind.RANKED and result.irv is not None and result.irv.rounds:
+        # The winner and the final round first: first preferences alone can show a loser
+        # ahead of the winner, which is the point of counting in rounds.
+        irv = result.irv
+        outcome = _outcome_line(result)
+        if outcome:
+            fields.append(("Result", outcome))
+        last = irv.rounds[-1]
+        name = "Final count" if len(irv.rounds) == 1 else f"Final round (round {len(irv.rounds)})"
+        fields.append((name, _final_round_value(result, last)))
+    fields.append(
         (
             "Turnout",
             f"{result.voters} of {result.eligible} {_members(result.eligible)} "
             f"({result.quorum_percent}%)",
         )
-    ]
+    )
     if result.kind is PollKind.SURVEY:
-        for sq in result.survey:
-            fields.append(
-                (
-                    sq.question,
-                    f"{_bar(sq.yes_share)} {sq.yes_percent}% yes · {sq.yes} yes, {sq.no} no "
-                    f"({sq.responses} answered)",
-                )
-            )
+        fields.extend((sq.question, _survey_value(sq)) for sq in result.survey)
         return fields
     if result.kind is PollKind.AGREEMENT:
-        fields.append(
-            ("Agree overall", f"{result.agree} of {result.voters} ({result.agree_percent}%)")
+        agree = (
+            "no votes yet" if result.voters == 0
+            else f"{result.agree} of {result.voters} ({result.agree_percent}%)"
         )
+        fields.append(("Agree overall", agree))
     if result.kind is PollKind.RANKED:
-        outcome = _outcome_line(result)
-        if outcome:
-            fields.append(("Result", outcome))
-    fields.extend(_option_field(r) for r in result.option_results)
-    if result.irv is not None and result.irv.rounds:
-        chunk: list[str] = []
-        for number, rnd in enumerate(result.irv.rounds, start=1):
-            line = _cut(_round_line(result, number, rnd), EMBED_FIELD_VALUE_LIMIT)
-            if chunk and len("\n".join([*chunk, line])) > EMBED_FIELD_VALUE_LIMIT:
-                fields.append(("Rounds", "\n".join(chunk)))
-                chunk = []
-            chunk.append(line)
-        fields.append(("Rounds", "\n".join(chunk)))
+        if result.irv is not None and len(result.irv.rounds) > 1:
+            chunk: list[str] = []
+            for number, rnd in enumerate(result.irv.rounds[:-1], start=1):
+                line = _cut(_round_line(result, number, rnd), EMBED_FIELD_VALUE_LIMIT)
+                if chunk and len("\n".join([*chunk, line])) > EMBED_FIELD_VALUE_LIMIT:
+                    fields.append(("Earlier rounds", "\n".join(chunk)))
+                    chunk = []
+                chunk.append(line)
+            fields.append(("Earlier rounds", "\n".join(chunk)))
+        fields.extend(
+            (f"First preference: {r.label}", _option_value(r, result.voters, leader=False))
+            for r in result.option_results
+        )
+        return fields
+    top = {r.index for r in result.leaders()} if result.voters else set()
+    fields.extend(
+        (r.label, _option_value(r, result.voters, leader=r.index in top))
+        for r in result.option_results
+    )
     return fields
 
 
@@ -281,7 +321,7 @@ def result_fields(result: PollResult) -> list[tuple[str, str]]:
     more_name = "More"
 
     def more(n: int) -> tuple[str, str]:
-        return (more_name, f"{n} more not shown here; see the results table.")
+        return (more_name, f"{n} more not shown here (Discord limits a message's size).")
 
     kept: list[tuple[str, str]] = []
     total = 0
