@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from bot.db.database import Database
 
 
@@ -19,3 +21,20 @@ class AppState:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+INSTALLATION_KEY = "installation_id"
+
+
+async def installation_id(db: Database) -> str:
+    """This installation's random id, made once and kept (calendar UIDs name it).
+
+    Random, not derived from the installation secret: a UID is public (it sits in every
+    ``.ics`` file), and nothing about the secret may be learnt from it.
+    """
+    await db.execute(
+        "INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        (INSTALLATION_KEY, secrets.token_hex(8)),
+    )
+    value = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (INSTALLATION_KEY,))
+    return str(value)

@@ -6,12 +6,24 @@ time to people elsewhere. The UID is stable per meeting and SEQUENCE grows with 
 so re-importing an updated or cancelled file replaces the earlier copy instead of adding one.
 A community whose timezone is UTC gets plain UTC times (``...Z``) and no VTIMEZONE, as
 RFC 5545 prescribes for UTC.
+
+A wall time the clocks pass twice (01:30 on the last Sunday of October in London) is
+ambiguous in ``TZID=`` form: RFC 5545 says the first occurrence, but Mozilla's ical.js (and
+so Thunderbird) reads the second. Such a meeting is written in UTC (``...Z``) instead, which
+every calendar reads alike. A time in the spring-forward gap never reaches this module: the
+meeting was already moved forward to a real instant (see README, "DST").
+
+A cancelled meeting is sent as METHOD:CANCEL with STATUS:CANCELLED, the same UID and a
+higher SEQUENCE, so a calendar that imported the earlier file removes the event.
+The UID names the installation (a random id stored once in ``app_state``), so two Hearth
+deployments never hand out the same UID for their meeting #4.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
 from icalendar import Calendar, Event
@@ -25,9 +37,18 @@ PRODID = "-//Hearth//Community meetings//EN"
 Status = Literal["CONFIRMED", "CANCELLED"]
 
 
-def meeting_uid(meeting_id: int, domain: str = "hearth.bot") -> str:
-    """A globally unique, stable UID for a stored meeting."""
-    return f"meeting-{meeting_id}@{domain}"
+def meeting_uid(meeting_id: int, installation: str) -> str:
+    """A globally unique, stable UID for a stored meeting of this installation."""
+    if not installation or not re.fullmatch(r"[A-Za-z0-9-]+", installation):
+        raise ValueError("the installation id must be letters, digits and hyphens")
+    return f"meeting-{meeting_id}-{installation}@hearth"
+
+
+def is_ambiguous(moment: datetime, tz: tzinfo) -> bool:
+    """True when ``moment``'s wall time in ``tz`` happens twice (the autumn fold)."""
+    local = moment.astimezone(tz)
+    other = local.replace(fold=1 - local.fold)
+    return other.utcoffset() != local.utcoffset()
 
 
 def meeting_ics(
@@ -44,7 +65,8 @@ def meeting_ics(
     *,
     stamp: datetime | None = None,
 ) -> bytes:
-    """Build a one-event iCalendar file (METHOD:PUBLISH) for a meeting.
+    """Build a one-event iCalendar file for a meeting (METHOD:PUBLISH, or METHOD:CANCEL
+    when ``status`` is CANCELLED).
 
     ``stamp`` is DTSTAMP, when this version of the file was made; pass the clock's now.
     Left as None, icalendar stamps the current time itself. The VTIMEZONE covers the years
@@ -65,18 +87,21 @@ def meeting_ics(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if status == "CANCELLED" else "PUBLISH")
 
     # calendar apps show these literally: one line (the description may keep its lines), and
     # no control, bidi or zero-width character that could reorder or hide what they say
     title = plain(title, 255, empty="Meeting")
     location = plain(location, 255) if location else None
     description = clean_multiline(description) if description else None
+    # a fold time is written in UTC (both ends, so the file reads one way); otherwise local
+    as_utc = is_ambiguous(start_utc, tz) or is_ambiguous(end_utc, tz)
+    zone = UTC if as_utc else tz
     event = Event.new(
         uid=uid,
         summary=title,
-        start=start_utc.astimezone(tz),
-        end=end_utc.astimezone(tz),
+        start=start_utc.astimezone(zone),
+        end=end_utc.astimezone(zone),
         stamp=stamp.astimezone(UTC) if stamp is not None else None,
         location=location or None,
         description=description or None,

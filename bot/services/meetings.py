@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.db.app_state import installation_id
 from bot.db.database import Database
 from bot.db.meetings import MeetingRepo, NewMeeting
 from bot.domain.communities import (
@@ -100,12 +101,20 @@ class MeetingService:
         reminder_offsets: Sequence[timedelta],
     ) -> None:
         self.repo = MeetingRepo(db)
+        self.db = db
+        self._installation: str | None = None
         self.communities = communities
         self.clock = clock
         self.offsets = tuple(reminder_offsets)
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    async def installation(self) -> str:
+        """This installation's id, for calendar UIDs (made once, kept in app_state)."""
+        if self._installation is None:
+            self._installation = await installation_id(self.db)
+        return self._installation
 
     # ------------------------------------------------------------------ finding
     async def get(self, meeting_id: int) -> Meeting | None:
@@ -188,6 +197,51 @@ class MeetingService:
         check_rsvp(meeting, community.name, active, now)
         await self.repo.set_rsvp(meeting.id, actor.user_id, answer, now)
         return Answered(meeting, community, await self.counts(meeting.id))
+
+    async def who_is_coming(
+        self, meeting_id: int, actor: Actor
+    ) -> tuple[Meeting, dict[RSVP, list[int]]]:
+        """Who gave each answer, for a facilitator of the meeting's community."""
+        meeting = await self.require(meeting_id)
+        await self.facilitated(meeting, actor)
+        answers = await self.repo.rsvps(meeting.id)
+        return meeting, {
+            kind: sorted(u for u, given in answers.items() if given is kind) for kind in RSVP
+        }
+
+    async def discord_interest(
+        self, guild_id: int, event_id: int, user_id: int, interested: bool
+    ) -> Meeting | None:
+        """Keep the RSVP in step with "Interested" on the meeting's Discord event.
+
+        Marking Interested counts as "going" for a member who has not answered; a Hearth
+        answer already given stands (it was said on purpose, with the buttons). Taking
+        Interested back turns "going" into "maybe" (they may still come, but no longer say
+        so); any other answer stands. Only active members of the meeting's community, and
+        only a meeting still open for answers, are changed. Returns the meeting when its
+        RSVPs changed, else None.
+        """
+        links = await self.repo.event_links(guild_id, self.now())
+        meeting_id = next((m for m, e in links if e == event_id), None)
+        if meeting_id is None:
+            return None
+        meeting = await self.require(meeting_id)
+        community = await self.community(meeting)
+        membership = await self.communities.membership(community.id, user_id)
+        if membership is None or not membership.active:
+            return None
+        now = self.now()
+        if meeting.cancelled or meeting.end_utc <= now:
+            return None
+        current = (await self.repo.rsvps(meeting.id)).get(user_id)
+        if interested and current is None:
+            new = RSVP.GOING
+        elif not interested and current is RSVP.GOING:
+            new = RSVP.MAYBE
+        else:
+            return None
+        await self.repo.set_rsvp(meeting.id, user_id, new, now)
+        return meeting
 
     # ------------------------------------------------------------------ notes, attendance
     async def notes_target(self, value: str, guild_id: int | None, actor: Actor) -> Meeting:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: HearthBot) -> None:
     from cogs.meetings._cog import MeetingsCog
-    from cogs.meetings._views import AttendanceSelect, RSVPButton
+    from cogs.meetings._views import AttendanceSelect, RSVPButton, WhoButton
 
-    bot.add_dynamic_items(RSVPButton, AttendanceSelect)
+    bot.add_dynamic_items(RSVPButton, WhoButton, AttendanceSelect)
     await bot.add_cog(MeetingsCog(bot))

@@ -1,6 +1,6 @@
 """A meeting's announcement in the community's meetings channel: the card with the RSVP
-buttons and the .ics file, the regional mentions, and its refresh when the counts, the
-time or the status change."""
+buttons, the calendar links and the .ics file, the regional mentions, and its refresh when
+the counts, the time or the status change."""
 
 from __future__ import annotations
 
@@ -10,26 +10,33 @@ import logging
 import discord
 
 from bot.domain.calendar_ics import meeting_ics, meeting_uid
+from bot.domain.calendar_links import discord_event_url
 from bot.domain.communities import Community
 from bot.domain.meetings import Meeting
 from bot.text import escape_inline
 from cogs.meetings import _render
 from cogs.meetings._discord import MENTIONS_PER_MESSAGE, DiscordSide
-from cogs.meetings._views import rsvp_view
+from cogs.meetings._views import announcement_view, calendar_details
 
 log = logging.getLogger(__name__)
 
 
 class Announcements(DiscordSide):
-    def ics_file(self, meeting: Meeting, community: Community) -> discord.File:
+    async def ics_file(self, meeting: Meeting, community: Community) -> discord.File:
+        """The meeting's .ics (a fresh file each time: a sent File is used up). Discord
+        labels it ``text/calendar`` from its ``.ics`` name."""
+        url = None
+        if meeting.event_id is not None:
+            url = discord_event_url(community.guild_id, meeting.event_id)
         data = meeting_ics(
-            meeting_uid(meeting.id),
+            meeting_uid(meeting.id, await self.service.installation()),
             meeting.title,
             meeting.start_utc,
             meeting.end_utc,
             meeting.timezone,
             meeting.location,
-            f"{community.name} meeting, arranged with Hearth.",
+            calendar_details(meeting, community),
+            url,
             sequence=meeting.sequence,
             status="CANCELLED" if meeting.cancelled else "CONFIRMED",
             stamp=self.now(),
@@ -42,6 +49,7 @@ class Announcements(DiscordSide):
         if channel is None:
             problems.append("I could not find the community's meetings channel.")
             return
+        meeting = await self.service.reload(meeting.id)  # with the event made just before
         counts = await self.service.counts(meeting.id)
         mentions = await self.service.region_members(community.id, meeting.region)
         content = None
@@ -53,8 +61,8 @@ class Announcements(DiscordSide):
             message = await channel.send(
                 content=content,
                 embed=_render.announcement_embed(meeting, community, counts),
-                file=self.ics_file(meeting, community),
-                view=rsvp_view(meeting.id),
+                file=await self.ics_file(meeting, community),
+                view=announcement_view(meeting, community),
                 allowed_mentions=discord.AllowedMentions(
                     users=[discord.Object(u) for u in mentions[:MENTIONS_PER_MESSAGE]],
                     everyone=False,
@@ -89,16 +97,13 @@ class Announcements(DiscordSide):
             meeting, community, await self.service.counts(meeting.id)
         )
         partial = discord.PartialMessage(channel=channel, id=meeting.announcement_id)  # type: ignore[arg-type]
+        view = None if meeting.cancelled else announcement_view(meeting, community)
         try:
             if with_file:
                 await partial.edit(
-                    embed=embed,
-                    attachments=[self.ics_file(meeting, community)],
-                    view=None if meeting.cancelled else rsvp_view(meeting.id),
+                    embed=embed, attachments=[await self.ics_file(meeting, community)], view=view
                 )
             else:
-                await partial.edit(
-                    embed=embed, view=None if meeting.cancelled else rsvp_view(meeting.id)
-                )
+                await partial.edit(embed=embed, view=view)
         except discord.HTTPException as exc:
             log.warning("could not update the announcement of meeting %s: %s", meeting.id, exc)

@@ -39,6 +39,7 @@ from bot.interactions import (
 from bot.services.meetings import MeetingService
 from bot.text import escape_inline, plain
 from cogs.meetings import _render
+from cogs.meetings._events import relay_interest
 from cogs.meetings._lifecycle import Lifecycle
 from cogs.meetings._views import NotesModal
 
@@ -62,6 +63,7 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
 
     async def cog_load(self) -> None:
         self.bot.services.register(self.service)
+        relay_interest(self.bot)
         await self.meetings.rebuild()
 
     async def cog_unload(self) -> None:
@@ -75,6 +77,16 @@ class MeetingsCog(commands.GroupCog, group_name="meeting"):
         ids = await self.service.forget_event(event.id)
         if ids:
             log.info("scheduled event %s deleted outside Hearth (meetings %s)", event.id, ids)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_interest(
+        self, guild_id: int, event_id: int, user_id: int, added: bool
+    ) -> None:
+        """A member gave or took back "Interested" on a meeting's Discord event: the RSVP follows
+        (rules in :meth:`MeetingService.discord_interest`) and the card's counts with it."""
+        meeting = await self.service.discord_interest(guild_id, event_id, user_id, added)
+        if meeting is not None:
+            await self.meetings.refresh_announcement(meeting)
 
     @commands.Cog.listener()
     async def on_community_archived(self, community_id: int) -> None:

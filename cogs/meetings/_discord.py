@@ -70,11 +70,15 @@ class DiscordSide:
             f"{meeting.announcement_channel_id}/{meeting.announcement_id}"
         )
 
-    async def dm(self, user_id: int, text: str) -> bool:
-        """Send a DM; False when the person's DMs are closed (or the send failed)."""
+    async def dm(self, user_id: int, text: str, *, file: discord.File | None = None) -> bool:
+        """Send a DM (with ``file`` attached, if given); False when the person's DMs are
+        closed (or the send failed)."""
         try:
             channel = await self.bot.create_dm(discord.Object(user_id))
-            await channel.send(text, allowed_mentions=NO_MENTIONS)
+            if file is not None:
+                await channel.send(text, file=file, allowed_mentions=NO_MENTIONS)
+            else:
+                await channel.send(text, allowed_mentions=NO_MENTIONS)
         except discord.Forbidden:
             return False
         except discord.HTTPException as exc:

@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 
@@ -345,3 +346,43 @@ class Events(DiscordSide):
             log.warning("could not delete orphan scheduled event %s: %s", event.id, exc)
             return
         report.deleted.append(event.id)
+
+
+INTEREST_EVENT = "scheduled_event_interest"
+"""Dispatched as ``on_scheduled_event_interest(guild_id, event_id, user_id, added)``."""
+
+
+def relay_interest(bot: discord.Client) -> None:
+    """Dispatch every GUILD_SCHEDULED_EVENT_USER_ADD/REMOVE as :data:`INTEREST_EVENT`.
+
+    discord.py's own ``on_scheduled_event_user_add`` fires only for a user already in its
+    cache, and Hearth runs without the members intent, so a member who never clicked
+    anything would be dropped silently. The gateway payload carries all that is needed
+    (guild, event and user ids), so the parser is wrapped to pass it on before discord.py
+    handles it as usual. The GUILD_SCHEDULED_EVENTS intent is not privileged and is in
+    ``Intents.default()``.
+    """
+    parsers = bot._connection.parsers
+    for kind, added in (
+        ("GUILD_SCHEDULED_EVENT_USER_ADD", True),
+        ("GUILD_SCHEDULED_EVENT_USER_REMOVE", False),
+    ):
+        original = parsers.get(kind)
+        if original is None or getattr(original, "hearth_relay", False):
+            continue
+
+        def relay(data: Any, original: Any = original, added: bool = added) -> None:
+            try:
+                ids = (
+                    int(data["guild_id"]),
+                    int(data["guild_scheduled_event_id"]),
+                    int(data["user_id"]),
+                )
+            except (KeyError, TypeError, ValueError):
+                log.debug("scheduled event user payload without ids: %r", data)
+            else:
+                bot.dispatch(INTEREST_EVENT, *ids, added)
+            original(data)
+
+        relay.hearth_relay = True  # type: ignore[attr-defined]
+        parsers[kind] = relay

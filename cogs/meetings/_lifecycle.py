@@ -101,7 +101,8 @@ class Lifecycle:
         return outcome
 
     async def cancel(self, meeting: Meeting, by: int) -> tuple[Meeting, int]:
-        """Cancel: Discord event, stored state, announcement, and a DM to going/maybe people.
+        """Cancel: Discord event, stored state, announcement, and a DM with the cancelled
+        .ics to going/maybe people.
 
         Returns the cancelled meeting and how many people were told.
         """
@@ -114,7 +115,11 @@ class Lifecycle:
         community = await self.service.community(cancelled)
         told = 0
         for user_id in await self.service.cancellation_recipients(meeting.id):
-            if await self.reminders.dm(user_id, _render.cancel_text(cancelled, community)):
+            # the updated .ics (METHOD:CANCEL, same UID, higher SEQUENCE): opening it makes
+            # a calendar that imported the meeting drop it
+            ics = await self.announcements.ics_file(cancelled, community)
+            text = _render.cancel_text(cancelled, community)
+            if await self.reminders.dm(user_id, text, file=ics):
                 told += 1
         return cancelled, told
 

@@ -99,8 +99,23 @@ def cancel_text(meeting: Meeting, community: Community) -> str:
     return (
         f"**{escape_inline(meeting.title)}** ({escape_inline(community.name)}), planned for "
         f"{discord_timestamp(meeting.start_utc, 'F')}, has been cancelled. "
-        "Sorry for the change of plans."
+        "Sorry for the change of plans. If you added it to your calendar, open the "
+        "attached file to remove it."
     )[:2000]
+
+
+def who_is_coming_text(meeting: Meeting, people: dict[RSVP, list[int]]) -> str:
+    """Names per answer (mentions render as names and, sent without allowed mentions, ping
+    nobody), cut to Discord's 2000 characters with a count of who is left out."""
+    lines = [f"Answers for **{escape_inline(meeting.title)}** (only you can see this):"]
+    for answer in RSVP:
+        ids = people.get(answer, [])
+        names = " ".join(f"<@{u}>" for u in ids) if ids else "nobody yet"
+        lines.append(f"**{answer.label}** ({len(ids)}): {names}")
+    text = "\n".join(lines)
+    if len(text) > 2000:
+        text = text[:1900].rsplit(" ", 1)[0] + "\n… and more (the list is too long to show whole)."
+    return text
 
 
 def notes_prompt_text(meeting: Meeting, community: Community) -> str:

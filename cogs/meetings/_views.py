@@ -1,5 +1,7 @@
-"""Persistent components: RSVP buttons and the attendance pickers carry their state in
-``custom_id`` (DynamicItem), so they keep working after a restart; plus the notes modal.
+"""Persistent components: RSVP buttons, "Who's coming" and the attendance pickers carry
+their state in ``custom_id`` (DynamicItem), so they keep working after a restart; plus the
+notes modal, and the announcement's link buttons (Google Calendar, Outlook, the Discord
+event), which are plain URLs and need no handler.
 
 Each resolves the meetings service once (:class:`bot.components.HearthItem`) and calls
 only it: who may answer, and whose attendance a picker changes, are the service's rules.
@@ -14,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.components import HearthItem
+from bot.domain.calendar_links import (
+    discord_event_url,
+    google_calendar_url,
+    outlook_calendar_url,
+)
+from bot.domain.communities import Community
 from bot.domain.meetings import RSVP, AttendancePage, Meeting
 from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS, actor_of
@@ -36,10 +44,31 @@ _STYLES = {
 }
 
 
-def rsvp_view(meeting_id: int) -> discord.ui.View:
+def calendar_details(meeting: Meeting, community: Community) -> str:
+    """The description calendar apps show: whose meeting, and where to answer."""
+    text = f"{community.name} meeting, arranged with Hearth."
+    if meeting.event_id is not None:
+        text += f"\nDiscord event: {discord_event_url(community.guild_id, meeting.event_id)}"
+    return text
+
+
+def announcement_view(meeting: Meeting, community: Community) -> discord.ui.View:
+    """The RSVP buttons and "Who's coming" on the first row; on the second, links that add
+    the meeting to Google Calendar or Outlook, and the Discord event when there is one."""
     view = discord.ui.View(timeout=None)
     for answer in RSVP:
-        view.add_item(RSVPButton(meeting_id, answer))
+        view.add_item(RSVPButton(meeting.id, answer))
+    view.add_item(WhoButton(meeting.id))
+    details = calendar_details(meeting, community)
+    when = (meeting.title, meeting.start_utc, meeting.end_utc, details, meeting.location)
+    links = [
+        ("Add to Google Calendar", google_calendar_url(*when)),
+        ("Outlook", outlook_calendar_url(*when)),
+    ]
+    if meeting.event_id is not None:
+        links.append(("Discord event", discord_event_url(community.guild_id, meeting.event_id)))
+    for label, url in links:
+        view.add_item(discord.ui.Button(label=label, url=url, row=1))
     return view
 
 
@@ -69,9 +98,46 @@ class RSVPButton(
         done = await self.service.answer(self.meeting_id, actor_of(interaction), self.answer)
         # Refresh the counts on the very message that was clicked.
         embed = _render.announcement_embed(done.meeting, done.community, done.counts)
-        await interaction.response.edit_message(embed=embed, view=rsvp_view(done.meeting.id))
+        await interaction.response.edit_message(
+            embed=embed, view=announcement_view(done.meeting, done.community)
+        )
         await interaction.followup.send(
             _render.rsvp_reply(done.meeting, self.answer),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+class WhoButton(
+    HearthItem[MeetingService],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"rsvp:(?P<meeting_id>\d+):who",
+):
+    """Who answered what, shown only to the community's facilitators (and server managers);
+    anyone else who clicks is told who may see it. The names are mentions, which Discord
+    shows as names and, with no allowed mentions, never pings."""
+
+    service_type = MeetingService
+
+    def __init__(self, meeting_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Who's coming",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"rsvp:{meeting_id}:who",
+            )
+        )
+        self.meeting_id = meeting_id
+
+    @guarded
+    async def callback(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any]
+    ) -> None:
+        meeting, people = await self.service.who_is_coming(
+            self.meeting_id, actor_of(interaction)
+        )
+        await interaction.response.send_message(
+            _render.who_is_coming_text(meeting, people),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

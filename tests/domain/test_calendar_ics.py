@@ -17,7 +17,7 @@ SUMMER_START = datetime(2027, 10, 13, 17, 30, tzinfo=UTC)  # 18:30 BST
 
 def build(start: datetime = WINTER_START, **overrides: object) -> bytes:
     args: dict[str, object] = {
-        "uid": meeting_uid(42),
+        "uid": meeting_uid(42, "3f2a9c"),
         "title": "Spring community meeting",
         "start_utc": start,
         "end_utc": start + timedelta(hours=2),
@@ -78,7 +78,7 @@ def test_calendar_headers_and_event_fields() -> None:
     assert str(calendar["PRODID"]) == PRODID
     assert str(calendar["VERSION"]) == "2.0"
     assert str(calendar["METHOD"]) == "PUBLISH"
-    assert str(event["UID"]) == "meeting-42@hearth.bot"
+    assert str(event["UID"]) == "meeting-42-3f2a9c@hearth"
     assert str(event["SUMMARY"]) == "Spring community meeting"
     assert str(event["LOCATION"]) == "Online"
     assert str(event["DESCRIPTION"]) == "Agenda: stories; next steps"
@@ -92,7 +92,7 @@ def test_uid_is_stable_and_output_deterministic() -> None:
     assert build() == build()
     cancelled = build(sequence=1, status="CANCELLED")
     _, event = only_event(cancelled)
-    assert str(event["UID"]) == "meeting-42@hearth.bot"
+    assert str(event["UID"]) == "meeting-42-3f2a9c@hearth"
     assert str(event["STATUS"]) == "CANCELLED"
     assert event.sequence == 1
 

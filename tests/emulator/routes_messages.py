@@ -28,15 +28,33 @@ if TYPE_CHECKING:
     from tests.emulator.server import DiscordEmulator
 
 
+#: What Discord reports as an attachment's content type, by extension. discord.py uploads
+#: every file as application/octet-stream; Discord labels it from the file's name (and adds
+#: the charset to text). Fixed here so a test does not depend on the host's mime.types.
+DISCORD_CONTENT_TYPES = {
+    ".ics": "text/calendar; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".png": "image/png",
+}
+
+
+def attachment_content_type(filename: str, sent: str | None) -> str | None:
+    if sent and sent != "application/octet-stream":
+        return sent
+    dot = filename.rfind(".")
+    known = DISCORD_CONTENT_TYPES.get(filename[dot:].lower()) if dot >= 0 else None
+    return known or mimetypes.guess_type(filename)[0] or sent
+
+
 def make_attachments(body: dict[str, Any], files: list[UploadedFile]) -> list[AttachmentState]:
     meta = {int(a["id"]): a for a in body.get("attachments") or [] if str(a.get("id")).isdigit()}
     out = []
     for f in files:
         m = meta.get(f.index, {})
         filename = m.get("filename") or f.filename
-        ctype = f.content_type
-        if not ctype or ctype == "application/octet-stream":
-            ctype = mimetypes.guess_type(filename)[0] or ctype
+        ctype = attachment_content_type(filename, f.content_type)
         out.append(AttachmentState(id=snowflake(), filename=filename, data=f.data,
                                    content_type=ctype, description=m.get("description")))
     return out

@@ -774,6 +774,29 @@ class DiscordEmulator(InteractionDriver):
     def scheduled_events(self, guild: GuildState) -> list[ScheduledEventState]:
         return [e for e in guild.events.values() if not e.deleted]
 
+    def mark_interested(
+        self, user: UserState, event: ScheduledEventState, interested: bool = True
+    ) -> None:
+        """A member clicks "Interested" on an event (or takes it back), as in the Discord
+        client: GUILD_SCHEDULED_EVENT_USER_ADD/REMOVE to sessions with the
+        GUILD_SCHEDULED_EVENTS intent. A repeated click changes nothing and sends nothing."""
+        if event.deleted or (user.id in event.interested) == interested:
+            return
+        if interested:
+            event.interested.add(user.id)
+        else:
+            event.interested.discard(user.id)
+        kind = "ADD" if interested else "REMOVE"
+        self.dispatch(
+            f"GUILD_SCHEDULED_EVENT_USER_{kind}",
+            {
+                "guild_scheduled_event_id": str(event.id),
+                "user_id": str(user.id),
+                "guild_id": str(event.guild_id),
+            },
+            guild_id=event.guild_id,
+        )
+
     def effective_permissions(
         self,
         guild: GuildState,

@@ -369,6 +369,8 @@ class ScheduledEventState:
     status: int = 1  # 1 scheduled, 2 active, 3 completed, 4 canceled
     privacy_level: int = 2
     deleted: bool = False
+    #: who marked "Interested" (Discord's own RSVP on the event)
+    interested: set[int] = field(default_factory=set)
 
     @property
     def active(self) -> bool:
@@ -389,7 +391,7 @@ class ScheduledEventState:
             "entity_type": self.entity_type,
             "entity_id": None,
             "entity_metadata": {"location": self.location} if self.location else None,
-            "user_count": 0,
+            "user_count": len(self.interested),
             "image": None,
             "recurrence_rule": None,
         }
