@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 import discord
 
 from bot import errors_handler
+from bot.interactions import linkify
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.state import UserState
@@ -319,8 +320,10 @@ def refusal_problems(refusal: Refusal, rec: InteractionRecord | None) -> list[st
     if "Traceback" in text or "Error(" in text:
         out.append(f"refusal leaks internals: {text[:200]!r}")
     out += markdown_problems(text)
+    # Sent as the error handler sends it: commands named in code become clickable mentions.
+    shown = linkify(text)[:2000]
     sent = [m for m in [rec.original, *rec.followups] if m is not None
-            and m.content == text[:2000]]
+            and m.content == shown]
     if not sent:
         out.append(f"refusal never reached Discord: {text[:120]!r}")
     elif not all(m.ephemeral for m in sent):
