@@ -150,9 +150,10 @@ async def test_ics_is_text_calendar_with_a_uid_of_this_installation(
     # Kept across restarts: the same meeting keeps its UID.
     await world.restart()
     await world.emu.click(world.people["alice"], announcement(world), f"rsvp:{meeting.id}:going")
-    assert await world.db.fetchval(
-        "SELECT value FROM app_state WHERE key = 'installation_id'"
-    ) == installation
+    assert (
+        await world.db.fetchval("SELECT value FROM app_state WHERE key = 'installation_id'")
+        == installation
+    )
 
 
 async def test_cancellation_dm_carries_the_cancelled_ics(world: HearthWorld) -> None:
