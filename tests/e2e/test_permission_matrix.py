@@ -242,6 +242,14 @@ async def check_rsvp(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     ) == "going"
 
 
+async def act_who(ctx: Ctx, _: Any) -> InteractionRecord:
+    return await press(ctx, ctx.actor, ctx.messages["rsvp"], f"rsvp:{ctx.ids['meeting']}:who")
+
+
+async def check_who(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and "Answers for" in rec.content, rec.content
+
+
 async def notes_reply(ctx: Ctx) -> MessageState:
     owner = ctx.world.owner
     rec = await ctx.slash(owner, "meeting notes", meeting=str(ctx.ids["past_meeting"]))
@@ -537,6 +545,7 @@ TABLE: list[Row] = [
     Row("StatementVoteButton", PARTICIPANTS, act_statement_vote, check_statement_vote,
         prepare=statement_flow),
     Row("RSVPButton", PARTICIPANTS, act_rsvp, check_rsvp),
+    Row("WhoButton", FACILITATORS, act_who, check_who),
     Row("AttendanceSelect", FACILITATORS, act_attendance, check_attendance, prepare=notes_reply),
     Row("ShareModal", PARTICIPANTS, act_share_modal, check_share_modal,
         prepare=owners_share_modal, note="the owner's share form, submitted by the actor"),
