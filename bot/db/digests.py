@@ -190,3 +190,25 @@ class DigestRepo:
             "UPDATE digests SET state = ?, next_attempt_at = NULL, last_error = ? WHERE id = ?",
             (DeliveryState.SKIPPED, reason[:500], digest_id),
         )
+
+    # ------------------------------------------------------------------ the sponsor's e-mails
+
+    async def email_stopped(self, community_id: int) -> bool:
+        """Whether the community's current sponsor stopped the digest e-mails."""
+        stopped = await self.db.fetchval(
+            "SELECT sponsor_email_stopped_at FROM communities WHERE id = ?", (community_id,)
+        )
+        return stopped is not None
+
+    async def set_email_stopped(
+        self, community_id: int, sponsor_id: int, stopped: bool, now: datetime
+    ) -> bool:
+        """Record the sponsor's choice; ``False`` (nothing written) when ``sponsor_id`` is
+        no longer the community's sponsor. A change of sponsor clears it (migration 0014)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE communities SET sponsor_email_stopped_at = ?"
+                " WHERE id = ? AND sponsor_id = ?",
+                (to_db(now) if stopped else None, community_id, sponsor_id),
+            )
+            return cur.rowcount == 1

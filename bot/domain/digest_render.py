@@ -237,9 +237,19 @@ def render_markdown(digest: Digest) -> str:
     return _render("md", "digest.md.j2", digest)
 
 
-def render_html(digest: Digest, *, chart_src: str | None = None) -> str:
-    """The full digest as an HTML page; ``chart_src`` (e.g. ``cid:...``) adds the chart."""
-    return _render("html", "digest.html.j2", digest, chart_src=chart_src)
+def render_html(
+    digest: Digest,
+    *,
+    chart_src: str | None = None,
+    chart_alt: str = "",
+    footer: tuple[str, ...] = (),
+) -> str:
+    """The full digest as an HTML page (the e-mail layout of ``email_base.html.j2``);
+    ``chart_src`` (e.g. ``cid:...``) adds the chart, described by ``chart_alt``; ``footer``
+    lines close the page (how to stop the e-mails)."""
+    return _render(
+        "html", "digest.html.j2", digest, chart_src=chart_src, chart_alt=chart_alt, footer=footer
+    )
 
 
 def render_text(digest: Digest) -> str:

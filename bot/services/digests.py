@@ -46,7 +46,7 @@ from bot.domain.digest import (
     week_of,
 )
 from bot.domain.digest import DigestConfig as CompileConfig
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotAllowed
 from bot.services.digest_sources import DigestSources, NameLookup, default_sources
 from bot.settings import WEEKDAYS, HearthConfig
 from bot.text import escape_inline
@@ -230,6 +230,27 @@ class DigestService:
     async def week_label_date(self, rec: DigestRecord) -> Any:
         tz = (await self.schedule_for(rec.community_id)).timezone
         return week_of(rec.period, tz)
+
+    # ------------------------------------------------------------------ the sponsor's e-mails
+
+    async def emails_stopped(self, community_id: int) -> bool:
+        """Whether the sponsor stopped the digest e-mails (the DM is sent regardless)."""
+        return await self.repo.email_stopped(community_id)
+
+    async def set_sponsor_emails(self, community_id: int, user_id: int, *, on: bool) -> Community:
+        """The sponsor stops (``on=False``) or restarts their digest e-mails; no one else
+        may, not even a facilitator (they change the address with ``/community sponsor``)."""
+        community = await self.communities.get(community_id)
+        if community is None:
+            raise InvalidInput("That community no longer exists, so it sends no e-mails.")
+        if community.sponsor_id != user_id or not await self.repo.set_email_stopped(
+            community_id, user_id, not on, self.clock.now()
+        ):
+            raise NotAllowed(
+                f"Only the sponsor of **{escape_inline(community.name)}** can stop or start "
+                "its digest e-mails."
+            )
+        return community
 
     # ------------------------------------------------------------------ records
 

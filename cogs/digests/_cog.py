@@ -24,6 +24,7 @@ from cogs.digests._delivery import (
     Outcome,
     job_id,
 )
+from cogs.digests._views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -46,6 +47,7 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
 
     async def cog_load(self) -> None:
         self.bot.services.register(self.service)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)  # the sponsor's stop/start e-mails button
         # The database is the truth: every community's next digest (or retry) is re-armed.
         await self.delivery.arm_all()
         self.bot.scheduler.schedule(SWEEP_JOB, self.bot.clock.now(), self.delivery.sweep)
@@ -55,6 +57,7 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
 
     async def cog_unload(self) -> None:
         self.bot.services.unregister(self.service)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         if self.counter.on_message in self.bot.message_hooks:
             self.bot.message_hooks.remove(self.counter.on_message)
         self._flush_loop.cancel()

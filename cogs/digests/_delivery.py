@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.delivery import Deliveries, Destination, RunState
-from bot.domain.chart import activity_chart_png
+from bot.domain.chart import activity_chart_png, chart_alt_text
 from bot.domain.communities import Community
 from bot.domain.digest import Digest, DigestRecord, Period, is_full_week
 from bot.domain.digest_render import long_date, render_embeds, render_markdown
@@ -32,6 +32,7 @@ from bot.services.digests import DigestService, dm_run
 from bot.text import escape_inline
 from cogs.digests._counter import MessageCounter
 from cogs.digests._mail import MAIL_ERRORS, send_email
+from cogs.digests._views import email_view
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -55,6 +56,8 @@ class DigestPackage:
     markdown: bytes
     markdown_filename: str
     chart_png: bytes
+    #: The chart in words with its numbers: the attachment's description, the e-mail's alt.
+    chart_alt: str = ""
 
     def discord_messages(self) -> list[tuple[list[discord.Embed], list[discord.File]]]:
         """Fresh discord objects per send (a ``discord.File`` can be read only once)."""
@@ -65,7 +68,11 @@ class DigestPackage:
             if i == 0:
                 files = [
                     discord.File(io.BytesIO(self.markdown), filename=self.markdown_filename),
-                    discord.File(io.BytesIO(self.chart_png), filename=CHART_FILENAME),
+                    discord.File(
+                        io.BytesIO(self.chart_png),
+                        filename=CHART_FILENAME,
+                        description=self.chart_alt or None,
+                    ),
                 ]
             out.append((embeds, files))
         return out
@@ -97,7 +104,8 @@ class ManualSend:
 def package(digest: Digest, slug: str) -> DigestPackage:
     title = f"{digest.community_name}: weekly activity"
     weeks = [(w.week_start, w.messages, w.active_members) for w in digest.weekly_activity]
-    chart = activity_chart_png(weeks, title)
+    total = digest.participation.total_members
+    chart = activity_chart_png(weeks, title, total_members=total)
     messages = render_embeds(digest)
     messages[0][0]["image"] = {"url": f"attachment://{CHART_FILENAME}"}
     return DigestPackage(
@@ -106,6 +114,7 @@ def package(digest: Digest, slug: str) -> DigestPackage:
         markdown=render_markdown(digest).encode("utf-8"),
         markdown_filename=filename(digest, slug),
         chart_png=chart,
+        chart_alt=chart_alt_text(weeks, total, digest.community_name),
     )
 
 
@@ -266,6 +275,10 @@ class DigestDelivery:
 
         errors: list[str] = []
         email_sent = False
+        smtp_url = self.bot.settings.hearth_smtp_url
+        # The sponsor's own choice (the button under each digest DM): the DM always goes.
+        emails_stopped = await self.service.emails_stopped(community.id)
+        emails_apply = bool(community.sponsor_email and smtp_url)
         try:
             pkg: DigestPackage | None = await self.build(
                 community, rec.period, late=rec.late, record=rec
@@ -276,18 +289,21 @@ class DigestDelivery:
             pkg = None
         if pkg is not None and not rec.dm_done:
             try:
-                await self.send_dm(rec, community.sponsor_id, pkg)
+                view = email_view(community.id, stopped=emails_stopped) if emails_apply else None
+                await self.send_dm(rec, community.sponsor_id, pkg, view=view)
                 await self.service.mark_channel_done(rec, dm=True)
             except discord.HTTPException as exc:
                 errors.append(dm_error(exc))
-        smtp_url = self.bot.settings.hearth_smtp_url
-        if pkg is not None and community.sponsor_email and smtp_url and not rec.email_done:
+        if emails_stopped and not rec.email_done:
+            log.info("digest %s: the sponsor has stopped e-mails; DM only", rec.id)
+        elif pkg is not None and community.sponsor_email and smtp_url and not rec.email_done:
             try:
                 msg = build_digest_email(
                     pkg.digest,
                     sender=self.bot.settings.hearth_smtp_from,
                     recipient=community.sponsor_email,
                     chart_png=pkg.chart_png,
+                    chart_alt=pkg.chart_alt,
                     sent_at=self.bot.clock.now(),
                 )
                 await send_email(
@@ -336,18 +352,28 @@ class DigestDelivery:
     async def _week(self, rec: DigestRecord) -> str:
         return long_date(await self.service.week_label_date(rec))
 
-    async def send_dm(self, rec: DigestRecord, user_id: int, pkg: DigestPackage) -> None:
+    async def send_dm(
+        self,
+        rec: DigestRecord,
+        user_id: int,
+        pkg: DigestPackage,
+        *,
+        view: discord.ui.View | None = None,
+    ) -> None:
         """Each message of the digest DM (its embeds; the first also carries the Markdown
-        file and the chart) exactly once, through :mod:`bot.delivery`. A part sent before a
+        file and the chart, the last the ``view``: the e-mail button) exactly once, through
+        :mod:`bot.delivery`. A part sent before a
         crash or a refusal is not sent again when the digest is retried: recorded as sent,
         or, if the crash came before it was recorded, answered by Discord from its nonce."""
         run = dm_run(rec.id)
         if await self.deliveries.start(run) is RunState.FINISHED:
             return  # delivered; only the digest's own record was not updated
-        for i, (embeds, files) in enumerate(pkg.discord_messages()):
+        messages = pkg.discord_messages()
+        for i, (embeds, files) in enumerate(messages):
+            extra: dict[str, Any] = {"view": view} if view and i == len(messages) - 1 else {}
             await self.deliveries.send(
                 run, Destination.member(user_id), part=str(i),
-                embeds=embeds, files=files, allowed_mentions=NO_MENTIONS,
+                embeds=embeds, files=files, allowed_mentions=NO_MENTIONS, **extra,
             )  # fmt: skip
         await self.deliveries.finish(run)
 

@@ -5,7 +5,19 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
-from bot.domain.chart import CHART_SIZE, activity_chart_png
+import matplotlib.image
+
+from bot.domain.chart import (
+    ALT_TEXT_LIMIT,
+    BACKGROUND,
+    CHART_SIZE,
+    COLOURS,
+    EARLIER,
+    THIS_WEEK,
+    activity_chart_png,
+    chart_alt_text,
+    contrast_ratio,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -29,7 +41,8 @@ def weeks(n: int) -> list[tuple[date, int, int]]:
 
 
 def test_chart_is_a_png_of_the_documented_size() -> None:
-    assert CHART_SIZE == (800, 400)
+    # 2x a 600 px e-mail column, so it stays sharp on phones and retina screens
+    assert CHART_SIZE == (1200, 960)
     assert png_size(activity_chart_png(weeks(12), "GP Advisors: weekly activity")) == CHART_SIZE
 
 
@@ -43,3 +56,48 @@ def test_chart_is_safe_to_draw_from_several_threads_at_once() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda n: activity_chart_png(weeks(n), f"c{n}"), range(4, 12)))
     assert all(png_size(r) == CHART_SIZE for r in results)
+
+
+def test_every_colour_has_at_least_4_5_to_1_contrast_with_the_background() -> None:
+    assert round(contrast_ratio("#000000", "#ffffff"), 2) == 21.0  # the formula, checked
+    assert round(contrast_ratio("#777777", "#ffffff"), 2) == 4.48  # WCAG's classic near-miss
+    for name, colour in COLOURS.items():
+        assert contrast_ratio(colour, BACKGROUND) >= 4.5, name
+    assert EARLIER != THIS_WEEK
+
+
+def pixels(png: bytes) -> set[tuple[int, int, int]]:
+    import io
+
+    image = matplotlib.image.imread(io.BytesIO(png), format="png")
+    rows = image.reshape(-1, image.shape[2])
+    return {(round(px[0] * 255), round(px[1] * 255), round(px[2] * 255)) for px in rows}
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+
+
+def test_this_week_is_highlighted_and_only_weeks_since_the_start_are_drawn() -> None:
+    # A community three weeks old: three bars, the newest in the highlight colour; no empty
+    # slots for weeks before it existed (so the bars keep the same width as twelve would).
+    drawn = pixels(activity_chart_png(weeks(3), "Young community", total_members=41))
+    assert hex_rgb(THIS_WEEK) in drawn and hex_rgb(EARLIER) in drawn
+    only_one = pixels(activity_chart_png(weeks(1), "Brand new", total_members=5))
+    assert hex_rgb(THIS_WEEK) in only_one and hex_rgb(EARLIER) not in only_one
+
+
+def test_alt_text_carries_the_numbers() -> None:
+    history = [(date(2027, 1, 4), 30, 6), (date(2027, 1, 11), 42, 7), (date(2027, 1, 18), 52, 12)]
+    alt = chart_alt_text(history, 41, "Carers\nVoice")
+    assert alt == (
+        "Chart of weekly activity in Carers Voice over the 3 weeks since it began. "
+        "This week (from 18 Jan): 52 messages; 12 of 41 members active. "
+        "Earlier weeks, oldest first: 4 Jan: 30 messages, 6 active; 11 Jan: 42 messages, "
+        "7 active."
+    )
+    assert chart_alt_text([], 41, "Carers Voice") == (
+        "Chart of weekly activity in Carers Voice: no activity recorded yet."
+    )
+    many = chart_alt_text(weeks(30), 41, "A" * 2000)
+    assert len(many) <= ALT_TEXT_LIMIT and "last 12 weeks" in many

@@ -16,7 +16,7 @@ from bot.domain.digest import (
     ShareableStory,
     compile_digest,
 )
-from bot.domain.email_message import build_digest_email
+from bot.domain.email_message import START_EMAILS, STOP_EMAILS, build_digest_email
 
 PERIOD = Period(datetime(2025, 5, 5, 8, tzinfo=UTC), datetime(2025, 5, 12, 8, tzinfo=UTC))
 
@@ -96,3 +96,74 @@ def test_community_name_cannot_inject_headers(chart: bytes) -> None:
     parsed = parse(msg)
     assert parsed["Bcc"] is None
     assert parsed["Subject"].startswith("Hearth digest: Evil Bcc: victim@example.org —")
+
+
+# ---------------------------------------------------------------------------- any screen
+
+
+def html_of(msg: EmailMessage) -> str:
+    part = parse(msg).get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def text_of(msg: EmailMessage) -> str:
+    part = parse(msg).get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def sent(chart: bytes, **kw: str) -> EmailMessage:
+    return build_digest_email(
+        digest(), sender="h@example.org", recipient="s@example.org", chart_png=chart, **kw
+    )
+
+
+def test_html_is_for_phones_dark_mode_and_outlook(chart: bytes) -> None:
+    html = html_of(sent(chart))
+    # phones: a viewport, one fluid column of at most 600 px
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert re.search(r'class="container"[^>]*style="width: 100%;max-width: 600px;"', html)
+    # dark mode: explicit colours, color-scheme, and a dark block that beats inline styles
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert '<meta name="supported-color-schemes" content="light dark">' in html
+    assert "color-scheme: light dark;supported-color-schemes: light dark;" in html
+    assert re.search(r'<body[^>]*style="[^"]*background-color: #f3efe9;color: #1f2933;', html)
+    dark = html[html.index("@media (prefers-color-scheme: dark)") :]
+    assert "background-color: #1f2328 !important" in dark and "!important" in dark
+    # Outlook: tables for layout, a fixed-width ghost table for the Word engine
+    assert html.count('role="presentation"') >= 3
+    assert '<!--[if mso]><table role="presentation" width="600"' in html
+
+
+def test_css_is_inlined_by_the_library_and_only_media_queries_stay_in_style(chart: bytes) -> None:
+    html = html_of(sent(chart))
+    styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert len(styles) == 1
+    # Nothing but @media blocks is left to clients that drop <style> (Outlook, some webmail).
+    assert re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", styles[0]).strip() == ""
+    assert "@media (max-width: 480px)" in styles[0]
+    outside_comments = re.sub(r"<!--.*?-->", "", html, flags=re.S)  # [if mso] ghost table
+    for tag in ("h1", "h2", "h3", "p", "li", "blockquote", "td"):
+        for match in re.finditer(rf"<{tag}\b[^>]*>", outside_comments):
+            assert "style=" in match.group(0), match.group(0)
+
+
+def test_the_chart_scales_and_its_alt_text_carries_the_numbers(chart: bytes) -> None:
+    alt = "Chart of weekly activity in GP Advisors. This week (from 5 May): 4 messages; 1 of 1"
+    html = html_of(sent(chart, chart_alt=alt))
+    img = re.search(r"<img\b[^>]*>", html)
+    assert img is not None
+    tag = img.group(0)
+    assert f'alt="{alt}"' in tag
+    assert 'width="552"' in tag  # Outlook ignores CSS widths
+    assert "width: 100%;" in tag and "height: auto;" in tag
+
+
+def test_every_email_says_how_to_stop_and_restart_it(chart: bytes) -> None:
+    msg = sent(chart)
+    for body in (text_of(msg), html_of(msg)):
+        flat = " ".join(body.split())
+        assert "you are the sponsor of GP Advisors" in flat
+        assert f"To stop these e-mails, press “{STOP_EMAILS}” under that direct message" in flat
+        assert f"“{START_EMAILS}” there starts the e-mails again" in flat

@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -48,6 +49,8 @@ MANAGERS = frozenset({MANAGER})
 #: what belongs to one person (a story's consent, an erase request): that person only; here
 #: the member actor tells the story and asks for erasure.
 SELF = frozenset({MEMBER})
+#: what only a community's sponsor decides (stopping or restarting their digest e-mails).
+SPONSORS = frozenset({SPONSOR})
 
 #: Tables written by background work (the message counter's periodic flush), not by actions.
 BACKGROUND_TABLES = frozenset({"message_activity"})
@@ -174,8 +177,8 @@ async def build(world: HearthWorld, actor_key: str) -> Ctx:
     for i in range(6):
         rec = await ctx.slash(people["teller"], "story share", community=A)
         assert rec.modal is not None, rec.content
-        done = await emu.submit_modal(people["teller"], rec,
-                                      {"title": f"Story {i}", "text": f"What happened {i}."})
+        done = await submit_and_post(emu, people["teller"], rec,
+                                     {"title": f"Story {i}", "text": f"What happened {i}."})
         assert "Thank you" in done.content, done.content
     lounge = world.channel(f"{_slug()}-lounge")
     said = await emu.post_message(lounge, people[MEMBER], "The night nurse explained it all.")

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 
 from bot.db.database import Database
 from bot.db.stories import StoryRepo
+from bot.domain.chart import CHART_SIZE
 from bot.domain.stories import Consent
 from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.emulator.state import ChannelType, MessageState, UserState
@@ -206,7 +207,7 @@ async def test_scheduled_digest_is_delivered_with_consent_and_redaction(
     groups = digests_in(world.emu.dms_to(sponsor))
     assert len(groups) == 1
     md, text = markdown_of(groups[0]), embed_text(groups[0])
-    assert png_size(chart_of(groups[0])) == (800, 400)
+    assert png_size(chart_of(groups[0])) == CHART_SIZE
     for body in (md, text):
         assert "Carers Voice" in body and "week of 11 January 2027" in body
         assert "Named tale" in body and "alice" in body
@@ -489,6 +490,6 @@ async def test_email_is_sent_to_a_real_smtp_server_and_retried_when_it_is_down(
         assert "Withheld story" not in body and "Private." not in body
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1
-    assert png_size(images[0].get_content()) == (800, 400)
+    assert png_size(images[0].get_content()) == CHART_SIZE
     cid = images[0]["Content-ID"].strip("<>")
     assert f"cid:{cid}" in html.get_content()

@@ -25,6 +25,7 @@ import pytest
 
 from bot.db.statements import StatementRepo
 from bot.errors_handler import HearthModal
+from cogs.digests._views import email_view
 from tests.e2e._matrix import (
     ACTORS,
     EVERYONE,
@@ -34,6 +35,8 @@ from tests.e2e._matrix import (
     PARTICIPANTS,
     READERS,
     SELF,
+    SPONSOR,
+    SPONSORS,
     A,
     B,
     Ctx,
@@ -48,6 +51,7 @@ from tests.e2e._matrix import (
     snapshot,
 )
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import post_draft
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import ChannelType, MessageState
 
@@ -78,7 +82,8 @@ async def then_modal(ctx: Ctx, rec: InteractionRecord, values: dict[str, str]) -
         return rec
     ids = all_custom_ids(rec.modal.get("components") or [])
     filled = dict(zip(ids, values.values(), strict=False))
-    return await ctx.emu.submit_modal(ctx.actor, rec, filled)
+    # a story's modal answers with a draft: post it (other modals come back unchanged)
+    return await post_draft(ctx.emu, ctx.actor, await ctx.emu.submit_modal(ctx.actor, rec, filled))
 
 
 # ============================================================================ components
@@ -453,6 +458,27 @@ async def check_digest_sent(ctx: Ctx, rec: InteractionRecord, before: int) -> No
     assert await count_digests(ctx) == before + 1
 
 
+async def email_button_dm(ctx: Ctx) -> MessageState:
+    """The button as it comes under a digest DM, sent to the sponsor directly: the matrix
+    world has no mail server (the digest itself is the `digest send` row)."""
+    assert ctx.world.bot is not None
+    user = await ctx.world.bot.fetch_user(ctx.people[SPONSOR].id)
+    sent = await user.send("Your digest", view=email_view(ctx.a_id, stopped=False))
+    return next(m for m in ctx.emu.dms_to(ctx.people[SPONSOR]) if m.id == sent.id)
+
+
+async def act_email_button(ctx: Ctx, msg: MessageState) -> InteractionRecord:
+    return await press(ctx, ctx.actor, msg, f"digest:email:{ctx.a_id}:stop")
+
+
+async def check_emails_stopped(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    await rec.wait_followups(1)
+    assert "are stopped" in rec.followups[0].content, rec.all_text
+    assert await ctx.val(
+        "SELECT sponsor_email_stopped_at FROM communities WHERE id = ?", ctx.a_id
+    ) is not None
+
+
 async def check_export(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     [dm] = [m for m in ctx.emu.dms_to(ctx.actor) if m.attachments]
     assert dm.attachments[0].filename.endswith(".json"), dm.attachments
@@ -494,7 +520,32 @@ async def owners_share_modal(ctx: Ctx) -> InteractionRecord:
 async def act_share_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
     done: InteractionRecord = await ctx.emu.submit_modal(
         ctx.actor, opened, {"title": "Through the modal", "text": "Told in the form."})
+    return await post_draft(ctx.emu, ctx.actor, done)
+
+
+async def members_edit_modal(ctx: Ctx) -> InteractionRecord:
+    rec = await ctx.slash(ctx.people[MEMBER], "story edit", story=ctx.ids["member_story"])
+    assert rec.modal is not None, rec.all_text
+    return rec
+
+
+async def act_edit_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
+    done: InteractionRecord = await ctx.emu.submit_modal(
+        ctx.actor, opened, {"title": "Edited in the form", "text": "New words."})
     return done
+
+
+def title_is(title: str) -> Any:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        got = await ctx.val("SELECT title FROM stories WHERE id = ?", ctx.ids["member_story"])
+        assert got == title, got
+
+    return check
+
+
+async def act_edit(ctx: Ctx, _: Any) -> InteractionRecord:
+    rec = await ctx.slash(ctx.actor, "story edit", story=ctx.ids["member_story"])
+    return await then_modal(ctx, rec, {"title": "Edited by command", "text": "Other words."})
 
 
 async def check_share_modal(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
@@ -549,6 +600,8 @@ TABLE: list[Row] = [
     Row("AttendanceSelect", FACILITATORS, act_attendance, check_attendance, prepare=notes_reply),
     Row("ShareModal", PARTICIPANTS, act_share_modal, check_share_modal,
         prepare=owners_share_modal, note="the owner's share form, submitted by the actor"),
+    Row("EditStoryModal", SELF, act_edit_modal, title_is("Edited in the form"),
+        prepare=members_edit_modal, note="the teller's edit form, submitted by the actor"),
     Row("NotesModal", FACILITATORS, act_notes_modal, check_notes, prepare=owners_notes_modal,
         note="the owner's notes form, submitted by the actor"),
     # ---------------------------------------------------------------- /community
@@ -577,6 +630,7 @@ TABLE: list[Row] = [
     Row("story consent", SELF,
         cmd("story consent", story=lambda ctx: ctx.ids["member_story"], level="named"),
         lambda ctx, rec, _: consent_is(ctx, "named"), note="the member's story"),
+    Row("story edit", SELF, act_edit, title_is("Edited by command"), note="the member's story"),
     Row("story prompt", FACILITATORS, cmd("story prompt", community=A), check_prompt,
         prepare=count_prompts),
     Row("story schedule", FACILITATORS, cmd("story schedule", community=A, cadence="weekly"),
@@ -617,6 +671,8 @@ TABLE: list[Row] = [
     Row("digest schedule", FACILITATORS,
         cmd("digest schedule", community=A, weekday="friday", time="10:00"),
         a_row_exists("digest_schedules", "AND weekday = 4")),
+    Row("EmailButton", SPONSORS, act_email_button, check_emails_stopped,
+        prepare=email_button_dm, note="the sponsor stops their digest e-mails"),
     # ---------------------------------------------------------------- last: archive
     Row("community archive", FACILITATORS, cmd("community archive", community=A),
         lambda ctx, rec, _: check_archived(ctx)),
@@ -672,7 +728,7 @@ async def test_the_table_covers_everything(world: HearthWorld) -> None:
     top = {c.name for c in world.bot.tree.get_commands(type=None)}
     assert {c.name for c in world.emu.commands.values()} == top
     assert {row.allowed for row in TABLE} <= {
-        EVERYONE, FACILITATORS, READERS, PARTICIPANTS, MANAGERS, SELF}
+        EVERYONE, FACILITATORS, READERS, PARTICIPANTS, MANAGERS, SELF, SPONSORS}
 
 
 @pytest.mark.parametrize("actor_key", ACTORS)
