@@ -136,6 +136,13 @@ class StoryRepo:
             (post.channel_id, post.message_id, int(post.is_thread), story_id),
         )
 
+    async def set_words(self, story_id: int, title: str, text: str) -> None:
+        """The teller's edit of a live story's title and text."""
+        await self.db.execute(
+            "UPDATE stories SET title = ?, text = ? WHERE id = ? AND consent <> 'withdrawn'",
+            (title, text, story_id),
+        )
+
     async def set_consent(self, story_id: int, consent: Consent) -> StoryRecord | None:
         """Change a live story's consent (not to ``withdrawn``: see :meth:`withdraw`); this
         also answers any pending consent question."""

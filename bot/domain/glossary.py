@@ -128,18 +128,28 @@ class Glossary:
         ]
 
 
-def format_suggestion(hits: Iterable[JargonHit], *, limit: int = MESSAGE_LIMIT) -> str:
+DRAFT_HEAD = (
+    "A few words in your story may be unfamiliar to some readers. If you like, use "
+    "**Edit the words** to put plainer ones before you post:"
+)
+DRAFT_FOOT = "Nothing has been changed: it is your choice."
+
+
+def format_suggestion(
+    hits: Iterable[JargonHit], *, limit: int = MESSAGE_LIMIT, head: str | None = None,
+    foot: str | None = None,
+) -> str:
     """The ephemeral message shown to a teller after sharing. Returns "" when there is
     nothing to suggest (the caller then shows nothing). Stays within ``limit`` characters
     (Discord's 2000 by default) by listing as many terms as fit and saying how many more."""
     hits = list(hits)
     if not hits:
         return ""
-    head = (
+    head = head or (
         "Thank you for sharing your story. A few words in it may be unfamiliar to some "
         "readers. If you like, you could use plainer words:"
     )
-    foot = "Nothing has been changed: your story is saved exactly as you wrote it."
+    foot = foot or "Nothing has been changed: your story is saved exactly as you wrote it."
     lines: list[str] = []
     for i, hit in enumerate(hits):
         times = f" (used {hit.count} times)" if hit.count > 1 else ""

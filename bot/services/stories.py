@@ -26,7 +26,7 @@ from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.stories import StoryRepo
 from bot.domain.communities import Community, require_active
-from bot.domain.glossary import Glossary, format_suggestion
+from bot.domain.glossary import DRAFT_FOOT, DRAFT_HEAD, Glossary, format_suggestion
 from bot.domain.stories import (
     Cadence,
     Consent,
@@ -184,6 +184,26 @@ class StoryService:
     def jargon_note(self, title: str, text: str) -> str:
         return format_suggestion(self.glossary.find_jargon(f"{title}\n{text}"))
 
+    def draft_note(self, title: str, text: str, limit: int = 1500) -> str:
+        """The plain-language suggestions shown on a draft, before anything is posted."""
+        return format_suggestion(
+            self.glossary.find_jargon(f"{title}\n{text}"), limit=limit, head=DRAFT_HEAD,
+            foot=DRAFT_FOOT,
+        )
+
+    async def edit_words(
+        self, story: StoryRecord, title: str, text: str, teller_name: str | None
+    ) -> StoryRecord:
+        """The teller's new title and text (validated): stored, and the post updated. What
+        leaves the community is redacted from the stored text when it leaves (digest,
+        offers), so the next digest carries the current words."""
+        await self.repo.set_words(story.id, title, text)
+        updated = await self.repo.get(story.id)
+        if updated is None or updated.is_tombstone:
+            raise NotFound(f"Story #{story.id} was withdrawn; nothing of it remains to edit.")
+        await self.publisher.edit(updated, teller_name)
+        return updated
+
     async def place_of(self, story: StoryRecord) -> StoryPlace:
         """Where a restricted story is confined."""
         channel_id = story.audience_channel_id or 0
@@ -248,7 +268,7 @@ class StoryService:
 
     # ------------------------------------------------------------------ consent
     async def for_teller(
-        self, story_id: int, user_id: int, guild_id: int
+        self, story_id: int, user_id: int, guild_id: int, *, action: str = "change its consent"
     ) -> tuple[StoryRecord, Community]:
         """The story ``/story consent`` names, refusing anyone but its teller."""
         record = await self.repo.get(story_id)
@@ -262,8 +282,8 @@ class StoryService:
             raise NotFound(f"Story #{story_id} was withdrawn; nothing of it remains to change.")
         if record.teller_id != user_id:
             raise NotAllowed(
-                f"Only the person who told story #{story_id} can change its consent. You can "
-                "change your own stories' consent."
+                f"Only the person who told story #{story_id} can {action}. You can "
+                f"{action.replace('its', 'your own stories’')}."
             )
         return record, community
 

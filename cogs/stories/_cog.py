@@ -42,7 +42,7 @@ from bot.interactions import (
 )
 from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
-from cogs.stories import _render, _views
+from cogs.stories import _draft, _render, _views
 from cogs.stories._prompts import JOB_PREFIX, PromptPoster, job_id
 from cogs.stories._publisher import DiscordStoryPublisher, ask_consent, offer_pending
 from cogs.stories._render import ts
@@ -139,7 +139,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
                 "A new story cannot start withdrawn; choose group, anonymous or named."
             )
         chosen = self.service.stages.resolve(stage) if stage and stage.strip() else None
-        await interaction.response.send_modal(_views.ShareModal(comm, chosen, level))
+        await interaction.response.send_modal(_draft.ShareModal(comm, chosen, level))
 
     share.autocomplete("stage")(stage_autocomplete)
 
@@ -362,6 +362,19 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         else:
             await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await offer_pending(self.service, interaction)
+
+    # ------------------------------------------------------------------ edit
+    @app_commands.command(name="edit", description="Change the words of one of your stories")
+    @app_commands.describe(story="One of your stories (start typing its title or number)")
+    @app_commands.autocomplete(story=own_story_autocomplete)
+    @app_commands.guild_only()
+    async def edit(self, interaction: discord.Interaction[HearthBot], story: int) -> None:
+        if interaction.guild_id is None:
+            raise InvalidInput("Use this command in a server, not in a direct message.")
+        record, _ = await self.service.for_teller(
+            story, interaction.user.id, interaction.guild_id, action="edit its words"
+        )
+        await interaction.response.send_modal(_draft.EditStoryModal(record))
 
     # ------------------------------------------------------------------ prompts
     @app_commands.command(name="prompt", description="Post a story prompt in the lounge now")

@@ -93,6 +93,12 @@ class DiscordStoryPublisher:
         )
         try:
             await message.edit(content=content, embed=embed, allowed_mentions=NO_MENTIONS)
+            if story.post.is_thread:
+                # A forum post is named after the story: a new title renames it.
+                name = plain(story.title, 100, empty=f"Story #{story.id}")
+                thread = await self._channel(story.post.channel_id)
+                if isinstance(thread, discord.Thread) and thread.name != name:
+                    await thread.edit(name=name)
         except discord.HTTPException as exc:
             log.warning("could not update the post of story %s: %s", story.id, exc)
 

@@ -7,23 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.components import HearthItem, services_of
+from bot.components import HearthItem
 from bot.domain.communities import Community, Membership, require_active, require_member
 from bot.domain.stories import (
-    CONSENT_DESCRIPTIONS,
-    TEXT_LIMIT,
-    TITLE_LIMIT,
     Consent,
-    Stage,
-    validate_story,
 )
 from bot.errors import NotAllowed, NotFound
-from bot.errors_handler import HearthModal, guarded
+from bot.errors_handler import guarded
 from bot.interactions import NO_MENTIONS, actor_of
 from bot.services.stories import StoryService
-from bot.text import escape_inline, plain
+from bot.text import escape_inline
 from cogs.stories import _render
-from cogs.stories._publisher import offer_pending, readable_audiences
+from cogs.stories._publisher import readable_audiences
 
 if TYPE_CHECKING:
     from typing import Self
@@ -67,67 +62,6 @@ def require_teller(community: Community, membership: Membership | None) -> None:
         )
 
 
-# ---------------------------------------------------------------------- share modal
-
-
-class ShareModal(HearthModal):
-    """Title and text; stage and consent were chosen as command options (or defaults)."""
-
-    def __init__(self, community: Community, stage: Stage | None, consent: Consent) -> None:
-        super().__init__(title=plain(f"Share a story with {community.name}", 45), timeout=1800)
-        self.community_id = community.id
-        self.stage = stage
-        self.consent = consent
-        self.story_title: discord.ui.TextInput[ShareModal] = discord.ui.TextInput(
-            label="Title",
-            custom_id="title",
-            max_length=TITLE_LIMIT,
-            placeholder="A few words that sum it up",
-        )
-        self.story_text: discord.ui.TextInput[ShareModal] = discord.ui.TextInput(
-            label="Your story",
-            custom_id="text",
-            style=discord.TextStyle.paragraph,
-            max_length=TEXT_LIMIT,
-            placeholder="What happened, and what did it mean to you?",
-        )
-        self.add_item(self.story_title)
-        self.add_item(self.story_text)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        service = services_of(interaction).get(StoryService)
-        community = await member_of(interaction, self.community_id, telling=True)
-        title, text = validate_story(
-            self.story_title.value, self.story_text.value,
-            self.stage.slug if self.stage else None, service.stages,
-        )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        story = await service.save(
-            community,
-            teller_id=interaction.user.id,
-            teller_name=interaction.user.display_name,
-            title=title,
-            text=text,
-            stage=self.stage,
-            consent=self.consent,
-        )
-        assert story.post is not None
-        where = f"<#{story.post.channel_id}>"
-        await interaction.followup.send(
-            f"Thank you. Your story “{escape_inline(title)}” is saved as #{story.id} and "
-            f"posted in {where}.\n"
-            f"Consent: **{story.consent.value}** (it "
-            f"{CONSENT_DESCRIPTIONS[story.consent]}). Change it any time with "
-            f"`/story consent story:{story.id}`.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
-        note = service.jargon_note(title, text)
-        if note:
-            await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await offer_pending(service, interaction)
-
-
 # ---------------------------------------------------------------------- prompt button
 
 
@@ -150,6 +84,8 @@ class ShareButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        from cogs.stories._draft import ShareModal
+
         community = await member_of(interaction, self.community_id, telling=True)
         await interaction.response.send_modal(ShareModal(community, None, Consent.GROUP))
 

@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -176,8 +177,8 @@ async def build(world: HearthWorld, actor_key: str) -> Ctx:
     for i in range(6):
         rec = await ctx.slash(people["teller"], "story share", community=A)
         assert rec.modal is not None, rec.content
-        done = await emu.submit_modal(people["teller"], rec,
-                                      {"title": f"Story {i}", "text": f"What happened {i}."})
+        done = await submit_and_post(emu, people["teller"], rec,
+                                     {"title": f"Story {i}", "text": f"What happened {i}."})
         assert "Thank you" in done.content, done.content
     lounge = world.channel(f"{_slug()}-lounge")
     said = await emu.post_message(lounge, people[MEMBER], "The night nurse explained it all.")

@@ -29,6 +29,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.story_draft import submit_and_post
 from tests.e2e.test_digest import digests_in, embed_text, markdown_of, post, shown_messages
 from tests.emulator.state import MessageState, UserState
 
@@ -60,7 +61,7 @@ async def sponsor(
 async def share(world: HearthWorld, user: UserState, title: str, **options: Any) -> None:
     rec = await world.slash(user, "story share", community=COMMUNITY, **options)
     assert rec.modal is not None, rec.content
-    done = await world.emu.submit_modal(user, rec, {"title": title, "text": f"{title} text."})
+    done = await submit_and_post(world.emu, user, rec, {"title": title, "text": f"{title} text."})
     assert "is saved as #" in done.content, done.content
 
 

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.state import MessageState, UserState
 
 COMMUNITY = "Carers Voice"
@@ -101,7 +102,7 @@ async def share(world: HearthWorld, user: UserState, title: str, text: str, cons
         user, "story share", community=COMMUNITY, stage="treatment", consent=consent
     )
     assert rec.modal is not None, rec.content
-    sub = await world.emu.submit_modal(user, rec, {"title": title, "text": text})
+    sub = await submit_and_post(world.emu, user, rec, {"title": title, "text": text})
     assert "saved as #" in sub.content, sub.content
 
 

@@ -30,6 +30,7 @@ from bot import log_privacy
 from bot.db.database import Database
 from bot.log_privacy import configure_logging, is_vote_custom_id
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.story_draft import submit_and_post
 from tests.e2e.test_digest import DUE_1, Inbox, digests_in, free_port, setup_community
 from tests.e2e.test_polls import create_poll, poll_message
 from tests.emulator.interactions import all_custom_ids
@@ -307,7 +308,7 @@ async def test_no_email_at_info_and_no_message_body_at_debug(
                                   members={alice: "carer"})  # fmt: skip
             rec = await world.slash(alice, "story share", community=COMMUNITY, consent="named")
             assert rec.modal is not None, rec.content
-            sub = await world.emu.submit_modal(alice, rec, {"title": "Nights", "text": story})
+            sub = await submit_and_post(world.emu, alice, rec, {"title": "Nights", "text": story})
             assert "saved as #1" in sub.content, sub.content
             await world.advance_to(DUE_1)
             assert digests_in(world.emu.dms_to(sponsor))

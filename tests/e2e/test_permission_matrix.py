@@ -51,6 +51,7 @@ from tests.e2e._matrix import (
     snapshot,
 )
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import post_draft
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import ChannelType, MessageState
 
@@ -81,7 +82,8 @@ async def then_modal(ctx: Ctx, rec: InteractionRecord, values: dict[str, str]) -
         return rec
     ids = all_custom_ids(rec.modal.get("components") or [])
     filled = dict(zip(ids, values.values(), strict=False))
-    return await ctx.emu.submit_modal(ctx.actor, rec, filled)
+    # a story's modal answers with a draft: post it (other modals come back unchanged)
+    return await post_draft(ctx.emu, ctx.actor, await ctx.emu.submit_modal(ctx.actor, rec, filled))
 
 
 # ============================================================================ components
@@ -518,7 +520,32 @@ async def owners_share_modal(ctx: Ctx) -> InteractionRecord:
 async def act_share_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
     done: InteractionRecord = await ctx.emu.submit_modal(
         ctx.actor, opened, {"title": "Through the modal", "text": "Told in the form."})
+    return await post_draft(ctx.emu, ctx.actor, done)
+
+
+async def members_edit_modal(ctx: Ctx) -> InteractionRecord:
+    rec = await ctx.slash(ctx.people[MEMBER], "story edit", story=ctx.ids["member_story"])
+    assert rec.modal is not None, rec.all_text
+    return rec
+
+
+async def act_edit_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
+    done: InteractionRecord = await ctx.emu.submit_modal(
+        ctx.actor, opened, {"title": "Edited in the form", "text": "New words."})
     return done
+
+
+def title_is(title: str) -> Any:
+    async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+        got = await ctx.val("SELECT title FROM stories WHERE id = ?", ctx.ids["member_story"])
+        assert got == title, got
+
+    return check
+
+
+async def act_edit(ctx: Ctx, _: Any) -> InteractionRecord:
+    rec = await ctx.slash(ctx.actor, "story edit", story=ctx.ids["member_story"])
+    return await then_modal(ctx, rec, {"title": "Edited by command", "text": "Other words."})
 
 
 async def check_share_modal(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
@@ -573,6 +600,8 @@ TABLE: list[Row] = [
     Row("AttendanceSelect", FACILITATORS, act_attendance, check_attendance, prepare=notes_reply),
     Row("ShareModal", PARTICIPANTS, act_share_modal, check_share_modal,
         prepare=owners_share_modal, note="the owner's share form, submitted by the actor"),
+    Row("EditStoryModal", SELF, act_edit_modal, title_is("Edited in the form"),
+        prepare=members_edit_modal, note="the teller's edit form, submitted by the actor"),
     Row("NotesModal", FACILITATORS, act_notes_modal, check_notes, prepare=owners_notes_modal,
         note="the owner's notes form, submitted by the actor"),
     # ---------------------------------------------------------------- /community
@@ -601,6 +630,7 @@ TABLE: list[Row] = [
     Row("story consent", SELF,
         cmd("story consent", story=lambda ctx: ctx.ids["member_story"], level="named"),
         lambda ctx, rec, _: consent_is(ctx, "named"), note="the member's story"),
+    Row("story edit", SELF, act_edit, title_is("Edited by command"), note="the member's story"),
     Row("story prompt", FACILITATORS, cmd("story prompt", community=A), check_prompt,
         prepare=count_prompts),
     Row("story schedule", FACILITATORS, cmd("story schedule", community=A, cadence="weekly"),

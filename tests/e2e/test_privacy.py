@@ -22,6 +22,7 @@ from bot.services.polls import PollService
 from bot.services.statements import StatementService
 from bot.settings import PrivacyConfig
 from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.errors import ApiError
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
@@ -41,7 +42,7 @@ def db(world: HearthWorld) -> Any:
 async def share_story(world: HearthWorld, user: UserState, title: str, text: str) -> None:
     rec = await world.slash(user, "story share", community=CARERS, consent="named")
     assert rec.modal is not None, rec.content
-    done = await world.emu.submit_modal(user, rec, {"title": title, "text": text})
+    done = await submit_and_post(world.emu, user, rec, {"title": title, "text": text})
     assert "Sorry" not in done.all_text, done.all_text
 
 

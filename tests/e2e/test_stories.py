@@ -16,6 +16,7 @@ from bot.domain.communities import Discipline, Kind
 from bot.domain.stories import Consent, shareable_view
 from bot.services.story_offers import shareable_stories_for_digest
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.story_draft import post_draft, submit_and_post
 from tests.emulator.interactions import all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -49,7 +50,7 @@ async def _share(
 ) -> Any:
     rec = await world.slash(user, "story share", community=COMMUNITY, **options)
     assert rec.modal is not None, rec.content
-    return await world.emu.submit_modal(user, rec, {"title": title, "text": text})
+    return await submit_and_post(world.emu, user, rec, {"title": title, "text": text})
 
 
 def _forum(world: HearthWorld) -> Any:
@@ -65,14 +66,18 @@ async def test_share_posts_a_tagged_forum_thread_and_suggests_plain_words(
     users = await _setup(world)
     alice = users["alice"]
     text = "After the biopsy they talked about discharge on Friday. Call me on 07700 900123."
-    sub = await _share(world, alice, "Going home", text, stage="treatment", consent="named")
-    await sub.wait_followups(2)
+    rec = await world.slash(alice, "story share", community=COMMUNITY, stage="treatment",
+                            consent="named")
+    draft = await world.emu.submit_modal(alice, rec, {"title": "Going home", "text": text})
+    # the plain-language suggestions come on the draft, before anything is posted
+    assert draft.ephemeral and "not posted yet" in draft.content, draft.content
+    jargon = draft.content
+    assert "**biopsy**" in jargon and "taking a small sample" in jargon
+    assert "**discharge**" in jargon and "going home from hospital" in jargon
+    assert "Nothing has been changed" in jargon and "Edit the words" in jargon
+    assert await _rows(world) == [] and not world.emu.threads_in(_forum(world))
+    sub = await post_draft(world.emu, alice, draft)
     assert sub.ephemeral and "saved as #1" in sub.content, sub.content
-    jargon = sub.followups[-1]
-    assert jargon.ephemeral
-    assert "**biopsy**" in jargon.content and "taking a small sample" in jargon.content
-    assert "**discharge**" in jargon.content and "going home from hospital" in jargon.content
-    assert "Nothing has been changed" in jargon.content
 
     rows = await _rows(world)
     assert len(rows) == 1

@@ -20,6 +20,7 @@ import pytest
 
 from bot.services.story_offers import shareable_stories_for_digest
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -161,7 +162,7 @@ async def test_a_circle_story_at_named_reaches_no_sponsor_digest(world: HearthWo
     # The positive control: a named story told to the whole community.
     share = await world.slash(nora, "story share", community=COMMUNITY, consent="named")
     assert share.modal is not None
-    await world.emu.submit_modal(nora, share, {"title": "OPENTITLE", "text": "Open words."})
+    await submit_and_post(world.emu, nora, share, {"title": "OPENTITLE", "text": "Open words."})
     await world.advance(timedelta(hours=1))
 
     sent = await world.slash(world.owner, "digest send", community=COMMUNITY)

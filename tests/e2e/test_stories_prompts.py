@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.story_draft import submit_and_post
 from tests.e2e.test_stories import COMMUNITY
 from tests.emulator.interactions import all_custom_ids
 from tests.emulator.state import UserState
@@ -101,7 +102,8 @@ async def test_share_button_opens_the_modal_and_saves_a_story(world: HearthWorld
 
     click = await world.emu.click(alice, prompt, f"story:share:{cid}")
     assert click.modal is not None
-    sub = await world.emu.submit_modal(alice, click, {"title": "A kind word", "text": "It helped."})
+    sub = await submit_and_post(world.emu, alice, click,
+                                {"title": "A kind word", "text": "It helped."})
     assert "saved as #1" in sub.content, sub.content
     row = await world.db.fetchone("SELECT * FROM stories")
     assert row is not None

@@ -24,6 +24,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from tests.e2e.hearth import START, HearthWorld, hearth_world
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.state import MessageState, UserState
 
 COMMUNITY = "Carers Voice"
@@ -80,7 +81,7 @@ async def _share(
 ) -> None:
     rec = await world.slash(user, "story share", community=COMMUNITY, **options)
     assert rec.modal is not None, rec.content
-    done = await world.emu.submit_modal(user, rec, {"title": title, "text": text})
+    done = await submit_and_post(world.emu, user, rec, {"title": title, "text": text})
     assert "is saved as #" in done.content, done.content
 
 

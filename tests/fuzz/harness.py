@@ -45,6 +45,7 @@ import discord
 from bot import errors_handler
 from bot.interactions import linkify
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.story_draft import submit_and_post
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.state import UserState
 from tests.fuzz.strategies import Targets
@@ -411,8 +412,8 @@ async def standard_setup(fw: FuzzWorld) -> None:
     assert not poll.content.startswith("Sorry"), poll.content
     share = await w.slash(p["alice"], "story share", community=COMMUNITY)
     assert share.modal is not None, share.content
-    done = await w.emu.submit_modal(p["alice"], share, {"title": "First week",
-                                                        "text": "We found our feet."})
+    done = await submit_and_post(w.emu, p["alice"], share, {"title": "First week",
+                                                            "text": "We found our feet."})
     await fw.settle()
     assert "saved as #" in done.content, done.content
     fw.story_id = int(done.content.split("saved as #", 1)[1].split()[0])

@@ -1,0 +1,356 @@
+"""Telling a story: the modal, then a draft the teller sees before anything is posted.
+
+After the modal the teller gets an ephemeral draft: the story as it will read, the
+plain-language suggestions, who may hear it (three choices in plain words) and its stage,
+with **Post**, **Edit the words** (the modal again, filled in) and **Cancel**. Nothing is
+stored or posted until **Post**.
+
+The draft lives in memory only, in a short-lived view, not in the database: words the teller
+has not agreed to post are not kept anywhere, so there is nothing to export, erase or leak.
+The cost is that a draft does not survive a restart or 14 minutes without a click (Discord
+lets a bot edit an ephemeral message for 15 minutes); the message then says so and keeps
+the words on screen to copy.
+
+Editing a story afterwards (``/story edit``) uses :class:`EditStoryModal`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import discord
+
+from bot.components import services_of
+from bot.domain.communities import Community
+from bot.domain.stories import (
+    CONSENT_DESCRIPTIONS,
+    TEXT_LIMIT,
+    TITLE_LIMIT,
+    Consent,
+    Stage,
+    StoryRecord,
+    validate_story,
+)
+from bot.errors import NotAllowed
+from bot.errors_handler import HearthModal, handle_interaction_error
+from bot.interactions import NO_MENTIONS
+from bot.services.stories import StoryService
+from bot.text import escape_inline, plain
+from cogs.stories._publisher import offer_pending
+
+log = logging.getLogger(__name__)
+
+#: Who may hear a story, in the words a teller sees (the stored values are the keys).
+CONSENT_CHOICES: list[tuple[Consent, str, str]] = [
+    (Consent.GROUP, "Keep it in the group", "Only members of this community see it."),
+    (Consent.ANONYMOUS, "Share beyond the group without my name",
+     "The charity may use it outside the group, with no name on it."),
+    (Consent.NAMED, "Share with my name",
+     "The charity may use it outside the group, with your display name."),
+]
+CONSENT_WORDS = {c: label for c, label, _ in CONSENT_CHOICES}
+NO_STAGE = "-"
+DRAFT_TIMEOUT = 14 * 60
+DRAFT_COLOUR = discord.Colour.light_grey()
+
+
+@dataclass(frozen=True)
+class Draft:
+    community_id: int
+    community_name: str
+    teller_id: int
+    title: str
+    text: str
+    stage: Stage | None
+    consent: Consent
+
+
+def draft_message(draft: Draft, service: StoryService) -> tuple[str, discord.Embed]:
+    lines = [
+        "**Your story is not posted yet.** Check how it reads, choose who may hear it and "
+        "its stage, then press **Post**.",
+    ]
+    note = service.draft_note(draft.title, draft.text)
+    if note:
+        lines += ["", note]
+    embed = discord.Embed(
+        title=plain(draft.title, 256), description=draft.text[:4096], colour=DRAFT_COLOUR
+    )
+    embed.add_field(
+        name="Who may hear it",
+        value=f"{CONSENT_WORDS[draft.consent]}: it {CONSENT_DESCRIPTIONS[draft.consent]}.",
+        inline=False,
+    )
+    embed.add_field(
+        name="Stage", value=escape_inline(draft.stage.label) if draft.stage else "None chosen",
+        inline=False,
+    )
+    embed.set_footer(text=plain(f"Draft for {draft.community_name} · not posted", 2048))
+    return "\n".join(lines)[:2000], embed
+
+
+class DraftView(discord.ui.View):
+    """The draft's controls; only its teller can use them (checked, not assumed)."""
+
+    def __init__(self, draft: Draft, service: StoryService) -> None:
+        super().__init__(timeout=DRAFT_TIMEOUT)
+        self.draft = draft
+        self.service = service
+        self.last: discord.Interaction[Any] | None = None
+        self.done = False
+        self._build()
+
+    def _build(self) -> None:
+        self.clear_items()
+        consent: discord.ui.Select[DraftView] = discord.ui.Select(
+            custom_id="story:draft:consent",
+            placeholder="Who may hear it?",
+            options=[
+                discord.SelectOption(
+                    label=label, value=c.value, description=desc,
+                    default=c is self.draft.consent,
+                )
+                for c, label, desc in CONSENT_CHOICES
+            ],
+            row=0,
+        )
+        self.consent_select = consent
+        consent.callback = self._consent_chosen  # type: ignore[method-assign]
+        self.add_item(consent)
+        stages = list(self.service.stages)
+        if stages:
+            stage: discord.ui.Select[DraftView] = discord.ui.Select(
+                custom_id="story:draft:stage",
+                placeholder="Which stage is it about?",
+                options=[
+                    discord.SelectOption(
+                        label="No particular stage", value=NO_STAGE,
+                        default=self.draft.stage is None,
+                    ),
+                    *[
+                        discord.SelectOption(
+                            label=plain(s.label, 100, empty=s.slug), value=s.slug,
+                            default=self.draft.stage is not None
+                            and s.slug == self.draft.stage.slug,
+                        )
+                        for s in stages[:24]
+                    ],
+                ],
+                row=1,
+            )
+            self.stage_select = stage
+            stage.callback = self._stage_chosen  # type: ignore[method-assign]
+            self.add_item(stage)
+        for label, cid, style, callback in (
+            ("Post", "story:draft:post", discord.ButtonStyle.success, self._post),
+            ("Edit the words", "story:draft:edit", discord.ButtonStyle.secondary, self._edit),
+            ("Cancel", "story:draft:cancel", discord.ButtonStyle.danger, self._cancel),
+        ):
+            button: discord.ui.Button[DraftView] = discord.ui.Button(
+                label=label, custom_id=cid, style=style, row=2
+            )
+            button.callback = callback  # type: ignore[method-assign]
+            self.add_item(button)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.draft.teller_id:
+            refused = NotAllowed("This draft belongs to someone else.")
+            await handle_interaction_error(interaction, refused)
+            return False
+        self.last = interaction
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: Any
+    ) -> None:
+        await handle_interaction_error(interaction, error)
+
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        """Redraw the draft on the message the interaction came from."""
+        content, embed = draft_message(self.draft, self.service)
+        self._build()
+        await interaction.response.edit_message(
+            content=content, embed=embed, view=self, allowed_mentions=NO_MENTIONS
+        )
+
+    async def _consent_chosen(self, interaction: discord.Interaction[Any]) -> None:
+        value = self.consent_select.values[0]
+        self.draft = replace(self.draft, consent=Consent(value))
+        await self.show(interaction)
+
+    async def _stage_chosen(self, interaction: discord.Interaction[Any]) -> None:
+        value = self.stage_select.values[0]
+        stage = None if value == NO_STAGE else self.service.stages.resolve(value)
+        self.draft = replace(self.draft, stage=stage)
+        await self.show(interaction)
+
+    async def _edit(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(ShareModal.for_draft(self))
+
+    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
+        self.done = True
+        self.stop()
+        await interaction.response.edit_message(
+            content="Cancelled: nothing was posted or kept.", embed=None, view=None
+        )
+
+    async def _post(self, interaction: discord.Interaction[Any]) -> None:
+        if self.done:
+            return
+        from cogs.stories._views import member_of
+
+        community = await member_of(interaction, self.draft.community_id, telling=True)
+        self.done = True
+        self.stop()
+        await interaction.response.defer()
+        try:
+            story = await self.service.save(
+                community,
+                teller_id=interaction.user.id,
+                teller_name=interaction.user.display_name,
+                title=self.draft.title,
+                text=self.draft.text,
+                stage=self.draft.stage,
+                consent=self.draft.consent,
+            )
+        except BaseException:
+            self.done = False
+            raise
+        assert story.post is not None
+        await interaction.edit_original_response(
+            content=posted_text(story), embed=None, view=None, allowed_mentions=NO_MENTIONS
+        )
+        await offer_pending(self.service, interaction)
+
+    async def on_timeout(self) -> None:
+        if self.done or self.last is None:
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await self.last.edit_original_response(
+                content="This draft expired after 14 minutes without a click, and nothing "
+                "was posted. Your words are below to copy; start again with `/story share`.",
+                view=None,
+            )
+
+
+def posted_text(story: StoryRecord) -> str:
+    assert story.post is not None
+    return (
+        f"Thank you. Your story “{escape_inline(story.title or '')}” is saved as #{story.id} "
+        f"and posted in <#{story.post.channel_id}>.\n"
+        f"Who may hear it: **{CONSENT_WORDS.get(story.consent, story.consent.value)}** (it "
+        f"{CONSENT_DESCRIPTIONS[story.consent]}). Change it any time with "
+        f"`/story consent story:{story.id}`, or change the words with "
+        f"`/story edit story:{story.id}`."
+    )
+
+
+def _fields(modal: discord.ui.Modal, title: str, text: str) -> tuple[
+    discord.ui.TextInput[Any], discord.ui.TextInput[Any]
+]:
+    story_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Title", custom_id="title", max_length=TITLE_LIMIT,
+        placeholder="A few words that sum it up", default=title or None,
+    )
+    story_text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Your story", custom_id="text", style=discord.TextStyle.paragraph,
+        max_length=TEXT_LIMIT, placeholder="What happened, and what did it mean to you?",
+        default=text or None,
+    )
+    modal.add_item(story_title)
+    modal.add_item(story_text)
+    return story_title, story_text
+
+
+class ShareModal(HearthModal):
+    """Title and text. Submitted, it shows the draft (or, from "Edit the words", redraws
+    it); nothing is stored until the draft's **Post**."""
+
+    def __init__(
+        self, community: Community, stage: Stage | None, consent: Consent, *,
+        title: str = "", text: str = "",
+    ) -> None:
+        super().__init__(title=plain(f"Share a story with {community.name}", 45), timeout=1800)
+        self.community_id = community.id
+        self.community_name = community.name
+        self.stage = stage
+        self.consent = consent
+        self.draft_view: DraftView | None = None
+        self.story_title, self.story_text = _fields(self, title, text)
+
+    @classmethod
+    def for_draft(cls, view: DraftView) -> ShareModal:
+        d = view.draft
+        made = cls.__new__(cls)
+        HearthModal.__init__(made, title=plain(f"Edit your story for {d.community_name}", 45),
+                             timeout=1800)
+        made.community_id, made.community_name = d.community_id, d.community_name
+        made.stage, made.consent, made.draft_view = d.stage, d.consent, view
+        made.story_title, made.story_text = _fields(made, d.title, d.text)
+        return made
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        from cogs.stories._views import member_of
+
+        service = services_of(interaction).get(StoryService)
+        await member_of(interaction, self.community_id, telling=True)
+        stage = self.draft_view.draft.stage if self.draft_view else self.stage
+        title, text = validate_story(
+            self.story_title.value, self.story_text.value,
+            stage.slug if stage else None, service.stages,
+        )
+        view = self.draft_view
+        if view is not None and not view.done:
+            if interaction.user.id != view.draft.teller_id:
+                raise NotAllowed("This draft belongs to someone else.")
+            view.draft = replace(view.draft, title=title, text=text)
+            view.last = interaction
+            await view.show(interaction)
+            return
+        draft = Draft(
+            self.community_id, self.community_name, interaction.user.id, title, text,
+            self.stage, self.consent,
+        )
+        view = DraftView(draft, service)
+        view.last = interaction
+        content, embed = draft_message(draft, service)
+        await interaction.response.send_message(
+            content, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+class EditStoryModal(HearthModal):
+    """``/story edit``: the teller's story, filled in; submitted, the post is updated."""
+
+    def __init__(self, story: StoryRecord) -> None:
+        super().__init__(title=plain(f"Edit story #{story.id}", 45), timeout=1800)
+        self.story_id = story.id
+        self.story_title, self.story_text = _fields(self, story.title or "", story.text or "")
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        service = services_of(interaction).get(StoryService)
+        if interaction.guild_id is None:
+            raise NotAllowed("Edit your story in its server.")
+        story, _ = await service.for_teller(
+            self.story_id, interaction.user.id, interaction.guild_id, action="edit its words"
+        )
+        title, text = validate_story(
+            self.story_title.value, self.story_text.value, story.stage, service.stages
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        updated = await service.edit_words(story, title, text, interaction.user.display_name)
+        where = (
+            f" Its post in <#{updated.post.channel_id}> shows the new words."
+            if updated.post is not None else ""
+        )
+        await interaction.followup.send(
+            f"Story #{updated.id} now reads as you edited it.{where} Anything shared beyond "
+            "the group from now on uses the new words.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS,
+        )
+        note = service.jargon_note(title, text)
+        if note:
+            await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
