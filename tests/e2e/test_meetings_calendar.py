@@ -113,8 +113,8 @@ async def test_announcement_has_calendar_links_and_the_discord_event(world: Hear
         for m in world.emu.messages_in(world.channel("carers-voice-meetings"))
         if m.embeds and "Summer" in m.embeds[0]["title"]
     ]
-    q = parse_qs(urlsplit(link_buttons(summer)["Add to Google Calendar"]).query)
-    assert q["dates"] == ["20270707T173000Z/20270707T193000Z"]
+    summer_q = parse_qs(urlsplit(link_buttons(summer)["Add to Google Calendar"]).query)
+    assert summer_q["dates"] == ["20270707T173000Z/20270707T193000Z"]
 
     # The links survive an RSVP click (the card is re-rendered with its view).
     alice = world.people["alice"]
