@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPORT_SENT = (
-    "I have sent your data to your DMs as a JSON file. It starts with a short explanation of "
-    "what it holds."
+    "I have sent your data to your DMs: a summary in plain words, and the complete copy as "
+    "a JSON file."
 )
 DMS_CLOSED = (
     "I could not send you a DM, so nothing was sent. Your data is only ever sent to your "
@@ -54,10 +54,11 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
     @app_commands.command(name="export", description="Get everything Hearth holds about you")
     async def export(self, interaction: discord.Interaction[HearthBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        file = await self.discord.export_file(interaction.user.id)
+        files = await self.discord.export_file(interaction.user.id)
         try:
             await interaction.user.send(
-                "Here is everything Hearth holds about you.", file=file,
+                "Here is everything Hearth holds about you: the summary file reads in plain "
+                "words; the JSON file is the complete copy for computers.", files=files,
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException as exc:

@@ -9,6 +9,7 @@ that could not be deleted is reported to the member so they can ask for it to be
 from __future__ import annotations
 
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.domain.privacy import ErasureResult, StoryPostRef, facilitator_notice
+from bot.domain.privacy_summary import export_summary
 from bot.interactions import NO_MENTIONS
 from bot.services.privacy import PrivacyService
 
@@ -63,9 +65,17 @@ class PrivacyDiscord:
         self.service = service
 
     # ------------------------------------------------------------------ export
-    async def export_file(self, user_id: int) -> discord.File:
+    async def export_file(self, user_id: int) -> list[discord.File]:
+        """The JSON export, and beside it the same in plain words (Markdown)."""
         made = await self.service.export(user_id)
-        return discord.File(io.BytesIO(made.data), filename=made.filename)
+        summary = export_summary(json.loads(made.data)).encode("utf-8")
+        stem = made.filename.rsplit(".", 1)[0]
+        return [
+            discord.File(io.BytesIO(made.data), filename=made.filename,
+                         description="Your data, complete, for computers (JSON)"),
+            discord.File(io.BytesIO(summary), filename=f"{stem}-summary.md",
+                         description="Your data in plain words"),
+        ]
 
     # ------------------------------------------------------------------ forget
     async def forget(self, user_id: int) -> ForgetOutcome:

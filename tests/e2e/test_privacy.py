@@ -166,8 +166,9 @@ async def export(world: HearthWorld, user: UserState, **kw: Any) -> tuple[Intera
     files = [a for m in dms for a in m.attachments]
     if not files:
         return rec, None
-    [f] = files
+    [f, summary] = files  # the JSON, and beside it the same in plain words
     assert f.filename.startswith("hearth-data-") and f.filename.endswith(".json")
+    assert summary.filename.endswith("-summary.md") and summary.description
     return rec, json.loads(f.data)
 
 

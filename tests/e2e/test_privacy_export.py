@@ -17,7 +17,8 @@ async def export(world: HearthWorld, user: UserState) -> dict[str, Any]:
     before = len(world.emu.dms_to(user))
     rec = await world.slash(user, "privacy export")
     await rec.wait_final()
-    [f] = [a for m in world.emu.dms_to(user)[before:] for a in m.attachments]
+    [f] = [a for m in world.emu.dms_to(user)[before:] for a in m.attachments
+           if a.filename.endswith(".json")]
     doc: dict[str, Any] = json.loads(f.data)
     return doc
 
