@@ -24,7 +24,7 @@ import aiosqlite
 
 from bot.db.database import Database
 from bot.db.rows import from_db, from_db_req, to_db
-from bot.domain.digest import HeldMeeting, UpcomingMeeting
+from bot.domain.digest import HeldMeeting, Place, UpcomingMeeting
 from bot.domain.meeting_series import Series, SeriesRule
 from bot.domain.meetings import (
     EVENT_DELETED,
@@ -523,9 +523,9 @@ async def upcoming_for_digest(
 ) -> list[UpcomingMeeting]:
     """Scheduled meetings starting within ``horizon_days`` of ``now``, with RSVP counts."""
     rows = await db.fetchall(
-        """SELECT m.title, m.start_at,
-                  SUM(r.answer = 'going') AS going, SUM(r.answer = 'maybe') AS maybe,
-                  SUM(r.answer = 'cant') AS cant
+        """SELECT m.title, m.start_at, m.event_id, m.announcement_channel_id,
+                  m.announcement_id, SUM(r.answer = 'going') AS going,
+                  SUM(r.answer = 'maybe') AS maybe, SUM(r.answer = 'cant') AS cant
            FROM meetings m LEFT JOIN meeting_rsvps r ON r.meeting_id = m.id
            WHERE m.community_id = ? AND m.status = 'scheduled' AND m.start_at >= ?
              AND m.start_at < ?
@@ -539,6 +539,8 @@ async def upcoming_for_digest(
             going=int(r["going"] or 0),
             maybe=int(r["maybe"] or 0),
             cant=int(r["cant"] or 0),
+            # the event (time, place, "interested"), else the announcement with its buttons
+            place=Place(r["announcement_channel_id"], r["announcement_id"], r["event_id"]),
         )
         for r in rows
     ]
@@ -561,6 +563,7 @@ async def held_for_digest(
     """
     rows = await db.fetchall(
         """SELECT m.title, m.start_at, m.notes, m.notes_at, m.attendance_at,
+                  m.announcement_channel_id, m.announcement_id,
                   (SELECT COUNT(*) FROM meeting_attendance a WHERE a.meeting_id = m.id)
                       AS attended,
                   (SELECT COUNT(*) FROM meeting_rsvps r WHERE r.meeting_id = m.id
@@ -587,6 +590,8 @@ async def held_for_digest(
             attended=int(r["attended"]) if r["attendance_at"] is not None else None,
             rsvp_going=int(r["going"]),
             notes_at=from_db(r["notes_at"]),
+            # Discord drops a scheduled event once it is over: the announcement stays
+            place=Place(r["announcement_channel_id"], r["announcement_id"]),
         )
         for r in rows
     ]

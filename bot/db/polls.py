@@ -48,9 +48,9 @@ from bot.db.poll_ballots import (
     seal_ballot,
     voter_key,
 )
-from bot.db.rows import from_db, from_db_req, to_db
+from bot.db.rows import from_db, to_db
 from bot.domain.closing import Closed, Outcome
-from bot.domain.digest import OpenPoll, PollOutcome
+from bot.domain.digest import OpenPoll, Place
 from bot.domain.polls import (
     Ballot,
     Poll,
@@ -380,38 +380,30 @@ class PollRepo:
 
 
     # ------------------------------------------------------------------ digest read-outs
-    async def closed_between(
-        self, community_id: int, start: datetime, end: datetime
-    ) -> list[PollOutcome]:
-        """Polls closed in ``[start, end)`` with their stored collective statement."""
+    async def closed_polls(self, community_id: int, start: datetime, end: datetime) -> list[Poll]:
+        """Polls closed in ``[start, end)``, in closing order (the digest's read-out)."""
         rows = await self.db.fetchall(
-            "SELECT question, collective_statement, voters, eligible, closed_at FROM polls"
+            f"SELECT {_POLL_COLUMNS} FROM polls"
             " WHERE community_id = ? AND closed_at IS NOT NULL AND closed_at >= ?"
             " AND closed_at < ? ORDER BY closed_at, id",
             (community_id, to_db(start), to_db(end)),
         )
-        return [
-            PollOutcome(
-                question=r["question"],
-                collective_statement=r["collective_statement"] or "",
-                voters=int(r["voters"] or 0),
-                eligible=int(r["eligible"] or 0),
-                closed_at=from_db_req(r["closed_at"]),
-            )
-            for r in rows
-        ]
+        return [_poll(r) for r in rows]
 
     async def open_turnout(self, community_id: int, now: datetime) -> list[OpenPoll]:
         """Polls open at ``now`` with how many have voted so far (never how)."""
         eligible = await _active_members(self.db, community_id)
         rows = await self.db.fetchall(
-            "SELECT p.question, p.closes_at,"
+            "SELECT p.question, p.closes_at, p.channel_id, p.message_id,"
             " (SELECT COUNT(*) FROM poll_voters v WHERE v.poll_id = p.id) AS voters"
             " FROM polls p WHERE p.community_id = ? AND p.closed_at IS NULL"
             " AND p.created_at <= ? ORDER BY p.closes_at IS NULL, p.closes_at, p.id",
             (community_id, to_db(now)),
         )
         return [
-            OpenPoll(r["question"], int(r["voters"]), eligible, from_db(r["closes_at"]))
+            OpenPoll(
+                r["question"], int(r["voters"]), eligible, from_db(r["closes_at"]),
+                place=Place(r["channel_id"], r["message_id"]),
+            )
             for r in rows
         ]

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock
@@ -24,29 +24,23 @@ from bot.db.activity import ActivityBuffer, ActivityRepo
 from bot.db.database import Database
 from bot.db.deliveries import DeliveryRepo
 from bot.db.digests import DigestRepo
-from bot.domain.communities import Community, Membership
+from bot.domain.communities import Community
 from bot.domain.digest import (
-    CHART_WEEKS,
     Digest,
     DigestRecord,
     DigestSchedule,
-    LinkedHighlights,
-    MemberActivity,
     Period,
-    WeekActivity,
     compile_digest,
-    counted_hours,
     due_periods,
     is_late,
     next_due_after,
     parse_schedule,
-    previous_periods,
-    quiet_members,
     retry_at,
     week_of,
 )
 from bot.domain.digest import DigestConfig as CompileConfig
 from bot.errors import InvalidInput, NotAllowed
+from bot.services.digest_reading import linked_highlights, previous_weeks, read_members
 from bot.services.digest_sources import DigestSources, NameLookup, default_sources
 from bot.settings import WEEKDAYS, HearthConfig
 from bot.text import escape_inline
@@ -306,36 +300,10 @@ class DigestService:
         tz = sched.timezone
         ccfg = self.compile_config()
 
-        memberships = [
-            m
-            for m in await self.communities.members(community.id, active_only=False)
-            if m.joined_at < period.end and (m.left_at is None or m.left_at >= period.start)
-        ]
-        opening = period.start <= community.created_at
-        first, _ = counted_hours(period, opening=opening)
-        hourly: dict[int, dict[datetime, int]] = defaultdict(dict)
-        for hc in await self.activity.hourly_counts(community.id, first, period.end):
-            hourly[hc.user_id][hc.hour_start] = hc.messages
-        silent = [m.user_id for m in memberships if m.left_at is None and m.user_id not in hourly]
-        last_active = await self.activity.last_active_before(community.id, silent, first)
-        members = [_activity(m, "", hourly, last_active) for m in memberships]
-        quiet = {
-            q.member_id
-            for q in quiet_members(
-                [m for m in members if m.is_member_at(period.end)], period, {}, ccfg.quiet_weeks
-            )
-        }
-        # Only the members the digest may name: those to thank (who posted) and those to
-        # check in with. Who joined or left is counted, never named, so never looked up.
-        needed = set(hourly) | quiet
-        named: list[MemberActivity] = []
-        for m in memberships:
-            name = ""
-            if m.user_id in needed:
-                name = await names(m.user_id) or "a former member"
-            named.append(_activity(m, name, hourly, last_active))
-
-        previous = await self._previous_weeks(community, period, sched.at, tz)
+        named = await read_members(
+            self.communities, self.activity, community, period, names, ccfg.quiet_weeks
+        )
+        previous = await previous_weeks(self.activity, community, period, sched.at, tz)
         src = self.sources
         cid = community.id
         offer = await self._offer(record)
@@ -366,30 +334,13 @@ class DigestService:
             open_polls=opened,
             upcoming_meetings=upcoming,
             held_meetings=held,
-            linked=await self._linked(community, period, record),
+            linked=await linked_highlights(db, self.communities, src, community, period, offer),
             late=late,
             config=ccfg,
-            opening=opening,
+            opening=period.start <= community.created_at,
             as_of=as_of,
+            guild_id=community.guild_id,
         )
-
-    async def _previous_weeks(
-        self, community: Community, period: Period, at: time, tz: str
-    ) -> list[WeekActivity]:
-        # Only weeks the community existed in: zeros from before it was created would make
-        # every new community's first digest read "up from none" against invented weeks.
-        earlier = [
-            p
-            for p in previous_periods(period, at, tz, CHART_WEEKS - 1)
-            if p.end > community.created_at
-        ]
-        totals = await self.activity.weekly_totals(
-            community.id, [(p.start, p.end) for p in earlier]
-        )
-        return [
-            WeekActivity(week_of(p, tz), msgs, active)
-            for p, (msgs, active) in zip(earlier, totals, strict=True)
-        ]
 
     async def _offer(self, record: DigestRecord | None) -> dict[str, Any]:
         """How the stories source records what a digest offers: against the claimed
@@ -403,51 +354,3 @@ class DigestService:
             or await self.delivery_runs.state(dm_run(record.id)) is not None
         )
         return {"digest_id": record.id, "fixed": fixed}
-
-    async def _linked(
-        self, community: Community, period: Period, record: DigestRecord | None = None
-    ) -> list[LinkedHighlights]:
-        """A distilling group's digest rolls up the highlights of the community it serves.
-
-        Only what may leave that community: consent-filtered story titles (through the
-        stories capability's exit function) and collective statements, never names.
-        """
-        if community.serves_id is None:
-            return []
-        served = await self.communities.get(community.serves_id)
-        if served is None:
-            return []
-
-        async def no_names(_: int) -> str | None:
-            return None
-
-        highlights: list[str] = []
-        src = self.sources
-        if src.stories is not None:
-            shared, _ = await src.stories(
-                self.db, served.id, period.start, period.end, no_names,
-                recipient_id=community.id, since=community.created_at,
-                **await self._offer(record),
-            )  # fmt: skip
-            highlights += [f"Story: {s.title} ({s.stage_label})" for s in shared]
-        if src.poll_outcomes is not None:
-            for po in await src.poll_outcomes(self.db, served.id, period.start, period.end):
-                highlights.append(po.collective_statement)
-        return [LinkedHighlights(served.name, highlights)]
-
-
-def _activity(
-    m: Membership,
-    name: str,
-    hourly: Mapping[int, dict[datetime, int]],
-    last_active: Mapping[int, datetime],
-) -> MemberActivity:
-    return MemberActivity(
-        member_id=m.user_id,
-        display_name=name,
-        discipline=m.discipline.value,
-        joined_at=m.joined_at,
-        left_at=m.left_at,
-        hourly_counts=hourly.get(m.user_id, {}),
-        last_active_before=last_active.get(m.user_id),
-    )

@@ -18,7 +18,8 @@ from bot.db.group_commit import GroupCommitter
 from bot.db.polls import BallotBuilder, ClosedPoll, PollRepo, VoteReceipt
 from bot.db.statements import StatementRepo
 from bot.domain.communities import Community, Membership
-from bot.domain.digest import OpenPoll, PollOutcome
+from bot.domain.digest import OpenPoll, Place, PollOutcome
+from bot.domain.digest.voice import poll_findings, round_findings
 from bot.domain.polls import (
     DELETED_POLL,
     Ballot,
@@ -244,17 +245,41 @@ class PollService:
 async def poll_outcomes_for_digest(
     db: Database, community_id: int, start: datetime, end: datetime
 ) -> list[PollOutcome]:
-    """Polls and statement rounds closed in ``[start, end)``, with their collective statement."""
-    out = await PollRepo(db).closed_between(community_id, start, end)
-    for rnd, statements in await StatementRepo(db).closed_between(community_id, start, end):
+    """Polls and statement rounds closed in ``[start, end)``: their collective statement,
+    what they found as counts (tallied from the stored ballots; a round's frozen report),
+    and where they are in Discord."""
+    repo = PollRepo(db)
+    out = []
+    for poll in await repo.closed_polls(community_id, start, end):
+        assert poll.closed_at is not None
+        voters, eligible = int(poll.voters or 0), int(poll.eligible or 0)
+        result = tally(poll.kind, poll.options, await repo.ballots(poll), eligible)
+        out.append(
+            PollOutcome(
+                question=poll.question,
+                collective_statement=poll.collective_statement or "",
+                voters=voters,
+                eligible=eligible,
+                closed_at=poll.closed_at,
+                findings=poll_findings(result),
+                place=Place(poll.channel_id, poll.message_id),
+            )
+        )
+    rounds = StatementRepo(db)
+    for rnd, statements in await rounds.closed_between(community_id, start, end):
         assert rnd.closed_at is not None
+        report = await rounds.frozen_report(rnd.id)
+        eligible = int(rnd.eligible or 0)
         out.append(
             PollOutcome(
                 question=round_heading(statements),
                 collective_statement=rnd.collective_statement or "",
                 voters=int(rnd.voters or 0),
-                eligible=int(rnd.eligible or 0),
+                eligible=eligible,
                 closed_at=rnd.closed_at,
+                findings=() if report is None else round_findings(report, eligible),
+                is_round=True,
+                place=Place(rnd.channel_id, rnd.message_id),
             )
         )
     out.sort(key=lambda o: o.closed_at)
@@ -267,7 +292,10 @@ async def open_polls_for_digest(db: Database, community_id: int, now: datetime) 
     out = await polls.open_turnout(community_id, now)
     eligible = await polls.eligible(community_id)
     out += [
-        OpenPoll(OPEN_ROUND_HEADING, voters, eligible, rnd.closes_at)
+        OpenPoll(
+            OPEN_ROUND_HEADING, voters, eligible, rnd.closes_at,
+            is_round=True, place=Place(rnd.channel_id, rnd.message_id),
+        )
         for rnd, voters in await StatementRepo(db).open_turnout(community_id, now)
-    ]
+    ]  # fmt: skip
     return out

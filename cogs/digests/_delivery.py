@@ -2,7 +2,7 @@
 
 The Discord side of :mod:`bot.services.digests`: the service decides which period a
 digest covers, compiles it and keeps its record; this module packages it (embeds, the
-Markdown file, the chart), sends it, arms the scheduler and tells facilitators when a
+text file, the chart), sends it, arms the scheduler and tells facilitators when a
 delivery fails. Every delivery goes through :meth:`DigestDelivery.deliver`, which records
 progress before and after each step so that a crash, a restart or a closed DM never loses
 a digest and never sends one twice.
@@ -24,7 +24,8 @@ from bot.delivery import Deliveries, Destination, RunState
 from bot.domain.chart import activity_chart_png, chart_alt_text
 from bot.domain.communities import Community
 from bot.domain.digest import Digest, DigestRecord, Period, is_full_week
-from bot.domain.digest_render import long_date, render_embeds, render_markdown
+from bot.domain.digest_embeds import render_embeds
+from bot.domain.digest_render import long_date, render_text
 from bot.domain.email_message import CHART_FILENAME, build_digest_email
 from bot.interactions import NO_MENTIONS
 from bot.services.digest_sources import NameLookup
@@ -49,12 +50,18 @@ def job_id(community_id: int) -> str:
 
 @dataclass(frozen=True)
 class DigestPackage:
-    """Everything a recipient gets: embed messages, the Markdown file and the chart."""
+    """Everything a recipient gets: embed messages (the summary first), the full digest as
+    a text file and the chart.
+
+    Why a text file: Discord shows a ``.txt`` attachment inline, on desktop and in the
+    phone apps, so the full digest opens in one click and reads as it is. A Markdown file
+    needs a viewer (raw, it is full of escapes and quote marks), and an HTML file is only
+    downloaded. The text is the e-mail's text part: the same words as the embeds."""
 
     digest: Digest
     messages: list[list[dict[str, Any]]]
-    markdown: bytes
-    markdown_filename: str
+    text: bytes
+    text_filename: str
     chart_png: bytes
     #: The chart in words with its numbers: the attachment's description, the e-mail's alt.
     chart_alt: str = ""
@@ -67,7 +74,7 @@ class DigestPackage:
             files = []
             if i == 0:
                 files = [
-                    discord.File(io.BytesIO(self.markdown), filename=self.markdown_filename),
+                    discord.File(io.BytesIO(self.text), filename=self.text_filename),
                     discord.File(
                         io.BytesIO(self.chart_png),
                         filename=CHART_FILENAME,
@@ -111,8 +118,8 @@ def package(digest: Digest, slug: str) -> DigestPackage:
     return DigestPackage(
         digest=digest,
         messages=messages,
-        markdown=render_markdown(digest).encode("utf-8"),
-        markdown_filename=filename(digest, slug),
+        text=render_text(digest).encode("utf-8"),
+        text_filename=filename(digest, slug),
         chart_png=chart,
         chart_alt=chart_alt_text(weeks, total, digest.community_name),
     )
@@ -122,10 +129,10 @@ def filename(digest: Digest, slug: str) -> str:
     """By the week for a whole digest week; otherwise by the local start and end, so two
     digests never share an attachment name."""
     if is_full_week(digest.period, digest.timezone):
-        return f"hearth-digest-{slug}-{digest.week_of.isoformat()}.md"
+        return f"hearth-digest-{slug}-{digest.week_of.isoformat()}.txt"
     zone = ZoneInfo(digest.timezone)
     start, end = (t.astimezone(zone) for t in (digest.period.start, digest.period.end))
-    return f"hearth-digest-{slug}-{start:%Y-%m-%d-%H%M}-to-{end:%Y-%m-%d-%H%M}.md"
+    return f"hearth-digest-{slug}-{start:%Y-%m-%d-%H%M}-to-{end:%Y-%m-%d-%H%M}.txt"
 
 
 def dm_error(exc: discord.HTTPException) -> str:
@@ -360,8 +367,8 @@ class DigestDelivery:
         *,
         view: discord.ui.View | None = None,
     ) -> None:
-        """Each message of the digest DM (its embeds; the first also carries the Markdown
-        file and the chart, the last the ``view``: the e-mail button) exactly once, through
+        """Each message of the digest DM (its embeds; the first also carries the text file
+        and the chart, the last the ``view``: the e-mail button) exactly once, through
         :mod:`bot.delivery`. A part sent before a
         crash or a refusal is not sent again when the digest is retried: recorded as sent,
         or, if the crash came before it was recorded, answered by Discord from its nonce."""

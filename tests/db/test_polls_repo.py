@@ -17,7 +17,7 @@ from bot.db.group_commit import GroupCommitter
 from bot.db.polls import PollRepo, ballot_pad
 from bot.db.statements import StatementRepo
 from bot.domain.communities import Discipline, Kind
-from bot.domain.digest import OpenPoll
+from bot.domain.digest import Finding, OpenPoll, Place
 from bot.domain.polls import (
     Ballot,
     PollKind,
@@ -214,8 +214,15 @@ async def test_digest_outcomes_and_open_polls(db: Database) -> None:
         outcomes[1].collective_statement
     )
     assert outcomes[1].voters == 4 and outcomes[1].eligible == 5
+    # What each found, as counts for the digest's own plain wording (one claim a sentence).
+    assert first.findings[0].kind == "agree" and first.findings[0].count == 2
+    assert first.findings[0].of == 5 and not first.is_round
+    assert outcomes[1].is_round
+    assert outcomes[1].findings[0] == Finding("agree", "Meetings should be in the evening", 4, 5)
     open_now = await open_polls_for_digest(db, cid, end)
-    assert open_now == [OpenPoll("Still open?", 1, 5, end + timedelta(days=1))]
+    assert open_now == [
+        OpenPoll("Still open?", 1, 5, end + timedelta(days=1), place=Place(None, None))
+    ]
     await gc.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.digest import (
+    Finding,
     HeldMeeting,
     MemberActivity,
     Period,
@@ -15,7 +16,8 @@ from bot.domain.digest import (
     counted_hours,
     trend,
 )
-from bot.domain.digest_render import render_embeds, render_markdown, render_text, turnout
+from bot.domain.digest_render import render_embeds, render_html, render_text
+from bot.domain.digest_words import trend_sentence
 from bot.text import percent
 
 WEEK = Period(datetime(2027, 1, 11, 9, tzinfo=UTC), datetime(2027, 1, 18, 9, tzinfo=UTC))
@@ -26,14 +28,20 @@ def alice(hours: dict[datetime, int]) -> MemberActivity:
                           hourly_counts=hours)  # fmt: skip
 
 
-def test_five_of_eight_is_63_percent_in_the_digest_as_on_the_poll() -> None:
+def test_five_of_eight_reads_as_a_count_and_a_percent_rounds_half_up() -> None:
     assert percent(5, 8) == 63  # what the poll shows in Discord
-    assert turnout(5, 8) == "5 of 8 voted (63%)"
-    outcome = PollOutcome("Move the meeting?", "We agreed to move it.", 5, 8,
-                          WEEK.start + timedelta(days=1))  # fmt: skip
+    outcome = PollOutcome("The meeting should move.", "We agreed to move it.", 5, 8,
+                          WEEK.start + timedelta(days=1),
+                          findings=(Finding("agree", count=5, of=8),))  # fmt: skip
     digest = compile_digest("Carers", WEEK, [], poll_outcomes=[outcome])
-    for text in (render_markdown(digest), render_text(digest), str(render_embeds(digest))):
-        assert "(63%)" in text and "62%" not in text
+    # The sponsor reads a share of the group as a count, in every format ...
+    for text in (render_html(digest), render_text(digest), str(render_embeds(digest))):
+        assert "5 of 8 members agree that the meeting should move." in text
+        assert "62%" not in text
+    # ... and where a percentage is shown (a trend), it rounds half up like the poll.
+    assert trend_sentence(trend(5, [8, 8]), "messages") == (
+        "That is 38% fewer messages than in an average recent week."
+    )
 
 
 def test_trend_percent_rounds_half_up() -> None:

@@ -32,7 +32,6 @@ from bot.domain.digest_render import (
     period_label,
     render_embeds,
     render_html,
-    render_markdown,
     render_text,
 )
 
@@ -82,8 +81,13 @@ def sample_digest(*, late: bool = False, title: str = EVIL) -> Digest:
 # --------------------------------------------------------------------------- escaping
 
 
+def _markdown(d: Digest) -> str:
+    """The embeds' Markdown (Discord renders descriptions as Markdown)."""
+    return "\n".join(e.get("description", "") for m in render_embeds(d) for e in m)
+
+
 def test_markdown_neutralises_mentions_and_html() -> None:
-    md = render_markdown(sample_digest())
+    md = _markdown(sample_digest())
     assert "@everyone" not in md and "@here" not in md and "<@123>" not in md
     assert f"@{ZWSP}everyone" in md
     assert "<script>" not in md
@@ -98,7 +102,7 @@ def test_html_escapes_user_text() -> None:
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Spring &lt;meeting&gt;" in html
-    assert '<img src="cid:abc@x"' in html
+    assert 'src="cid:abc@x"' in html
 
 
 def test_embeds_neutralise_mentions() -> None:
@@ -110,14 +114,16 @@ def test_embeds_neutralise_mentions() -> None:
 def test_text_rendering_has_every_section_in_plain_words() -> None:
     txt = render_text(sample_digest())
     for needle in [
-        "Active members: 11 of 13",
+        "11 of 13 members posted this week.",
         EVIL,  # plain text is not markup; the e-mail client shows it literally
-        "3 stories kept within the group.",
-        "9 of 12 members (75%) agree",
-        "4 of 12 voted (33%)",
-        "7 going · 2 maybe · 1 can't",
-        "8 attended (10 said they were going)",
-        "@here_boss, 30 messages",
+        "3 more stories stay within the group, as their tellers chose.",
+        "9 of 12 members (75%) agree",  # a round from before reports were kept: its words
+        "4 of 12 members have voted so far.",
+        "7 members are going.",
+        "2 more may come.",
+        "8 members came.",
+        "10 members had said they would go.",
+        "@here_boss wrote 30 messages, more than anyone else.",
         "HIGHLIGHTS FROM PATIENT VOICES",
     ]:
         assert needle in txt, needle
@@ -125,7 +131,7 @@ def test_text_rendering_has_every_section_in_plain_words() -> None:
 
 def test_late_digest_is_marked_everywhere() -> None:
     d = sample_digest(late=True)
-    assert "(late)" in render_markdown(d).splitlines()[0]
+    assert "(late)" in render_html(d)
     assert "late" in render_text(d).splitlines()[0]
     first = render_embeds(d)[0][0]
     assert first["title"].endswith("(late)")
@@ -179,12 +185,13 @@ def test_small_digest_fits_in_one_message_with_footer() -> None:
     assert len(messages) == 1
     assert "footer" in messages[0][-1]
     titles = [e["title"] for e in messages[0]]
-    assert titles[1:6] == [
-        "Stories",
-        "Collective voice",
+    assert titles[1:7] == [
+        "Who took part",
+        "What the group said",
+        "Stories you may share",
         "Meetings",
-        "Acknowledgement (facilitators and sponsor only)",
-        "Check in (facilitators and sponsor only)",
+        "People to thank",
+        "People to check in with",
     ]
 
 
@@ -330,10 +337,10 @@ def test_one_enormous_item_is_cut_with_a_pointer_to_the_attachment() -> None:
     descriptions = [e.get("description", "") for m in render_embeds(d) for e in m]
     cut = [desc for desc in descriptions if TRUNCATION_NOTE in desc]
     assert len(cut) == 1
-    assert cut[0].startswith("**Long one** · _Treatment_ · Sam")
+    assert cut[0].startswith("**Long one**\nStage: Treatment.\nTold by Sam.")
     assert len(cut[0]) == DESCRIPTION_LIMIT
-    # The Markdown attachment keeps it whole.
-    assert "x" * 9000 in render_markdown(d)
+    # The attached text file keeps it whole.
+    assert "x" * 9000 in render_text(d)
 
 
 def test_long_list_splits_into_continuation_embeds_and_messages() -> None:
@@ -347,8 +354,8 @@ def test_long_list_splits_into_continuation_embeds_and_messages() -> None:
     messages = render_embeds(d)
     assert len(messages) > 1
     titles = [e["title"] for m in messages for e in m]
-    assert titles.count("Stories") == 1
-    assert titles.count("Stories (continued)") == 29
+    assert titles.count("Stories you may share") == 1
+    assert titles.count("Stories you may share (continued)") == 29
     text = "\n".join(e.get("description", "") for m in messages for e in m)
     assert TRUNCATION_NOTE not in text
     assert all(f"**S{i}**" in text for i in range(30))
@@ -363,21 +370,21 @@ def test_missing_sources_leave_no_section_anywhere() -> None:
     )  # fmt: skip
     assert not (d.has_stories or d.has_polls or d.has_meetings)
     titles = [s.title for s in embed_sections(d)]
-    assert not {"Stories", "Collective voice", "Meetings"} & set(titles)
-    html = render_html(d).replace("Stories appear only with their tellers' consent", "")
-    for text in (render_markdown(d), render_text(d), html):
-        for gone in ("Stories", "STORIES", "Collective voice", "COLLECTIVE VOICE",
-                     "Meetings", "MEETINGS", "No new stories", "No polls", "No meetings"):
+    assert not {"Stories you may share", "What the group said", "Meetings"} & set(titles)
+    for rendered in (_markdown(d), render_text(d), render_html(d)):
+        text = rendered.replace("Stories appear here only with their tellers", "")
+        for gone in ("Stories", "STORIES", "What the group said", "WHAT THE GROUP SAID",
+                     "Meetings", "MEETINGS", "No new stories", "No vote", "No meeting"):
             assert gone not in text
-        assert "Active members" in text
+        assert "2 of 3 members posted this week." in text
 
 
 def test_present_but_empty_sources_say_so() -> None:
     d = compile_digest("GP Advisors", PERIOD, members(3))
-    md = render_markdown(d)
-    assert "No new stories may leave the community this week." in md
-    assert "No polls closed or open this week." in md
-    assert "No meetings held this week and none scheduled." in md
+    for text in (_markdown(d), render_text(d), render_html(d)):
+        assert "No new stories this week." in text
+        assert "No vote closed this week, and none is open." in text
+        assert "No meeting was held this week, and none is planned." in text
 
 
 def test_who_joined_or_left_is_counted_and_never_named_in_any_format() -> None:
@@ -390,14 +397,14 @@ def test_who_joined_or_left_is_counted_and_never_named_in_any_format() -> None:
     ]  # fmt: skip
     d = compile_digest("Carers", PERIOD, roster, tz="Europe/London")
     embeds = "\n".join(e.get("description", "") for m in render_embeds(d) for e in m)
-    for body in (render_markdown(d), render_html(d), render_text(d), embeds):
-        assert "2 members joined, 1 left." in body
+    for body in (render_html(d), render_text(d), embeds):
+        assert "2 members joined." in body and "1 member left." in body
         assert "Joiner" not in body and "Leaver" not in body and "Joined" not in body
         assert "Poster Pat" in body  # a member to thank is still named
     only_left = compile_digest("Carers", PERIOD, roster[2:], tz="Europe/London")
-    assert "1 member left." in render_markdown(only_left)
+    assert "1 member left." in render_text(only_left)
     quiet = compile_digest("Carers", PERIOD, roster[3:], tz="Europe/London")
-    assert "joined" not in render_markdown(quiet) and " left." not in render_markdown(quiet)
+    assert "joined" not in render_text(quiet) and " left." not in render_text(quiet)
 
 
 def test_a_digest_is_labelled_by_its_week_or_its_real_dates() -> None:
@@ -410,4 +417,4 @@ def test_a_digest_is_labelled_by_its_week_or_its_real_dates() -> None:
     same_day = Period(PERIOD.start + timedelta(hours=1), PERIOD.start + timedelta(hours=5))
     assert period_label(same_day, london) == "5 May 2025, 10:00 to 14:00"
     d = compile_digest("GPs", partial, [], tz=london)
-    assert render_markdown(d).startswith("# Hearth digest: GPs — 5 May 2025 to 7 May 2025\n")
+    assert render_text(d).startswith("Hearth digest: GPs — 5 May 2025 to 7 May 2025\n")

@@ -64,7 +64,7 @@ def test_email_round_trips_with_text_html_and_inline_chart(chart: bytes) -> None
     html = parsed.get_body(preferencelist=("html",))
     assert text is not None and html is not None
     text_body, html_body = text.get_content(), html.get_content()
-    assert "Active members: 1 of 1" in text_body
+    assert "1 of 1 member posted this week." in text_body
     assert "@everyone <b>bold</b>" in text_body
     assert "&lt;b&gt;bold&lt;/b&gt;" in html_body and "<b>bold</b>" not in html_body
 

@@ -81,12 +81,12 @@ async def post(world: HearthWorld, channel: Any, user: UserState, n: int = 1) ->
 
 
 def digests_in(messages: list[MessageState]) -> list[list[MessageState]]:
-    """Group a sponsor's DMs into digests: each starts with the message carrying the .md."""
+    """Group a sponsor's DMs into digests: each starts with the message carrying the .txt."""
     groups: list[list[MessageState]] = []
     for m in messages:
         if not m.embeds:
             continue
-        if any(a.filename.endswith(".md") for a in m.attachments):
+        if any(a.filename.endswith(".txt") for a in m.attachments):
             groups.append([m])
         elif groups:
             groups[-1].append(m)
@@ -102,8 +102,8 @@ def shown_messages(rec: Any) -> list[MessageState]:
     return out
 
 
-def markdown_of(group: list[MessageState]) -> str:
-    att = next(a for a in group[0].attachments if a.filename.endswith(".md"))
+def text_file_of(group: list[MessageState]) -> str:
+    att = next(a for a in group[0].attachments if a.filename.endswith(".txt"))
     return att.data.decode("utf-8")
 
 
@@ -206,7 +206,7 @@ async def test_scheduled_digest_is_delivered_with_consent_and_redaction(
     assert f"digest:{comm.id}" in ran
     groups = digests_in(world.emu.dms_to(sponsor))
     assert len(groups) == 1
-    md, text = markdown_of(groups[0]), embed_text(groups[0])
+    md, text = text_file_of(groups[0]), embed_text(groups[0])
     assert png_size(chart_of(groups[0])) == CHART_SIZE
     for body in (md, text):
         assert "Carers Voice" in body and "week of 11 January 2027" in body
@@ -216,14 +216,14 @@ async def test_scheduled_digest_is_delivered_with_consent_and_redaction(
         assert "07700 900123" not in body and "redacted" in body.lower()
         assert "(late)" not in body
         assert str(bob.id) not in body and str(alice.id) not in body
-    assert "Active members: **2 of 4**" in md  # owner facilitates, three members
-    assert "Messages: **5**" in md
-    assert "1 story kept within the group" in md
-    # The anonymous story carries no name: its line credits "anonymous".
-    anon_line = next(line for line in md.splitlines() if "Tests and diagnosis" in line
-                     and "anonymous" in line)  # fmt: skip
-    assert "bob" not in anon_line
-    assert "alice: 3 late at night" in md  # acknowledgement, to the sponsor only
+    assert "2 of 4 members posted this week." in md  # owner facilitates, three members
+    assert "Members wrote 5 messages in all." in md
+    assert "1 more story stays within the group, as its teller chose." in md
+    # The anonymous story carries no name.
+    anon = md[md.index("* Anonymous tale") :].split("\n\n")[0]  # its title and lines
+    assert "Shared without the teller's name." in anon and "bob" not in anon
+    # why the sponsor might thank her, to the sponsor only
+    assert "alice posted 3 times late at night, which may mean a heavy load." in md
     assert await records(world, comm.id) == [(DUE_1.isoformat(), "sent", 0, 0)]
     # Names and acknowledgement never reach a community channel.
     for ch in world.emu.channels_in(world.guild):
@@ -257,12 +257,13 @@ async def test_preview_is_exactly_what_send_delivers(world: HearthWorld) -> None
     assert len(delivered) == 1
     assert "11 January 2027 to 13 January 2027" in embed_text(delivered[0])
     for group in (shown, delivered[0]):
-        assert "A story" in markdown_of(group)
-        assert [f["value"] for f in group[0].embeds[0]["fields"][:2]] == ["1 of 2", "4"]
+        assert "A story" in text_file_of(group)
+        assert "• 1 of 2 members posted" in group[0].embeds[0]["description"]  # the summary
+        assert "Members wrote 4 messages in all." in text_file_of(group)
     # The manual send covered the week so far; the next scheduled one starts where it ended.
     await world.advance_to(DUE_1)
     groups = digests_in(world.emu.dms_to(sponsor))
-    assert len(groups) == 2 and "A story" not in markdown_of(groups[1])
+    assert len(groups) == 2 and "A story" not in text_file_of(groups[1])
     recs = await records(world, comm.id)
     assert [r[1] for r in recs] == ["sent", "sent"] and recs[1][0] == DUE_1.isoformat()
 
@@ -285,9 +286,9 @@ async def test_restart_neither_repeats_nor_skips_and_catches_up_late(world: Hear
     await world.advance(timedelta(0))
     groups = digests_in(world.emu.dms_to(sponsor))
     assert len(groups) == 3
-    assert all("(late)" in markdown_of(g) for g in groups[1:])
-    assert "week of 18 January 2027" in markdown_of(groups[1])
-    assert "week of 25 January 2027" in markdown_of(groups[2])
+    assert all("(late)" in text_file_of(g) for g in groups[1:])
+    assert "week of 18 January 2027" in text_file_of(groups[1])
+    assert "week of 25 January 2027" in text_file_of(groups[2])
     assert await records(world, comm.id) == [
         (DUE_1.isoformat(), "sent", 0, 0),
         (DUE_2.isoformat(), "sent", 1, 0),
@@ -420,8 +421,8 @@ async def test_distilling_group_rolls_up_the_served_community(world: HearthWorld
     await world.advance_to(DUE_1)
     groups = digests_in(world.emu.dms_to(sponsor))
     assert len(groups) == 1
-    md = markdown_of(groups[0])
-    assert "Highlights from Carers Voice" in md and "Served story" in md
+    md = text_file_of(groups[0])
+    assert "HIGHLIGHTS FROM CARERS VOICE" in md and "A story: Served story" in md
     assert "Private story" not in md and "alice" not in md
 
 

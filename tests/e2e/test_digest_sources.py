@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.hearth import HearthWorld, hearth_world
-from tests.e2e.test_digest import digests_in, embed_text, markdown_of, post, shown_messages
+from tests.e2e.test_digest import digests_in, embed_text, post, shown_messages, text_file_of
 from tests.emulator.interactions import all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -93,8 +93,8 @@ def bot_posts_in_guild(world: HearthWorld) -> list[str]:
     return out
 
 
-PRIVATE_MARKERS = ("Acknowledgement", "Check in", "Top contributors", "late at night",
-                   "quiet for")  # fmt: skip
+PRIVATE_MARKERS = ("People to thank", "People to check in with", "late at night",
+                   "has not posted for", "for you and the facilitators only")  # fmt: skip
 
 
 async def test_polls_statements_and_meetings_run_through_commands_reach_the_digest(
@@ -167,25 +167,56 @@ async def test_polls_statements_and_meetings_run_through_commands_reach_the_dige
     preview_text = "\n".join(embed_text([m]) for m in shown_messages(preview))
     await world.advance_to(DUE_1)
     [group] = digests_in(world.emu.dms_to(sponsor))
-    md, text = markdown_of(group), embed_text(group)
+    md, text = text_file_of(group), embed_text(group)
 
+    guild = world.guild.id
+    poll_at = await world.db.fetchone(
+        "SELECT channel_id, message_id FROM polls WHERE id = ?", (closed_poll,))
+    open_at = await world.db.fetchone(
+        "SELECT channel_id, message_id FROM polls WHERE id = ?", (open_poll,))
+    round_at = await world.db.fetchone(
+        "SELECT channel_id, message_id FROM statement_rounds WHERE id = 1")
+    held_at = await world.db.fetchone(
+        "SELECT announcement_channel_id, announcement_id FROM meetings WHERE id = ?", (held_id,))
+    next_event = await world.db.fetchval("SELECT event_id FROM meetings WHERE id = ?", (next_id,))
+    assert poll_at and open_at and round_at and held_at and next_event
+    links = [
+        f"https://discord.com/channels/{guild}/{poll_at[0]}/{poll_at[1]}",
+        f"https://discord.com/channels/{guild}/{round_at[0]}/{round_at[1]}",
+        f"https://discord.com/channels/{guild}/{open_at[0]}/{open_at[1]}",
+        f"https://discord.com/events/{guild}/{next_event}",
+        f"https://discord.com/channels/{guild}/{held_at[0]}/{held_at[1]}",
+    ]
     for body in (md, text, preview_text):
-        # Collective voice: the closed poll and round with their statements and turnout...
+        # What the group said: the closed poll and round, one claim per sentence...
         assert "Should we meet in the evenings?" in body
-        assert "3 of 4 members voted; 2 of 3 chose “Yes”" in body
-        assert "4 of 4 members voted on 2 statements" in body
-        assert "Statement round (2 statements)" in body
-        assert "4 of 4 voted (100%)" in body
+        assert "2 of the 3 who voted chose “Yes”." in body
+        assert "3 of 4 members voted." in body
+        assert "Statements members wrote and voted on" in body
+        assert "No statement won the backing of" in body
+        assert "4 of 4 members voted." in body
         # ...and the open poll with its turnout so far.
-        assert "Move to Thursdays?" in body and "1 of 4 voted (25%)" in body
-        # Meetings: upcoming with RSVP counts; held with attendance and notes.
-        assert "Spring gathering" in body and "1 going · 1 maybe · 1 can't" in body
-        assert "Winter gathering" in body and "(held " in body
-        assert "2 attended (1 said they were going)" in body
+        assert "Still open: Move to Thursdays?" in body
+        assert "1 of 4 members have voted so far." in body
+        # Meetings: upcoming with who is going; held with attendance and notes.
+        assert "Spring gathering" in body and "1 member is going." in body
+        assert "1 more may come." in body
+        assert "Winter gathering" in body and "Held on Wednesday 13 January 2027" in body
+        assert "2 members came." in body and "1 member had said they would go." in body
         assert "We agreed to write to the trust." in body
-    assert "(open)" in text and "Still open" in md
-    assert "Winter gathering" not in md.split("**Upcoming**")[1].split("###")[0], (
-        "a meeting already held is not listed as upcoming")
+        # Each links back to its place in Discord, in reading order.
+        position = 0
+        for url in links:
+            found = body.find(url, position)
+            assert found >= 0, (url, body[:3000])
+            position = found
+    assert "[Open this vote in Discord](" in text and "Open this vote in Discord: " in md
+    assert md.count("* Winter gathering") == 1, "a meeting already held is not upcoming"
+    # The summary leads with what the group said and what is coming.
+    summary = md.split("IN SHORT")[1].split("WHO TOOK PART")[0]
+    assert "Asked “Should we meet in the evenings?”, 2 of the 3 who voted chose “Yes”." in (
+        summary)
+    assert "The next meeting, “Spring gathering”, is on Wednesday 10 February 2027" in summary
 
     # The lists for the sponsor's eyes never reach a community channel.
     for posted in bot_posts_in_guild(world):
@@ -204,12 +235,12 @@ async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthW
     await post(world, lounge, quinn, 1)
     await world.advance_to(DUE_1)
     [week1] = digests_in(world.emu.dms_to(sponsor))
-    md1 = markdown_of(week1)
+    md1 = text_file_of(week1)
     # Counted, never named (the sponsor is not a member): membership is health information.
     assert "4 members joined." in md1, md1
     assert "Joined" not in md1 and " left." not in md1
 
-    assert "up from none" not in md1 and "average" not in md1, (
+    assert "up from" not in md1 and "average" not in md1 and "last week" not in md1, (
         "a new community has no earlier week to compare with")
 
     # Week 2: bob leaves, dave joins; alice 6 messages, quinn silent.
@@ -223,11 +254,13 @@ async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthW
     await world.advance(timedelta(hours=1))
     await post(world, lounge, alice, 6)
     await world.advance_to(DUE_1 + timedelta(weeks=1))
-    md2 = markdown_of(digests_in(world.emu.dms_to(sponsor))[1])
-    assert "1 member joined, 1 left." in md2, md2
+    md2 = text_file_of(digests_in(world.emu.dms_to(sponsor))[1])
+    assert "1 member joined." in md2 and "1 member left." in md2, md2
     assert "dave" not in md2 and "bob" not in md2, md2
-    assert "Messages: **6** (▲ +50% vs 1-week average (4.0))" in md2, md2
-    assert "Active members: **1 of 4** (▼ -50% vs 1-week average (2.0))" in md2, md2
+    assert "Members wrote 6 messages in all." in md2, md2
+    assert "That is 50% more messages than last week." in md2, md2
+    assert "1 of 4 members posted this week." in md2, md2
+    assert "That is 50% fewer people than last week." in md2, md2
 
     # Weeks 3 and 4: alice keeps posting; quinn, who used to post, stays silent for the
     # configured three weeks and is listed to check in with (sponsor's digest only).
@@ -237,11 +270,11 @@ async def test_joined_left_trend_and_check_ins_over_several_weeks(world: HearthW
         await world.advance_to(DUE_1 + timedelta(weeks=week))
     groups = digests_in(world.emu.dms_to(sponsor))
     assert len(groups) == 4
-    md3, md4 = markdown_of(groups[2]), markdown_of(groups[3])
-    assert "quinn" not in md3.split("## Check in")[1], "quiet for two weeks only"
-    assert "- quinn: quiet for 3 weeks" in md4.split("## Check in")[1], md4
-    assert "quinn: quiet for 3 weeks" in embed_text(groups[3])
-    assert "Messages: **2** (▼ -50% vs 3-week average (4.0))" in md4, md4
+    md3, md4 = text_file_of(groups[2]), text_file_of(groups[3])
+    assert "quinn" not in md3.split("PEOPLE TO CHECK IN WITH")[1], "quiet for two weeks only"
+    assert "quinn has not posted for 3 weeks." in md4.split("PEOPLE TO CHECK IN WITH")[1], md4
+    assert "quinn has not posted for 3 weeks." in embed_text(groups[3])
+    assert "That is 50% fewer messages than in an average recent week." in md4, md4
     assert "joined" not in md4 and " left." not in md4
 
     # Those lists reach the sponsor only: no community channel, no member's DMs.

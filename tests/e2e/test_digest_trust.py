@@ -30,7 +30,7 @@ from aiosmtpd.controller import Controller
 
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.e2e.story_draft import submit_and_post
-from tests.e2e.test_digest import digests_in, embed_text, markdown_of, post, shown_messages
+from tests.e2e.test_digest import digests_in, embed_text, post, shown_messages, text_file_of
 from tests.emulator.state import MessageState, UserState
 
 COMMUNITY = "Carers Voice"
@@ -72,7 +72,7 @@ async def consent(world: HearthWorld, user: UserState, story: int, level: str) -
 
 
 def whole(group: list[MessageState]) -> str:
-    return markdown_of(group) + "\n" + embed_text(group)
+    return text_file_of(group) + "\n" + embed_text(group)
 
 
 async def digest_rows(world: HearthWorld, community_id: int) -> list[tuple[str, str, str]]:
@@ -127,11 +127,12 @@ async def test_widened_consent_reaches_the_next_digest_once(world: HearthWorld) 
     await world.advance_to(DUE_2)
     d2 = digests_in(world.emu.dms_to(main_sponsor))[1]
     assert "LATEWIDE" in whole(d2), "widened consent must take effect in the next digest"
-    line = next(ln for ln in embed_text(d2).splitlines() if ln.startswith("**LATEWIDE"))
-    assert line.endswith("anonymous") and "alice" not in line, line
+    text = embed_text(d2)
+    item = text[text.index("**LATEWIDE") :].split("\n\n")[0]
+    assert "Shared without the teller's name." in item and "alice" not in item, item
     assert "SHAREDFIRST" not in whole(d2) and "FLIPFLOP" not in whole(d2)
     rollup = digests_in(world.emu.dms_to(distilled_sponsor))
-    assert "LATEWIDE" in markdown_of(rollup[1]) and "LATEWIDE" not in markdown_of(rollup[0])
+    assert "LATEWIDE" in text_file_of(rollup[1]) and "LATEWIDE" not in text_file_of(rollup[0])
 
     # Week 3: #1 goes from anonymous to named, #2 is widened again after being shared:
     # neither is offered twice. #3, never shared, is widened again and now goes out.
@@ -149,8 +150,8 @@ async def test_widened_consent_reaches_the_next_digest_once(world: HearthWorld) 
     assert len(groups) == 4
     for marker in ("LATEWIDE", "SHAREDFIRST", "FLIPFLOP"):
         rolled_up = digests_in(world.emu.dms_to(distilled_sponsor))
-        assert sum(marker in markdown_of(g) for g in groups) == 1, marker
-        assert sum(marker in markdown_of(g) for g in rolled_up) == 1, marker
+        assert sum(marker in text_file_of(g) for g in groups) == 1, marker
+        assert sum(marker in text_file_of(g) for g in rolled_up) == 1, marker
 
 
 # ------------------------------------------------------------------ 2. membership names
@@ -206,8 +207,9 @@ async def test_sponsor_sees_how_many_joined_and_left_never_who(tmp_path: Path) -
         for name in ("patjoiner", "leeleaver", "doradistil"):
             assert name not in text, (where, name)
         assert "Joined" not in text and "Left (" not in text, where
-    for where in ("discord embeds", "discord markdown", "mail text", "mail html"):
-        assert "4 members joined, 1 left" in outputs[where], (where, outputs[where][:3000])
+    for where in ("discord embeds", "discord text file", "mail text", "mail html"):
+        assert "4 members joined." in outputs[where], (where, outputs[where][:3000])
+        assert "1 member left." in outputs[where], where
         assert "alice" in outputs[where], where  # a member to thank is still named
     for where in ("discord distilled embeds", "distilled mail text", "distilled mail html"):
         assert "2 members joined" in outputs[where], where
@@ -234,9 +236,9 @@ async def _membership_world(world: HearthWorld) -> dict[str, str]:
     [distilled] = digests_in(world.emu.dms_to(distilled_sponsor))
     return {
         "embeds": embed_text(main),
-        "markdown": markdown_of(main),
+        "text file": text_file_of(main),
         "distilled embeds": embed_text(distilled),
-        "distilled markdown": markdown_of(distilled),
+        "distilled text file": text_file_of(distilled),
     }
 
 
@@ -287,7 +289,7 @@ async def test_manual_send_offers_nothing_twice_and_covers_its_real_period(
     groups = digests_in(world.emu.dms_to(main_sponsor))
     assert len(groups) == 2
     manual = groups[1]
-    md = markdown_of(manual)
+    md = text_file_of(manual)
     assert "Hearth digest: Carers Voice — 18 January 2027 to 20 January 2027" in md, md[:300]
     assert "week of" not in md.splitlines()[0]
     assert "MIDWEEK" in md
@@ -308,15 +310,16 @@ async def test_manual_send_offers_nothing_twice_and_covers_its_real_period(
     await world.advance_to(DUE_2)
     groups = digests_in(world.emu.dms_to(main_sponsor))
     assert len(groups) == 3
-    md3 = markdown_of(groups[2])
+    md3 = text_file_of(groups[2])
     assert "MIDWEEK" not in md3
     assert "Hearth digest: Carers Voice — 20 January 2027 to 25 January 2027" in md3, md3[:300]
     final = await digest_rows(world, comm.id)
     assert final[-1] == (now.isoformat(), DUE_2.isoformat(), "sent")
     assert [r[0] for r in final[1:]] == [r[1] for r in final[:-1]]  # contiguous periods
-    titles = [markdown_of(g).splitlines()[0] for g in groups]
+    titles = [text_file_of(g).splitlines()[0] for g in groups]
     assert len(set(titles)) == 3, titles
-    filenames = [a.filename for g in groups for a in g[0].attachments if a.filename.endswith(".md")]
+    filenames = [a.filename for g in groups for a in g[0].attachments
+                 if a.filename.endswith(".txt")]  # fmt: skip
     assert len(set(filenames)) == 3, filenames
 
 

@@ -4,7 +4,7 @@ Members share many long stories through `/story share` (anonymous and named) and
 community closes several polls through `/poll create` and the vote buttons. The scheduled
 digest then has to be split across several DMs to the sponsor: every message must be
 within Discord's limits, and nothing may be lost: every story and every poll outcome in the
-Markdown attachment must also be in the embeds, complete and in the same order.
+attached text file must also be in the embeds, complete and in the same order.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ def story_text(i: int) -> str:
 
 
 def digest_messages(messages: list[MessageState]) -> list[list[MessageState]]:
-    """Group a sponsor's DMs into digests: each starts with the message carrying the .md."""
+    """Group a sponsor's DMs into digests: each starts with the message carrying the .txt."""
     groups: list[list[MessageState]] = []
     for m in messages:
         if not m.embeds:
             continue
-        if any(a.filename.endswith(".md") for a in m.attachments):
+        if any(a.filename.endswith(".txt") for a in m.attachments):
             groups.append([m])
         elif groups:
             groups[-1].append(m)
@@ -78,23 +78,14 @@ def assert_within_discord_limits(m: MessageState) -> None:
     assert total <= 6000, total
 
 
-def quote_blocks(markdown: str) -> list[str]:
-    """Runs of consecutive '>' lines: story texts and collective statements in the .md."""
-    blocks: list[list[str]] = []
-    previous_quoted = False
-    for line in markdown.splitlines():
-        quoted = line.startswith(">")
-        if quoted:
-            if previous_quoted:
-                blocks[-1].append(line)
-            else:
-                blocks.append([line])
-        previous_quoted = quoted
-    return ["\n".join(b) for b in blocks]
+def quoted_lines(text: str) -> list[str]:
+    """The quoted lines of the text file (story texts, meeting notes): indented 4 spaces."""
+    return [line[4:] for line in text.splitlines() if line.startswith("    ")]
 
 
-def headings(markdown: str) -> list[str]:
-    return [line[4:] for line in markdown.splitlines() if line.startswith("### ")]
+def item_titles(text: str) -> list[str]:
+    """The items of the text file (stories, votes, meetings): lines starting with '* '."""
+    return [line[2:] for line in text.splitlines() if line.startswith("* ")]
 
 
 async def share(world: HearthWorld, user: UserState, title: str, text: str, consent: str) -> None:
@@ -152,30 +143,30 @@ async def test_a_long_digest_is_split_across_dms_within_limits_and_loses_nothing
     for m in world.emu.dms_to(sponsor):  # every DM the sponsor ever received
         assert_within_discord_limits(m)
     # The attachments come once, with the first message; every message has the footer.
-    assert [a.filename.rsplit(".", 1)[1] for a in digest[0].attachments] == ["md", "png"]
+    assert [a.filename.rsplit(".", 1)[1] for a in digest[0].attachments] == ["txt", "png"]
     assert all(not m.attachments for m in digest[1:])
-    assert all("full digest attached" in m.embeds[-1]["footer"]["text"] for m in digest)
+    assert all("full digest is in the attached file" in m.embeds[-1]["footer"]["text"]
+               for m in digest)  # fmt: skip
 
-    md = next(a for a in digest[0].attachments if a.filename.endswith(".md")).data.decode()
+    txt = next(a for a in digest[0].attachments if a.filename.endswith(".txt")).data.decode()
     embeds = [e for m in digest for e in m.embeds]
     described = "\n".join(e.get("description") or "" for e in embeds)
-    assert "(see attachment)" not in described  # nothing had to be cut
+    assert "(see the attached file)" not in described  # nothing had to be cut
 
-    # Every quoted block of the Markdown (story texts, collective statements) is in the
-    # embeds verbatim and in the same order; every story and poll heading too.
-    blocks = quote_blocks(md)
-    assert len(blocks) == STORIES + POLLS
+    # Every quoted line of the text file (the story texts) is in the embeds verbatim and
+    # in the same order; every story and poll title too.
+    lines = quoted_lines(txt)
+    assert len(lines) == STORIES * 2
     position = 0
-    for block in blocks:
-        found = described.find(block, position)
-        assert found >= 0, f"missing from the embeds: {block[:80]!r}"
-        position = found + len(block)
-    md_headings = headings(md)
-    assert md_headings == [*titles, *questions]
+    for line in lines:
+        found = described.find(f"> {line}", position)
+        assert found >= 0, f"missing from the embeds: {line[:80]!r}"
+        position = found + len(line)
+    assert item_titles(txt) == [*questions, *titles]  # what the group said, then stories
     position = 0
-    for heading in md_headings:
-        found = described.find(f"**{heading}**", position)
-        assert found >= 0, heading
+    for title in item_titles(txt):
+        found = described.find(f"**{title}**", position)
+        assert found >= 0, title
         position = found
     for i in range(STORIES):
         for part in range(2):  # each story's text is complete, to its last sentence
@@ -183,26 +174,28 @@ async def test_a_long_digest_is_split_across_dms_within_limits_and_loses_nothing
     assert len(re.findall(r"Story \d+ part \d line \d+:", described)) == STORIES * 2 * 19
 
     # Consent held across the split: the group story nowhere, anonymous ones unnamed.
-    for body in (md, described):
+    for body in (txt, described):
         assert "Kept in the group" not in body and "Only for us to hear" not in body
-        assert "1 story kept within the group" in body
+        assert "1 more story stays within the group, as its teller chose." in body
     story_embeds = [e for e in embeds if str(e.get("title", "")).startswith("Stories")]
     assert len(story_embeds) >= 5
-    assert story_embeds[0]["title"] == "Stories"
-    assert all(e["title"] == "Stories (continued)" for e in story_embeds[1:])
+    assert story_embeds[0]["title"] == "Stories you may share"
+    assert all(e["title"] == "Stories you may share (continued)" for e in story_embeds[1:])
     for i, title in enumerate(titles):
-        line = next(ln for ln in described.splitlines() if ln.startswith(f"**{title}**"))
-        assert line.endswith("alice" if i % 2 == 0 else "anonymous"), line
-        assert "bob" not in line
-    for body in (md, described):
+        at = described.index(f"**{title}**")
+        credit = described[at:].splitlines()[2]
+        assert credit == ("Told by alice." if i % 2 == 0 else "Shared without the teller's name.")
+    for body in (txt, described):
         assert str(alice.id) not in body and str(bob.id) not in body
 
-    # Poll outcomes: one collective statement per poll, with turnout.
-    voice = [e for e in embeds if str(e.get("title", "")).startswith("Collective voice")]
+    # What each poll found, one claim per sentence, with turnout and a link to the poll.
+    voice = [e for e in embeds if str(e.get("title", "")).startswith("What the group said")]
     assert voice
     voice_text = "\n".join(e["description"] for e in voice)
     for q in questions:
         assert f"**{q}**" in voice_text
-        assert f"3 of 5 members (60%) agree that {q[0].lower()}{q[1:]}" in voice_text
+        assert f"3 of 5 members agree that {q[0].lower()}{q[1:]}." in voice_text
     # Eligible: the four members and the facilitator (the sponsor is not a member).
-    assert voice_text.count("4 of 5 voted (80%)") == POLLS
+    assert voice_text.count("4 of 5 members voted.") == POLLS
+    assert voice_text.count("1 member disagrees.") == POLLS
+    assert voice_text.count("[Open this vote in Discord](https://discord.com/channels/") == POLLS

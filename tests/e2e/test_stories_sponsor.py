@@ -169,7 +169,7 @@ async def _run(world: HearthWorld) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, user in (("sponsor", sponsor), ("distilled", distilled_sponsor)):
         dms = world.emu.dms_to(user)
-        assert any(a.filename.endswith(".md") for m in dms for a in m.attachments), key
+        assert any(a.filename.endswith(".txt") for m in dms for a in m.attachments), key
         out[key] = "\n".join(_message_text(m) for m in dms)
     assert "hearth-data-" in out["sponsor"]  # the export arrived and was scanned
     assert str(bob.id) not in out["sponsor"] and str(alice.id) not in out["sponsor"]

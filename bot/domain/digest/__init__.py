@@ -8,7 +8,9 @@ Where things are (a newcomer's map):
   hourly counts, stories, polls, meetings) and the :class:`Digest` the renderers read.
 * :mod:`~bot.domain.digest.compile`: :func:`compile_digest`, pure, with the privacy rules.
 * :mod:`~bot.domain.digest.schedule`: a community's schedule and its delivery records.
-* :mod:`bot.domain.digest_render`: where the digest is worded (Markdown, HTML, text, embeds).
+* :mod:`bot.domain.digest_words`: every sentence the sponsor reads, as a :class:`DigestView`;
+  :mod:`bot.domain.digest_render` and :mod:`bot.domain.digest_embeds` lay it out (HTML,
+  text, Discord embeds).
 
 Everything here is pure: repositories read the period's data (and nothing older than the
 bounded look-back they are asked for) into the input dataclasses, and the service hands the
@@ -46,11 +48,13 @@ from bot.domain.digest.model import (
     DigestConfig,
     DisciplineBreakdown,
     DisciplineCount,
+    Finding,
     HeldMeeting,
     LinkedHighlights,
     MemberActivity,
     OpenPoll,
     Participation,
+    Place,
     PollOutcome,
     QuietMember,
     ShareableStory,
@@ -97,12 +101,14 @@ __all__ = [
     "DigestSchedule",
     "DisciplineBreakdown",
     "DisciplineCount",
+    "Finding",
     "HeldMeeting",
     "LinkedHighlights",
     "MemberActivity",
     "OpenPoll",
     "Participation",
     "Period",
+    "Place",
     "PollOutcome",
     "QuietMember",
     "ShareableStory",

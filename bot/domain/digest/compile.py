@@ -138,6 +138,7 @@ def compile_digest(
     config: DigestConfig | None = None,
     opening: bool = False,
     as_of: datetime | None = None,
+    guild_id: int | None = None,
 ) -> Digest:
     """Assemble one community's digest for one period from plain inputs.
 
@@ -265,6 +266,7 @@ def compile_digest(
             if lh.highlights
         ),
         weekly_activity=history,
+        guild_id=guild_id,
     )
 
 

@@ -57,10 +57,55 @@ class WeekActivity:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where something lives in the community's Discord server, as ids (the wording turns it
+    into a link with the digest's guild): a message, or a guild scheduled event. Only for
+    places the sponsor can open: polls, statement rounds and meeting announcements are in
+    channels the sponsor reads. Stories never carry one (see ``ShareableStory``)."""
+
+    channel_id: int | None = None
+    message_id: int | None = None
+    event_id: int | None = None
+
+    def url(self, guild_id: int | None) -> str | None:
+        if guild_id is None:
+            return None
+        if self.event_id is not None:
+            return f"https://discord.com/events/{guild_id}/{self.event_id}"
+        if self.channel_id is not None and self.message_id is not None:
+            return f"https://discord.com/channels/{guild_id}/{self.channel_id}/{self.message_id}"
+        return None
+
+
+FindingKind = Literal["agree", "chose", "tie", "won", "yes", "split", "none_agreed", "no_votes"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a poll or statement round found, as counts; worded by
+    :mod:`bot.domain.digest_words` (one claim per sentence). ``text`` is the statement,
+    option or survey question (members' words); ``roles`` are discipline codes: for
+    ``agree`` the roles that all agree, for ``split`` those where most agree, with
+    ``others`` those where most disagree."""
+
+    kind: FindingKind
+    text: str = ""
+    count: int = 0
+    of: int = 0
+    options: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    disagree: int = 0
+
+
+@dataclass(frozen=True)
 class ShareableStory:
     """A story that may leave the community: consent-filtered and redacted upstream.
 
     ``credit`` is the teller's name for ``named`` consent and ``None`` for ``anonymous``.
+    No link: a story shared with /story share lives in the stories channel, which the
+    sponsor cannot read, and the chat message a story was saved from would show an
+    anonymous teller's name (and the unredacted text); the digest prints the story whole.
     """
 
     title: str
@@ -76,6 +121,11 @@ class PollOutcome:
     voters: int
     eligible: int
     closed_at: datetime
+    #: What it found, for the digest's own wording (empty: only ``collective_statement``
+    #: is known, e.g. a round closed before reports were kept).
+    findings: tuple[Finding, ...] = ()
+    is_round: bool = False
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +134,8 @@ class OpenPoll:
     voters: int
     eligible: int
     closes_at: datetime | None = None
+    is_round: bool = False
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +145,7 @@ class UpcomingMeeting:
     going: int
     maybe: int
     cant: int
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +158,7 @@ class HeldMeeting:
     #: When the notes were written: notes written after the week of the meeting reach the
     #: sponsor in the digest of the week they arrived (see ``compile_digest``).
     notes_at: datetime | None = None
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +312,8 @@ class Digest:
     linked: tuple[LinkedHighlights, ...]
     #: Oldest first, this week last; at most CHART_WEEKS entries.
     weekly_activity: tuple[WeekActivity, ...]
+    #: The community's Discord server, for links back to polls, rounds and meetings.
+    guild_id: int | None = None
 
     # A section whose source is not available (``None`` above) is left out of every
     # rendering altogether: a digest never shows placeholder text for a missing feature.
