@@ -9,6 +9,7 @@ they stay random, so each run explores new inputs.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
@@ -24,3 +25,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the pictures tests rendered for a person to look at (a test records each with
+    ``record_property("picture", path)``), so they show in a plain ``pytest -q`` run."""
+    pictures = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "picture"
+    ]
+    if pictures:
+        terminalreporter.write_sep("-", "rendered pictures (look at them)")
+        for picture in pictures:
+            terminalreporter.write_line(str(picture))

@@ -127,7 +127,7 @@ def activity_chart_png(
     fig.patch.set_facecolor(BACKGROUND)
     FigureCanvasAgg(fig)
     heading = textwrap.shorten(" ".join(title.split()), width=44, placeholder="…")
-    fig.text(0.03, 0.975, heading, ha="left", va="top", fontsize=12, fontweight="bold", color=TEXT)
+    fig.text(0.03, 0.975, heading, ha="left", va="top", fontsize=13, fontweight="bold", color=TEXT)
 
     if not shown:
         ax = fig.add_subplot()
@@ -152,9 +152,9 @@ def activity_chart_png(
         ):  # fmt: skip
             ax.set_facecolor(BACKGROUND)
             bars = ax.bar(positions, values, color=colours, width=0.7)
-            ax.bar_label(bars, labels=[str(v) for v in values], padding=2, fontsize=9,
+            ax.bar_label(bars, labels=[str(v) for v in values], padding=2, fontsize=11,
                          color=TEXT)  # fmt: skip
-            ax.set_title(caption, loc="left", fontsize=10, color=TEXT, pad=4)
+            ax.set_title(caption, loc="left", fontsize=11, color=TEXT, pad=4)
             ax.set_xlim(-0.5 - pad, n - 0.5 + pad)
             ax.set_yticks([])
             for side in ("top", "right", "left"):
@@ -167,10 +167,10 @@ def activity_chart_png(
             bottom.axhline(total_members, color=MUTED, linestyle=(0, (4, 3)), linewidth=1)
             bottom.text(
                 -0.5 - pad, total_members, f" {total_members} members", va="bottom",
-                ha="left", fontsize=9, color=MUTED,
+                ha="left", fontsize=10, color=MUTED,
             )  # fmt: skip
         labels = [_day(w[0]) for w in shown[:-1]] + ["This week"]
-        bottom.set_xticks(positions, labels, fontsize=8 if n > 8 else 9, color=TEXT)
+        bottom.set_xticks(positions, labels, fontsize=10, color=TEXT)
         if n > 8:  # twelve dates do not fit side by side on a phone: every other one
             for i, tick in enumerate(bottom.get_xticklabels()):
                 tick.set_visible(i == n - 1 or (n - 1 - i) % 2 == 0)
