@@ -44,6 +44,8 @@ WHY = {
     "check": "Someone who used to post and has gone quiet may be struggling or drifting "
     "away: a friendly word can help.",
 }
+#: How many members who posted late at night the digest names.
+LATE_NAMED = 3
 PRIVATE = "These names are for you and the facilitators only."
 STORIES_IN_FULL = "The stories channel is for members only, so each story is printed here in full."
 
@@ -210,11 +212,17 @@ def thanks(digest: Digest) -> Section:
             f"{one_line(c.display_name)} wrote {plural(c.messages, 'message')}"
             + (", more than anyone else." if most else ".")
         )
-    lines += [
-        f"{one_line(c.display_name)} posted {times(c.late_night_messages)} late at night, "
-        "which may mean a heavy load."
-        for c in ack.late_night
-    ]
+    # Counts, not lists: the few who posted most late at night by name (the first with
+    # why it matters), how many others did.
+    night = ack.late_night
+    for i, c in enumerate(night[:LATE_NAMED]):
+        why = ", which may mean a heavy load" if i == 0 else ""
+        lines.append(
+            f"{one_line(c.display_name)} posted {times(c.late_night_messages)} late at night{why}."
+        )
+    if len(night) > LATE_NAMED:
+        more = len(night) - LATE_NAMED
+        lines.append(f"{plural(more, 'other member')} also posted late at night.")
     notes: tuple[str, ...] = (PRIVATE,)
     if not lines:
         lines.append(f"No one posted {span(digest)}, so there is no one to single out.")

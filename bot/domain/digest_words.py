@@ -139,7 +139,7 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 
 def times(count: int) -> str:
-    return "once" if count == 1 else f"{count} times"
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def join(words: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ Every cog is loaded, as in production; time moves only through world.advance*.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.domain.test_digest_plain_words import BANNED, RAW_CODES
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.e2e.test_digest import digests_in, embed_text, post, shown_messages, text_file_of
 from tests.emulator.interactions import all_custom_ids
@@ -211,6 +213,12 @@ async def test_polls_statements_and_meetings_run_through_commands_reach_the_dige
             assert found >= 0, (url, body[:3000])
             position = found
     assert "[Open this vote in Discord](" in text and "Open this vote in Discord: " in md
+    # Plain words for a busy, perhaps older reader: no jargon, no raw role codes, anywhere.
+    for body in (md, text, preview_text):
+        for pattern in BANNED:
+            assert not re.search(pattern, body, re.IGNORECASE), pattern
+        for pattern in RAW_CODES:
+            assert not re.search(pattern, body), pattern
     assert md.count("* Winter gathering") == 1, "a meeting already held is not upcoming"
     # The summary leads with what the group said and what is coming.
     summary = md.split("IN SHORT")[1].split("WHO TOOK PART")[0]
