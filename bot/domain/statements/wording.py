@@ -12,6 +12,7 @@ from bot.domain.polls.tally import percent
 from bot.domain.polls.wording import as_clause
 from bot.domain.statements.model import RoundBallots, StatementReport, StatementRound
 from bot.domain.statements.report import statement_report
+from bot.text import percent_of_share
 
 #: How a statement round still open is listed where polls are (the sponsor digest).
 OPEN_ROUND_HEADING = "Statement round: vote on members' statements"
@@ -71,7 +72,7 @@ def round_summary(report: StatementReport, total_members: int) -> str:
         f"{report.voters} of {max(total_members, report.voters)} "
         f"{_members(max(total_members, report.voters))} voted on {n} "
         f"statement{'s' if n != 1 else ''}; none reached "
-        f"{round(report.consensus_threshold * 100)}% agreement."
+        f"{percent_of_share(report.consensus_threshold)}% agreement."
     )
 
 
