@@ -138,6 +138,8 @@ class HearthBot(commands.AutoShardedBot):
         #: Each capability's domain service, registered by its cog at load; persistent
         #: components resolve theirs from here once per click (bot/components.py).
         self.services = ServiceRegistry()
+        #: Small facts about the bot itself (command sync, welcomes sent, installation id).
+        self.app_state = AppState(db)
         self._extensions = extensions
         self.auto_sync = auto_sync
         #: Per-message work (the digest's counter). Hooks run inside the task discord.py

@@ -6,6 +6,10 @@ text file, the chart), sends it, arms the scheduler and tells facilitators when 
 delivery fails. Every delivery goes through :meth:`DigestDelivery.deliver`, which records
 progress before and after each step so that a crash, a restart or a closed DM never loses
 a digest and never sends one twice.
+
+This file is longer than 400 lines because delivery is one sequence (record, package, send
+each part, mark, retry or give up, tell facilitators) whose exactly-once guarantee is easier
+to check when every step is read in order in one place.
 """
 
 from __future__ import annotations

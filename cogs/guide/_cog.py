@@ -17,7 +17,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_server_manager
-from bot.db.app_state import AppState
 from bot.domain.guide import Person, help_sections, welcome_text
 from bot.interactions import NO_MENTIONS, hearth, mention
 from bot.permissions import HEARTH_PERMISSIONS, missing
@@ -40,7 +39,7 @@ class GuideCog(commands.Cog):
 
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
-        self.state = AppState(bot.db)
+        self.state = bot.app_state
         self._lock = asyncio.Lock()
         #: Set once the servers Hearth was already in have had their welcome (tests wait).
         self.caught_up = asyncio.Event()
