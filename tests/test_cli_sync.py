@@ -22,7 +22,7 @@ from tests.emulator.state import CommandState
 ROOT = Path(__file__).resolve().parents[1]
 HEARTH_VARS = ("DISCORD_TOKEN", "DISCORD_API_BASE", "HEARTH_DB", "HEARTH_CONFIG",
                "HEARTH_SMTP_URL", "HEARTH_LOG_LEVEL")  # fmt: skip
-GROUPS = {"community", "story", "poll", "statement", "meeting", "digest", "privacy"}
+GROUPS = {"community", "story", "poll", "statement", "meeting", "digest", "privacy", "help"}
 MENUS = {"Save as story"}
 
 

@@ -119,7 +119,8 @@ async def test_an_old_database_is_sealed_on_upgrade(
         assert await srepo.turnout(ids["open_round"]) == 2
         rnd = await srepo.get_round(ids["closed_round"])
         assert rnd is not None and rnd.collective_statement == "kept as published"
-        report = await srepo.report(rnd)
+        report = await srepo.frozen_report(rnd.id)
+        assert report is not None
         [tally] = report.statements
         assert (tally.counts.agree, tally.counts.disagree) == (1, 1)
         assert await db.fetchval("SELECT COUNT(*) FROM statement_sealed_votes") == 1 * 2

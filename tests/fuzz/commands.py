@@ -66,6 +66,7 @@ COMMANDS: list[Cmd] = [
     Cmd("story list", ("community", "stage"), base=dict(C), actor="alice"),
     Cmd("story consent", (), ("story",), actor="alice",
         choices={"level": ("group", "anonymous", "named", "withdrawn")}),
+    Cmd("story edit", (), ("story",), actor="alice"),
     Cmd("story prompt", ("community",)),
     Cmd("story schedule", ("community", "time"), base=dict(C),
         choices={"cadence": ("weekly", "fortnightly", "monthly", "off"), "weekday": WEEKDAYS}),

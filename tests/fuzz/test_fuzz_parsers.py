@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain import communities as comm
+from bot.domain import meeting_series as series
 from bot.domain import meetings as meet
 from bot.domain import polls, statements, stories, timeparse
 from bot.domain.digest import WEEKDAY_NAMES, parse_schedule
@@ -233,11 +234,11 @@ def test_community_names_regions_emails_circles(raw: str) -> None:
 @FAST
 @given(text=ANY_TEXT)
 def test_meeting_specs_accept_or_explain(text: str) -> None:
-    months = outcome(meet.parse_months, text)
+    months = outcome(series.parse_months, text)
     if isinstance(months, tuple):
         assert months and all(1 <= m <= 12 for m in months)
-        assert meet.parse_months(" and ".join(map(str, months))) == months
-    spec = outcome(meet.parse_weekday_spec, text)
+        assert series.parse_months(" and ".join(map(str, months))) == months
+    spec = outcome(series.parse_weekday_spec, text)
     if isinstance(spec, tuple):
         nth, weekday = spec
         assert nth in (1, 2, 3, 4, -1) and 0 <= weekday <= 6
@@ -254,8 +255,8 @@ def test_meeting_round_trips_and_validation(
     months: list[int], nth: str, day: int, title: str, location: str | None, duration: int
 ) -> None:
     names = [datetime(2000, m, 1).strftime("%B") for m in months]
-    assert meet.parse_months(", ".join(names)) == tuple(months)
-    assert meet.parse_weekday_spec(f"{nth} {WEEKDAY_NAMES[day]} of the month")[1] == day
+    assert series.parse_months(", ".join(names)) == tuple(months)
+    assert series.parse_weekday_spec(f"{nth} {WEEKDAY_NAMES[day]} of the month")[1] == day
     draft = outcome(meet.validate_meeting, title, NOW + timedelta(days=30), duration, location,
                     NOW)
     if not isinstance(draft, InvalidInput):
@@ -281,7 +282,7 @@ def test_digest_schedule_accepts_or_explains(weekday: str, at: str, tz: str) -> 
 @pytest.mark.parametrize("text", ["²", "1" * 5000, "9" * 25, "٣:٣٠", "\x00", "\ud7ff"])
 def test_known_awkward_digits(text: str) -> None:
     """Regression: digits str.isdigit() accepts but int() or SQLite cannot take."""
-    for fn in (timeparse.parse_duration, timeparse.parse_time_of_day, meet.parse_months,
+    for fn in (timeparse.parse_duration, timeparse.parse_time_of_day, series.parse_months,
                meet.parse_duration_minutes):
         outcome(fn, text)
     outcome(timeparse.resolve_when, text, LONDON, NOW)
