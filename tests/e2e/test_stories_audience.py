@@ -168,12 +168,12 @@ async def test_a_circle_story_at_named_reaches_no_sponsor_digest(world: HearthWo
     sent = await world.slash(world.owner, "digest send", community=COMMUNITY)
     assert "Sent the digest" in sent.content, sent.content
     dms = [m for m in world.emu.dms_to(sponsor) if m.embeds]
-    markdown = [
-        a.data.decode("utf-8") for m in dms for a in m.attachments if a.filename.endswith(".md")
+    full_text = [
+        a.data.decode("utf-8") for m in dms for a in m.attachments if a.filename.endswith(".txt")
     ]
-    assert len(markdown) == 1
+    assert len(full_text) == 1
     embeds = json.dumps([m.embeds for m in dms], ensure_ascii=False)
-    for body in (markdown[0], embeds):
+    for body in (full_text[0], embeds):
         assert "OPENTITLE" in body  # the scan looks where stories would be
         for marker in ("CIRCLENAMED", "CIRCLEOWN", "registrar", "nobody told us"):
             assert marker not in body, marker

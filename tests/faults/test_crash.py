@@ -230,8 +230,10 @@ async def close_and_check(w: CrashWorld, people: list[UserState], poll_id: int, 
     assert "Closed poll" in rec.content, rec.content
     voice = w.emu.channel_by_name(w.guild, "carers-voice-voice")
     assert voice is not None
-    [results] = [m for m in w.emu.messages_in(voice) if "Voters:" in m.content]
-    assert f"Voters: {n} of {n + 1} members" in results.content, results.content
+    [results] = [m for m in w.emu.messages_in(voice)
+                 if m.embeds and str(m.embeds[0].get("title", "")).startswith("Results")]
+    turnout = [f["value"] for f in results.embeds[0]["fields"] if f["name"] == "Turnout"]
+    assert len(turnout) == 1 and turnout[0].startswith(f"{n} of {n + 1} members "), turnout
     [(voters, eligible)] = w.query("SELECT voters, eligible FROM polls WHERE id = ?", (poll_id,))
     assert (voters, eligible) == (n, n + 1)
     tally = Counter(choice(i, cycle) for i in range(n))

@@ -103,7 +103,10 @@ async def test_a_share_of_429s_delays_but_never_loses_or_repeats_work(
     assert len(prompts) == len(set(prompts)) == 2  # Wednesdays 13 and 20 January
     assert world.db is not None
     assert await world.db.fetchval("SELECT COUNT(*) FROM story_prompts_posted") == 2
-    assert len([m for m in emu.messages_in(voice) if "Voters:" in m.content]) == 1
+    [results] = [m for m in emu.messages_in(voice)
+                 if m.embeds and str(m.embeds[0].get("title", "")).startswith("Results")]
+    assert {"name": "Turnout", "value": "4 of 5 members (80%)", "inline": False} in (
+        results.embeds[0]["fields"]), results.embeds
     for p in [world.owner, *people]:
         assert len(reminders_to(world, p)) == 3, (p.name, reminders_to(world, p))
     meetings = world.channel("carers-voice-meetings")
