@@ -58,6 +58,7 @@ from bot.domain.polls import (
     PollSpec,
     check_changed,
     check_vote,
+    is_withdrawal,
     validate_ballot,
 )
 from bot.errors import NotAllowed
@@ -222,7 +223,15 @@ class PollRepo:
             previous = (
                 open_ballot(poll_key, poll, key, prev_rows[0][0]) if prev_rows else None
             )
-            ballot = validate_ballot(poll.kind, len(poll.options), build(previous))
+            built = build(previous)
+            if is_withdrawal(poll.kind, built):
+                # Every survey answer withdrawn: no ballot, and not counted as answered.
+                yield ("DELETE FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
+                       (poll_id, key))
+                yield ("DELETE FROM poll_voters WHERE poll_id = ? AND user_id = ?",
+                       (poll_id, user_id))
+                return VoteReceipt(poll, {}, True)
+            ballot = validate_ballot(poll.kind, len(poll.options), built)
             check_changed(previous, ballot)
             yield (
                 "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"

@@ -25,6 +25,7 @@ from bot.domain.polls import (
     Poll,
     PollKind,
     merge_survey_answers,
+    withdraw_survey_answer,
 )
 from bot.errors import AlreadyYourVote, InvalidInput
 from bot.errors_handler import NO_MENTIONS, guarded
@@ -334,11 +335,14 @@ def survey_page(poll: Poll, q: int, answers: dict[int, bool] | None) -> tuple[st
         f"**{escape_inline(poll.question)}**\nQuestion {q + 1} of {len(poll.options)}: "
         f"{escape_inline(poll.options[q])}{now}"
     )
-    for code, label, style in (
+    buttons = [
         ("y", "Yes", discord.ButtonStyle.success),
         ("n", "No", discord.ButtonStyle.danger),
         ("s", "Skip", discord.ButtonStyle.secondary),
-    ):
+    ]
+    if current is not None:
+        buttons.append(("w", "Withdraw my answer", discord.ButtonStyle.secondary))
+    for code, label, style in buttons:
         view.add_item(SurveyAnswer(poll.id, q, code, label, style))
     return text[:2000], view
 
@@ -375,7 +379,7 @@ class SurveyStart(
 class SurveyAnswer(
     HearthItem[PollService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"poll:(?P<poll_id>[0-9]+):sq:(?P<q>[0-9]+):(?P<code>[yns])",
+    template=r"poll:(?P<poll_id>[0-9]+):sq:(?P<q>[0-9]+):(?P<code>[ynsw])",
 ):
     service_type = PollService
 
@@ -413,6 +417,18 @@ class SurveyAnswer(
         answers: dict[int, bool] | None
         if self.code == "s":
             answers = await service.own_answers(poll.id, interaction.user.id)
+        elif self.code == "w":
+            # Withdrawn through the same sealed write as an answer: no one sees whose.
+            def without(prev: Ballot | None) -> Any:
+                return withdraw_survey_answer(prev if isinstance(prev, dict) else None, q)
+
+            receipt = await service.cast(poll.id, interaction.user.id, without)
+            answers = receipt.ballot if isinstance(receipt.ballot, dict) else None
+            text, view = survey_page(poll, q, answers)
+            await interaction.response.edit_message(
+                content=f"Your answer to question {q + 1} is withdrawn.\n{text}"[:2000], view=view
+            )
+            return
         else:
             answer = self.code == "y"
 

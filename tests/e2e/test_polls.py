@@ -286,6 +286,42 @@ async def test_survey_per_question_answers_skips_and_changes(world: HearthWorld)
     assert fields["Would you come again?"] == "2 of 2 who answered said yes (100%); 0 said no."
 
 
+async def test_a_survey_answer_can_be_withdrawn(world: HearthWorld) -> None:
+    """Withdrawing one answer keeps the others; withdrawing the last means not answered."""
+    a, b, _c = await setup_community(world)
+    await create_poll(
+        world, question="About the last meeting", kind="survey",
+        choices="Did you attend?; Was it useful?",
+    )
+    msg = poll_message(world)
+    await answer(world, a, msg, "yn")
+    await answer(world, b, msg, "y")
+    start = await world.emu.click(a, msg, "poll:1:survey")
+    assert start.reply is not None
+    # the withdraw button appears only for a question the member has answered
+    assert "poll:1:sq:0:w" in all_custom_ids(start.reply.components)
+    r = await world.emu.click(a, start.reply, "poll:1:sq:0:w")
+    assert "question 1 is withdrawn" in r.content
+    assert await repo(world).own_ballot(1, a.id) == {1: False}
+    # on to question 2 (skipping 1 again), in this flow and in a second one left open
+    await world.emu.click(a, start.reply, "poll:1:sq:0:s")
+    other = await world.emu.click(a, msg, "poll:1:survey")
+    assert other.reply is not None
+    await world.emu.click(a, other.reply, "poll:1:sq:0:s")
+    r = await world.emu.click(a, start.reply, "poll:1:sq:1:w")
+    assert "question 2 is withdrawn" in r.content
+    assert await repo(world).own_ballot(1, a.id) is None
+    assert await repo(world).voter_count(1) == 1  # a no longer counts as having answered
+    # the second flow is out of date: nothing left to withdraw, said plainly
+    r = await world.emu.click(a, other.reply, "poll:1:sq:1:w")
+    assert "nothing to withdraw" in r.content and r.ephemeral
+    await world.slash(world.owner, "poll close", poll="1")
+    [posted] = results_messages(world)
+    fields = {f["name"]: f["value"] for f in posted.embeds[0]["fields"]}
+    assert fields["Did you attend?"] == "1 of 1 who answered said yes (100%); 0 said no."
+    assert fields["Was it useful?"] == "No answers yet."
+
+
 # --------------------------------------------------------------------------- restarts
 
 

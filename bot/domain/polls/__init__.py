@@ -74,11 +74,13 @@ from bot.domain.polls.ballots import (
     check_changed,
     check_closes,
     check_vote,
+    is_withdrawal,
     merge_survey_answers,
     parse_options,
     parse_poll,
     validate_ballot,
     validate_question,
+    withdraw_survey_answer,
 )
 from bot.domain.polls.tally import (
     IrvResult,
@@ -112,7 +114,8 @@ __all__ = [
     "MIN_SURVEY_QUESTIONS", "POLL_CLOSED", "TABLE_LIMIT", "Ballot", "IrvResult", "IrvRound",
     "OptionResult", "Poll", "PollKind", "PollResult", "PollSpec", "SurveyQuestionResult",
     "as_clause", "as_kind", "check_changed", "check_closes", "check_vote",
-    "collective_statement", "instant_runoff", "merge_survey_answers", "parse_options",
-    "parse_poll", "percent", "poll_outcome", "render_table", "result_fields", "share", "tally",
-    "validate_ballot", "validate_question",
+    "collective_statement", "instant_runoff", "is_withdrawal", "merge_survey_answers",
+    "parse_options", "parse_poll", "percent", "poll_outcome", "render_table", "result_fields",
+    "share", "tally",
+    "validate_ballot", "validate_question", "withdraw_survey_answer",
 ]  # fmt: skip

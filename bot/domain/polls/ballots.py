@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from bot.errors import AlreadyYourVote, ClosedForVotes, InvalidInput, NotAllowed, NotFound
+from bot.errors import AlreadyYourVote, ClosedForVotes, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.text import clean_line, echo
 
 MAX_QUESTION_CHARS = 300
@@ -193,6 +193,24 @@ def merge_survey_answers(
     merged.update(new)
     return merged
 
+
+
+NOTHING_TO_WITHDRAW = (
+    "You have not answered that question, so there is nothing to withdraw."
+)
+
+
+def withdraw_survey_answer(previous: Mapping[int, bool] | None, question: int) -> dict[int, bool]:
+    """The member's survey answers without ``question``; an empty result withdraws the
+    whole ballot (the member then no longer counts as having answered the survey)."""
+    if not previous or question not in previous:
+        raise Conflict(NOTHING_TO_WITHDRAW)
+    return {q: a for q, a in previous.items() if q != question}
+
+
+def is_withdrawal(kind: PollKind, built: object) -> bool:
+    """A survey ballot with no answers left is no ballot: stored as none at all."""
+    return kind is PollKind.SURVEY and isinstance(built, dict) and not built
 
 
 @dataclass(frozen=True)
