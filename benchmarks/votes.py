@@ -27,7 +27,7 @@ Correctness: at the end the database file is reopened with ``sqlite3`` and every
 acknowledged must be there exactly once with the option clicked (the ballot is found through
 the poll's ballot key, as the bot finds it), else the exit status is 1.
 
-Run: ``.venv/bin/python -m benchmarks.votes [--votes 2000] [--seconds 1.0] [--rounds 3]
+Run: ``.venv/bin/python -m benchmarks.votes [--votes 2000] [--seconds 1.0] [--rounds 5]
 [--profile]`` (``--profile`` runs Hearth under cProfile, switched on for the bursts only, and
 prints the top of it to stderr).
 """
@@ -55,8 +55,10 @@ if __package__ in (None, ""):  # `python benchmarks/votes.py`
 
 from benchmarks._common import ROOT, finish, percentile
 
-TARGET_RATIO = 0.80
+TARGET_RATIO = 0.90
 TARGET_P99_MS = 250.0
+#: p99 no worse than this multiple of the ack-only bot's at the same offered load (issue 11).
+TARGET_P99_RATIO = 1.2
 WARMUP = 20
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -413,7 +415,10 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
         "hearth": h,
         "ack_only": rf,
         "throughput_ratio": h["throughput_per_s"] / rf["throughput_per_s"],
-        "targets": {"throughput_ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
+        "targets": {"throughput_ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS,
+                    "p99_ratio": TARGET_P99_RATIO},
+        "p99_ratio": h["p99_ms"] / rf["p99_ms"] if rf["p99_ms"] else None,
+        "target_p99_ratio_met": h["p99_ms"] <= TARGET_P99_RATIO * rf["p99_ms"],
         "target_throughput_met": h["throughput_per_s"] >= TARGET_RATIO * rf["throughput_per_s"],
         "target_p99_met": h["p99_ms"] < TARGET_P99_MS,
         "offered": rounds * per_round,
@@ -449,7 +454,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--votes", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
                         help="profile Hearth's process during the bursts (stderr)")
     args = parser.parse_args()
@@ -488,7 +493,7 @@ def main() -> None:
              h["max_ms"], f"{h['bot_cpu_share']:.0%}", f"{h['emulator_cpu_share']:.0%}",
              h["driver_cpu_us_per_vote"]],
             ["Hearth / ack-only", f"{res['throughput_ratio']:.0%}", "", "",
-             f"target < {TARGET_P99_MS:.0f}", "", "", "", ""],
+             f"x{res['p99_ratio'] or 0:.2f}", "", "", "", ""],
         ],
         problems=problems,
         notes=[
@@ -497,7 +502,9 @@ def main() -> None:
             f"per round: Hearth {h['throughput_per_round']} votes/s, ack-only "
             f"{r['throughput_per_round']}",
             f"throughput >= {TARGET_RATIO:.0%} of ack-only: "
-            f"{'met' if res['target_throughput_met'] else 'MISSED'}; p99 < "
+            f"{'met' if res['target_throughput_met'] else 'MISSED'}; p99 <= "
+            f"{TARGET_P99_RATIO:g} x ack-only's: "
+            f"{'met' if res['target_p99_ratio_met'] else 'MISSED'}; p99 < "
             f"{TARGET_P99_MS:.0f} ms: {'met' if res['target_p99_met'] else 'MISSED'}",
             "CPU = CPU seconds / burst wall time (median round); the bot runs in its own "
             "process, the emulator and click driver share this one (1.0 = one full core); "
