@@ -81,6 +81,8 @@ def _is_invisible(ch: str, *, keep_joiners: bool) -> bool:
 def strip_invisible(text: str, *, keep_joiners: bool = False) -> str:
     """Drop controls, bidi controls and zero-width characters; whitespace controls
     (newline, tab, ...) become spaces or stay newlines so words do not run together."""
+    if text.isascii() and text.isprintable():
+        return text  # nothing to drop: the common case, on every vote click's label
     out: list[str] = []
     for ch in text:
         if ch in "\n\r\t\v\f\x1c\x1d\x1e\x1f\x85":
