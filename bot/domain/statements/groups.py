@@ -194,10 +194,16 @@ def opinion_groups(
     sids = [t.statement_id for t in tallies]
     col = {sid: j for j, sid in enumerate(sids)}
     row = {m: i for i, m in enumerate(members)}
+    # One pass over the votes, then numpy fills the matrix (and, below, who voted where).
+    cells = [
+        (row[member], col[sid], VOTE_VALUE[vote])
+        for (member, sid), vote in latest.items()
+        if member in row
+    ]
+    rows_at = np.fromiter((c[0] for c in cells), dtype=np.intp, count=len(cells))
+    cols_at = np.fromiter((c[1] for c in cells), dtype=np.intp, count=len(cells))
     matrix = np.zeros((len(members), len(sids)))
-    for (member, sid), vote in latest.items():
-        if member in row:
-            matrix[row[member], col[sid]] = VOTE_VALUE[vote]
+    matrix[rows_at, cols_at] = np.fromiter((c[2] for c in cells), dtype=float, count=len(cells))
     points = _project(matrix)
     if not np.any(points):
         return (), "Everyone voted the same way, so there are no separate opinion groups.", {}
@@ -232,9 +238,7 @@ def opinion_groups(
     groups: list[OpinionGroup] = []
     membership: dict[int, str] = {}
     voted = np.zeros_like(matrix, dtype=bool)
-    for (member, sid), _vote in latest.items():
-        if member in row:
-            voted[row[member], col[sid]] = True
+    voted[rows_at, cols_at] = True
     for rank, j in enumerate(order):
         label = f"Group {chr(ord('A') + rank)}"
         inside = labels == j
