@@ -79,6 +79,11 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
         legacy_votes = await _has_table(conn, "legacy_statement_votes")
         if not (legacy_polls or legacy_votes):
             return False
+        # A new database has the legacy tables too (0009 renames what 0003 made): empty.
+        held = 0
+        for table in ("legacy_poll_ballots", "legacy_statement_votes"):
+            if await _has_table(conn, table):
+                held += (await _rows(conn, f"SELECT COUNT(*) FROM {table}"))[0][0]
         if legacy_polls:
             for row in await _rows(conn, "SELECT * FROM polls WHERE closed_at IS NULL"):
                 poll = poll_from_row(row)
@@ -165,8 +170,9 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                     )
             await conn.execute("DROP TABLE legacy_statement_votes")
     await db.scrub()
-    log.info("sealed the ballots and statement votes stored by an older version")
-    return True
+    if held:
+        log.info("sealed %d ballot(s) and statement vote(s) stored by an older version", held)
+    return held > 0
 
 
 async def after_migrations(db: Database, report_params: dict[str, Any] | None = None) -> None:
