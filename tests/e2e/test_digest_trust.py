@@ -16,12 +16,8 @@ world.advance*.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +26,15 @@ from aiosmtpd.controller import Controller
 
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.e2e.story_draft import submit_and_post
-from tests.e2e.test_digest import digests_in, embed_text, post, shown_messages, text_file_of
+from tests.e2e.test_digest import (
+    Inbox,
+    digests_in,
+    embed_text,
+    free_port,
+    post,
+    shown_messages,
+    text_file_of,
+)
 from tests.emulator.state import MessageState, UserState
 
 COMMUNITY = "Carers Voice"
@@ -157,25 +161,10 @@ async def test_widened_consent_reaches_the_next_digest_once(world: HearthWorld) 
 # ------------------------------------------------------------------ 2. membership names
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_sponsor_sees_how_many_joined_and_left_never_who(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     extra = {
         "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",  # a local test relay
         "HEARTH_SMTP_FROM": "h@example.org",

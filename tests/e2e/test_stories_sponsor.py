@@ -12,10 +12,7 @@ looks where the stories would be.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import socket
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,6 +22,7 @@ from aiosmtpd.controller import Controller
 
 from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.e2e.story_draft import submit_and_post
+from tests.e2e.test_digest import Inbox, free_port
 from tests.emulator.state import MessageState, UserState
 
 COMMUNITY = "Carers Voice"
@@ -42,21 +40,6 @@ GROUP_MARKERS = (
 SHARED_MARKERS = ("NAMEDOKTITLE", "ANONOKTITLE")
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _message_text(m: MessageState) -> str:
@@ -88,7 +71,7 @@ async def _share(
 async def test_group_stories_reach_no_sponsor_by_dm_email_rollup_or_export(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     extra = {
         "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",  # a local relay
         "HEARTH_SMTP_FROM": "h@example.org",
