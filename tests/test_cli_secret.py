@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db import migrations
-from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.polls import PollRepo
 from bot.db.sealing import parse_secret
-from bot.domain.communities import Discipline, Kind
 from bot.domain.polls import parse_poll
+from tests.db.test_polls_repo import community
 from tests.test_cli_dotenv import bot
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
@@ -58,17 +57,8 @@ def test_hearth_secret_and_key_file_settings(tmp_path: Path) -> None:
 async def _open_poll(db_path: Path) -> None:
     async with Database(db_path) as db:
         await migrations.upgrade(db)
-        c = await CommunityRepo(db).create(
-            NewCommunity(
-                guild_id=1, name="Carers", slug="carers", kind=Kind.PRACTICE,
-                timezone="Europe/London", created_by=9, created_at=T0, category_id=None,
-                lounge_id=None, stories_id=None, stories_is_forum=False, voice_id=None,
-                meetings_id=None, member_role_id=None, facilitator_role_id=None,
-                sponsor_id=None, circles=(), stage_tags=(),
-            ),
-            Discipline.OTHER,
-        )  # fmt: skip
-        await PollRepo(db).create(c.id, parse_poll("single", "Day?", "Mon; Tue"),
+        cid = await community(db)
+        await PollRepo(db).create(cid, parse_poll("single", "Day?", "Mon; Tue"),
                                   anonymous=True, created_by=9, created_at=T0, closes_at=None)
 
 

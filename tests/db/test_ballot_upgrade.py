@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from bot.db import migrations
-from bot.db.communities import CommunityRepo, NewCommunity
+from bot.db.communities import CommunityRepo
 from bot.db.database import Database
 from bot.db.polls import PollRepo
 from bot.db.rows import to_db
 from bot.db.statements import StatementRepo
-from bot.domain.communities import Discipline, Kind
+from bot.domain.communities import Discipline
+from tests.db.test_polls_repo import community
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 MEMBERS = [101, 102, 103, 104]
@@ -39,25 +40,16 @@ async def _old_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
     ids: dict[str, int] = {}
     async with Database(path) as db:
         await migrations.upgrade(db)
-        c = await CommunityRepo(db).create(
-            NewCommunity(
-                guild_id=1, name="Carers", slug="carers", kind=Kind.PRACTICE,
-                timezone="Europe/London", created_by=9, created_at=T0, category_id=None,
-                lounge_id=None, stories_id=None, stories_is_forum=False, voice_id=None,
-                meetings_id=None, member_role_id=None, facilitator_role_id=None,
-                sponsor_id=None, circles=(), stage_tags=(),
-            ),
-            Discipline.OTHER,
-        )  # fmt: skip
+        cid = await community(db, members=1)
         for uid in MEMBERS:
-            await CommunityRepo(db).upsert_member(c.id, uid, Discipline.CARER, None, T0)
+            await CommunityRepo(db).upsert_member(cid, uid, Discipline.CARER, None, T0)
         now = to_db(T0)
         raw = secrets.token_bytes(32)
         async with db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO polls (community_id, kind, question, options, anonymous,"
                 " created_by, created_at, ballot_key) VALUES (?,?,?,?,?,?,?,?)",
-                (c.id, "single", "Open?", json.dumps(["A", "B"]), 1, 9, now, raw))
+                (cid, "single", "Open?", json.dumps(["A", "B"]), 1, 9, now, raw))
             ids["open_poll"] = int(cur.lastrowid or 0)
             for uid, choice in zip(MEMBERS[:3], ("0", "1", "1"), strict=True):
                 await conn.execute(
@@ -69,7 +61,7 @@ async def _old_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
                 "INSERT INTO polls (community_id, kind, question, options, anonymous,"
                 " created_by, created_at, closed_at, voters, eligible, collective_statement)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (c.id, "single", "Closed?", json.dumps(["A", "B"]), 1, 9, now, now, 2, 4, "s"))
+                (cid, "single", "Closed?", json.dumps(["A", "B"]), 1, 9, now, now, 2, 4, "s"))
             ids["closed_poll"] = int(cur.lastrowid or 0)
             for i, choice in enumerate(("1", "0")):
                 await conn.execute(
@@ -80,13 +72,13 @@ async def _old_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
                     "INSERT INTO statement_rounds (community_id, opened_by, opened_at,"
                     " closes_at, closed_at, voters, eligible, collective_statement)"
                     " VALUES (?,?,?,?,?,?,?,?)",
-                    (c.id, 9, now, to_db(T0 + timedelta(days=1)), closed,
+                    (cid, 9, now, to_db(T0 + timedelta(days=1)), closed,
                      2 if closed else None, 4 if closed else None,
                      "kept as published" if closed else None))
                 ids[name] = int(cur.lastrowid or 0)
                 cur = await conn.execute(
                     "INSERT INTO statements (community_id, round_id, author_id, text,"
-                    " created_at) VALUES (?,?,?,?,?)", (c.id, ids[name], 104, f"s {name}", now))
+                    " created_at) VALUES (?,?,?,?,?)", (cid, ids[name], 104, f"s {name}", now))
                 ids[f"{name}_statement"] = int(cur.lastrowid or 0)
                 for uid, vote in ((101, "agree"), (102, "disagree")):
                     await conn.execute("INSERT INTO statement_votes VALUES (?,?,?)",
