@@ -7,6 +7,7 @@ the threat model.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import aiosqlite
@@ -47,8 +48,11 @@ def voter_key(secret: bytes, user_id: int) -> bytes:
     return Sealer.voter_key(secret, user_id)
 
 
+@functools.lru_cache(maxsize=128)
 def ballot_pad(kind: PollKind, n_options: int) -> int:
-    """One sealed length for every ballot of a poll: that of its longest possible ballot."""
+    """One sealed length for every ballot of a poll: that of its longest possible ballot.
+
+    Cached: it depends only on the poll's kind and size, and every vote seals one ballot."""
     worst: Ballot
     if kind is PollKind.MULTI:
         worst = frozenset(range(n_options))
