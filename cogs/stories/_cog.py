@@ -38,7 +38,6 @@ from bot.interactions import (
     community_autocomplete,
     facilitated_community,
     member_community,
-    mention,
 )
 from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
@@ -187,6 +186,16 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         await self.service.require_unsaved(message.id)
         title, text = validate_captured(message.content, self.service.stages)
         audience = await self._audience_of(community, channel)
+        if is_author:
+            # The teller's own words go through the same draft as /story share: they choose
+            # who may hear it and its stage, and see the plain-language suggestions, before
+            # anything is kept or posted.
+            draft = _draft.Draft(
+                community.id, community.name, actor.user_id, title, text, None, Consent.GROUP,
+                source=(message.channel.id, message.id), audience_channel_id=audience,
+            )
+            await _draft.open_draft(interaction, draft, self.service)
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         story = await self.service.save(
             community,
@@ -196,43 +205,31 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             text=text,
             stage=None,
             consent=Consent.GROUP,
-            captured_by=None if is_author else actor.user_id,
+            captured_by=actor.user_id,
             source=(message.channel.id, message.id),
             audience_channel_id=audience,
         )
         if story.is_restricted:
-            await self._saved_restricted(interaction, story, community, author, is_author)
+            await self._saved_restricted(interaction, story, community, author)
             return
         assert story.post is not None
-        lines = [
-            f"Saved as story #{story.id}, “{escape_inline(title)}”, posted in "
-            f"<#{story.post.channel_id}>."
-        ]
-        if is_author:
-            lines.append(
-                f"Consent: **group** (stays inside the community). Change it with "
-                f"{mention('story consent')} (story {story.id})."
-            )
-        else:
-            asked = await ask_consent(
-                self.service, story, community, author, interaction.user.display_name
-            )
-            lines.append(
-                f"I have asked {escape_inline(author.display_name)} by direct message who may "
-                "hear it; until "
-                "they answer it stays within the community."
-                if asked
-                else f"{escape_inline(author.display_name)}'s direct messages are closed, so "
-                "I will ask them the next time they use a story command; until then it stays "
-                "within the community."
-            )
-        await interaction.followup.send(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        asked = await ask_consent(
+            self.service, story, community, author, interaction.user.display_name
         )
-        if is_author:
-            note = self.service.jargon_note(title, text)
-            if note:
-                await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        who = escape_inline(author.display_name)
+        await interaction.followup.send(
+            f"Saved as story #{story.id}, “{escape_inline(title)}”, posted in "
+            f"<#{story.post.channel_id}>.\n"
+            + (
+                f"I have asked {who} by direct message who may hear it; until they answer it "
+                "stays within the community."
+                if asked
+                else f"{who}'s direct messages are closed, so I will ask them the next time "
+                "they use a story command; until then it stays within the community."
+            ),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
         await offer_pending(self.service, interaction)
 
     async def _audience_of(
@@ -254,41 +251,29 @@ class StoriesCog(commands.GroupCog, group_name="story"):
         story: StoryRecord,
         community: Community,
         author: discord.User | discord.Member,
-        is_author: bool,
     ) -> None:
-        """Saved from a circle: nothing is posted until the teller agrees to the whole
-        community. The author is asked here and now; a member whose message a facilitator
-        saved is asked by DM (or at their next story command)."""
+        """A facilitator saved a member's message told in a circle: nothing is posted until
+        the teller agrees to the whole community; they are asked by DM (or at their next
+        story command). (An author saving their own goes through the draft, which asks.)"""
         where = await self.service.place_of(story)
-        kind, place = where.kind, where.mention
-        if is_author:
-            await interaction.followup.send(
-                _render.audience_confirm(story, kind, place, community.stories_id),
-                view=_views.audience_view(story.id, kind),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
+        place = where.mention
+        asked = await ask_consent(
+            self.service, story, community, author, interaction.user.display_name
+        )
+        who = escape_inline(author.display_name)
+        await interaction.followup.send(
+            f"Saved as story #{story.id}, “{escape_inline(story.title or '')}”. It was told "
+            f"in {place}, so it is **not posted** for the whole community: "
+            + (
+                f"I have asked {who} by direct message whether it may be; "
+                if asked
+                else f"{who}'s direct messages are closed, so I will ask them the next "
+                "time they use a story command; "
             )
-            note = self.service.jargon_note(story.title or "", story.text or "")
-            if note:
-                await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            asked = await ask_consent(
-                self.service, story, community, author, interaction.user.display_name
-            )
-            who = escape_inline(author.display_name)
-            await interaction.followup.send(
-                f"Saved as story #{story.id}, “{escape_inline(story.title or '')}”. It was told "
-                f"in {place}, so it is **not posted** for the whole community: "
-                + (
-                    f"I have asked {who} by direct message whether it may be; "
-                    if asked
-                    else f"{who}'s direct messages are closed, so I will ask them the next "
-                    "time they use a story command; "
-                )
-                + f"until they agree, only people who can read {place} see it.",
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
+            + f"until they agree, only people who can read {place} see it.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
         await offer_pending(self.service, interaction)
 
     async def _community_of_channel(

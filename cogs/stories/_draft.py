@@ -40,6 +40,7 @@ from bot.interactions import NO_MENTIONS
 from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
 from cogs.stories._publisher import offer_pending
+from cogs.stories._render import audience_confirm
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,22 @@ class Draft:
     text: str
     stage: Stage | None
     consent: Consent
+    #: "Save as story": the (channel id, message id) the words came from, and the channel
+    #: (a circle, a private thread) whose readers alone may see them, if not everyone's.
+    source: tuple[int, int] | None = None
+    audience_channel_id: int | None = None
+
+
+async def open_draft(
+    interaction: discord.Interaction[Any], draft: Draft, service: StoryService
+) -> None:
+    """Answer ``interaction`` with a new draft (ephemeral); nothing is stored yet."""
+    view = DraftView(draft, service)
+    view.last = interaction
+    content, embed = draft_message(draft, service)
+    await interaction.response.send_message(
+        content, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
 
 
 def draft_message(draft: Draft, service: StoryService) -> tuple[str, discord.Embed]:
@@ -203,6 +220,8 @@ class DraftView(discord.ui.View):
         from cogs.stories._views import member_of
 
         community = await member_of(interaction, self.draft.community_id, telling=True)
+        if self.draft.source is not None:  # saved twice from two drafts of one message
+            await self.service.require_unsaved(self.draft.source[1])
         self.done = True
         self.stop()
         await interaction.response.defer()
@@ -215,14 +234,28 @@ class DraftView(discord.ui.View):
                 text=self.draft.text,
                 stage=self.draft.stage,
                 consent=self.draft.consent,
+                source=self.draft.source,
+                audience_channel_id=self.draft.audience_channel_id,
             )
         except BaseException:
             self.done = False
             raise
-        assert story.post is not None
-        await interaction.edit_original_response(
-            content=posted_text(story), embed=None, view=None, allowed_mentions=NO_MENTIONS
-        )
+        if story.is_restricted:
+            # Told in a circle: kept for its readers; the teller decides here whether the
+            # whole community may read it (nothing is posted until they do).
+            from cogs.stories._views import audience_view
+
+            where = await self.service.place_of(story)
+            await interaction.edit_original_response(
+                content=audience_confirm(story, where.kind, where.mention, community.stories_id),
+                embed=None, view=audience_view(story.id, where.kind),
+                allowed_mentions=NO_MENTIONS,
+            )
+        else:
+            assert story.post is not None
+            await interaction.edit_original_response(
+                content=posted_text(story), embed=None, view=None, allowed_mentions=NO_MENTIONS
+            )
         await offer_pending(self.service, interaction)
 
     async def on_timeout(self) -> None:
@@ -314,12 +347,7 @@ class ShareModal(HearthModal):
             self.community_id, self.community_name, interaction.user.id, title, text,
             self.stage, self.consent,
         )
-        view = DraftView(draft, service)
-        view.last = interaction
-        content, embed = draft_message(draft, service)
-        await interaction.response.send_message(
-            content, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await open_draft(interaction, draft, service)
 
 
 class EditStoryModal(HearthModal):

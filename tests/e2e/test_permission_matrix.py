@@ -339,7 +339,8 @@ async def tellers_message(ctx: Ctx) -> MessageState:
 async def act_save(ctx: Ctx, msg: MessageState) -> InteractionRecord:
     rec: InteractionRecord = await ctx.emu.message_command(
         ctx.world.guild, ctx.actor, "Save as story", msg)
-    return rec
+    # The author's own words go through the draft: allowed means Post is offered and works.
+    return await post_draft(ctx.emu, ctx.actor, rec)
 
 
 def saved_story_of(key: str | None) -> Any:

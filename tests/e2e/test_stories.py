@@ -174,13 +174,21 @@ async def test_author_saves_own_message_content_arrives_without_the_intent(
     text = "The palliative team sat with us for an hour.\nIt changed everything."
     msg = await world.emu.post_message(lounge, alice, text)
     rec = await world.emu.message_command(world.guild, alice, "Save as story", msg)
-    await rec.wait_followups(2)
-    assert rec.ephemeral and "Saved as story #1" in rec.content, rec.content
-    assert "palliative" in rec.followups[-1].content  # plain-language suggestion
+    # Her own words go through the draft first: nothing is kept until she presses Post, and
+    # the plain-language suggestion comes before posting, with a chance to edit.
+    assert rec.ephemeral and "not posted yet" in rec.content, rec.content
+    assert "palliative" in rec.content  # plain-language suggestion, in the draft
+    assert await _rows(world) == []
+    assert world.emu.threads_in(_forum(world)) == []
+    # She chooses, inside the flow, that it may travel without her name.
+    assert rec.reply is not None
+    await world.emu.select(alice, rec.reply, "story:draft:consent", ["anonymous"])
+    posted = await post_draft(world.emu, alice, rec)
+    assert posted.reply is not None and "saved as #1" in posted.reply.content, posted.describe()
     row = (await _rows(world))[0]
     assert row["text"] == text
     assert row["title"] == "The palliative team sat with us for an hour."
-    assert row["consent"] == "group" and row["consent_request"] is None
+    assert row["consent"] == "anonymous" and row["consent_request"] is None
     assert row["source_message_id"] == msg.id
     thread = world.emu.threads_in(_forum(world))[0]
     assert thread.applied_tags == []

@@ -20,7 +20,7 @@ import pytest
 
 from bot.services.story_offers import shareable_stories_for_digest
 from tests.e2e.hearth import HearthWorld, hearth_world
-from tests.e2e.story_draft import submit_and_post
+from tests.e2e.story_draft import post_draft, submit_and_post
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -109,6 +109,9 @@ async def test_author_saving_a_circle_message_posts_nothing_until_they_confirm(
     msg = await world.emu.post_message(circle, gina, words)
 
     rec = await world.emu.message_command(world.guild, gina, "Save as story", msg)
+    # Her own words: the draft first (nothing kept until Post), then the audience question.
+    assert "not posted yet" in rec.content and await _rows(world) == [], rec.content
+    await post_draft(world.emu, gina, rec)
     # Not in the stories channel, not in another discipline's list, not for a sponsor.
     assert world.emu.threads_in(_forum(world)) == []
     assert "CIRCLEWORDS" not in await _listed(world, nora)
@@ -157,7 +160,9 @@ async def test_a_circle_story_at_named_reaches_no_sponsor_digest(world: HearthWo
     named = await world.slash(gina, "story consent", story=1, level="named")
     # ... and saves one of her own circle messages, also set to `named`, also never opened.
     own = await world.emu.post_message(circle, gina, "CIRCLEOWN nobody told us the plan.")
-    await world.emu.message_command(world.guild, gina, "Save as story", own)
+    await post_draft(
+        world.emu, gina, await world.emu.message_command(world.guild, gina, "Save as story", own)
+    )
     await world.slash(gina, "story consent", story=2, level="named")
     # The positive control: a named story told to the whole community.
     share = await world.slash(nora, "story share", community=COMMUNITY, consent="named")
@@ -266,6 +271,7 @@ async def test_declined_stays_in_the_circle_and_is_never_posted(world: HearthWor
     # Her own save, discarded: a tombstone only, and nothing was ever posted.
     own = await world.emu.post_message(circle, gina, "GONEWORDS not for anyone else.")
     mine = await world.emu.message_command(world.guild, gina, "Save as story", own)
+    await post_draft(world.emu, gina, mine)
     assert mine.reply is not None
     gone = await world.emu.click(gina, mine.reply, "story:consent:2:withdrawn")
     await _settled(gone)

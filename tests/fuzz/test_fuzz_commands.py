@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import errors_handler
+from tests.e2e.story_draft import post_draft
 from tests.fuzz.commands import COMMANDS, DESTRUCTIVE, by_group
 from tests.fuzz.driver import FUZZ_SETTINGS, fuzz, sweep
 from tests.fuzz.harness import COMMUNITY, FuzzWorld, fuzz_world, read_back, standard_setup
@@ -148,7 +149,8 @@ def test_save_as_story_survives_bad_messages(tmp_path: Path) -> None:
 
         async def save(author: str, saver: str, text: str) -> None:
             msg = await fw.emu.post_message(lounge, p[author], text)
-            await fw.emu.message_command(fw.world.guild, p[saver], "Save as story", msg)
+            rec = await fw.emu.message_command(fw.world.guild, p[saver], "Save as story", msg)
+            await post_draft(fw.emu, p[saver], rec)  # the author's own: Post on the draft
             await fw.settle()
 
         @settings(FUZZ_SETTINGS, max_examples=30)
