@@ -31,7 +31,7 @@ from bot.domain.digest import Digest, DigestRecord, Period, is_full_week
 from bot.domain.digest_embeds import render_embeds
 from bot.domain.digest_render import long_date, render_text
 from bot.domain.email_message import CHART_FILENAME, build_digest_email
-from bot.interactions import NO_MENTIONS
+from bot.interactions import NO_MENTIONS, linkify
 from bot.services.digest_sources import NameLookup
 from bot.services.digests import DigestService, dm_run
 from bot.text import escape_inline
@@ -394,6 +394,7 @@ class DigestDelivery:
         The text never carries digest content (no names, no stories), so the lounge fallback
         shows members nothing meant for the sponsor's eyes only.
         """
+        text = linkify(text)  # "`/digest preview`" becomes a clickable command
         facilitators = [
             m.user_id for m in await self.bot.communities.members(community.id) if m.is_facilitator
         ]

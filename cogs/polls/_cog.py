@@ -30,6 +30,7 @@ from bot.interactions import (
     community_autocomplete,
     facilitated_community,
     member_community,
+    mention,
 )
 from bot.services.polls import PollService, Turnout
 from bot.text import escape_inline, plain
@@ -301,7 +302,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         when = (
             f"It closes {discord_timestamp(closes_at, 'F')}."
             if closes_at
-            else "It stays open until you close it with `/poll close`."
+            else f"It stays open until you close it with {mention('poll close')}."
         )
         await interaction.followup.send(
             f"Posted poll #{poll.id} ({KIND_LABELS[poll.kind]}) in <#{comm.voice_id}>. {when}\n"

@@ -71,6 +71,6 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
     @app_commands.command(name="forget", description="Erase everything Hearth holds about you")
     async def forget(self, interaction: discord.Interaction[HearthBot]) -> None:
         await interaction.response.send_message(
-            CONFIRM_TEXT, view=confirm_view(interaction.user.id), ephemeral=True,
+            linkify(CONFIRM_TEXT), view=confirm_view(interaction.user.id), ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

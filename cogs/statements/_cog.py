@@ -32,6 +32,7 @@ from bot.interactions import (
     community_autocomplete,
     facilitated_community,
     member_community,
+    mention,
 )
 from bot.services.statements import RoundTurnout, StatementService
 from bot.text import escape_block, escape_inline
@@ -119,7 +120,8 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
                     title=f"Statement round #{rnd.id} is closed",
                     description=(
                         f"Voting closed {discord_timestamp(self.bot.clock.now(), 'F')}. "
-                        "The outcome is posted below; `/statement report` shows the full report."
+                        f"The outcome is posted below; {mention('statement report')} shows the "
+                        "full report."
                     ),
                     colour=COLOUR,
                 )
@@ -182,7 +184,7 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
                 "Press the button to see members' statements one at a time and say whether "
                 "you agree, disagree or pass. You never vote on your own statement. "
                 f"Voting closes {discord_timestamp(closes_at, 'F')} "
-                f"({discord_timestamp(closes_at, 'R')}). Add more with `/statement add`."
+                f"({discord_timestamp(closes_at, 'R')}). Add more with {mention('statement add')}."
             ),
             colour=COLOUR,
         )
@@ -217,11 +219,12 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
             text = (
                 f"Closed statement round #{rnd.id}"
                 + (f"; the outcome is posted in <#{where}>" if where else "")
-                + ". `/statement report` now shows the full report."
+                + f". {mention('statement report')} now shows the full report."
             )
         else:
             text = (
-                f"Statement round #{rnd.id} was already closed; `/statement report` shows its "
+                f"Statement round #{rnd.id} was already closed; {mention('statement report')} "
+                "shows its "
                 "report."
             )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -240,7 +243,7 @@ class StatementsCog(commands.GroupCog, group_name="statement"):
             turnout: RoundTurnout = await self.service.turnout(rnd)
             text = open_round_text(rnd, turnout.voters, turnout.eligible, turnout.statements)
             if can_facilitate(actor, comm, membership):
-                text += "\nTo close it now, use `/statement close`."
+                text += f"\nTo close it now, use {mention('statement close')}."
             await interaction.response.send_message(
                 text[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS
             )

@@ -36,7 +36,7 @@ from bot.domain.stories import (
 )
 from bot.errors import NotAllowed
 from bot.errors_handler import HearthModal, handle_interaction_error
-from bot.interactions import NO_MENTIONS
+from bot.interactions import NO_MENTIONS, mention
 from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
 from cogs.stories._publisher import offer_pending
@@ -264,7 +264,8 @@ class DraftView(discord.ui.View):
         with contextlib.suppress(discord.HTTPException):
             await self.last.edit_original_response(
                 content="This draft expired after 14 minutes without a click, and nothing "
-                "was posted. Your words are below to copy; start again with `/story share`.",
+                "was posted. Your words are below to copy; start again with "
+                f"{mention('story share')}.",
                 view=None,
             )
 
@@ -276,8 +277,8 @@ def posted_text(story: StoryRecord) -> str:
         f"and posted in <#{story.post.channel_id}>.\n"
         f"Who may hear it: **{CONSENT_WORDS.get(story.consent, story.consent.value)}** (it "
         f"{CONSENT_DESCRIPTIONS[story.consent]}). Change it any time with "
-        f"`/story consent story:{story.id}`, or change the words with "
-        f"`/story edit story:{story.id}`."
+        f"{mention('story consent')} (story {story.id}), or change the words with "
+        f"{mention('story edit')}."
     )
 
 

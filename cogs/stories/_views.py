@@ -14,7 +14,7 @@ from bot.domain.stories import (
 )
 from bot.errors import NotAllowed, NotFound
 from bot.errors_handler import guarded
-from bot.interactions import NO_MENTIONS, actor_of
+from bot.interactions import NO_MENTIONS, actor_of, mention
 from bot.services.stories import StoryService
 from bot.text import escape_inline
 from cogs.stories import _render
@@ -190,7 +190,7 @@ class AudienceButton(
             else:
                 note = (
                     f"Story #{story.id} is already shared with the whole community. To take "
-                    f"it back, withdraw it with `/story consent story:{story.id}`."
+                    f"it back, withdraw it with {mention('story consent')} (story {story.id})."
                 )
         else:
             outcome = await self.service.widen(story, Consent(self.choice), community)

@@ -185,6 +185,8 @@ async def test_author_saves_own_message_content_arrives_without_the_intent(
     await world.emu.select(alice, rec.reply, "story:draft:consent", ["anonymous"])
     posted = await post_draft(world.emu, alice, rec)
     assert posted.reply is not None and "saved as #1" in posted.reply.content, posted.describe()
+    # Commands in replies are clickable mentions, not `code`.
+    assert "</story consent:" in posted.reply.content and "`/story" not in posted.reply.content
     row = (await _rows(world))[0]
     assert row["text"] == text
     assert row["title"] == "The palliative team sat with us for an hour."
