@@ -472,6 +472,29 @@ class PrivacyConfig(_Strict):
     retention_days: Annotated[int, Field(ge=7, le=3650)] = 365
 
 
+DEFAULT_CHANGE_DOMAINS = (
+    "Care for people affected by cancer",
+    "My own practice",
+    "How services work together",
+    "Anything else",
+)
+
+
+class ChangeConfig(_Strict):
+    """Significant-change rounds (``/change round``)."""
+
+    domains: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=80)]],
+        Field(min_length=1, max_length=10),
+    ] = Field(default_factory=lambda: list(DEFAULT_CHANGE_DOMAINS))
+    collect_days: Annotated[int, Field(ge=1, le=180)] = 14
+    """Default collection time after a round opens."""
+    select_days: Annotated[int, Field(ge=1, le=90)] = 7
+    """Default selection time after collection closes."""
+    min_choices: Annotated[int, Field(ge=1, le=100)] = 2
+    """Fewer selectors' choices than this in a domain: nothing is selected there."""
+
+
 class HearthConfig(_Strict):
     community: CommunityDefaults = CommunityDefaults()
     stories: StoriesConfig
@@ -483,6 +506,7 @@ class HearthConfig(_Strict):
     digest: DigestConfig = DigestConfig()
     induction: InductionConfig
     privacy: PrivacyConfig = PrivacyConfig()
+    change: ChangeConfig = ChangeConfig()
 
 
 #: The shipped defaults, inside the package so an installed Hearth finds them from any directory.
