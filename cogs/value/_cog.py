@@ -1,0 +1,91 @@
+"""/value commands: thin. Each command hands its interaction to the module that owns it.
+
+Value-creation stories and their prompts (``/value story``, ``/value consent``,
+``/value prompt``) live in :mod:`cogs.value._story`; keep this class a list of commands so
+that other parts of the capability (the value report, the annual report) can add theirs with
+a few lines each.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.choices import ANY_CONSENT, SHARE_CONSENT
+from bot.interactions import community_autocomplete
+from cogs.value import _story
+
+if TYPE_CHECKING:
+    from bot.app import HearthBot
+
+log = logging.getLogger(__name__)
+
+
+class ValueCog(commands.GroupCog, group_name="value"):
+    """Value made visible: value-creation stories and their periodic invitations."""
+
+    def __init__(self, bot: HearthBot) -> None:
+        self.bot = bot
+        self.stories = _story.ValueStories(bot)
+
+    async def cog_load(self) -> None:
+        await self.stories.load()
+
+    async def cog_unload(self) -> None:
+        await self.stories.unload()
+
+    # ------------------------------------------------------------------ value stories
+    @app_commands.command(name="story", description="Tell what taking part has been worth to you")
+    @app_commands.describe(
+        community="Your community",
+        consent="Who may hear it (if left out, it stays in the group)",
+    )
+    @app_commands.choices(consent=SHARE_CONSENT)
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def story(
+        self, interaction: discord.Interaction[HearthBot], community: str, consent: str = "group"
+    ) -> None:
+        await self.stories.tell(interaction, community, consent)
+
+    async def own_value_story_autocomplete(
+        self, interaction: discord.Interaction[HearthBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        return await self.stories.own_autocomplete(interaction, current)
+
+    @app_commands.command(
+        name="consent", description="Change who may hear one of your value stories"
+    )
+    @app_commands.describe(
+        story="One of your value stories (start typing its number or words)",
+        level="Who may hear it now (withdrawing deletes it)",
+    )
+    @app_commands.choices(level=ANY_CONSENT)
+    @app_commands.autocomplete(story=own_value_story_autocomplete)
+    @app_commands.guild_only()
+    async def consent(
+        self, interaction: discord.Interaction[HearthBot], story: int, level: str
+    ) -> None:
+        await self.stories.change_consent(interaction, story, level)
+
+    @app_commands.command(
+        name="prompt", description="Invite value stories in the lounge now and then"
+    )
+    @app_commands.describe(
+        community="The community you facilitate",
+        cadence="How often to invite stories (if left out, every quarter)",
+    )
+    @app_commands.choices(cadence=_story.INVITATION_CADENCES)
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def prompt(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        cadence: str = "quarterly",
+    ) -> None:
+        await self.stories.set_prompt(interaction, community, cadence)
