@@ -1,0 +1,1 @@
+"""Value made visible: value-creation stories, significant change, the value report."""
