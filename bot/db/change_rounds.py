@@ -1,0 +1,377 @@
+"""Storage of significant-change rounds: rounds, stories of change, choices, feedback posts.
+
+SQL only; returns domain records, never user wording. The state steps (collecting →
+selecting → closed) are compare-and-set updates, so each happens exactly once however a
+scheduled job and a restart race.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.db.database import Database
+from bot.db.rows import from_db, from_db_req, to_db
+from bot.domain.change import (
+    ChangeRound,
+    ChangeStory,
+    Choice,
+    RoundOutcome,
+    RoundState,
+)
+from bot.domain.stories.consent import Consent
+
+
+class DomainFull(Exception):
+    """The domain already holds as many stories as a selector can choose from."""
+
+
+def _round(row: Any) -> ChangeRound:
+    return ChangeRound(
+        id=row["id"],
+        community_id=row["community_id"],
+        selector_id=row["selector_id"],
+        opened_by=row["opened_by"],
+        domains=tuple(json.loads(row["domains"])),
+        period_start=from_db_req(row["period_start"]),
+        period_end=from_db_req(row["period_end"]),
+        collect_until=from_db_req(row["collect_until"]),
+        select_until=from_db_req(row["select_until"]),
+        min_choices=row["min_choices"],
+        state=RoundState(row["state"]),
+        created_at=from_db_req(row["created_at"]),
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        selection_channel_id=row["selection_channel_id"],
+        selection_message_id=row["selection_message_id"],
+        selection_opened_at=from_db(row["selection_opened_at"]),
+        closed_at=from_db(row["closed_at"]),
+        outcome=RoundOutcome.loads(row["outcome"]) if row["outcome"] else None,
+    )
+
+
+def _story(row: Any) -> ChangeStory:
+    return ChangeStory(
+        id=row["id"],
+        round_id=row["round_id"],
+        community_id=row["community_id"],
+        domain=row["domain"],
+        teller_id=row["teller_id"],
+        title=row["title"],
+        changed=row["changed"],
+        why=row["why"],
+        consent=Consent(row["consent"]),
+        created_at=from_db_req(row["created_at"]),
+        withdrawn_at=from_db(row["withdrawn_at"]),
+    )
+
+
+class ChangeRoundRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ rounds
+    async def create_round(
+        self,
+        *,
+        community_id: int,
+        selector_id: int,
+        opened_by: int,
+        domains: tuple[str, ...],
+        period: tuple[datetime, datetime],
+        collect_until: datetime,
+        select_until: datetime,
+        min_choices: int,
+        now: datetime,
+    ) -> ChangeRound | None:
+        """A new round, or None when the community already has one not closed (checked in
+        the same transaction, so two facilitators cannot open two)."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM change_rounds WHERE community_id = ? AND state != 'closed'",
+                (community_id,),
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    return None
+            cur2 = await conn.execute(
+                "INSERT INTO change_rounds (community_id, selector_id, opened_by, domains,"
+                " period_start, period_end, collect_until, select_until, min_choices,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    community_id, selector_id, opened_by, json.dumps(list(domains)),
+                    to_db(period[0]), to_db(period[1]), to_db(collect_until),
+                    to_db(select_until), min_choices, to_db(now),
+                ),
+            )  # fmt: skip
+            round_id = cur2.lastrowid
+        found = await self.get_round(int(round_id or 0))
+        assert found is not None
+        return found
+
+    async def delete_round(self, round_id: int) -> None:
+        """Undo a round that could not be announced (nothing else refers to it yet)."""
+        await self.db.execute("DELETE FROM change_rounds WHERE id = ?", (round_id,))
+
+    async def set_message(self, round_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE change_rounds SET channel_id = ?, message_id = ? WHERE id = ?",
+            (channel_id, message_id, round_id),
+        )
+
+    async def set_selection_message(self, round_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE change_rounds SET selection_channel_id = ?, selection_message_id = ?"
+            " WHERE id = ?",
+            (channel_id, message_id, round_id),
+        )
+
+    async def get_round(self, round_id: int) -> ChangeRound | None:
+        row = await self.db.fetchone("SELECT * FROM change_rounds WHERE id = ?", (round_id,))
+        return None if row is None else _round(row)
+
+    async def current_round(self, community_id: int) -> ChangeRound | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM change_rounds WHERE community_id = ? AND state != 'closed'"
+            " ORDER BY id DESC LIMIT 1",
+            (community_id,),
+        )
+        return None if row is None else _round(row)
+
+    async def latest_round(self, community_id: int) -> ChangeRound | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM change_rounds WHERE community_id = ? ORDER BY id DESC LIMIT 1",
+            (community_id,),
+        )
+        return None if row is None else _round(row)
+
+    async def unfinished_rounds(self) -> list[ChangeRound]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM change_rounds WHERE state != 'closed' ORDER BY id"
+        )
+        return [_round(r) for r in rows]
+
+    async def closed_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[ChangeRound]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM change_rounds WHERE community_id = ? AND state = 'closed'"
+            " AND closed_at >= ? AND closed_at < ? ORDER BY closed_at, id",
+            (community_id, to_db(start), to_db(end)),
+        )
+        return [_round(r) for r in rows]
+
+    async def open_selection(self, round_id: int, now: datetime) -> bool:
+        """collecting → selecting, once: False if it had already moved on."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE change_rounds SET state = 'selecting', selection_opened_at = ?"
+                " WHERE id = ? AND state = 'collecting'",
+                (to_db(now), round_id),
+            )
+            return cur.rowcount == 1
+
+    async def close_round(
+        self,
+        round_id: int,
+        now: datetime,
+        decide: Callable[[ChangeRound, list[ChangeStory], list[Choice]], RoundOutcome],
+    ) -> ChangeRound | None:
+        """selecting → closed, once, with the outcome frozen in the same transaction."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM change_rounds WHERE id = ? AND state = 'selecting'", (round_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            rnd = _round(row)
+            async with conn.execute(
+                "SELECT * FROM change_stories WHERE round_id = ? ORDER BY id", (round_id,)
+            ) as cur:
+                stories = [_story(r) for r in await cur.fetchall()]
+            async with conn.execute(
+                "SELECT domain, selector_id, story_id, reason FROM change_choices"
+                " WHERE round_id = ? ORDER BY chosen_at, rowid",
+                (round_id,),
+            ) as cur:
+                choices = [
+                    Choice(r["domain"], r["selector_id"], r["story_id"], r["reason"])
+                    for r in await cur.fetchall()
+                ]
+            outcome = decide(rnd, stories, choices)
+            await conn.execute(
+                "UPDATE change_rounds SET state = 'closed', closed_at = ?, outcome = ?"
+                " WHERE id = ?",
+                (to_db(now), outcome.dumps(), round_id),
+            )
+        return await self.get_round(round_id)
+
+    # ------------------------------------------------------------------ stories
+    async def add_story(
+        self,
+        rnd: ChangeRound,
+        *,
+        domain: int,
+        teller_id: int,
+        title: str,
+        changed: str,
+        why: str,
+        consent: Consent,
+        now: datetime,
+        max_per_domain: int,
+    ) -> ChangeStory | None:
+        """Store a story; None when the round is no longer collecting or the domain is full."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT state FROM change_rounds WHERE id = ?", (rnd.id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row["state"] != RoundState.COLLECTING.value:
+                return None
+            async with conn.execute(
+                "SELECT COUNT(*) FROM change_stories WHERE round_id = ? AND domain = ?"
+                " AND consent != 'withdrawn'",
+                (rnd.id, domain),
+            ) as cur:
+                count_row = await cur.fetchone()
+            if count_row is not None and count_row[0] >= max_per_domain:
+                raise DomainFull
+            cur2 = await conn.execute(
+                "INSERT INTO change_stories (round_id, community_id, domain, teller_id, title,"
+                " changed, why, consent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rnd.id, rnd.community_id, domain, teller_id, title, changed, why,
+                 consent.value, to_db(now)),
+            )  # fmt: skip
+            story_id = int(cur2.lastrowid or 0)
+        return await self.get_story(story_id)
+
+    async def get_story(self, story_id: int) -> ChangeStory | None:
+        row = await self.db.fetchone("SELECT * FROM change_stories WHERE id = ?", (story_id,))
+        return None if row is None else _story(row)
+
+    async def stories_of_round(self, round_id: int) -> list[ChangeStory]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM change_stories WHERE round_id = ? ORDER BY domain, id", (round_id,)
+        )
+        return [_story(r) for r in rows]
+
+    async def stories_by_ids(self, ids: list[int]) -> dict[int, ChangeStory]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(
+            f"SELECT * FROM change_stories WHERE id IN ({marks})",
+            ids,
+        )
+        return {r["id"]: _story(r) for r in rows}
+
+    async def stories_of_teller(
+        self, teller_id: int, guild_community_ids: list[int]
+    ) -> list[ChangeStory]:
+        if not guild_community_ids:
+            return []
+        marks = ",".join("?" * len(guild_community_ids))
+        rows = await self.db.fetchall(
+            "SELECT * FROM change_stories WHERE teller_id = ? AND consent != 'withdrawn'"
+            f" AND community_id IN ({marks}) ORDER BY id DESC LIMIT 25",
+            [teller_id, *guild_community_ids],
+        )
+        return [_story(r) for r in rows]
+
+    async def stories_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[ChangeStory]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM change_stories WHERE community_id = ? AND consent != 'withdrawn'"
+            " AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
+            (community_id, to_db(start), to_db(end)),
+        )
+        return [_story(r) for r in rows]
+
+    async def set_consent(self, story_id: int, consent: Consent, now: datetime) -> None:
+        """A new consent level; withdrawn leaves a tombstone (words and teller gone)."""
+        if consent is Consent.WITHDRAWN:
+            await self.db.execute(
+                "UPDATE change_stories SET consent = 'withdrawn', teller_id = NULL,"
+                " title = NULL, changed = NULL, why = NULL, withdrawn_at = ? WHERE id = ?",
+                (to_db(now), story_id),
+            )
+        else:
+            await self.db.execute(
+                "UPDATE change_stories SET consent = ? WHERE id = ? AND consent != 'withdrawn'",
+                (consent.value, story_id),
+            )
+
+    # ------------------------------------------------------------------ choices
+    async def choose(self, rnd: ChangeRound, choice: Choice, now: datetime) -> tuple[bool, bool]:
+        """Store or replace a selector's choice: (stored, changed an earlier one). Not stored
+        when the round is no longer selecting."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT state FROM change_rounds WHERE id = ?", (rnd.id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row["state"] != RoundState.SELECTING.value:
+                return False, False
+            async with conn.execute(
+                "SELECT 1 FROM change_choices WHERE round_id = ? AND domain = ?"
+                " AND selector_id = ?",
+                (rnd.id, choice.domain, choice.selector_id),
+            ) as cur:
+                earlier = await cur.fetchone() is not None
+            await conn.execute(
+                "INSERT INTO change_choices (round_id, domain, selector_id, story_id, reason,"
+                " chosen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, domain,"
+                " selector_id) DO UPDATE SET story_id = excluded.story_id,"
+                " reason = excluded.reason, chosen_at = excluded.chosen_at",
+                (rnd.id, choice.domain, choice.selector_id, choice.story_id, choice.reason,
+                 to_db(now)),
+            )  # fmt: skip
+        return True, earlier
+
+    async def choice_of(self, round_id: int, domain: int, selector_id: int) -> Choice | None:
+        row = await self.db.fetchone(
+            "SELECT domain, selector_id, story_id, reason FROM change_choices"
+            " WHERE round_id = ? AND domain = ? AND selector_id = ?",
+            (round_id, domain, selector_id),
+        )
+        if row is None:
+            return None
+        return Choice(row["domain"], row["selector_id"], row["story_id"], row["reason"])
+
+    async def choices_of(self, round_id: int, selector_id: int) -> list[Choice]:
+        rows = await self.db.fetchall(
+            "SELECT domain, selector_id, story_id, reason FROM change_choices"
+            " WHERE round_id = ? AND selector_id = ? ORDER BY domain",
+            (round_id, selector_id),
+        )
+        return [Choice(r["domain"], r["selector_id"], r["story_id"], r["reason"]) for r in rows]
+
+    async def selector_count(self, round_id: int) -> int:
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(DISTINCT selector_id) FROM change_choices WHERE round_id = ?",
+                (round_id,),
+            )
+            or 0
+        )
+
+    # ------------------------------------------------------------------ feedback posts
+    async def add_feedback_post(
+        self, round_id: int, domain: int, audience: str, channel_id: int, message_id: int
+    ) -> None:
+        await self.db.execute(
+            "INSERT OR REPLACE INTO change_feedback_posts (round_id, domain, audience,"
+            " channel_id, message_id) VALUES (?, ?, ?, ?, ?)",
+            (round_id, domain, audience, channel_id, message_id),
+        )
+
+    async def feedback_posts(self, round_id: int) -> list[tuple[int, str, int, int]]:
+        rows = await self.db.fetchall(
+            "SELECT domain, audience, channel_id, message_id FROM change_feedback_posts"
+            " WHERE round_id = ? ORDER BY domain, audience",
+            (round_id,),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
