@@ -46,6 +46,7 @@ from bot.domain.privacy import (
     StatementVoteExport,
     StoryExport,
     StoryPostRef,
+    ValueStoryExport,
 )
 from bot.domain.stories import Consent
 
@@ -85,6 +86,7 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("memberships", "user_id"),
     ("communities", "sponsor_id"),
     ("stories", "teller_id"),
+    ("value_stories", "teller_id"),
     ("poll_sealed_ballots", "user_id"),
     ("poll_final_ballots", "user_id"),
     ("poll_voters", "user_id"),
@@ -151,6 +153,17 @@ class PrivacyRepo:
             for r in await db.fetchall(
                 "SELECT s.*, c.name FROM stories s JOIN communities c ON c.id = s.community_id"
                 " WHERE s.teller_id = ? ORDER BY s.created_at, s.id",
+                (user_id,),
+            )
+        ]
+        value_stories = [
+            ValueStoryExport(
+                r["id"], r["name"], from_db_req(r["created_at"]), r["consent"], r["immediate"],
+                r["potential"], r["applied"], r["realized"], r["reframing"],
+            )
+            for r in await db.fetchall(
+                "SELECT s.*, c.name FROM value_stories s JOIN communities c"
+                " ON c.id = s.community_id WHERE s.teller_id = ? ORDER BY s.created_at, s.id",
                 (user_id,),
             )
         ]
@@ -287,6 +300,7 @@ class PrivacyRepo:
             user_id=user_id,
             memberships=memberships,
             stories=stories,
+            value_stories=value_stories,
             poll_ballots=votes,
             voted_in_polls=voted_in,
             statements=statements,
@@ -334,6 +348,21 @@ class PrivacyRepo:
                 )
             ]
 
+            posts += [
+                StoryPostRef(r["id"], r["community_id"], "value story", r["post_channel_id"],
+                             r["post_message_id"], bool(r["post_is_thread"]))
+                for r in await _all(
+                    conn,
+                    "SELECT id, community_id, post_channel_id, post_message_id, post_is_thread"
+                    " FROM value_stories WHERE teller_id = ? AND post_channel_id IS NOT NULL"
+                    " AND post_message_id IS NOT NULL ORDER BY id",
+                    (user_id,),
+                )
+            ]
+            # Value stories: the teller's own words, deleted with their posts.
+            counts["value_stories"] = await _run(
+                conn, "DELETE FROM value_stories WHERE teller_id = ?", (user_id,)
+            )
             # Stories (pending consent requests live on the story row and go with it).
             counts["stories"] = await _run(
                 conn, "DELETE FROM stories WHERE teller_id = ?", (user_id,)

@@ -80,6 +80,21 @@ class StoryExport:
 
 
 @dataclass(frozen=True)
+class ValueStoryExport:
+    """A value-creation story (``/value story``): the teller's answer for each cycle."""
+
+    id: int
+    community: str
+    created_at: datetime
+    consent: str
+    immediate: str | None
+    potential: str | None
+    applied: str | None
+    realized: str | None
+    reframing: str | None
+
+
+@dataclass(frozen=True)
 class PollVoteExport:
     poll_id: int
     community: str
@@ -179,6 +194,7 @@ class ExportData:
     user_id: int
     memberships: Sequence[MembershipRecord] = ()
     stories: Sequence[StoryExport] = ()
+    value_stories: Sequence[ValueStoryExport] = ()
     poll_votes: Sequence[PollVoteExport] = ()
     poll_ballots: Sequence[PollBallotRecord] = ()
     """Votes as stored; exported worded, after :attr:`poll_votes`."""
@@ -252,6 +268,7 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "sponsor_of": [_plain(asdict(s)) for s in data.sponsor_of],
         "stories": [_plain(asdict(s)) for s in data.stories],
         "pending_consent_requests": [s.id for s in data.stories if s.consent_pending],
+        "value_stories": [_plain(asdict(s)) for s in data.value_stories],
         "poll_votes": [
             _plain(asdict(v))
             for v in (*data.poll_votes, *(b.exported() for b in data.poll_ballots))

@@ -1,1 +1,5 @@
-"""Value made visible: value-creation stories, significant change, the value report."""
+"""Value made visible (Wenger, Trayner & de Laat 2011): pure rules, one module per part.
+
+Import from the modules themselves (``bot.domain.value.stories``, ...); this package file
+stays empty so that each part can be added without touching the others.
+"""
