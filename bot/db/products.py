@@ -1,0 +1,273 @@
+"""Storage of the impact log: products, their sources and their timeline (migration 0020).
+
+SQL only; returns domain dataclasses. The candidate sources (stories, polls, statement
+rounds, meetings) are read here as (kind, id, community, title) rows for the link checks
+and autocomplete; what of a story may leave the community is decided in the service through
+``shareable_view`` and :func:`bot.domain.products.outside_source`, never here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.db.database import Database
+from bot.db.rows import from_db_req, to_db
+from bot.domain.products import (
+    Product,
+    ProductEvent,
+    ProductKind,
+    ProductStatus,
+    SourceChoice,
+    SourceKind,
+    SourceRef,
+    StatusChange,
+    Use,
+    UseSetting,
+)
+
+
+def _product(row: aiosqlite.Row) -> Product:
+    return Product(
+        id=row["id"],
+        community_id=row["community_id"],
+        title=row["title"],
+        kind=ProductKind(row["kind"]),
+        status=ProductStatus(row["status"]),
+        created_at=from_db_req(row["created_at"]),
+        created_by=row["created_by"],
+        origin_kind=row["origin_kind"],
+        origin_id=row["origin_id"],
+    )
+
+
+def _event(row: aiosqlite.Row) -> ProductEvent:
+    if row["kind"] == "status":
+        return StatusChange(
+            product_id=row["product_id"],
+            status=ProductStatus(row["status"]),
+            note=row["note"],
+            actor_id=row["actor_id"],
+            at=from_db_req(row["at"]),
+        )
+    return Use(
+        product_id=row["product_id"],
+        setting=UseSetting(row["setting"]),
+        place=row["place"],
+        note=row["note"],
+        actor_id=row["actor_id"],
+        at=from_db_req(row["at"]),
+    )
+
+
+#: Per source kind: the table and the column members know it by. Statement rounds have no
+#: title of their own; the service names them by number and date.
+_SOURCE_SQL: dict[SourceKind, str] = {
+    SourceKind.STORY: ("SELECT id, community_id, title FROM stories WHERE id = ?"),
+    SourceKind.POLL: "SELECT id, community_id, question AS title FROM polls WHERE id = ?",
+    SourceKind.STATEMENT_ROUND: (
+        "SELECT id, community_id, opened_at AS title FROM statement_rounds WHERE id = ?"
+    ),
+    SourceKind.MEETING: "SELECT id, community_id, title FROM meetings WHERE id = ?",
+}
+
+
+class ProductRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ products
+    async def add(
+        self,
+        *,
+        community_id: int,
+        title: str,
+        kind: ProductKind,
+        status: ProductStatus,
+        created_by: int | None,
+        at: datetime,
+        origin: tuple[str, int] | None = None,
+    ) -> tuple[Product, bool]:
+        """Insert a product; with an ``origin`` already recorded, return that product
+        instead (``False``: nothing new). One transaction, so two callers racing on the
+        same origin still record one product."""
+        async with self.db.transaction() as conn:
+            if origin is not None:
+                async with conn.execute(
+                    "SELECT * FROM products WHERE origin_kind = ? AND origin_id = ?", origin
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is not None:
+                    return _product(row), False
+            cur2 = await conn.execute(
+                """INSERT INTO products (community_id, title, kind, status, origin_kind,
+                       origin_id, created_by, created_at)
+                   VALUES (?,?,?,?,?,?,?,?)""",
+                (
+                    community_id,
+                    title,
+                    kind.value,
+                    status.value,
+                    origin[0] if origin else None,
+                    origin[1] if origin else None,
+                    created_by,
+                    to_db(at),
+                ),
+            )
+            product_id = int(cur2.lastrowid or 0)
+            async with conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return _product(row), True
+
+    async def get(self, product_id: int) -> Product | None:
+        row = await self.db.fetchone("SELECT * FROM products WHERE id = ?", (product_id,))
+        return _product(row) if row else None
+
+    async def by_origin(self, origin_kind: str, origin_id: int) -> Product | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM products WHERE origin_kind = ? AND origin_id = ?",
+            (origin_kind, origin_id),
+        )
+        return _product(row) if row else None
+
+    async def of_communities(
+        self, community_ids: list[int], text: str = "", limit: int = 25
+    ) -> list[Product]:
+        """Products of these communities whose title contains ``text``, newest first."""
+        if not community_ids:
+            return []
+        marks = ",".join("?" * len(community_ids))
+        rows = await self.db.fetchall(
+            f"""SELECT * FROM products WHERE community_id IN ({marks})
+                  AND instr(lower(title), lower(?)) > 0
+                ORDER BY created_at DESC, id DESC LIMIT ?""",
+            (*community_ids, text, limit),
+        )
+        return [_product(r) for r in rows]
+
+    async def created_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[Product]:
+        rows = await self.db.fetchall(
+            """SELECT * FROM products WHERE community_id = ? AND created_at >= ?
+                 AND created_at < ? ORDER BY created_at, id""",
+            (community_id, to_db(start), to_db(end)),
+        )
+        return [_product(r) for r in rows]
+
+    async def active_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[Product]:
+        """Products created, changed or used in ``[start, end)``."""
+        rows = await self.db.fetchall(
+            """SELECT * FROM products p WHERE p.community_id = ? AND (
+                   (p.created_at >= ? AND p.created_at < ?)
+                   OR EXISTS (SELECT 1 FROM product_events e WHERE e.product_id = p.id
+                              AND e.at >= ? AND e.at < ?))
+               ORDER BY p.created_at, p.id""",
+            (community_id, to_db(start), to_db(end), to_db(start), to_db(end)),
+        )
+        return [_product(r) for r in rows]
+
+    # ------------------------------------------------------------------ timeline
+    async def set_status(
+        self,
+        product_id: int,
+        status: ProductStatus,
+        note: str | None,
+        actor_id: int,
+        at: datetime,
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE products SET status = ? WHERE id = ?", (status.value, product_id)
+            )
+            await conn.execute(
+                """INSERT INTO product_events (product_id, kind, status, note, actor_id, at)
+                   VALUES (?, 'status', ?, ?, ?, ?)""",
+                (product_id, status.value, note, actor_id, to_db(at)),
+            )
+
+    async def add_use(
+        self,
+        product_id: int,
+        setting: UseSetting,
+        place: str,
+        note: str | None,
+        actor_id: int,
+        at: datetime,
+    ) -> None:
+        await self.db.execute(
+            """INSERT INTO product_events (product_id, kind, setting, place, note, actor_id, at)
+               VALUES (?, 'use', ?, ?, ?, ?, ?)""",
+            (product_id, setting.value, place, note, actor_id, to_db(at)),
+        )
+
+    async def events(self, product_id: int) -> list[ProductEvent]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM product_events WHERE product_id = ? ORDER BY at, id", (product_id,)
+        )
+        return [_event(r) for r in rows]
+
+    # ------------------------------------------------------------------ sources
+    async def link(
+        self, product_id: int, kind: SourceKind, source_id: int, linked_by: int, at: datetime
+    ) -> bool:
+        """Link a source; ``False`` when it was already linked (nothing changes)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                """INSERT INTO product_sources (product_id, source_kind, source_id, linked_by,
+                       linked_at) VALUES (?,?,?,?,?)
+                   ON CONFLICT DO NOTHING""",
+                (product_id, kind.value, source_id, linked_by, to_db(at)),
+            )
+            return cur.rowcount == 1
+
+    async def sources(self, product_id: int) -> list[SourceRef]:
+        rows = await self.db.fetchall(
+            """SELECT source_kind, source_id, linked_at FROM product_sources
+               WHERE product_id = ? ORDER BY linked_at, source_kind, source_id""",
+            (product_id,),
+        )
+        return [
+            SourceRef(SourceKind(r["source_kind"]), r["source_id"], from_db_req(r["linked_at"]))
+            for r in rows
+        ]
+
+    async def source_row(self, kind: SourceKind, source_id: int) -> tuple[int, str] | None:
+        """(community id, title) of a poll, statement round (its opening time) or meeting;
+        ``None`` when no such record exists. Stories go through the stories repository."""
+        sql = _SOURCE_SQL.get(kind)
+        if sql is None:
+            return None
+        row = await self.db.fetchone(sql, (source_id,))
+        if row is None:
+            return None
+        return row["community_id"], row["title"] or ""
+
+    async def candidates(
+        self, community_id: int, text: str = "", limit: int = 25
+    ) -> list[SourceChoice]:
+        """Sources of one community whose title contains ``text`` (newest first, per kind
+        interleaved by time): stories the whole community can see (not withdrawn, not kept
+        to a circle), polls, closed statement rounds and meetings not cancelled."""
+        rows = await self.db.fetchall(
+            """SELECT kind, id, title, at FROM (
+                 SELECT 'story' AS kind, id, title, created_at AS at FROM stories
+                  WHERE community_id = :c AND consent <> 'withdrawn'
+                    AND audience_channel_id IS NULL
+                 UNION ALL
+                 SELECT 'poll', id, question, created_at FROM polls WHERE community_id = :c
+                 UNION ALL
+                 SELECT 'statement_round', id, opened_at, opened_at FROM statement_rounds
+                  WHERE community_id = :c
+                 UNION ALL
+                 SELECT 'meeting', id, title, start_at FROM meetings
+                  WHERE community_id = :c AND status = 'scheduled'
+               ) WHERE instr(lower(title), lower(:t)) > 0 OR :t = ''
+               ORDER BY at DESC, kind, id DESC LIMIT :n""",
+            {"c": community_id, "t": text, "n": limit},
+        )
+        return [SourceChoice(SourceKind(r["kind"]), r["id"], r["title"] or "") for r in rows]
