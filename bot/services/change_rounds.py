@@ -431,6 +431,15 @@ class ChangeRoundService:
     async def my_choices(self, rnd: ChangeRound, selector_id: int) -> dict[int, Choice]:
         return {c.domain: c for c in await self.repo.choices_of(rnd.id, selector_id)}
 
+    async def check_not_own(self, story_id: int, selector_id: int) -> None:
+        """Selectors choose among other people's stories, never their own."""
+        story = await self.repo.get_story(story_id)
+        if story is not None and story.teller_id == selector_id:
+            raise NotAllowed(
+                "You told this story, so choose among the others: selection asks which of "
+                "other people's stories matters most."
+            )
+
     async def choose(
         self, round_id: int, selector_id: int, domain: int, story_id: int, reason: str
     ) -> bool:
@@ -446,11 +455,7 @@ class ChangeRoundService:
             or view_for(story, None, outside=rnd.distilled) is None
         ):
             raise NotFound("That story is no longer among this domain's candidates.")
-        if story.teller_id == selector_id:
-            raise NotAllowed(
-                "You told this story, so choose among the others: selection asks which of "
-                "other people's stories matters most."
-            )
+        await self.check_not_own(story.id, selector_id)
         stored, changed = await self.repo.choose(
             rnd, Choice(domain, selector_id, story_id, cleaned), self.clock.now()
         )
