@@ -147,6 +147,25 @@ class ProductRepo:
         )
         return [_product(r) for r in rows]
 
+    async def visible_to(
+        self, guild_id: int, user_id: int, text: str, *, manager: bool, limit: int = 25
+    ) -> list[tuple[Product, str]]:
+        """(product, community name) of the communities in this server the user is an
+        active member or the sponsor of (all of them for a manager), title containing
+        ``text`` (or the id typed), newest first."""
+        rows = await self.db.fetchall(
+            """SELECT p.*, c.name AS community_name FROM products p
+                 JOIN communities c ON c.id = p.community_id
+                WHERE c.guild_id = :g
+                  AND (:m OR c.sponsor_id = :u OR EXISTS (
+                        SELECT 1 FROM memberships m WHERE m.community_id = c.id
+                           AND m.user_id = :u AND m.left_at IS NULL))
+                  AND (instr(lower(p.title), lower(:t)) > 0 OR CAST(p.id AS TEXT) = :t)
+                ORDER BY p.created_at DESC, p.id DESC LIMIT :n""",
+            {"g": guild_id, "u": user_id, "m": int(manager), "t": text, "n": limit},
+        )
+        return [(_product(r), r["community_name"]) for r in rows]
+
     async def created_between(
         self, community_id: int, start: datetime, end: datetime
     ) -> list[Product]:

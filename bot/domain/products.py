@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.communities import Actor, Community, Membership, can_facilitate
 from bot.domain.redaction import redact
-from bot.domain.stories.consent import Consent, SharedStory
-from bot.errors import InvalidInput
-from bot.text import clean_line, clean_multiline, echo
+from bot.domain.stories.consent import Consent
+from bot.errors import InvalidInput, NotAllowed
+from bot.text import clean_line, clean_multiline, echo, escape_inline
 
 TITLE_MAX = 200
 PLACE_MAX = 200
@@ -217,9 +218,9 @@ class SourceRef:
 
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
-    """A linked source as found now. ``exists`` is False when the record is gone (erased);
-    ``consent`` and ``story`` are set for stories only (``story`` is ``None`` unless the
-    teller's consent lets it leave, as decided by ``shareable_view``)."""
+    """A linked source as found now. ``exists`` is False when the record is gone (erased).
+    For stories (and stories of change) ``consent`` is set, and ``outside_title`` and
+    ``teller_name`` only when the one exit (``shareable_view``) lets the story leave."""
 
     kind: SourceKind
     id: int
@@ -228,7 +229,12 @@ class SourceRecord:
     exists: bool = True
     consent: Consent | None = None
     restricted: bool = False
-    shared: SharedStory | None = None
+    outside_title: str | None = None
+    teller_name: str | None = None
+
+    @property
+    def is_story(self) -> bool:
+        return self.kind in (SourceKind.STORY, SourceKind.CHANGE_SELECTION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,34 +282,67 @@ class OutsideSource:
 
 GROUP_STORY = "a story shared within the group"
 WITHDRAWN_STORY = "a story whose teller withdrew it"
-GONE_SOURCE = "a source no longer held"
+CIRCLE_STORY = "a story shared in a smaller circle of the group"
+GONE_SOURCE = "a record no longer held"
 
 
 def outside_source(source: SourceRecord) -> OutsideSource:
-    """THE decision of how a source may appear outside its community.
+    """THE decision of how a source appears to anyone outside its community (a sponsor,
+    the digest, the value report).
 
-    Stories: only through ``shareable_view`` (already applied into ``source.shared``): an
-    anonymous story by its redacted title, a named one with its teller's name too; a story
-    kept in the group (or saved in a narrower circle) only as "a story shared within the
-    group", with no title and no text; a withdrawn one as "a story whose teller withdrew it".
-    Polls, statement rounds, meetings and significant-change selections by their title,
-    redacted. A record no longer held says so, without a title.
+    Stories and selected stories of change: only what ``shareable_view`` let leave (already
+    applied into ``outside_title``/``teller_name`` by whoever read the story): an anonymous
+    story by its redacted title, a named one with its teller's name too; a story kept in the
+    group (or in a smaller circle) only as "a story shared within the group", with no title
+    and no text; a withdrawn or erased one as "a story whose teller withdrew it". Polls,
+    statement rounds and meetings by their title, redacted. A record no longer held says
+    so, without a title.
     """
-    if not source.exists:
-        if source.kind is SourceKind.STORY:
+    if source.is_story:
+        if not source.exists or source.consent is Consent.WITHDRAWN:
             return OutsideSource(source.kind, WITHDRAWN_STORY)
-        return OutsideSource(source.kind, GONE_SOURCE)
-    if source.kind is SourceKind.STORY:
-        if source.consent is Consent.WITHDRAWN:
-            return OutsideSource(source.kind, WITHDRAWN_STORY)
-        shared = source.shared
-        if shared is None or not shared.consent.may_leave_community or source.restricted:
+        if (
+            source.outside_title is None
+            or source.consent is None
+            or not source.consent.may_leave_community
+            or source.restricted
+        ):
             return OutsideSource(source.kind, GROUP_STORY)
-        if shared.consent is Consent.NAMED and shared.teller_name:
-            return OutsideSource(source.kind, f"{shared.title} (told by {shared.teller_name})")
-        return OutsideSource(source.kind, shared.title)
+        if source.consent is Consent.NAMED and source.teller_name:
+            return OutsideSource(
+                source.kind, f"{source.outside_title} (told by {source.teller_name})"
+            )
+        return OutsideSource(source.kind, source.outside_title)
+    if not source.exists:
+        return OutsideSource(source.kind, GONE_SOURCE)
     title = redact(source.title or "").text.strip()
     return OutsideSource(source.kind, title or source.kind.label.lower())
+
+
+def inside_source(source: SourceRecord) -> OutsideSource:
+    """How a source appears inside its community: by its title, except a withdrawn or erased
+    story (nothing of it is kept) and a story kept to a smaller circle (not everyone in the
+    community may read it)."""
+    if source.is_story:
+        if not source.exists or source.consent is Consent.WITHDRAWN:
+            return OutsideSource(source.kind, WITHDRAWN_STORY)
+        if source.restricted:
+            return OutsideSource(source.kind, CIRCLE_STORY)
+    elif not source.exists:
+        return OutsideSource(source.kind, GONE_SOURCE)
+    return OutsideSource(source.kind, source.title or source.kind.label.lower())
+
+
+def source_title(kind: SourceKind, source_id: int, raw: str) -> str:
+    """The title members know a source by: a statement round has none of its own, so it is
+    named by its number and the day it opened (``raw`` is its stored opening time)."""
+    if kind is SourceKind.STATEMENT_ROUND:
+        try:
+            opened = datetime.fromisoformat(raw)
+        except ValueError:
+            return f"round #{source_id}"
+        return f"round #{source_id} of {opened.day} {opened:%b %Y}"
+    return raw
 
 
 def outside_text(text: str | None) -> str | None:
@@ -377,3 +416,26 @@ class ProductActivity:
     status_changes: Sequence[TimelineEntry]
     uses: Sequence[TimelineEntry]
     sources: Sequence[OutsideSource]
+
+
+class Audience(StrEnum):
+    INSIDE = "inside"
+    OUTSIDE = "outside"
+
+
+def audience_for(actor: Actor, community: Community, membership: Membership | None) -> Audience:
+    """Who sees what of a community's products: its members, facilitators and the server's
+    managers see them as the group does; its sponsor sees the outside view (the view the
+    digest and the value report give); anyone else sees nothing."""
+    if actor.guild_id != community.guild_id:
+        raise NotAllowed("That community belongs to another server.")
+    if can_facilitate(actor, community, membership) or (
+        membership is not None and membership.active
+    ):
+        return Audience.INSIDE
+    if community.sponsor_id is not None and community.sponsor_id == actor.user_id:
+        return Audience.OUTSIDE
+    raise NotAllowed(
+        f"Only members and the sponsor of **{escape_inline(community.name)}** can see what "
+        "it has made."
+    )
