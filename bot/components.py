@@ -46,6 +46,10 @@ class ServiceRegistry:
             raise Conflict("That feature is not available right now; try again in a moment.")
         return found
 
+    def implementing(self, kind: type[S]) -> list[S]:
+        """Every registered service that is a ``kind`` (listeners of another capability)."""
+        return [s for s in self._services.values() if isinstance(s, kind)]
+
 
 def services_of(interaction: discord.Interaction[Any]) -> ServiceRegistry:
     registry = getattr(interaction.client, "services", None)

@@ -15,7 +15,7 @@ words them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -120,6 +120,15 @@ class PendingQuestion:
     asked_by: str
 
 
+class ConsentListener:
+    """A capability that keeps honouring a story's consent after it used the story
+    (documents quoting it). Subclass and override; the stories cog finds registered
+    services that are listeners and :meth:`StoryService.change_consent` calls them."""
+
+    async def story_consent_changed(self, story_id: int, before: Consent, after: Consent) -> None:
+        return None
+
+
 class StoryService:
     def __init__(
         self,
@@ -129,7 +138,9 @@ class StoryService:
         glossary: Glossary,
         clock: Clock,
         publisher: StoryPublisher,
+        listeners: Callable[[], Iterable[ConsentListener]] | None = None,
     ) -> None:
+        self.listeners = listeners or (lambda: ())
         self.repo = StoryRepo(db)
         self.communities = communities
         self.config = config
@@ -310,7 +321,20 @@ class StoryService:
     async def change_consent(
         self, story: StoryRecord, level: Consent, guild_id: int
     ) -> ConsentOutcome:
-        """Apply the teller's choice (the caller has checked it is the teller)."""
+        """Apply the teller's choice (the caller has checked it is the teller), then let
+        the listeners (documents quoting the story) honour it."""
+        outcome = await self._change_consent(story, level, guild_id)
+        if level is not story.consent:
+            for listener in self.listeners():
+                try:
+                    await listener.story_consent_changed(story.id, story.consent, level)
+                except Exception:
+                    log.exception("story %s: a consent listener failed", story.id)
+        return outcome
+
+    async def _change_consent(
+        self, story: StoryRecord, level: Consent, guild_id: int
+    ) -> ConsentOutcome:
         if level is Consent.WITHDRAWN:
             removed = story.post is None or await self.publisher.remove(story.post)
             tomb = await self.repo.withdraw(story.id, self.clock.now())

@@ -39,7 +39,7 @@ from bot.interactions import (
     facilitated_community,
     member_community,
 )
-from bot.services.stories import StoryService
+from bot.services.stories import ConsentListener, StoryService
 from bot.text import escape_inline, plain
 from cogs.stories import _draft, _render, _views
 from cogs.stories._prompts import JOB_PREFIX, PromptPoster, job_id
@@ -65,6 +65,7 @@ class StoriesCog(commands.GroupCog, group_name="story"):
             Glossary.from_mapping(bot.config.glossary),
             bot.clock,
             DiscordStoryPublisher(bot),
+            listeners=lambda: bot.services.implementing(ConsentListener),
         )
         self.prompts = PromptPoster(bot, self.service)
         self.save_menu = app_commands.ContextMenu(
