@@ -495,6 +495,35 @@ class ChangeConfig(_Strict):
     """Fewer selectors' choices than this in a domain: nothing is selected there."""
 
 
+DEFAULT_ANNUAL_THEMES: dict[str, list[str]] = {
+    "Cancer and end-of-life care": ["cancer", "oncolog", "palliat", "hospice", "end of life",
+                                    "end-of-life"],
+    "Teaching and training": ["teach", "taught", "train", "workshop", "lecture", "webinar",
+                              "course", "session"],
+    "Working across services": ["referr", "pathway", "multidisciplinary", "mdt", "hospital",
+                                "pharmac", "social care", "district nurs", "network"],
+    "Patients and carers": ["patient", "carer", "family", "families", "relative"],
+    "Mental health and wellbeing": ["mental health", "wellbeing", "well-being", "anxi",
+                                    "depress", "stress", "burnout"],
+    "Communication": ["communicat", "listen", "conversation"],
+}
+
+
+class AnnualConfig(_Strict):
+    """The members' annual report (``/value annual``)."""
+
+    open_days: Annotated[int, Field(ge=1, le=180)] = 28
+    """Default time members have to answer."""
+    remind_days_before: Annotated[int, Field(ge=1, le=60)] = 3
+    """Members who have not answered are reminded this long before the close."""
+    themes: dict[
+        Annotated[str, Field(min_length=1, max_length=80)],
+        Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(min_length=1)],
+    ] = Field(default_factory=lambda: dict(DEFAULT_ANNUAL_THEMES), max_length=25)
+    """Theme label -> words (a word matches at the start of a word: "teach" finds
+    "teaching"). Only labels and counts reach the report."""
+
+
 class HearthConfig(_Strict):
     community: CommunityDefaults = CommunityDefaults()
     stories: StoriesConfig
@@ -507,6 +536,7 @@ class HearthConfig(_Strict):
     induction: InductionConfig
     privacy: PrivacyConfig = PrivacyConfig()
     change: ChangeConfig = ChangeConfig()
+    annual: AnnualConfig = AnnualConfig()
 
 
 #: The shipped defaults, inside the package so an installed Hearth finds them from any directory.
