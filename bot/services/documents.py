@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -48,6 +49,7 @@ from bot.domain.glossary import Glossary, format_suggestion
 from bot.domain.stories import Consent, StoryRecord, shareable_view
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.communities import CommunityService
+from bot.services.products import ProductService
 from bot.services.stories import ConsentListener
 from bot.text import echo
 
@@ -131,7 +133,10 @@ class DocumentService(ConsentListener):
         glossary: Glossary,
         clock: Clock,
         publisher: DocumentPublisher,
+        products: Callable[[], Iterable[ProductService]] | None = None,
     ) -> None:
+        #: The impact log (when its capability is loaded): every document is a product.
+        self.products = products or (lambda: ())
         self.repo = DocumentRepo(db)
         self.stories = StoryRepo(db)
         self.communities = communities
@@ -217,6 +222,14 @@ class DocumentService(ConsentListener):
         await self.repo.set_place(document.id, thread_id, message_id)
         placed = await self.repo.get(document.id)
         assert placed is not None
+        for products in self.products():
+            try:
+                await products.record_origin(
+                    community.id, placed.title, "document", "document", placed.id,
+                    created_by=actor_id, at=now,
+                )
+            except Exception:
+                log.exception("document %s: could not record it in the impact log", placed.id)
         return placed
 
     async def refresh(self, document: Document, community: Community) -> None:

@@ -25,6 +25,7 @@ from bot.interactions import (
     member_community,
 )
 from bot.services.documents import DocumentService
+from bot.services.products import ProductService
 from bot.text import escape_inline, plain
 from cogs.documents import _render, _views
 from cogs.documents._publisher import DiscordDocumentPublisher
@@ -68,6 +69,7 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
             Glossary.from_mapping(bot.config.glossary),
             bot.clock,
             DiscordDocumentPublisher(bot),
+            products=lambda: bot.services.implementing(ProductService),
         )
 
     async def cog_load(self) -> None:

@@ -134,6 +134,10 @@ async def test_document_from_two_quotes_and_an_amendment_then_a_withdrawal(
     head = _head(world)
     assert "Our principles of people-centred care" in head.content
     assert "Version 1" in head.content and "1. Noticing symptoms" in head.content
+    products = await _rows(world, "products")  # every document is in the impact log
+    assert [(p["origin_kind"], p["origin_id"], p["title"]) for p in products] == [
+        ("document", 1, "Our principles of people-centred care")
+    ]
 
     # ---- a quote from alice's named story, proposed by bob, agreed by alice by DM
     shown = await world.slash(bob, "document quote", document="1", story=1, section=5)
