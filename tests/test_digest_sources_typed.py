@@ -19,7 +19,8 @@ def test_every_section_of_the_digest_has_a_source() -> None:
     digest_fields = {f.name for f in fields(Digest)}
     assert set(sections) <= digest_fields, "a source must be named as the Digest field it fills"
     assert set(sections) == {
-        "stories", "poll_outcomes", "open_polls", "upcoming_meetings", "held_meetings"
+        "stories", "poll_outcomes", "open_polls", "upcoming_meetings", "held_meetings",
+        "products",
     }  # fmt: skip
     sources = default_sources()
     assert sources.missing() == []

@@ -6,7 +6,13 @@
 
 from __future__ import annotations
 
-from bot.domain.digest import Digest, DisciplineBreakdown, Participation, is_full_week
+from bot.domain.digest import (
+    Digest,
+    DisciplineBreakdown,
+    Participation,
+    ProductSource,
+    is_full_week,
+)
 from bot.domain.digest_words import (
     LATE_NOTE,
     SUMMARY_MAX,
@@ -17,6 +23,7 @@ from bot.domain.digest_words import (
     digest_title,
     headline,
     held_item,
+    join,
     kept_note,
     local_time,
     open_poll_item,
@@ -40,6 +47,8 @@ WHY = {
     "stories": "Stories show what the group's work means to people, and their tellers "
     "agreed that you may pass them on.",
     "meetings": "Going to a meeting is the quickest way to hear the group for yourself.",
+    "made": "What the group makes carries its work beyond its own conversations: these "
+    "are the products you can point to.",
     "thanks": "A word of thanks from you shows members that their effort is seen.",
     "check": "Someone who used to post and has gone quiet may be struggling or drifting "
     "away: a friendly word can help.",
@@ -110,6 +119,8 @@ def sections(digest: Digest) -> list[Section]:
         out.append(voice(digest))
     if digest.stories is not None:
         out.append(stories(digest))
+    if digest.products is not None:
+        out.append(made(digest))
     if digest.has_meetings:
         out.append(meetings(digest))
     out += [thanks(digest), check_ins(digest)]
@@ -191,6 +202,43 @@ def stories(digest: Digest) -> Section:
     elif not shared:
         items.append(Item(lines=(f"No new stories {span(digest)}.",)))
     return Section("stories", "Stories you may share", WHY["stories"], tuple(items), tuple(notes))
+
+
+def made(digest: Digest) -> Section:
+    """The impact log: each product made, moved on or used in the period. Sources arrive
+    worded for outside readers (a story kept in the group is only "a story shared within
+    the group"); uses never name who recorded them."""
+    items = []
+    for p in digest.products or ():
+        what = f"a new {p.kind}" if p.created else f"a {p.kind}"
+        lines = [cap(f"{what}, now {p.status}.")]
+        if p.statuses:
+            lines.append(f"It moved to {join([s for s in p.statuses])} {span(digest)}.")
+        lines += [f"Used: {one_line(u)}." for u in p.uses]
+        if p.sources:
+            lines.append(f"It came from {join([source_words(s) for s in p.sources])}.")
+        items.append(Item(one_line(p.title), tuple(lines)))
+    if not items:
+        items.append(Item(lines=(f"Nothing new was made, published or used {span(digest)}.",)))
+    return Section("made", "What the group has made", WHY["made"], tuple(items))
+
+
+SOURCE_WORDS = {
+    "story": "the story",
+    "poll": "the poll",
+    "meeting": "the meeting",
+    "change_selection": "the story of change",
+}
+
+
+def source_words(source: ProductSource) -> str:
+    """ "the poll “Which day suits?”", or a story described ("a story shared within the
+    group") when its teller kept it in the group."""
+    if not source.titled:
+        return one_line(source.text)
+    if source.kind == "statement_round":
+        return f"members' statements ({one_line(source.text)})"
+    return f"{SOURCE_WORDS.get(source.kind, 'the record')} {quoted(source.text)}"
 
 
 def meetings(digest: Digest) -> Section:

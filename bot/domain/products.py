@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.communities import Actor, Community, Membership, can_facilitate
+from bot.domain.digest import ProductNews, ProductSource
 from bot.domain.redaction import redact
 from bot.domain.stories.consent import Consent
 from bot.errors import InvalidInput, NotAllowed
@@ -278,6 +279,9 @@ class OutsideSource:
 
     kind: SourceKind
     text: str
+    #: False when ``text`` describes the source instead of naming it ("a story shared
+    #: within the group").
+    titled: bool = True
 
 
 GROUP_STORY = "a story shared within the group"
@@ -300,21 +304,21 @@ def outside_source(source: SourceRecord) -> OutsideSource:
     """
     if source.is_story:
         if not source.exists or source.consent is Consent.WITHDRAWN:
-            return OutsideSource(source.kind, WITHDRAWN_STORY)
+            return OutsideSource(source.kind, WITHDRAWN_STORY, titled=False)
         if (
             source.outside_title is None
             or source.consent is None
             or not source.consent.may_leave_community
             or source.restricted
         ):
-            return OutsideSource(source.kind, GROUP_STORY)
+            return OutsideSource(source.kind, GROUP_STORY, titled=False)
         if source.consent is Consent.NAMED and source.teller_name:
             return OutsideSource(
                 source.kind, f"{source.outside_title} (told by {source.teller_name})"
             )
         return OutsideSource(source.kind, source.outside_title)
     if not source.exists:
-        return OutsideSource(source.kind, GONE_SOURCE)
+        return OutsideSource(source.kind, GONE_SOURCE, titled=False)
     title = redact(source.title or "").text.strip()
     return OutsideSource(source.kind, title or source.kind.label.lower())
 
@@ -325,11 +329,11 @@ def inside_source(source: SourceRecord) -> OutsideSource:
     community may read it)."""
     if source.is_story:
         if not source.exists or source.consent is Consent.WITHDRAWN:
-            return OutsideSource(source.kind, WITHDRAWN_STORY)
+            return OutsideSource(source.kind, WITHDRAWN_STORY, titled=False)
         if source.restricted:
-            return OutsideSource(source.kind, CIRCLE_STORY)
+            return OutsideSource(source.kind, CIRCLE_STORY, titled=False)
     elif not source.exists:
-        return OutsideSource(source.kind, GONE_SOURCE)
+        return OutsideSource(source.kind, GONE_SOURCE, titled=False)
     return OutsideSource(source.kind, source.title or source.kind.label.lower())
 
 
@@ -438,4 +442,21 @@ def audience_for(actor: Actor, community: Community, membership: Membership | No
     raise NotAllowed(
         f"Only members and the sponsor of **{escape_inline(community.name)}** can see what "
         "it has made."
+    )
+
+
+def digest_news(activity: ProductActivity) -> ProductNews:
+    """A product's activity as the digest's plain data (worded by ``digest_view``)."""
+    return ProductNews(
+        title=activity.title,
+        kind=activity.kind.label,
+        status=activity.status.value,
+        created=activity.created_in_period,
+        statuses=tuple(e.status.value for e in activity.status_changes if e.status is not None),
+        uses=tuple(
+            f"{e.setting.label}: {e.place}" if e.setting is not UseSetting.OTHER else e.place or ""
+            for e in activity.uses
+            if e.setting is not None
+        ),
+        sources=tuple(ProductSource(s.kind.value, s.text, s.titled) for s in activity.sources),
     )

@@ -21,7 +21,14 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.db.database import Database
-from bot.domain.digest import HeldMeeting, OpenPoll, PollOutcome, ShareableStory, UpcomingMeeting
+from bot.domain.digest import (
+    HeldMeeting,
+    OpenPoll,
+    PollOutcome,
+    ProductNews,
+    ShareableStory,
+    UpcomingMeeting,
+)
 
 NameLookup = Callable[[int], Awaitable[str | None]]
 
@@ -77,6 +84,14 @@ class HeldMeetingsSource(Protocol):
     ) -> Awaitable[list[HeldMeeting]]: ...
 
 
+class ProductsSource(Protocol):
+    """The group's products made, moved on or used in ``[start, end)``, outside-safe."""
+
+    def __call__(
+        self, db: Database, community_id: int, start: datetime, end: datetime, /
+    ) -> Awaitable[list[ProductNews]]: ...
+
+
 @dataclass(frozen=True)
 class DigestSources:
     """One source per digest section, named as the :class:`~bot.domain.digest.Digest`
@@ -87,6 +102,7 @@ class DigestSources:
     open_polls: OpenPollsSource | None
     upcoming_meetings: UpcomingMeetingsSource | None
     held_meetings: HeldMeetingsSource | None
+    products: ProductsSource | None = None
 
     @classmethod
     def sections(cls) -> tuple[str, ...]:
@@ -101,6 +117,7 @@ def default_sources() -> DigestSources:
     """Every section's source in this build, wired by import (checked by mypy)."""
     from bot.db.meetings import held_for_digest, upcoming_for_digest
     from bot.services.polls import open_polls_for_digest, poll_outcomes_for_digest
+    from bot.services.products import products_for_digest
     from bot.services.story_offers import stories_offered_by_digest
 
     return DigestSources(
@@ -109,4 +126,5 @@ def default_sources() -> DigestSources:
         open_polls=open_polls_for_digest,
         upcoming_meetings=upcoming_for_digest,
         held_meetings=held_for_digest,
+        products=products_for_digest,
     )

@@ -322,6 +322,9 @@ class DigestService:
             upcoming = await src.upcoming_meetings(db, cid, as_of, horizon_days=60)
         if src.held_meetings is not None:
             held = await src.held_meetings(db, cid, period.start, as_of)
+        made = None
+        if src.products is not None:
+            made = await src.products(db, cid, period.start, as_of)
         return compile_digest(
             community.name,
             period,
@@ -340,6 +343,7 @@ class DigestService:
             opening=period.start <= community.created_at,
             as_of=as_of,
             guild_id=community.guild_id,
+            products=made,
         )
 
     async def _offer(self, record: DigestRecord | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from bot.db.products import ProductRepo
 from bot.db.stories import StoryRepo
 from bot.domain.change.views import view_outside
 from bot.domain.communities import Community
+from bot.domain.digest import ProductNews
 from bot.domain.products import (
     ORIGIN_KINDS,
     Audience,
@@ -36,6 +37,7 @@ from bot.domain.products import (
     TimelineEntry,
     Use,
     UseSetting,
+    digest_news,
     initial_status,
     inside_source,
     outside_source,
@@ -76,12 +78,125 @@ class ProductView:
     sources: list[OutsideSource]
 
 
-class ProductService:
-    def __init__(self, db: Database, communities: Communities, clock: Clock) -> None:
+class ProductReader:
+    """Reading products and their sources as an audience may see them (no clock, no
+    community rules): what the digest and the value report need."""
+
+    def __init__(self, db: Database) -> None:
         self.repo = ProductRepo(db)
         self.stories = StoryRepo(db)
         #: Significant-change selections are a source kind once change rounds exist.
         self.change: ChangeRoundRepo | None = ChangeRoundRepo(db)
+
+    async def _selections(self, community_id: int) -> list[SourceChoice]:
+        if self.change is None:
+            return []
+        rounds = await self.change.closed_between(community_id, _EPOCH, _FOREVER)
+        ids = sorted(
+            {i for r in rounds if r.outcome is not None for i in r.outcome.selected_ids()},
+            reverse=True,
+        )
+        stories = await self.change.stories_by_ids(ids)
+        return [
+            SourceChoice(SourceKind.CHANGE_SELECTION, i, stories[i].title or "")
+            for i in ids
+            if i in stories and not stories[i].is_tombstone
+        ]
+
+    async def read_source(
+        self, kind: SourceKind, source_id: int, display_name: NameLookup | None
+    ) -> SourceRecord:
+        """A source as stored now; a story with what ``shareable_view`` lets leave (a name
+        for ``named`` consent only when ``display_name`` is given)."""
+        if kind is SourceKind.STORY:
+            story = await self.stories.get(source_id)
+            if story is None:
+                return SourceRecord(kind, source_id, None, None, exists=False)
+            name = None
+            if story.consent is Consent.NAMED and story.teller_id and display_name is not None:
+                name = await display_name(story.teller_id)
+            shared = shareable_view(story, teller_display_name=name)
+            return SourceRecord(
+                kind,
+                source_id,
+                story.community_id,
+                story.title,
+                consent=story.consent,
+                restricted=story.is_restricted,
+                outside_title=shared.title if shared else None,
+                teller_name=shared.teller_name if shared else None,
+            )
+        if kind is SourceKind.CHANGE_SELECTION:
+            change = None if self.change is None else await self.change.get_story(source_id)
+            if change is None:
+                return SourceRecord(kind, source_id, None, None, exists=False)
+            name = None
+            if change.consent is Consent.NAMED and change.teller_id and display_name is not None:
+                name = await display_name(change.teller_id)
+            seen = view_outside(change, name)
+            return SourceRecord(
+                kind,
+                source_id,
+                change.community_id,
+                change.title,
+                consent=change.consent,
+                outside_title=seen.title if seen else None,
+                teller_name=seen.teller_name if seen else None,
+            )
+        row = await self.repo.source_row(kind, source_id)
+        if row is None:
+            return SourceRecord(kind, source_id, None, None, exists=False)
+        community_id, raw = row
+        return SourceRecord(kind, source_id, community_id, source_title(kind, source_id, raw))
+
+    async def _sources(
+        self, product: Product, audience: Audience, display_name: NameLookup | None
+    ) -> list[OutsideSource]:
+        shown = outside_source if audience is Audience.OUTSIDE else inside_source
+        return [
+            shown(await self.read_source(ref.kind, ref.id, display_name))
+            for ref in await self.repo.sources(product.id)
+        ]
+
+    async def activity_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[ProductActivity]:
+        """Products created, changed or used in ``[start, end)``, safe to show outside the
+        community (for the value report and the digest).
+
+        One :class:`~bot.domain.products.ProductActivity` per product that was created, had
+        a status change or was used in the period, oldest first: its title (redacted) and
+        kind, its status now, whether it was created in the period, the status changes and
+        uses in the period (no one named; members' places and notes redacted) and every
+        source through :func:`~bot.domain.products.outside_source` (a story kept in the
+        group is only "a story shared within the group", never its title or text).
+        """
+        found: list[ProductActivity] = []
+        for product in await self.repo.active_between(community_id, start, end):
+            events = await self.repo.events(product.id)
+            entries = [
+                e
+                for e in timeline(product, events, outside=True)
+                if e.kind != "created" and start <= e.at < end
+            ]
+            found.append(
+                ProductActivity(
+                    title=outside_text(product.title) or "",
+                    kind=product.kind,
+                    status=product.status,
+                    created_in_period=start <= product.created_at < end,
+                    created_at=product.created_at,
+                    status_changes=[e for e in entries if e.kind == "status"],
+                    uses=[e for e in entries if e.kind == "use"],
+                    sources=await self._sources(product, Audience.OUTSIDE, None),
+                )
+            )
+        return found
+
+
+class ProductService(ProductReader):
+    def __init__(self, db: Database, communities: Communities, clock: Clock) -> None:
+        super().__init__(db)
         self.communities = communities
         self.clock = clock
 
@@ -206,21 +321,6 @@ class ProductService:
         wanted = text.strip().casefold()
         return [c for c in found if wanted in c.label.casefold()][:25]
 
-    async def _selections(self, community_id: int) -> list[SourceChoice]:
-        if self.change is None:
-            return []
-        rounds = await self.change.closed_between(community_id, _EPOCH, _FOREVER)
-        ids = sorted(
-            {i for r in rounds if r.outcome is not None for i in r.outcome.selected_ids()},
-            reverse=True,
-        )
-        stories = await self.change.stories_by_ids(ids)
-        return [
-            SourceChoice(SourceKind.CHANGE_SELECTION, i, stories[i].title or "")
-            for i in ids
-            if i in stories and not stories[i].is_tombstone
-        ]
-
     async def link(self, product: Product, value: str, actor_id: int) -> SourceChoice:
         """Link a source of the product's own community; refused clearly (nothing stored)
         for a source of another community, one already linked, an unknown or withdrawn one,
@@ -257,61 +357,6 @@ class ProductService:
             )
         return SourceChoice(kind, source_id, title)
 
-    async def read_source(
-        self, kind: SourceKind, source_id: int, display_name: NameLookup | None
-    ) -> SourceRecord:
-        """A source as stored now; a story with what ``shareable_view`` lets leave (a name
-        for ``named`` consent only when ``display_name`` is given)."""
-        if kind is SourceKind.STORY:
-            story = await self.stories.get(source_id)
-            if story is None:
-                return SourceRecord(kind, source_id, None, None, exists=False)
-            name = None
-            if story.consent is Consent.NAMED and story.teller_id and display_name is not None:
-                name = await display_name(story.teller_id)
-            shared = shareable_view(story, teller_display_name=name)
-            return SourceRecord(
-                kind,
-                source_id,
-                story.community_id,
-                story.title,
-                consent=story.consent,
-                restricted=story.is_restricted,
-                outside_title=shared.title if shared else None,
-                teller_name=shared.teller_name if shared else None,
-            )
-        if kind is SourceKind.CHANGE_SELECTION:
-            change = None if self.change is None else await self.change.get_story(source_id)
-            if change is None:
-                return SourceRecord(kind, source_id, None, None, exists=False)
-            name = None
-            if change.consent is Consent.NAMED and change.teller_id and display_name is not None:
-                name = await display_name(change.teller_id)
-            seen = view_outside(change, name)
-            return SourceRecord(
-                kind,
-                source_id,
-                change.community_id,
-                change.title,
-                consent=change.consent,
-                outside_title=seen.title if seen else None,
-                teller_name=seen.teller_name if seen else None,
-            )
-        row = await self.repo.source_row(kind, source_id)
-        if row is None:
-            return SourceRecord(kind, source_id, None, None, exists=False)
-        community_id, raw = row
-        return SourceRecord(kind, source_id, community_id, source_title(kind, source_id, raw))
-
-    async def _sources(
-        self, product: Product, audience: Audience, display_name: NameLookup | None
-    ) -> list[OutsideSource]:
-        shown = outside_source if audience is Audience.OUTSIDE else inside_source
-        return [
-            shown(await self.read_source(ref.kind, ref.id, display_name))
-            for ref in await self.repo.sources(product.id)
-        ]
-
     # ------------------------------------------------------------------ showing
     async def show(
         self, product: Product, audience: Audience, display_name: NameLookup | None = None
@@ -328,38 +373,12 @@ class ProductService:
             sources=await self._sources(fresh, audience, display_name),
         )
 
-    # ------------------------------------------------------------------ the value report
-    async def activity_between(
-        self, community_id: int, start: datetime, end: datetime
-    ) -> list[ProductActivity]:
-        """Products created, changed or used in ``[start, end)``, safe to show outside the
-        community (for the value report and the digest).
 
-        One :class:`~bot.domain.products.ProductActivity` per product that was created, had
-        a status change or was used in the period, oldest first: its title (redacted) and
-        kind, its status now, whether it was created in the period, the status changes and
-        uses in the period (no one named; members' places and notes redacted) and every
-        source through :func:`~bot.domain.products.outside_source` (a story kept in the
-        group is only "a story shared within the group", never its title or text).
-        """
-        found: list[ProductActivity] = []
-        for product in await self.repo.active_between(community_id, start, end):
-            events = await self.repo.events(product.id)
-            entries = [
-                e
-                for e in timeline(product, events, outside=True)
-                if e.kind != "created" and start <= e.at < end
-            ]
-            found.append(
-                ProductActivity(
-                    title=outside_text(product.title) or "",
-                    kind=product.kind,
-                    status=product.status,
-                    created_in_period=start <= product.created_at < end,
-                    created_at=product.created_at,
-                    status_changes=[e for e in entries if e.kind == "status"],
-                    uses=[e for e in entries if e.kind == "use"],
-                    sources=await self._sources(product, Audience.OUTSIDE, None),
-                )
-            )
-        return found
+async def products_for_digest(
+    db: Database, community_id: int, start: datetime, end: datetime, /
+) -> list[ProductNews]:
+    """The digest's "what the group has made" source: :meth:`ProductReader.activity_between`
+    as plain digest data (see :func:`bot.domain.products.digest_news`)."""
+    return [
+        digest_news(a) for a in await ProductReader(db).activity_between(community_id, start, end)
+    ]

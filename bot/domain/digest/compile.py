@@ -25,6 +25,7 @@ from bot.domain.digest.model import (
     OpenPoll,
     Participation,
     PollOutcome,
+    ProductNews,
     QuietMember,
     ShareableStory,
     Trend,
@@ -139,6 +140,7 @@ def compile_digest(
     opening: bool = False,
     as_of: datetime | None = None,
     guild_id: int | None = None,
+    products: Sequence[ProductNews] | None = None,
 ) -> Digest:
     """Assemble one community's digest for one period from plain inputs.
 
@@ -267,6 +269,7 @@ def compile_digest(
         ),
         weekly_activity=history,
         guild_id=guild_id,
+        products=None if products is None else tuple(products),
     )
 
 

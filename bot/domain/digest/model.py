@@ -162,6 +162,34 @@ class HeldMeeting:
 
 
 @dataclass(frozen=True)
+class ProductSource:
+    """Something a product came from, as it may be read outside the community: ``kind`` is
+    story, poll, statement_round, meeting or change_selection; ``titled`` is False when
+    ``text`` describes a story instead of naming it ("a story shared within the group")."""
+
+    kind: str
+    text: str
+    titled: bool = True
+
+
+@dataclass(frozen=True)
+class ProductNews:
+    """What happened to one of the group's products in the period, as it may leave the
+    community (read through :func:`bot.domain.products.outside_source`): its title, kind and
+    status now, whether it was made in the period, the statuses it reached and where it was
+    used (no one named), and what it came from (a story kept in the group only as "a story
+    shared within the group")."""
+
+    title: str
+    kind: str
+    status: str
+    created: bool
+    statuses: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    sources: tuple[ProductSource, ...] = ()
+
+
+@dataclass(frozen=True)
 class LinkedHighlights:
     """Highlights of a community that a distilling group serves, rolled up into its digest."""
 
@@ -314,6 +342,9 @@ class Digest:
     weekly_activity: tuple[WeekActivity, ...]
     #: The community's Discord server, for links back to polls, rounds and meetings.
     guild_id: int | None = None
+    #: What the group has made (the impact log): products made, moved on or used in the
+    #: period; ``None`` without the products capability.
+    products: tuple[ProductNews, ...] | None = None
 
     # A section whose source is not available (``None`` above) is left out of every
     # rendering altogether: a digest never shows placeholder text for a missing feature.
@@ -346,4 +377,5 @@ class Digest:
             or self.poll_outcomes
             or self.held_meetings
             or self.linked
+            or self.products
         )
