@@ -502,3 +502,78 @@ class DocumentRepo:
         decided = await self.proposal(proposal_id)
         assert decided is not None
         return decided, number
+
+
+# ---------------------------------------------------------------------- privacy
+
+
+async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
+    """What the member contributed to documents: quotes of their stories, proposals they
+    wrote, and their own choice on proposals still open (found with each proposal's key)."""
+    found: list[dict[str, object]] = []
+    for r in await db.fetchall(
+        "SELECT q.*, d.title FROM document_quotes q JOIN documents d ON d.id = q.document_id"
+        " WHERE q.teller_id = ? ORDER BY q.id",
+        (user_id,),
+    ):
+        found.append({"kind": "quote of your story", "document": r["title"], "id": r["id"],
+                      "story_id": r["story_id"], "text": r["text"], "status": r["status"],
+                      "credit": r["credit"], "created_at": r["created_at"]})
+    for r in await db.fetchall(
+        "SELECT p.*, d.title FROM document_proposals p JOIN documents d"
+        " ON d.id = p.document_id WHERE p.proposed_by = ? ORDER BY p.id",
+        (user_id,),
+    ):
+        found.append({"kind": "your proposal", "document": r["title"], "id": r["id"],
+                      "text": r["text"], "status": r["status"], "created_at": r["created_at"]})
+    for r in await db.fetchall(
+        "SELECT p.id, p.ballot_key, d.title FROM document_proposals p JOIN documents d"
+        " ON d.id = p.document_id WHERE p.ballot_key IS NOT NULL ORDER BY p.id"
+    ):
+        key = db.sealer.unseal_key(SCOPE, r["id"], r["ballot_key"])
+        voter = Sealer.voter_key(key, user_id)
+        sealed = await db.fetchval(
+            "SELECT sealed FROM document_choices WHERE proposal_id = ? AND voter_key = ?",
+            (r["id"], voter),
+        )
+        if sealed is not None:
+            choice = Sealer.open(key, sealed, aad=ballot_aad(SCOPE, r["id"], voter)).decode()
+            found.append({"kind": "your choice on an open proposal", "document": r["title"],
+                          "id": r["id"], "choice": choice})
+    return found
+
+
+async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -> dict[str, int]:
+    """Inside the privacy erasure's transaction: quotes of the member's stories lose their
+    words (as a withdrawal does); proposals they wrote are deleted, or, once accepted into
+    a section (the group's record), kept there without their name; their choices on open
+    proposals are dropped (decided ones hold only counts)."""
+    counts: dict[str, int] = {}
+    cur = await conn.execute(
+        "UPDATE document_quotes SET status = CASE WHEN status = 'declined' THEN 'declined'"
+        " ELSE 'removed' END, text = NULL, teller_name = NULL, teller_id = NULL"
+        " WHERE teller_id = ?",
+        (user_id,),
+    )
+    counts["document_quotes_removed"] = max(cur.rowcount, 0)
+    cur = await conn.execute(
+        "UPDATE document_proposals SET proposed_by = NULL, text = NULL"
+        " WHERE proposed_by = ? AND status = 'accepted'",
+        (user_id,),
+    )
+    counts["document_proposals_detached"] = max(cur.rowcount, 0)
+    cur = await conn.execute("DELETE FROM document_proposals WHERE proposed_by = ?", (user_id,))
+    counts["document_proposals_deleted"] = max(cur.rowcount, 0)
+    dropped = 0
+    cur = await conn.execute(
+        "SELECT id, ballot_key FROM document_proposals WHERE ballot_key IS NOT NULL"
+    )
+    for pid, sealed_key in await cur.fetchall():
+        key = sealer.unseal_key(SCOPE, pid, sealed_key)
+        c = await conn.execute(
+            "DELETE FROM document_choices WHERE proposal_id = ? AND voter_key = ?",
+            (pid, Sealer.voter_key(key, user_id)),
+        )
+        dropped += max(c.rowcount, 0)
+    counts["document_choices_dropped"] = dropped
+    return counts

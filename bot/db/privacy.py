@@ -24,6 +24,8 @@ from typing import Any
 import aiosqlite
 
 from bot.db.database import Database
+from bot.db.documents import erase_rows as erase_document_rows
+from bot.db.documents import export_rows as export_document_rows
 from bot.db.polls import decode_ballot, open_ballot, voter_key
 from bot.db.polls import poll_from_row as _poll
 from bot.db.rows import from_db, from_db_req
@@ -79,6 +81,9 @@ ACTOR_COLUMNS: tuple[ActorColumn, ...] = (
     ActorColumn("meetings", "cancelled_by", nullable=True),
     ActorColumn("meeting_attendance", "marked_by", nullable=False),
     ActorColumn("digest_schedules", "updated_by", nullable=False),
+    ActorColumn("documents", "created_by", nullable=True),
+    ActorColumn("document_quotes", "proposed_by", nullable=True),
+    ActorColumn("document_proposals", "decided_by", nullable=True),
 )
 
 #: Rows that are *about* the member (deleted, or detached when a closed result needs them).
@@ -95,6 +100,8 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("meeting_attendance", "user_id"),
     ("meeting_reminder_deliveries", "user_id"),
     ("message_activity", "user_id"),
+    ("document_quotes", "teller_id"),
+    ("document_proposals", "proposed_by"),
 )
 
 
@@ -311,6 +318,7 @@ class PrivacyRepo:
             activity=activity,
             sponsor_of=sponsor_of,
             created=created,
+            documents=await export_document_rows(db, user_id),
         )
 
     # ------------------------------------------------------------------ erasure
@@ -427,6 +435,8 @@ class PrivacyRepo:
                 " WHERE sponsor_id = ?",
                 (user_id,),
             )
+
+            counts.update(await erase_document_rows(conn, sealer, user_id))
 
             # Who created / closed / marked shared records: keep the record, not the person.
             for col in ACTOR_COLUMNS:

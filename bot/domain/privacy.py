@@ -207,6 +207,8 @@ class ExportData:
     activity: Sequence[ActivityExport] = ()
     sponsor_of: Sequence[SponsorExport] = ()
     created: Mapping[str, int] = field(default_factory=dict)
+    documents: Sequence[Mapping[str, object]] = ()
+    """Collective documents: quotes of the member's stories, proposals, open choices."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -281,6 +283,7 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "meeting_attendance": [_plain(asdict(a)) for a in data.attendance],
         "meeting_reminders": [_plain(asdict(r)) for r in data.reminders],
         "message_activity": _activity_summary(data.activity),
+        "documents": [dict(d) for d in data.documents],
         "records_you_created": dict(sorted(data.created.items())),
     }
 
