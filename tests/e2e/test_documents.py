@@ -185,6 +185,7 @@ async def test_document_from_two_quotes_and_an_amendment_then_a_withdrawal(
     assert draft.ephemeral and "not submitted yet" in draft.content
     assert "**discharge**" in draft.content and "going home from hospital" in draft.content
     assert await _rows(world, "document_proposals") == []  # nothing stored yet
+    assert draft.reply is not None
     submitted = await world.emu.click(carol, draft.reply, "doc:draft:submit")
     await submitted.wait_edits(1)
     post = world.emu.messages_in(_thread(world))[-1]
