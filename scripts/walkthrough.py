@@ -103,7 +103,7 @@ async def walk(workdir: Path) -> list[tuple[str, float]]:
                 raise SystemExit(f"/community create did not answer as expected:\n{text}")
             rows.append(("6. /community create", took))
             print(f"{rows[-1][0]:<44} {took:7.1f} s", flush=True)
-            made = [c.name for c in emu.channels_in(guild)]
+            made = [c.name or "" for c in emu.channels_in(guild)]
             print("   channels made:", ", ".join(sorted(made)), flush=True)
         finally:
             bot.terminate()
