@@ -22,7 +22,13 @@ from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.documents import DocumentRepo
 from bot.db.stories import StoryRepo
-from bot.domain.communities import Actor, Community, require_facilitator, require_member
+from bot.domain.communities import (
+    Actor,
+    Community,
+    require_active,
+    require_facilitator,
+    require_participant,
+)
 from bot.domain.documents import (
     FORMATS,
     MAX_SECTIONS,
@@ -190,6 +196,14 @@ class DocumentService(ConsentListener):
     async def versions(self, document: Document) -> list[Version]:
         return await self.repo.versions(document.id)
 
+    async def participant(self, actor: Actor, community: Community) -> None:
+        """Taking part (a quote, a proposal, a choice) is for the community's members: a
+        non-member's voice must not count in what the group says (managers included)."""
+        require_participant(
+            actor, community, await self.communities.membership(community.id, actor.user_id)
+        )
+        require_active(community)
+
     # ------------------------------------------------------------------ create
     def headings(self, template: Template) -> list[str]:
         if template is Template.JOURNEY and self.stage_labels:
@@ -225,8 +239,13 @@ class DocumentService(ConsentListener):
         for products in self.products():
             try:
                 await products.record_origin(
-                    community.id, placed.title, "document", "document", placed.id,
-                    created_by=actor_id, at=now,
+                    community.id,
+                    placed.title,
+                    "document",
+                    "document",
+                    placed.id,
+                    created_by=actor_id,
+                    at=now,
                 )
             except Exception:
                 log.exception("document %s: could not record it in the impact log", placed.id)
@@ -390,9 +409,7 @@ class DocumentService(ConsentListener):
     async def choose(self, proposal_id: int, actor: Actor, choice: Choice) -> int:
         """A member's anonymous support / oppose / pass; the number who have responded."""
         _proposal, _document, community = await self._proposal_context(proposal_id)
-        require_member(
-            actor, community, await self.communities.membership(community.id, actor.user_id)
-        )
+        await self.participant(actor, community)
         return await self.repo.choose(proposal_id, actor.user_id, choice)
 
     async def decide(self, proposal_id: int, actor: Actor, accept: bool) -> Decision:

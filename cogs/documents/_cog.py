@@ -20,6 +20,7 @@ from bot.domain.documents import Template
 from bot.domain.glossary import Glossary
 from bot.interactions import (
     NO_MENTIONS,
+    actor_of,
     community_autocomplete,
     facilitated_community,
     member_community,
@@ -28,6 +29,7 @@ from bot.services.documents import DocumentService
 from bot.services.products import ProductService
 from bot.text import escape_inline, plain
 from cogs.documents import _render, _views
+from cogs.documents._papers import setup_papers
 from cogs.documents._publisher import DiscordDocumentPublisher
 
 if TYPE_CHECKING:
@@ -71,12 +73,15 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
             DiscordDocumentPublisher(bot),
             products=lambda: bot.services.implementing(ProductService),
         )
+        self.papers = setup_papers(bot)  # /document comment: cogs/documents/_papers.py
 
     async def cog_load(self) -> None:
         self.bot.services.register(self.service)
         self.bot.add_dynamic_items(*_views.DYNAMIC_ITEMS)
+        await self.papers.load()
 
     async def cog_unload(self) -> None:
+        await self.papers.unload()
         self.bot.remove_dynamic_items(*_views.DYNAMIC_ITEMS)
         self.bot.services.unregister(self.service)
 
@@ -125,7 +130,7 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
         section: app_commands.Range[int, 1],
     ) -> None:
         doc, comm = await self.service.resolve(interaction.guild_id or 0, document)
-        await member_community(interaction, str(comm.id))
+        await self.service.participant(actor_of(interaction), comm)
         _story, _section, source = await self.service.quotable(doc, comm, story, section)
         await interaction.response.send_modal(
             _views.QuoteModal(doc.id, story, section, source, comm.id)
@@ -145,7 +150,7 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
         section: app_commands.Range[int, 1],
     ) -> None:
         doc, comm = await self.service.resolve(interaction.guild_id or 0, document)
-        await member_community(interaction, str(comm.id))
+        await self.service.participant(actor_of(interaction), comm)
         sect = await self.service.section(doc, section)
         draft = _views.ProposalDraft(
             doc.id, sect.position, sect.heading, interaction.user.id, sect.body
@@ -171,3 +176,22 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+    @app_commands.command(name="comment", description="Share a draft for the group's comment")
+    @app_commands.describe(
+        community="The community",
+        title="The paper's title (up to 100 characters)",
+        closes="When comments close, e.g. 'in 7 days' or '2027-03-10 18:00'",
+        file="The draft (pdf, docx, doc, odt, rtf, txt or md, up to 10 MB); leave empty to type it",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def comment(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        title: str,
+        closes: str,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        await self.papers.comment(interaction, community, title, closes, file)

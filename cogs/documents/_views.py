@@ -190,9 +190,7 @@ class QuoteModal(HearthModal):
         service = services_of(interaction).get(DocumentService)
         guild_id = interaction.guild_id or 0
         document, community = await service.resolve(guild_id, str(self.document_id))
-        from bot.interactions import member_community
-
-        await member_community(interaction, str(community.id))
+        await service.participant(actor_of(interaction), community)
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await service.propose_quote(
             document,
@@ -247,7 +245,15 @@ class ProposeModal(HearthModal):
         from bot.domain.documents import validate_section_text
 
         service = services_of(interaction).get(DocumentService)
+        if self.view is not None and interaction.user.id != self.draft.author_id:
+            raise NotAllowed("This draft belongs to someone else.")
+        _document, community = await service.resolve(
+            interaction.guild_id or 0, str(self.draft.document_id)
+        )
+        await service.participant(actor_of(interaction), community)
         text = validate_section_text(self.words.value)
+        if self.view is None:  # a fresh form: the draft is the submitter's
+            self.draft.author_id = interaction.user.id
         self.draft.text = text
         if self.view is not None and not self.view.done:
             self.view.last = interaction
@@ -322,12 +328,10 @@ class ProposalDraftView(discord.ui.View):
     async def _submit(self, interaction: discord.Interaction[Any]) -> None:
         if self.done:
             return
-        from bot.interactions import member_community
-
         document, community = await self.service.resolve(
             interaction.guild_id or 0, str(self.draft.document_id)
         )
-        await member_community(interaction, str(community.id))
+        await self.service.participant(actor_of(interaction), community)
         self.done = True
         self.stop()
         await interaction.response.defer()
