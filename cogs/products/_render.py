@@ -117,7 +117,7 @@ def product_embed(view: ProductView) -> tuple[discord.Embed, discord.File | None
     if uses:
         counts = Counter(e.setting.label for e in uses if e.setting is not None)
         summary = ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in counts.items())
-        times = "once" if len(uses) == 1 else f"{len(uses)} times"
+        times = {1: "once", 2: "twice"}.get(len(uses), f"{len(uses)} times")
         embed.add_field(name="Used", value=plain(f"{times}: {summary}", 1000), inline=False)
     else:
         embed.add_field(name="Used", value="Not recorded yet.", inline=False)

@@ -1,0 +1,216 @@
+"""The impact log end to end: a product linked to a group story, a poll and a meeting, its
+status and uses, shown inside the group (titles, who) and to the sponsor (no group story,
+no names), and in the sponsor's digest; autocomplete offers only the community's sources;
+documents and papers become products once; bad input is refused with nothing stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from tests.e2e.hearth import HearthWorld
+from tests.e2e.story_draft import submit_and_post
+from tests.e2e.test_digest import embed_text, shown_messages, text_file_of
+from tests.emulator.state import UserState
+
+COMMUNITY = "Carers Voice"
+OTHER = "GP Forum"
+GROUP_TITLE = "Going home after surgery"
+GROUP_TEXT = "GROUPSTORYTEXT the district nurse came on the second day."
+
+
+def everything(rec: Any) -> str:
+    """All a reply carries: content, embeds and attached text files."""
+    parts = [rec.content, json.dumps(rec.embeds, ensure_ascii=False)]
+    parts += [a.data.decode("utf-8", "replace") for a in rec.files]
+    return "\n".join(parts)
+
+
+async def count(world: HearthWorld, sql: str) -> int:
+    assert world.db is not None
+    return int(await world.db.fetchval(sql))
+
+
+async def share(world: HearthWorld, user: UserState, community: str, title: str, text: str,
+                **options: Any) -> None:  # fmt: skip
+    rec = await world.slash(user, "story share", community=community, **options)
+    assert rec.modal is not None, rec.content
+    done = await submit_and_post(world.emu, user, rec, {"title": title, "text": text})
+    assert "is saved as #" in done.content, done.content
+
+
+async def setup(world: HearthWorld) -> dict[str, UserState]:
+    alice, bob, sponsor = world.person("alice"), world.person("bob"), world.person("sponsor")
+    outsider = world.person("outsider")
+    await world.create_community(COMMUNITY, members={alice: "carer", bob: "nurse"})
+    rec = await world.slash(world.owner, "community sponsor", community=COMMUNITY, member=sponsor)
+    assert "now the sponsor" in rec.content, rec.content
+    await world.create_community(OTHER, members={outsider: "gp"})
+    await share(world, alice, COMMUNITY, GROUP_TITLE, GROUP_TEXT)  # story 1, group consent
+    await share(world, outsider, OTHER, "OTHERSTORY elsewhere", "Not ours.")  # story 2
+    rec = await world.emu.slash(world.guild, world.owner, "poll create", options={
+        "community": COMMUNITY, "question": "Which words should we use?", "kind": "single",
+        "options": "going home; discharge", "closes": "in 3 days"})  # fmt: skip
+    assert "Posted" in rec.content, rec.content
+    rec = await world.slash(world.owner, "meeting schedule", community=COMMUNITY,
+                            title="Spring gathering", when="2027-03-10 18:30")  # fmt: skip
+    assert "Scheduled" in rec.content, rec.content
+    return {"alice": alice, "bob": bob, "sponsor": sponsor, "outsider": outsider}
+
+
+async def test_product_from_sources_to_sponsor_and_digest(world: HearthWorld) -> None:
+    people = await setup(world)
+    alice, bob, sponsor = people["alice"], people["bob"], people["sponsor"]
+
+    rec = await world.slash(world.owner, "product add", community=COMMUNITY,
+                            title="Our principles of people-centred care", kind="guideline")  # fmt: skip
+    assert "as product #1" in rec.content and rec.ephemeral, rec.content
+
+    # Autocomplete: the community's sources by kind and title, nothing of another community.
+    choices = await world.emu.autocomplete(world.guild, world.owner, "product link",
+                                           focused="source", value="", product="1")  # fmt: skip
+    names = [c["name"] for c in choices]
+    assert f"Story: {GROUP_TITLE}" in names, names
+    assert "Poll: Which words should we use?" in names, names
+    assert "Meeting: Spring gathering" in names, names
+    assert not any("OTHERSTORY" in n for n in names), names
+    typed = await world.emu.autocomplete(world.guild, world.owner, "product link",
+                                         focused="source", value="spring", product="1")  # fmt: skip
+    assert [c["name"] for c in typed] == ["Meeting: Spring gathering"]
+    # A member who may not link is offered nothing.
+    assert await world.emu.autocomplete(world.guild, alice, "product link", focused="source",
+                                        value="", product="1") == []  # fmt: skip
+
+    by_name = {c["name"]: c["value"] for c in choices}
+    for name in (f"Story: {GROUP_TITLE}", "Poll: Which words should we use?",
+                 "Meeting: Spring gathering"):  # fmt: skip
+        rec = await world.slash(world.owner, "product link", product="1", source=by_name[name])
+        assert rec.content.startswith("Linked"), rec.content
+    assert await count(world, "SELECT count(*) FROM product_sources") == 3
+
+    await world.advance(timedelta(days=1))
+    rec = await world.slash(world.owner, "product status", product="1", status="published",
+                            note="On the trust's website")  # fmt: skip
+    assert "from idea to **published**" in rec.content, rec.content
+    await world.advance(timedelta(hours=2))
+    rec = await world.slash(alice, "product used", product="1",
+                            where="Practice nurse training day, Leeds", setting="training")  # fmt: skip
+    assert "Recorded" in rec.content, rec.content
+    rec = await world.slash(bob, "product used", product="1", where="Patient forum in March",
+                            setting="patient_forum", note="Members read two principles aloud")  # fmt: skip
+    assert "Recorded" in rec.content, rec.content
+
+    # Inside: titles, the timeline in order, who did what.
+    inside = await world.slash(alice, "product show", product="1")
+    assert inside.ephemeral
+    embed = inside.embeds[0]
+    assert embed["title"] == "Our principles of people-centred care"
+    desc = embed["description"]
+    order = [
+        desc.index(w)
+        for w in (
+            "added to the impact log",
+            "· **published**",
+            "Practice nurse training day",
+            "Patient forum in March",
+        )
+    ]
+    assert order == sorted(order), desc
+    assert "On the trust" in desc and f"<@{alice.id}>" in desc and f"<@{bob.id}>" in desc
+    came_from = next(f["value"] for f in embed["fields"] if f["name"] == "Came from")
+    assert GROUP_TITLE in came_from and "Which words should we use?" in came_from
+    assert "Spring gathering" in came_from
+    used = next(f["value"] for f in embed["fields"] if f["name"] == "Used")
+    assert "twice" in used, used
+
+    # The sponsor: the product without the group story, and no one named.
+    outside = await world.slash(sponsor, "product show", product="1")
+    seen = everything(outside)
+    assert "Our principles of people-centred care" in seen
+    assert GROUP_TITLE not in seen and "GROUPSTORYTEXT" not in seen
+    assert "a story shared within the group" in seen
+    assert "Which words should we use?" in seen and "Spring gathering" in seen
+    assert "Practice nurse training day" in seen
+    for person in (alice, bob, world.owner):
+        assert str(person.id) not in seen, seen
+    # Someone who is neither a member nor the sponsor sees nothing.
+    refused = await world.slash(people["outsider"], "product show", product="1")
+    assert "Only members and the sponsor" in refused.content, refused.content
+
+    # The sponsor's digest: what the group has made, without the group story.
+    await world.advance(timedelta(minutes=5))
+    preview = await world.slash(world.owner, "digest preview", community=COMMUNITY)
+    shown = shown_messages(preview)
+    full = text_file_of(shown) + embed_text(shown)
+    assert "What the group has made" in full, full
+    assert "Our principles of people-centred care" in full
+    assert "a story shared within the group" in full
+    assert "Practice nurse training day, Leeds" in full, full[full.index("What the group") :]
+    assert GROUP_TITLE not in full and "GROUPSTORYTEXT" not in full
+
+
+async def test_bad_input_is_refused_with_nothing_stored(world: HearthWorld) -> None:
+    people = await setup(world)
+    alice = people["alice"]
+    rec = await world.slash(world.owner, "product add", community=COMMUNITY,
+                            title="Ten stages of the cancer journey", kind="document")  # fmt: skip
+    assert "as product #1" in rec.content, rec.content
+
+    refusals = [
+        (world.owner, "product add", {"community": COMMUNITY, "title": "x" * 201,
+                                      "kind": "other"}, "keep it to 200"),
+        (world.owner, "product add", {"community": COMMUNITY, "title": "   ",
+                                      "kind": "other"}, "Give the product a title"),
+        (alice, "product add", {"community": COMMUNITY, "title": "Mine", "kind": "other"},
+         "Only a facilitator"),
+        (world.owner, "product link", {"product": "1", "source": "story:2"},
+         "belongs to another community"),
+        (world.owner, "product link", {"product": "1", "source": "story:99"},
+         "There is no story #99"),
+        (world.owner, "product link", {"product": "1", "source": "Going home"},
+         "is not a source I know"),
+        (world.owner, "product link", {"product": "77", "source": "story:1"},
+         "There is no product #77"),
+        (alice, "product link", {"product": "1", "source": "story:1"}, "Only a facilitator"),
+        (alice, "product status", {"product": "1", "status": "adopted"}, "Only a facilitator"),
+        (world.owner, "product status", {"product": "1", "status": "idea"}, "already idea"),
+        (world.owner, "product used", {"product": "1", "where": "  "}, "Say where"),
+        (people["outsider"], "product used", {"product": "1", "where": "My surgery"},
+         "Only members"),
+        (people["sponsor"], "product used", {"product": "1", "where": "Board"}, "Only members"),
+    ]  # fmt: skip
+    for user, command, options, expected in refusals:
+        got = await world.slash(user, command, **options)
+        assert got.ephemeral and expected in got.content, (command, options, got.content)
+    assert await count(world, "SELECT count(*) FROM products") == 1
+    assert await count(world, "SELECT count(*) FROM product_events") == 0
+    assert await count(world, "SELECT count(*) FROM product_sources") == 0
+
+    # A duplicate link is refused and stores nothing more.
+    ok = await world.slash(world.owner, "product link", product="1", source="story:1")
+    assert ok.content.startswith("Linked"), ok.content
+    again = await world.slash(world.owner, "product link", product="1", source="story:1")
+    assert "already linked" in again.content, again.content
+    assert await count(world, "SELECT count(*) FROM product_sources") == 1
+
+
+async def test_documents_and_papers_become_products_once(world: HearthWorld) -> None:
+    await setup(world)
+    assert world.bot is not None
+    comm = await world.community_row(COMMUNITY)
+    from bot.services.products import ProductService
+
+    service = world.bot.services.get(ProductService)
+    now = world.clock.now()
+    first = await service.record_origin(comm.id, "Our principles", "document", "document", 1,
+                                        created_by=world.owner.id, at=now)  # fmt: skip
+    again = await service.record_origin(comm.id, "Our principles", "document", "document", 1,
+                                        created_by=world.owner.id, at=now)  # fmt: skip
+    paper = await service.record_origin(comm.id, "Draft on access", "policy input", "paper", 1,
+                                        created_by=None, at=now)  # fmt: skip
+    assert first.id == again.id != paper.id
+    assert await count(world, "SELECT count(*) FROM products") == 2
+    shown = await world.slash(world.owner, "product show", product=str(first.id))
+    assert "Made as a collective document." in shown.embeds[0]["description"]
+    assert "**drafting**" in shown.embeds[0]["description"]
