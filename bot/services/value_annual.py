@@ -44,6 +44,8 @@ from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.lifecycle import Communities
 from bot.text import escape_inline
 
+__all__ = ["AnnualReport", "AnnualService", "NameOf", "SavedAnswer"]
+
 log = logging.getLogger(__name__)
 
 #: The latest deadline a facilitator may set.

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.choices import ANY_CONSENT, SHARE_CONSENT
 from bot.interactions import community_autocomplete
-from cogs.value import _story
+from cogs.value import _annual, _story
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -31,12 +31,15 @@ class ValueCog(commands.GroupCog, group_name="value"):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.stories = _story.ValueStories(bot)
+        self.annual_reports = _annual.AnnualReports(bot)
 
     async def cog_load(self) -> None:
         await self.stories.load()
+        await self.annual_reports.load()
 
     async def cog_unload(self) -> None:
         await self.stories.unload()
+        await self.annual_reports.unload()
 
     # ------------------------------------------------------------------ value stories
     @app_commands.command(name="story", description="Tell what taking part has been worth to you")
@@ -89,3 +92,18 @@ class ValueCog(commands.GroupCog, group_name="value"):
         cadence: str = "quarterly",
     ) -> None:
         await self.stories.set_prompt(interaction, community, cadence)
+
+    # ------------------------------------------------------------------ the annual report
+    @app_commands.command(
+        name="annual", description="Ask every member for their annual report (facilitators)"
+    )
+    @app_commands.describe(
+        community="The community you facilitate",
+        closes="When answers close, e.g. 'in 4 weeks' or '2027-03-10 18:00' (default 4 weeks)",
+    )
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def annual(
+        self, interaction: discord.Interaction[HearthBot], community: str, closes: str | None = None
+    ) -> None:
+        await self.annual_reports.open(interaction, community, closes)

@@ -88,14 +88,15 @@ def test_aggregate_counts_members_items_and_themes() -> None:
     ]  # fmt: skip
     # Only the consenting members' words, the named one with a name, the anonymous without.
     assert [(q.question, q.name) for q in s.quotes] == [
-        ("Whom were you in contact with?", None),
         ("Feedback and stories you heard", None),
         ("Skills or qualifications gained", None),
         ("Skills or qualifications gained", "Carol"),
     ]
     quoted = " ".join(q.text for q in s.quotes)
     assert "Dr Patel" not in quoted and "Taught a workshop" not in quoted
-    assert "hospice team" in quoted and "First aid" in quoted
+    # Contacts name third parties: counted, never quoted, even when their member agreed.
+    assert "hospice team" not in quoted and "district nurses" not in quoted
+    assert "Palliative care diploma" in quoted and "First aid" in quoted
 
 
 def test_themes_match_at_the_start_of_words_and_count_members_once() -> None:

@@ -17,7 +17,8 @@ they heard and the skills or qualifications they gained (and, optionally, anythi
   labels and counts leave: a word mined from the answers themselves could carry a fragment
   of an answer its writer did not agree to quote (a patient's name mentioned by three
   members), so themes come from the configured list only;
-* quotes: ONLY the answers of members who chose to be quoted, through the one exit
+* quotes: ONLY the answers of members who chose to be quoted (never their list of
+  contacts, which names third parties who agreed to nothing), through the one exit
   :func:`bot.domain.stories.shareable_view` (Discord identifiers scrubbed, personal details
   redacted, a name only for ``named``). Everyone else's words are counted, never quoted.
 """
@@ -52,13 +53,15 @@ class Question:
     placeholder: str
     #: "contact"/"contacts": the answer is a list whose items are counted; None: not counted.
     item_words: tuple[str, str] | None
-    required: bool = False
+    #: False: counted, never quoted (the contacts name third parties, who agreed to nothing).
+    quotable: bool = True
 
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "contacts", "Whom were you in contact with?",
         "Practices, professionals, services: one per line", ("contact", "contacts"),
+        quotable=False,
     ),
     Question(
         "education", "Educational activities you ran",
@@ -231,7 +234,7 @@ def quotes_of(answer: AnnualAnswer, display_name: str | None) -> list[Quote]:
     out = []
     for q in QUESTIONS:
         text = answer.text(q.key)
-        if not says_something(text):
+        if not q.quotable or not says_something(text):
             continue
         record = StoryRecord(
             id=0, community_id=0, teller_id=None, title=q.label, text=text, stage=None,

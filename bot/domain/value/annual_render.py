@@ -94,7 +94,8 @@ def about(s: AnnualSummary) -> list[str]:
     return [
         "Only the words of members who agreed to be quoted appear here, with personal "
         "details (e-mail addresses, phone and NHS numbers, postcodes, dates) removed; a "
-        "name appears only where its member asked to be named.",
+        "name appears only where its member asked to be named. Lists of contacts are "
+        "counted, never quoted: they name people who were not asked.",
         "Items are counted from lists: each line, or each part between semicolons, is one; "
         "answers such as \u201cnone\u201d count as nothing.",
     ]
