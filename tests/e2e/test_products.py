@@ -63,8 +63,9 @@ async def test_product_from_sources_to_sponsor_and_digest(world: HearthWorld) ->
     people = await setup(world)
     alice, bob, sponsor = people["alice"], people["bob"], people["sponsor"]
 
-    rec = await world.slash(world.owner, "product add", community=COMMUNITY,
-                            title="Our principles of people-centred care", kind="guideline")  # fmt: skip
+    title = "Our principles of people-centred care"
+    rec = await world.slash(world.owner, "product add", community=COMMUNITY, title=title,
+                            kind="guideline")  # fmt: skip
     assert "as product #1" in rec.content and rec.ephemeral, rec.content
 
     # Autocomplete: the community's sources by kind and title, nothing of another community.
@@ -94,11 +95,12 @@ async def test_product_from_sources_to_sponsor_and_digest(world: HearthWorld) ->
                             note="On the trust's website")  # fmt: skip
     assert "from idea to **published**" in rec.content, rec.content
     await world.advance(timedelta(hours=2))
-    rec = await world.slash(alice, "product used", product="1",
-                            where="Practice nurse training day, Leeds", setting="training")  # fmt: skip
+    rec = await world.slash(alice, "product used", product="1", setting="training",
+                            where="Practice nurse training day, Leeds")  # fmt: skip
     assert "Recorded" in rec.content, rec.content
     rec = await world.slash(bob, "product used", product="1", where="Patient forum in March",
-                            setting="patient_forum", note="Members read two principles aloud")  # fmt: skip
+                            setting="patient_forum",
+                            note="Members read two principles aloud")  # fmt: skip
     assert "Recorded" in rec.content, rec.content
 
     # Inside: titles, the timeline in order, who did what.
