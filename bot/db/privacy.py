@@ -35,6 +35,7 @@ from bot.domain.polls import Ballot, as_kind
 from bot.domain.privacy import (
     ERASED_MEMBER,
     ActivityExport,
+    AnnualAnswerExport,
     AttendanceExport,
     ErasureResult,
     ExportData,
@@ -84,6 +85,7 @@ ACTOR_COLUMNS: tuple[ActorColumn, ...] = (
     ActorColumn("documents", "created_by", nullable=True),
     ActorColumn("document_quotes", "proposed_by", nullable=True),
     ActorColumn("document_proposals", "decided_by", nullable=True),
+    ActorColumn("annual_reports", "opened_by", nullable=False),
 )
 
 #: Rows that are *about* the member (deleted, or detached when a closed result needs them).
@@ -102,6 +104,7 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("message_activity", "user_id"),
     ("document_quotes", "teller_id"),
     ("document_proposals", "proposed_by"),
+    ("annual_answers", "user_id"),
 )
 
 
@@ -294,6 +297,20 @@ class PrivacyRepo:
                 (user_id,),
             )
         ]
+        annual_answers = [
+            AnnualAnswerExport(
+                r["name"], r["year"], r["contacts"], r["education"], r["feedback"], r["skills"],
+                r["other"], r["quote_consent"], from_db_req(r["answered_at"]),
+                from_db_req(r["updated_at"]),
+            )
+            for r in await db.fetchall(
+                "SELECT a.*, r.year, c.name FROM annual_answers a"
+                " JOIN annual_reports r ON r.id = a.report_id"
+                " JOIN communities c ON c.id = r.community_id WHERE a.user_id = ?"
+                " ORDER BY r.year, c.name",
+                (user_id,),
+            )
+        ]  # fmt: skip
         created: dict[str, int] = {}
         for col in ACTOR_COLUMNS:
             n = int(
@@ -318,6 +335,7 @@ class PrivacyRepo:
             activity=activity,
             sponsor_of=sponsor_of,
             created=created,
+            annual_answers=annual_answers,
             documents=await export_document_rows(db, user_id),
         )
 
@@ -419,6 +437,12 @@ class PrivacyRepo:
             )
             counts["statements_deleted"] = await _run(
                 conn, "DELETE FROM statements WHERE author_id = ?", (user_id,)
+            )
+
+            # Annual report answers: what the member wrote is deleted (a closed report was
+            # delivered already; an open one no longer counts them).
+            counts["annual_answers"] = await _run(
+                conn, "DELETE FROM annual_answers WHERE user_id = ?", (user_id,)
             )
 
             # Meetings, activity, memberships, sponsorships.

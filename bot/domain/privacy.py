@@ -184,6 +184,22 @@ class ActivityExport:
 
 
 @dataclass(frozen=True)
+class AnnualAnswerExport:
+    """The member's answer to a community's annual report (``/value annual``)."""
+
+    community: str
+    year: int
+    contacts: str
+    educational_activities: str
+    feedback_and_stories: str
+    skills_and_qualifications: str
+    anything_else: str
+    quoting: str
+    answered_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class SponsorExport:
     community: str
     email: str | None
@@ -207,6 +223,7 @@ class ExportData:
     activity: Sequence[ActivityExport] = ()
     sponsor_of: Sequence[SponsorExport] = ()
     created: Mapping[str, int] = field(default_factory=dict)
+    annual_answers: Sequence[AnnualAnswerExport] = ()
     documents: Sequence[Mapping[str, object]] = ()
     """Collective documents: quotes of the member's stories, proposals, open choices."""
 
@@ -283,6 +300,7 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "meeting_attendance": [_plain(asdict(a)) for a in data.attendance],
         "meeting_reminders": [_plain(asdict(r)) for r in data.reminders],
         "message_activity": _activity_summary(data.activity),
+        "annual_report_answers": [_plain(asdict(a)) for a in data.annual_answers],
         "documents": [dict(d) for d in data.documents],
         "records_you_created": dict(sorted(data.created.items())),
     }

@@ -20,6 +20,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("meeting_rsvps", "Your answers to meeting invitations", "No answers to meetings."),
     ("meeting_attendance", "Meetings you attended", "No attendance recorded."),
     ("meeting_reminders", "Meeting reminders sent to you", "No reminders."),
+    ("annual_report_answers", "Your answers to annual reports", "No annual report answers."),
 ]
 #: Keys a person would not understand or need (computer numbers); the JSON keeps them.
 HIDDEN = frozenset({"id", "captured_by", "consent_request"})
