@@ -412,6 +412,19 @@ class DocumentService(ConsentListener):
         await self.participant(actor, community)
         return await self.repo.choose(proposal_id, actor.user_id, choice)
 
+    async def may_decide(self, proposal_id: int, actor: Actor) -> None:
+        """Refuse anyone but the community's facilitators (or a server manager)."""
+        _proposal, _document, community = await self._proposal_context(proposal_id)
+        require_facilitator(
+            actor, community, await self.communities.membership(community.id, actor.user_id)
+        )
+
+    async def may_answer(self, quote_id: int, user_id: int) -> None:
+        """Refuse anyone but the story's teller."""
+        quote = await self.repo.quote(quote_id)
+        if quote is not None and quote.teller_id is not None and quote.teller_id != user_id:
+            raise NotAllowed("Only the person who told the story can answer this.")
+
     async def decide(self, proposal_id: int, actor: Actor, accept: bool) -> Decision:
         proposal, document, community = await self._proposal_context(proposal_id)
         require_facilitator(

@@ -105,6 +105,7 @@ class ProposalDecision(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        await self.service.may_decide(self.proposal_id, actor_of(interaction))
         await interaction.response.defer(ephemeral=True, thinking=True)
         decided = await self.service.decide(
             self.proposal_id, actor_of(interaction), self.decision == "accept"
@@ -143,6 +144,7 @@ class QuoteAnswer(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        await self.service.may_answer(self.quote_id, interaction.user.id)
         await interaction.response.defer()
         quote, document, version = await self.service.answer_quote(
             self.quote_id, interaction.user.id, self.answer == "yes"
