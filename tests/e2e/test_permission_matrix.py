@@ -50,6 +50,7 @@ from tests.e2e._matrix import (
     refusal_problems,
     snapshot,
 )
+from tests.e2e import _matrix_documents as docs
 from tests.e2e.hearth import HearthWorld
 from tests.e2e.story_draft import post_draft
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
@@ -674,6 +675,23 @@ TABLE: list[Row] = [
         a_row_exists("digest_schedules", "AND weekday = 4")),
     Row("EmailButton", SPONSORS, act_email_button, check_emails_stopped,
         prepare=email_button_dm, note="the sponsor stops their digest e-mails"),
+    # ---------------------------------------------------------------- documents
+    Row("ProposalChoice", PARTICIPANTS, docs.act_choice, docs.check_choice,
+        prepare=docs.a_proposal, note="support on the teller's proposal"),
+    Row("ProposalDecision", FACILITATORS, docs.act_decision, docs.check_decision,
+        prepare=docs.a_proposal),
+    Row("QuoteAnswer", SELF, docs.act_quote_answer, docs.check_quote_answer,
+        prepare=docs.quote_request, note="the member's DM: a quote of their story"),
+    Row("QuoteModal", PARTICIPANTS, docs.act_quote_form, docs.check_quote_form,
+        prepare=docs.owners_quote_form, note="the owner's quote form, submitted by the actor"),
+    Row("ProposeModal", PARTICIPANTS, docs.act_propose_form, docs.check_draft_shown,
+        prepare=docs.owners_propose_form, note="the owner's form, submitted by the actor"),
+    Row("document create", FACILITATORS,
+        cmd("document create", community=A, title="Matrix created"),
+        docs.check_document_created),
+    Row("document quote", PARTICIPANTS, docs.act_quote_command, docs.check_quote_command),
+    Row("document propose", PARTICIPANTS, docs.act_propose_command, docs.check_proposed),
+    Row("document export", READERS, docs.act_export, docs.check_exported),
     # ---------------------------------------------------------------- last: archive
     Row("community archive", FACILITATORS, cmd("community archive", community=A),
         lambda ctx, rec, _: check_archived(ctx)),
