@@ -51,6 +51,8 @@ MANAGERS = frozenset({MANAGER})
 SELF = frozenset({MEMBER})
 #: what only a community's sponsor decides (stopping or restarting their digest e-mails).
 SPONSORS = frozenset({SPONSOR})
+#: what a community shows its sponsor too (a product's outside view): readers and the sponsor.
+SPONSOR_READERS = READERS | SPONSORS
 
 #: Tables written by background work (the message counter's periodic flush), not by actions.
 BACKGROUND_TABLES = frozenset({"message_activity"})

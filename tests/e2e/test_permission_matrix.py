@@ -36,6 +36,7 @@ from tests.e2e._matrix import (
     READERS,
     SELF,
     SPONSOR,
+    SPONSOR_READERS,
     SPONSORS,
     A,
     B,
@@ -50,7 +51,9 @@ from tests.e2e._matrix import (
     refusal_problems,
     snapshot,
 )
+from tests.e2e import _matrix_annual as annual
 from tests.e2e import _matrix_documents as docs
+from tests.e2e import _matrix_products as products
 from tests.e2e.hearth import HearthWorld
 from tests.e2e.story_draft import post_draft
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
@@ -606,6 +609,12 @@ TABLE: list[Row] = [
         prepare=members_edit_modal, note="the teller's edit form, submitted by the actor"),
     Row("NotesModal", FACILITATORS, act_notes_modal, check_notes, prepare=owners_notes_modal,
         note="the owner's notes form, submitted by the actor"),
+    Row("AnswerButton", PARTICIPANTS, annual.act_answer_button, annual.check_form_shown,
+        prepare=annual.an_annual_report, note="the annual report's lounge post"),
+    Row("AnswerModal", PARTICIPANTS, annual.act_form, annual.check_answer_saved,
+        prepare=annual.owners_form, note="the owner's annual form, submitted by the actor"),
+    Row("QuoteSelect", SELF, annual.act_quote, annual.check_quoted,
+        prepare=annual.members_quote_choice, note="the member's quoting choice"),
     # ---------------------------------------------------------------- /community
     Row("community create", MANAGERS, cmd("community create", name="New Circle",
                                           kind="practice"), check_created),
@@ -692,6 +701,19 @@ TABLE: list[Row] = [
     Row("document quote", PARTICIPANTS, docs.act_quote_command, docs.check_quote_command),
     Row("document propose", PARTICIPANTS, docs.act_propose_command, docs.check_proposed),
     Row("document export", READERS, docs.act_export, docs.check_exported),
+    # ---------------------------------------------------------------- products
+    Row("product add", FACILITATORS, products.act_add, products.check_added),
+    Row("product link", FACILITATORS, products.act_link, products.check_linked,
+        prepare=products.a_product),
+    Row("product status", FACILITATORS, products.act_status, products.check_status,
+        prepare=products.a_product),
+    Row("product used", READERS, products.act_used, products.check_used,
+        prepare=products.a_product),
+    Row("product show", SPONSOR_READERS, products.act_show, products.check_shown,
+        prepare=products.a_product, note="the sponsor sees the outside view"),
+    # ---------------------------------------------------------------- annual report
+    Row("value annual", FACILITATORS, cmd("value annual", community=A), annual.check_opened,
+        prepare=annual.no_open_report, note="after the open one is closed"),
     # ---------------------------------------------------------------- last: archive
     Row("community archive", FACILITATORS, cmd("community archive", community=A),
         lambda ctx, rec, _: check_archived(ctx)),
@@ -747,7 +769,8 @@ async def test_the_table_covers_everything(world: HearthWorld) -> None:
     top = {c.name for c in world.bot.tree.get_commands(type=None)}
     assert {c.name for c in world.emu.commands.values()} == top
     assert {row.allowed for row in TABLE} <= {
-        EVERYONE, FACILITATORS, READERS, PARTICIPANTS, MANAGERS, SELF, SPONSORS}
+        EVERYONE, FACILITATORS, READERS, PARTICIPANTS, MANAGERS, SELF, SPONSORS,
+        SPONSOR_READERS}
 
 
 @pytest.mark.parametrize("actor_key", ACTORS)
