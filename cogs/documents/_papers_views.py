@@ -145,13 +145,13 @@ class AnswerModal(HearthModal):
             self.paper_id, interaction.user.id, self.answer, self.comment.value, named
         )
         paper = await service.get(self.paper_id)
+        if not saved.changed:  # one more answer: the count on the paper (a quick edit)
+            await refresh_count(interaction.client, service, paper)
         await interaction.response.send_message(
             render.answer_saved(self.answer, named, saved.changed, paper),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        if not saved.changed:
-            await refresh_count(interaction.client, service, paper)
 
 
 class PaperTextModal(HearthModal):
