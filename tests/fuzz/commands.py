@@ -70,6 +70,18 @@ COMMANDS: list[Cmd] = [
     Cmd("story prompt", ("community",)),
     Cmd("story schedule", ("community", "time"), base=dict(C),
         choices={"cadence": ("weekly", "fortnightly", "monthly", "off"), "weekday": WEEKDAYS}),
+    # products (the impact log)
+    Cmd("product add", ("community", "title"), base={**C, "title": "Our principles"},
+        choices={"kind": ("document", "guideline", "standard", "programme", "training",
+                          "policy_input", "other")}),
+    Cmd("product link", ("product", "source"), base={"product": "1", "source": "story:1"}),
+    Cmd("product status", ("product", "note"), base={"product": "1"},
+        choices={"status": ("idea", "drafting", "published", "adopted", "retired")}),
+    Cmd("product used", ("product", "where", "note"),
+        base={"product": "1", "where": "Training day, Leeds"}, actor="alice",
+        choices={"setting": ("training", "meeting", "publication", "patient_forum",
+                             "conference", "practice", "other")}),
+    Cmd("product show", ("product",), base={"product": "1"}, actor="alice"),
 ]
 
 #: commands that end or remove the shared things the others need (a fuzzed "1" is a valid

@@ -48,8 +48,9 @@ def _after_time_passes(fw: FuzzWorld) -> None:
         (("digest", "statement"), 35),
         (("meeting",), 40),
         (("poll", "story"), 40),
+        (("product",), 30),
     ],
-    ids=["community", "digest+statement", "meeting", "poll+story"],
+    ids=["community", "digest+statement", "meeting", "poll+story", "product"],
 )
 def test_slash_commands_survive_bad_input(
     tmp_path: Path, groups: tuple[str, ...], examples: int
