@@ -156,7 +156,7 @@ class DocumentService(ConsentListener):
         """A document of this server, by id (what autocomplete sends) or exact title."""
         raw = (value or "").strip()
         doc: Document | None = None
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit() and int(raw) < 2**63:
             doc = await self.repo.get(int(raw))
         if doc is None and raw:
             ids = [c.id for c in await self.communities.in_guild(guild_id)]

@@ -126,8 +126,8 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
         self,
         interaction: discord.Interaction[HearthBot],
         document: str,
-        story: app_commands.Range[int, 1],
-        section: app_commands.Range[int, 1],
+        story: int,
+        section: int,
     ) -> None:
         doc, comm = await self.service.resolve(interaction.guild_id or 0, document)
         await self.service.participant(actor_of(interaction), comm)
@@ -147,7 +147,7 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
         self,
         interaction: discord.Interaction[HearthBot],
         document: str,
-        section: app_commands.Range[int, 1],
+        section: int,
     ) -> None:
         doc, comm = await self.service.resolve(interaction.guild_id or 0, document)
         await self.service.participant(actor_of(interaction), comm)

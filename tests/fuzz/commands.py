@@ -82,6 +82,15 @@ COMMANDS: list[Cmd] = [
         choices={"setting": ("training", "meeting", "publication", "patient_forum",
                              "conference", "practice", "other")}),
     Cmd("product show", ("product",), base={"product": "1"}, actor="alice"),
+    # documents
+    Cmd("document create", ("community", "title"), base={**C, "title": "Our principles"},
+        choices={"template": ("journey", "blank")}),
+    Cmd("document quote", ("document",), ("story", "section"),
+        base={"document": "1", "story": 1, "section": 1}, actor="alice"),
+    Cmd("document propose", ("document",), ("section",), base={"document": "1", "section": 1},
+        actor="alice"),
+    Cmd("document export", ("document",), base={"document": "1"}, actor="alice",
+        choices={"format": ("markdown", "html", "pdf")}),
 ]
 
 #: commands that end or remove the shared things the others need (a fuzzed "1" is a valid

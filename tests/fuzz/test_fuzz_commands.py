@@ -48,9 +48,10 @@ def _after_time_passes(fw: FuzzWorld) -> None:
         (("digest", "statement"), 35),
         (("meeting",), 40),
         (("poll", "story"), 40),
+        (("document",), 30),
         (("product",), 30),
     ],
-    ids=["community", "digest+statement", "meeting", "poll+story", "product"],
+    ids=["community", "digest+statement", "meeting", "poll+story", "document", "product"],
 )
 def test_slash_commands_survive_bad_input(
     tmp_path: Path, groups: tuple[str, ...], examples: int

@@ -209,8 +209,8 @@ def require_section(sections: list[Section], position: int) -> Section:
         if s.position == position:
             return s
     if not sections:
-        raise InvalidInput("This document has no sections yet.")
+        raise InvalidInput("This document has no sections yet; ask a facilitator to add one.")
     raise InvalidInput(
         f"There is no section {position}: this document has sections 1 to {len(sections)}. "
-        "The document's first message lists them."
+        "Pick one of those; the document's first message lists them."
     )
