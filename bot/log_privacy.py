@@ -42,7 +42,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-VOTE_PREFIXES = ("poll:", "stmt:")
+VOTE_PREFIXES = ("poll:", "stmt:", "paper:")  # paper: an answer to a paper for comment
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 VOTE_REDACTED = "<vote interaction redacted>"
@@ -74,7 +74,7 @@ BODY_KEYS = frozenset(
 #: forum posts) or interaction replies and follow-ups.
 _BODY_ROUTE = re.compile(r"/channels/\d+/(messages|threads)|/interactions/|/webhooks/")
 #: A vote custom_id (``poll:12:v:3``, ``stmt:4:v:17:a``, ``poll:12:r:`` ...): keep the id.
-_VOTE_ID = re.compile(r"(?<![0-9A-Za-z_])(poll|stmt):([0-9]+):[0-9A-Za-z_:]*")
+_VOTE_ID = re.compile(r"(?<![0-9A-Za-z_])(poll|stmt|paper):([0-9]+):[0-9A-Za-z_:]*")
 _SELECT_VALUES = re.compile(r"""(["']values["']\s*:\s*)\[[^\]]*\]""")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _MAX_DEPTH = 40
@@ -107,7 +107,7 @@ def describe_custom_id(custom_id: str) -> str:
 
 def redact_text(text: str) -> str:
     """Cut vote custom_ids to their poll/round id, drop select values and e-mail addresses."""
-    if "poll:" in text or "stmt:" in text:
+    if "poll:" in text or "stmt:" in text or "paper:" in text:
         text = _VOTE_ID.sub(r"\1:\2:" + BODY_REDACTED, text)
     if "values" in text:
         text = _SELECT_VALUES.sub(r"\1[" + BODY_REDACTED + "]", text)

@@ -1,5 +1,8 @@
-"""Persistent paper components (state in ``custom_id``: ``paper:<id>:<a|c|d|close>``) and the
-two forms: the typed draft, and an answer's comment with the choice of named or anonymous.
+"""Persistent paper components and the two forms: the typed draft, and an answer's comment
+with the choice of named or anonymous.
+
+State lives in ``custom_id``: ``paper:<id>:v:<a|c|d>`` (an answer) and ``paper:<id>:close``;
+logs show an answer's component as ``paper:<id> (v)`` only (:mod:`bot.log_privacy`).
 
 An answer button opens a form: an optional comment and whether the author may see the name
 (anonymous unless the member chooses otherwise). Nothing is stored until it is submitted.
@@ -54,7 +57,7 @@ async def refresh_count(client: Any, service: PaperService, paper: Paper) -> Non
 class AnswerButton(
     HearthItem[PaperService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"paper:(?P<paper_id>[0-9]+):(?P<code>[acd])",
+    template=r"paper:(?P<paper_id>[0-9]+):v:(?P<code>[acd])",
 ):
     service_type = PaperService
 
@@ -62,7 +65,7 @@ class AnswerButton(
         answer = Answer.from_code(code)
         super().__init__(
             discord.ui.Button(
-                label=answer.label, style=_STYLES[answer], custom_id=f"paper:{paper_id}:{code}"
+                label=answer.label, style=_STYLES[answer], custom_id=f"paper:{paper_id}:v:{code}"
             )
         )
         self.paper_id, self.answer = paper_id, answer

@@ -74,7 +74,7 @@ async def _answer(
     msg = world.emu.get_message(
         world.channel("carers-voice-lounge"), _paper_message(world, paper_id).id
     )
-    rec = await world.emu.click(user, msg, f"paper:{paper_id}:{code}")
+    rec = await world.emu.click(user, msg, f"paper:{paper_id}:v:{code}")
     assert rec.modal is not None, rec.content
     values: dict[str, Any] = {"comment": comment}
     if named:
@@ -106,18 +106,18 @@ async def test_paper_with_file_named_and_anonymous_comments(world: HearthWorld) 
     assert [a.filename for a in msg.attachments] == ["referral-letters.pdf"]
     assert msg.attachments[0].data == PDF  # the draft itself, re-posted with the paper
     assert all_custom_ids(msg.components) == [
-        "paper:1:a",
-        "paper:1:c",
-        "paper:1:d",
+        "paper:1:v:a",
+        "paper:1:v:c",
+        "paper:1:v:d",
         "paper:1:close",
     ]
     assert "0 of 5 members" in str(msg.embeds[0]["fields"])  # the author does not count
 
     # the author does not answer their own paper; a non-member cannot answer
-    own = await world.emu.click(u["gina"], msg, "paper:1:a")
+    own = await world.emu.click(u["gina"], msg, "paper:1:v:a")
     assert own.ephemeral and "your own paper" in own.content
     outsider = world.person("outsider")
-    out = await world.emu.click(outsider, msg, "paper:1:a")
+    out = await world.emu.click(outsider, msg, "paper:1:v:a")
     assert out.ephemeral and "Only members" in out.content
 
     r = await _answer(
@@ -311,6 +311,6 @@ async def test_bad_input_refused_and_nothing_stored(world: HearthWorld) -> None:
     assert not [m for m in _lounge_messages(world) if m.embeds and "paper #" in str(m.embeds)]
     # a comment over the limit cannot even be typed: the form's field is capped
     await world.slash(u["gina"], "document comment", **base, file=("a.pdf", PDF))
-    rec = await world.emu.click(u["bob"], _paper_message(world, 1), "paper:1:a")
+    rec = await world.emu.click(u["bob"], _paper_message(world, 1), "paper:1:v:a")
     assert rec.modal is not None
     assert '"max_length": 1000' in str(rec.modal).replace("'", '"')
