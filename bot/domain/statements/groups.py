@@ -7,13 +7,11 @@ was ~0.15 s of every start-up (benchmarks/startup.py), for a rarely used result.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain.polls.tally import percent
 from bot.domain.statements.model import (
-    VOTE_VALUE,
     DistinctiveStatement,
     OpinionGroup,
     StatementTally,
@@ -75,8 +73,10 @@ def _kmeans(
         flat = (new + offsets).ravel()
         counts = np.bincount(flat, minlength=restarts * k).reshape(restarts, k)
         sums = np.stack(
-            [np.bincount(flat, weights=t, minlength=restarts * k).reshape(restarts, k)
-             for t in tiled],
+            [
+                np.bincount(flat, weights=t, minlength=restarts * k).reshape(restarts, k)
+                for t in tiled
+            ],
             axis=2,
         )
         means = sums / np.maximum(counts, 1)[:, :, None]
@@ -91,7 +91,7 @@ def _kmeans(
         labels = np.where(done[:, None], labels, new)
         if done.all():
             break
-    inertia = ((points[None, :, :] - np.take_along_axis(c, labels[:, :, None], axis=1)) ** 2)
+    inertia = (points[None, :, :] - np.take_along_axis(c, labels[:, :, None], axis=1)) ** 2
     per_run = inertia.sum(axis=(1, 2))
     best = int(np.argmin(per_run))
     return labels[best], float(per_run[best])
@@ -172,38 +172,40 @@ def _best_clustering(
 
 def opinion_groups(
     tallies: Sequence[StatementTally],
-    latest: Mapping[tuple[int, int], Vote],
+    members: np.ndarray,
+    member_at: np.ndarray,
+    column_at: np.ndarray,
+    value_at: np.ndarray,
     min_voters: int,
     min_statements: int,
     min_group_size: int,
 ) -> tuple[tuple[OpinionGroup, ...], str | None, dict[int, str]]:
+    """Opinion groups from each member's latest votes, given as parallel arrays.
+
+    ``members`` are the distinct member ids (ascending); per vote, ``member_at`` indexes
+    them, ``column_at`` indexes ``tallies`` and ``value_at`` is 1 agree, -1 disagree, 0 pass
+    (see :func:`bot.domain.statements.report.latest_votes`). Returns the groups, a note when
+    there are none, and each grouped member's group label."""
     import numpy as np
 
-    per_member: dict[int, int] = defaultdict(int)
-    for member, _ in latest:
-        per_member[member] += 1
-    members = sorted(m for m, n in per_member.items() if n >= min_statements)
-    if len(members) < min_voters:
+    per_member = np.bincount(member_at, minlength=len(members))
+    kept = per_member >= min_statements
+    if int(kept.sum()) < min_voters:
         return (
             (),
             f"Too few voters to identify opinion groups: this needs at least {min_voters} "
             f"members who each voted on {min_statements} or more statements "
-            f"({len(members)} so far).",
+            f"({int(kept.sum())} so far).",
             {},
         )
-    sids = [t.statement_id for t in tallies]
-    col = {sid: j for j, sid in enumerate(sids)}
-    row = {m: i for i, m in enumerate(members)}
-    # One pass over the votes, then numpy fills the matrix (and, below, who voted where).
-    cells = [
-        (row[member], col[sid], VOTE_VALUE[vote])
-        for (member, sid), vote in latest.items()
-        if member in row
-    ]
-    rows_at = np.fromiter((c[0] for c in cells), dtype=np.intp, count=len(cells))
-    cols_at = np.fromiter((c[1] for c in cells), dtype=np.intp, count=len(cells))
-    matrix = np.zeros((len(members), len(sids)))
-    matrix[rows_at, cols_at] = np.fromiter((c[2] for c in cells), dtype=float, count=len(cells))
+    # One row per kept member (ascending id), one column per statement.
+    row_of = np.cumsum(kept) - 1
+    inside_rows = kept[member_at]
+    rows_at = row_of[member_at[inside_rows]]
+    cols_at = column_at[inside_rows]
+    matrix = np.zeros((int(kept.sum()), len(tallies)))
+    matrix[rows_at, cols_at] = value_at[inside_rows]
+    row_members = [int(m) for m in members[kept]]
     points = _project(matrix)
     if not np.any(points):
         return (), "Everyone voted the same way, so there are no separate opinion groups.", {}
@@ -242,9 +244,9 @@ def opinion_groups(
     for rank, j in enumerate(order):
         label = f"Group {chr(ord('A') + rank)}"
         inside = labels == j
-        for m in members:
-            if inside[row[m]]:
-                membership[m] = label
+        membership.update(
+            (m, label) for m, grouped in zip(row_members, inside, strict=True) if grouped
+        )
         groups.append(
             OpinionGroup(
                 label,
@@ -286,4 +288,3 @@ def _distinctive(
         )
     found.sort(key=lambda item: (item[0], item[1]))
     return tuple(d for _, _, d in found[:DISTINCTIVE_PER_GROUP])
-
