@@ -26,6 +26,8 @@ import aiosqlite
 from bot.db.database import Database
 from bot.db.documents import erase_rows as erase_document_rows
 from bot.db.documents import export_rows as export_document_rows
+from bot.db.products import erase_rows as erase_product_rows
+from bot.db.products import export_rows as export_product_rows
 from bot.db.polls import decode_ballot, open_ballot, voter_key
 from bot.db.polls import poll_from_row as _poll
 from bot.db.rows import from_db, from_db_req
@@ -86,6 +88,9 @@ ACTOR_COLUMNS: tuple[ActorColumn, ...] = (
     ActorColumn("document_quotes", "proposed_by", nullable=True),
     ActorColumn("document_proposals", "decided_by", nullable=True),
     ActorColumn("annual_reports", "opened_by", nullable=False),
+    ActorColumn("products", "created_by", nullable=True),
+    ActorColumn("product_sources", "linked_by", nullable=True),
+    ActorColumn("product_events", "recorded_by", nullable=True),
 )
 
 #: Rows that are *about* the member (deleted, or detached when a closed result needs them).
@@ -337,6 +342,7 @@ class PrivacyRepo:
             created=created,
             annual_answers=annual_answers,
             documents=await export_document_rows(db, user_id),
+            products=await export_product_rows(db, user_id),
         )
 
     # ------------------------------------------------------------------ erasure
@@ -461,6 +467,7 @@ class PrivacyRepo:
             )
 
             counts.update(await erase_document_rows(conn, sealer, user_id))
+            counts.update(await erase_product_rows(conn, user_id))
 
             # Who created / closed / marked shared records: keep the record, not the person.
             for col in ACTOR_COLUMNS:

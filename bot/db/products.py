@@ -48,7 +48,7 @@ def _event(row: aiosqlite.Row) -> ProductEvent:
             product_id=row["product_id"],
             status=ProductStatus(row["status"]),
             note=row["note"],
-            actor_id=row["actor_id"],
+            actor_id=row["recorded_by"],
             at=from_db_req(row["at"]),
         )
     return Use(
@@ -56,7 +56,7 @@ def _event(row: aiosqlite.Row) -> ProductEvent:
         setting=UseSetting(row["setting"]),
         place=row["place"],
         note=row["note"],
-        actor_id=row["actor_id"],
+        actor_id=row["recorded_by"],
         at=from_db_req(row["at"]),
     )
 
@@ -204,7 +204,7 @@ class ProductRepo:
                 "UPDATE products SET status = ? WHERE id = ?", (status.value, product_id)
             )
             await conn.execute(
-                """INSERT INTO product_events (product_id, kind, status, note, actor_id, at)
+                """INSERT INTO product_events (product_id, kind, status, note, recorded_by, at)
                    VALUES (?, 'status', ?, ?, ?, ?)""",
                 (product_id, status.value, note, actor_id, to_db(at)),
             )
@@ -219,7 +219,7 @@ class ProductRepo:
         at: datetime,
     ) -> None:
         await self.db.execute(
-            """INSERT INTO product_events (product_id, kind, setting, place, note, actor_id, at)
+            """INSERT INTO product_events (product_id, kind, setting, place, note, recorded_by, at)
                VALUES (?, 'use', ?, ?, ?, ?, ?)""",
             (product_id, setting.value, place, note, actor_id, to_db(at)),
         )
@@ -290,3 +290,55 @@ class ProductRepo:
             {"c": community_id, "t": text, "n": limit},
         )
         return [SourceChoice(SourceKind(r["kind"]), r["id"], r["title"] or "") for r in rows]
+
+
+# ---------------------------------------------------------------------- privacy
+async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
+    """What the member did in the impact log: products they added, sources they linked, and
+    the status changes and uses they recorded (with their notes)."""
+    found: list[dict[str, object]] = []
+    for r in await db.fetchall(
+        "SELECT p.id, p.title, p.kind, p.created_at, c.name FROM products p"
+        " JOIN communities c ON c.id = p.community_id WHERE p.created_by = ? ORDER BY p.id",
+        (user_id,),
+    ):
+        found.append({"kind": "product you added", "product_id": r["id"], "title": r["title"],
+                      "product_kind": r["kind"], "community": r["name"],
+                      "at": r["created_at"]})  # fmt: skip
+    for r in await db.fetchall(
+        "SELECT s.*, p.title FROM product_sources s JOIN products p ON p.id = s.product_id"
+        " WHERE s.linked_by = ? ORDER BY s.product_id, s.source_kind, s.source_id",
+        (user_id,),
+    ):
+        found.append({"kind": "source you linked", "product_id": r["product_id"],
+                      "title": r["title"], "source": f"{r['source_kind']}:{r['source_id']}",
+                      "at": r["linked_at"]})  # fmt: skip
+    for r in await db.fetchall(
+        "SELECT e.*, p.title FROM product_events e JOIN products p ON p.id = e.product_id"
+        " WHERE e.recorded_by = ? ORDER BY e.id",
+        (user_id,),
+    ):
+        what = "status you recorded" if r["kind"] == "status" else "use you recorded"
+        found.append({"kind": what, "product_id": r["product_id"], "title": r["title"],
+                      "status": r["status"], "setting": r["setting"], "place": r["place"],
+                      "note": r["note"], "at": r["at"]})  # fmt: skip
+    return found
+
+
+async def erase_rows(conn: aiosqlite.Connection, user_id: int) -> dict[str, int]:
+    """Inside the privacy erasure's transaction. The impact log is the group's record, so
+    products, links, status changes and uses stay, without the person: the notes they wrote
+    on uses are deleted (their own words); a status note stays (the group's account of the
+    product), detached. Who added a product or linked a source is forgotten by the erasure's
+    actor columns (``products.created_by``, ``product_sources.linked_by``)."""
+    counts: dict[str, int] = {}
+    cur = await conn.execute(
+        "UPDATE product_events SET note = NULL WHERE recorded_by = ? AND kind = 'use'",
+        (user_id,),
+    )
+    counts["product_use_notes_deleted"] = max(cur.rowcount, 0)
+    cur = await conn.execute(
+        "UPDATE product_events SET recorded_by = NULL WHERE recorded_by = ?", (user_id,)
+    )
+    counts["product_events_detached"] = max(cur.rowcount, 0)
+    return counts

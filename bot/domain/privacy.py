@@ -226,6 +226,8 @@ class ExportData:
     annual_answers: Sequence[AnnualAnswerExport] = ()
     documents: Sequence[Mapping[str, object]] = ()
     """Collective documents: quotes of the member's stories, proposals, open choices."""
+    products: Sequence[Mapping[str, object]] = ()
+    """The impact log: products added, sources linked, statuses and uses recorded."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -302,6 +304,7 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "message_activity": _activity_summary(data.activity),
         "annual_report_answers": [_plain(asdict(a)) for a in data.annual_answers],
         "documents": [dict(d) for d in data.documents],
+        "products": [dict(p) for p in data.products],
         "records_you_created": dict(sorted(data.created.items())),
     }
 

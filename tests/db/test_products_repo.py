@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,9 @@ from bot.clock import FakeClock
 from bot.db import migrations
 from bot.db.communities import CommunityRepo
 from bot.db.database import Database
-from bot.domain.products import ProductKind, ProductStatus
+from bot.db.privacy import PrivacyRepo
+from bot.domain.products import GROUP_STORY, Audience, ProductKind, ProductStatus
+from bot.errors import Conflict, NotAllowed, NotFound
 from bot.services.products import ProductService
 from tests.db.test_polls_repo import community
 
@@ -47,3 +49,73 @@ async def test_record_origin_is_idempotent(db: Database) -> None:
     assert paper.id != first.id and paper.kind is ProductKind.POLICY_INPUT
     count = await db.fetchval("SELECT count(*) FROM products")
     assert count == 2
+
+
+async def _story(db: Database, cid: int, teller: int, title: str, consent: str) -> int:
+    return await db.execute(
+        "INSERT INTO stories (community_id, teller_id, title, text, consent, created_at)"
+        " VALUES (?,?,?,?,?,?)",
+        (cid, teller, title, f"{title} text", consent, T0.isoformat()),
+    )
+
+
+async def test_timeline_sources_and_the_value_report_view(db: Database) -> None:
+    cid = await community(db)
+    other = await community(db, "Other")
+    svc = service(db)
+    community_row = await CommunityRepo(db).get(cid)
+    assert community_row is not None
+    product = await svc.add(community_row, 100, "Ten stages", "document")
+    group = await _story(db, cid, 1, "GROUPTITLE", "group")
+    anon = await _story(db, cid, 2, "Anon title", "anonymous")
+    foreign = await _story(db, other, 3, "Elsewhere", "named")
+    await svc.link(product, f"story:{group}", 100)
+    await svc.link(product, f"story:{anon}", 100)
+    with pytest.raises(NotAllowed):
+        await svc.link(product, f"story:{foreign}", 100)
+    with pytest.raises(Conflict):
+        await svc.link(product, f"story:{group}", 100)
+    with pytest.raises(NotFound):
+        await svc.link(product, "poll:42", 100)
+    svc.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+    await svc.set_status(product, "published", "On the website", 100)
+    await svc.record_use(product, "training", "Leeds day", "Call 07700 900123", 1)
+
+    choices = await svc.source_choices(product, "")
+    assert {c.label for c in choices} == {"Story: GROUPTITLE", "Story: Anon title"}
+
+    inside = await svc.show(product, Audience.INSIDE)
+    assert [s.text for s in inside.sources] == ["GROUPTITLE", "Anon title"]
+    assert [e.kind for e in inside.timeline] == ["created", "status", "use"]
+    outside = await svc.show(product, Audience.OUTSIDE)
+    assert [s.text for s in outside.sources] == [GROUP_STORY, "Anon title"]
+    assert all(e.actor_id is None for e in outside.timeline)
+
+    report = await svc.activity_between(cid, T0, T0 + timedelta(days=7))
+    assert len(report) == 1 and report[0].created_in_period
+    assert [e.status for e in report[0].status_changes] == [ProductStatus.PUBLISHED]
+    assert "07700" not in (report[0].uses[0].note or "")  # redacted on the way out
+    assert "GROUPTITLE" not in repr(report)
+    later = await svc.activity_between(cid, T0 + timedelta(days=7), T0 + timedelta(days=14))
+    assert later == []
+
+
+async def test_privacy_export_and_erase(db: Database) -> None:
+    cid = await community(db)
+    svc = service(db)
+    community_row = await CommunityRepo(db).get(cid)
+    assert community_row is not None
+    product = await svc.add(community_row, 5, "Principles", "guideline")
+    await svc.set_status(product, "published", "Launched", 5)
+    await svc.record_use(product, "meeting", "Board", "my own words", 5)
+    await svc.record_use(product, "meeting", "Forum", "someone else's words", 6)
+    exported = (await PrivacyRepo(db).export_data(5)).products
+    assert {str(r["kind"]) for r in exported} == {
+        "product you added", "status you recorded", "use you recorded"
+    }  # fmt: skip
+    await PrivacyRepo(db).erase(5)
+    assert await db.fetchval("SELECT created_by FROM products") is None
+    rows = await db.fetchall("SELECT kind, note, recorded_by FROM product_events ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        ("status", "Launched", None), ("use", None, None), ("use", "someone else's words", 6)
+    ]  # fmt: skip

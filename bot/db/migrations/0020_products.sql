@@ -41,7 +41,7 @@ CREATE TABLE product_sources (
 CREATE INDEX product_sources_linked_by ON product_sources(linked_by);
 
 -- The product's timeline after creation: status changes (status set) and uses (place set),
--- each with an optional note, when and by whom. actor_id is NULL after /privacy forget; a
+-- each with an optional note, when and by whom. recorded_by is NULL after /privacy forget; a
 -- person's own notes on uses are deleted with it (see bot/domain/privacy.py).
 CREATE TABLE product_events (
     id          INTEGER PRIMARY KEY,
@@ -51,11 +51,11 @@ CREATE TABLE product_events (
     setting     TEXT,
     place       TEXT,
     note        TEXT,
-    actor_id    INTEGER,
+    recorded_by INTEGER,
     at          TEXT NOT NULL,
     CHECK ((kind = 'status' AND status IS NOT NULL AND place IS NULL AND setting IS NULL)
            OR (kind = 'use' AND status IS NULL AND place IS NOT NULL AND setting IS NOT NULL))
 );
 CREATE INDEX product_events_product ON product_events(product_id, at, id);
 CREATE INDEX product_events_at ON product_events(at);
-CREATE INDEX product_events_actor ON product_events(actor_id);
+CREATE INDEX product_events_recorded_by ON product_events(recorded_by);
