@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.choices import ANY_CONSENT, SHARE_CONSENT
 from bot.interactions import community_autocomplete
-from cogs.value import _annual, _story
+from cogs.value import _annual, _report, _story
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -31,14 +31,17 @@ class ValueCog(commands.GroupCog, group_name="value"):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
         self.stories = _story.ValueStories(bot)
+        self.reports = _report.ValueReports(bot)
         self.annual_reports = _annual.AnnualReports(bot)
 
     async def cog_load(self) -> None:
         await self.stories.load()
+        await self.reports.load()
         await self.annual_reports.load()
 
     async def cog_unload(self) -> None:
         await self.stories.unload()
+        await self.reports.unload()
         await self.annual_reports.unload()
 
     # ------------------------------------------------------------------ value stories
@@ -92,6 +95,27 @@ class ValueCog(commands.GroupCog, group_name="value"):
         cadence: str = "quarterly",
     ) -> None:
         await self.stories.set_prompt(interaction, community, cadence)
+
+    # ------------------------------------------------------------------ the value report
+    @app_commands.command(
+        name="report", description="The value-creation matrix for a period, just for you"
+    )
+    @app_commands.describe(
+        community="The community you facilitate",
+        start="First day, e.g. 2027-01-01 or Q1 2027 (if left out: the last quarter)",
+        end="Last day, included, e.g. 2027-03-31 (if left out: up to now)",
+    )
+    @app_commands.rename(start="from", end="to")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def report(
+        self,
+        interaction: discord.Interaction[HearthBot],
+        community: str,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> None:
+        await self.reports.report(interaction, community, start, end)
 
     # ------------------------------------------------------------------ the annual report
     @app_commands.command(

@@ -237,7 +237,8 @@ def test_sponsor_files_hold_no_group_text_and_no_anonymous_name() -> None:
         assert "Dr Ann Lee" in text or text is files[2]
     html = files[1]
     assert 'style="' in html and "<blockquote" in html
-    assert "Applied value: what members did differently because of the community." in html
+    assert "1. Immediate value" in html and "3. Applied value" in html
+    assert "What members did differently because of the community." in html
 
 
 def test_facilitator_files_mark_group_stories() -> None:

@@ -1,0 +1,129 @@
+"""The value report in Discord: the summary embed, the attached files, and the reply's words.
+
+The files are the report in full (HTML to open on a phone or print, Markdown to paste
+elsewhere, the chart with its alt text as the attachment's description); the embed is its
+summary, one field per cycle. Every word of a file comes from
+:mod:`bot.domain.value.report_render`; nothing here decides who may read a story.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import discord
+
+from bot.domain.value.matrix import Audience, ValueMatrix
+from bot.domain.value.periods import ReportPeriod
+from bot.domain.value.report_chart import CHART_FILENAME, value_chart_alt, value_chart_png
+from bot.domain.value.report_render import render_html, render_markdown, summary, title
+from bot.interactions import mention
+from bot.services.value_report import Schedule
+from bot.text import escape_markdown, truncate
+
+COLOUR = discord.Colour(0xA3480B)
+FIELD_LIMIT = 1024
+
+
+@dataclass(frozen=True)
+class ReportPackage:
+    matrix: ValueMatrix
+    period_label: str
+    html: bytes
+    markdown: bytes
+    chart_png: bytes
+    chart_alt: str
+    stem: str
+
+    def files(self) -> list[discord.File]:
+        """Fresh files per send (a ``discord.File`` can be read only once)."""
+        return [
+            discord.File(
+                io.BytesIO(self.html),
+                filename=f"{self.stem}.html",
+                description="The report to open in a browser or print",
+            ),
+            discord.File(
+                io.BytesIO(self.markdown),
+                filename=f"{self.stem}.md",
+                description="The report as Markdown, to paste into other documents",
+            ),
+            discord.File(
+                io.BytesIO(self.chart_png), filename=CHART_FILENAME, description=self.chart_alt
+            ),
+        ]
+
+    def embed(self) -> discord.Embed:
+        return summary_embed(self.matrix, self.period_label)
+
+
+def file_stem(matrix: ValueMatrix, slug: str, period: ReportPeriod) -> str:
+    first, last = period.local_days()
+    who = "sponsor" if matrix.audience is Audience.SPONSOR else "facilitator"
+    return f"hearth-value-{slug}-{first.isoformat()}-to-{last.isoformat()}-{who}"
+
+
+def package(matrix: ValueMatrix, period: ReportPeriod, slug: str) -> ReportPackage:
+    """Render every format (call in a worker thread: the chart is matplotlib)."""
+    label = period.label
+    alt = value_chart_alt(matrix, label)
+    return ReportPackage(
+        matrix=matrix,
+        period_label=label,
+        html=render_html(matrix, label, chart_src=CHART_FILENAME, chart_alt=alt).encode(),
+        markdown=render_markdown(matrix, label).encode(),
+        chart_png=value_chart_png(matrix, label),
+        chart_alt=alt,
+        stem=file_stem(matrix, slug, period),
+    )
+
+
+def summary_embed(matrix: ValueMatrix, period_label: str) -> discord.Embed:
+    embed = discord.Embed(
+        title=truncate(title(matrix), 256),
+        description=truncate(
+            escape_markdown(period_label) + "\n\n" + "\n".join(f"• {s}" for s in summary(matrix)),
+            4000,
+        ),
+        colour=COLOUR,
+    )
+    for number, row in enumerate(matrix.rows, 1):
+        lines = [row.definition]
+        lines += [f"{ind.label}: **{ind.value}**" for ind in row.indicators]
+        quoted = len(row.stories) + row.more
+        if quoted:
+            lines.append(f"{quoted} {'story' if quoted == 1 else 'stories'} quoted in the files.")
+        embed.add_field(
+            name=f"{number}. {row.title}",
+            value=truncate("\n".join(lines), FIELD_LIMIT),
+            inline=False,
+        )
+    embed.set_image(url=f"attachment://{CHART_FILENAME}")
+    who = "sponsor" if matrix.audience is Audience.SPONSOR else "facilitator (private)"
+    embed.set_footer(
+        text=f"The full report is attached as a web page and as Markdown · for the {who}"
+    )
+    return embed
+
+
+def schedule_line(name: str, schedule: Schedule) -> str:
+    """The sponsor's quarterly report, as the facilitator's reply tells it."""
+    when = discord.utils.format_dt(schedule.next_at, "F")
+    if not schedule.has_sponsor:
+        return (
+            f"**{name}** has no sponsor yet, so no quarterly report goes out. Set one with "
+            f"{mention('community sponsor')}; the next would be due {when}."
+        )
+    how = "by direct message and e-mail" if schedule.emails else "by direct message"
+    return (
+        f"The sponsor gets their own report each quarter {how}, quoting only the stories "
+        f"whose tellers agreed to share them. Next: {when}."
+    )
+
+
+def reply_text(name: str, period_label: str, schedule: Schedule) -> str:
+    return (
+        f"Your private value report for **{name}**, {escape_markdown(period_label)}. "
+        "Open the .html file to read it on any screen or print it.\n"
+        + schedule_line(name, schedule)
+    )

@@ -1,0 +1,306 @@
+"""``/value report`` and the sponsor's quarterly value report, end to end through the emulator.
+
+The facilitator's private report is read back from its files (HTML, Markdown, chart); the
+sponsor's quarterly report arrives by DM and by e-mail (a real SMTP server, the digest
+tests' inbox) exactly once, across a restart; every format the sponsor gets is scanned for
+group-consent text and anonymous tellers' names; bad periods are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bot.db.stories import StoryRepo
+from bot.domain.stories import Consent
+from bot.domain.value.matrix import Cycle, CycleStory, StoryKind
+from bot.domain.value.report_chart import CHART_SIZE
+from bot.services.value_report import ValueReportService, ValueReportSources
+from tests.e2e.hearth import START, HearthWorld, hearth_world
+from tests.e2e.test_digest import Inbox, free_port, png_size, post, setup_community
+from tests.emulator.state import AttachmentState, MessageState, UserState
+
+#: The first quarterly report: 1 April 2027, 09:00 London (BST since 28 March).
+DUE = datetime(2027, 4, 1, 8, 0, tzinfo=UTC)
+
+GROUP_TEXT = "Only for our group: the ward sister's rota."
+ANON_NAME = "Anonymous Annie"
+SECRETS = (GROUP_TEXT, ANON_NAME, "Grace Inside", "07700 900123", "Withdrawn words")
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
+    async with hearth_world(tmp_path) as w:
+        yield w
+
+
+def fake_value_stories(told: datetime) -> Any:
+    """Value-creation stories as the report reads them, one of each consent level."""
+
+    async def source(db: Any, community_id: int, start: datetime, end: datetime, names: Any, /
+                     ) -> list[CycleStory]:  # fmt: skip
+        stories = [
+            CycleStory(
+                kind=StoryKind.VALUE,
+                consent=Consent.NAMED,
+                told_at=told,
+                title="Referrals",
+                teller_name=await names(0) or "Dr Named Nia",
+                texts={
+                    Cycle.IMMEDIATE: "The winter meeting.",
+                    Cycle.POTENTIAL: "A referral template from a GP.",
+                    Cycle.APPLIED: "I rewrote my referral letters.",
+                    Cycle.REALIZED: "Patients were seen two weeks sooner.",
+                },
+            ),
+            CycleStory(
+                kind=StoryKind.VALUE,
+                consent=Consent.ANONYMOUS,
+                told_at=told,
+                title="Calling back",
+                teller_name=ANON_NAME,
+                texts={
+                    Cycle.IMMEDIATE: "The lounge.",
+                    Cycle.APPLIED: "I call carers back the same day (07700 900123).",
+                    Cycle.REFRAMING: "Carers are part of the team.",
+                },
+            ),
+            CycleStory(
+                kind=StoryKind.VALUE,
+                consent=Consent.GROUP,
+                told_at=told,
+                title="Rota",
+                teller_name="Grace Inside",
+                texts={Cycle.IMMEDIATE: "Coffee chats.", Cycle.APPLIED: GROUP_TEXT},
+            ),
+            CycleStory(
+                kind=StoryKind.VALUE,
+                consent=Consent.WITHDRAWN,
+                told_at=told,
+                title="",
+                texts={Cycle.APPLIED: "Withdrawn words"},
+            ),
+        ]
+        return [s for s in stories if start <= s.told_at < end]
+
+    return source
+
+
+def use_sources(world: HearthWorld, told: datetime) -> None:
+    assert world.bot is not None
+    service = world.bot.services.get(ValueReportService)
+    service.sources = ValueReportSources(
+        value_stories=fake_value_stories(told), change_stories=None, products=None
+    )
+
+
+def value_dms(world: HearthWorld, user: UserState) -> list[MessageState]:
+    """The value reports among a person's DMs (the weekly digest comes there too)."""
+    return [
+        m
+        for m in world.emu.dms_to(user)
+        if any(a.filename.endswith(".html") for a in m.attachments)
+    ]
+
+
+def value_mails(inbox: Inbox) -> list[EmailMessage]:
+    return [m for m in inbox.messages if str(m["Subject"]).startswith("Hearth value report")]
+
+
+def files_of(msg: MessageState) -> dict[str, AttachmentState]:
+    return {a.filename.rsplit(".", 1)[-1]: a for a in msg.attachments}
+
+
+def report_message(rec: Any) -> MessageState:
+    msgs = {m.id: m for m in [rec.original, *rec.followups] if m is not None and m.attachments}
+    assert len(msgs) == 1, rec.all_text
+    return next(iter(msgs.values()))
+
+
+def embed_words(msg: MessageState) -> str:
+    parts = [msg.content]
+    for e in msg.embeds:
+        parts += [
+            e.get("title") or "",
+            e.get("description") or "",
+            (e.get("footer") or {}).get("text", ""),
+        ]
+        parts += [f["name"] + " " + f["value"] for f in e.get("fields") or []]
+    return "\n".join(parts)
+
+
+async def seeded(
+    world: HearthWorld, *, email: str | None = None
+) -> tuple[Any, dict[str, UserState]]:
+    people = {n: world.person(n) for n in ("sponsor", "alice", "bob")}
+    comm = await setup_community(
+        world, sponsor=people["sponsor"], email_to=email,
+        members={people["alice"]: "nurse", people["bob"]: "gp"},
+    )  # fmt: skip
+    await post(world, world.channel("carers-voice-lounge"), people["alice"], 3)
+    assert world.db is not None
+    await StoryRepo(world.db).add(
+        community_id=comm.id, teller_id=people["bob"].id, title="A story", text="Told.",
+        stage="diagnosis", stage_label="Tests and diagnosis", consent=Consent.GROUP,
+        now=START + timedelta(hours=1),
+    )  # fmt: skip
+    use_sources(world, START + timedelta(days=2))
+    return comm, people
+
+
+# ---------------------------------------------------------------------------- facilitator
+
+
+async def test_the_facilitator_gets_the_matrix_privately_with_its_files(
+    world: HearthWorld,
+) -> None:
+    comm, people = await seeded(world)
+    await world.advance(timedelta(days=10))
+    rec = await world.slash(world.owner, "value report", community=comm.name)
+    assert rec.ephemeral
+    msg = report_message(rec)
+    words = embed_words(msg)
+    assert "Your private value report for **Carers Voice**" in words
+    assert "11 January 2027 to 21 January 2027" in words
+    assert "Next: <t:" in words and str(int(DUE.timestamp())) in words  # the sponsor's date
+    assert "3 of 3 members took part" in words or "1 of 3 members took part" in words
+    files = files_of(msg)
+    assert set(files) == {"html", "md", "png"}
+    html, md = files["html"].data.decode(), files["md"].data.decode()
+    for text in (html, md):
+        for cycle in ("Immediate value", "Potential value", "Applied value", "Realized value",
+                      "Reframing value"):  # fmt: skip
+            assert cycle in text
+        assert "What members did differently because of the community." in text
+        assert "Dr Named Nia" in text
+        assert GROUP_TEXT in text  # the facilitator is inside the community...
+        assert "Stays inside the community" in text  # ...and sees it marked
+        assert ANON_NAME not in text and "07700 900123" not in text
+        assert "Withdrawn words" not in text
+    assert "- Messages: **3**" in md and "- Stories told: **1**" in md
+    assert png_size(files["png"].data)[0] == CHART_SIZE[0]
+    assert files["png"].description and "Applied value: 3 stories" in files["png"].description
+    # nothing was sent to the sponsor, and nothing was claimed
+    assert value_dms(world, people["sponsor"]) == []
+    assert world.db is not None
+    assert await world.db.fetchval("SELECT COUNT(*) FROM value_report_deliveries") == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"from": "2027-03-01", "to": "2027-02-01"}, "ends (1 February 2027) before it starts"),
+        ({"from": "2099-01-01"}, "starts in the future"),
+        ({"to": "2020-01-01"}, "ends before the community began"),
+        ({"from": "31/02/2027"}, "is not a real date"),
+        ({"from": "last spring"}, "I could not read `last spring` as a date"),
+    ],
+)
+async def test_bad_periods_are_refused_clearly(
+    world: HearthWorld, options: dict[str, str], words: str
+) -> None:
+    comm, _ = await seeded(world)
+    await world.advance(timedelta(days=3))
+    rec = await world.slash(world.owner, "value report", community=comm.name, **options)
+    assert rec.ephemeral and words in rec.content, rec.content
+    assert not [m for m in [rec.original, *rec.followups] if m is not None and m.attachments]
+
+
+async def test_a_member_may_not_see_the_report(world: HearthWorld) -> None:
+    comm, people = await seeded(world)
+    rec = await world.slash(people["alice"], "value report", community=comm.name)
+    assert rec.ephemeral and "facilitator" in rec.content.lower(), rec.content
+    assert not [m for m in [rec.original, *rec.followups] if m is not None and m.attachments]
+
+
+# ---------------------------------------------------------------------------- sponsor
+
+
+def sponsor_texts(dm: MessageState, mail: EmailMessage) -> list[str]:
+    """Every format the sponsor gets, as text."""
+    files = files_of(dm)
+    texts = [embed_words(dm), files["html"].data.decode(), files["md"].data.decode(),
+             files["png"].description or "", str(mail["Subject"])]  # fmt: skip
+    for part in mail.walk():
+        if part.get_content_maintype() == "text":
+            assert isinstance(part, EmailMessage)
+            texts.append(part.get_content())
+    return texts
+
+
+async def test_the_sponsor_gets_the_quarter_once_by_dm_and_email(tmp_path: Path) -> None:
+    port = free_port()
+    extra = {
+        "HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",
+        "HEARTH_SMTP_FROM": "hearth@example.org",
+    }
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        async with hearth_world(tmp_path, settings_extra=extra) as world:
+            comm, people = await seeded(world, email="sponsor@example.org")
+            sponsor = people["sponsor"]
+            # Not before the quarter's send time.
+            await world.advance_to(DUE - timedelta(minutes=1))
+            assert value_dms(world, sponsor) == []
+
+            await world.advance_to(DUE)
+            dms = value_dms(world, sponsor)
+            assert len(dms) == 1 and len(value_mails(inbox)) == 1
+            dm, mail = dms[0], value_mails(inbox)[0]
+            assert "quarterly value report for **Carers Voice**" in dm.content
+            assert mail["To"] == "sponsor@example.org"
+            assert mail["Subject"] == (
+                "Hearth value report: Carers Voice — January to March 2027 "
+                "(1 January 2027 to 31 March 2027)"
+            )
+            texts = sponsor_texts(dm, mail)
+            for text in texts:
+                for secret in SECRETS:
+                    assert secret not in text, (secret, text[:200])
+            whole = "\n".join(texts)
+            assert "Dr Named Nia" in whole and "I rewrote my referral letters." in whole
+            assert "[redacted]" in whole  # the anonymous story, its phone number removed
+            assert "stayed inside the community at their tellers' wish" in whole
+            images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+            assert len(images) == 1 and png_size(images[0].get_content()) == CHART_SIZE
+            assert world.db is not None
+            rows = await world.db.fetchall(
+                "SELECT state, dm_done, email_done FROM value_report_deliveries"
+            )
+            assert [tuple(r) for r in rows] == [("sent", 1, 1)]
+
+            # A restart (the job re-armed from the database) and a day later: nothing again.
+            await world.restart()
+            use_sources(world, START + timedelta(days=2))
+            await world.advance(timedelta(days=1))
+            assert len(value_dms(world, sponsor)) == 1
+            assert len(value_mails(inbox)) == 1
+            # The facilitator sees the next quarter's date.
+            rec = await world.slash(world.owner, "value report", community=comm.name)
+            assert str(int(datetime(2027, 7, 1, 8, tzinfo=UTC).timestamp())) in rec.all_text
+    finally:
+        controller.stop()
+
+
+async def test_a_quarter_missed_while_down_is_caught_up_once(tmp_path: Path) -> None:
+    async with hearth_world(tmp_path) as world:
+        _comm, people = await seeded(world)
+        await world.stop_bot()
+        world.clock.set(DUE + timedelta(days=3))  # Hearth was down on the day
+        await world.start_bot()
+        use_sources(world, START + timedelta(days=2))
+        await world.advance(timedelta(seconds=1))
+        dms = value_dms(world, people["sponsor"])
+        assert len(dms) == 1
+        assert "January to March 2027" in embed_words(dms[0])
+        await world.restart()
+        await world.advance(timedelta(hours=2))
+        assert len(value_dms(world, people["sponsor"])) == 1
