@@ -137,6 +137,7 @@ class SealedAnswer:
         return json.dumps(
             {"a": self.answer.value, "t": self.comment, "n": self.named, "u": self.user_id},
             separators=(",", ":"),
+            ensure_ascii=False,
         ).encode()
 
     @classmethod
@@ -150,8 +151,9 @@ class SealedAnswer:
         )
 
 
-#: Every sealed answer of a paper is padded to this many bytes: its size says nothing.
-SEALED_PAD = 4 * COMMENT_MAX + 128
+#: Every sealed answer of a paper is padded to this many bytes: its size says nothing. A
+#: character takes at most 6 bytes in the JSON (a control character escaped as \u0001).
+SEALED_PAD = 6 * COMMENT_MAX + 128
 
 
 @dataclass(frozen=True)

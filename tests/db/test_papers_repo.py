@@ -1,0 +1,73 @@
+"""PaperRepo on a real SQLite file: sealed answers, changing one's answer, the close (counts,
+canonical comments, key and sealed rows gone, once only), and a member who left."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.db import migrations
+from bot.db.database import Database
+from bot.db.papers import PaperRepo
+from bot.domain.papers import Answer, Comment, SealedAnswer, Tally
+from tests.db.test_privacy_repo import community
+
+T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+AUTHOR, A, B, C, LEFT = 101, 102, 103, 104, 105
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "papers.db") as database:
+        await migrations.upgrade(database)
+        yield database
+
+
+async def test_answers_are_sealed_changed_and_closed_once(db: Database) -> None:
+    cid = await community(db, "Carers")
+    repo = PaperRepo(db)
+    paper = await repo.create(cid, AUTHOR, "Leaflet", "Draft text", None, T0,
+                              T0 + timedelta(days=2))  # fmt: skip
+    assert paper.is_open and paper.tally is None and paper.body == "Draft text"
+    await repo.set_place(paper.id, 1, 2)
+    assert [p.id for p in await repo.open_papers()] == [paper.id]
+
+    s = await repo.answer(paper.id, A, SealedAnswer(Answer.AGREE, "Good", True, A))
+    assert (s.changed, s.answered) == (False, 1)
+    await repo.answer(paper.id, B, SealedAnswer(Answer.DISAGREE, "No", False, None))
+    s = await repo.answer(paper.id, B, SealedAnswer(Answer.CHANGES, "Shorter", False, None))
+    assert (s.changed, s.answered) == (True, 2)
+    await repo.answer(paper.id, LEFT, SealedAnswer(Answer.DISAGREE, "Bye", False, None))
+    assert await repo.my_answer(paper.id, B) == SealedAnswer(Answer.CHANGES, "Shorter", False, None)
+    assert await repo.my_answer(paper.id, C) is None
+    rows = await db.fetchall("SELECT * FROM paper_answers")
+    assert len({len(r["sealed"]) for r in rows}) == 1
+    assert all(b"Shorter" not in bytes(r["sealed"]) for r in rows)
+
+    closed = await repo.close(paper.id, T0 + timedelta(days=2), None, [A, B, C])
+    assert closed is not None and not closed.is_open
+    assert closed.tally == Tally(1, 1, 0, 3)  # LEFT is not counted
+    assert await repo.comments(paper.id) == [
+        Comment(Answer.AGREE, "Good", A),
+        Comment(Answer.CHANGES, "Shorter", None),
+    ]
+    assert await db.fetchall("SELECT * FROM paper_answers") == []
+    assert await db.fetchval("SELECT ballot_key FROM papers WHERE id = ?", (paper.id,)) is None
+    assert await repo.close(paper.id, T0 + timedelta(days=3), None, [A]) is None
+    assert [p.id for p in await repo.unannounced()] == [paper.id]
+    await repo.mark_announced(paper.id, T0)
+    assert await repo.unannounced() == []
+    with pytest.raises(LookupError):
+        await repo.answer(paper.id, C, SealedAnswer(Answer.AGREE, "", False, None))
+
+
+async def test_discard_leaves_nothing(db: Database) -> None:
+    cid = await community(db, "Nurses")
+    repo = PaperRepo(db)
+    paper = await repo.create(cid, AUTHOR, "Plan", None, "plan.pdf", T0, T0 + timedelta(days=1))
+    assert paper.file_name == "plan.pdf" and paper.body is None
+    await repo.discard(paper.id)
+    assert await repo.get(paper.id) is None
