@@ -123,7 +123,7 @@ def test_validation() -> None:
 def test_files() -> None:
     assert validate_file("../../etc/Draft.PDF", 10) == "Draft.PDF"
     assert validate_file("C:\\docs\\plan.docx", 10) == "plan.docx"
-    with pytest.raises(InvalidInput, match=".pdf"):
+    with pytest.raises(InvalidInput, match=r"\.pdf"):
         validate_file("run.exe", 10)
     with pytest.raises(InvalidInput, match="10 MB"):
         validate_file("big.pdf", FILE_MAX_BYTES + 1)
