@@ -41,8 +41,8 @@ def test_most_choices_wins_with_its_reasons_only() -> None:
 
 
 def test_a_tie_selects_every_tied_story_with_all_their_reasons() -> None:
-    out = tally_domain(0, "Care", [1, 2, 3], [c(10, 2, reason="p"), c(11, 1, reason="q"),
-                                               c(12, 3, reason="r"), c(13, 1), c(14, 2)], 2)  # fmt: skip
+    picks = [c(10, 2, reason="p"), c(11, 1, reason="q"), c(12, 3, reason="r"), c(13, 1), c(14, 2)]
+    out = tally_domain(0, "Care", [1, 2, 3], picks, 2)
     assert out.result is DomainResult.TIED
     assert out.selected == (1, 2)
     assert out.reasons == {1: ("q", "because"), 2: ("p", "because")}
