@@ -211,9 +211,9 @@ def made(digest: Digest) -> Section:
     items = []
     for p in digest.products or ():
         what = f"a new {p.kind}" if p.created else f"a {p.kind}"
-        lines = [cap(f"{what}, now {p.status}.")]
+        lines = [cap(f"{what}, {STATUS_WORDS.get(p.status, p.status)}.")]
         if p.statuses:
-            lines.append(f"It moved to {join([s for s in p.statuses])} {span(digest)}.")
+            lines.append(cap(f"{span(digest)} it was marked {', then '.join(p.statuses)}."))
         lines += [f"Used: {one_line(u)}." for u in p.uses]
         if p.sources:
             lines.append(f"It came from {join([source_words(s) for s in p.sources])}.")
@@ -223,6 +223,13 @@ def made(digest: Digest) -> Section:
     return Section("made", "What the group has made", WHY["made"], tuple(items))
 
 
+STATUS_WORDS = {
+    "idea": "still an idea",
+    "drafting": "being drafted",
+    "published": "now published",
+    "adopted": "now adopted beyond the group",
+    "retired": "now retired",
+}
 SOURCE_WORDS = {
     "story": "the story",
     "poll": "the poll",

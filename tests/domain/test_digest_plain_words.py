@@ -26,6 +26,8 @@ from bot.domain.digest import (
     Period,
     Place,
     PollOutcome,
+    ProductNews,
+    ProductSource,
     ShareableStory,
     UpcomingMeeting,
     WeekActivity,
@@ -118,6 +120,15 @@ def rich_digest() -> Digest:
         linked=[LinkedHighlights("North Forum", ["A story: Waiting (Diagnosis)."])],
         late=True,
         guild_id=1234,
+        products=[
+            ProductNews("Our principles of people-centred care", "guideline", "published", True,
+                        ("published",), ("training session, Leeds nurse day", "The March patient forum"),
+                        (ProductSource("story", "a story shared within the group", False),
+                         ProductSource("poll", "Which words should we use?"),
+                         ProductSource("statement_round", "round #3 of 11 Jan 2027"),
+                         ProductSource("meeting", "Spring gathering"))),
+            ProductNews("Ten stages", "document", "drafting", False),
+        ],
     )  # fmt: skip
 
 

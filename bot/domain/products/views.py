@@ -212,7 +212,7 @@ def digest_news(activity: ProductActivity) -> ProductNews:
         created=activity.created_in_period,
         statuses=tuple(e.status.value for e in activity.status_changes if e.status is not None),
         uses=tuple(
-            f"{e.setting.label}: {e.place}" if e.setting is not UseSetting.OTHER else e.place or ""
+            f"{e.setting.label}, {e.place}" if e.setting is not UseSetting.OTHER else e.place or ""
             for e in activity.uses
             if e.setting is not None
         ),
