@@ -122,7 +122,8 @@ def rich_digest() -> Digest:
         guild_id=1234,
         products=[
             ProductNews("Our principles of people-centred care", "guideline", "published", True,
-                        ("published",), ("training session, Leeds nurse day", "The March patient forum"),
+                        ("published",),
+                        ("training session, Leeds nurse day", "The March patient forum"),
                         (ProductSource("story", "a story shared within the group", False),
                          ProductSource("poll", "Which words should we use?"),
                          ProductSource("statement_round", "round #3 of 11 Jan 2027"),
