@@ -255,3 +255,94 @@ class PaperRepo:
             (paper_id,),
         )
         return [Comment(Answer(r["answer"]), r["comment"], r["user_id"]) for r in rows]
+
+
+# --------------------------------------------------------------------------- privacy
+async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
+    """For ``/privacy export``: papers the member shared, their named comments, and their
+    own answers on papers still open (found with each paper's key). Anonymous comments on
+    closed papers cannot be found: nothing links them to anyone, by design."""
+    found: list[dict[str, object]] = []
+    for r in await db.fetchall(
+        "SELECT p.*, c.name FROM papers p JOIN communities c ON c.id = p.community_id"
+        " WHERE p.author_id = ? ORDER BY p.id",
+        (user_id,),
+    ):
+        found.append({
+            "kind": "your paper for comment", "id": r["id"], "community": r["name"],
+            "title": r["title"], "text": r["body"], "file_name": r["file_name"],
+            "created_at": r["created_at"], "closes_at": r["closes_at"],
+            "closed_at": r["closed_at"],
+            "agree": r["agree"] if r["closed_at"] else None,
+            "agree_with_changes": r["changes"] if r["closed_at"] else None,
+            "disagree": r["disagree"] if r["closed_at"] else None,
+            "members": r["eligible"] if r["closed_at"] else None,
+        })  # fmt: skip
+    for r in await db.fetchall(
+        "SELECT k.*, p.title FROM paper_comments k JOIN papers p ON p.id = k.paper_id"
+        " WHERE k.user_id = ? ORDER BY k.id",
+        (user_id,),
+    ):
+        found.append(
+            {
+                "kind": "your named comment",
+                "paper_id": r["paper_id"],
+                "paper": r["title"],
+                "answer": r["answer"],
+                "comment": r["comment"],
+            }
+        )
+    for r in await db.fetchall(
+        "SELECT id, title, ballot_key FROM papers WHERE ballot_key IS NOT NULL ORDER BY id"
+    ):
+        key = db.sealer.unseal_key(SCOPE, r["id"], r["ballot_key"])
+        voter = Sealer.voter_key(key, user_id)
+        sealed = await db.fetchval(
+            "SELECT sealed FROM paper_answers WHERE paper_id = ? AND voter_key = ?",
+            (r["id"], voter),
+        )
+        if sealed is not None:
+            mine = SealedAnswer.from_bytes(
+                Sealer.open(key, sealed, aad=ballot_aad(SCOPE, r["id"], voter))
+            )
+            found.append({"kind": "your answer on an open paper", "paper_id": r["id"],
+                          "paper": r["title"], "answer": mine.answer.value,
+                          "comment": mine.comment, "named": mine.named})  # fmt: skip
+    return found
+
+
+async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -> dict[str, int]:
+    """Inside the privacy erasure's transaction (rules: :mod:`bot.domain.privacy`): the
+    member's answers on open papers are dropped (closed ones hold only counts and comments
+    without anyone's id); their named comments are deleted; papers they shared are deleted
+    while open, and once closed (the group's record and a product) kept without their name
+    or draft text, the comments that were for them deleted."""
+    counts: dict[str, int] = {}
+    dropped = 0
+    async with conn.execute(
+        "SELECT id, ballot_key FROM papers WHERE ballot_key IS NOT NULL"
+    ) as cur:
+        open_keys = list(await cur.fetchall())
+    for pid, sealed_key in open_keys:
+        key = sealer.unseal_key(SCOPE, pid, sealed_key)
+        c = await conn.execute(
+            "DELETE FROM paper_answers WHERE paper_id = ? AND voter_key = ?",
+            (pid, Sealer.voter_key(key, user_id)),
+        )
+        dropped += max(c.rowcount, 0)
+    counts["paper_answers_dropped"] = dropped
+    c = await conn.execute("DELETE FROM paper_comments WHERE user_id = ?", (user_id,))
+    counts["paper_comments_deleted"] = max(c.rowcount, 0)
+    c = await conn.execute(
+        "DELETE FROM papers WHERE author_id = ? AND closed_at IS NULL", (user_id,)
+    )
+    counts["papers_deleted"] = max(c.rowcount, 0)
+    await conn.execute(
+        "DELETE FROM paper_comments WHERE paper_id IN (SELECT id FROM papers WHERE author_id = ?)",
+        (user_id,),
+    )
+    c = await conn.execute(
+        "UPDATE papers SET author_id = NULL, body = NULL WHERE author_id = ?", (user_id,)
+    )
+    counts["papers_detached"] = max(c.rowcount, 0)
+    return counts

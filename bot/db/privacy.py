@@ -26,10 +26,12 @@ import aiosqlite
 from bot.db.database import Database
 from bot.db.documents import erase_rows as erase_document_rows
 from bot.db.documents import export_rows as export_document_rows
-from bot.db.products import erase_rows as erase_product_rows
-from bot.db.products import export_rows as export_product_rows
+from bot.db.papers import erase_rows as erase_paper_rows
+from bot.db.papers import export_rows as export_paper_rows
 from bot.db.polls import decode_ballot, open_ballot, voter_key
 from bot.db.polls import poll_from_row as _poll
+from bot.db.products import erase_rows as erase_product_rows
+from bot.db.products import export_rows as export_product_rows
 from bot.db.rows import from_db, from_db_req
 from bot.db.sealing import Sealer
 from bot.db.statements import open_vote as open_statement_vote
@@ -89,6 +91,7 @@ ACTOR_COLUMNS: tuple[ActorColumn, ...] = (
     ActorColumn("document_proposals", "decided_by", nullable=True),
     ActorColumn("annual_reports", "opened_by", nullable=False),
     ActorColumn("products", "created_by", nullable=True),
+    ActorColumn("papers", "closed_by", nullable=True),
     ActorColumn("product_sources", "linked_by", nullable=True),
     ActorColumn("product_events", "recorded_by", nullable=True),
 )
@@ -110,6 +113,8 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("document_quotes", "teller_id"),
     ("document_proposals", "proposed_by"),
     ("annual_answers", "user_id"),
+    ("papers", "author_id"),
+    ("paper_comments", "user_id"),
 )
 
 
@@ -342,6 +347,7 @@ class PrivacyRepo:
             created=created,
             annual_answers=annual_answers,
             documents=await export_document_rows(db, user_id),
+            papers=await export_paper_rows(db, user_id),
             products=await export_product_rows(db, user_id),
         )
 
@@ -467,6 +473,7 @@ class PrivacyRepo:
             )
 
             counts.update(await erase_document_rows(conn, sealer, user_id))
+            counts.update(await erase_paper_rows(conn, sealer, user_id))
             counts.update(await erase_product_rows(conn, user_id))
 
             # Who created / closed / marked shared records: keep the record, not the person.

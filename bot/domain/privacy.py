@@ -16,6 +16,10 @@ Decisions written down here because the README and the tests both rely on them:
 * Columns that record who *did* something to a shared record (who created a community, a
   poll, a meeting, a round; who marked attendance) and cannot be empty are set to
   :data:`ERASED_MEMBER`; nullable ones are cleared.
+* Papers for comment (:mod:`bot.db.papers`): answers on open papers are dropped; named
+  comments are deleted (anonymous ones name no one); a paper the member shared is deleted
+  while open, and once closed (the group's statement, a product) kept without the author or
+  the draft's text, the comments that were for them deleted.
 """
 
 from __future__ import annotations
@@ -228,6 +232,8 @@ class ExportData:
     """Collective documents: quotes of the member's stories, proposals, open choices."""
     products: Sequence[Mapping[str, object]] = ()
     """The impact log: products added, sources linked, statuses and uses recorded."""
+    papers: Sequence[Mapping[str, object]] = ()
+    """Papers for comment: papers shared, named comments, answers on open papers."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -305,6 +311,7 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "annual_report_answers": [_plain(asdict(a)) for a in data.annual_answers],
         "documents": [dict(d) for d in data.documents],
         "products": [dict(p) for p in data.products],
+        "papers_for_comment": [dict(p) for p in data.papers],
         "records_you_created": dict(sorted(data.created.items())),
     }
 

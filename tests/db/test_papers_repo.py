@@ -71,3 +71,43 @@ async def test_discard_leaves_nothing(db: Database) -> None:
     assert paper.file_name == "plan.pdf" and paper.body is None
     await repo.discard(paper.id)
     assert await repo.get(paper.id) is None
+
+
+async def test_privacy_export_and_erase(db: Database) -> None:
+    from bot.db.privacy import PrivacyRepo
+
+    cid = await community(db, "Patients")
+    repo = PaperRepo(db)
+    mine_open = await repo.create(cid, A, "Open draft", "my words", None, T0, T0 + timedelta(1))
+    mine_closed = await repo.create(cid, A, "Closed", "my closed words", None, T0,
+                                    T0 + timedelta(1))  # fmt: skip
+    other = await repo.create(cid, AUTHOR, "Other's", "theirs", None, T0, T0 + timedelta(1))
+    other_open = await repo.create(cid, AUTHOR, "Other open", "x", None, T0, T0 + timedelta(1))
+    await repo.answer(mine_closed.id, B, SealedAnswer(Answer.AGREE, "for A", True, B))
+    await repo.answer(other.id, A, SealedAnswer(Answer.AGREE, "named by A", True, A))
+    await repo.answer(other.id, B, SealedAnswer(Answer.DISAGREE, "anon by B", False, None))
+    await repo.answer(other_open.id, A, SealedAnswer(Answer.CHANGES, "open by A", False, None))
+    await repo.close(mine_closed.id, T0, None, [B, C])
+    await repo.close(other.id, T0, A, [A, B, C])
+
+    data = await PrivacyRepo(db).export_data(A)
+    kinds = [(p["kind"], p.get("title") or p.get("paper")) for p in data.papers]
+    assert ("your paper for comment", "Open draft") in kinds
+    assert ("your paper for comment", "Closed") in kinds
+    assert ("your named comment", "Other's") in kinds
+    assert ("your answer on an open paper", "Other open") in kinds
+    assert "anon by B" not in str(data.papers)
+
+    result = await PrivacyRepo(db).erase(A)
+    assert result.counts["papers_deleted"] == 1 and result.counts["papers_detached"] == 1
+    assert result.counts["paper_answers_dropped"] == 1
+    assert await repo.get(mine_open.id) is None
+    kept = await repo.get(mine_closed.id)
+    assert kept is not None and kept.author_id is None and kept.body is None
+    assert kept.tally == Tally(1, 0, 0, 2)  # the group's statement does not change
+    assert await repo.comments(mine_closed.id) == []
+    assert await repo.comments(other.id) == [Comment(Answer.DISAGREE, "anon by B", None)]
+    assert await repo.answered(other_open.id) == 0
+    closed_other = await repo.get(other.id)
+    assert closed_other is not None and closed_other.closed_by is None
+    assert (await PrivacyRepo(db).export_data(A)).papers == []
