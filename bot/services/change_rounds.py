@@ -12,10 +12,16 @@ community (``/community link``) when the round opens; then that group's members 
 their own channel, and see only the stories whose consent lets them leave the community,
 redacted, anonymous ones without names (:mod:`bot.domain.change.views`).
 
-For other capabilities (the value report, helper 3): :meth:`ChangeRoundService.selected_between`
+For other capabilities (the value report):
+:meth:`ChangeRoundService.selected_between`
 (selected stories for readers OUTSIDE the community, consent-filtered and redacted) and
 :meth:`ChangeRoundService.stories_between` (every story still told, for use INSIDE the
 community). No story text, choice or reason is ever logged.
+
+This module is longer than 400 lines because it is one round's whole lifecycle (open,
+collect, select, close, feedback, and the reads other capabilities make) over one
+repository; the pure parts (rules, tally, audiences, result shapes) are already in
+:mod:`bot.domain.change`.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ from bot.domain.change import (
     ChangeRound,
     ChangeStory,
     Choice,
-    DomainOutcome,
     DomainResult,
     RoundOutcome,
     RoundState,
@@ -48,6 +53,13 @@ from bot.domain.change import (
     validate_change_story,
     validate_reason,
     view_for,
+)
+from bot.domain.change.results import (
+    Candidate,
+    FeedbackDomain,
+    InsideStory,
+    SelectedStory,
+    TellerNews,
 )
 from bot.domain.communities import Community, Kind
 from bot.domain.glossary import DRAFT_FOOT, DRAFT_HEAD, Glossary, format_suggestion
@@ -91,67 +103,6 @@ class RoundDefaults:
     collect: timedelta
     select: timedelta
     min_choices: int
-
-
-@dataclass(frozen=True)
-class SelectedStory:
-    """A selected story of change as it may be read outside its community (the sponsor's
-    digest, the value report): consent-filtered and redacted, no ids of any kind."""
-
-    domain: str
-    title: str
-    changed: str
-    why: str
-    teller_name: str | None
-    """Only for ``named`` consent."""
-    reasons: tuple[str, ...]
-    """The selectors' written reasons, without their names."""
-    tied: bool
-    selected_at: datetime
-    period_start: datetime
-    period_end: datetime
-
-
-@dataclass(frozen=True)
-class InsideStory:
-    """A story of change for use inside its community (not redacted; no teller id)."""
-
-    story_id: int
-    round_id: int
-    domain: str
-    title: str
-    changed: str
-    why: str
-    consent: Consent
-    teller_name: str | None
-    created_at: datetime
-    selected: bool
-
-
-@dataclass(frozen=True)
-class Candidate:
-    story_id: int
-    view: StoryView
-
-
-@dataclass(frozen=True)
-class FeedbackDomain:
-    """One domain of a closed round's feedback, for one audience. ``stories`` pairs each
-    selected story id with its view; a view of None is a story its teller withdrew (or,
-    outside the community, one that may not leave)."""
-
-    outcome: DomainOutcome
-    stories: tuple[tuple[int, StoryView | None], ...]
-
-
-@dataclass(frozen=True)
-class TellerNews:
-    """What one teller is told at the close about one of their stories."""
-
-    teller_id: int
-    story: ChangeStory
-    domain: FeedbackDomain
-    selected: bool
 
 
 class ChangeRoundService:

@@ -37,6 +37,7 @@ from bot.errors import InvalidInput
 from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
 from bot.services.change_rounds import ChangeRoundService, NameLookup, RoundDefaults
 from bot.text import escape_inline, plain
+from cogs.change._choosing import ChooseButton, ChooseDomain, PageButton, PickStory
 from cogs.change._render import (
     announcement,
     collection_closed,
@@ -47,12 +48,21 @@ from cogs.change._render import (
     teller_dm,
     with_distillers,
 )
-from cogs.change._views import DYNAMIC_ITEMS, ChooseButton, TellButton
+from cogs.change._telling import TellButton, TellDomain
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
 
 log = logging.getLogger(__name__)
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    TellButton,
+    TellDomain,
+    ChooseButton,
+    ChooseDomain,
+    PageButton,
+    PickStory,
+)
 
 _RUN = re.compile(r"^change:(\d+):(selection|feedback)$")
 
