@@ -181,8 +181,9 @@ class AnnualService:
         await self.for_member(report_id, user_id)
         consent = parse_quote_consent(value)
         if not await self.repo.set_consent(report_id, user_id, consent, self.clock.now()):
-            raise Conflict(
-                "Send your answer first (the button above), then choose whether it may be quoted."
+            raise NotAllowed(
+                "Only members who have answered choose whether their words are quoted: send "
+                "your answer first (the button above), then choose."
             )
         return consent
 

@@ -613,8 +613,9 @@ TABLE: list[Row] = [
         prepare=annual.an_annual_report, note="the annual report's lounge post"),
     Row("AnswerModal", PARTICIPANTS, annual.act_form, annual.check_answer_saved,
         prepare=annual.owners_form, note="the owner's annual form, submitted by the actor"),
-    Row("QuoteSelect", SELF, annual.act_quote, annual.check_quoted,
-        prepare=annual.members_quote_choice, note="the member's quoting choice"),
+    Row("QuoteSelect", PARTICIPANTS, annual.act_quote, annual.check_quoted,
+        prepare=annual.members_quote_choice,
+        note="on the member's reply; it sets the clicker's own answer's quoting"),
     # ---------------------------------------------------------------- /community
     Row("community create", MANAGERS, cmd("community create", name="New Circle",
                                           kind="practice"), check_created),
