@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
 
 from bot.clock import Clock
 from bot.db.database import Database
@@ -55,82 +54,21 @@ from bot.domain.glossary import Glossary, format_suggestion
 from bot.domain.stories import Consent, StoryRecord, shareable_view
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.communities import CommunityService
+from bot.services.document_consent import ConsentAfterPublication
+from bot.services.document_types import (
+    DRAFT_FOOT,
+    DRAFT_HEAD,
+    Decision,
+    DocumentPublisher,
+    QuoteOutcome,
+)
 from bot.services.products import ProductService
-from bot.services.stories import ConsentListener
 from bot.text import echo
 
 log = logging.getLogger(__name__)
 
-DRAFT_HEAD = (
-    "A few words in your proposal may be unfamiliar to some readers. If you like, use "
-    "**Edit** to put plainer ones before you submit:"
-)
-DRAFT_FOOT = "Nothing has been changed: it is your choice."
 
-
-class DocumentPublisher(Protocol):
-    """The Discord side of documents (``cogs/documents/_publisher.py``)."""
-
-    async def open_place(self, community: Community, doc: ShownDocument) -> tuple[int, int]:
-        """Create the document's thread with its first message; (thread id, message id)."""
-        ...
-
-    async def update_head(self, document: Document, doc: ShownDocument) -> None: ...
-
-    async def announce(self, document: Document, text: str) -> None: ...
-
-    async def ask_teller(
-        self, quote: Quote, document: Document, section: Section, community: Community
-    ) -> bool:
-        """DM the teller the quote with Agree / Decline; False if DMs are closed."""
-        ...
-
-    async def post_proposal(
-        self, document: Document, proposal: Proposal, section: Section
-    ) -> tuple[int, int]: ...
-
-    async def close_proposal(
-        self, document: Document, proposal: Proposal, section: Section, version: int | None
-    ) -> None: ...
-
-    async def tell(self, user_id: int, text: str) -> bool: ...
-
-    async def consent_notice(
-        self, user_id: int, community: Community, effect: ConsentEffect
-    ) -> bool:
-        """DM a facilitator what a teller's consent change did to the document."""
-        ...
-
-    async def display_name(self, guild_id: int, user_id: int) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class QuoteOutcome:
-    quote: Quote | None
-    asked: bool
-    """False when the teller's DMs are closed (then nothing was kept)."""
-    own: bool = False
-    """The proposer is the teller: asked all the same, so the choice is deliberate."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    proposal: Proposal
-    version: int | None
-    section: Section
-
-
-@dataclass(frozen=True)
-class ConsentEffect:
-    """What a teller's consent change did to one document (for the facilitator's DM)."""
-
-    document: Document
-    version: int
-    removed: bool
-    versions_with_quote: tuple[int, ...]
-
-
-class DocumentService(ConsentListener):
+class DocumentService(ConsentAfterPublication):
     def __init__(
         self,
         db: Database,
@@ -456,71 +394,3 @@ class DocumentService(ConsentListener):
         doc = await self.current(document, community)
         name, data = await asyncio.to_thread(export, doc, fmt)
         return name, data, doc
-
-    # ------------------------------------------------------------------ consent
-    async def story_consent_changed(self, story_id: int, before: Consent, after: Consent) -> None:
-        """Honour a teller's new consent in every document quoting the story: withdrawn or
-        narrowed to the group removes the quote (its words deleted), named → anonymous
-        re-credits it; either way a new version is made and the document's facilitators
-        are told which versions contained the quote."""
-        removing = not after.may_leave_community
-        recredit = before is Consent.NAMED and after is Consent.ANONYMOUS
-        if not (removing or recredit):
-            return
-        quotes = await self.repo.quotes_of_story(story_id)
-        if not quotes:
-            return
-        now = self.clock.now()
-        waiting = [q.id for q in quotes if q.status is QuoteStatus.ASKED]
-        if removing and waiting:
-            await self.repo.remove_asked(waiting, now)
-        by_document: dict[int, list[Quote]] = {}
-        for q in quotes:
-            if q.status is QuoteStatus.AGREED:
-                by_document.setdefault(q.document_id, []).append(q)
-        for document_id, agreed in by_document.items():
-            await self._apply_consent(
-                document_id, agreed, removing, withdrawn=after is Consent.WITHDRAWN
-            )
-
-    async def _apply_consent(
-        self, document_id: int, quotes: list[Quote], removing: bool, *, withdrawn: bool
-    ) -> None:
-        document = await self.repo.get(document_id)
-        assert document is not None
-        community = await self.communities.get(document.community_id)
-        assert community is not None
-        sections = {s.id: s.heading for s in await self.repo.sections(document_id)}
-        headings = [sections.get(q.section_id, "?") for q in quotes]
-        contained: set[int] = set()
-        for q in quotes:
-            contained.update(await self.repo.versions_with_quote(q.id))
-        if removing:
-
-            def summary(n: int) -> str:
-                return changes.quotes_removed(n, headings, withdrawn=withdrawn)
-        else:
-
-            def summary(n: int) -> str:
-                return changes.quotes_recredited(n, headings)
-
-        number = await self.repo.change_quotes(
-            [q.id for q in quotes],
-            remove=removing,
-            document_id=document_id,
-            now=self.clock.now(),
-            summary_for=summary,
-        )
-        await self._after_version(document, community, number)
-        effect = ConsentEffect(document, number, removing, tuple(sorted(contained)))
-        await self._tell_facilitators(community, effect)
-
-    async def _tell_facilitators(self, community: Community, effect: ConsentEffect) -> None:
-        people = set(await self.communities.facilitators(community.id))
-        if effect.document.created_by is not None:
-            people.add(effect.document.created_by)
-        for user_id in sorted(people):
-            try:
-                await self.publisher.consent_notice(user_id, community, effect)
-            except Exception:
-                log.exception("document %s: could not tell a facilitator", effect.document.id)

@@ -11,7 +11,7 @@ from bot.domain.communities import Community
 from bot.domain.documents import Document, Proposal, ProposalStatus, Quote, Section, ShownDocument
 from bot.errors import InvalidInput
 from bot.interactions import NO_MENTIONS, is_http_status
-from bot.services.documents import ConsentEffect
+from bot.services.document_types import ConsentEffect
 from bot.text import plain
 from cogs.documents import _render
 

@@ -15,7 +15,7 @@ from bot.domain.documents import (
     render_markdown,
     tally_words,
 )
-from bot.services.documents import ConsentEffect
+from bot.services.document_types import ConsentEffect
 from bot.text import escape_block, escape_inline, truncate
 
 MESSAGE_LIMIT = 2000
