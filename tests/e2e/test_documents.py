@@ -320,3 +320,53 @@ async def test_closed_dms_mean_the_teller_could_not_be_asked(world: HearthWorld)
     rec = await _quote(world, users["bob"], 4, 1, "held my hand all night")
     assert "could not be asked" in rec.content and "direct messages are closed" in rec.content
     assert await _rows_count(world, "document_quotes") == 0
+
+
+async def test_recredit_decline_edit_and_a_long_document(world: HearthWorld) -> None:
+    users = await _setup(world)
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    await world.slash(world.owner, "document create", community=COMMUNITY, title="Going home")
+    # a quote declined by its teller: nothing kept, no new version
+    await _quote(world, bob, 1, 1, "When they said discharge")
+    declined = await world.emu.click(alice, _last_dm(world, alice), "doc:q:1:no")
+    await declined.wait_edits(1)
+    assert "Declined" in _last_dm(world, alice).content
+    assert (await _rows(world, "document_quotes"))[0]["text"] is None
+    assert "Version 1" in _head(world).content
+    # agreed, named; then the teller asks not to be named: re-credited in a new version
+    await _quote(world, bob, 1, 5, "The nurse sat with me")
+    agreed = await world.emu.click(alice, _last_dm(world, alice), "doc:q:2:yes")
+    await agreed.wait_edits(1)
+    assert "— alice" in _head(world).content and "Version 2" in _head(world).content
+    before = len(world.emu.dms_to(world.owner))
+    await world.slash(alice, "story consent", story=1, level="anonymous")
+    head = _head(world)
+    assert "Version 3" in head.content and "— alice" not in head.content
+    assert "The nurse sat with me" in head.content and "— a member of the group" in head.content
+    told = world.emu.dms_to(world.owner)[before:]
+    assert told and "made a quote anonymous" in told[-1].content
+    assert "contained the quote: 2" in told[-1].content
+
+    # the draft's Edit: the form again, filled in; the new words are what is submitted
+    form = await world.slash(carol, "document propose", document="1", section=2)
+    assert form.modal is not None
+    draft = await world.emu.submit_modal(carol, form, {"text": "First words."})
+    assert draft.reply is not None
+    edit = await world.emu.click(carol, draft.reply, "doc:draft:edit")
+    assert edit.modal is not None and "First words." in str(edit.modal)
+    long_text = " ".join(f"Sentence number {i} about seeing a GP early." for i in range(50))
+    redrawn = await world.emu.submit_modal(carol, edit, {"text": long_text})
+    assert redrawn.response_type == 7  # the draft message itself is updated
+    assert draft.reply.content.startswith("**Your proposal")
+    done = await world.emu.click(carol, draft.reply, "doc:draft:submit")
+    await done.wait_edits(1)
+    post = world.emu.messages_in(_thread(world))[-1]
+    decided = await world.emu.click(world.owner, post, "doc:p:1:accept")
+    await decided.wait_final()
+    # now longer than one Discord message: an outline, and the full text attached
+    head = _head(world)
+    assert len(head.content) <= 2000 and "attached as a Markdown file" in head.content
+    assert head.attachments and head.attachments[0].filename == "document-v4.md"
+    attached = head.attachments[0].data.decode()
+    assert "Sentence number 49 about seeing a GP early." in attached
+    assert "0 support, 0 oppose, 0 pass" in attached  # the version's summary
