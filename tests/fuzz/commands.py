@@ -91,6 +91,8 @@ COMMANDS: list[Cmd] = [
         actor="alice"),
     Cmd("document export", ("document",), base={"document": "1"}, actor="alice",
         choices={"format": ("markdown", "html", "pdf")}),
+    # the members' annual report
+    Cmd("value annual", ("community", "closes"), base=dict(C)),
 ]
 
 #: commands that end or remove the shared things the others need (a fuzzed "1" is a valid

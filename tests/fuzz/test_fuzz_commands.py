@@ -50,8 +50,10 @@ def _after_time_passes(fw: FuzzWorld) -> None:
         (("poll", "story"), 40),
         (("document",), 30),
         (("product",), 30),
+        (("value",), 25),
     ],
-    ids=["community", "digest+statement", "meeting", "poll+story", "document", "product"],
+    ids=["community", "digest+statement", "meeting", "poll+story", "document", "product",
+         "value"],
 )
 def test_slash_commands_survive_bad_input(
     tmp_path: Path, groups: tuple[str, ...], examples: int
