@@ -216,19 +216,29 @@ class ProductsCog(commands.GroupCog, group_name="product"):
         guild = interaction.guild
 
         async def display_name(user_id: int) -> str | None:
-            member = guild.get_member(user_id) if guild is not None else None
-            return member.display_name if member is not None else None
+            """A named teller's name as the community sees it (nickname first)."""
+            if guild is None:
+                return None
+            member = guild.get_member(user_id)
+            if member is not None:
+                return member.display_name
+            try:
+                return (await guild.fetch_member(user_id)).display_name
+            except discord.HTTPException:
+                return None
 
+        # Named tellers' names may need a REST call each: answer within Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         view = await self.service.show(
             prod, audience, display_name if audience is Audience.OUTSIDE else None
         )
         embed, file = product_embed(view)
         if file is not None:
-            await interaction.response.send_message(
+            await interaction.followup.send(
                 embed=embed, file=file, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
         else:
-            await interaction.response.send_message(
+            await interaction.followup.send(
                 embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
 

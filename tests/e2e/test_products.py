@@ -216,3 +216,41 @@ async def test_documents_and_papers_become_products_once(world: HearthWorld) -> 
     shown = await world.slash(world.owner, "product show", product=str(first.id))
     assert "Made as a collective document." in shown.embeds[0]["description"]
     assert "**drafting**" in shown.embeds[0]["description"]
+
+
+async def test_each_linked_story_reaches_the_sponsor_only_as_its_teller_agreed(
+    world: HearthWorld,
+) -> None:
+    people = await setup(world)
+    alice, bob, sponsor = people["alice"], people["bob"], people["sponsor"]
+    await share(world, alice, COMMUNITY, "NAMEDTITLE the hospice", "They made tea.",
+                consent="named")  # story 3  # fmt: skip
+    await share(world, bob, COMMUNITY, "ANONTITLE night shift", "ANONTEXT he stayed.",
+                consent="anonymous")  # story 4  # fmt: skip
+    await share(world, bob, COMMUNITY, "GONETITLE a hard day", "GONETEXT nobody came.",
+                consent="anonymous")  # story 5  # fmt: skip
+    rec = await world.slash(world.owner, "product add", community=COMMUNITY,
+                            title="Ten stages", kind="document")  # fmt: skip
+    assert "as product #1" in rec.content, rec.content
+    for sid in (1, 3, 4, 5):
+        done = await world.slash(world.owner, "product link", product="1", source=f"story:{sid}")
+        assert done.content.startswith("Linked"), done.content
+    gone = await world.slash(bob, "story consent", story=5, level="withdrawn")
+    assert "withdrawn" in gone.content, gone.content
+    # A withdrawn story can no longer be linked anywhere.
+    again = await world.slash(world.owner, "product add", community=COMMUNITY,
+                              title="Another", kind="other")  # fmt: skip
+    assert "as product #2" in again.content, again.content
+    refused = await world.slash(world.owner, "product link", product="2", source="story:5")
+    assert "withdrawn" in refused.content, refused.content
+
+    seen = everything(await world.slash(sponsor, "product show", product="1"))
+    assert "NAMEDTITLE the hospice (told by alice)" in seen, seen
+    assert "ANONTITLE night shift" in seen and "ANONTEXT" not in seen
+    assert "a story shared within the group" in seen and GROUP_TITLE not in seen
+    assert "a story whose teller withdrew it" in seen and "GONETITLE" not in seen
+    assert "bob" not in seen and str(bob.id) not in seen
+
+    inside = everything(await world.slash(alice, "product show", product="1"))
+    assert GROUP_TITLE in inside and "ANONTITLE night shift" in inside
+    assert "a story whose teller withdrew it" in inside and "GONETITLE" not in inside
