@@ -254,3 +254,29 @@ async def test_each_linked_story_reaches_the_sponsor_only_as_its_teller_agreed(
     inside = everything(await world.slash(alice, "product show", product="1"))
     assert GROUP_TITLE in inside and "ANONTITLE night shift" in inside
     assert "a story whose teller withdrew it" in inside and "GONETITLE" not in inside
+
+
+async def test_a_long_record_fits_discord_and_the_rest_is_attached(world: HearthWorld) -> None:
+    people = await setup(world)
+    rec = await world.slash(world.owner, "product add", community=COMMUNITY,
+                            title="Training pack", kind="training")  # fmt: skip
+    assert "as product #1" in rec.content, rec.content
+    assert world.bot is not None
+    from bot.services.products import ProductService
+
+    service = world.bot.services.get(ProductService)
+    product, _ = await service.in_guild(world.guild.id, "1")
+    for i in range(40):
+        await service.record_use(product, "training", f"Session {i:02d} " + "x" * 150, None,
+                                 people["alice"].id)  # fmt: skip
+    shown = await world.slash(people["alice"], "product show", product="1")
+    embed = shown.embeds[0]
+    assert len(embed["description"]) <= 4096
+    total = len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
+    total += sum(len(f["name"]) + len(f["value"]) for f in embed["fields"])
+    assert total <= 6000
+    assert "earlier entries are in the attached file" in embed["description"]
+    assert "Session 39" in embed["description"]  # the newest stay in view
+    attached = shown.files[0].data.decode()
+    assert all(f"Session {i:02d}" in attached for i in range(40))
+    assert "40 times" in next(f["value"] for f in embed["fields"] if f["name"] == "Used")
