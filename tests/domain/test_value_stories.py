@@ -137,7 +137,7 @@ def test_the_preview_counts_what_would_be_hidden() -> None:
 def test_monthly_is_the_first_tuesday_at_ten_local() -> None:
     due = next_invitation(InvitationCadence.MONTHLY, LONDON, T0)
     assert due == datetime(2027, 2, 2, 10, tzinfo=UTC)
-    after = next_invitation(InvitationCadence.MONTHLY, LONDON, due)  # type: ignore[arg-type]
+    after = next_invitation(InvitationCadence.MONTHLY, LONDON, due)
     assert after == datetime(2027, 3, 2, 10, tzinfo=UTC)
 
 
