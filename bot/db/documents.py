@@ -117,6 +117,21 @@ class DocumentRepo(ProposalRepo):
         )
         return [version_row(r) for r in rows]
 
+    async def stale_quotes(self) -> dict[int, list[int]]:
+        """Quotes listed by a document's latest version whose words are gone, by document."""
+        rows = await self.db.fetchall(
+            "SELECT v.document_id, vq.quote_id FROM document_versions v"
+            " JOIN document_version_quotes vq ON vq.version_id = v.id"
+            " JOIN document_quotes q ON q.id = vq.quote_id"
+            " WHERE q.status <> 'agreed' AND v.number ="
+            " (SELECT MAX(number) FROM document_versions WHERE document_id = v.document_id)"
+            " ORDER BY v.document_id, vq.quote_id"
+        )
+        found: dict[int, list[int]] = {}
+        for document_id, quote_id in rows:
+            found.setdefault(int(document_id), []).append(int(quote_id))
+        return found
+
     async def versions_with_quote(self, quote_id: int) -> list[int]:
         rows = await self.db.fetchall(
             "SELECT v.number FROM document_version_quotes vq"

@@ -104,3 +104,30 @@ class ConsentAfterPublication(ConsentListener):
                 await self.publisher.consent_notice(user_id, community, effect)
             except Exception:
                 log.exception("document %s: could not tell a facilitator", effect.document.id)
+
+    async def reconcile(self) -> list[int]:
+        """After ``/privacy forget``: every document whose current version still lists a
+        quote whose words are gone (its teller was erased) gets a new version without it,
+        its thread's first message is updated, and its facilitators are told which versions
+        contained the quote. Returns the documents' ids."""
+        done = []
+        for document_id, quote_ids in (await self.repo.stale_quotes()).items():
+            document = await self.repo.get(document_id)
+            community = await self.communities.get(document.community_id) if document else None
+            if document is None or community is None:
+                continue
+            contained: set[int] = set()
+            for qid in quote_ids:
+                contained.update(await self.repo.versions_with_quote(qid))
+            number = await self.repo.change_quotes(
+                [],
+                remove=True,
+                document_id=document_id,
+                now=self.clock.now(),
+                summary_for=changes.quotes_erased,
+            )
+            await self._after_version(document, community, number)
+            effect = ConsentEffect(document, number, True, tuple(sorted(contained)))
+            await self._tell_facilitators(community, effect)
+            done.append(document_id)
+        return done

@@ -86,6 +86,10 @@ class PrivacyDiscord:
                 outcome.posts_left.append(post)
         for cid in sorted({c.community_id for c in result.communities} | set(result.sponsor_of)):
             await self._tidy_community(cid, user_id, outcome)
+        from bot.services.documents import DocumentService
+
+        for documents in self.bot.services.implementing(DocumentService):
+            await documents.reconcile()  # quotes of the member: out of the shown version too
         return outcome
 
     async def _delete_post(self, post: StoryPostRef) -> bool:

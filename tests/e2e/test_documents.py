@@ -370,3 +370,26 @@ async def test_recredit_decline_edit_and_a_long_document(world: HearthWorld) -> 
     attached = head.attachments[0].data.decode()
     assert "Sentence number 49 about seeing a GP early." in attached
     assert "0 support, 0 oppose, 0 pass" in attached  # the version's summary
+
+
+async def test_a_teller_who_asks_to_be_forgotten_leaves_the_document(world: HearthWorld) -> None:
+    users = await _setup(world)
+    alice, bob = users["alice"], users["bob"]
+    await world.slash(world.owner, "document create", community=COMMUNITY, title="Going home")
+    await _quote(world, bob, 1, 5, "The nurse sat with me")
+    agreed = await world.emu.click(alice, _last_dm(world, alice), "doc:q:1:yes")
+    await agreed.wait_edits(1)
+    assert "The nurse sat with me" in _head(world).content
+    rec = await world.slash(alice, "privacy forget")
+    assert rec.reply is not None
+    done = await world.emu.click(alice, rec.reply, f"privacy:forget:{alice.id}:confirm")
+    await world.emu.wait_for(
+        lambda: done.reply is not None and done.reply.content.startswith("Done"),
+        message="erasure finished",
+    )
+    head = _head(world)
+    assert "Version 3" in head.content and "The nurse sat with me" not in head.content
+    assert "asked Hearth to erase their data" in " ".join(
+        m.content for m in world.emu.messages_in(_thread(world))
+    )
+    assert "contained the quote: 2" in _last_dm(world, world.owner).content

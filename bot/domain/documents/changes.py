@@ -87,3 +87,7 @@ def quotes_recredited(number: int, headings: Iterable[str]) -> str:
         f"Version {number}: section {where} — a quote is now anonymous because its teller "
         "asked not to be named."
     )
+
+
+def quotes_erased(number: int) -> str:
+    return f"Version {number}: a quote removed because its teller asked Hearth to erase their data."
