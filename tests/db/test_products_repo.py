@@ -10,11 +10,14 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.db import migrations
+from bot.db.change_rounds import ChangeRoundRepo
 from bot.db.communities import CommunityRepo
 from bot.db.database import Database
 from bot.db.privacy import PrivacyRepo
+from bot.domain.change import DomainOutcome, DomainResult, RoundOutcome
 from bot.domain.products import GROUP_STORY, Audience, ProductKind, ProductStatus
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.domain.stories.consent import Consent
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.products import ProductService
 from tests.db.test_polls_repo import community
 
@@ -119,3 +122,46 @@ async def test_privacy_export_and_erase(db: Database) -> None:
     assert [tuple(r) for r in rows] == [
         ("status", "Launched", None), ("use", None, None), ("use", "someone else's words", 6)
     ]  # fmt: skip
+
+
+async def test_significant_change_selections_are_sources(db: Database) -> None:
+    """A story of change selected in a closed round can be linked; one not selected cannot;
+    outside, a selection kept in the group is only described."""
+    cid = await community(db)
+    repo = ChangeRoundRepo(db)
+    rnd = await repo.create_round(
+        community_id=cid, selector_id=cid, opened_by=100, domains=("Care",),
+        period=(T0 - timedelta(days=90), T0), collect_until=T0 + timedelta(days=7),
+        select_until=T0 + timedelta(days=14), min_choices=1, now=T0,
+    )  # fmt: skip
+    assert rnd is not None
+    stories = [
+        await repo.add_story(rnd, domain=0, teller_id=t, title=title, changed="It changed.",
+                             why="Because.", consent=consent, now=T0, max_per_domain=10)
+        for t, title, consent in ((1, "KEPTCHANGE", Consent.GROUP),
+                                  (2, "Back at work", Consent.ANONYMOUS),
+                                  (3, "NOTCHOSEN", Consent.ANONYMOUS))
+    ]  # fmt: skip
+    kept, shared, unchosen = (s.id for s in stories if s is not None)
+    assert await repo.open_selection(rnd.id, T0 + timedelta(days=8))
+
+    def decide(*_: object) -> RoundOutcome:
+        return RoundOutcome(
+            (DomainOutcome(0, "Care", DomainResult.TIED, 2, 3, selected=(kept, shared)),), 2
+        )
+
+    assert await repo.close_round(rnd.id, T0 + timedelta(days=15), decide) is not None
+    svc = service(db)
+    community_row = await CommunityRepo(db).get(cid)
+    assert community_row is not None
+    product = await svc.add(community_row, 100, "Return-to-work guide", "guideline")
+    labels = {c.label for c in await svc.source_choices(product, "")}
+    assert labels == {"Significant change: KEPTCHANGE", "Significant change: Back at work"}
+    await svc.link(product, f"change_selection:{kept}", 100)
+    await svc.link(product, f"change_selection:{shared}", 100)
+    with pytest.raises(InvalidInput):
+        await svc.link(product, f"change_selection:{unchosen}", 100)
+    outside = await svc.show(product, Audience.OUTSIDE)
+    assert [s.text for s in outside.sources] == [GROUP_STORY, "Back at work"]
+    inside = await svc.show(product, Audience.INSIDE)
+    assert [s.text for s in inside.sources] == ["KEPTCHANGE", "Back at work"]
