@@ -93,6 +93,11 @@ COMMANDS: list[Cmd] = [
         choices={"format": ("markdown", "html", "pdf")}),
     # the members' annual report
     Cmd("value annual", ("community", "closes"), base=dict(C)),
+    # significant-change rounds
+    Cmd("change round", ("community", "domains", "period", "collect_until", "select_until"),
+        base=dict(C)),
+    Cmd("change consent", ("story",), base={"story": "1"}, actor="alice",
+        choices={"level": ("group", "anonymous", "named", "withdrawn")}),
 ]
 
 #: commands that end or remove the shared things the others need (a fuzzed "1" is a valid

@@ -51,9 +51,10 @@ def _after_time_passes(fw: FuzzWorld) -> None:
         (("document",), 30),
         (("product",), 30),
         (("value",), 25),
+        (("change",), 25),
     ],
     ids=["community", "digest+statement", "meeting", "poll+story", "document", "product",
-         "value"],
+         "value", "change"],
 )
 def test_slash_commands_survive_bad_input(
     tmp_path: Path, groups: tuple[str, ...], examples: int
