@@ -311,6 +311,11 @@ class ChangeRoundService:
 
     async def story_of_teller(self, story_id: int, teller_id: int) -> ChangeStory:
         story = await self.repo.get_story(story_id)
+        if story is not None and not story.is_tombstone and story.teller_id != teller_id:
+            raise NotAllowed(
+                f"Only its teller can change story of change #{story_id}. Pick one of yours "
+                "from the list."
+            )
         if story is None or story.teller_id != teller_id:
             raise NotFound(
                 f"You have no story of change #{story_id}. Pick one of yours from the list."

@@ -331,6 +331,8 @@ class ChangeCog(commands.GroupCog, group_name="change"):
     ) -> None:
         try:
             story_id = int(story.strip().lstrip("#").split()[0])
+            if not 0 < story_id < 2**53:
+                raise ValueError
         except (ValueError, IndexError):
             raise InvalidInput(
                 "Pick one of your stories of change from the list (they show as `#12 Title`)."

@@ -284,7 +284,9 @@ async def test_a_distilling_group_selects_only_what_may_leave(world: HearthWorld
     )  # fmt: skip
     # someone else's story cannot be changed
     r = await world.slash(alice, "change consent", story="2", level="withdrawn")
-    assert "no story of change #2" in r.content, r.content
+    assert "Only its teller" in r.content, r.content
+    r = await world.slash(alice, "change consent", story="99", level="withdrawn")
+    assert "no story of change #99" in r.content, r.content
 
 
 async def test_bad_input_is_refused_and_nothing_is_stored(world: HearthWorld) -> None:
