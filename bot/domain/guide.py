@@ -31,6 +31,8 @@ MEMBER: tuple[tuple[str, str], ...] = (
     ("statement add", "add a short statement for others to vote on"),
     ("statement report", "where members agree and where they differ"),
     ("meeting list", "upcoming meetings and who is coming"),
+    ("product show", "what the group made, where it came from and where it was used"),
+    ("product used", "record where one of the group's products was used"),
 )
 FACILITATOR: tuple[tuple[str, str], ...] = (
     ("community add", "add a member (and their discipline)"),
@@ -51,6 +53,9 @@ FACILITATOR: tuple[tuple[str, str], ...] = (
     ("digest preview", "see exactly what the sponsor would get"),
     ("digest send", "send the digest now"),
     ("digest schedule", "when the weekly digest goes out"),
+    ("product add", "add something the group made to its impact log"),
+    ("product link", "link the stories, polls and meetings a product came from"),
+    ("product status", "record a product's progress: drafting, published, adopted"),
 )
 MANAGER: tuple[tuple[str, str], ...] = (
     ("community create", "start a community: Hearth makes its channels and roles, and you "
