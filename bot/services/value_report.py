@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
@@ -30,11 +30,15 @@ from bot.db.stories import StoryRepo
 from bot.db.value_reports import ReportClaim, ValueReportRepo
 from bot.domain.communities import Community
 from bot.domain.digest import retry_at
+from bot.domain.stories.consent import Consent, StoryRecord, shareable_view
 from bot.domain.value.matrix import (
+    CYCLES,
     Audience,
+    Cycle,
     CycleStory,
     Indicators,
     ProductFigures,
+    StoryKind,
     ValueMatrix,
     build_matrix,
 )
@@ -44,7 +48,10 @@ from bot.domain.value.periods import (
     next_send,
     parse_range,
 )
+from bot.services.change_rounds import ChangeRoundService
 from bot.services.polls import poll_outcomes_for_digest
+from bot.services.products import ProductReader
+from bot.services.value_stories import ValueStoryService
 from bot.settings import HearthConfig
 
 if TYPE_CHECKING:
@@ -55,6 +62,9 @@ log = logging.getLogger(__name__)
 __all__ = ["ReportClaim", "ValueReportService", "ValueReportSources", "default_sources", "dm_run"]
 
 NameLookup = Callable[[int], Awaitable[str | None]]
+CYCLE_NAMES = frozenset(c.value for c in CYCLES)
+#: The open end of "every round closed since": rounds close after the stories they select.
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def dm_run(claim_id: int) -> str:
@@ -65,10 +75,10 @@ def dm_run(claim_id: int) -> str:
 class CycleStoriesSource(Protocol):
     """Stories told in ``[start, end)``, as the matrix reads them (all consent levels but
     withdrawn; the matrix decides per audience what may be quoted). ``names`` looks up a
-    teller's display name; only ``named`` stories need it."""
+    teller's display name; only ``named`` stories are credited."""
 
     def __call__(
-        self, db: Database, community_id: int, start: datetime, end: datetime, names: NameLookup, /
+        self, community_id: int, start: datetime, end: datetime, names: NameLookup, /
     ) -> Awaitable[list[CycleStory]]: ...
 
 
@@ -76,32 +86,137 @@ class ProductsSource(Protocol):
     """The impact log's figures for ``[start, end)``."""
 
     def __call__(
-        self, db: Database, community_id: int, start: datetime, end: datetime, /
+        self, community_id: int, start: datetime, end: datetime, /
     ) -> Awaitable[ProductFigures]: ...
 
 
 @dataclass(frozen=True)
 class ValueReportSources:
-    """One source per kind of input; ``None``: not in this build (left out, and named)."""
+    """One source per kind of input; ``None``: not in this build, or its capability is not
+    loaded (left out of the report, and named in it as not installed)."""
 
     value_stories: CycleStoriesSource | None
     change_stories: CycleStoriesSource | None
     products: ProductsSource | None
 
-    #: How a missing source is named in the report.
-    LABELS = {
-        "value_stories": "value-creation stories",
-        "change_stories": "significant-change stories",
-        "products": "the impact log of products",
-    }
-
     def missing(self) -> list[str]:
-        return [self.LABELS[f.name] for f in fields(self) if getattr(self, f.name) is None]
+        return [SOURCE_LABELS[f.name] for f in fields(self) if getattr(self, f.name) is None]
 
 
-def default_sources() -> ValueReportSources:
-    """Every source in this build, wired by import (mypy checks each against its Protocol)."""
-    return ValueReportSources(value_stories=None, change_stories=None, products=None)
+#: How a missing source is named in the report.
+SOURCE_LABELS = {
+    "value_stories": "value-creation stories",
+    "change_stories": "significant-change stories",
+    "products": "the impact log of products",
+}
+
+
+def value_stories_from(service: ValueStoryService) -> CycleStoriesSource:
+    """Value-creation stories (``/value story``): one text per cycle the teller answered,
+    read INSIDE through ``all_between``; what may leave is decided by the matrix's one
+    audience function (through ``shareable_view``). The service names tellers itself."""
+
+    async def read(
+        community_id: int, start: datetime, end: datetime, names: NameLookup, /
+    ) -> list[CycleStory]:
+        del names
+        out = []
+        for story in await service.all_between(community_id, start, end):
+            texts = {Cycle(k): v for k, v in story.texts.items() if k in CYCLE_NAMES and v}
+            out.append(
+                CycleStory(
+                    kind=StoryKind.VALUE,
+                    consent=story.consent,
+                    told_at=story.told_at,
+                    texts=texts,
+                    teller_name=story.teller_name if story.consent is Consent.NAMED else None,
+                )
+            )
+        return out
+
+    return read
+
+
+def change_stories_from(service: ChangeRoundService) -> CycleStoriesSource:
+    """Stories of significant change (``/change round``): what changed and why it matters,
+    reported as realized value; a story the selectors chose carries their reasons (as they
+    may be read outside: from ``selected_between``, matched by domain and redacted title)."""
+
+    async def read(
+        community_id: int, start: datetime, end: datetime, names: NameLookup, /
+    ) -> list[CycleStory]:
+        inside = await service.stories_between(community_id, start, end, names)
+        if not inside:
+            return []
+        reasons: dict[tuple[str, str], tuple[str, ...]] = {}
+        # Rounds closing after the period can still select a story told in it.
+        for sel in await service.selected_between(community_id, start, FOREVER, names):
+            reasons[(sel.domain, sel.title)] = sel.reasons
+        out = []
+        for story in inside:
+            text = story.changed.strip()
+            if story.why.strip():
+                text += f"\nWhy it matters: {story.why.strip()}"
+            reason = None
+            if story.selected:
+                found = reasons.get((story.domain, outside_title(story.title, story.consent)), ())
+                reason = "; ".join(found[:2]) or None
+            out.append(
+                CycleStory(
+                    kind=StoryKind.CHANGE,
+                    consent=story.consent,
+                    told_at=story.created_at,
+                    texts={Cycle.REALIZED: text},
+                    title=story.title,
+                    teller_name=story.teller_name,
+                    selected=story.selected,
+                    selected_reason=reason,
+                    domain=story.domain,
+                )
+            )
+        return out
+
+    return read
+
+
+def outside_title(title: str, consent: Consent) -> str:
+    """A title as ``shareable_view`` lets it leave (to match a selection's outside view)."""
+    record = StoryRecord(
+        id=0, community_id=0, teller_id=None, title=title, text=".", stage=None,
+        consent=Consent.ANONYMOUS if consent is Consent.GROUP else consent,
+        created_at=FOREVER,
+    )  # fmt: skip
+    view = shareable_view(record, teller_display_name=None)
+    return view.title if view is not None else title
+
+
+def products_from(db: Database) -> ProductsSource:
+    """The impact log (``/product``): products made, status changes and uses in the period,
+    read through the products capability's outside-safe ``activity_between``."""
+
+    async def read(community_id: int, start: datetime, end: datetime, /) -> ProductFigures:
+        activity = await ProductReader(db).activity_between(community_id, start, end)
+        return ProductFigures(
+            made=sum(1 for a in activity if a.created_in_period),
+            uses=sum(len(a.uses) for a in activity),
+            status_changes=sum(len(a.status_changes) for a in activity),
+        )
+
+    return read
+
+
+def default_sources(
+    db: Database,
+    value: ValueStoryService | None = None,
+    change: ChangeRoundService | None = None,
+) -> ValueReportSources:
+    """Every source in this build, wired by import (mypy checks each against its Protocol);
+    the stories' services are those the running bot registered (``None``: not loaded)."""
+    return ValueReportSources(
+        value_stories=value_stories_from(value) if value is not None else None,
+        change_stories=change_stories_from(change) if change is not None else None,
+        products=products_from(db),
+    )
 
 
 @dataclass(frozen=True)
@@ -124,6 +239,7 @@ class ValueReportService:
         *,
         smtp_configured: bool = False,
         sources: ValueReportSources | None = None,
+        resolve: Callable[[], ValueReportSources] | None = None,
         flush: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
@@ -131,11 +247,17 @@ class ValueReportService:
         self.config = config
         self.clock = clock
         self.smtp_configured = smtp_configured
-        self.sources = default_sources() if sources is None else sources
+        #: Fixed sources (tests); otherwise ``resolve`` finds them at each report, so a
+        #: capability loaded (or reloaded) after this one is read.
+        self.sources = sources
+        self.resolve = resolve or (lambda: default_sources(db))
         #: Writes buffered message counts before a report reads them (the digest's counter).
         self.flush = flush
         self.repo = ValueReportRepo(db)
         self.activity = ActivityRepo(db)
+
+    def current_sources(self) -> ValueReportSources:
+        return self.sources if self.sources is not None else self.resolve()
 
     # ------------------------------------------------------------------ periods
 
@@ -164,8 +286,9 @@ class ValueReportService:
         rounds = [o for o in outcomes if o.is_round]
         stories = await StoryRepo(self.db).created_between(cid, start, end)
         products = None
-        if self.sources.products is not None:
-            products = await self.sources.products(self.db, cid, start, end)
+        source = self.current_sources().products
+        if source is not None:
+            products = await source(cid, start, end)
         return Indicators(
             members_total=len(members),
             members_active=active,
@@ -184,9 +307,10 @@ class ValueReportService:
         self, community: Community, period: ReportPeriod, names: NameLookup
     ) -> list[CycleStory]:
         out: list[CycleStory] = []
-        for source in (self.sources.value_stories, self.sources.change_stories):
+        sources = self.current_sources()
+        for source in (sources.value_stories, sources.change_stories):
             if source is not None:
-                out += await source(self.db, community.id, period.start, period.end, names)
+                out += await source(community.id, period.start, period.end, names)
         return out
 
     async def compile(
@@ -205,7 +329,7 @@ class ValueReportService:
             audience=audience,
             indicators=await self.figures(community, period),
             stories=await self.stories(community, period, names),
-            sources_missing=self.sources.missing(),
+            sources_missing=self.current_sources().missing(),
         )
 
     # ------------------------------------------------------------------ the schedule

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 
@@ -25,8 +25,17 @@ from bot.domain.value.periods import ReportPeriod
 from bot.domain.value.report_email import build_report_email
 from bot.errors import Conflict
 from bot.interactions import NO_MENTIONS, facilitated_community
+from bot.services.change_rounds import ChangeRoundService
 from bot.services.digests import DigestService
-from bot.services.value_report import NameLookup, ReportClaim, ValueReportService, dm_run
+from bot.services.value_report import (
+    NameLookup,
+    ReportClaim,
+    ValueReportService,
+    ValueReportSources,
+    default_sources,
+    dm_run,
+)
+from bot.services.value_stories import ValueStoryService
 from bot.text import escape_inline
 from cogs.digests._mail import MAIL_ERRORS, send_email
 from cogs.value._report_render import ReportPackage, package, reply_text
@@ -35,6 +44,8 @@ if TYPE_CHECKING:
     from bot.app import HearthBot
 
 log = logging.getLogger(__name__)
+
+S = TypeVar("S")
 
 JOB_PREFIX = "value-report:"
 SWEEP_JOB = "value-report:sweep"
@@ -55,6 +66,7 @@ class ValueReports:
             bot.config,
             bot.clock,
             smtp_configured=bot.settings.hearth_smtp_url is not None,
+            resolve=self._sources,
             flush=self._flush,
         )
         self.deliveries = Deliveries(bot)
@@ -71,13 +83,26 @@ class ValueReports:
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
         self.bot.services.unregister(self.service)
 
+    def _find(self, kind: type[S]) -> S | None:
+        try:
+            return self.bot.services.get(kind)
+        except Conflict:
+            return None
+
+    def _sources(self) -> ValueReportSources:
+        """The stories' services as the running bot registered them (``None``: not loaded,
+        and the report says so)."""
+        return default_sources(
+            self.bot.db,
+            value=self._find(ValueStoryService),
+            change=self._find(ChangeRoundService),
+        )
+
     async def _flush(self) -> None:
         """Write the digest counter's buffered message counts before counting them."""
-        try:
-            digests = self.bot.services.get(DigestService)
-        except Conflict:
-            return
-        await digests.flush()
+        digests = self._find(DigestService)
+        if digests is not None:
+            await digests.flush()
 
     # ------------------------------------------------------------------ the command
 

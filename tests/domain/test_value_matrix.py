@@ -90,6 +90,7 @@ STORIES = [
         texts={Cycle.REALIZED: "Fewer emergency admissions on our ward."},
         title="Fewer admissions",
         teller_name="Hidden Hal",
+        selected=True,
         selected_reason="It shows care moving closer to home.",
         domain="my own practice",
     ),
@@ -117,7 +118,7 @@ def test_every_cycle_in_order_with_its_meaning_and_indicators() -> None:
         "Members who took part": "9 of 12 (75%)",
         "Messages": "340",
         "Meetings held": "2",
-        "Attendance": "15 people at 2 meetings where it was taken",
+        "Attendance (at meetings where it was taken)": "15 people at 2 meetings",
     }
     potential = {i.label: i.value for i in m.row(Cycle.POTENTIAL).indicators}
     assert potential == {

@@ -18,10 +18,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.db.stories import StoryRepo
+from bot.db.value_stories import ValueStoryRepo
 from bot.domain.stories import Consent
-from bot.domain.value.matrix import Cycle, CycleStory, StoryKind
 from bot.domain.value.report_chart import CHART_SIZE
-from bot.services.value_report import ValueReportService, ValueReportSources
+from bot.domain.value.stories import ValueStoryText
+from bot.services.change_rounds import ChangeRoundService
 from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.e2e.test_digest import Inbox, free_port, png_size, post, setup_community
 from tests.emulator.state import AttachmentState, MessageState, UserState
@@ -40,64 +41,61 @@ async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
         yield w
 
 
-def fake_value_stories(told: datetime) -> Any:
-    """Value-creation stories as the report reads them, one of each consent level."""
-
-    async def source(db: Any, community_id: int, start: datetime, end: datetime, names: Any, /
-                     ) -> list[CycleStory]:  # fmt: skip
-        stories = [
-            CycleStory(
-                kind=StoryKind.VALUE,
-                consent=Consent.NAMED,
-                told_at=told,
-                title="Referrals",
-                teller_name=await names(0) or "Dr Named Nia",
-                texts={
-                    Cycle.IMMEDIATE: "The winter meeting.",
-                    Cycle.POTENTIAL: "A referral template from a GP.",
-                    Cycle.APPLIED: "I rewrote my referral letters.",
-                    Cycle.REALIZED: "Patients were seen two weeks sooner.",
-                },
-            ),
-            CycleStory(
-                kind=StoryKind.VALUE,
-                consent=Consent.ANONYMOUS,
-                told_at=told,
-                title="Calling back",
-                teller_name=ANON_NAME,
-                texts={
-                    Cycle.IMMEDIATE: "The lounge.",
-                    Cycle.APPLIED: "I call carers back the same day (07700 900123).",
-                    Cycle.REFRAMING: "Carers are part of the team.",
-                },
-            ),
-            CycleStory(
-                kind=StoryKind.VALUE,
-                consent=Consent.GROUP,
-                told_at=told,
-                title="Rota",
-                teller_name="Grace Inside",
-                texts={Cycle.IMMEDIATE: "Coffee chats.", Cycle.APPLIED: GROUP_TEXT},
-            ),
-            CycleStory(
-                kind=StoryKind.VALUE,
-                consent=Consent.WITHDRAWN,
-                told_at=told,
-                title="",
-                texts={Cycle.APPLIED: "Withdrawn words"},
-            ),
-        ]
-        return [s for s in stories if start <= s.told_at < end]
-
-    return source
+async def seed_value_stories(world: HearthWorld, community_id: int, people: dict[str, UserState],
+                             when: datetime) -> None:  # fmt: skip
+    """Value-creation stories through the value stories' repository, one per consent level
+    (the report reads them through that capability's service, as in production)."""
+    assert world.db is not None
+    repo = ValueStoryRepo(world.db)
+    stories = [
+        (people["nia"], Consent.NAMED, ValueStoryText(
+            immediate="The winter meeting.", potential="A referral template from a GP.",
+            applied="I rewrote my referral letters.",
+            realized="Patients were seen two weeks sooner.")),
+        (people["annie"], Consent.ANONYMOUS, ValueStoryText(
+            immediate="The lounge.", potential="A carer's phone tip.",
+            applied="I call carers back the same day (07700 900123).",
+            reframing="Carers are part of the team.")),
+        (people["grace"], Consent.GROUP, ValueStoryText(
+            immediate="Coffee chats.", potential="Ideas.", applied=GROUP_TEXT)),
+        (people["nia"], Consent.NAMED, ValueStoryText(
+            immediate="Withdrawn words", potential="Withdrawn words")),
+    ]  # fmt: skip
+    ids = []
+    for teller, consent, text in stories:
+        story = await repo.add(
+            community_id=community_id, teller_id=teller.id, consent=consent, text=text, now=when
+        )
+        ids.append(story.id)
+    await repo.withdraw(ids[-1], when)
 
 
-def use_sources(world: HearthWorld, told: datetime) -> None:
+async def seed_change_round(world: HearthWorld, community: Any, people: dict[str, UserState],
+                            when: datetime) -> None:  # fmt: skip
+    """A significant-change round through its service: two stories, one chosen with a reason."""
     assert world.bot is not None
-    service = world.bot.services.get(ValueReportService)
-    service.sources = ValueReportSources(
-        value_stories=fake_value_stories(told), change_stories=None, products=None
-    )
+    service = world.bot.services.get(ChangeRoundService)
+    rnd = await service.repo.create_round(
+        community_id=community.id, selector_id=community.id, opened_by=world.owner.id,
+        domains=("my own practice",), period=(when - timedelta(days=30), when),
+        collect_until=when + timedelta(days=1), select_until=when + timedelta(days=2),
+        min_choices=1, now=when,
+    )  # fmt: skip
+    assert rnd is not None
+    chosen = await service.repo.add_story(
+        rnd, domain=0, teller_id=people["annie"].id, title="Fewer admissions",
+        changed="Fewer emergency admissions on our ward.", why="Care moved closer to home.",
+        consent=Consent.ANONYMOUS, now=when, max_per_domain=50,
+    )  # fmt: skip
+    await service.repo.add_story(
+        rnd, domain=0, teller_id=people["grace"].id, title="Grace Inside's change",
+        changed=GROUP_TEXT, why="It matters to us.", consent=Consent.GROUP, now=when,
+        max_per_domain=50,
+    )  # fmt: skip
+    assert chosen is not None
+    assert await service.open_selection(rnd.id) is not None
+    await service.choose(rnd.id, people["nia"].id, 0, chosen.id, "It shows care at home.")
+    assert await service.close(rnd.id) is not None
 
 
 def value_dms(world: HearthWorld, user: UserState) -> list[MessageState]:
@@ -138,10 +136,13 @@ def embed_words(msg: MessageState) -> str:
 async def seeded(
     world: HearthWorld, *, email: str | None = None
 ) -> tuple[Any, dict[str, UserState]]:
-    people = {n: world.person(n) for n in ("sponsor", "alice", "bob")}
+    names = {"sponsor": "sponsor", "alice": "alice", "bob": "bob", "grace": "Grace Inside",
+             "nia": "Dr Named Nia", "annie": ANON_NAME}  # fmt: skip
+    people = {key: world.person(name) for key, name in names.items()}
     comm = await setup_community(
         world, sponsor=people["sponsor"], email_to=email,
-        members={people["alice"]: "nurse", people["bob"]: "gp"},
+        members={people["alice"]: "nurse", people["bob"]: "gp", people["grace"]: "carer",
+                 people["nia"]: "gp", people["annie"]: "nurse"},
     )  # fmt: skip
     await post(world, world.channel("carers-voice-lounge"), people["alice"], 3)
     assert world.db is not None
@@ -150,7 +151,8 @@ async def seeded(
         stage="diagnosis", stage_label="Tests and diagnosis", consent=Consent.GROUP,
         now=START + timedelta(hours=1),
     )  # fmt: skip
-    use_sources(world, START + timedelta(days=2))
+    await seed_value_stories(world, comm.id, people, START + timedelta(days=2))
+    await seed_change_round(world, comm, people, START + timedelta(days=3))
     return comm, people
 
 
@@ -169,7 +171,7 @@ async def test_the_facilitator_gets_the_matrix_privately_with_its_files(
     assert "Your private value report for **Carers Voice**" in words
     assert "11 January 2027 to 21 January 2027" in words
     assert "Next: <t:" in words and str(int(DUE.timestamp())) in words  # the sponsor's date
-    assert "3 of 3 members took part" in words or "1 of 3 members took part" in words
+    assert "1 of 6 members took part" in words
     files = files_of(msg)
     assert set(files) == {"html", "md", "png"}
     html, md = files["html"].data.decode(), files["md"].data.decode()
@@ -184,6 +186,8 @@ async def test_the_facilitator_gets_the_matrix_privately_with_its_files(
         assert ANON_NAME not in text and "07700 900123" not in text
         assert "Withdrawn words" not in text
     assert "- Messages: **3**" in md and "- Stories told: **1**" in md
+    assert "- Significant-change stories reporting it: **2**" in md
+    assert "Chosen by the selectors as the most significant, because: It shows care at home." in md
     assert png_size(files["png"].data)[0] == CHART_SIZE[0]
     assert files["png"].description and "Applied value: 3 stories" in files["png"].description
     # nothing was sent to the sponsor, and nothing was claimed
@@ -269,6 +273,8 @@ async def test_the_sponsor_gets_the_quarter_once_by_dm_and_email(tmp_path: Path)
             assert "Dr Named Nia" in whole and "I rewrote my referral letters." in whole
             assert "[redacted]" in whole  # the anonymous story, its phone number removed
             assert "stayed inside the community at their tellers' wish" in whole
+            assert "Fewer emergency admissions on our ward." in whole
+            assert "the most significant, because: It shows care at home." in whole
             images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
             assert len(images) == 1 and png_size(images[0].get_content()) == CHART_SIZE
             assert world.db is not None
@@ -279,7 +285,6 @@ async def test_the_sponsor_gets_the_quarter_once_by_dm_and_email(tmp_path: Path)
 
             # A restart (the job re-armed from the database) and a day later: nothing again.
             await world.restart()
-            use_sources(world, START + timedelta(days=2))
             await world.advance(timedelta(days=1))
             assert len(value_dms(world, sponsor)) == 1
             assert len(value_mails(inbox)) == 1
@@ -296,7 +301,6 @@ async def test_a_quarter_missed_while_down_is_caught_up_once(tmp_path: Path) -> 
         await world.stop_bot()
         world.clock.set(DUE + timedelta(days=3))  # Hearth was down on the day
         await world.start_bot()
-        use_sources(world, START + timedelta(days=2))
         await world.advance(timedelta(seconds=1))
         dms = value_dms(world, people["sponsor"])
         assert len(dms) == 1

@@ -30,7 +30,8 @@ def story_for(audience: Audience, story: CycleStory, cycle: Cycle) -> ReportStor
         excerpt, title, credit, reason = shared
         return ReportStory(
             kind=story.kind, cycle=cycle, excerpt=excerpt, title=title, credit=credit,
-            stays_inside=False, selected_reason=reason, domain=story.domain,
+            stays_inside=False, selected=story.selected, selected_reason=reason,
+            domain=story.domain,
         )  # fmt: skip
     if audience is Audience.SPONSOR:
         return None
@@ -41,6 +42,7 @@ def story_for(audience: Audience, story: CycleStory, cycle: Cycle) -> ReportStor
         title=truncate(clean_multiline(story.title).strip(), 120),
         credit=None,
         stays_inside=True,
+        selected=story.selected,
         selected_reason=reason,
         domain=story.domain,
     )

@@ -87,9 +87,9 @@ def _indicators(cycle: Cycle, ind: Indicators, value: int, change: int) -> tuple
         if ind.meetings_with_attendance:
             out.append(
                 Indicator(
-                    "Attendance",
+                    "Attendance (at meetings where it was taken)",
                     f"{_n(ind.meeting_attendance, 'person', 'people')} at "
-                    f"{_n(ind.meetings_with_attendance, 'meeting')} where it was taken",
+                    f"{_n(ind.meetings_with_attendance, 'meeting')}",
                 )
             )
         return tuple(out)
@@ -135,7 +135,7 @@ def build_matrix(
     for that cycle). Withdrawn stories are neither counted nor quoted.
     """
     live = [s for s in stories if s.consent is not Consent.WITHDRAWN]
-    ordered = sorted(live, key=lambda s: (s.selected_reason is None, -s.told_at.timestamp()))
+    ordered = sorted(live, key=lambda s: (not s.selected, -s.told_at.timestamp()))
     readable: set[int] = set()
     rows = []
     for cycle in CYCLES:

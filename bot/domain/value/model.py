@@ -131,8 +131,10 @@ class CycleStory:
     teller_name: str | None = None
     restricted: bool = False
     """Told somewhere narrower than the whole community: it leaves for no one."""
+    selected: bool = False
+    """A significant-change story the selectors chose as the most significant."""
     selected_reason: str | None = None
-    """A significant-change story the selectors chose, with their written reason."""
+    """Their written reason(s), when known."""
     domain: str | None = None
     """A significant-change story's domain of change."""
 
@@ -153,6 +155,7 @@ class ReportStory:
     """The teller's name (``named`` consent only); ``None`` prints as "a member"."""
     stays_inside: bool
     """A group-consent story: the facilitator's report marks it; the sponsor's never has one."""
+    selected: bool = False
     selected_reason: str | None = None
     domain: str | None = None
 

@@ -68,21 +68,24 @@ def value_chart_png(matrix: ValueMatrix, period_label: str) -> bytes:
     fig.patch.set_facecolor(BACKGROUND)
     FigureCanvasAgg(fig)
     heading = textwrap.shorten(
-        "Stories of value: " + " ".join(matrix.community_name.split()), width=44, placeholder="…"
+        "Stories of value: " + " ".join(matrix.community_name.split()), width=34, placeholder="…"
     )
-    fig.text(0.03, 0.975, heading, ha="left", va="top", fontsize=12, fontweight="bold", color=TEXT)
-    fig.text(0.03, 0.905, textwrap.shorten(period_label, width=60, placeholder="…"),
-             ha="left", va="top", fontsize=9, color=MUTED)  # fmt: skip
+    fig.text(0.03, 0.975, heading, ha="left", va="top", fontsize=16, fontweight="bold", color=TEXT)
+    # The quarter's name only ("January to March 2027"): the dates are in the report.
+    subtitle = textwrap.shorten(period_label.split(" (", maxsplit=1)[0], width=44, placeholder="…")
+    fig.text(0.03, 0.88, subtitle, ha="left", va="top", fontsize=13, color=MUTED)
     counts = _counts(matrix)
-    ax = fig.add_axes((0.30, 0.06, 0.58, 0.74))
+    ax = fig.add_axes((0.40, 0.04, 0.50, 0.74))
     ax.set_facecolor(BACKGROUND)
     n = len(counts)
     positions = list(range(n))[::-1]  # the first cycle on top
     values = [c[1] for c in counts]
     bars = ax.barh(positions, values, color=BAR, height=0.6)
-    ax.bar_label(bars, labels=[str(v) for v in values], padding=4, fontsize=11, color=TEXT)
-    ax.set_yticks(positions, [c[0] for c in counts], fontsize=10, color=TEXT)
-    ax.set_xlim(0, max(*values, 1) * 1.25)
+    ax.bar_label(
+        bars, labels=[str(v) for v in values], padding=6, fontsize=16, fontweight="bold", color=TEXT
+    )
+    ax.set_yticks(positions, [c[0] for c in counts], fontsize=15, color=TEXT)
+    ax.set_xlim(0, max(*values, 1) * 1.3)
     ax.set_xticks([])
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
@@ -90,7 +93,7 @@ def value_chart_png(matrix: ValueMatrix, period_label: str) -> bytes:
     ax.tick_params(axis="y", length=0, pad=6)
     if not any(values):
         ax.text(0.5, 0.5, "No stories in this period yet", transform=ax.transAxes,
-                ha="center", va="center", fontsize=11, color=TEXT)  # fmt: skip
+                ha="center", va="center", fontsize=14, color=TEXT)  # fmt: skip
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=CHART_DPI, facecolor=BACKGROUND)
     return buffer.getvalue()
