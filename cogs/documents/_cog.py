@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from bot.app import HearthBot
 
 TEMPLATES = [
-    app_commands.Choice(name="journey: one section per story stage", value=Template.JOURNEY.value),
-    app_commands.Choice(name="blank: one section, Introduction", value=Template.BLANK.value),
+    app_commands.Choice(name="Journey: one section per story stage", value=Template.JOURNEY.value),
+    app_commands.Choice(name="Blank: one section, Introduction", value=Template.BLANK.value),
 ]
 FORMATS = [
     app_commands.Choice(name="Markdown (.md)", value="markdown"),
