@@ -52,8 +52,11 @@ from tests.e2e._matrix import (
     snapshot,
 )
 from tests.e2e import _matrix_annual as annual
+from tests.e2e import _matrix_change as change
 from tests.e2e import _matrix_documents as docs
+from tests.e2e import _matrix_papers as papers
 from tests.e2e import _matrix_products as products
+from tests.e2e import _matrix_value_stories as value
 from tests.e2e.hearth import HearthWorld
 from tests.e2e.story_draft import post_draft
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
@@ -454,6 +457,11 @@ async def check_preview(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert A in rec.all_text
 
 
+async def check_value_report(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and "Your private value report" in rec.all_text, rec.all_text
+    assert {f.filename.rsplit(".", 1)[-1] for f in rec.files} == {"html", "md", "png"}
+
+
 async def count_digests(ctx: Ctx) -> int:
     return int(await ctx.val("SELECT count(*) FROM digests WHERE community_id = ?", ctx.a_id))
 
@@ -609,6 +617,10 @@ TABLE: list[Row] = [
         prepare=members_edit_modal, note="the teller's edit form, submitted by the actor"),
     Row("NotesModal", FACILITATORS, act_notes_modal, check_notes, prepare=owners_notes_modal,
         note="the owner's notes form, submitted by the actor"),
+    Row("TellValueStoryButton", PARTICIPANTS, value.act_invitation, value.check_invitation,
+        prepare=value.an_invitation, note="the lounge invitation's button, then the form"),
+    Row("ValueStoryModal", PARTICIPANTS, value.act_form, value.check_form,
+        prepare=value.owners_form, note="the owner's value-story form, submitted by the actor"),
     Row("AnswerButton", PARTICIPANTS, annual.act_answer_button, annual.check_form_shown,
         prepare=annual.an_annual_report, note="the annual report's lounge post"),
     Row("AnswerModal", PARTICIPANTS, annual.act_form, annual.check_answer_saved,
@@ -616,6 +628,24 @@ TABLE: list[Row] = [
     Row("QuoteSelect", PARTICIPANTS, annual.act_quote, annual.check_quoted,
         prepare=annual.members_quote_choice,
         note="on the member's reply; it sets the clicker's own answer's quoting"),
+    Row("ReportButton", FACILITATORS, annual.act_read_report, annual.check_report_shown,
+        prepare=annual.a_closed_report, note="the closed annual report's lounge post"),
+    Row("TellButton", PARTICIPANTS, change.act_tell, change.check_tell, prepare=change.a_round,
+        note="the round's lounge post"),
+    Row("TellDomain", PARTICIPANTS, change.act_domain, change.check_modal,
+        prepare=change.owners_domain_menu, note="the owner's domain menu"),
+    Row("TellModal", PARTICIPANTS, change.act_tell_form, change.check_draft,
+        prepare=change.owners_tell_form, note="the owner's story form, submitted by the actor"),
+    Row("ChooseButton", PARTICIPANTS, change.act_choose, change.check_choose,
+        prepare=change.selection_open, note="the selection invitation"),
+    Row("ChooseDomain", PARTICIPANTS, change.act_choose_domain, change.check_page,
+        prepare=change.owners_choice_menu, note="the owner's domain menu"),
+    Row("PageButton", PARTICIPANTS, change.act_page, change.check_next_page,
+        prepare=change.owners_candidates, note="the owner's candidates, page 2"),
+    Row("PickStory", PARTICIPANTS, change.act_pick, change.check_modal,
+        prepare=change.owners_candidates, note="the owner's candidates"),
+    Row("ReasonModal", PARTICIPANTS, change.act_reason_form, change.check_chosen,
+        prepare=change.owners_reason_form, note="the owner's reason form, submitted by the actor"),
     # ---------------------------------------------------------------- /community
     Row("community create", MANAGERS, cmd("community create", name="New Circle",
                                           kind="practice"), check_created),
@@ -702,6 +732,16 @@ TABLE: list[Row] = [
     Row("document quote", PARTICIPANTS, docs.act_quote_command, docs.check_quote_command),
     Row("document propose", PARTICIPANTS, docs.act_propose_command, docs.check_proposed),
     Row("document export", READERS, docs.act_export, docs.check_exported),
+    # ---------------------------------------------------------------- papers for comment
+    Row("document comment", PARTICIPANTS, papers.act_comment, papers.check_commented),
+    Row("AnswerButton", PARTICIPANTS, papers.act_answer, papers.check_answered,
+        prepare=papers.a_paper, note="the teller's paper: answer with changes"),
+    Row("AnswerModal", PARTICIPANTS, papers.act_answer_form, papers.check_answer_form,
+        prepare=papers.owners_answer_form, note="the owner's answer form, submitted by the actor"),
+    Row("PaperTextModal", PARTICIPANTS, papers.act_text_form, papers.check_text_form,
+        prepare=papers.owners_text_form, note="the owner's typed draft, submitted by the actor"),
+    Row("ClosePaper", FACILITATORS, papers.act_close, papers.check_closed,
+        prepare=papers.a_paper, note="the teller's paper, closed early"),
     # ---------------------------------------------------------------- products
     Row("product add", FACILITATORS, products.act_add, products.check_added),
     Row("product link", FACILITATORS, products.act_link, products.check_linked,
@@ -712,6 +752,18 @@ TABLE: list[Row] = [
         prepare=products.a_product),
     Row("product show", SPONSOR_READERS, products.act_show, products.check_shown,
         prepare=products.a_product, note="the sponsor sees the outside view"),
+    # ---------------------------------------------------------------- value stories
+    Row("value story", PARTICIPANTS, value.act_story, value.check_story),
+    Row("value consent", SELF, value.act_consent, value.check_consent,
+        prepare=value.members_value_story, note="the member's value story"),
+    Row("value prompt", FACILITATORS, cmd("value prompt", community=A, cadence="monthly"),
+        value.check_prompt),
+    Row("value report", FACILITATORS, cmd("value report", community=A), check_value_report),
+    # ---------------------------------------------------------------- change rounds
+    Row("change consent", SELF, change.act_consent, change.check_consent,
+        prepare=change.members_story, note="the member's story of change"),
+    Row("change round", FACILITATORS, cmd("change round", community=A), change.check_opened,
+        prepare=change.no_open_round, note="after the open one is closed"),
     # ---------------------------------------------------------------- annual report
     Row("value annual", FACILITATORS, cmd("value annual", community=A), annual.check_opened,
         prepare=annual.no_open_report, note="after the open one is closed"),
