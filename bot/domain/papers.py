@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import PurePath
 
 from bot.errors import InvalidInput
-from bot.text import clean_line, clean_multiline, percent
+from bot.text import clean_line, clean_multiline, echo, percent
 
 TITLE_MAX = 100
 """A title is shown in embed titles (256) with words around it, and in autocomplete (100)."""
@@ -228,12 +228,12 @@ def file_types_text() -> str:
 
 def validate_file(filename: str, size: int) -> str:
     """The attached draft's file name, if Hearth can re-post it (type and size)."""
-    name = PurePath(filename.replace("\\", "/")).name.strip()
+    name = clean_line(PurePath(filename.replace("\\", "/")).name)
     suffix = PurePath(name).suffix.lower()
     if suffix not in FILE_TYPES:
         raise InvalidInput(
             f"Attach the draft as a document: {file_types_text()} "
-            f"(`{clean_line(name)[:60] or 'that file'}` is not one of these)."
+            f"(`{echo(name) or 'that file'}` is not one of these)."
         )
     if size > FILE_MAX_BYTES:
         raise InvalidInput(

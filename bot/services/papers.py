@@ -168,21 +168,26 @@ class PaperService:
             )
         return closed
 
+    async def require_closer(self, paper_id: int, actor: Actor) -> Paper:
+        """Refuse unless ``actor`` may close the paper early: its author or a facilitator."""
+        paper = await self.get(paper_id)
+        community = await self.communities.get(paper.community_id)
+        membership = await self.communities.membership(paper.community_id, actor.user_id)
+        if community is None or not (
+            paper.author_id == actor.user_id or can_facilitate(actor, community, membership)
+        ):
+            raise NotAllowed(
+                "Only the paper's author or a facilitator of this community can close it "
+                "early; otherwise it closes at its deadline."
+            )
+        if not paper.is_open:
+            raise Conflict("This paper is already closed.")
+        return paper
+
     async def close(self, paper_id: int, actor: Actor | None = None) -> Paper | None:
         """Close now (the close job, or ``actor``: the author or a facilitator)."""
         if actor is not None:
-            paper = await self.get(paper_id)
-            community = await self.communities.get(paper.community_id)
-            membership = await self.communities.membership(paper.community_id, actor.user_id)
-            if community is None or not (
-                paper.author_id == actor.user_id or can_facilitate(actor, community, membership)
-            ):
-                raise NotAllowed(
-                    "Only the paper's author or a facilitator of this community can close it "
-                    "early; otherwise it closes at its deadline."
-                )
-            if not paper.is_open:
-                raise Conflict("This paper is already closed.")
+            await self.require_closer(paper_id, actor)
         return await self.lifecycle.close(paper_id, closed_by=actor.user_id if actor else None)
 
     async def unannounced(self) -> list[Paper]:

@@ -83,10 +83,11 @@ class Papers:
         if file is None:
 
             async def typed(modal_interaction: discord.Interaction[Any], text: str) -> None:
-                await modal_interaction.response.defer(ephemeral=True, thinking=True)
+                # Whoever submits is the author, checked again (never trust the opener).
                 paper = await self.service.create(
-                    comm, actor.user_id, cleaned, closes_at, body=text
+                    comm, modal_interaction.user.id, cleaned, closes_at, body=text
                 )
+                await modal_interaction.response.defer(ephemeral=True, thinking=True)
                 await self._post(modal_interaction, comm, paper, None)
 
             await interaction.response.send_modal(PaperTextModal(cleaned, typed))

@@ -97,6 +97,7 @@ class ClosePaper(
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         actor = actor_of(interaction)
+        await self.service.require_closer(self.paper_id, actor)  # before anything is shown
         await interaction.response.defer(ephemeral=True, thinking=True)
         closed = await self.service.close(self.paper_id, actor)
         text = (

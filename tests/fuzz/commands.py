@@ -91,6 +91,11 @@ COMMANDS: list[Cmd] = [
         actor="alice"),
     Cmd("document export", ("document",), base={"document": "1"}, actor="alice",
         choices={"format": ("markdown", "html", "pdf")}),
+    Cmd("document comment", ("community", "title", "closes"),
+        base={**C, "title": "Referral letters", "closes": "in 3 days",
+              "file": ("draft.pdf", b"%PDF-1.4 fuzz\n")}, actor="alice"),
+    # the value report
+    Cmd("value report", ("community", "from", "to"), base=dict(C)),
     # the members' annual report
     Cmd("value annual", ("community", "closes"), base=dict(C)),
     # significant-change rounds
