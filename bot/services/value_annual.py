@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.db.database import Database
 from bot.db.value_annual import AlreadyOpen, AnnualRepo, AnnualReport
-from bot.domain.communities import Community
+from bot.domain.communities import Actor, Community, require_facilitator
 from bot.domain.stories import Consent
 from bot.domain.timeparse import discord_timestamp
 from bot.domain.value.annual import (
@@ -158,6 +158,22 @@ class AnnualService:
         if membership is None or not membership.active:
             raise NotAllowed(
                 f"Only members of **{escape_inline(community.name)}** answer its annual report."
+            )
+        return report, community
+
+    async def for_facilitator(self, report_id: int, actor: Actor) -> tuple[AnnualReport, Community]:
+        """A closed report a facilitator (or server manager) may read again."""
+        report = await self.repo.get(report_id)
+        community = await self.communities.get(report.community_id) if report else None
+        if report is None or community is None:
+            raise NotFound("This annual report no longer exists.")
+        require_facilitator(
+            actor, community, await self.communities.membership(community.id, actor.user_id)
+        )
+        if report.is_open:
+            raise Conflict(
+                f"The annual report for {report.year} is still open; its report is ready when "
+                f"it closes {discord_timestamp(report.closes_at, 'F')}."
             )
         return report, community
 

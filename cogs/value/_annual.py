@@ -15,7 +15,6 @@ never stores or shows a list of them.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from datetime import timedelta
@@ -31,15 +30,14 @@ from bot.domain.timeparse import parse_future
 from bot.domain.value.annual import AnnualSummary, themes_from_config
 from bot.domain.value.annual_render import (
     build_annual_email,
-    filename,
     render_html,
     render_markdown,
 )
 from bot.interactions import NO_MENTIONS, facilitated_community
-from bot.services.value_annual import AnnualReport, AnnualService, NameOf
+from bot.services.value_annual import AnnualReport, AnnualService
 from cogs.digests._mail import MAIL_ERRORS, send_email
 from cogs.value import _annual_render as words
-from cogs.value._annual_views import DYNAMIC_ITEMS, answer_view
+from cogs.value._annual_views import DYNAMIC_ITEMS, answer_view, name_lookup, report_view
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -252,7 +250,7 @@ class AnnualReports:
             return
         if report.is_open:
             return  # the crash came before the close: the close job delivers it
-        summary = await self.service.summary(report, community, self._name_lookup(community))
+        summary = await self.service.summary(report, community, name_lookup(self.bot, community))
         markdown = render_markdown(summary, timezone=community.timezone)
         html = render_html(summary, timezone=community.timezone)
         if community.sponsor_id is None:
@@ -272,14 +270,14 @@ class AnnualReports:
                 await self.deliveries.send(
                     run, Destination.member(user_id), content=note,
                     embed=words.report_embed(summary),
-                    files=self._files(summary, community, markdown, html),
+                    files=words.report_files(summary, community.slug, markdown, html),
                     allowed_mentions=NO_MENTIONS,
                 )  # fmt: skip
             except discord.HTTPException as exc:
                 log.info(
                     "annual report %s: a facilitator could not be DMed (%s)", report_id, exc.code
                 )
-        await self._close_lounge_post(report, community)
+        await self.close_lounge_post(report, community)
         await self.deliveries.finish(run)
 
     async def _to_sponsor(
@@ -296,7 +294,7 @@ class AnnualReports:
             await self.deliveries.send(
                 run_name(report.id, "report"), Destination.member(community.sponsor_id),
                 embed=words.report_embed(summary),
-                files=self._files(summary, community, markdown, html),
+                files=words.report_files(summary, community.slug, markdown, html),
                 allowed_mentions=NO_MENTIONS,
             )  # fmt: skip
         except discord.HTTPException as exc:
@@ -331,18 +329,7 @@ class AnnualReports:
                 problems.append(f"the e-mail could not be sent ({type(exc).__name__})")
         return problems
 
-    @staticmethod
-    def _files(
-        summary: AnnualSummary, community: Community, markdown: str, html: str
-    ) -> list[discord.File]:
-        return [
-            discord.File(io.BytesIO(markdown.encode("utf-8")),
-                         filename=filename(summary, community.slug, "md")),
-            discord.File(io.BytesIO(html.encode("utf-8")),
-                         filename=filename(summary, community.slug, "html")),
-        ]  # fmt: skip
-
-    async def _close_lounge_post(self, report: AnnualReport, community: Community) -> None:
+    async def close_lounge_post(self, report: AnnualReport, community: Community) -> None:
         if report.lounge_channel_id is None or report.lounge_message_id is None:
             return
         channel = self.bot.get_partial_messageable(report.lounge_channel_id)
@@ -351,32 +338,12 @@ class AnnualReports:
                 embed=words.closed_embed(
                     community.name, report.year, report.closed_at or self.bot.clock.now()
                 ),
-                view=None,
+                view=report_view(report.id),
             )
         except discord.HTTPException as exc:
             log.warning("annual report %s: could not update the lounge post: %s", report.id, exc)
 
     # ------------------------------------------------------------------ helpers
-    def _name_lookup(self, community: Community) -> NameOf:
-        guild = self.bot.get_guild(community.guild_id)
-
-        async def name_of(user_id: int) -> str | None:
-            member = guild.get_member(user_id) if guild is not None else None
-            if member is None and guild is not None:
-                try:
-                    member = await guild.fetch_member(user_id)
-                except discord.HTTPException:
-                    member = None
-            if member is not None:
-                return member.display_name
-            try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            except discord.HTTPException:
-                return None
-            return user.display_name
-
-        return name_of
-
     async def _dm(self, user_id: int, text: str) -> None:
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)

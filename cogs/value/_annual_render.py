@@ -3,6 +3,7 @@ report's embed. The report's own words are :mod:`bot.domain.value.annual_render`
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 import discord
@@ -10,7 +11,7 @@ import discord
 from bot.domain.stories import Consent
 from bot.domain.timeparse import discord_timestamp
 from bot.domain.value.annual import QUESTIONS, AnnualAnswer, AnnualSummary, says_something
-from bot.domain.value.annual_render import question_line, summary, title
+from bot.domain.value.annual_render import filename, question_line, summary, title
 from bot.interactions import mention
 from bot.text import escape_inline, plain
 
@@ -149,10 +150,20 @@ def closed_embed(community: str, year: int, closed_at: datetime) -> discord.Embe
         title=plain(f"{community}: the annual report for {year} is closed", 256),
         description=(
             f"Answers closed {discord_timestamp(closed_at, 'F')}. Thank you to everyone who "
-            "answered; the facilitators and the sponsor have the report."
+            "answered; the facilitators and the sponsor have the report. Facilitators can "
+            "read it again with the button below (only they see it)."
         ),
         colour=COLOUR,
     )
+
+
+def report_files(s: AnnualSummary, slug: str, markdown: str, html: str) -> list[discord.File]:
+    """The full report as Markdown and as a printable HTML page (fresh objects per send: a
+    ``discord.File`` can be read only once)."""
+    return [
+        discord.File(io.BytesIO(markdown.encode("utf-8")), filename=filename(s, slug, "md")),
+        discord.File(io.BytesIO(html.encode("utf-8")), filename=filename(s, slug, "html")),
+    ]
 
 
 def no_sponsor_text() -> str:

@@ -10,12 +10,22 @@ from typing import Any
 import discord
 
 from bot.components import HearthItem
+from bot.domain.communities import Community
 from bot.domain.stories import Consent
 from bot.domain.value.annual import MAX_FIELD, QUESTIONS, QUOTE_CHOICES, AnnualAnswer
+from bot.domain.value.annual_render import render_html, render_markdown
 from bot.errors_handler import NO_MENTIONS, HearthModal, guarded
-from bot.services.value_annual import AnnualService
+from bot.interactions import actor_of
+from bot.services.value_annual import AnnualService, NameOf
 from bot.text import plain
-from cogs.value._annual_render import QUOTE_LABELS, QUOTE_MEANING, consent_text, saved_text
+from cogs.value._annual_render import (
+    QUOTE_LABELS,
+    QUOTE_MEANING,
+    consent_text,
+    report_embed,
+    report_files,
+    saved_text,
+)
 
 #: The form stays open this long (seconds); a member who takes longer presses the button again.
 FORM_TIMEOUT = 3600
@@ -139,10 +149,79 @@ class QuoteSelect(
         await interaction.response.edit_message(content=consent_text(consent), view=view)
 
 
+class ReportButton(
+    HearthItem[AnnualService],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"annual:(?P<report_id>[0-9]+):read",
+):
+    """On the closed lounge post: a facilitator reads the report again, ephemerally (for one
+    whose direct messages are closed, or who lost the DM)."""
+
+    service_type = AnnualService
+
+    def __init__(self, report_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Read the report (facilitators)",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"annual:{report_id}:read",
+            )
+        )
+        self.report_id = report_id
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        report, community = await self.service.for_facilitator(
+            self.report_id, actor_of(interaction)
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        summary = await self.service.summary(
+            report, community, name_lookup(interaction.client, community)
+        )
+        markdown = render_markdown(summary, timezone=community.timezone)
+        html = render_html(summary, timezone=community.timezone)
+        await interaction.followup.send(
+            embed=report_embed(summary),
+            files=report_files(summary, community.slug, markdown, html),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+def name_lookup(bot: Any, community: Community) -> NameOf:
+    """Display names for the report's named quotes: the server member's, else the user's."""
+    guild = bot.get_guild(community.guild_id)
+
+    async def name_of(user_id: int) -> str | None:
+        member = guild.get_member(user_id) if guild is not None else None
+        if member is None and guild is not None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except discord.HTTPException:
+                member = None
+        if member is not None:
+            return str(member.display_name)
+        try:
+            user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+        except discord.HTTPException:
+            return None
+        return str(user.display_name)
+
+    return name_of
+
+
 def answer_view(report_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(AnswerButton(report_id))
     return view
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (AnswerButton, QuoteSelect)
+def report_view(report_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReportButton(report_id))
+    return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    AnswerButton, QuoteSelect, ReportButton,
+)  # fmt: skip

@@ -102,3 +102,30 @@ async def check_opened(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     await rec.wait_final()
     sql = "SELECT count(*) FROM annual_reports WHERE community_id = ? AND state = 'open'"
     assert await ctx.val(sql, ctx.a_id) == 1, rec.all_text
+
+
+async def a_closed_report(ctx: Ctx) -> int:
+    """A's report closed (quietly: no report DMs, which other rows would count) and its lounge
+    post turned into the closed notice with the facilitators' button."""
+    report_id = await an_annual_report(ctx)
+    bot = ctx.world.bot
+    assert bot is not None
+    cog: Any = bot.get_cog("ValueCog")
+    service = cog.annual_reports.service
+    await service.close(report_id)
+    report = await service.get(report_id)
+    await cog.annual_reports.close_lounge_post(report, await service.community_of(report))
+    ctx.messages["annual_closed"] = message_with(ctx, LOUNGE, f"annual:{report_id}:read")
+    return report_id
+
+
+async def act_read_report(ctx: Ctx, report: int) -> InteractionRecord:
+    rec: InteractionRecord = await ctx.emu.click(
+        ctx.actor, ctx.messages["annual_closed"], f"annual:{report}:read"
+    )
+    await rec.wait_final()
+    return rec
+
+
+async def check_report_shown(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and {f.filename.rsplit(".", 1)[-1] for f in rec.files} == {"md", "html"}

@@ -53,7 +53,6 @@ from tests.e2e._matrix import (
 )
 from tests.e2e import _matrix_annual as annual
 from tests.e2e import _matrix_change as change
-from tests.e2e import _matrix_papers as papers
 from tests.e2e import _matrix_documents as docs
 from tests.e2e import _matrix_papers as papers
 from tests.e2e import _matrix_products as products
@@ -703,16 +702,6 @@ TABLE: list[Row] = [
     Row("meeting series", FACILITATORS, cmd("meeting series", community=A),
         a_row_exists("meeting_series")),
     Row("meeting list", READERS, cmd("meeting list", community=A),
-    # ---------------------------------------------------------------- papers for comment
-    Row("document comment", PARTICIPANTS, papers.act_comment, papers.check_commented),
-    Row("AnswerButton", PARTICIPANTS, papers.act_answer, papers.check_answered,
-        prepare=papers.a_paper, note="the teller's paper: answer with changes"),
-    Row("AnswerModal", PARTICIPANTS, papers.act_answer_form, papers.check_answer_form,
-        prepare=papers.owners_answer_form, note="the owner's answer form, submitted by the actor"),
-    Row("PaperTextModal", PARTICIPANTS, papers.act_text_form, papers.check_text_form,
-        prepare=papers.owners_text_form, note="the owner's typed draft, submitted by the actor"),
-    Row("ClosePaper", FACILITATORS, papers.act_close, papers.check_closed,
-        prepare=papers.a_paper, note="the teller's paper, closed early"),
         text_has("Spring gathering")),
     Row("meeting notes", FACILITATORS, act_notes, check_notes, note="modal submitted"),
     Row("meeting cancel", FACILITATORS,
