@@ -80,9 +80,9 @@ class ProductsCog(commands.GroupCog, group_name="product"):
         )
         out = []
         for product, community_name in found:
-            suffix = plain(f" ({community_name})", 40)
+            suffix = plain(f"({community_name})", 40)
             name = plain(f"#{product.id} {product.title}", 99 - len(suffix))
-            out.append(app_commands.Choice(name=f"{name}{suffix}", value=str(product.id)))
+            out.append(app_commands.Choice(name=f"{name} {suffix}", value=str(product.id)))
         return out[:25]
 
     async def source_autocomplete(

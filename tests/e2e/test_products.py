@@ -280,3 +280,23 @@ async def test_a_long_record_fits_discord_and_the_rest_is_attached(world: Hearth
     attached = shown.files[0].data.decode()
     assert all(f"Session {i:02d}" in attached for i in range(40))
     assert "40 times" in next(f["value"] for f in embed["fields"] if f["name"] == "Used")
+
+
+async def test_product_autocomplete_offers_what_each_person_may_see(world: HearthWorld) -> None:
+    people = await setup(world)
+    rec = await world.slash(world.owner, "product add", community=COMMUNITY,
+                            title="Our principles", kind="guideline")  # fmt: skip
+    assert "as product #1" in rec.content, rec.content
+
+    async def offered(user: UserState) -> list[str]:
+        got = await world.emu.autocomplete(world.guild, user, "product show", focused="product",
+                                           value="princ")  # fmt: skip
+        return [c["name"] for c in got]
+
+    assert offered_names(await offered(people["alice"]))
+    assert offered_names(await offered(people["sponsor"]))  # the outside view
+    assert await offered(people["outsider"]) == []  # a member of another community only
+
+
+def offered_names(names: list[str]) -> bool:
+    return names == [f"#1 Our principles ({COMMUNITY})"]
