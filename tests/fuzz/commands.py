@@ -94,6 +94,13 @@ COMMANDS: list[Cmd] = [
     Cmd("document comment", ("community", "title", "closes"),
         base={**C, "title": "Referral letters", "closes": "in 3 days",
               "file": ("draft.pdf", b"%PDF-1.4 fuzz\n")}, actor="alice"),
+    # value-creation stories
+    Cmd("value story", ("community",), base=dict(C), actor="alice",
+        choices={"consent": ("group", "anonymous", "named")}),
+    Cmd("value consent", (), ("story",), actor="alice",
+        choices={"level": ("group", "anonymous", "named", "withdrawn")}),
+    Cmd("value prompt", ("community",), base=dict(C),
+        choices={"cadence": ("quarterly", "monthly", "off")}),
     # the value report
     Cmd("value report", ("community", "from", "to"), base=dict(C)),
     # the members' annual report
