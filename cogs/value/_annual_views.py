@@ -31,7 +31,7 @@ from cogs.value._annual_render import (
 FORM_TIMEOUT = 3600
 
 
-class AnswerButton(
+class AnnualAnswerButton(
     HearthItem[AnnualService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"annual:(?P<report_id>[0-9]+):answer",
@@ -53,11 +53,11 @@ class AnswerButton(
         report, community = await self.service.for_member(self.report_id, interaction.user.id)
         earlier = await self.service.answer_of(report.id, interaction.user.id)
         await interaction.response.send_modal(
-            AnswerModal(self.service, report.id, community.name, report.year, earlier)
+            AnnualAnswerModal(self.service, report.id, community.name, report.year, earlier)
         )
 
 
-class AnswerModal(HearthModal):
+class AnnualAnswerModal(HearthModal):
     def __init__(
         self,
         service: AnnualService,
@@ -71,10 +71,10 @@ class AnswerModal(HearthModal):
         )
         self.service = service
         self.report_id = report_id
-        self.inputs: dict[str, discord.ui.TextInput[AnswerModal]] = {}
+        self.inputs: dict[str, discord.ui.TextInput[AnnualAnswerModal]] = {}
         for q in QUESTIONS:
             before = earlier.text(q.key) if earlier is not None else ""
-            box: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
+            box: discord.ui.TextInput[AnnualAnswerModal] = discord.ui.TextInput(
                 label=q.label,
                 custom_id=f"annual-{q.key}",
                 style=discord.TextStyle.paragraph,
@@ -91,7 +91,7 @@ class AnswerModal(HearthModal):
             self.report_id, interaction.user.id, {k: box.value for k, box in self.inputs.items()}
         )
         view = discord.ui.View(timeout=None)
-        view.add_item(QuoteSelect.for_answer(self.report_id, saved.answer.consent))
+        view.add_item(AnnualQuoteSelect.for_answer(self.report_id, saved.answer.consent))
         await interaction.response.send_message(
             saved_text(
                 saved.community.name, saved.report.year, saved.answer, saved.report.closes_at,
@@ -103,7 +103,7 @@ class AnswerModal(HearthModal):
         )  # fmt: skip
 
 
-class QuoteSelect(
+class AnnualQuoteSelect(
     HearthItem[AnnualService],
     discord.ui.DynamicItem[discord.ui.Select[Any]],
     template=r"annual:(?P<report_id>[0-9]+):quote",
@@ -133,11 +133,11 @@ class QuoteSelect(
         self.report_id = report_id
 
     @classmethod
-    def for_answer(cls, report_id: int, current: Consent) -> QuoteSelect:
+    def for_answer(cls, report_id: int, current: Consent) -> AnnualQuoteSelect:
         return cls(report_id, current)
 
     @classmethod
-    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> QuoteSelect:
+    def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> AnnualQuoteSelect:
         return cls(int(match["report_id"]))
 
     @guarded
@@ -145,11 +145,11 @@ class QuoteSelect(
         chosen = str((self.item.values or ["group"])[0])
         consent = await self.service.set_consent(self.report_id, interaction.user.id, chosen)
         view = discord.ui.View(timeout=None)
-        view.add_item(QuoteSelect.for_answer(self.report_id, consent))
+        view.add_item(AnnualQuoteSelect.for_answer(self.report_id, consent))
         await interaction.response.edit_message(content=consent_text(consent), view=view)
 
 
-class ReportButton(
+class AnnualReportButton(
     HearthItem[AnnualService],
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"annual:(?P<report_id>[0-9]+):read",
@@ -212,16 +212,16 @@ def name_lookup(bot: Any, community: Community) -> NameOf:
 
 def answer_view(report_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(AnswerButton(report_id))
+    view.add_item(AnnualAnswerButton(report_id))
     return view
 
 
 def report_view(report_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ReportButton(report_id))
+    view.add_item(AnnualReportButton(report_id))
     return view
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    AnswerButton, QuoteSelect, ReportButton,
+    AnnualAnswerButton, AnnualQuoteSelect, AnnualReportButton,
 )  # fmt: skip
