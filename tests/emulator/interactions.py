@@ -368,7 +368,11 @@ class InteractionDriver:
             return str(value.id)
         if otype == 11:
             filename, data = value
-            att = AttachmentState(id=snowflake(), filename=filename, data=bytes(data))
+            from tests.emulator.routes_messages import attachment_content_type
+
+            # Discord labels an upload's content_type from its name (as for message files).
+            att = AttachmentState(id=snowflake(), filename=filename, data=bytes(data),
+                                  content_type=attachment_content_type(filename, None))
             self._emu.uploads[att.id] = att
             resolved.setdefault("attachments", {})[str(att.id)] = att.payload(self._emu.base_url)
             return str(att.id)

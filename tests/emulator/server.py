@@ -340,9 +340,9 @@ class DiscordEmulator(InteractionDriver):
         candidates = [a for m in self.messages.values() for a in m.attachments]
         for att in [*candidates, *self.uploads.values()]:
                 if att.id == att_id:
-                    return web.Response(
-                        body=att.data, content_type=att.content_type or "application/octet-stream"
-                    )
+                    # headers, not content_type=: aiohttp refuses a charset in content_type
+                    return web.Response(body=att.data, headers={
+                        "Content-Type": att.content_type or "application/octet-stream"})
         raise web.HTTPNotFound()
 
     # -- fault injection -----------------------------------------------------------------------
