@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services.change_rounds import ChangeRoundService
-from tests.e2e._matrix import A, MEMBER, Ctx, message_with, press
+from tests.e2e._matrix import MEMBER, A, Ctx, message_with, press
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState
 
