@@ -14,6 +14,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("memberships", "Communities you belong to", "You are not in any community."),
     ("sponsor_of", "Communities you sponsor", "You do not sponsor any community."),
     ("stories", "Your stories", "You have not told any stories."),
+    ("value_stories", "Your value stories", "You have not told any value stories."),
     ("poll_votes", "Your votes in open polls", "No votes in polls that are still open."),
     ("statements", "Statements you added", "You have not added any statements."),
     ("statement_votes", "Your votes on statements", "No votes on statements."),

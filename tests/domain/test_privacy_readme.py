@@ -20,6 +20,7 @@ from bot.domain.privacy import (
     StatementExport,
     StatementVoteExport,
     StoryExport,
+    ValueStoryExport,
     export_document,
 )
 
@@ -33,6 +34,7 @@ def full_export() -> dict[str, Any]:
         user_id=42,
         memberships=[MembershipRecord("C", "gp", "North", False, T, None)],
         stories=[StoryExport(1, "C", T, "named", "t", "x", "Diagnosis", False, True, None)],
+        value_stories=[ValueStoryExport(1, "C", T, "named", "i", "p", "a", "r", "f")],
         poll_votes=[PollVoteExport(1, "C", "q?", True, True, "Yes")],
         voted_in_polls=[1],
         statements=[StatementExport(1, "C", "s", T, 1)],
