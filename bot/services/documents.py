@@ -44,6 +44,7 @@ from bot.domain.documents import (
     changes,
     check_excerpt,
     export,
+    parse_headings,
     parse_template,
     require_section,
     shown,
@@ -149,11 +150,17 @@ class DocumentService(ConsentAfterPublication):
         return ["Introduction"]
 
     async def create(
-        self, community: Community, actor_id: int, title: str, template: str | None
+        self,
+        community: Community,
+        actor_id: int,
+        title: str,
+        template: str | None,
+        sections: str | None = None,
     ) -> Document:
         clean_title = validate_title(title)
-        kind = parse_template(template)
-        headings = self.headings(kind)
+        own = parse_headings(sections)
+        kind = parse_template(template if own is None or template else Template.BLANK.value)
+        headings = own or self.headings(kind)
         now = self.clock.now()
         document = await self.repo.create(
             community.id,

@@ -90,6 +90,7 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
         community="The community",
         title="The document's title",
         template="journey (one section per story stage, the default) or blank",
+        sections="Your own section headings, separated by ; (instead of the template's)",
     )
     @app_commands.choices(template=TEMPLATES)
     @app_commands.autocomplete(community=community_autocomplete)
@@ -100,14 +101,15 @@ class DocumentsCog(commands.GroupCog, group_name="document"):
         community: str,
         title: str,
         template: str | None = None,
+        sections: str | None = None,
     ) -> None:
         comm, actor = await facilitated_community(interaction, community)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        document = await self.service.create(comm, actor.user_id, title, template)
-        sections = await self.service.sections(document)
+        document = await self.service.create(comm, actor.user_id, title, template, sections)
+        made = await self.service.sections(document)
         await interaction.followup.send(
             f"Started **{escape_inline(document.title)}** (document #{document.id}) with "
-            f"{len(sections)} section{'s' if len(sections) != 1 else ''} in "
+            f"{len(made)} section{'s' if len(made) != 1 else ''} in "
             f"<#{document.thread_id}>; its first message always shows the current version.\n"
             + _render.how_to_take_part(document),
             ephemeral=True,

@@ -286,6 +286,14 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_stored(world: HearthW
     assert far.ephemeral and "There is no section 9" in far.content, far.content
     missing = await world.slash(bob, "document quote", document="1", story=99, section=1)
     assert "There is no story #99" in missing.content
+    many = await world.slash(
+        world.owner,
+        "document create",
+        community=COMMUNITY,
+        title="Many",
+        sections=";".join(f"Part {i}" for i in range(30)),
+    )
+    assert "at most 25 sections" in many.content, many.content
     not_fac = await world.slash(dan, "document create", community=COMMUNITY, title="Mine")
     assert "Only a facilitator" in not_fac.content
     long = await world.slash(world.owner, "document create", community=COMMUNITY, title="x" * 101)
@@ -305,6 +313,22 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_stored(world: HearthW
 
     after = {t: await _rows_count(world, t) for t in counts}
     assert after == counts
+
+
+async def test_a_facilitator_names_the_sections(world: HearthWorld) -> None:
+    await _setup(world)
+    made = await world.slash(
+        world.owner,
+        "document create",
+        community=COMMUNITY,
+        title="Principles",
+        sections="Respect ; Going home;; Time ",
+    )
+    assert "3 sections" in made.content, made.content
+    head = _head(world).content
+    assert "1. Respect" in head and "2. Going home" in head and "3. Time" in head
+    row = (await _rows(world, "documents"))[0]
+    assert row["template"] == "blank"
 
 
 async def test_closed_dms_mean_the_teller_could_not_be_asked(world: HearthWorld) -> None:

@@ -83,7 +83,8 @@ COMMANDS: list[Cmd] = [
                              "conference", "practice", "other")}),
     Cmd("product show", ("product",), base={"product": "1"}, actor="alice"),
     # documents
-    Cmd("document create", ("community", "title"), base={**C, "title": "Our principles"},
+    Cmd("document create", ("community", "title", "sections"),
+        base={**C, "title": "Our principles"},
         choices={"template": ("journey", "blank")}),
     Cmd("document quote", ("document",), ("story", "section"),
         base={"document": "1", "story": 1, "section": 1}, actor="alice"),

@@ -192,6 +192,28 @@ def parse_template(raw: str | None) -> Template:
         ) from None
 
 
+def parse_headings(raw: str | None) -> list[str] | None:
+    """A facilitator's own section headings, separated by ``;`` (None: use the template's)."""
+    if raw is None or not raw.strip():
+        return None
+    headings = [clean_line(part) for part in raw.split(";")]
+    headings = [h for h in headings if h]
+    if not headings:
+        return None
+    if len(headings) > MAX_SECTIONS:
+        raise InvalidInput(
+            f"A document can have at most {MAX_SECTIONS} sections; you gave {len(headings)}. "
+            "Merge some, or add them later as the document grows."
+        )
+    for h in headings:
+        if len(h) > HEADING_LIMIT:
+            raise InvalidInput(
+                f"A section heading can be at most {HEADING_LIMIT} characters: shorten "
+                f"“{echo(h, 40)}”. Separate headings with `;`."
+            )
+    return headings
+
+
 def validate_section_text(raw: str) -> str:
     text = clean_multiline(raw).strip()
     if not text:
