@@ -149,6 +149,19 @@ class ProductReader:
         community_id, raw = row
         return SourceRecord(kind, source_id, community_id, source_title(kind, source_id, raw))
 
+    async def teller_of(self, kind: SourceKind, source_id: int) -> tuple[int, Consent] | None:
+        """Who told a linked story (or story of change) and their consent now: they are told
+        when it becomes a product's source. ``None`` for other sources."""
+        if kind is SourceKind.STORY:
+            story = await self.stories.get(source_id)
+            if story is not None and story.teller_id is not None:
+                return story.teller_id, story.consent
+        if kind is SourceKind.CHANGE_SELECTION and self.change is not None:
+            change = await self.change.get_story(source_id)
+            if change is not None and change.teller_id is not None:
+                return change.teller_id, change.consent
+        return None
+
     async def _sources(
         self, product: Product, audience: Audience, display_name: NameLookup | None
     ) -> list[OutsideSource]:

@@ -30,6 +30,7 @@ from cogs.products._render import (
     KIND_CHOICES,
     SETTING_CHOICES,
     STATUS_CHOICES,
+    linked_notice,
     product_embed,
     source_label,
 )
@@ -138,7 +139,7 @@ class ProductsCog(commands.GroupCog, group_name="product"):
     async def link(
         self, interaction: discord.Interaction[HearthBot], product: str, source: str
     ) -> None:
-        prod, _community, actor_id = await self._product(interaction, product, facilitator=True)
+        prod, community, actor_id = await self._product(interaction, product, facilitator=True)
         linked = await self.service.link(prod, source, actor_id)
         await interaction.response.send_message(
             f"Linked {linked.kind.label.lower()} “{escape_inline(linked.title)}” to "
@@ -147,6 +148,18 @@ class ProductsCog(commands.GroupCog, group_name="product"):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+        teller = await self.service.teller_of(linked.kind, linked.id)
+        if teller is not None and teller[0] != actor_id:
+            text = linked_notice(linked.title, prod.title, community.name, teller[1])
+            await self._dm(teller[0], text)
+
+    async def _dm(self, user_id: int, text: str) -> None:
+        """Best effort: a teller whose DMs are closed still sees the link in /product show."""
+        try:
+            channel = await self.bot.create_dm(discord.Object(user_id))
+            await channel.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.info("could not tell a teller their story was linked (%s)", exc.code)
 
     # ------------------------------------------------------------------ /product status
     @app_commands.command(name="status", description="Record a product's new status (facilitators)")

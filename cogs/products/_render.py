@@ -18,7 +18,9 @@ from bot.domain.products import (
     TimelineEntry,
     UseSetting,
 )
+from bot.domain.stories.consent import Consent
 from bot.domain.timeparse import discord_timestamp
+from bot.interactions import mention
 from bot.services.products import ProductView
 from bot.text import escape_inline, plain
 
@@ -137,3 +139,25 @@ def _as_text(view: ProductView) -> io.BytesIO:
     out += ["", "Came from:"]
     out += [f"{s.kind.label}: {plain(s.text, 300)}" for s in view.sources] or ["(none)"]
     return io.BytesIO("\n".join(out).encode())
+
+
+#: How a linked story appears outside the group, by its teller's consent (told to the teller).
+OUTSIDE_BY_CONSENT = {
+    Consent.GROUP: "only as “a story shared within the group”, with no title and no words",
+    Consent.ANONYMOUS: "by its title, without your name",
+    Consent.NAMED: "by its title, with your name",
+}
+
+
+def linked_notice(
+    story_title: str, product_title: str, community_name: str, consent: Consent
+) -> str:
+    """The DM a teller gets when their story becomes a source of a product."""
+    outside = OUTSIDE_BY_CONSENT.get(consent, OUTSIDE_BY_CONSENT[Consent.GROUP])
+    return (
+        f"Your story “{escape_inline(story_title, 200)}” is now one of the sources of "
+        f"**{escape_inline(product_title, 200)}**, something **{escape_inline(community_name)}** "
+        f"has made. Inside the group it is shown by its title. To anyone outside (the "
+        f"sponsor, the digest) it appears {outside}. {mention('story consent')} changes that "
+        "at any time, and withdrawing your story removes it everywhere."
+    )

@@ -27,6 +27,11 @@ def everything(rec: Any) -> str:
     return "\n".join(parts)
 
 
+def told_to(world: HearthWorld, user: UserState) -> list[str]:
+    """The DMs telling ``user`` that their story became a product's source."""
+    return [m.content for m in world.emu.dms_to(user) if "sources of" in m.content]
+
+
 async def count(world: HearthWorld, sql: str) -> int:
     assert world.db is not None
     return int(await world.db.fetchval(sql))
@@ -89,6 +94,12 @@ async def test_product_from_sources_to_sponsor_and_digest(world: HearthWorld) ->
         rec = await world.slash(world.owner, "product link", product="1", source=by_name[name])
         assert rec.content.startswith("Linked"), rec.content
     assert await count(world, "SELECT count(*) FROM product_sources") == 3
+    # The teller is told, with how their story appears outside the group (Decidim tells a
+    # proposal's author when it is included in a result).
+    told = await world.emu.wait_for(lambda: told_to(world, alice), 5, "the teller was not told")
+    assert len(told) == 1, told
+    assert GROUP_TITLE in told[0] and "Our principles of people-centred care" in told[0]
+    assert "only as “a story shared within the group”" in told[0]
 
     await world.advance(timedelta(days=1))
     rec = await world.slash(world.owner, "product status", product="1", status="published",
@@ -235,6 +246,9 @@ async def test_each_linked_story_reaches_the_sponsor_only_as_its_teller_agreed(
     for sid in (1, 3, 4, 5):
         done = await world.slash(world.owner, "product link", product="1", source=f"story:{sid}")
         assert done.content.startswith("Linked"), done.content
+    await world.emu.wait_for(lambda: len(told_to(world, bob)) == 2, 5, "bob was not told")
+    told = told_to(world, bob)
+    assert len(told) == 2 and all("by its title, without your name" in t for t in told), told
     gone = await world.slash(bob, "story consent", story=5, level="withdrawn")
     assert "withdrawn" in gone.content, gone.content
     # A withdrawn story can no longer be linked anywhere.
