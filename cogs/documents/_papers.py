@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: An announcement Discord refused is retried after 15 minutes, then 30, 60... (8 times).
+RETRY_AFTER = timedelta(minutes=15)
+MAX_RETRIES = 8
+
+
 def close_run(paper_id: int) -> str:
     return f"paper:{paper_id}:close"
 
@@ -50,6 +57,7 @@ class Papers:
         )  # fmt: skip
         self.service.lifecycle.hooks = self
         self.deliveries = Deliveries(bot)
+        self._retries: dict[int, int] = {}
 
     async def load(self) -> None:
         self.bot.services.register(self.service)
@@ -147,8 +155,23 @@ class Papers:
         try:
             await self.announce(paper)
         except discord.HTTPException as exc:
-            # Left unannounced: the next start resumes the run (nothing is sent twice).
-            log.warning("paper %s: could not announce its close: %s", paper.id, exc.status)
+            # Left unannounced: retried later, and at the next start (nothing is sent twice:
+            # the run records what went out).
+            tries = self._retries[paper.id] = self._retries.get(paper.id, 0) + 1
+            log.warning("paper %s: could not announce its close (%s); attempt %d", paper.id,
+                        exc.status, tries)  # fmt: skip
+            if tries <= MAX_RETRIES:
+                when = self.bot.clock.now() + RETRY_AFTER * 2 ** (tries - 1)
+                self.bot.scheduler.schedule(
+                    f"papers:announce:{paper.id}", when, partial(self._retry, paper.id)
+                )
+            return
+        self._retries.pop(paper.id, None)
+
+    async def _retry(self, paper_id: int) -> None:
+        paper = await self.service.repo.get(paper_id)
+        if paper is not None and paper.closed_at is not None and not paper.announced:
+            await self._announce_safely(paper)
 
     async def _names(self, paper: Paper, user_ids: set[int]) -> dict[int, str]:
         community = await self.bot.communities.get(paper.community_id)

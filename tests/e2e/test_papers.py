@@ -314,3 +314,39 @@ async def test_bad_input_refused_and_nothing_stored(world: HearthWorld) -> None:
     rec = await world.emu.click(u["bob"], _paper_message(world, 1), "paper:1:v:a")
     assert rec.modal is not None
     assert '"max_length": 1000' in str(rec.modal).replace("'", '"')
+
+
+async def test_an_interrupted_announcement_resumes_without_repeats(world: HearthWorld) -> None:
+    u = await _setup(world)
+    await world.slash(u["gina"], "document comment", community=COMMUNITY, title="Leaflet",
+                      closes="in 1 day", file=("leaflet.pdf", PDF))  # fmt: skip
+    await _answer(world, u["bob"], 1, "a", "Good.")
+    lounge = world.channel("carers-voice-lounge")
+    world.emu.fail_route("POST", rf"/channels/{lounge.id}/messages", 403,
+                         json={"message": "Missing Access", "code": 50001})  # fmt: skip
+    await world.advance(timedelta(days=1))
+    assert _outcomes(world) == [] and len(_closed_dms(world, u["gina"])) == 1
+    row = (await _rows(world, "SELECT closed_at, announced_at FROM papers"))[0]
+    assert row["closed_at"] is not None and row["announced_at"] is None
+
+    ran = await world.advance(timedelta(minutes=15))  # retried later, DM not repeated
+    assert "papers:announce:1" in ran
+    assert len(_outcomes(world)) == 1 and len(_closed_dms(world, u["gina"])) == 1
+    row = (await _rows(world, "SELECT announced_at FROM papers"))[0]
+    assert row["announced_at"] is not None
+    await world.restart()
+    await world.advance(timedelta(hours=1))
+    assert len(_outcomes(world)) == 1 and len(_closed_dms(world, u["gina"])) == 1
+
+
+async def test_an_announcement_left_unfinished_is_finished_at_start(world: HearthWorld) -> None:
+    u = await _setup(world)
+    await world.slash(u["gina"], "document comment", community=COMMUNITY, title="Leaflet",
+                      closes="in 1 day", file=("leaflet.pdf", PDF))  # fmt: skip
+    lounge = world.channel("carers-voice-lounge")
+    world.emu.fail_route("POST", rf"/channels/{lounge.id}/messages", 403,
+                         json={"message": "Missing Access", "code": 50001})  # fmt: skip
+    await world.advance(timedelta(days=1))
+    assert _outcomes(world) == []
+    await world.restart()  # stopped before the retry: the next start finishes it
+    assert len(_outcomes(world)) == 1 and len(_closed_dms(world, u["gina"])) == 1
