@@ -228,3 +228,43 @@ async def _run(world: HearthWorld, inbox: Inbox) -> None:
     assert denied.ephemeral and "Only a facilitator" in denied.content, denied.content
     late = await world.emu.click(carol, reminder, ANSWER)
     assert late.modal is None and "closed" in late.content, late.content
+
+
+async def test_a_close_interrupted_before_delivery_is_delivered_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    """The process dies right after the close was stored (the report run recorded, nothing
+    sent): the next start delivers the report, once, and a later restart sends nothing."""
+    async with hearth_world(tmp_path) as world:
+        alice, sponsor = world.person("alice"), world.person("sponsor")
+        await world.create_community(COMMUNITY, members={alice: "carer"})
+        await world.slash(world.owner, "community sponsor", community=COMMUNITY, member=sponsor)
+        opened = await world.slash(world.owner, "value annual", community=COMMUNITY)
+        await opened.wait_final()
+        await _answer(world, alice, _with_button(world.emu.dms_to(alice)),
+                      {"annual-education": "Ran a session"})  # fmt: skip
+        assert world.bot is not None
+        annual: Any = world.bot.get_cog("ValueCog").annual_reports  # type: ignore[union-attr]
+        # What close() does before it delivers, then "the crash".
+        await annual.deliveries.start("annual:1:report")
+        assert await annual.service.close(1)
+        await world.restart()
+        await world.advance(timedelta(seconds=1))
+        await world.restart()
+        await world.advance(timedelta(weeks=5))
+
+        def reports_to(user: UserState) -> list[MessageState]:
+            # (the weekly digests come with a .txt file; the annual report with a .md)
+            return [
+                m for m in world.emu.dms_to(user)
+                if any(a.filename.endswith(".md") for a in m.attachments)
+            ]  # fmt: skip
+
+        assert len(reports_to(sponsor)) == 1
+        assert "1 of 2 members answered (50%)" in json.dumps(reports_to(sponsor)[0].embeds)
+        assert len(reports_to(world.owner)) == 1
+        assert world.db is not None
+        assert (
+            await world.db.fetchval("SELECT state FROM delivery_runs WHERE run = 'annual:1:report'")
+            == "finished"
+        )
