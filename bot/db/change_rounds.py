@@ -192,12 +192,12 @@ class ChangeRoundRepo:
             ) as cur:
                 stories = [_story(r) for r in await cur.fetchall()]
             async with conn.execute(
-                "SELECT domain, selector_id, story_id, reason FROM change_choices"
+                "SELECT domain, user_id, story_id, reason FROM change_choices"
                 " WHERE round_id = ? ORDER BY chosen_at, rowid",
                 (round_id,),
             ) as cur:
                 choices = [
-                    Choice(r["domain"], r["selector_id"], r["story_id"], r["reason"])
+                    Choice(r["domain"], r["user_id"], r["story_id"], r["reason"])
                     for r in await cur.fetchall()
                 ]
             outcome = decide(rnd, stories, choices)
@@ -317,14 +317,14 @@ class ChangeRoundRepo:
                 return False, False
             async with conn.execute(
                 "SELECT 1 FROM change_choices WHERE round_id = ? AND domain = ?"
-                " AND selector_id = ?",
+                " AND user_id = ?",
                 (rnd.id, choice.domain, choice.selector_id),
             ) as cur:
                 earlier = await cur.fetchone() is not None
             await conn.execute(
-                "INSERT INTO change_choices (round_id, domain, selector_id, story_id, reason,"
+                "INSERT INTO change_choices (round_id, domain, user_id, story_id, reason,"
                 " chosen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, domain,"
-                " selector_id) DO UPDATE SET story_id = excluded.story_id,"
+                " user_id) DO UPDATE SET story_id = excluded.story_id,"
                 " reason = excluded.reason, chosen_at = excluded.chosen_at",
                 (rnd.id, choice.domain, choice.selector_id, choice.story_id, choice.reason,
                  to_db(now)),
@@ -333,26 +333,26 @@ class ChangeRoundRepo:
 
     async def choice_of(self, round_id: int, domain: int, selector_id: int) -> Choice | None:
         row = await self.db.fetchone(
-            "SELECT domain, selector_id, story_id, reason FROM change_choices"
-            " WHERE round_id = ? AND domain = ? AND selector_id = ?",
+            "SELECT domain, user_id, story_id, reason FROM change_choices"
+            " WHERE round_id = ? AND domain = ? AND user_id = ?",
             (round_id, domain, selector_id),
         )
         if row is None:
             return None
-        return Choice(row["domain"], row["selector_id"], row["story_id"], row["reason"])
+        return Choice(row["domain"], row["user_id"], row["story_id"], row["reason"])
 
     async def choices_of(self, round_id: int, selector_id: int) -> list[Choice]:
         rows = await self.db.fetchall(
-            "SELECT domain, selector_id, story_id, reason FROM change_choices"
-            " WHERE round_id = ? AND selector_id = ? ORDER BY domain",
+            "SELECT domain, user_id, story_id, reason FROM change_choices"
+            " WHERE round_id = ? AND user_id = ? ORDER BY domain",
             (round_id, selector_id),
         )
-        return [Choice(r["domain"], r["selector_id"], r["story_id"], r["reason"]) for r in rows]
+        return [Choice(r["domain"], r["user_id"], r["story_id"], r["reason"]) for r in rows]
 
     async def selector_count(self, round_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(DISTINCT selector_id) FROM change_choices WHERE round_id = ?",
+                "SELECT COUNT(DISTINCT user_id) FROM change_choices WHERE round_id = ?",
                 (round_id,),
             )
             or 0
@@ -375,3 +375,61 @@ class ChangeRoundRepo:
             (round_id,),
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+# ---------------------------------------------------------------------- privacy
+
+
+async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
+    """What a member did in significant-change rounds: the stories of change they told (with
+    their words and consent) and their choices as a selector (with their reasons)."""
+    found: list[dict[str, object]] = []
+    for r in await db.fetchall(
+        "SELECT s.*, c.name, r.domains FROM change_stories s"
+        " JOIN change_rounds r ON r.id = s.round_id"
+        " JOIN communities c ON c.id = s.community_id WHERE s.teller_id = ? ORDER BY s.id",
+        (user_id,),
+    ):
+        domains = json.loads(r["domains"])
+        found.append({
+            "kind": "story of change you told", "story_id": r["id"], "round_id": r["round_id"],
+            "community": r["name"],
+            "domain": domains[r["domain"]] if r["domain"] < len(domains) else None,
+            "title": r["title"], "what_changed": r["changed"], "why_significant": r["why"],
+            "consent": r["consent"], "at": r["created_at"],
+        })  # fmt: skip
+    for r in await db.fetchall(
+        "SELECT x.*, c.name, r.domains FROM change_choices x"
+        " JOIN change_rounds r ON r.id = x.round_id"
+        " JOIN communities c ON c.id = r.community_id WHERE x.user_id = ?"
+        " ORDER BY x.round_id, x.domain",
+        (user_id,),
+    ):
+        domains = json.loads(r["domains"])
+        found.append({
+            "kind": "your choice as a selector", "round_id": r["round_id"],
+            "community": r["name"],
+            "domain": domains[r["domain"]] if r["domain"] < len(domains) else None,
+            "story_id": r["story_id"], "reason": r["reason"], "at": r["chosen_at"],
+        })  # fmt: skip
+    return found
+
+
+async def erase_rows(conn: Any, user_id: int) -> dict[str, int]:
+    """Inside the privacy erasure's transaction. The member's stories of change become
+    tombstones (words, title and teller deleted, as a withdrawal does), so a frozen selection
+    still says "a story its teller withdrew". Their choices are deleted: an open round's
+    tally no longer counts them; a closed round's outcome was frozen at close and holds the
+    reasons without any selector's id (the group's record, detached). Who opened a round is
+    forgotten by the erasure's actor columns (``change_rounds.opened_by``)."""
+    counts: dict[str, int] = {}
+    cur = await conn.execute(
+        "UPDATE change_stories SET consent = 'withdrawn', teller_id = NULL, title = NULL,"
+        " changed = NULL, why = NULL, withdrawn_at = COALESCE(withdrawn_at, created_at)"
+        " WHERE teller_id = ?",
+        (user_id,),
+    )
+    counts["change_stories_deleted"] = max(cur.rowcount, 0)
+    cur = await conn.execute("DELETE FROM change_choices WHERE user_id = ?", (user_id,))
+    counts["change_choices_deleted"] = max(cur.rowcount, 0)
+    return counts

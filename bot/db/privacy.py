@@ -23,6 +23,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.change_rounds import erase_rows as erase_change_rows
+from bot.db.change_rounds import export_rows as export_change_rows
 from bot.db.database import Database
 from bot.db.documents import erase_rows as erase_document_rows
 from bot.db.documents import export_rows as export_document_rows
@@ -80,6 +82,7 @@ ACTOR_COLUMNS: tuple[ActorColumn, ...] = (
     ActorColumn("polls", "created_by", nullable=False),
     ActorColumn("polls", "closed_by", nullable=True),
     ActorColumn("statement_rounds", "opened_by", nullable=False),
+    ActorColumn("change_rounds", "opened_by", nullable=False),
     ActorColumn("meeting_series", "created_by", nullable=False),
     ActorColumn("meetings", "created_by", nullable=False),
     ActorColumn("meetings", "notes_by", nullable=True),
@@ -106,6 +109,8 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("poll_final_ballots", "user_id"),
     ("poll_voters", "user_id"),
     ("statements", "author_id"),
+    ("change_stories", "teller_id"),
+    ("change_choices", "selector_id"),
     ("meeting_rsvps", "user_id"),
     ("meeting_attendance", "user_id"),
     ("meeting_reminder_deliveries", "user_id"),
@@ -349,6 +354,7 @@ class PrivacyRepo:
             documents=await export_document_rows(db, user_id),
             papers=await export_paper_rows(db, user_id),
             products=await export_product_rows(db, user_id),
+            change_rounds=await export_change_rows(db, user_id),
         )
 
     # ------------------------------------------------------------------ erasure
@@ -475,6 +481,7 @@ class PrivacyRepo:
             counts.update(await erase_document_rows(conn, sealer, user_id))
             counts.update(await erase_paper_rows(conn, sealer, user_id))
             counts.update(await erase_product_rows(conn, user_id))
+            counts.update(await erase_change_rows(conn, user_id))
 
             # Who created / closed / marked shared records: keep the record, not the person.
             for col in ACTOR_COLUMNS:

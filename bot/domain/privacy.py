@@ -20,6 +20,9 @@ Decisions written down here because the README and the tests both rely on them:
   comments are deleted (anonymous ones name no one); a paper the member shared is deleted
   while open, and once closed (the group's statement, a product) kept without the author or
   the draft's text, the comments that were for them deleted.
+* Significant-change rounds (:mod:`bot.db.change_rounds`): the member's stories of change
+  become tombstones (their words deleted, as a withdrawal does); their choices are deleted (a
+  closed round's frozen outcome keeps the reasons, which never carried a selector's id).
 """
 
 from __future__ import annotations
@@ -234,6 +237,8 @@ class ExportData:
     """The impact log: products added, sources linked, statuses and uses recorded."""
     papers: Sequence[Mapping[str, object]] = ()
     """Papers for comment: papers shared, named comments, answers on open papers."""
+    change_rounds: Sequence[Mapping[str, object]] = ()
+    """Significant-change rounds: stories of change told, choices and reasons as a selector."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -312,6 +317,7 @@ def export_document(data: ExportData, generated_at: datetime) -> dict[str, Any]:
         "documents": [dict(d) for d in data.documents],
         "products": [dict(p) for p in data.products],
         "papers_for_comment": [dict(p) for p in data.papers],
+        "significant_change": [dict(c) for c in data.change_rounds],
         "records_you_created": dict(sorted(data.created.items())),
     }
 

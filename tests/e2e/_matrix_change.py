@@ -169,7 +169,7 @@ async def act_reason_form(ctx: Ctx, opened: InteractionRecord) -> InteractionRec
 
 
 async def check_chosen(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    sql = "SELECT count(*) FROM change_choices WHERE round_id = ? AND selector_id = ?"
+    sql = "SELECT count(*) FROM change_choices WHERE round_id = ? AND user_id = ?"
     assert await ctx.val(sql, _rid(ctx), ctx.actor.id) == 1
 
 

@@ -59,13 +59,13 @@ CREATE INDEX change_stories_community ON change_stories(community_id, created_at
 CREATE TABLE change_choices (
     round_id     INTEGER NOT NULL REFERENCES change_rounds(id) ON DELETE CASCADE,
     domain       INTEGER NOT NULL,
-    selector_id  INTEGER NOT NULL,
+    user_id      INTEGER NOT NULL,
     story_id     INTEGER NOT NULL REFERENCES change_stories(id) ON DELETE CASCADE,
     reason       TEXT NOT NULL,
     chosen_at    TEXT NOT NULL,
-    PRIMARY KEY (round_id, domain, selector_id)
+    PRIMARY KEY (round_id, domain, user_id)
 );
-CREATE INDEX change_choices_selector ON change_choices(selector_id);
+CREATE INDEX change_choices_selector ON change_choices(user_id);
 CREATE INDEX change_choices_story ON change_choices(story_id);
 
 -- The feedback messages of a closed round (one per domain and audience), so a withdrawal
