@@ -56,6 +56,8 @@ FACILITATOR: tuple[tuple[str, str], ...] = (
     ("product add", "add something the group made to its impact log"),
     ("product link", "link the stories, polls and meetings a product came from"),
     ("product status", "record a product's progress: drafting, published, adopted"),
+    ("value annual", "ask every member for their annual report; you and the sponsor get the "
+                     "summary"),
 )
 MANAGER: tuple[tuple[str, str], ...] = (
     ("community create", "start a community: Hearth makes its channels and roles, and you "
