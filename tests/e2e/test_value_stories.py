@@ -3,16 +3,20 @@ withdrawal, the lounge invitations on a schedule, and what may leave the communi
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import log_privacy
+from bot.log_privacy import configure_logging
 from bot.services.value_stories import ValueStoryService
 from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.test_logs_privacy import Records
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -398,3 +402,45 @@ async def test_privacy_export_and_forget_cover_value_stories(world: HearthWorld)
     )
     assert await _rows(world) == []
     assert world.emu.threads_in(_forum(world)) == []
+
+
+# --------------------------------------------------------------------------- logs
+
+
+@pytest.fixture
+def debug_log() -> Iterator[Records]:
+    """What ``HEARTH_LOG_LEVEL=DEBUG python -m bot`` writes (as in test_logs_privacy)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    stream = Records()
+    handler = configure_logging("DEBUG", stream=stream)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        for h in handlers:
+            h.removeFilter(log_privacy.FILTER)
+        root.setLevel(level)
+
+
+async def test_logs_never_hold_the_story_text_even_at_debug(
+    tmp_path: Path, debug_log: Records
+) -> None:
+    secret = "the night nurse from Ward Nine who sang to my father"
+    async with hearth_world(tmp_path) as w:
+        users = await _setup(w)
+        alice = users["alice"]
+        await _tell(w, alice, answers={**ANSWERS, "realized": secret}, consent="named")
+        await w.slash(alice, "value consent", story=1, level="anonymous")
+        await w.slash(w.owner, "value prompt", community=COMMUNITY, cadence="monthly")
+        await w.advance_to(FEB)
+        click = await w.emu.click(alice, _invitations(w)[0], "value:invite:1")
+        assert click.modal is not None
+        blank = await w.emu.submit_modal(alice, click, {**ANSWERS, "potential": f" {secret} "})
+        assert blank.reply is not None  # a preview: the words went through the bot
+        await w.slash(alice, "value consent", story=1, level="withdrawn")
+    records = debug_log.bot_records()
+    assert len(records) > 100  # DEBUG really was on
+    for text in records:
+        assert secret not in text, text[:2000]
+        assert "Ward Nine" not in text, text[:2000]
