@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: A report the sponsor could not get for now is tried again after this, this many times.
+RETRY_AFTER = timedelta(minutes=15)
+RETRY_ATTEMPTS = 5
+
 _RUN = re.compile(r"^annual:(\d+):(invite|remind|report)$")
 
 
@@ -64,6 +68,8 @@ class AnnualReports:
         )  # fmt: skip
         self.default_open = timedelta(days=cfg.open_days)
         self.deliveries = Deliveries(bot)
+        #: Delivery attempts of each report since this start (a restart starts again).
+        self._attempts: dict[int, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def load(self) -> None:
@@ -253,16 +259,21 @@ class AnnualReports:
         summary = await self.service.summary(report, community, name_lookup(self.bot, community))
         markdown = render_markdown(summary, timezone=community.timezone)
         html = render_html(summary, timezone=community.timezone)
+        retry = False
         if community.sponsor_id is None:
             sponsor_note = words.no_sponsor_text()
         else:
-            problems = await self._to_sponsor(report, community, summary, markdown, html)
+            problems, transient = await self._to_sponsor(report, community, summary, markdown, html)
             fresh = await self.service.get(report.id)
             emailed = fresh is not None and fresh.emailed_at is not None
+            attempt = self._attempts[report_id] = self._attempts.get(report_id, 0) + 1
+            retry = transient and attempt < RETRY_ATTEMPTS
             sponsor_note = (
                 f"The sponsor has it by direct message{' and e-mail' if emailed else ''}."
                 if not problems
-                else "It could not all be delivered to the sponsor: " + "; ".join(problems) + "."
+                else "It could not all be delivered to the sponsor: "
+                + "; ".join(problems)
+                + ("; I will try again." if retry else ".")
             )
         note = words.facilitator_note(community.name, report.year, sponsor_note)
         for user_id in await self.service.facilitators(community.id):
@@ -278,6 +289,15 @@ class AnnualReports:
                     "annual report %s: a facilitator could not be DMed (%s)", report_id, exc.code
                 )
         await self.close_lounge_post(report, community)
+        if retry:
+            # Discord or the mail server failed for now: the run stays open (a restart resumes
+            # it too); what went already is not sent again.
+            self.bot.scheduler.schedule(
+                f"annual:retry:{report_id}", self.bot.clock.now() + RETRY_AFTER,
+                partial(self._deliver, report_id),
+            )  # fmt: skip
+            return
+        self._attempts.pop(report_id, None)
         await self.deliveries.finish(run)
 
     async def _to_sponsor(
@@ -287,9 +307,12 @@ class AnnualReports:
         summary: AnnualSummary,
         markdown: str,
         html: str,
-    ) -> list[str]:
+    ) -> tuple[list[str], bool]:
+        """What went wrong delivering to the sponsor, and whether it is worth trying again
+        (Discord or the mail server failing for now, not a closed DM)."""
         assert community.sponsor_id is not None
         problems = []
+        transient = False
         try:
             await self.deliveries.send(
                 run_name(report.id, "report"), Destination.member(community.sponsor_id),
@@ -298,6 +321,7 @@ class AnnualReports:
                 allowed_mentions=NO_MENTIONS,
             )  # fmt: skip
         except discord.HTTPException as exc:
+            transient = exc.status >= 500 or exc.status == 429
             problems.append(
                 "they do not accept direct messages from this server"
                 if exc.code == 50007
@@ -327,7 +351,8 @@ class AnnualReports:
                 # the class only: SMTP errors quote the recipient's address
                 log.warning("annual report %s: e-mail failed: %s", report.id, type(exc).__name__)
                 problems.append(f"the e-mail could not be sent ({type(exc).__name__})")
-        return problems
+                transient = True
+        return problems, transient
 
     async def close_lounge_post(self, report: AnnualReport, community: Community) -> None:
         if report.lounge_channel_id is None or report.lounge_message_id is None:

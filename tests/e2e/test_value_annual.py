@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -268,3 +269,35 @@ async def test_a_close_interrupted_before_delivery_is_delivered_once_after_resta
             await world.db.fetchval("SELECT state FROM delivery_runs WHERE run = 'annual:1:report'")
             == "finished"
         )
+
+
+async def test_a_sponsor_dm_that_fails_for_now_is_tried_again(tmp_path: Path) -> None:
+    """Discord fails the sponsor's DM with a 503: the facilitators are told it will be tried
+    again, and 15 minutes later the sponsor gets it, once."""
+    async with hearth_world(tmp_path) as world:
+        alice, sponsor = world.person("alice"), world.person("sponsor")
+        await world.create_community(COMMUNITY, members={alice: "carer"})
+        await world.slash(world.owner, "community sponsor", community=COMMUNITY, member=sponsor)
+        opened = await world.slash(world.owner, "value annual", community=COMMUNITY,
+                                   closes="in 2 days")  # fmt: skip
+        await opened.wait_final()
+        assert world.bot is not None
+        await world.bot.create_dm(discord.Object(sponsor.id))
+        dm = world.emu.dm_channel(sponsor)
+        assert dm is not None
+        world.emu.fail_route("POST", rf"/channels/{dm.id}/messages", 503)
+
+        def reports_to(user: UserState) -> list[MessageState]:
+            return [
+                m for m in world.emu.dms_to(user)
+                if any(a.filename.endswith(".md") for a in m.attachments)
+            ]  # fmt: skip
+
+        await world.advance(timedelta(days=2))
+        assert reports_to(sponsor) == []
+        [note] = reports_to(world.owner)
+        assert "I will try again" in note.content, note.content
+        await world.advance(timedelta(minutes=15))
+        assert len(reports_to(sponsor)) == 1
+        await world.advance(timedelta(hours=2))
+        assert len(reports_to(sponsor)) == 1 and len(reports_to(world.owner)) == 1
