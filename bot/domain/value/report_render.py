@@ -61,9 +61,10 @@ def summary(matrix: ValueMatrix) -> list[str]:
         out.append("No member told a story of value in this period yet.")
     if matrix.kept_inside:
         if matrix.audience is Audience.SPONSOR:
+            whose = "its teller's" if matrix.kept_inside == 1 else "their tellers'"
             out.append(
                 f"{_n(matrix.kept_inside, 'story', 'stories')} stayed inside the community "
-                "at their tellers' wish: counted here, never quoted."
+                f"at {whose} wish: counted here, never quoted."
             )
         else:
             out.append(
