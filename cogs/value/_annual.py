@@ -120,8 +120,14 @@ class AnnualReports:
         try:
             invited, unreachable, lounge = await self._invite(report, comm)
         except Exception:
-            if not await self.deliveries.is_running(run_name(report.id, "invite")):
-                await self.service.discard(report.id)  # nobody was asked: nothing stays
+            # Some invitations may have gone (each is recorded): the rest follow shortly, and
+            # after a restart; the opener is told then.
+            self.arm(report)
+            self.bot.scheduler.schedule(
+                f"annual:resume:{run_name(report.id, 'invite')}",
+                self.bot.clock.now() + timedelta(minutes=1),
+                partial(self._resume_invite, report.id),
+            )
             raise
         self.arm(report)
         await interaction.followup.send(
