@@ -308,3 +308,47 @@ async def test_a_quarter_missed_while_down_is_caught_up_once(tmp_path: Path) -> 
         await world.restart()
         await world.advance(timedelta(hours=2))
         assert len(value_dms(world, people["sponsor"])) == 1
+
+
+async def test_a_closed_dm_is_retried_and_the_facilitators_told(world: HearthWorld) -> None:
+    comm, people = await seeded(world)
+    sponsor = people["sponsor"]
+    sponsor.dms_open = False
+    await world.advance_to(DUE)
+    assert value_dms(world, sponsor) == []
+    told = [m.content for m in world.emu.dms_to(world.owner) if "value report" in m.content]
+    assert len(told) == 1 and "could not be delivered to its sponsor" in told[0], told
+    assert "I will keep retrying" in told[0]
+    for secret in (*SECRETS, "Dr Named Nia", "referral"):
+        assert secret not in told[0]  # the notice never carries the report's content
+    assert world.db is not None
+    row = await world.db.fetchone("SELECT state, attempts FROM value_report_deliveries")
+    assert row is not None and tuple(row) == ("pending", 1)
+
+    sponsor.dms_open = True
+    await world.advance(timedelta(seconds=world.config.digest.retry_backoff_seconds[0]))
+    assert len(value_dms(world, sponsor)) == 1
+    row = await world.db.fetchone("SELECT state, attempts FROM value_report_deliveries")
+    assert row is not None and tuple(row) == ("sent", 1)
+    await world.advance(timedelta(days=2))
+    assert len(value_dms(world, sponsor)) == 1
+    assert comm.id
+
+
+async def test_no_sponsor_means_no_report_and_the_quarter_is_not_sent_later(
+    world: HearthWorld,
+) -> None:
+    await world.create_community("Quiet Group", "practice")
+    await world.advance_to(DUE)
+    assert world.db is not None
+    rows = await world.db.fetchall("SELECT state, problem FROM value_report_deliveries")
+    assert [tuple(r) for r in rows] == [("skipped", "no sponsor")]
+    sponsor = world.person("late sponsor")
+    rec = await world.slash(world.owner, "community sponsor", community="Quiet Group",
+                            member=sponsor)  # fmt: skip
+    assert "now the sponsor" in rec.content
+    await world.restart()
+    await world.advance(timedelta(days=1))
+    assert value_dms(world, sponsor) == []
+    rec = await world.slash(world.owner, "value report", community="Quiet Group")
+    assert "Next: <t:" in rec.all_text
