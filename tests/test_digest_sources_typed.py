@@ -20,7 +20,7 @@ def test_every_section_of_the_digest_has_a_source() -> None:
     assert set(sections) <= digest_fields, "a source must be named as the Digest field it fills"
     assert set(sections) == {
         "stories", "poll_outcomes", "open_polls", "upcoming_meetings", "held_meetings",
-        "products",
+        "products", "changes",
     }  # fmt: skip
     sources = default_sources()
     assert sources.missing() == []

@@ -3,6 +3,10 @@
 SQL only; returns domain records, never user wording. The state steps (collecting →
 selecting → closed) are compare-and-set updates, so each happens exactly once however a
 scheduled job and a restart race.
+
+This module is longer than 400 lines because it holds all of the capability's SQL (rounds, stories,
+choices, feedback posts) and its privacy export and erasure, which must stay beside the
+tables they read.
 """
 
 from __future__ import annotations

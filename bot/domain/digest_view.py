@@ -47,6 +47,9 @@ WHY = {
     "stories": "Stories show what the group's work means to people, and their tellers "
     "agreed that you may pass them on.",
     "meetings": "Going to a meeting is the quickest way to hear the group for yourself.",
+    "changes": "In a significant-change round members told what changed for them, and a "
+    "group chose the change that matters most and wrote why. Their tellers agreed that you "
+    "may pass these stories on.",
     "made": "What the group makes carries its work beyond its own conversations: these "
     "are the products you can point to.",
     "thanks": "A word of thanks from you shows members that their effort is seen.",
@@ -119,6 +122,8 @@ def sections(digest: Digest) -> list[Section]:
         out.append(voice(digest))
     if digest.stories is not None:
         out.append(stories(digest))
+    if digest.changes:
+        out.append(changes(digest))
     if digest.products is not None:
         out.append(made(digest))
     if digest.has_meetings:
@@ -202,6 +207,25 @@ def stories(digest: Digest) -> Section:
     elif not shared:
         items.append(Item(lines=(f"No new stories {span(digest)}.",)))
     return Section("stories", "Stories you may share", WHY["stories"], tuple(items), tuple(notes))
+
+
+def changes(digest: Digest) -> Section:
+    """Stories of significant change: shown only when a round selected something the
+    sponsor may read (a round is rare; an empty section every week would be noise)."""
+    items = []
+    for c in digest.changes or ():
+        told = f"Told by {one_line(c.teller_name)}." if c.teller_name else (
+            "Shared without the teller's name.")  # fmt: skip
+        lines = [f"What it is about: {one_line(c.domain)}.", told]
+        if c.tied:
+            lines.append("It shared the most choices with another story; both were chosen.")
+        lines += [f"Why it was chosen: {one_line(r)}" for r in c.reasons]
+        quote = f"What changed: {c.changed}\n\nWhy it matters to the teller: {c.why}"
+        items.append(Item(one_line(c.title), tuple(lines), quote=quote))
+    return Section(
+        "changes", "Stories of significant change", WHY["changes"], tuple(items),
+        (STORIES_IN_FULL,),
+    )  # fmt: skip
 
 
 def made(digest: Digest) -> Section:

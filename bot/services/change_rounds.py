@@ -27,7 +27,7 @@ repository; the pure parts (rules, tally, audiences, result shapes) are already 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -42,10 +42,8 @@ from bot.domain.change import (
     ChangeRound,
     ChangeStory,
     Choice,
-    DomainResult,
     RoundOutcome,
     RoundState,
-    StoryView,
     check_deadlines,
     parse_domains,
     parse_period,
@@ -67,12 +65,11 @@ from bot.domain.stories.consent import Consent
 from bot.domain.timeparse import parse_future
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.scheduling import Scheduler
+from bot.services.change_reading import NameLookup, feedback_of, selected_between
 from bot.services.lifecycle import Communities
 from bot.text import escape_inline
 
 log = logging.getLogger(__name__)
-
-NameLookup = Callable[[int], Awaitable[str | None]]
 
 
 async def _no_names(_user_id: int) -> str | None:
@@ -442,26 +439,7 @@ class ChangeRoundService:
     ) -> list[FeedbackDomain]:
         """Each domain's selection as ``outside`` (or inside) readers may see it, read now:
         a story withdrawn since shows as a tombstone."""
-        if rnd.outcome is None:
-            return []
-        ids = sorted(rnd.outcome.selected_ids())
-        stories = await self.repo.stories_by_ids(ids)
-        out: list[FeedbackDomain] = []
-        for dom in rnd.outcome.domains:
-            pairs: list[tuple[int, StoryView | None]] = []
-            for sid in dom.selected:
-                story = stories.get(sid)
-                view = None
-                if story is not None:
-                    name = (
-                        await names(story.teller_id)
-                        if story.teller_id is not None and story.consent is Consent.NAMED
-                        else None
-                    )
-                    view = view_for(story, name, outside=outside)
-                pairs.append((sid, view))
-            out.append(FeedbackDomain(dom, tuple(pairs)))
-        return out
+        return await feedback_of(self.repo, rnd, names, outside=outside)
 
     async def teller_news(self, rnd: ChangeRound, names: NameLookup) -> list[TellerNews]:
         """One item per story still told in the round: its teller, and its domain's result."""
@@ -499,24 +477,7 @@ class ChangeRoundService:
         ``named`` stories, redacted, a name only for ``named`` (looked up with ``names``);
         withdrawn stories are left out. Each carries its domain, the selectors' reasons
         (never their names) and whether it tied. Ordered by close time, then domain."""
-        out: list[SelectedStory] = []
-        for rnd in await self.repo.closed_between(community_id, start, end):
-            assert rnd.closed_at is not None
-            for fb in await self.feedback(rnd, names, outside=True):
-                for sid, view in fb.stories:
-                    if view is None:
-                        continue
-                    out.append(
-                        SelectedStory(
-                            domain=fb.outcome.name, title=view.title, changed=view.changed,
-                            why=view.why, teller_name=view.teller_name,
-                            reasons=fb.outcome.reasons.get(sid, ()),
-                            tied=fb.outcome.result is DomainResult.TIED,
-                            selected_at=rnd.closed_at, period_start=rnd.period_start,
-                            period_end=rnd.period_end,
-                        )
-                    )  # fmt: skip
-        return out
+        return await selected_between(self.repo, community_id, start, end, names)
 
     async def stories_between(
         self,

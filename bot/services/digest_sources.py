@@ -27,6 +27,7 @@ from bot.domain.digest import (
     PollOutcome,
     ProductNews,
     ShareableStory,
+    SignificantChange,
     UpcomingMeeting,
 )
 
@@ -92,6 +93,21 @@ class ProductsSource(Protocol):
     ) -> Awaitable[list[ProductNews]]: ...
 
 
+class ChangesSource(Protocol):
+    """Stories significant-change rounds closed in ``[start, end)`` selected, outside-safe
+    (consent-filtered and redacted by the change-rounds capability)."""
+
+    def __call__(
+        self,
+        db: Database,
+        community_id: int,
+        start: datetime,
+        end: datetime,
+        display_name: NameLookup,
+        /,
+    ) -> Awaitable[list[SignificantChange]]: ...
+
+
 @dataclass(frozen=True)
 class DigestSources:
     """One source per digest section, named as the :class:`~bot.domain.digest.Digest`
@@ -103,6 +119,7 @@ class DigestSources:
     upcoming_meetings: UpcomingMeetingsSource | None
     held_meetings: HeldMeetingsSource | None
     products: ProductsSource | None = None
+    changes: ChangesSource | None = None
 
     @classmethod
     def sections(cls) -> tuple[str, ...]:
@@ -116,6 +133,7 @@ class DigestSources:
 def default_sources() -> DigestSources:
     """Every section's source in this build, wired by import (checked by mypy)."""
     from bot.db.meetings import held_for_digest, upcoming_for_digest
+    from bot.services.change_reading import changes_for_digest
     from bot.services.polls import open_polls_for_digest, poll_outcomes_for_digest
     from bot.services.products import products_for_digest
     from bot.services.story_offers import stories_offered_by_digest
@@ -127,4 +145,5 @@ def default_sources() -> DigestSources:
         upcoming_meetings=upcoming_for_digest,
         held_meetings=held_for_digest,
         products=products_for_digest,
+        changes=changes_for_digest,
     )

@@ -325,6 +325,9 @@ class DigestService:
         made = None
         if src.products is not None:
             made = await src.products(db, cid, period.start, as_of)
+        changes = None
+        if src.changes is not None:
+            changes = await src.changes(db, cid, period.start, as_of, names)
         return compile_digest(
             community.name,
             period,
@@ -344,6 +347,7 @@ class DigestService:
             as_of=as_of,
             guild_id=community.guild_id,
             products=made,
+            changes=changes,
         )
 
     async def _offer(self, record: DigestRecord | None) -> dict[str, Any]:

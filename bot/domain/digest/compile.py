@@ -28,6 +28,7 @@ from bot.domain.digest.model import (
     ProductNews,
     QuietMember,
     ShareableStory,
+    SignificantChange,
     Trend,
     UpcomingMeeting,
     WeekActivity,
@@ -141,6 +142,7 @@ def compile_digest(
     as_of: datetime | None = None,
     guild_id: int | None = None,
     products: Sequence[ProductNews] | None = None,
+    changes: Sequence[SignificantChange] | None = None,
 ) -> Digest:
     """Assemble one community's digest for one period from plain inputs.
 
@@ -270,6 +272,7 @@ def compile_digest(
         weekly_activity=history,
         guild_id=guild_id,
         products=None if products is None else tuple(products),
+        changes=None if changes is None else tuple(changes),
     )
 
 

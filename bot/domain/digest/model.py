@@ -190,6 +190,21 @@ class ProductNews:
 
 
 @dataclass(frozen=True)
+class SignificantChange:
+    """A story a significant-change round selected, as it may leave the community (through
+    ``shareable_view``: redacted, a name only for ``named``), with the selectors' reasons
+    (never their names) and whether it tied with another story of its domain."""
+
+    domain: str
+    title: str
+    changed: str
+    why: str
+    teller_name: str | None
+    reasons: tuple[str, ...] = ()
+    tied: bool = False
+
+
+@dataclass(frozen=True)
 class LinkedHighlights:
     """Highlights of a community that a distilling group serves, rolled up into its digest."""
 
@@ -345,6 +360,9 @@ class Digest:
     #: What the group has made (the impact log): products made, moved on or used in the
     #: period; ``None`` without the products capability.
     products: tuple[ProductNews, ...] | None = None
+    #: Stories significant-change rounds selected (rounds closed in the period), consent
+    #: permitting; ``None`` without the change-rounds capability.
+    changes: tuple[SignificantChange, ...] | None = None
 
     # A section whose source is not available (``None`` above) is left out of every
     # rendering altogether: a digest never shows placeholder text for a missing feature.
@@ -378,4 +396,5 @@ class Digest:
             or self.held_meetings
             or self.linked
             or self.products
+            or self.changes
         )
