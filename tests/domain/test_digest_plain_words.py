@@ -29,6 +29,7 @@ from bot.domain.digest import (
     ProductNews,
     ProductSource,
     ShareableStory,
+    SignificantChange,
     UpcomingMeeting,
     WeekActivity,
     compile_digest,
@@ -129,6 +130,13 @@ def rich_digest() -> Digest:
                          ProductSource("statement_round", "round #3 of 11 Jan 2027"),
                          ProductSource("meeting", "Spring gathering"))),
             ProductNews("Ten stages", "document", "drafting", False),
+        ],
+        changes=[
+            SignificantChange("Care for people affected by cancer", "Phoned before going home",
+                              "The ward phones carers first.", "Mum came home to a warm house.",
+                              "Jean", ("Safety at home matters most.",), tied=True),
+            SignificantChange("My own practice", "One plan", "We share one care plan.",
+                              "Time back for patients.", None, ("Joined-up care.",)),
         ],
     )  # fmt: skip
 
