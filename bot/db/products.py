@@ -269,9 +269,10 @@ class ProductRepo:
     async def candidates(
         self, community_id: int, text: str = "", limit: int = 25
     ) -> list[SourceChoice]:
-        """Sources of one community whose title contains ``text`` (newest first, per kind
+        """Sources of one community whose title contains ``text`` (newest first, kinds
         interleaved by time): stories the whole community can see (not withdrawn, not kept
-        to a circle), polls, closed statement rounds and meetings not cancelled."""
+        to a circle), polls and meetings not cancelled; every statement round (named by
+        number and date, which the service matches)."""
         rows = await self.db.fetchall(
             """SELECT kind, id, title, at FROM (
                  SELECT 'story' AS kind, id, title, created_at AS at FROM stories
@@ -285,7 +286,7 @@ class ProductRepo:
                  UNION ALL
                  SELECT 'meeting', id, title, start_at FROM meetings
                   WHERE community_id = :c AND status = 'scheduled'
-               ) WHERE instr(lower(title), lower(:t)) > 0 OR :t = ''
+               ) WHERE kind = 'statement_round' OR instr(lower(title), lower(:t)) > 0
                ORDER BY at DESC, kind, id DESC LIMIT :n""",
             {"c": community_id, "t": text, "n": limit},
         )

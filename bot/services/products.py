@@ -326,9 +326,15 @@ class ProductService(ProductReader):
         """The community's sources whose title contains ``text``, for autocomplete:
         stories the whole community may read, polls, statement rounds, meetings and the
         stories of change its significant-change rounds selected."""
+        typed = text.strip()
+        # "Poll: Which…" (a label typed back) searches titles for "Which…"; "poll" alone
+        # (the start of a kind's name) lists every source and the labels are matched below.
+        query = typed.partition(":")[2].strip() if ":" in typed else typed
+        if any(k.label.casefold().startswith(query.casefold()) for k in SourceKind):
+            query = ""
         found = [
             SourceChoice(c.kind, c.id, source_title(c.kind, c.id, c.title))
-            for c in await self.repo.candidates(product.community_id, "", limit=200)
+            for c in await self.repo.candidates(product.community_id, query, limit=200)
         ]
         found += await self._selections(product.community_id)
         wanted = text.strip().casefold()

@@ -84,6 +84,11 @@ async def test_product_from_sources_to_sponsor_and_digest(world: HearthWorld) ->
     typed = await world.emu.autocomplete(world.guild, world.owner, "product link",
                                          focused="source", value="spring", product="1")  # fmt: skip
     assert [c["name"] for c in typed] == ["Meeting: Spring gathering"]
+    for value in ("poll", "Poll: which"):
+        typed = await world.emu.autocomplete(world.guild, world.owner, "product link",
+                                             focused="source", value=value,
+                                             product="1")  # fmt: skip
+        assert [c["name"] for c in typed] == ["Poll: Which words should we use?"], value
     # A member who may not link is offered nothing.
     assert await world.emu.autocomplete(world.guild, alice, "product link", focused="source",
                                         value="", product="1") == []  # fmt: skip
