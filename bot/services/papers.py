@@ -190,6 +190,18 @@ class PaperService:
             await self.require_closer(paper_id, actor)
         return await self.lifecycle.close(paper_id, closed_by=actor.user_id if actor else None)
 
+    async def comments_for_author(self, paper_id: int, user_id: int) -> tuple[Paper, list[Comment]]:
+        """A closed paper's comments, for its author only (nobody else reads them)."""
+        paper = await self.get(paper_id)
+        if paper.author_id is None or paper.author_id != user_id:
+            raise NotAllowed(
+                "Only the paper's author can read its comments; what the group says together "
+                "is posted below the paper."
+            )
+        if paper.is_open:
+            raise Conflict("The comments are given to you when the paper closes.")
+        return paper, await self.repo.comments(paper.id)
+
     async def unannounced(self) -> list[Paper]:
         return await self.repo.unannounced()
 

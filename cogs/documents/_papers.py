@@ -29,7 +29,13 @@ from bot.services.papers import PaperService
 from bot.services.products import ProductService
 from bot.text import escape_inline
 from cogs.documents import _papers_render as render
-from cogs.documents._papers_views import DYNAMIC_ITEMS, PaperTextModal, paper_view
+from cogs.documents._papers_views import (
+    DYNAMIC_ITEMS,
+    PaperTextModal,
+    closed_view,
+    display_names,
+    paper_view,
+)
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -173,22 +179,6 @@ class Papers:
         if paper is not None and paper.closed_at is not None and not paper.announced:
             await self._announce_safely(paper)
 
-    async def _names(self, paper: Paper, user_ids: set[int]) -> dict[int, str]:
-        community = await self.bot.communities.get(paper.community_id)
-        guild = self.bot.get_guild(community.guild_id) if community is not None else None
-        names: dict[int, str] = {}
-        for uid in user_ids:
-            member = guild.get_member(uid) if guild is not None else None
-            if member is not None:
-                names[uid] = member.display_name
-                continue
-            try:
-                user = self.bot.get_user(uid) or await self.bot.fetch_user(uid)
-                names[uid] = user.display_name
-            except discord.HTTPException:
-                names[uid] = "a member"
-        return names
-
     async def announce(self, paper: Paper) -> None:
         """The author's DM, the community's statement and the closed paper, exactly once."""
         run = close_run(paper.id)
@@ -197,7 +187,7 @@ class Papers:
             return
         comments = await self.service.comments(paper)
         if paper.author_id is not None:
-            names = await self._names(paper, {c.user_id for c in comments if c.user_id})
+            names = await display_names(self.bot, paper, {c.user_id for c in comments if c.user_id})
             text, markdown = render.comments_for_author(paper, comments, names)
             dm: dict[str, Any] = {"content": text[:2000]}
             if markdown is not None:
@@ -222,7 +212,7 @@ class Papers:
                     await (
                         self.bot.get_partial_messageable(paper.channel_id)
                         .get_partial_message(paper.message_id)
-                        .edit(embed=render.closed_embed(paper), view=None)
+                        .edit(embed=render.closed_embed(paper), view=closed_view(paper.id))
                     )
                 except discord.HTTPException as exc:
                     log.warning(

@@ -77,7 +77,8 @@ def closed_embed(paper: Paper) -> discord.Embed:
         title=f"Closed for comment: {paper.title}"[:256],
         description=(
             f"Comments closed {discord_timestamp(paper.closed_at or paper.closes_at, 'F')}. "
-            "What the group says together is posted below."
+            "What the group says together is posted below; the author can read the comments "
+            "again with the button."
         ),
         colour=CLOSED_COLOUR,
     )

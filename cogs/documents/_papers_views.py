@@ -10,6 +10,7 @@ An answer button opens a form: an optional comment and whether the author may se
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,6 +39,30 @@ def paper_view(paper_id: int) -> discord.ui.View:
         view.add_item(AnswerButton(paper_id, answer.code))
     view.add_item(ClosePaper(paper_id))
     return view
+
+
+def closed_view(paper_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AuthorComments(paper_id))
+    return view
+
+
+async def display_names(client: Any, paper: Paper, user_ids: set[int]) -> dict[int, str]:
+    """Display names of named commenters (only they are ever looked up)."""
+    community = await client.communities.get(paper.community_id)
+    guild = client.get_guild(community.guild_id) if community is not None else None
+    names: dict[int, str] = {}
+    for uid in user_ids:
+        member = guild.get_member(uid) if guild is not None else None
+        if member is not None:
+            names[uid] = member.display_name
+            continue
+        try:
+            user = client.get_user(uid) or await client.fetch_user(uid)
+            names[uid] = user.display_name
+        except discord.HTTPException:
+            names[uid] = "a member"
+    return names
 
 
 async def refresh_count(client: Any, service: PaperService, paper: Paper) -> None:
@@ -107,6 +132,42 @@ class ClosePaper(
             else f"Paper #{self.paper_id} was already closed."
         )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+class AuthorComments(
+    HearthItem[PaperService],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"paper:(?P<paper_id>[0-9]+):comments",
+):
+    """On a closed paper: its author reads the comments again (the DM may have been lost)."""
+
+    service_type = PaperService
+
+    def __init__(self, paper_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Comments (the author only)",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"paper:{paper_id}:comments",
+            )
+        )
+        self.paper_id = paper_id
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        paper, comments = await self.service.comments_for_author(self.paper_id, interaction.user.id)
+        names = await display_names(
+            interaction.client, paper, {c.user_id for c in comments if c.user_id}
+        )
+        text, markdown = render.comments_for_author(paper, comments, names)
+        extra: dict[str, Any] = {}
+        if markdown is not None:
+            extra["file"] = discord.File(
+                io.BytesIO(markdown.encode()), filename=f"paper-{paper.id}-comments.md"
+            )
+        await interaction.response.send_message(
+            text[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS, **extra
+        )
 
 
 class AnswerModal(HearthModal):
@@ -181,4 +242,8 @@ class PaperTextModal(HearthModal):
         await self._on_text(interaction, self.text.value)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (AnswerButton, ClosePaper)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    AnswerButton,
+    ClosePaper,
+    AuthorComments,
+)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e._matrix import A, Ctx, press
+from tests.e2e._matrix import MEMBER, A, Ctx, message_with, press
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.state import MessageState
 
 PDF = ("draft.pdf", b"%PDF-1.4 matrix draft\n")
+LOUNGE = "carers-voice-lounge"
 
 
 async def _paper(ctx: Ctx, title: str) -> tuple[int, MessageState]:
@@ -19,10 +20,7 @@ async def _paper(ctx: Ctx, title: str) -> tuple[int, MessageState]:
                           closes="in 3 days", file=PDF)  # fmt: skip
     assert "Shared" in rec.all_text, rec.all_text
     pid = int(await ctx.val("SELECT max(id) FROM papers"))
-    lounge = ctx.world.channel("carers-voice-lounge")
-    [msg] = [m for m in ctx.emu.messages_in(lounge)
-             if any(f"paper #{pid}" in str(e.get("footer")) for e in m.embeds)]  # fmt: skip
-    return pid, msg
+    return pid, message_with(ctx, LOUNGE, f"paper:{pid}:")
 
 
 async def a_paper(ctx: Ctx) -> tuple[int, MessageState]:
@@ -118,3 +116,26 @@ async def act_close(ctx: Ctx, prep: tuple[int, MessageState]) -> InteractionReco
 async def check_closed(ctx: Ctx, rec: InteractionRecord, prep: tuple[int, Any]) -> None:
     closed = await ctx.val("SELECT closed_at FROM papers WHERE id = ?", prep[0])
     assert closed is not None, rec.all_text
+
+
+async def members_closed_paper(ctx: Ctx) -> tuple[int, MessageState]:
+    """The member's own paper, answered by the teller, closed by the owner."""
+    rec = await ctx.slash(ctx.people[MEMBER], "document comment", community=A,
+                          title="Member's paper", closes="in 3 days", file=PDF)  # fmt: skip
+    assert "Shared" in rec.all_text, rec.all_text
+    pid = int(await ctx.val("SELECT max(id) FROM papers"))
+    lounge = ctx.world.channel(LOUNGE)
+    msg = message_with(ctx, LOUNGE, f"paper:{pid}:")
+    answer = await ctx.emu.click(ctx.people["teller"], msg, f"paper:{pid}:v:d")
+    await ctx.emu.submit_modal(ctx.people["teller"], answer, {"comment": "Not yet."})
+    closed = await ctx.emu.click(ctx.world.owner, msg, f"paper:{pid}:close")
+    assert "Closed" in closed.all_text, closed.all_text
+    return pid, ctx.emu.get_message(lounge, msg.id)
+
+
+async def act_read_comments(ctx: Ctx, prep: tuple[int, MessageState]) -> InteractionRecord:
+    return await press(ctx, ctx.actor, prep[1], f"paper:{prep[0]}:comments")
+
+
+async def check_read_comments(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and "Not yet." in rec.all_text, rec.all_text

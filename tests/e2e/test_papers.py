@@ -154,7 +154,9 @@ async def test_paper_with_file_named_and_anonymous_comments(world: HearthWorld) 
     )
     outcomes = _outcomes(world)
     assert len(outcomes) == 1 and outcomes[0].embeds[0]["description"] == statement
-    assert not _paper_message_closed(world).components
+    closed = _paper_message_closed(world)
+    assert all_custom_ids(closed.components) == ["paper:1:comments"]  # no answer buttons
+    assert closed.attachments[0].filename == "referral-letters.pdf"  # the draft stays
 
     dms = _closed_dms(world, u["gina"])
     assert len(dms) == 1
@@ -165,6 +167,15 @@ async def test_paper_with_file_named_and_anonymous_comments(world: HearthWorld) 
     assert "Too long for patients; shorten it." in dm and "Too long for patients." not in dm
     assert "bob" not in dm and "carol" not in dm
     assert str(u["bob"].id) not in dm and str(u["carol"].id) not in dm
+
+    # the author can read the comments again; nobody else can, facilitators included
+    again = await world.emu.click(u["gina"], closed, "paper:1:comments")
+    assert again.ephemeral and "Say who to call at night." in again.content
+    assert "Agree, **alice**" in again.content and "bob" not in again.content
+    for other in (u["alice"], world.owner):
+        r = await world.emu.click(other, closed, "paper:1:comments")
+        assert r.ephemeral and "Only the paper's author" in r.content
+        assert "call at night" not in r.content
 
     # forensic after close: the key and sealed answers are gone; anonymous comments name no one
     paper = (await _rows(world, "SELECT * FROM papers WHERE id = 1"))[0]

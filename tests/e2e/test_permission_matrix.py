@@ -759,6 +759,8 @@ TABLE: list[Row] = [
         prepare=papers.owners_text_form, note="the owner's typed draft, submitted by the actor"),
     Row("ClosePaper", FACILITATORS, papers.act_close, papers.check_closed,
         prepare=papers.a_paper, note="the teller's paper, closed early"),
+    Row("AuthorComments", SELF, papers.act_read_comments, papers.check_read_comments,
+        prepare=papers.members_closed_paper, note="the member's closed paper's comments"),
     # ---------------------------------------------------------------- products
     Row("product add", FACILITATORS, products.act_add, products.check_added),
     Row("product link", FACILITATORS, products.act_link, products.check_linked,
