@@ -516,6 +516,8 @@ class AnnualConfig(_Strict):
     """Default time members have to answer."""
     remind_days_before: Annotated[int, Field(ge=1, le=60)] = 3
     """Members who have not answered are reminded this long before the close."""
+    min_theme_members: Annotated[int, Field(ge=1, le=50)] = 2
+    """A theme mentioned by fewer members is left out of the report (no one singled out)."""
     themes: dict[
         Annotated[str, Field(min_length=1, max_length=80)],
         Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(min_length=1)],

@@ -72,12 +72,14 @@ class AnnualService:
         *,
         remind_before: Callable[[], timedelta],
         themes: Callable[[], Sequence[Theme]],
+        min_theme_members: Callable[[], int] = lambda: 1,
     ) -> None:
         self.repo = AnnualRepo(db)
         self.communities = communities
         self.clock = clock
         self.remind_before = remind_before
         self.themes = themes
+        self.min_theme_members = min_theme_members
 
     # ------------------------------------------------------------------ opening
     def year_for(self, community: Community, when: datetime | None = None) -> int:
@@ -237,6 +239,7 @@ class AnnualService:
             answers=answers,
             themes=self.themes(),
             names=names,
+            min_theme_members=self.min_theme_members(),
         )
 
     async def emails_stopped(self, community_id: int) -> bool:

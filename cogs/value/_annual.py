@@ -65,6 +65,7 @@ class AnnualReports:
             bot.db, bot.communities, bot.clock,
             remind_before=lambda: timedelta(days=self.bot.config.annual.remind_days_before),
             themes=lambda: themes_from_config(self.bot.config.annual.themes),
+            min_theme_members=lambda: self.bot.config.annual.min_theme_members,
         )  # fmt: skip
         self.default_open = timedelta(days=cfg.open_days)
         self.deliveries = Deliveries(bot)

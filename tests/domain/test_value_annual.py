@@ -148,3 +148,20 @@ def test_reminder_time() -> None:
     assert reminder_time(T0, T0 + 4 * week, timedelta(days=3)) == T0 + 4 * week - timedelta(days=3)
     assert reminder_time(T0, T0 + timedelta(days=4), timedelta(days=3)) == T0 + timedelta(days=2)
     assert reminder_time(T0, T0 + timedelta(days=1), timedelta(days=3)) is None
+
+
+def test_themes_too_few_members_mentioned_are_left_out() -> None:
+    answers = [
+        answer(1, feedback="We talked about cancer care and teaching"),
+        answer(2, skills="Taught first aid"),
+    ]
+    found = theme_counts(answers, THEMES, minimum=2)
+    assert [(t.label, t.members) for t in found] == [("Teaching and training", 2)]
+    s = aggregate(
+        community_name="C", year=2027, opened_at=T0, closed_at=T0 + timedelta(days=2),
+        member_ids=[1, 2], answers=answers, themes=THEMES, names={}, min_theme_members=2,
+    )  # fmt: skip
+    md = render_markdown(s)
+    assert "Teaching and training: 2 members (teach, taught, workshop)" in md
+    assert "Cancer" not in md.split("## Themes")[1].split("##")[0]
+    assert "fewer than 2 members are left out" in md

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -198,9 +198,12 @@ def _theme_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
 
 
-def theme_counts(answers: Iterable[AnnualAnswer], themes: Sequence[Theme]) -> list[ThemeCount]:
+def theme_counts(
+    answers: Iterable[AnnualAnswer], themes: Sequence[Theme], minimum: int = 1
+) -> list[ThemeCount]:
     """Each theme with the number of members whose answers mention one of its words; themes
-    nobody mentioned are left out. Most mentioned first, then by label."""
+    fewer than ``minimum`` members mentioned are left out (with a small group, "1 member
+    mentioned mental health" could single someone out). Most mentioned first, then by label."""
     texts = ["\n".join(a.text(k) for k in QUESTION_KEYS) for a in answers]
     found = []
     for theme in themes:
@@ -208,7 +211,7 @@ def theme_counts(answers: Iterable[AnnualAnswer], themes: Sequence[Theme]) -> li
             continue
         pattern = _theme_pattern(theme.words)
         n = sum(1 for t in texts if pattern.search(t))
-        if n:
+        if n and n >= minimum:
             found.append(ThemeCount(theme.label, n, theme.words))
     return sorted(found, key=lambda t: (-t.members, t.label.casefold()))
 
@@ -264,8 +267,8 @@ class AnnualSummary:
     quotes: Sequence[Quote]
     #: Members who answered and did not agree to be quoted: counted, never quoted.
     not_quoted: int
-    theme_words_shown: bool = True
-    extra: Mapping[str, int] = field(default_factory=dict)
+    #: Themes mentioned by fewer members are left out.
+    min_theme_members: int = 1
 
 
 def aggregate(
@@ -278,6 +281,7 @@ def aggregate(
     answers: Sequence[AnnualAnswer],
     themes: Sequence[Theme],
     names: Mapping[int, str | None],
+    min_theme_members: int = 1,
 ) -> AnnualSummary:
     """Counts, themes and consented quotes (see the module docstring). ``names`` holds the
     display names of members who chose ``named`` (nobody else's name is ever looked at)."""
@@ -304,9 +308,10 @@ def aggregate(
         members=members,
         answered=len(given),
         questions=tuple(counts),
-        themes=tuple(theme_counts(given, themes)),
+        themes=tuple(theme_counts(given, themes, min_theme_members)),
         quotes=tuple(quotes),
         not_quoted=sum(1 for a in given if not a.consent.may_leave_community),
+        min_theme_members=min_theme_members,
     )
 
 

@@ -18,13 +18,26 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from bot.domain.email_message import STOP_EMAILS, inline_css
-from bot.domain.value.annual import AnnualSummary, QuestionCount, Quote
+from bot.domain.value.annual import AnnualSummary, QuestionCount, Quote, ThemeCount
 from bot.text import escape_markdown, one_line, percent
 
-THEME_NOTE = (
-    "A theme counts a member once when any of their answers uses one of its words; the "
-    "themes and their words are set in Hearth's configuration. Only the counts are shown."
-)
+
+def theme_note(s: AnnualSummary) -> str:
+    note = (
+        "A theme counts a member once when any of their answers uses one of the words in "
+        "brackets (at the start of a word); the themes and their words are set in Hearth's "
+        "configuration, not taken from the answers."
+    )
+    if s.min_theme_members > 1:
+        note += (
+            f" Themes mentioned by fewer than {s.min_theme_members} members are left out, so "
+            "no one is singled out."
+        )
+    return note
+
+
+def theme_line(t: ThemeCount) -> str:
+    return f"{t.label}: {_n(t.members, 'member')} ({', '.join(t.words)})"
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -107,10 +120,10 @@ def render_markdown(s: AnnualSummary, *, timezone: str = "UTC", footer: Sequence
     lines += ["", "## What members reported", ""]
     lines += [f"- {escape_markdown(question_line(q))}" for q in s.questions]
     lines += ["", "## Themes", ""]
-    lines += [f"- {escape_markdown(t.label)}: {_n(t.members, 'member')}" for t in s.themes] or [
+    lines += [f"- {escape_markdown(theme_line(t))}" for t in s.themes] or [
         "No answer mentioned any of the themes."
     ]
-    lines += ["", THEME_NOTE, "", "## In members' words", ""]
+    lines += ["", theme_note(s), "", "## In members' words", ""]
     if s.quotes:
         for q in s.quotes:
             lines.append(f"### {escape_markdown(q.question)}")
@@ -139,7 +152,7 @@ def _environment() -> jinja2.Environment:
 def render_html(s: AnnualSummary, *, timezone: str = "UTC", footer: Sequence[str] = ()) -> str:
     html = _environment().get_template("annual_report.html.j2").render(
         title=title(s), period=period(s, timezone), summary=summary(s),
-        questions=s.questions, themes=s.themes, theme_note=THEME_NOTE, quotes=s.quotes,
+        questions=s.questions, themes=s.themes, theme_note=theme_note(s), quotes=s.quotes,
         credit=credit, about=about(s), footer=footer,
     )  # fmt: skip
     return inline_css(html)
