@@ -38,6 +38,7 @@ from bot.domain.value.matrix import (
     CycleStory,
     Indicators,
     ProductFigures,
+    ProductLine,
     StoryKind,
     ValueMatrix,
     build_matrix,
@@ -200,6 +201,16 @@ def products_from(db: Database) -> ProductsSource:
             made=sum(1 for a in activity if a.created_in_period),
             uses=sum(len(a.uses) for a in activity),
             status_changes=sum(len(a.status_changes) for a in activity),
+            items=tuple(
+                ProductLine(
+                    title=a.title,
+                    kind=a.kind.label,
+                    status=a.status.value,
+                    uses=len(a.uses),
+                    made_in_period=a.created_in_period,
+                )
+                for a in activity
+            ),
         )
 
     return read

@@ -17,6 +17,7 @@ from bot.domain.value.matrix import (
     CycleStory,
     Indicators,
     ProductFigures,
+    ProductLine,
     StoryKind,
     ValueMatrix,
     build_matrix,
@@ -209,6 +210,18 @@ def test_products_appear_only_when_the_impact_log_exists() -> None:
     assert labels["Products made"] == "2" and labels["Times products were used"] == "5"
     assert labels["Products whose status moved on"] == "1"
     assert not with_products.is_empty
+    listed = build_matrix(
+        community_name="C", start=T0, end=T1, timezone=LONDON, audience=Audience.SPONSOR,
+        indicators=Indicators(products=ProductFigures(made=1, uses=3, items=(
+            ProductLine("Referral letter template", "guideline", "adopted", 3, True),
+            ProductLine("Carers' leaflet", "document", "published", 0, False),
+        ))),
+        stories=[],
+    )  # fmt: skip
+    md = render_markdown(listed, "p")
+    assert "### What the group made" in md
+    assert "Referral letter template (guideline, adopted): made in this period, used 3 times." in md
+    assert "Carers' leaflet (document, published)." in md
 
 
 def test_many_stories_are_quoted_up_to_a_limit_and_the_rest_counted() -> None:

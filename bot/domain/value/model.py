@@ -93,6 +93,19 @@ class ProductFigures:
     """Places a product was recorded as used in the period."""
     status_changes: int = 0
     """Products whose status moved on (e.g. adopted) in the period."""
+    items: tuple[ProductLine, ...] = ()
+    """Each product active in the period, as it may be read outside (title redacted)."""
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    """One product in the report: what it is, where it stands, how often it was used."""
+
+    title: str
+    kind: str
+    status: str
+    uses: int
+    made_in_period: bool
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from bot.domain.email_message import inline_css
-from bot.domain.value.matrix import Audience, ReportStory, StoryKind, ValueMatrix
+from bot.domain.value.matrix import Audience, ProductLine, ReportStory, StoryKind, ValueMatrix
 from bot.text import escape_markdown, one_line
 
 REFERENCE = (
@@ -97,6 +97,22 @@ def labels(story: ReportStory) -> list[str]:
     return out
 
 
+def product_line(item: ProductLine) -> str:
+    """``Referral letter template (guideline, adopted): made in this period, used 3 times.``"""
+    done = []
+    if item.made_in_period:
+        done.append("made in this period")
+    if item.uses:
+        done.append(f"used {_n(item.uses, 'time')}")
+    what = f"{one_line(item.title)} ({item.kind}, {item.status})"
+    return f"{what}: {', '.join(done)}." if done else f"{what}."
+
+
+def product_lines(matrix: ValueMatrix) -> list[str]:
+    products = matrix.indicators.products
+    return [product_line(i) for i in products.items] if products is not None else []
+
+
 @cache
 def _environment(kind: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -121,6 +137,7 @@ def _context(matrix: ValueMatrix, period_label: str, **extra: Any) -> dict[str, 
         "period": period_label,
         "summary": summary(matrix),
         "credit": credit,
+        "products": product_lines(matrix),
         "labels": labels,
         "sponsor": matrix.audience is Audience.SPONSOR,
         "reference": REFERENCE,
