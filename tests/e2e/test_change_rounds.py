@@ -315,3 +315,78 @@ async def test_bad_input_is_refused_and_nothing_is_stored(world: HearthWorld) ->
     r = await world.slash(world.people["alice"], "change consent", story="banana",
                           level="named")  # fmt: skip
     assert "Pick one of your stories" in r.content
+
+
+# --------------------------------------------------------------------------- the digest
+
+
+GRP = "GRPCHANGETEXT the ward phoned me first."
+ANON = "ANONCHANGETEXT a drop-in while we wait; write to bob@example.org to join."
+NAMED = "NAMEDCHANGETEXT one care plan shared with the hospice."
+GONE = "WITHDRAWNCHANGETEXT the pharmacy delivers now."
+
+
+async def test_the_sponsors_digest_carries_only_what_may_leave(tmp_path: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.e2e.hearth import hearth_world
+    from tests.e2e.test_digest import Inbox, free_port
+    from tests.e2e.test_stories_sponsor import DUE_1, _email_text, _message_text
+
+    port = free_port()
+    extra = {"HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",
+             "HEARTH_SMTP_FROM": "h@example.org"}  # fmt: skip
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        async with hearth_world(tmp_path, settings_extra=extra) as world:
+            p = await setup_people(world)
+            alice, bob, carol, dave = p["alice"], p["bob"], p["carol"], p["dave"]
+            sponsor = world.person("sponsor")
+            rec = await world.slash(world.owner, "community sponsor", community=COMMUNITY,
+                                    member=sponsor, email="sponsor@example.org")  # fmt: skip
+            assert "now the sponsor" in rec.content, rec.content
+            r = await world.slash(world.owner, "change round", community=COMMUNITY,
+                                  collect_until="in 2 days", select_until="in 4 days")  # fmt: skip
+            assert "Opened" in r.content, r.content
+            await tell(world, alice, 1, 0, GRP, "It felt safe.", title="GRPCHANGETITLE")
+            await tell(world, bob, 1, 0, ANON, "We are less alone.", consent="anonymous")
+            await tell(world, carol, 1, 0, NAMED, "Less chasing.", consent="named")
+            await tell(world, dave, 1, 1, GONE, "No more queues.", consent="anonymous")
+            await world.advance(timedelta(days=2, minutes=1))
+            lounge_ = lounge(world)
+            # a three-way tie in domain 0: all selected; dave's story in domain 1
+            await choose(world, dave, 1, 0, 1, "REASONGRP home first.", lounge_)
+            await choose(world, alice, 1, 0, 2, "REASONANON waiting together.", lounge_)
+            await choose(world, bob, 1, 0, 3, "REASONNAMED joined-up care.", lounge_)
+            await choose(world, alice, 1, 1, 4, "REASONGONE access.", lounge_)
+            await choose(world, bob, 1, 1, 4, "REASONGONE2 access.", lounge_)
+            await world.advance(timedelta(days=2))
+            feedback = [m for m in world.emu.messages_in(lounge_) if "round #1 ·" in m.content]
+            assert "3 stories tied" in feedback[0].content
+            # withdrawn after selection: gone from the feedback and from the digest
+            r = await world.slash(dave, "change consent", story="4", level="withdrawn")
+            assert "Withdrawn" in r.content, r.content
+            now = world.emu.get_message(lounge_, feedback[1].id)
+            assert "WITHDRAWNCHANGETEXT" not in text_of(now)
+            assert "A story its teller withdrew" in text_of(now)
+
+            ran = await world.advance_to(DUE_1)
+            assert "digest:1" in ran, ran
+            dm = "\n".join(_message_text(m) for m in world.emu.dms_to(sponsor))
+            ids = [str(u.id) for u in (alice, bob, carol, dave)]
+    finally:
+        controller.stop()
+    [email] = [m for m in inbox.messages if str(m["To"]) == "sponsor@example.org"]
+    mail = _email_text(email)
+    for text in (dm, mail):
+        assert "Stories of significant change" in text
+        assert "ANONCHANGETEXT" in text and "NAMEDCHANGETEXT" in text  # positive controls
+        assert "Told by carol" in text and "REASONANON waiting together." in text
+        hidden_words = ("GRPCHANGETEXT", "GRPCHANGETITLE", "REASONGRP", "WITHDRAWNCHANGETEXT",
+                        "REASONGONE", "bob@example.org", "bob", *ids)  # fmt: skip
+        for hidden in hidden_words:
+            assert hidden not in text, hidden
+    assert any(a.filename.endswith(".txt") for m in world.emu.dms_to(sponsor)
+               for a in m.attachments)  # fmt: skip
