@@ -176,6 +176,7 @@ async def test_a_round_collects_selects_and_feeds_back(world: HearthWorld) -> No
     await world.advance(timedelta(days=2))
     assert world.db is not None
     row = await world.db.fetchone("SELECT state, outcome FROM change_rounds WHERE id = 1")
+    assert row is not None
     assert row["state"] == "closed"
     outcome = json.loads(row["outcome"])
     assert outcome["domains"][0]["selected"] == [1] and outcome["domains"][0]["choices"] == 4
