@@ -23,6 +23,7 @@ from bot.domain.stories import Consent
 from bot.domain.value.report_chart import CHART_SIZE
 from bot.domain.value.stories import ValueStoryText
 from bot.services.change_rounds import ChangeRoundService
+from bot.services.products import ProductService
 from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.e2e.test_digest import Inbox, free_port, png_size, post, setup_community
 from tests.emulator.state import AttachmentState, MessageState, UserState
@@ -153,7 +154,17 @@ async def seeded(
     )  # fmt: skip
     await seed_value_stories(world, comm.id, people, START + timedelta(days=2))
     await seed_change_round(world, comm, people, START + timedelta(days=3))
+    await seed_product(world, comm)
     return comm, people
+
+
+async def seed_product(world: HearthWorld, community: Any) -> None:
+    """A product in the impact log, used twice (through the products service)."""
+    assert world.bot is not None
+    service = world.bot.services.get(ProductService)
+    product = await service.add(community, world.owner.id, "Referral letter template", "guideline")
+    for place in ("GP training day", "Ward 7 handover"):
+        await service.record_use(product, "training", place, None, world.owner.id)
 
 
 # ---------------------------------------------------------------------------- facilitator
@@ -187,6 +198,8 @@ async def test_the_facilitator_gets_the_matrix_privately_with_its_files(
         assert "Withdrawn words" not in text
     assert "- Messages: **3**" in md and "- Stories told: **1**" in md
     assert "- Significant-change stories reporting it: **2**" in md
+    assert "- Products made: **1**" in md and "- Times products were used: **2**" in md
+    assert "Referral letter template (guideline, idea): made in this period, used 2 times." in md
     assert "Chosen by the selectors as the most significant, because: It shows care at home." in md
     assert png_size(files["png"].data)[0] == CHART_SIZE[0]
     assert files["png"].description and "Applied value: 3 stories" in files["png"].description
@@ -274,6 +287,7 @@ async def test_the_sponsor_gets_the_quarter_once_by_dm_and_email(tmp_path: Path)
             assert "[redacted]" in whole  # the anonymous story, its phone number removed
             assert "stayed inside the community at" in whole
             assert "Fewer emergency admissions on our ward." in whole
+            assert "Referral letter template (guideline, idea): made in this period" in whole
             assert "the most significant, because: It shows care at home." in whole
             images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
             assert len(images) == 1 and png_size(images[0].get_content()) == CHART_SIZE
