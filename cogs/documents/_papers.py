@@ -203,9 +203,15 @@ class Papers:
                     raise
                 log.info("paper %s: the author's DMs are closed (%s)", paper.id, exc.status)
         if paper.channel_id is not None:
+            reply_to: dict[str, Any] = {}
+            if paper.message_id is not None:  # shown as a reply to the paper
+                reply_to["reference"] = discord.MessageReference(
+                    message_id=paper.message_id, channel_id=paper.channel_id,
+                    fail_if_not_exists=False,
+                )  # fmt: skip
             await self.deliveries.send(
                 run, Destination.channel(paper.channel_id), part="statement",
-                embed=render.outcome_embed(paper), allowed_mentions=NO_MENTIONS,
+                embed=render.outcome_embed(paper), allowed_mentions=NO_MENTIONS, **reply_to,
             )  # fmt: skip
             if paper.message_id is not None:
                 try:

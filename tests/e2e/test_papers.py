@@ -154,6 +154,7 @@ async def test_paper_with_file_named_and_anonymous_comments(world: HearthWorld) 
     )
     outcomes = _outcomes(world)
     assert len(outcomes) == 1 and outcomes[0].embeds[0]["description"] == statement
+    assert outcomes[0].reference_id == msg.id  # a reply to the paper
     closed = _paper_message_closed(world)
     assert all_custom_ids(closed.components) == ["paper:1:comments"]  # no answer buttons
     assert closed.attachments[0].filename == "referral-letters.pdf"  # the draft stays
