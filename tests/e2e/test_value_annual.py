@@ -301,3 +301,29 @@ async def test_a_sponsor_dm_that_fails_for_now_is_tried_again(tmp_path: Path) ->
         assert len(reports_to(sponsor)) == 1
         await world.advance(timedelta(hours=2))
         assert len(reports_to(sponsor)) == 1 and len(reports_to(world.owner)) == 1
+
+
+async def test_a_member_quoted_with_their_name_is_credited_by_display_name(
+    tmp_path: Path,
+) -> None:
+    async with hearth_world(tmp_path) as world:
+        erin, sponsor = world.person("erin"), world.person("sponsor")
+        await world.create_community(COMMUNITY, members={erin: "nurse"})
+        await world.slash(world.owner, "community sponsor", community=COMMUNITY, member=sponsor)
+        opened = await world.slash(world.owner, "value annual", community=COMMUNITY,
+                                   closes="in 2 days")  # fmt: skip
+        await opened.wait_final()
+        done = await _answer(world, erin, _with_button(world.emu.dms_to(erin)),
+                             {"annual-skills": "NAMEDSKILL syringe driver course"})  # fmt: skip
+        assert done.reply is not None
+        chose = await world.emu.select(erin, done.reply, QUOTE, ["named"])
+        assert "with your name" in chose.all_text, chose.all_text
+        await world.advance(timedelta(days=2))
+        [report] = [
+            m for m in world.emu.dms_to(sponsor)
+            if any(a.filename.endswith(".md") for a in m.attachments)
+        ]  # fmt: skip
+        markdown = next(a for a in report.attachments if a.filename.endswith(".md"))
+        text = markdown.data.decode("utf-8")
+        assert "NAMEDSKILL syringe driver course" in text and "— erin" in text, text
+        assert str(erin.id) not in _message_text(report)
