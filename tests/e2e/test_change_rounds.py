@@ -139,6 +139,8 @@ async def test_a_round_collects_selects_and_feeds_back(world: HearthWorld) -> No
     ]  # fmt: skip
     assert rows[1]["title"] == "The nurse specialist started a weekly drop-in for…"
 
+    # the round's jobs are rebuilt from the database after a restart
+    await world.restart()
     # selection has not opened yet
     assert not [m for m in world.emu.messages_in(lounge(world))
                 if "chg:1:choose" in all_custom_ids(m.components)]  # fmt: skip
