@@ -362,3 +362,37 @@ async def test_an_announcement_left_unfinished_is_finished_at_start(world: Heart
     assert _outcomes(world) == []
     await world.restart()  # stopped before the retry: the next start finishes it
     assert len(_outcomes(world)) == 1 and len(_closed_dms(world, u["gina"])) == 1
+
+
+async def test_a_copy_of_the_data_directory_links_no_one_after_close(
+    world: HearthWorld, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A curious admin with the data directory and the installation secret, after the close:
+    no file holds the paper's key or a sealed answer, and no state in the WAL has them."""
+    from contextlib import closing
+
+    from tests.forensics import commit_states, copy_data_dir, find_bytes, open_image
+
+    u = await _setup(world)
+    await world.slash(u["gina"], "document comment", community=COMMUNITY, title="Leaflet",
+                      closes="in 1 day", file=("leaflet.pdf", PDF))  # fmt: skip
+    await _answer(world, u["bob"], 1, "d", "Anonymous objection.")
+    await _answer(world, u["alice"], 1, "a", "Named support.", named=True)
+    sealed_key = (await _rows(world, "SELECT ballot_key FROM papers"))[0][0]
+    sealed = [bytes(r[0]) for r in await _rows(world, "SELECT sealed FROM paper_answers")]
+    await world.advance(timedelta(days=1))
+    elsewhere = tmp_path_factory.mktemp("forensics")
+    copy = copy_data_dir(world.db_path.parent, elsewhere / "copy")
+    needles = {"paper key": bytes(sealed_key)} | {f"answer {i}": s for i, s in enumerate(sealed)}
+    assert find_bytes(copy, needles) == []
+    scratch = elsewhere / "scratch"
+    scratch.mkdir()
+    for n, image in enumerate(commit_states(copy / world.db_path.name)):
+        with closing(open_image(image, scratch / f"state-{n}.db")) as conn:
+            assert conn.execute("SELECT count(*) FROM paper_answers").fetchone()[0] == 0
+            assert conn.execute("SELECT ballot_key FROM papers").fetchone()[0] is None
+            rows = conn.execute("SELECT comment, user_id FROM paper_comments").fetchall()
+            assert {(r[0], r[1]) for r in rows} == {
+                ("Named support.", u["alice"].id),
+                ("Anonymous objection.", None),
+            }
