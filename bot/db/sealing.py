@@ -32,6 +32,7 @@ import logging
 import os
 import secrets
 import struct
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -63,7 +64,7 @@ def parse_secret(text: str) -> bytes:
     if len(raw) != SECRET_BYTES:
         raise SealingError(
             f"the installation secret must be {SECRET_BYTES} bytes written as 64 hex digits "
-            "(e.g. the output of `python -c \"import secrets; print(secrets.token_hex(32))\"`)"
+            '(e.g. the output of `python -c "import secrets; print(secrets.token_hex(32))"`)'
         )
     return raw
 
@@ -82,8 +83,7 @@ def load_or_create_secret(key_file: Path) -> bytes:
     finally:
         os.close(fd)
     os.replace(tmp, key_file)
-    log.info("created the installation secret %s (keep it with backups of the database)",
-             key_file)
+    log.info("created the installation secret %s (keep it with backups of the database)", key_file)
     return secret
 
 
@@ -122,8 +122,9 @@ class Sealer:
         key = self._keys.get(sealed)
         if key is None:
             try:
-                key = self._wrap.decrypt(sealed[:_NONCE], sealed[_NONCE:],
-                                         _aad("key", scope, item_id))
+                key = self._wrap.decrypt(
+                    sealed[:_NONCE], sealed[_NONCE:], _aad("key", scope, item_id)
+                )
             except InvalidTag as exc:
                 raise SealingError(
                     f"{scope} {item_id}: its ballot key was sealed with another installation "
@@ -162,7 +163,34 @@ class Sealer:
         (n,) = struct.unpack(">H", body[:2])
         return body[2 : 2 + n]
 
+    @staticmethod
+    def open_many(key: bytes, sealed_and_aad: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
+        """:meth:`open` for many ballots under one key (a close opens every ballot of a poll
+        or round): the same checks, with the per-call overhead paid once. Raises
+        ``InvalidTag`` if any ballot does not open."""
+        decrypt = _cipher(key).decrypt
+        opened = []
+        for sealed, aad in sealed_and_aad:
+            body = decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+            opened.append(body[2 : 2 + int.from_bytes(body[:2], "big")])
+        return opened
+
 
 def ballot_aad(scope: str, item_id: int, voter: bytes, extra: int = 0) -> bytes:
     """Binds a sealed ballot to its poll (or statement) and voter: rows cannot be swapped."""
     return _aad("ballot", scope, item_id, extra, voter.hex())
+
+
+def ballot_aads(scope: str, item_id: int) -> Callable[[bytes, int], bytes]:
+    """``ballot_aad(scope, item_id, voter, extra)`` as a function of (voter, extra) for one
+    poll or round, for opening or sealing many ballots: each voter's hex is made once."""
+    prefix = _aad("ballot", scope, item_id) + b"|"
+    hexes: dict[bytes, bytes] = {}
+
+    def aad(voter: bytes, extra: int = 0) -> bytes:
+        tail = hexes.get(voter)
+        if tail is None:
+            tail = hexes[voter] = b"|" + voter.hex().encode()
+        return prefix + str(extra).encode() + tail
+
+    return aad

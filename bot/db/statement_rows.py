@@ -6,11 +6,13 @@ export, the ballot upgrade and the forensic tests open votes too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import aiosqlite
 from pydantic import TypeAdapter
 
 from bot.db.rows import from_db, from_db_req
-from bot.db.sealing import Sealer, ballot_aad
+from bot.db.sealing import Sealer, ballot_aad, ballot_aads
 from bot.domain.statements import Statement, StatementReport, StatementRound, Vote
 
 _REPORT = TypeAdapter(StatementReport)
@@ -36,6 +38,16 @@ def open_vote(key: bytes, round_id: int, statement_id: int, voter: bytes, sealed
     return _BYTE_VOTES[
         Sealer.open(key, sealed, aad=ballot_aad("round", round_id, voter, statement_id))
     ]
+
+
+def open_votes(
+    key: bytes, round_id: int, cells: Iterable[tuple[int, bytes, bytes]]
+) -> list[Vote]:
+    """:func:`open_vote` for many ``(statement id, voter key, sealed)`` of one round (its
+    close): one cipher, each voter's associated data made once (benchmarks/statements.py)."""
+    aad = ballot_aads("round", round_id)
+    opened = Sealer.open_many(key, ((sealed, aad(voter, sid)) for sid, voter, sealed in cells))
+    return [_BYTE_VOTES[raw] for raw in opened]
 
 
 def statement_from_row(row: aiosqlite.Row) -> Statement:

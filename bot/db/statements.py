@@ -38,6 +38,7 @@ from bot.db.rows import to_db
 from bot.db.sealing import Sealer
 from bot.db.statement_rows import (
     open_vote,
+    open_votes,
     report_from_json,
     report_to_json,
     round_from_row,
@@ -60,6 +61,7 @@ __all__ = [
     "ClosedRound", "DecideRound", "StatementRepo", "StatementVoteReceipt", "open_vote",
     "report_from_json", "report_to_json", "seal_vote",
 ]  # fmt: skip
+
 
 @dataclass(frozen=True)
 class StatementVoteReceipt:
@@ -319,8 +321,12 @@ class StatementRepo:
                 "INSERT INTO statement_sealed_votes (round_id, statement_id, voter_key, sealed)"
                 " VALUES (?,?,?,?) ON CONFLICT (statement_id, voter_key)"
                 " DO UPDATE SET sealed = excluded.sealed",
-                (round_id, statement_id, voter,
-                 seal_vote(key, round_id, statement_id, voter, vote)),
+                (
+                    round_id,
+                    statement_id,
+                    voter,
+                    seal_vote(key, round_id, statement_id, voter, vote),
+                ),
             )
             return StatementVoteReceipt(statement, vote, prev is not None)
 
@@ -387,14 +393,18 @@ class StatementRepo:
                 ballots = RoundBallots(ballots.statements, votes, disciplines)
             eligible = await _eligible(conn, rnd.community_id)
             outcome = await asyncio.to_thread(decide, rnd, ballots, eligible)
-            await conn.execute(
-                "DELETE FROM statement_sealed_votes WHERE round_id = ?", (round_id,)
-            )
+            await conn.execute("DELETE FROM statement_sealed_votes WHERE round_id = ?", (round_id,))
             await conn.execute(
                 "UPDATE statement_rounds SET closed_at = ?, voters = ?, eligible = ?,"
                 " collective_statement = ?, report = ?, ballot_key = NULL WHERE id = ?",
-                (to_db(now), outcome.voters, outcome.eligible, outcome.statement,
-                 report_to_json(outcome.result), round_id),
+                (
+                    to_db(now),
+                    outcome.voters,
+                    outcome.eligible,
+                    outcome.statement,
+                    report_to_json(outcome.result),
+                    round_id,
+                ),
             )
         self.db.sealer.forget_key(sealed_key)
         await self.db.scrub()
@@ -431,10 +441,12 @@ class StatementRepo:
 
 
 async def _eligible(conn: aiosqlite.Connection, community_id: int) -> int:
-    rows = list(await conn.execute_fetchall(
-        "SELECT COUNT(*) FROM memberships WHERE community_id = ? AND left_at IS NULL",
-        (community_id,),
-    ))
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT COUNT(*) FROM memberships WHERE community_id = ? AND left_at IS NULL",
+            (community_id,),
+        )
+    )
     return int(rows[0][0]) if rows else 0
 
 
@@ -443,10 +455,13 @@ def _unseal_votes(
 ) -> tuple[list[tuple[int, int, Vote]], dict[int, str]]:
     by_key = {Sealer.voter_key(key, r[0]): r[1] for r in member_rows}
     pseudonym: dict[bytes, int] = {}
-    votes: list[tuple[int, int, Vote]] = []
-    for statement_id, raw_voter, sealed in vote_rows:
-        voter = bytes(raw_voter)
-        number = pseudonym.setdefault(voter, len(pseudonym) + 1)
-        votes.append((number, statement_id, open_vote(key, round_id, statement_id, voter, sealed)))
+    voters = [bytes(r[1]) for r in vote_rows]
+    opened = open_votes(
+        key, round_id, ((r[0], voter, r[2]) for r, voter in zip(vote_rows, voters, strict=True))
+    )
+    votes: list[tuple[int, int, Vote]] = [
+        (pseudonym.setdefault(voter, len(pseudonym) + 1), r[0], vote)
+        for r, voter, vote in zip(vote_rows, voters, opened, strict=True)
+    ]
     disciplines = {n: by_key[v] for v, n in pseudonym.items() if v in by_key}
     return votes, disciplines
