@@ -4,10 +4,10 @@ Between the Discord layer (``cogs/value/_report.py``: the command, packaging, DM
 and the data: Hearth's own figures are read through the functions the digest already uses
 (message counts from :class:`bot.db.activity.ActivityRepo`, meetings from
 ``held_for_digest``, polls and statement rounds from ``poll_outcomes_for_digest``, stories
-from the stories repository), and the stories of value through typed sources
-(:class:`ValueReportSources`) wired by import in :func:`default_sources`: value-creation
-stories, significant-change stories and the impact log's products. A source that is not in
-this build is ``None`` and is left out of the report, named in it as not installed.
+from the stories repository), and the stories of value through typed sources wired by
+import in :mod:`bot.services.value_report_sources`: value-creation stories,
+significant-change stories and the impact log's products. A source that is not loaded is
+``None`` and is left out of the report, named in it as not installed.
 
 The quarterly schedule lives in the database (:mod:`bot.db.value_reports`): a quarter is
 claimed before it is sent, so a restart catches up a missed quarter and never sends one twice.
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.db.activity import ActivityRepo
@@ -30,29 +30,14 @@ from bot.db.stories import StoryRepo
 from bot.db.value_reports import ReportClaim, ValueReportRepo
 from bot.domain.communities import Community
 from bot.domain.digest import retry_at
-from bot.domain.stories.consent import Consent, StoryRecord, shareable_view
-from bot.domain.value.matrix import (
-    CYCLES,
-    Audience,
-    Cycle,
-    CycleStory,
-    Indicators,
-    ProductFigures,
-    ProductLine,
-    StoryKind,
-    ValueMatrix,
-    build_matrix,
-)
-from bot.domain.value.periods import (
-    ReportPeriod,
-    due_quarter,
-    next_send,
-    parse_range,
-)
-from bot.services.change_rounds import ChangeRoundService
+from bot.domain.value.matrix import Audience, CycleStory, Indicators, ValueMatrix, build_matrix
+from bot.domain.value.periods import ReportPeriod, due_quarter, next_send, parse_range
 from bot.services.polls import poll_outcomes_for_digest
-from bot.services.products import ProductReader
-from bot.services.value_stories import ValueStoryService
+from bot.services.value_report_sources import (
+    NameLookup,
+    ValueReportSources,
+    default_sources,
+)
 from bot.settings import HearthConfig
 
 if TYPE_CHECKING:
@@ -60,174 +45,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ReportClaim", "ValueReportService", "ValueReportSources", "default_sources", "dm_run"]
-
-NameLookup = Callable[[int], Awaitable[str | None]]
-CYCLE_NAMES = frozenset(c.value for c in CYCLES)
-#: The open end of "every round closed since": rounds close after the stories they select.
-FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+__all__ = [
+    "NameLookup",
+    "ReportClaim",
+    "ValueReportService",
+    "ValueReportSources",
+    "default_sources",
+    "dm_run",
+]
 
 
 def dm_run(claim_id: int) -> str:
     """The delivery run of one quarterly report's DM to the sponsor (:mod:`bot.delivery`)."""
     return f"value-report:{claim_id}:dm"
-
-
-class CycleStoriesSource(Protocol):
-    """Stories told in ``[start, end)``, as the matrix reads them (all consent levels but
-    withdrawn; the matrix decides per audience what may be quoted). ``names`` looks up a
-    teller's display name; only ``named`` stories are credited."""
-
-    def __call__(
-        self, community_id: int, start: datetime, end: datetime, names: NameLookup, /
-    ) -> Awaitable[list[CycleStory]]: ...
-
-
-class ProductsSource(Protocol):
-    """The impact log's figures for ``[start, end)``."""
-
-    def __call__(
-        self, community_id: int, start: datetime, end: datetime, /
-    ) -> Awaitable[ProductFigures]: ...
-
-
-@dataclass(frozen=True)
-class ValueReportSources:
-    """One source per kind of input; ``None``: not in this build, or its capability is not
-    loaded (left out of the report, and named in it as not installed)."""
-
-    value_stories: CycleStoriesSource | None
-    change_stories: CycleStoriesSource | None
-    products: ProductsSource | None
-
-    def missing(self) -> list[str]:
-        return [SOURCE_LABELS[f.name] for f in fields(self) if getattr(self, f.name) is None]
-
-
-#: How a missing source is named in the report.
-SOURCE_LABELS = {
-    "value_stories": "value-creation stories",
-    "change_stories": "significant-change stories",
-    "products": "the impact log of products",
-}
-
-
-def value_stories_from(service: ValueStoryService) -> CycleStoriesSource:
-    """Value-creation stories (``/value story``): one text per cycle the teller answered,
-    read INSIDE through ``all_between``; what may leave is decided by the matrix's one
-    audience function (through ``shareable_view``). The service names tellers itself."""
-
-    async def read(
-        community_id: int, start: datetime, end: datetime, names: NameLookup, /
-    ) -> list[CycleStory]:
-        del names
-        out = []
-        for story in await service.all_between(community_id, start, end):
-            texts = {Cycle(k): v for k, v in story.texts.items() if k in CYCLE_NAMES and v}
-            out.append(
-                CycleStory(
-                    kind=StoryKind.VALUE,
-                    consent=story.consent,
-                    told_at=story.told_at,
-                    texts=texts,
-                    teller_name=story.teller_name if story.consent is Consent.NAMED else None,
-                )
-            )
-        return out
-
-    return read
-
-
-def change_stories_from(service: ChangeRoundService) -> CycleStoriesSource:
-    """Stories of significant change (``/change round``): what changed and why it matters,
-    reported as realized value; a story the selectors chose carries their reasons (as they
-    may be read outside: from ``selected_between``, matched by domain and redacted title)."""
-
-    async def read(
-        community_id: int, start: datetime, end: datetime, names: NameLookup, /
-    ) -> list[CycleStory]:
-        inside = await service.stories_between(community_id, start, end, names)
-        if not inside:
-            return []
-        reasons: dict[tuple[str, str], tuple[str, ...]] = {}
-        # Rounds closing after the period can still select a story told in it.
-        for sel in await service.selected_between(community_id, start, FOREVER, names):
-            reasons[(sel.domain, sel.title)] = sel.reasons
-        out = []
-        for story in inside:
-            text = story.changed.strip()
-            if story.why.strip():
-                text += f"\nWhy it matters: {story.why.strip()}"
-            reason = None
-            if story.selected:
-                found = reasons.get((story.domain, outside_title(story.title, story.consent)), ())
-                reason = "; ".join(found[:2]) or None
-            out.append(
-                CycleStory(
-                    kind=StoryKind.CHANGE,
-                    consent=story.consent,
-                    told_at=story.created_at,
-                    texts={Cycle.REALIZED: text},
-                    title=story.title,
-                    teller_name=story.teller_name,
-                    selected=story.selected,
-                    selected_reason=reason,
-                    domain=story.domain,
-                )
-            )
-        return out
-
-    return read
-
-
-def outside_title(title: str, consent: Consent) -> str:
-    """A title as ``shareable_view`` lets it leave (to match a selection's outside view)."""
-    record = StoryRecord(
-        id=0, community_id=0, teller_id=None, title=title, text=".", stage=None,
-        consent=Consent.ANONYMOUS if consent is Consent.GROUP else consent,
-        created_at=FOREVER,
-    )  # fmt: skip
-    view = shareable_view(record, teller_display_name=None)
-    return view.title if view is not None else title
-
-
-def products_from(db: Database) -> ProductsSource:
-    """The impact log (``/product``): products made, status changes and uses in the period,
-    read through the products capability's outside-safe ``activity_between``."""
-
-    async def read(community_id: int, start: datetime, end: datetime, /) -> ProductFigures:
-        activity = await ProductReader(db).activity_between(community_id, start, end)
-        return ProductFigures(
-            made=sum(1 for a in activity if a.created_in_period),
-            uses=sum(len(a.uses) for a in activity),
-            status_changes=sum(len(a.status_changes) for a in activity),
-            items=tuple(
-                ProductLine(
-                    title=a.title,
-                    kind=a.kind.label,
-                    status=a.status.value,
-                    uses=len(a.uses),
-                    made_in_period=a.created_in_period,
-                )
-                for a in activity
-            ),
-        )
-
-    return read
-
-
-def default_sources(
-    db: Database,
-    value: ValueStoryService | None = None,
-    change: ChangeRoundService | None = None,
-) -> ValueReportSources:
-    """Every source in this build, wired by import (mypy checks each against its Protocol);
-    the stories' services are those the running bot registered (``None``: not loaded)."""
-    return ValueReportSources(
-        value_stories=value_stories_from(value) if value is not None else None,
-        change_stories=change_stories_from(change) if change is not None else None,
-        products=products_from(db),
-    )
 
 
 @dataclass(frozen=True)
