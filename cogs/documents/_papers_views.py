@@ -10,6 +10,7 @@ An answer button opens a form: an optional comment and whether the author may se
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -65,18 +66,25 @@ async def display_names(client: Any, paper: Paper, user_ids: set[int]) -> dict[i
     return names
 
 
+#: One count update at a time per paper: two answers at once must not leave the older
+#: count on the message (a lock per paper answered since start: a few bytes each).
+_count_locks: dict[int, asyncio.Lock] = {}
+
+
 async def refresh_count(client: Any, service: PaperService, paper: Paper) -> None:
     """Show the new number of answers on the paper's message (never how anyone answered)."""
     if paper.channel_id is None or paper.message_id is None:
         return
-    embed = render.open_embed(
-        paper, await service.answered(paper.id), await service.eligible(paper)
-    )
-    try:
-        channel = client.get_partial_messageable(paper.channel_id)
-        await channel.get_partial_message(paper.message_id).edit(embed=embed)
-    except discord.HTTPException as exc:
-        log.warning("paper %s: could not update its count: %s", paper.id, exc.status)
+    lock = _count_locks.setdefault(paper.id, asyncio.Lock())
+    async with lock:
+        embed = render.open_embed(
+            paper, await service.answered(paper.id), await service.eligible(paper)
+        )
+        try:
+            channel = client.get_partial_messageable(paper.channel_id)
+            await channel.get_partial_message(paper.message_id).edit(embed=embed)
+        except discord.HTTPException as exc:
+            log.warning("paper %s: could not update its count: %s", paper.id, exc.status)
 
 
 class AnswerButton(
