@@ -166,6 +166,14 @@ class ChangeRoundRepo:
         )
         return [_round(r) for r in rows]
 
+    async def closed_rounds_with_feedback(self, community_id: int) -> list[ChangeRound]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM change_rounds WHERE community_id = ? AND state = 'closed' AND id IN"
+            " (SELECT round_id FROM change_feedback_posts) ORDER BY id",
+            (community_id,),
+        )
+        return [_round(r) for r in rows]
+
     async def open_selection(self, round_id: int, now: datetime) -> bool:
         """collecting → selecting, once: False if it had already moved on."""
         async with self.db.transaction() as conn:
@@ -320,8 +328,7 @@ class ChangeRoundRepo:
             if row is None or row["state"] != RoundState.SELECTING.value:
                 return False, False
             async with conn.execute(
-                "SELECT 1 FROM change_choices WHERE round_id = ? AND domain = ?"
-                " AND user_id = ?",
+                "SELECT 1 FROM change_choices WHERE round_id = ? AND domain = ? AND user_id = ?",
                 (rnd.id, choice.domain, choice.selector_id),
             ) as cur:
                 earlier = await cur.fetchone() is not None

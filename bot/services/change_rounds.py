@@ -93,6 +93,8 @@ class ChangeHooks(Protocol):
 
     async def close_due(self, round_id: int) -> None: ...
 
+    async def feedback_changed(self, rnd: ChangeRound) -> None: ...
+
 
 @dataclass(frozen=True)
 class RoundDefaults:
@@ -453,6 +455,16 @@ class ChangeRoundService:
                 TellerNews(story.teller_id, story, domain, story.id in domain.outcome.selected)
             )
         return news
+
+    async def after_erasure(self, community_ids: list[int]) -> None:
+        """A member was erased (``/privacy forget``): their stories of change are tombstones
+        now, so the feedback already posted in these communities is drawn again without
+        them (the privacy capability calls this after its erasure)."""
+        if self.hooks is None:
+            return
+        for community_id in community_ids:
+            for rnd in await self.repo.closed_rounds_with_feedback(community_id):
+                await self.hooks.feedback_changed(rnd)
 
     async def feedback_posts(self, round_id: int) -> list[tuple[int, str, int, int]]:
         return await self.repo.feedback_posts(round_id)

@@ -232,6 +232,11 @@ class ChangeCog(commands.GroupCog, group_name="change"):
                 log.info("change round %s: a teller's DM could not be delivered", round_id)
         await self.deliveries.finish(run)
 
+    async def feedback_changed(self, rnd: ChangeRound) -> None:
+        community = await self._community(rnd.community_id)
+        if community is not None:
+            await self.refresh_feedback(rnd, community.guild_id)
+
     async def refresh_feedback(self, rnd: ChangeRound, guild_id: int) -> bool:
         """Re-render the posted feedback (after a withdrawal or narrowed consent)."""
         posts = await self.service.feedback_posts(rnd.id)

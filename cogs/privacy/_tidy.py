@@ -90,6 +90,11 @@ class PrivacyDiscord:
 
         for documents in self.bot.services.implementing(DocumentService):
             await documents.reconcile()  # quotes of the member: out of the shown version too
+        from bot.services.change_rounds import ChangeRoundService
+
+        for rounds in self.bot.services.implementing(ChangeRoundService):
+            # stories of change now tombstones: out of the feedback already posted too
+            await rounds.after_erasure(sorted({c.community_id for c in result.communities}))
         return outcome
 
     async def _delete_post(self, post: StoryPostRef) -> bool:

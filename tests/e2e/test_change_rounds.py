@@ -393,3 +393,26 @@ async def test_the_sponsors_digest_carries_only_what_may_leave(tmp_path: Any) ->
             assert hidden not in text, hidden
     assert any(a.filename.endswith(".txt") for m in world.emu.dms_to(sponsor)
                for a in m.attachments)  # fmt: skip
+
+
+async def test_erasure_takes_a_selected_story_out_of_the_feedback(world: HearthWorld) -> None:
+    p = await setup_people(world)
+    alice, bob, carol = p["alice"], p["bob"], p["carol"]
+    await world.slash(world.owner, "change round", community=COMMUNITY)
+    await tell(world, alice, 1, 0, ALICE_TEXT, ALICE_WHY, title="Phoned before discharge")
+    await world.advance(timedelta(days=14, minutes=1))
+    await choose(world, bob, 1, 0, 1, "Families feel seen.", lounge(world))
+    await choose(world, carol, 1, 0, 1, "Safety at home.", lounge(world))
+    await world.advance(timedelta(days=7))
+    [first] = [m for m in world.emu.messages_in(lounge(world)) if "round #1 · Care" in m.content]
+    assert ALICE_TEXT in text_of(first)
+    from tests.e2e.test_privacy import forget
+
+    await forget(world, alice)
+    assert world.db is not None
+    row = await world.db.fetchone("SELECT consent, changed FROM change_stories WHERE id = 1")
+    assert row is not None and tuple(row) == ("withdrawn", None)
+    now = world.emu.get_message(lounge(world), first.id)
+    assert ALICE_TEXT not in text_of(now) and ALICE_WHY not in text_of(now)
+    assert "A story its teller withdrew" in text_of(now)
+    assert "Families feel seen." in text_of(now)  # the selectors' reasons stay, unnamed
