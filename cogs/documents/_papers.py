@@ -69,8 +69,11 @@ class Papers:
         self.bot.services.register(self.service)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.service.arm_all()
-        for paper in await self.service.unannounced():
-            await self._announce_safely(paper)
+        now = self.bot.clock.now()
+        for paper in await self.service.unannounced():  # resumed as jobs: load stays quick
+            self.bot.scheduler.schedule(
+                f"papers:announce:{paper.id}", now, partial(self._retry, paper.id)
+            )
 
     async def unload(self) -> None:
         self.service.disarm_all()

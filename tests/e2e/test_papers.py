@@ -361,6 +361,7 @@ async def test_an_announcement_left_unfinished_is_finished_at_start(world: Heart
     await world.advance(timedelta(days=1))
     assert _outcomes(world) == []
     await world.restart()  # stopped before the retry: the next start finishes it
+    assert "papers:announce:1" in await world.advance(timedelta(0))
     assert len(_outcomes(world)) == 1 and len(_closed_dms(world, u["gina"])) == 1
 
 
