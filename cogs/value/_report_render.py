@@ -8,6 +8,7 @@ summary, one field per cycle. Every word of a file comes from
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 
@@ -67,12 +68,16 @@ def package(matrix: ValueMatrix, period: ReportPeriod, slug: str) -> ReportPacka
     """Render every format (call in a worker thread: the chart is matplotlib)."""
     label = period.label
     alt = value_chart_alt(matrix, label)
+    chart = value_chart_png(matrix, label)
+    # The chart inside the page itself: the .html file opens on its own, on a phone or to
+    # print, without the .png beside it.
+    inline = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
     return ReportPackage(
         matrix=matrix,
         period_label=label,
-        html=render_html(matrix, label, chart_src=CHART_FILENAME, chart_alt=alt).encode(),
+        html=render_html(matrix, label, chart_src=inline, chart_alt=alt).encode(),
         markdown=render_markdown(matrix, label).encode(),
-        chart_png=value_chart_png(matrix, label),
+        chart_png=chart,
         chart_alt=alt,
         stem=file_stem(matrix, slug, period),
     )

@@ -8,6 +8,7 @@ group-consent text and anonymous tellers' names; bad periods are refused.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -202,6 +203,7 @@ async def test_the_facilitator_gets_the_matrix_privately_with_its_files(
     assert "Referral letter template (guideline, idea): made in this period, used 2 times." in md
     assert "Chosen by the selectors as the most significant, because: It shows care at home." in md
     assert png_size(files["png"].data)[0] == CHART_SIZE[0]
+    assert f'src="data:image/png;base64,{base64.b64encode(files["png"].data).decode()}"' in html
     assert files["png"].description and "Applied value: 3 stories" in files["png"].description
     # nothing was sent to the sponsor, and nothing was claimed
     assert value_dms(world, people["sponsor"]) == []
