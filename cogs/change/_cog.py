@@ -28,11 +28,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import ANY_CONSENT
 from bot.delivery import Deliveries, Destination, RunState
 from bot.domain.change import ChangeRound, RoundState
 from bot.domain.communities import Community
 from bot.domain.glossary import Glossary
-from bot.domain.stories.consent import Consent, parse_consent
+from bot.domain.stories.consent import parse_consent
 from bot.errors import InvalidInput
 from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
 from bot.services.change_rounds import ChangeRoundService, NameLookup, RoundDefaults
@@ -326,9 +327,9 @@ class ChangeCog(commands.GroupCog, group_name="change"):
     )
     @app_commands.describe(
         story="Your story of change",
-        level="group (stays inside), anonymous, named, or withdrawn (deletes it)",
+        level="Who may read it now (withdrawing deletes it)",
     )
-    @app_commands.choices(level=[app_commands.Choice(name=c.value, value=c.value) for c in Consent])
+    @app_commands.choices(level=ANY_CONSENT)
     @app_commands.autocomplete(story=story_autocomplete)
     @app_commands.guild_only()
     async def consent(
