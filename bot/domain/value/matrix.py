@@ -100,7 +100,9 @@ def _indicators(cycle: Cycle, ind: Indicators, value: int, change: int) -> tuple
             Indicator("Stories told", str(ind.stories_told)),
             Indicator(
                 "Statements agreed",
-                f"{ind.statements_agreed} (in {_n(ind.rounds_closed, 'round')})",
+                f"{ind.statements_agreed} (in {_n(ind.rounds_closed, 'round')})"
+                if ind.rounds_closed
+                else "0 (no statement round closed)",
             ),
             Indicator("Polls closed", str(ind.polls_closed)),
         ]

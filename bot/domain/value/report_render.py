@@ -32,6 +32,11 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
+def _some(count: int, one: str, many: str | None = None) -> str:
+    """``no meetings`` reads better than ``0 meetings`` in a sentence."""
+    return f"no {many or one + 's'}" if count == 0 else _n(count, one, many)
+
+
 def title(matrix: ValueMatrix) -> str:
     return f"What {one_line(matrix.community_name)} created: the value report"
 
@@ -41,7 +46,7 @@ def summary(matrix: ValueMatrix) -> list[str]:
     ind = matrix.indicators
     out = [
         f"{ind.members_active} of {_n(ind.members_total, 'member')} took part, with "
-        f"{_n(ind.messages, 'message')} and {_n(ind.meetings_held, 'meeting')}.",
+        f"{_some(ind.messages, 'message')} and {_some(ind.meetings_held, 'meeting')}.",
     ]
     told = matrix.value_stories + matrix.change_stories
     if told:
