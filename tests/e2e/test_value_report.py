@@ -24,6 +24,7 @@ from bot.domain.stories import Consent
 from bot.domain.value.report_chart import CHART_SIZE
 from bot.domain.value.stories import ValueStoryText
 from bot.services.change_rounds import ChangeRoundService
+from bot.services.digests import DigestService
 from bot.services.products import ProductService
 from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.e2e.test_digest import Inbox, free_port, png_size, post, setup_community
@@ -368,3 +369,28 @@ async def test_no_sponsor_means_no_report_and_the_quarter_is_not_sent_later(
     assert value_dms(world, sponsor) == []
     rec = await world.slash(world.owner, "value report", community="Quiet Group")
     assert "Next: <t:" in rec.all_text
+
+
+async def test_a_sponsor_who_stopped_emails_gets_the_dm_only(tmp_path: Path) -> None:
+    port = free_port()
+    extra = {"HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",
+             "HEARTH_SMTP_FROM": "hearth@example.org"}  # fmt: skip
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        async with hearth_world(tmp_path, settings_extra=extra) as world:
+            comm, people = await seeded(world, email="sponsor@example.org")
+            assert world.bot is not None
+            digests = world.bot.services.get(DigestService)
+            await digests.set_sponsor_emails(comm.id, people["sponsor"].id, on=False)
+            await world.advance_to(DUE)
+            assert len(value_dms(world, people["sponsor"])) == 1
+            assert value_mails(inbox) == []
+            assert world.db is not None
+            rows = await world.db.fetchall(
+                "SELECT state, dm_done, email_done FROM value_report_deliveries"
+            )
+            assert [tuple(r) for r in rows] == [("sent", 1, 0)]
+    finally:
+        controller.stop()
