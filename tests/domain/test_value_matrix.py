@@ -33,6 +33,7 @@ from bot.domain.value.periods import (
     quarter_of,
 )
 from bot.domain.value.report_chart import BAR, CHART_SIZE, value_chart_alt, value_chart_png
+from bot.domain.value.report_email import build_report_email
 from bot.domain.value.report_render import render_html, render_markdown, summary
 from bot.errors import InvalidInput
 
@@ -338,3 +339,16 @@ def test_a_range_is_whole_days_and_bad_ranges_are_refused() -> None:
     ]:
         with pytest.raises(InvalidInput, match=re.escape(words)):
             parse_range(start, end, now=now, tz=LONDON, began=began)
+
+
+def test_the_email_text_part_reads_as_plain_text() -> None:
+    m = matrix(Audience.SPONSOR)
+    msg = build_report_email(
+        m, "January to March 2027", sender="hearth@example.org", recipient="s@example.org",
+        chart_png=value_chart_png(m, "q"), chart_alt="alt",
+    )  # fmt: skip
+    text = msg.get_body(preferencelist=("plain",))
+    assert text is not None
+    body = text.get_content()
+    assert "Ring me on [redacted]." in body and "**" not in body and "\\[" not in body
+    assert "Stop e-mails" in body and "Private group words" not in body

@@ -7,6 +7,7 @@ plain-text part and the HTML (``multipart/related`` with the chart by ``cid:``).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -31,6 +32,12 @@ def report_footer(community_name: str) -> tuple[str, ...]:
         f"To stop Hearth's e-mails, press \u201c{STOP_EMAILS}\u201d under any digest Hearth "
         "has sent you in Discord. The reports keep coming there.",
     )
+
+
+def as_plain_text(markdown: str) -> str:
+    """The Markdown as a mail client shows plain text: no bold marks, no escapes (the
+    escapes :func:`bot.text.escape_markdown` adds are undone by dropping one backslash)."""
+    return re.sub(r"\\(.)", r"\1", markdown.replace("**", ""))
 
 
 def report_subject(matrix: ValueMatrix, period_label: str) -> str:
@@ -59,7 +66,7 @@ def build_report_email(
     if sent_at is not None:
         msg["Date"] = format_datetime(sent_at)
     cid = make_msgid("chart", domain=domain)
-    msg.set_content(render_markdown(matrix, period_label, footer=footer))
+    msg.set_content(as_plain_text(render_markdown(matrix, period_label, footer=footer)))
     msg.add_alternative(
         render_html(
             matrix,
