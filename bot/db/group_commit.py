@@ -32,7 +32,7 @@ import asyncio
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -53,16 +53,35 @@ BATCH_HISTORY = 1000
 Plan = Generator[tuple[str, Sequence[Any]], list[sqlite3.Row], T]
 
 
+@dataclass(frozen=True)
+class Batch:
+    """How planned ops of one kind may run *together* on the database thread.
+
+    Consecutive ops of a batch whose ``key`` is equal are handed to ``run`` at once, with
+    their ``item`` s in submission order; ``run`` returns one ``(ok, value or exception)``
+    per item and must apply the same rules as the ops' plans, writing nothing for an item it
+    refuses. If ``run`` raises, everything it did is rolled back (it runs in its own
+    savepoint) and the ops run one plan at a time instead, so a failure is never wider than
+    on the per-op path. (The vote path's batch: :mod:`bot.db.poll_votes`.)
+    """
+
+    key: Hashable
+    item: Any
+    run: Callable[[sqlite3.Connection, list[Any]], list[tuple[bool, Any]]]
+
+
 class PlannedOp(Generic[T]):
     """An op written as a plan of statements, so it can run without an await per statement.
 
     Calling it (``await op(conn)``) runs the plan through ``conn.execute_fetchall``, one
     statement per await, so it is an ordinary :data:`Op`; :meth:`run_sync` runs the same
-    plan on a ``sqlite3.Connection`` in the calling (database) thread.
+    plan on a ``sqlite3.Connection`` in the calling (database) thread. With a ``batch``,
+    the ops of one kind in a group-commit batch may run together (see :class:`Batch`).
     """
 
-    def __init__(self, plan: Callable[[], Plan[T]]) -> None:
+    def __init__(self, plan: Callable[[], Plan[T]], *, batch: Batch | None = None) -> None:
         self.plan = plan
+        self.batch = batch
 
     async def __call__(self, conn: aiosqlite.Connection) -> T:
         gen = self.plan()
@@ -95,22 +114,66 @@ def _on_writer_thread(conn: Any) -> bool:
     return type(conn) is aiosqlite.Connection and hasattr(conn, "_execute")
 
 
-def _run_planned(raw: sqlite3.Connection, ops: list[tuple[int, PlannedOp[Any]]]
-                 ) -> list[tuple[bool, Any]]:
-    """On the database thread: each planned op inside its own savepoint, as _commit does."""
+def _run_one(raw: sqlite3.Connection, i: int, op: PlannedOp[Any]) -> tuple[bool, Any]:
+    """One planned op inside its own savepoint, as _commit does for an async op."""
+    name = f"op{i}"
+    raw.execute(f"SAVEPOINT {name}")
+    try:
+        value = op.run_sync(raw)
+    except Exception as exc:
+        raw.execute(f"ROLLBACK TO {name}")
+        raw.execute(f"RELEASE {name}")
+        return False, exc
+    raw.execute(f"RELEASE {name}")
+    return True, value
+
+
+def _run_together(
+    raw: sqlite3.Connection, i: int, run: list[tuple[int, PlannedOp[Any]]]
+) -> list[tuple[bool, Any]] | None:
+    """Ops of one :class:`Batch` key through its ``run``, in a savepoint; None if it raised
+    (rolled back: the caller runs the ops one by one)."""
+    batch = run[0][1].batch
+    assert batch is not None
+    name = f"batch{i}"
+    raw.execute(f"SAVEPOINT {name}")
+    try:
+        outcomes = batch.run(raw, [op.batch.item for _, op in run if op.batch is not None])
+        if len(outcomes) != len(run):
+            raise RuntimeError(f"a batch of {len(run)} returned {len(outcomes)} outcomes")
+    except Exception as exc:
+        raw.execute(f"ROLLBACK TO {name}")
+        raw.execute(f"RELEASE {name}")
+        # no op content in the log: what kind, how many, which error type
+        log.warning(
+            "batched run of %d ops failed (%s); running them one by one",
+            len(run),
+            type(exc).__name__,
+        )
+        return None
+    raw.execute(f"RELEASE {name}")
+    return outcomes
+
+
+def _run_planned(
+    raw: sqlite3.Connection, ops: list[tuple[int, PlannedOp[Any]]]
+) -> list[tuple[bool, Any]]:
+    """On the database thread: each planned op inside its own savepoint, as _commit does;
+    consecutive ops of the same :class:`Batch` key together, when there are several."""
     outcomes: list[tuple[bool, Any]] = []
-    for i, op in ops:
-        name = f"op{i}"
-        raw.execute(f"SAVEPOINT {name}")
-        try:
-            value = op.run_sync(raw)
-        except Exception as exc:
-            raw.execute(f"ROLLBACK TO {name}")
-            raw.execute(f"RELEASE {name}")
-            outcomes.append((False, exc))
-        else:
-            raw.execute(f"RELEASE {name}")
-            outcomes.append((True, value))
+    at = 0
+    while at < len(ops):
+        i, op = ops[at]
+        end = at + 1
+        if op.batch is not None:
+            key = op.batch.key
+            while end < len(ops) and (b := ops[end][1].batch) is not None and b.key == key:
+                end += 1
+        together = _run_together(raw, i, ops[at:end]) if end - at > 1 else None
+        if together is None:
+            together = [_run_one(raw, j, each) for j, each in ops[at:end]]
+        outcomes += together
+        at = end
     return outcomes
 
 

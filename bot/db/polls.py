@@ -31,14 +31,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from bot.db.database import Database
-from bot.db.group_commit import Plan, PlannedOp
+from bot.db.group_commit import Batch, Plan, PlannedOp
 from bot.db.poll_ballots import (
     ballot_pad,
     decode_ballot,
@@ -48,6 +46,7 @@ from bot.db.poll_ballots import (
     seal_ballot,
     voter_key,
 )
+from bot.db.poll_votes import BallotBuilder, VoteReceipt, VoteRequest, run_vote_batch
 from bot.db.rows import from_db, to_db
 from bot.domain.closing import Closed, Outcome
 from bot.domain.digest import OpenPoll, Place
@@ -79,19 +78,8 @@ _POLL_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class VoteReceipt:
-    """What the voter is told: their own (canonical) ballot and whether it replaced one."""
-
-    poll: Poll
-    ballot: Ballot
-    changed: bool
-
-
 ClosedPoll = Closed[Poll, PollResult]
 
-#: Builds the new ballot from the member's previous one (None if none); surveys merge.
-BallotBuilder = Callable[[Ballot | None], Any]
 #: The domain's pure decision at close: (poll, its ballots, members eligible) -> outcome.
 DecidePoll = Callable[[Poll, Sequence[Ballot], int], Outcome[PollResult]]
 
@@ -250,7 +238,14 @@ class PollRepo:
             )
             return VoteReceipt(poll, ballot, previous is not None)
 
-        return PlannedOp(plan)
+        # The votes on this poll in one group-commit batch are written together
+        # (bot/db/poll_votes.py); this plan is what each runs alone, and the fallback.
+        batch = Batch(
+            ("poll vote", poll_id),
+            VoteRequest(poll_id, user_id, build, now),
+            lambda conn, requests: run_vote_batch(conn, sealer, requests),
+        )
+        return PlannedOp(plan, batch=batch)
 
     async def _poll_key(self, poll_id: int) -> tuple[Poll, bytes] | None:
         """The open poll and its unsealed key; None once closed (the key is gone)."""

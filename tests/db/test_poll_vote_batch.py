@@ -1,0 +1,197 @@
+"""Votes on one poll in one group-commit batch are written together (bot/db/poll_votes.py).
+
+The batched path must give every caller what its own plan would have given, store the same
+ballots, refuse the same votes while writing nothing for them, fall back to one plan per
+vote (rolled back first) if the batch's writes fail, and leave nothing behind when the
+process dies before the COMMIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.db import migrations
+from bot.db.database import Database
+from bot.db.group_commit import GroupCommitter, PlannedOp, _run_planned
+from bot.db.polls import PollRepo, VoteReceipt
+from bot.domain.polls import Ballot, merge_survey_answers, parse_poll, withdraw_survey_answer
+from bot.errors import AlreadyYourVote, InvalidInput, NotAllowed
+
+T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
+MEMBERS = range(1, 9)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "b.db") as database:
+        await migrations.upgrade(database)
+        await database.execute(
+            "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
+            " created_at) VALUES (1, 1, 'C', 'c', 'practice', 'Europe/London', 1, ?)",
+            (T0.isoformat(),),
+        )
+        for user in MEMBERS:
+            await database.execute(
+                "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
+                " VALUES (1, ?, 'gp', ?)",
+                (user, T0.isoformat()),
+            )
+        yield database
+
+
+def choose(option: Any) -> Callable[[Ballot | None], Any]:
+    return lambda _previous: option
+
+
+def answer(q: int, yes: bool) -> Callable[[Ballot | None], Any]:
+    return lambda prev: merge_survey_answers(prev if isinstance(prev, dict) else None, {q: yes})
+
+
+def withdraw(q: int) -> Callable[[Ballot | None], Any]:
+    return lambda prev: withdraw_survey_answer(prev if isinstance(prev, dict) else None, q)
+
+
+async def _burst(
+    db: Database,
+    repo: PollRepo,
+    clicks: list[tuple[int, int, Callable[..., Any]]],
+    *,
+    batched: bool,
+) -> list[Any]:
+    """All clicks submitted at once (one batch); outcomes in order (receipt or error)."""
+    gc = GroupCommitter(db)
+    ops = [repo.vote_op(poll_id, user, build, T0) for poll_id, user, build in clicks]
+    if not batched:
+        for op in ops:
+            op.batch = None
+    out = await asyncio.gather(*(gc.submit(op) for op in ops), return_exceptions=True)
+    assert list(gc.batches) == [len(clicks)]  # one batch: the batched path was taken
+    await gc.close()
+    return out
+
+
+def _shape(outcome: Any) -> Any:
+    if isinstance(outcome, VoteReceipt):
+        return ("ok", outcome.poll.id, outcome.ballot, outcome.changed)
+    return ("error", type(outcome).__name__, str(outcome))
+
+
+async def _stored(db: Database, repo: PollRepo, poll_ids: list[int]) -> Any:
+    ballots = {}
+    for poll_id in poll_ids:
+        ballots[poll_id] = {u: await repo.own_ballot(poll_id, u) for u in (*MEMBERS, 99)}
+    voters = await db.fetchall("SELECT poll_id, user_id FROM poll_voters ORDER BY 1, 2")
+    return ballots, [tuple(r) for r in voters]
+
+
+async def _polls(repo: PollRepo) -> tuple[int, int]:
+    single = await repo.create(
+        1, parse_poll("single", "Day?", "Mon; Tue; Wed"), anonymous=True, created_by=1,
+        created_at=T0, closes_at=T0 + timedelta(days=1),
+    )  # fmt: skip
+    survey = await repo.create(
+        1, parse_poll("survey", "S", "Q1; Q2; Q3"), anonymous=False, created_by=1,
+        created_at=T0, closes_at=None,
+    )  # fmt: skip
+    return single.id, survey.id
+
+
+CLICKS: list[tuple[str, int, Callable[..., Any]]] = [
+    ("single", 1, choose(0)),
+    ("single", 2, choose(1)),
+    ("single", 1, choose(2)),  # changes their vote within the same batch
+    ("single", 2, choose(1)),  # the same again: AlreadyYourVote
+    ("single", 99, choose(0)),  # not a member: NotAllowed
+    ("single", 3, choose(7)),  # no such option: InvalidInput
+    ("survey", 4, answer(0, True)),
+    ("survey", 4, answer(2, False)),
+    ("survey", 5, answer(1, True)),
+    ("survey", 5, withdraw(1)),  # every answer withdrawn: no ballot, not counted
+    ("single", 6, choose(0)),
+    ("survey", 6, answer(0, False)),
+]
+
+
+async def test_a_batch_gives_each_vote_what_its_own_plan_gives(tmp_path: Path) -> None:
+    results = {}
+    for batched in (True, False):
+        async with Database(tmp_path / f"{batched}.db") as db:
+            await migrations.upgrade(db)
+            await db.execute(
+                "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
+                " created_at) VALUES (1, 1, 'C', 'c', 'practice', 'Europe/London', 1, ?)",
+                (T0.isoformat(),),
+            )
+            for user in MEMBERS:
+                await db.execute(
+                    "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
+                    " VALUES (1, ?, 'gp', ?)",
+                    (user, T0.isoformat()),
+                )
+            repo = PollRepo(db)
+            single, survey = await _polls(repo)
+            ids = {"single": single, "survey": survey}
+            out = await _burst(db, repo, [(ids[p], u, b) for p, u, b in CLICKS], batched=batched)
+            results[batched] = ([_shape(o) for o in out], await _stored(db, repo, [single, survey]))
+
+    assert results[True] == results[False]
+    shapes, (ballots, voters) = results[True]
+    assert [s[0] for s in shapes] == ["ok", "ok", "ok", "error", "error", "error",
+                                      "ok", "ok", "ok", "ok", "ok", "ok"]  # fmt: skip
+    assert shapes[2][3] is True and shapes[3][1] == AlreadyYourVote.__name__
+    assert shapes[4][1] == NotAllowed.__name__ and shapes[5][1] == InvalidInput.__name__
+    single, survey = sorted(ballots)
+    assert ballots[single][1] == 2 and ballots[single][2] == 1 and ballots[single][3] is None
+    assert ballots[survey][4] == {0: True, 2: False} and ballots[survey][5] is None
+    assert (survey, 5) not in voters and (single, 99) not in voters
+
+
+async def test_a_failing_batch_write_is_rolled_back_and_the_votes_run_one_by_one(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = PollRepo(db)
+    single, _ = await _polls(repo)
+    # The database refuses member 3's voter row: the batch's executemany fails half-way.
+    await db.writer.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON poll_voters WHEN NEW.user_id = 3"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    out = await _burst(db, repo, [(single, u, choose(u % 3)) for u in (1, 2, 3, 4)], batched=True)
+    assert "batched run of 4 ops failed (IntegrityError)" in caplog.text
+    assert [isinstance(o, VoteReceipt) for o in out] == [True, True, False, True]
+    assert isinstance(out[2], sqlite3.IntegrityError)
+    # Member 3's vote is gone entirely (no sealed ballot without its voter row), the others
+    # are stored once each.
+    assert await repo.own_ballot(single, 3) is None
+    assert [await repo.own_ballot(single, u) for u in (1, 2, 4)] == [1, 2, 1]
+    assert await repo.voters(single) == {1, 2, 4}
+    assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 3
+
+
+async def test_a_batch_not_committed_leaves_nothing(db: Database) -> None:
+    """The process dies after the batch ran but before its COMMIT: nothing of it is stored
+    (and nothing was acknowledged: results are delivered only after the COMMIT)."""
+    repo = PollRepo(db)
+    single, _ = await _polls(repo)
+    await db.execute(
+        "INSERT INTO poll_voters (poll_id, user_id) VALUES (?, 8)", (single,)
+    )  # an earlier, committed row stays
+    ops: list[tuple[int, PlannedOp[Any]]] = [
+        (i, repo.vote_op(single, u, choose(0), T0)) for i, u in enumerate((1, 2, 3))
+    ]
+    raw = sqlite3.connect(db.path, isolation_level=None)
+    raw.row_factory = sqlite3.Row
+    raw.execute("BEGIN IMMEDIATE")
+    outcomes = _run_planned(raw, ops)
+    assert all(ok for ok, _ in outcomes)
+    assert raw.execute("SELECT COUNT(*) FROM poll_sealed_ballots").fetchone()[0] == 3
+    raw.close()  # no COMMIT: as a SIGKILL before it, SQLite rolls the transaction back
+    assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 0
+    assert await repo.voters(single) == {8}
