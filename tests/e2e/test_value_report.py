@@ -394,3 +394,36 @@ async def test_a_sponsor_who_stopped_emails_gets_the_dm_only(tmp_path: Path) -> 
             assert [tuple(r) for r in rows] == [("sent", 1, 0)]
     finally:
         controller.stop()
+
+
+async def test_a_failed_email_is_retried_after_a_restart_without_a_second_dm(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    extra = {"HEARTH_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none",
+             "HEARTH_SMTP_FROM": "hearth@example.org"}  # fmt: skip
+    async with hearth_world(tmp_path, settings_extra=extra) as world:
+        _comm, people = await seeded(world, email="sponsor@example.org")
+        sponsor = people["sponsor"]
+        await world.advance_to(DUE)  # no mail server yet: the DM goes, the e-mail waits
+        assert len(value_dms(world, sponsor)) == 1
+        assert world.db is not None
+        row = await world.db.fetchone(
+            "SELECT state, dm_done, email_done, attempts FROM value_report_deliveries"
+        )
+        assert row is not None and tuple(row) == ("pending", 1, 0, 1)
+
+        await world.restart()
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            await world.advance(timedelta(seconds=world.config.digest.retry_backoff_seconds[0]))
+        finally:
+            controller.stop()
+        assert len(value_mails(inbox)) == 1
+        assert len(value_dms(world, sponsor)) == 1  # the DM was not sent again
+        row = await world.db.fetchone(
+            "SELECT state, dm_done, email_done FROM value_report_deliveries"
+        )
+        assert row is not None and tuple(row) == ("sent", 1, 1)
