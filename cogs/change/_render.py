@@ -160,8 +160,8 @@ def candidate_pages(candidates: Sequence[Candidate]) -> list[list[int]]:
     page: list[int] = []
     used = 0
     for i, c in enumerate(candidates):
-        size = len(c.view.changed) + len(c.view.why) + len(c.view.title) + 200
-        size = min(size, 4300)
+        body = len(escape_block(c.view.changed)) + len(escape_block(c.view.why)) + 60
+        size = min(body, 4096) + len(c.view.title) + 250  # title, footer, headings
         if page and (used + size > EMBED_BUDGET or len(page) >= 10):
             pages.append(page)
             page, used = [], 0
@@ -173,8 +173,9 @@ def candidate_pages(candidates: Sequence[Candidate]) -> list[list[int]]:
 
 
 def candidate_embeds(candidates: Sequence[Candidate], page: Sequence[int]) -> list[discord.Embed]:
-    per = EMBED_BUDGET // max(1, len(page)) - 300
-    return [story_embed(candidates[i].view, f"{i + 1}. ", limit=per) for i in page]
+    """A page of :func:`candidate_pages` fits whole: each story is shown in full (an embed
+    description holds 4,096 characters, more than a story may have before escaping)."""
+    return [story_embed(candidates[i].view, f"{i + 1}. ") for i in page]
 
 
 def candidates_text(
@@ -301,14 +302,16 @@ def feedback_message(rnd: ChangeRound, fb: FeedbackDomain) -> tuple[str, list[di
             "selectors chose it:"
         )
     embeds: list[discord.Embed] = []
-    per = EMBED_BUDGET // max(1, len(fb.stories)) - 100
+    # Ten tied stories with long reasons must still fit one message (6,000 characters of
+    # embeds): each story's share pays for its title and footer (~400), reasons, then text.
+    per = EMBED_BUDGET // max(1, len(fb.stories))
     for sid, view in fb.stories:
-        reasons = _reasons(dom.reasons.get(sid, ()), 1024)
+        reasons = _reasons(dom.reasons.get(sid, ()), min(1024, max(100, per // 3)))
         if view is None:
             embed = discord.Embed(title="A story its teller withdrew", description=WITHDRAWN,
                                   colour=discord.Colour.light_grey())  # fmt: skip
         else:
-            embed = story_embed(view, "", limit=max(200, per - len(reasons) - 80))
+            embed = story_embed(view, "", limit=max(100, per - len(reasons) - 400))
         embed.add_field(name="Why the selectors chose it", value=reasons, inline=False)
         embeds.append(embed)
     return text[:2000], embeds[:10]
