@@ -32,7 +32,7 @@ def view(i: int) -> StoryView:
 
 def test_ten_tied_stories_with_long_reasons_fit_one_message() -> None:
     ids = tuple(range(1, 11))
-    reasons = {i: ("r" * REASON_LIMIT,) * 3 for i in ids}
+    reasons: dict[int, tuple[str, ...]] = {i: ("r" * REASON_LIMIT,) * 3 for i in ids}
     outcome = DomainOutcome(0, "Care", DomainResult.TIED, 30, 12, ids, reasons,
                             {i: 3 for i in ids})  # fmt: skip
     rnd = ChangeRound(1, 1, 1, 1, ("Care",), T0, T0, T0, T0 + timedelta(days=1), 2,
