@@ -179,7 +179,8 @@ class ValueReportService:
         return Schedule(
             next_at=await self.next_run(community),
             has_sponsor=community.sponsor_id is not None,
-            emails=bool(community.sponsor_email and self.smtp_configured),
+            emails=bool(community.sponsor_email and self.smtp_configured)
+            and not await self.emails_stopped(community.id),
             last=await self.repo.latest(community.id),
         )
 
