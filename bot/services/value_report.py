@@ -68,6 +68,7 @@ class Schedule:
     has_sponsor: bool
     emails: bool
     last: ReportClaim | None
+    timezone: str = "UTC"
 
 
 class ValueReportService:
@@ -182,6 +183,7 @@ class ValueReportService:
             emails=bool(community.sponsor_email and self.smtp_configured)
             and not await self.emails_stopped(community.id),
             last=await self.repo.latest(community.id),
+            timezone=community.timezone,
         )
 
     async def due_now(self, community: Community) -> bool:

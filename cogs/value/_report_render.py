@@ -122,8 +122,25 @@ def schedule_line(name: str, schedule: Schedule) -> str:
     how = "by direct message and e-mail" if schedule.emails else "by direct message"
     return (
         f"The sponsor gets their own report each quarter {how}, quoting only the stories "
-        f"whose tellers agreed to share them. Next: {when}."
+        f"whose tellers agreed to share them. Next: {when}." + last_line(schedule)
     )
+
+
+def last_line(schedule: Schedule) -> str:
+    """What became of the last quarter's report, so the facilitator can follow it up."""
+    last = schedule.last
+    if last is None:
+        return ""
+    quarter = ReportPeriod(last.start, last.end, schedule.timezone).label.split(" (", maxsplit=1)[0]
+    if last.state == "sent" and last.sent_at is not None:
+        return (
+            f" The report for {quarter} was delivered {discord.utils.format_dt(last.sent_at, 'D')}."
+        )
+    if last.state == "pending":
+        return f" The report for {quarter} is still being delivered (retrying)."
+    if last.state == "skipped":
+        return f" The report for {quarter} was not sent: there was no sponsor then."
+    return f" The report for {quarter} could not be delivered."
 
 
 def reply_text(name: str, period_label: str, schedule: Schedule) -> str:

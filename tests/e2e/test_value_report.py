@@ -308,6 +308,7 @@ async def test_the_sponsor_gets_the_quarter_once_by_dm_and_email(tmp_path: Path)
             # The facilitator sees the next quarter's date.
             rec = await world.slash(world.owner, "value report", community=comm.name)
             assert str(int(datetime(2027, 7, 1, 8, tzinfo=UTC).timestamp())) in rec.all_text
+            assert "The report for January to March 2027 was delivered <t:" in rec.all_text
     finally:
         controller.stop()
 
@@ -369,6 +370,7 @@ async def test_no_sponsor_means_no_report_and_the_quarter_is_not_sent_later(
     assert value_dms(world, sponsor) == []
     rec = await world.slash(world.owner, "value report", community="Quiet Group")
     assert "Next: <t:" in rec.all_text
+    assert "January to March 2027 was not sent: there was no sponsor then" in rec.all_text
 
 
 async def test_a_sponsor_who_stopped_emails_gets_the_dm_only(tmp_path: Path) -> None:
