@@ -102,6 +102,14 @@ class ChoiceButton(
 
     @classmethod
     def from_match(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> ChoiceButton:
+        if isinstance(item, discord.ui.Button):
+            # The vote path: wrap the button discord.py has just built from the clicked
+            # message instead of building (and re-cleaning the label of) a second one for
+            # every vote (benchmarks/votes.py). Only the callback uses it.
+            made = cls.__new__(cls)
+            discord.ui.DynamicItem.__init__(made, item)
+            made.poll_id, made.option = int(match["poll_id"]), int(match["option"])
+            return made
         return cls(
             int(match["poll_id"]), int(match["option"]), getattr(item, "label", None) or "Vote"
         )
