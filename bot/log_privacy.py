@@ -42,7 +42,9 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-VOTE_PREFIXES = ("poll:", "stmt:", "paper:")  # paper: an answer to a paper for comment
+#: paper: an answer to a paper for comment; chg: a significant-change round (a selector's
+#: choice, and the candidates' titles in the menu the interaction carries).
+VOTE_PREFIXES = ("poll:", "stmt:", "paper:", "chg:")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 VOTE_REDACTED = "<vote interaction redacted>"
@@ -74,7 +76,7 @@ BODY_KEYS = frozenset(
 #: forum posts) or interaction replies and follow-ups.
 _BODY_ROUTE = re.compile(r"/channels/\d+/(messages|threads)|/interactions/|/webhooks/")
 #: A vote custom_id (``poll:12:v:3``, ``stmt:4:v:17:a``, ``poll:12:r:`` ...): keep the id.
-_VOTE_ID = re.compile(r"(?<![0-9A-Za-z_])(poll|stmt|paper):([0-9]+):[0-9A-Za-z_:]*")
+_VOTE_ID = re.compile(r"(?<![0-9A-Za-z_])(poll|stmt|paper|chg):([0-9]+):[0-9A-Za-z_:]*")
 _SELECT_VALUES = re.compile(r"""(["']values["']\s*:\s*)\[[^\]]*\]""")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _MAX_DEPTH = 40
@@ -107,7 +109,7 @@ def describe_custom_id(custom_id: str) -> str:
 
 def redact_text(text: str) -> str:
     """Cut vote custom_ids to their poll/round id, drop select values and e-mail addresses."""
-    if "poll:" in text or "stmt:" in text or "paper:" in text:
+    if "poll:" in text or "stmt:" in text or "paper:" in text or "chg:" in text:
         text = _VOTE_ID.sub(r"\1:\2:" + BODY_REDACTED, text)
     if "values" in text:
         text = _SELECT_VALUES.sub(r"\1[" + BODY_REDACTED + "]", text)

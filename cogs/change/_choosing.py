@@ -196,7 +196,12 @@ class ReasonModal(HearthModal):
     """Why this story is the most significant: required, posted without a name."""
 
     def __init__(self, round_id: int, domain: int, name: str, story_id: int, number: int) -> None:
-        super().__init__(title=plain(f"Why story {number + 1}?", 45), timeout=1800)
+        # A "chg:" custom_id: the log filter drops the whole interaction, whose message
+        # carries the candidates' titles (bot/log_privacy.py).
+        super().__init__(
+            title=plain(f"Why story {number + 1}?", 45), timeout=1800,
+            custom_id=f"chg:{round_id}:why:{domain}",
+        )  # fmt: skip
         self.round_id, self.domain, self.domain_name = round_id, domain, name
         self.story_id, self.number = story_id, number
         self.reason: discord.ui.TextInput[Any] = discord.ui.TextInput(

@@ -141,7 +141,11 @@ class TellModal(HearthModal):
     def __init__(
         self, round_id: int, domain: int, domain_name: str, draft_view: DraftView | None = None
     ) -> None:
-        super().__init__(title=plain(f"Story of change: {domain_name}", 45), timeout=1800)
+        # A "chg:" custom_id: the log filter drops the whole interaction (bot/log_privacy.py).
+        super().__init__(
+            title=plain(f"Story of change: {domain_name}", 45), timeout=1800,
+            custom_id=f"chg:{round_id}:form:{domain}",
+        )  # fmt: skip
         self.round_id, self.domain, self.domain_name = round_id, domain, domain_name
         self.draft_view = draft_view
         d = draft_view.draft if draft_view is not None else None
