@@ -416,3 +416,40 @@ async def test_erasure_takes_a_selected_story_out_of_the_feedback(world: HearthW
     assert ALICE_TEXT not in text_of(now) and ALICE_WHY not in text_of(now)
     assert "A story its teller withdrew" in text_of(now)
     assert "Families feel seen." in text_of(now)  # the selectors' reasons stay, unnamed
+
+
+async def test_no_story_title_text_or_reason_reaches_the_log(tmp_path: Any) -> None:
+    """What ``HEARTH_LOG_LEVEL=DEBUG python -m bot`` writes, through a whole round."""
+    import io
+    import logging
+
+    from bot import log_privacy
+    from bot.log_privacy import configure_logging
+    from tests.e2e.hearth import hearth_world
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", stream=stream)
+    try:
+        async with hearth_world(tmp_path) as world:
+            p = await setup_people(world)
+            await world.slash(world.owner, "change round", community=COMMUNITY)
+            await tell(world, p["alice"], 1, 0, "LOGTEXTA the ward phones.", "LOGWHYA safe.",
+                       title="LOGTITLEA")  # fmt: skip
+            await tell(world, p["bob"], 1, 0, "LOGTEXTB a drop-in.", "LOGWHYB together.",
+                       title="LOGTITLEB", consent="anonymous")  # fmt: skip
+            await world.advance(timedelta(days=14, minutes=1))
+            await choose(world, p["carol"], 1, 0, 1, "LOGREASONC home.", lounge(world))
+            await choose(world, p["dave"], 1, 0, 2, "LOGREASOND waiting.", lounge(world))
+            await world.advance(timedelta(days=7))
+            await world.slash(p["bob"], "change consent", story="2", level="withdrawn")
+    finally:
+        root.removeHandler(handler)
+        for h in handlers:
+            h.removeFilter(log_privacy.FILTER)
+        root.setLevel(level)
+    logged = "\n".join(line for line in stream.getvalue().splitlines() if " mail.log: " not in line)
+    assert "change round 1 closed" in logged.replace("#", "")  # the scan sees the round
+    for secret in ("LOGTEXT", "LOGWHY", "LOGTITLE", "LOGREASON"):
+        assert secret not in logged, secret
