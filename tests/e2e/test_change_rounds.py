@@ -453,3 +453,38 @@ async def test_no_story_title_text_or_reason_reaches_the_log(tmp_path: Any) -> N
     assert "change round 1 closed" in logged.replace("#", "")  # the scan sees the round
     for secret in ("LOGTEXT", "LOGWHY", "LOGTITLE", "LOGREASON"):
         assert secret not in logged, secret
+
+
+async def test_the_draft_suggests_plain_words_and_keeps_nothing_until_told(
+    world: HearthWorld,
+) -> None:
+    p = await setup_people(world)
+    alice = p["alice"]
+    await world.slash(world.owner, "change round", community=COMMUNITY)
+    ann = with_component(world, lounge(world), "chg:1:tell")
+    pressed = await world.emu.click(alice, ann, "chg:1:tell")
+    assert pressed.reply is not None
+    picked = await world.emu.select(alice, pressed.reply, "chg:1:td", ["1"])
+    assert picked.modal is not None and "My own practice" in picked.modal["title"]
+    draft = await world.emu.submit_modal(
+        alice, picked, {"changed": "After the biopsy we talk about discharge early.",
+                        "why": "Families plan ahead."},
+    )  # fmt: skip
+    assert "**biopsy**" in draft.content and "**discharge**" in draft.content, draft.content
+    assert draft.reply is not None and "My own practice" in text_of(draft.reply)
+    assert await stories(world) == []
+    # Edit the words: the form comes back filled in, and the draft shows the new words
+    edit = await world.emu.click(alice, draft.reply, "chg:draft:edit")
+    assert edit.modal is not None
+    values = {c["custom_id"]: c.get("value") for row in edit.modal["components"]
+              for c in row.get("components", [row.get("component", {})])}  # fmt: skip
+    assert values["changed"] == "After the biopsy we talk about discharge early."
+    await world.emu.submit_modal(alice, edit, {"changed": "We talk about going home early."})
+    assert "We talk about going home early." in text_of(draft.reply)
+    cancelled = await world.emu.click(alice, draft.reply, "chg:draft:cancel")
+    assert "nothing was kept" in cancelled.content, cancelled.content
+    assert await stories(world) == []
+    # a member of no community cannot tell one
+    stranger = world.person("stranger")
+    r = await world.emu.click(stranger, ann, "chg:1:tell")
+    assert r.ephemeral and "Only members" in r.content
