@@ -110,7 +110,7 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
     ("poll_voters", "user_id"),
     ("statements", "author_id"),
     ("change_stories", "teller_id"),
-    ("change_choices", "selector_id"),
+    ("change_choices", "user_id"),
     ("meeting_rsvps", "user_id"),
     ("meeting_attendance", "user_id"),
     ("meeting_reminder_deliveries", "user_id"),

@@ -53,7 +53,6 @@ from tests.e2e._matrix import (
 )
 from tests.e2e import _matrix_annual as annual
 from tests.e2e import _matrix_change as change
-from tests.e2e import _matrix_change as change
 from tests.e2e import _matrix_documents as docs
 from tests.e2e import _matrix_papers as papers
 from tests.e2e import _matrix_products as products
@@ -647,22 +646,6 @@ TABLE: list[Row] = [
         prepare=change.owners_candidates, note="the owner's candidates"),
     Row("ReasonModal", PARTICIPANTS, change.act_reason_form, change.check_chosen,
         prepare=change.owners_reason_form, note="the owner's reason form, submitted by the actor"),
-    Row("TellButton", PARTICIPANTS, change.act_tell, change.check_tell, prepare=change.a_round,
-        note="the round's lounge post"),
-    Row("TellDomain", PARTICIPANTS, change.act_domain, change.check_modal,
-        prepare=change.owners_domain_menu, note="the owner's domain menu"),
-    Row("TellModal", PARTICIPANTS, change.act_tell_form, change.check_draft,
-        prepare=change.owners_tell_form, note="the owner's story form, submitted by the actor"),
-    Row("ChooseButton", PARTICIPANTS, change.act_choose, change.check_choose,
-        prepare=change.selection_open, note="the selection invitation"),
-    Row("ChooseDomain", PARTICIPANTS, change.act_choose_domain, change.check_page,
-        prepare=change.owners_choice_menu, note="the owner's domain menu"),
-    Row("PageButton", PARTICIPANTS, change.act_page, change.check_next_page,
-        prepare=change.owners_candidates, note="the owner's candidates, page 2"),
-    Row("PickStory", PARTICIPANTS, change.act_pick, change.check_modal,
-        prepare=change.owners_candidates, note="the owner's candidates"),
-    Row("ReasonModal", PARTICIPANTS, change.act_reason_form, change.check_chosen,
-        prepare=change.owners_reason_form, note="the owner's reason form, submitted by the actor"),
     # ---------------------------------------------------------------- /community
     Row("community create", MANAGERS, cmd("community create", name="New Circle",
                                           kind="practice"), check_created),
@@ -778,11 +761,6 @@ TABLE: list[Row] = [
     Row("value prompt", FACILITATORS, cmd("value prompt", community=A, cadence="monthly"),
         value.check_prompt),
     Row("value report", FACILITATORS, cmd("value report", community=A), check_value_report),
-    # ---------------------------------------------------------------- change rounds
-    Row("change consent", SELF, change.act_consent, change.check_consent,
-        prepare=change.members_story, note="the member's story of change"),
-    Row("change round", FACILITATORS, cmd("change round", community=A), change.check_opened,
-        prepare=change.no_open_round, note="after the open one is closed"),
     # ---------------------------------------------------------------- change rounds
     Row("change consent", SELF, change.act_consent, change.check_consent,
         prepare=change.members_story, note="the member's story of change"),
