@@ -131,6 +131,15 @@ class AnnualService:
     async def members(self, community_id: int) -> list[int]:
         return [m.user_id for m in await self.communities.members(community_id)]
 
+    async def members_at(self, community_id: int, when: datetime) -> list[int]:
+        """The members at ``when`` (the close): the report read again later counts the same
+        members, whoever has left or joined since."""
+        return [
+            m.user_id
+            for m in await self.communities.members(community_id, active_only=False)
+            if m.joined_at <= when and (m.left_at is None or m.left_at > when)
+        ]
+
     async def facilitators(self, community_id: int) -> list[int]:
         return [m.user_id for m in await self.communities.members(community_id) if m.is_facilitator]
 
@@ -230,12 +239,13 @@ class AnnualService:
         quoted with their name."""
         answers = await self.repo.answers(report.id)
         names = {a.user_id: await name_of(a.user_id) for a in answers if a.consent is Consent.NAMED}
+        closed_at = report.closed_at or self.clock.now()
         return aggregate(
             community_name=community.name,
             year=report.year,
             opened_at=report.opened_at,
-            closed_at=report.closed_at or self.clock.now(),
-            member_ids=await self.members(community.id),
+            closed_at=closed_at,
+            member_ids=await self.members_at(community.id, closed_at),
             answers=answers,
             themes=self.themes(),
             names=names,
