@@ -368,7 +368,7 @@ class ProductService(ProductReader):
                 "That story of change was not selected in a closed round, so it is not a "
                 f"significant-change selection yet. {pick}"
             )
-        title = source_title(kind, source_id, record.title or "")
+        title = record.title or kind.label.lower()
         if not await self.repo.link(product.id, kind, source_id, actor_id, self.clock.now()):
             raise Conflict(
                 f"{kind.label} “{escape_inline(title)}” is already linked to "

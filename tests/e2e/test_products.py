@@ -312,6 +312,20 @@ async def test_product_autocomplete_offers_what_each_person_may_see(world: Heart
                                            value="princ")  # fmt: skip
         return [c["name"] for c in got]
 
+    # A statement round is offered by its number and the day it opened.
+    for text in ("Say going home, not discharge", "Explain every tablet"):
+        added = await world.slash(people["alice"], "statement add", community=COMMUNITY,
+                                  text=text)  # fmt: skip
+        assert "Added" in added.content, added.content
+    opened = await world.slash(world.owner, "statement round", community=COMMUNITY)
+    assert "Opened" in opened.content, opened.content
+    rounds = await world.emu.autocomplete(world.guild, world.owner, "product link",
+                                          focused="source", value="round", product="1")  # fmt: skip
+    assert [c["name"] for c in rounds] == ["Statement round: round #1 of 11 Jan 2027"], rounds
+    linked = await world.slash(world.owner, "product link", product="1",
+                               source=rounds[0]["value"])  # fmt: skip
+    assert "round \\#1 of 11 Jan 2027”" in linked.content, linked.content  # Markdown-escaped
+
     assert offered_names(await offered(people["alice"]))
     assert offered_names(await offered(people["sponsor"]))  # the outside view
     assert await offered(people["outsider"]) == []  # a member of another community only
