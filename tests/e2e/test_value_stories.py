@@ -444,3 +444,32 @@ async def test_logs_never_hold_the_story_text_even_at_debug(
     for text in records:
         assert secret not in text, text[:2000]
         assert "Ward Nine" not in text, text[:2000]
+
+
+async def test_an_invitation_claimed_before_a_crash_is_posted_once_after_restart(
+    world: HearthWorld,
+) -> None:
+    await _setup(world)
+    await world.slash(world.owner, "value prompt", community=COMMUNITY, cadence="monthly")
+    assert world.bot is not None
+    service = world.bot.services.get(ValueStoryService)
+    community = await world.community_row(COMMUNITY)
+    # The run claimed February's invitation and the process died before it was posted.
+    await world.stop_bot()
+    world.clock.set(FEB + timedelta(minutes=1))
+    await world.start_bot()
+    assert world.bot is not None
+    service = world.bot.services.get(ValueStoryService)
+    world.bot.scheduler.cancel(f"value-invite:{community.id}")  # as if it ran up to the claim
+    assert await service.claim_invitation(community, FEB) == 1
+    await world.stop_bot()
+    await world.start_bot()
+    await world.advance(timedelta(0))
+    assert len(_invitations(world)) == 1
+    assert world.db is not None
+    row = await world.db.fetchone("SELECT * FROM value_invitations")
+    assert row is not None and row["message_id"] == _invitations(world)[0].id
+    await world.restart()
+    await world.advance(timedelta(minutes=5))
+    assert len(_invitations(world)) == 1
+    assert await world.db.fetchval("SELECT COUNT(*) FROM value_invitations") == 1
