@@ -56,6 +56,7 @@ from bot.domain.change.results import (
     Candidate,
     FeedbackDomain,
     InsideStory,
+    RoundStatus,
     SelectedStory,
     TellerNews,
 )
@@ -238,6 +239,20 @@ class ChangeRoundService:
                 " A facilitator opens one with `/change round`."
             )
         return rnd
+
+    async def status(self, community: Community) -> RoundStatus:
+        """The current (or latest) round in counts only (see :class:`RoundStatus`)."""
+        rnd = await self.current(community)
+        counts = [0] * len(rnd.domains)
+        for story in await self.repo.stories_of_round(rnd.id):
+            if not story.is_tombstone and story.domain < len(counts):
+                counts[story.domain] += 1
+        selectors = await self.communities.get(rnd.selector_id)
+        members = await self.communities.members(rnd.selector_id)
+        return RoundStatus(
+            rnd, selectors.name if selectors else community.name, tuple(counts),
+            await self.repo.selector_count(rnd.id), len(members),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ collecting
     async def _active_member(self, community_id: int, user_id: int) -> bool:

@@ -35,7 +35,12 @@ from bot.domain.communities import Community
 from bot.domain.glossary import Glossary
 from bot.domain.stories.consent import parse_consent
 from bot.errors import InvalidInput
-from bot.interactions import NO_MENTIONS, community_autocomplete, facilitated_community
+from bot.interactions import (
+    NO_MENTIONS,
+    community_autocomplete,
+    facilitated_community,
+    member_community,
+)
 from bot.services.change_rounds import ChangeRoundService, NameLookup, RoundDefaults
 from bot.text import escape_inline, plain
 from cogs.change._choosing import ChooseButton, ChooseDomain, PageButton, PickStory
@@ -46,6 +51,7 @@ from cogs.change._render import (
     feedback_message,
     selection_closed,
     selection_invitation,
+    status_text,
     teller_dm,
     with_distillers,
 )
@@ -308,6 +314,19 @@ class ChangeCog(commands.GroupCog, group_name="change"):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+    @app_commands.command(
+        name="status", description="Where the significant-change round stands (counts only)"
+    )
+    @app_commands.describe(community="The community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def status(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, _actor, _membership = await member_community(
+            interaction, community, allow_archived=True
+        )
+        text = status_text(await self.service.status(comm))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def story_autocomplete(
         self, interaction: discord.Interaction[HearthBot], current: str

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.domain.change import ChangeRound, ChangeStory, DomainResult, StoryView
+from bot.domain.change import ChangeRound, ChangeStory, DomainResult, RoundState, StoryView
+from bot.domain.change.results import RoundStatus
 from bot.domain.communities import Community
 from bot.domain.stories.consent import CONSENT_DESCRIPTIONS, Consent
 from bot.domain.timeparse import discord_timestamp
@@ -127,6 +128,30 @@ def with_distillers(rnd: ChangeRound, selectors: Community) -> str:
         f"{discord_timestamp(rnd.select_until, 'F')}. Their choices and reasons will be "
         "posted here."
     )
+
+
+def status_text(st: RoundStatus) -> str:
+    """Where a round stands, in counts only: nothing shows how a story is faring."""
+    rnd = st.round
+    lines = [f"**Significant-change round #{rnd.id}** (reporting period {_period(rnd)})"]
+    for i, (d, n) in enumerate(zip(rnd.domains, st.stories, strict=False)):
+        lines.append(f"{i + 1}. {escape_inline(d)}: {n} stor{'y' if n == 1 else 'ies'}")
+    who = escape_inline(st.selectors_name)
+    if rnd.state is RoundState.COLLECTING:
+        lines.append(
+            f"Stories are collected until {discord_timestamp(rnd.collect_until, 'F')}; then "
+            f"the members of **{who}** select until {discord_timestamp(rnd.select_until, 'F')}."
+        )
+    elif rnd.state is RoundState.SELECTING:
+        lines.append(
+            f"Selection runs until {discord_timestamp(rnd.select_until, 'F')}: {st.chosen} of "
+            f"{st.selectors} members of **{who}** have chosen so far. Which stories they "
+            "chose stays hidden until it closes."
+        )
+    else:
+        when = discord_timestamp(rnd.closed_at or rnd.select_until, "F")
+        lines.append(f"Closed {when}; the selection and its reasons are posted in the lounge.")
+    return "\n".join(lines)[:2000]
 
 
 # --------------------------------------------------------------------------- stories

@@ -201,3 +201,7 @@ async def act_consent(ctx: Ctx, story: int) -> InteractionRecord:
 
 async def check_consent(ctx: Ctx, rec: InteractionRecord, story: int) -> None:
     assert await ctx.val("SELECT consent FROM change_stories WHERE id = ?", story) == "named"
+
+
+async def check_status(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert f"Significant-change round #{_rid(ctx)}" in rec.content, rec.all_text

@@ -139,6 +139,9 @@ async def test_a_round_collects_selects_and_feeds_back(world: HearthWorld) -> No
     ]  # fmt: skip
     assert rows[1]["title"] == "The nurse specialist started a weekly drop-in for…"
 
+    st = await world.slash(dave, "change status", community=COMMUNITY)
+    assert "Care for people affected by cancer: 2 stories" in st.content, st.content
+    assert "My own practice: 1 story" in st.content and "collected until" in st.content
     # the round's jobs are rebuilt from the database after a restart
     await world.restart()
     # selection has not opened yet
@@ -171,7 +174,9 @@ async def test_a_round_collects_selects_and_feeds_back(world: HearthWorld) -> No
     r = await choose(world, alice, 1, 1, 3, "Time back for patients.", lounge(world))
     r = await choose(world, bob, 1, 1, 3, "Joined-up care.", lounge(world))
     assert "Saved your choice" in r.content
-    # nobody sees who chose what while selection runs
+    # nobody sees who chose what while selection runs: turnout only
+    st = await world.slash(world.owner, "change status", community=COMMUNITY)
+    assert "4 of 5 members" in st.content and "stays hidden" in st.content, st.content
     assert "Families feel seen" not in "".join(text_of(m) for m in world.emu.messages_in(
         lounge(world)))  # fmt: skip
 

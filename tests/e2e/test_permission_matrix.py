@@ -762,6 +762,8 @@ TABLE: list[Row] = [
         value.check_prompt),
     Row("value report", FACILITATORS, cmd("value report", community=A), check_value_report),
     # ---------------------------------------------------------------- change rounds
+    Row("change status", READERS, cmd("change status", community=A), change.check_status,
+        prepare=change.a_round),
     Row("change consent", SELF, change.act_consent, change.check_consent,
         prepare=change.members_story, note="the member's story of change"),
     Row("change round", FACILITATORS, cmd("change round", community=A), change.check_opened,

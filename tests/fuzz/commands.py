@@ -109,6 +109,7 @@ COMMANDS: list[Cmd] = [
     # significant-change rounds
     Cmd("change round", ("community", "domains", "period", "collect_until", "select_until"),
         base=dict(C)),
+    Cmd("change status", ("community",)),
     Cmd("change consent", ("story",), base={"story": "1"}, actor="alice",
         choices={"level": ("group", "anonymous", "named", "withdrawn")}),
 ]

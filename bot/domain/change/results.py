@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.change.model import ChangeStory, DomainOutcome
+from bot.domain.change.model import ChangeRound, ChangeStory, DomainOutcome
 from bot.domain.change.views import StoryView
 from bot.domain.stories.consent import Consent
 
@@ -48,6 +48,18 @@ class InsideStory:
     teller_name: str | None
     created_at: datetime
     selected: bool
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    """Where a round stands, in counts only: stories per domain (not withdrawn), and while
+    selection runs how many of how many selectors have chosen, never what."""
+
+    round: ChangeRound
+    selectors_name: str
+    stories: tuple[int, ...]
+    chosen: int
+    selectors: int
 
 
 @dataclass(frozen=True)
