@@ -131,6 +131,11 @@ class Papers:
         extra: dict[str, Any] = {}
         if data is not None and paper.file_name is not None:
             extra["file"] = discord.File(io.BytesIO(data), filename=paper.file_name)
+        elif paper.body is not None and not render.draft_fits(paper):
+            # Escaped for Markdown it is longer than a message shows: the whole draft as a file.
+            extra["file"] = discord.File(
+                io.BytesIO(paper.body.encode()), filename=render.draft_file_name(paper)
+            )
         try:
             message = await channel.send(
                 embed=render.open_embed(paper, 0, eligible),

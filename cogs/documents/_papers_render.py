@@ -30,6 +30,35 @@ def _members(n: int) -> str:
     return f"{n} member{'s' if n != 1 else ''}"
 
 
+#: Discord's limit for an embed's description.
+DESCRIPTION_MAX = 4096
+_CONTINUED = "\n\n*The draft continues in the attached file.*"
+#: What the closed paper's message says above the draft takes at most this many characters.
+_CLOSED_NOTICE_ROOM = 300
+
+
+def draft_fits(paper: Paper) -> bool:
+    """Whether a typed draft, escaped for Markdown (which makes it longer), fits the paper's
+    message; if not, Hearth attaches the whole draft as a file (:func:`draft_file_name`)."""
+    room = DESCRIPTION_MAX - _CLOSED_NOTICE_ROOM  # the closed message says more above it
+    return paper.file_name is not None or len(escape_block(paper.body or "")) <= room
+
+
+def draft_file_name(paper: Paper) -> str:
+    return f"paper-{paper.id}-draft.md"
+
+
+def _draft(paper: Paper, room: int) -> str:
+    """The typed draft in ``room`` characters: whole, or cut at a line with a pointer to the
+    attached file (never silently shortened)."""
+    body = escape_block(paper.body or "")
+    if len(body) <= room:
+        return body
+    cut = body[: room - len(_CONTINUED)]
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else cut.rstrip("\\")
+    return cut + _CONTINUED
+
+
 def open_embed(paper: Paper, answered: int, eligible: int) -> discord.Embed:
     """The paper as members see it while it is open: the draft, the deadline, the count."""
     if paper.file_name is not None:
@@ -38,9 +67,9 @@ def open_embed(paper: Paper, answered: int, eligible: int) -> discord.Embed:
             "then answer with a button below."
         )
     else:
-        body = escape_block(paper.body or "")
+        body = _draft(paper, DESCRIPTION_MAX)
     embed = discord.Embed(
-        title=f"For comment: {paper.title}"[:256], description=body[:4096], colour=COLOUR
+        title=f"For comment: {paper.title}"[:256], description=body, colour=COLOUR
     )
     if paper.author_id is not None:
         embed.add_field(name="Shared by", value=f"<@{paper.author_id}>", inline=True)
@@ -73,17 +102,16 @@ def open_embed(paper: Paper, answered: int, eligible: int) -> discord.Embed:
 
 def closed_embed(paper: Paper) -> discord.Embed:
     """The paper's message once it has closed: the draft stays, the buttons go."""
-    embed = discord.Embed(
-        title=f"Closed for comment: {paper.title}"[:256],
-        description=(
-            f"Comments closed {discord_timestamp(paper.closed_at or paper.closes_at, 'F')}. "
-            "What the group says together is posted below; the author can read the comments "
-            "again with the button."
-        ),
-        colour=CLOSED_COLOUR,
+    notice = (
+        f"Comments closed {discord_timestamp(paper.closed_at or paper.closes_at, 'F')}. "
+        "What the group says together is posted below; the author can read the comments "
+        "again with the button."
     )
-    if paper.file_name is None and paper.body:
-        embed.add_field(name="The draft", value=escape_block(paper.body)[:1024], inline=False)
+    if paper.file_name is None and paper.body:  # the draft stays whole (or in its file)
+        notice += "\n\n" + _draft(paper, DESCRIPTION_MAX - len(notice) - 2)
+    embed = discord.Embed(
+        title=f"Closed for comment: {paper.title}"[:256], description=notice, colour=CLOSED_COLOUR
+    )
     embed.set_footer(text=f"paper #{paper.id}")
     return embed
 
