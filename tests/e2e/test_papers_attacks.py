@@ -121,3 +121,30 @@ async def test_late_form_changed_answer_leaver_and_erased_named_commenter(
         for row in await world.db.fetchall(f'SELECT * FROM "{table}"'):
             text = " ".join(str(v) for v in row)
             assert "BOBNAMED" not in text and "ALICELATE" not in text and "DANLEFT" not in text
+
+
+async def test_forged_buttons_from_another_server_do_nothing(
+    world: HearthWorld,  # noqa: F811
+) -> None:
+    """The owner of another server the bot is in (a manager there) presses the paper's
+    buttons with a forged interaction carrying their own server: refused, nothing stored."""
+    u = await _setup(world)
+    rec = await world.slash(u["gina"], "document comment", community=COMMUNITY,
+                            title="Referral letters", closes="in 2 days",
+                            file=("draft.pdf", b"%PDF-1.4 draft\n"))  # fmt: skip
+    assert "Shared" in rec.content, rec.content
+    await _answer(world, u["bob"], 1, "c", "BOBCOMMENT shorter", named=True)
+    msg = _paper_message(world, 1)
+    intruder = world.emu.create_user("intruder")
+    other = world.emu.create_guild("Elsewhere", owner=intruder)
+    close = await world.emu.click(intruder, msg, "paper:1:close", guild=other)
+    assert close.ephemeral and "Only the paper's author or a facilitator" in close.content
+    answer = await world.emu.click(intruder, msg, "paper:1:v:a", guild=other)
+    assert answer.modal is None and "Only members" in answer.content, answer.content
+    paper = (await _rows(world, "SELECT closed_at FROM papers WHERE id = 1"))[0]
+    assert paper["closed_at"] is None
+    assert len(await _rows(world, "SELECT * FROM paper_answers")) == 1
+    await world.advance(timedelta(days=2))
+    closed = world.emu.get_message(world.channel(LOUNGE), msg.id)
+    read = await world.emu.click(intruder, closed, "paper:1:comments", guild=other)
+    assert "Only the paper's author" in read.content and "BOBCOMMENT" not in read.content
