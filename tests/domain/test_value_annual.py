@@ -165,3 +165,22 @@ def test_themes_too_few_members_mentioned_are_left_out() -> None:
     assert "Teaching and training: 2 members (teach, taught, workshop)" in md
     assert "Cancer" not in md.split("## Themes")[1].split("##")[0]
     assert "fewer than 2 members are left out" in md
+
+
+def test_quotes_come_in_canonical_order_not_by_member_or_time() -> None:
+    """An anonymous member's quotes side by side would add up to a profile, and the order of
+    answering would say who answered when: quotes go by question, then by their words."""
+    answers = [
+        answer(1, Consent.ANONYMOUS, education="Zeta talk at the practice", skills="Bravo course"),
+        answer(2, Consent.ANONYMOUS, education="Alpha workshop", skills="Yankee diploma"),
+        answer(3, Consent.ANONYMOUS, education="Mike session", skills="Delta training"),
+    ]  # fmt: skip
+    for ordered in (answers, answers[::-1]):
+        s = aggregate(
+            community_name="C", year=2027, opened_at=T0, closed_at=T0 + timedelta(days=28),
+            member_ids=[1, 2, 3], answers=ordered, themes=THEMES, names={},
+        )  # fmt: skip
+        assert [q.text for q in s.quotes] == [
+            "Alpha workshop", "Mike session", "Zeta talk at the practice",
+            "Bravo course", "Delta training", "Yankee diploma",
+        ]  # fmt: skip

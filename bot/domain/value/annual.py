@@ -297,9 +297,14 @@ def aggregate(
             )
         )  # fmt: skip
     quotes: list[Quote] = []
-    for a in sorted(given, key=lambda a: a.updated_at):
+    for a in given:
         name = names.get(a.user_id) if a.consent is Consent.NAMED else None
         quotes += quotes_of(a, name)
+    # Canonical order (by question, then words), never by member or by time: an anonymous
+    # member's quotes side by side would add up to a profile, and the order would say who
+    # answered when.
+    rank = {q.label: i for i, q in enumerate(QUESTIONS)}
+    quotes.sort(key=lambda q: (rank.get(q.question, len(rank)), q.text.casefold(), q.name or ""))
     return AnnualSummary(
         community_name=community_name,
         year=year,
