@@ -526,6 +526,18 @@ class AnnualConfig(_Strict):
     "teaching"). Only labels and counts reach the report."""
 
 
+class ValueStoriesConfig(_Strict):
+    """Value-creation stories (``/value story``) and their lounge invitations
+    (``/value prompt``)."""
+
+    invitation_weekday: Weekday = "tuesday"
+    """Invitations go up on the first such day of the month (every month or every quarter)."""
+    invitation_time: HHMM = TimeOfDay(10, 0)
+    """At this local time of the community."""
+    missed_invitation_grace_days: Annotated[int, Field(ge=0, le=31)] = 7
+    """One missed while Hearth was down is still posted if at most this many days late."""
+
+
 class HearthConfig(_Strict):
     community: CommunityDefaults = CommunityDefaults()
     stories: StoriesConfig
@@ -539,6 +551,7 @@ class HearthConfig(_Strict):
     privacy: PrivacyConfig = PrivacyConfig()
     change: ChangeConfig = ChangeConfig()
     annual: AnnualConfig = AnnualConfig()
+    value_stories: ValueStoriesConfig = ValueStoriesConfig()
 
 
 #: The shipped defaults, inside the package so an installed Hearth finds them from any directory.

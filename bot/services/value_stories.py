@@ -24,10 +24,11 @@ from bot.domain.communities import Community, require_active
 from bot.domain.glossary import DRAFT_FOOT, Glossary, format_suggestion
 from bot.domain.stories.consent import Consent, StoryPost
 from bot.domain.value.invitations import (
-    GRACE,
+    DEFAULT_TIMING,
     Invitation,
     InvitationCadence,
     InvitationSchedule,
+    InvitationTiming,
     parse_invitation_cadence,
 )
 from bot.domain.value.stories import (
@@ -114,8 +115,10 @@ class ValueStoryService:
         glossary: Glossary,
         clock: Clock,
         publisher: ValueStoryPublisher,
+        timing: InvitationTiming = DEFAULT_TIMING,
     ) -> None:
         self.repo = ValueStoryRepo(db)
+        self.timing = timing
         self.communities = communities
         self.glossary = glossary
         self.clock = clock
@@ -263,7 +266,7 @@ class ValueStoryService:
         now = self.clock.now()
         plan = InvitationSchedule(community.id, chosen, now)
         await self.repo.set_schedule(plan)
-        following = plan.next_after(now, ZoneInfo(community.timezone))
+        following = plan.next_after(now, ZoneInfo(community.timezone), self.timing)
         closed = await self.close_open(community.id) if following is None else []
         return plan, following, closed
 
@@ -279,13 +282,19 @@ class ValueStoryService:
         self, schedule: InvitationSchedule, community: Community, *, start: bool
     ) -> datetime | None:
         """When the community's invitation job should next run; at start-up an invitation
-        missed while Hearth was down (at most :data:`GRACE` late) comes first."""
+        missed while Hearth was down (at most the configured grace late) comes first."""
         if community.archived:
             return None
         tz = ZoneInfo(community.timezone)
         now = self.clock.now()
-        when = schedule.catch_up(now, tz) if start else None
-        return when if when is not None else schedule.next_after(now, tz)
+        when = schedule.catch_up(now, tz, self.timing) if start else None
+        return when if when is not None else schedule.next_after(now, tz, self.timing)
+
+    def next_after(
+        self, schedule: InvitationSchedule, community: Community, after: datetime
+    ) -> datetime | None:
+        """The schedule's next due time after ``after`` (re-arming after a run)."""
+        return schedule.next_after(after, ZoneInfo(community.timezone), self.timing)
 
     async def due_run(
         self, community_id: int, due: datetime
@@ -299,7 +308,7 @@ class ValueStoryService:
             return None
         if schedule.set_at >= due or schedule.cadence is InvitationCadence.OFF:
             return None
-        late = self.clock.now() - due > GRACE
+        late = self.clock.now() - due > self.timing.grace
         if late:
             await self.repo.mark_handled(community_id, due)
         return schedule, community, late
@@ -345,10 +354,10 @@ class ValueStoryService:
         return closed
 
     async def interrupted_invitations(self) -> list[tuple[Invitation, Community]]:
-        """Invitations a crash left claimed but not posted, at most :data:`GRACE` old,
+        """Invitations a crash left claimed but not posted, at most the grace old,
         whose community can still take them."""
         found = []
-        for inv in await self.repo.unposted_invitations(self.clock.now() - GRACE):
+        for inv in await self.repo.unposted_invitations(self.clock.now() - self.timing.grace):
             community = await self.communities.get(inv.community_id)
             if community is None or community.archived or community.lounge_id is None:
                 continue

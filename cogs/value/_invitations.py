@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import discord
 
@@ -138,7 +137,7 @@ class InvitationPoster:
             except Exception:
                 log.exception("value invitation for community %s failed", community_id)
                 await self.service.skipped(community_id, due)
-        following = schedule.next_after(due, ZoneInfo(community.timezone))
+        following = self.service.next_after(schedule, community, due)
         if following is not None:
             self._schedule(community_id, following)
 

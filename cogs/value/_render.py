@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -10,7 +11,7 @@ import discord
 from bot.domain.stories.capture import credit_inside
 from bot.domain.stories.consent import Consent
 from bot.domain.timeparse import discord_timestamp
-from bot.domain.value.invitations import Invitation, InvitationCadence
+from bot.domain.value.invitations import Invitation, InvitationCadence, InvitationTiming
 from bot.domain.value.stories import QUESTIONS, RedactionPreview, ValueStoryRecord, ValueStoryText
 from bot.interactions import mention
 from bot.text import escape_inline, plain
@@ -228,29 +229,28 @@ def jump_url(guild_id: int, invitation: Invitation) -> str | None:
     )
 
 
-CADENCE_WORDS: Mapping[InvitationCadence, str] = {
-    InvitationCadence.MONTHLY: "every month, on the first Tuesday at 10:00",
-    InvitationCadence.QUARTERLY: "every quarter (January, April, July, October), on the first "
-    "Tuesday at 10:00",
-    InvitationCadence.OFF: "off",
-}
-
-
 def cadence_set(
     community_name: str,
     cadence: InvitationCadence,
     timezone: str,
     following: datetime | None,
     closed: int,
+    timing: InvitationTiming,
 ) -> str:
     name = escape_inline(community_name)
+    when = f"the first {calendar.day_name[timing.weekday]} at {timing.at:%H:%M}"
+    how_often = (
+        f"every month, on {when}"
+        if cadence is InvitationCadence.MONTHLY
+        else f"every quarter (January, April, July, October), on {when}"
+    )
     if cadence is InvitationCadence.OFF or following is None:
         text = f"Value story invitations in **{name}** are off."
         if closed:
             text += " The open invitation in the lounge is closed."
         return text + f" Members can still tell one any time with {mention('value story')}."
     return (
-        f"Value story invitations in **{name}**: {CADENCE_WORDS[cadence]} "
+        f"Value story invitations in **{name}**: {how_often} "
         f"({escape_inline(timezone)}), in the lounge, with a button that opens the form. "
         "Posting one closes the previous one, so only one is open at a time.\n"
         f"The next invitation will be posted {discord_timestamp(following, 'F')} "

@@ -8,6 +8,7 @@ posting and jobs in :mod:`cogs.value._invitations`.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,6 +16,8 @@ from discord import app_commands
 
 from bot.domain.glossary import Glossary
 from bot.domain.stories.consent import Consent, parse_consent
+from bot.domain.timeparse import parse_weekday
+from bot.domain.value.invitations import InvitationTiming
 from bot.errors import InvalidInput
 from bot.interactions import NO_MENTIONS, facilitated_community, member_community
 from bot.services.value_stories import ValueStoryService
@@ -34,6 +37,16 @@ INVITATION_CADENCES = [
 ]
 
 
+def timing_of(bot: HearthBot) -> InvitationTiming:
+    """The invitation day, time and grace from ``[value_stories]``."""
+    cfg = bot.config.value_stories
+    return InvitationTiming(
+        weekday=parse_weekday(cfg.invitation_weekday),
+        at=cfg.invitation_time,
+        grace=timedelta(days=cfg.missed_invitation_grace_days),
+    )
+
+
 class ValueStories:
     """The value-story half of the /value cog: its service, its jobs, its handlers."""
 
@@ -45,6 +58,7 @@ class ValueStories:
             Glossary.from_mapping(bot.config.glossary),
             bot.clock,
             DiscordValueStoryPublisher(bot),
+            timing_of(bot),
         )
         self.invitations = InvitationPoster(bot, self.service)
 
@@ -115,7 +129,14 @@ class ValueStories:
         if closed:
             await self.invitations.close_messages(closed, _render.invitations_stopped())
         await interaction.followup.send(
-            _render.cadence_set(comm.name, schedule.cadence, comm.timezone, following, len(closed)),
+            _render.cadence_set(
+                comm.name,
+                schedule.cadence,
+                comm.timezone,
+                following,
+                len(closed),
+                self.service.timing,
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

@@ -3,7 +3,7 @@ calendar (pure)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from bot.domain.value.invitations import (
     GRACE,
     InvitationCadence,
     InvitationSchedule,
+    InvitationTiming,
     catch_up_invitation,
     next_invitation,
     parse_invitation_cadence,
@@ -155,7 +156,10 @@ def test_catch_up_posts_only_the_latest_recent_miss() -> None:
     apr = datetime(2027, 4, 6, 9, tzinfo=UTC)
     q = InvitationCadence.QUARTERLY
     assert catch_up_invitation(q, LONDON, since=T0, now=apr + timedelta(days=2)) == apr
-    assert catch_up_invitation(q, LONDON, since=T0, now=apr + GRACE + timedelta(hours=1)) is None
+    late = apr + GRACE + timedelta(hours=1)
+    assert catch_up_invitation(q, LONDON, since=T0, now=late) is None
+    longer = InvitationTiming(grace=GRACE + timedelta(days=1))
+    assert catch_up_invitation(q, LONDON, since=T0, now=late, timing=longer) == apr
     assert catch_up_invitation(q, LONDON, since=apr, now=apr + timedelta(days=2)) is None
     m = InvitationCadence.MONTHLY
     # down for two months: only the latest (March) is posted, never a burst
@@ -164,6 +168,12 @@ def test_catch_up_posts_only_the_latest_recent_miss() -> None:
     )
     schedule = InvitationSchedule(1, q, T0, last_due_at=apr)
     assert schedule.catch_up(apr + timedelta(days=1), LONDON) is None
+
+
+def test_the_day_and_time_are_configurable() -> None:
+    friday_two = InvitationTiming(weekday=4, at=time(14, 0))
+    due = next_invitation(InvitationCadence.MONTHLY, LONDON, T0, friday_two)
+    assert due == datetime(2027, 2, 5, 14, tzinfo=UTC)
 
 
 def test_cadence_words_are_checked() -> None:

@@ -1,10 +1,10 @@
 """When value-story invitations are posted: cadence, due times, catch-up after downtime.
 
 An invitation goes up in the community's lounge on the first Tuesday of the month at 10:00
-(the community's wall time, across daylight saving): every month, or in January, April, July
-and October for ``quarterly`` (the default: value stories are worth collecting a few times a
-year, not weekly). Only one invitation is open at a time; the service closes the previous one
-when it posts the next.
+(the community's wall time, across daylight saving; both set in ``[value_stories]``):
+every month, or in January, April, July and October for ``quarterly`` (the default: value
+stories are worth collecting a few times a year, not weekly). Only one invitation is open at
+a time; the service closes the previous one when it posts the next.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = [
     "Invitation",
     "InvitationCadence",
     "InvitationSchedule",
+    "InvitationTiming",
     "catch_up_invitation",
     "next_invitation",
     "parse_invitation_cadence",
@@ -34,6 +35,19 @@ AT = time(10, 0)
 QUARTER_MONTHS = frozenset({1, 4, 7, 10})
 #: An invitation missed while Hearth was down is still posted if it is at most this late.
 GRACE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class InvitationTiming:
+    """When invitations go up: the first ``weekday`` (Monday = 0) of the month at ``at``
+    (local wall time); one missed while Hearth was down is posted if at most ``grace`` late."""
+
+    weekday: int = WEEKDAY
+    at: time = AT
+    grace: timedelta = GRACE
+
+
+DEFAULT_TIMING = InvitationTiming()
 
 
 class InvitationCadence(StrEnum):
@@ -53,13 +67,18 @@ def parse_invitation_cadence(value: str | InvitationCadence) -> InvitationCadenc
         ) from None
 
 
-def next_invitation(cadence: InvitationCadence, tz: ZoneInfo, after: datetime) -> datetime | None:
+def next_invitation(
+    cadence: InvitationCadence,
+    tz: ZoneInfo,
+    after: datetime,
+    timing: InvitationTiming = DEFAULT_TIMING,
+) -> datetime | None:
     """The first due instant strictly after ``after`` (aware UTC); ``None`` when off."""
     if cadence is InvitationCadence.OFF:
         return None
     cursor = after
     for _ in range(13):
-        due = next_due("monthly", WEEKDAY, AT, tz, cursor)
+        due = next_due("monthly", timing.weekday, timing.at, tz, cursor)
         assert due is not None
         if cadence is InvitationCadence.MONTHLY or due.astimezone(tz).month in QUARTER_MONTHS:
             return due
@@ -73,15 +92,15 @@ def catch_up_invitation(
     *,
     since: datetime,
     now: datetime,
-    grace: timedelta = GRACE,
+    timing: InvitationTiming = DEFAULT_TIMING,
 ) -> datetime | None:
     """On start-up: the one due time missed in ``(since, now]`` to post now, if it is at most
-    ``grace`` late. Older misses are skipped, so an outage never produces a burst."""
+    ``timing.grace`` late. Older misses are skipped, so an outage never produces a burst."""
     latest: datetime | None = None
     cursor = since
-    while (due := next_invitation(cadence, tz, cursor)) is not None and due <= now:
+    while (due := next_invitation(cadence, tz, cursor, timing)) is not None and due <= now:
         latest = cursor = due
-    if latest is not None and now - latest <= grace:
+    if latest is not None and now - latest <= timing.grace:
         return latest
     return None
 
@@ -96,12 +115,16 @@ class InvitationSchedule:
     set_at: datetime
     last_due_at: datetime | None = None
 
-    def next_after(self, after: datetime, tz: ZoneInfo) -> datetime | None:
-        return next_invitation(self.cadence, tz, after)
+    def next_after(
+        self, after: datetime, tz: ZoneInfo, timing: InvitationTiming = DEFAULT_TIMING
+    ) -> datetime | None:
+        return next_invitation(self.cadence, tz, after, timing)
 
-    def catch_up(self, now: datetime, tz: ZoneInfo, grace: timedelta = GRACE) -> datetime | None:
+    def catch_up(
+        self, now: datetime, tz: ZoneInfo, timing: InvitationTiming = DEFAULT_TIMING
+    ) -> datetime | None:
         since = max(self.set_at, self.last_due_at or self.set_at)
-        return catch_up_invitation(self.cadence, tz, since=since, now=now, grace=grace)
+        return catch_up_invitation(self.cadence, tz, since=since, now=now, timing=timing)
 
 
 @dataclass(frozen=True)
