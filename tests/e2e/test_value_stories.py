@@ -473,3 +473,22 @@ async def test_an_invitation_claimed_before_a_crash_is_posted_once_after_restart
     await world.advance(timedelta(minutes=5))
     assert len(_invitations(world)) == 1
     assert await world.db.fetchval("SELECT COUNT(*) FROM value_invitations") == 1
+
+
+async def test_in_a_server_without_forums_the_story_is_a_message_and_withdrawal_deletes_it(
+    tmp_path: Path,
+) -> None:
+    async with hearth_world(tmp_path, features=()) as w:
+        users = await _setup(w)
+        alice = users["alice"]
+        done = await _tell(w, alice, consent="anonymous")
+        assert "saved as #1" in done.content
+        channel = w.channel("carers-voice-stories")
+        [post] = [m for m in w.emu.messages_in(channel) if m.author.bot and "Value story" in
+                  m.content]  # fmt: skip
+        assert "alice" not in post.content and "a member of the community" in post.content
+        rows = await _rows(w)
+        assert (rows[0]["post_channel_id"], rows[0]["post_message_id"]) == (channel.id, post.id)
+        gone = await w.slash(alice, "value consent", story=1, level="withdrawn")
+        assert "Its post is removed" in gone.content
+        assert [m for m in w.emu.messages_in(channel) if "Value story" in m.content] == []
