@@ -184,3 +184,18 @@ def test_quotes_come_in_canonical_order_not_by_member_or_time() -> None:
             "Alpha workshop", "Mike session", "Zeta talk at the practice",
             "Bravo course", "Delta training", "Yankee diploma",
         ]  # fmt: skip
+
+
+def test_every_quote_is_redacted_and_scrubbed_of_discord_ids() -> None:
+    """NHS number, postcode, e-mail, phone, a Discord mention and a date of birth: none
+    reaches the sponsor, whichever question they were written in."""
+    a = answer(1, Consent.NAMED,
+               feedback="Mrs K (NHS 943 476 5919, LS1 4AP, k@example.org, 07700 900123) "
+                        "<@123456789012345678> said thanks",
+               skills="Course on 3 March 1956",
+               other="Ring 0113 496 0000")  # fmt: skip
+    quoted = " ".join(q.text for q in quotes_of(a, "Kate"))
+    for secret in ("943 476 5919", "LS1 4AP", "k@example.org", "07700 900123",
+                   "123456789012345678", "1956", "496 0000"):  # fmt: skip
+        assert secret not in quoted, secret
+    assert "said thanks" in quoted and "[redacted]" in quoted
