@@ -100,3 +100,16 @@ def test_a_vote_that_is_not_a_vote_is_a_programming_error() -> None:
         latest_votes([1], [(1, 1, "maybe")])
     with pytest.raises(ValueError, match="unknown statement 4"):
         latest_votes([1], [(1, 1, "agree"), (1, 4, "agree")])
+
+
+def test_sparse_votes_take_the_sorting_path_with_the_same_answer() -> None:
+    # 3,000 members on 400 statements with one or two votes each: too sparse to scatter
+    statement_ids = list(range(1, 401))
+    votes: list[tuple[int, int, Vote | str]] = [
+        (m, 1 + (m * 7) % 400, "agree") for m in range(3000)
+    ]
+    votes += [(m, 1 + (m * 7) % 400, "pass") for m in range(0, 3000, 3)]  # changed votes
+    latest = latest_votes(statement_ids, votes)
+    assert len(latest.slot_at) == 3000
+    by_member = dict(zip(latest.member_at.tolist(), latest.slot_at.tolist(), strict=True))
+    assert all(by_member[m] == (2 if m % 3 == 0 else 0) for m in range(3000))
