@@ -201,7 +201,9 @@ class AnnualReports:
         about anyone else."""
         run = run_name(report_id, "remind")
         report = await self.service.get(report_id)
-        if report is None or not report.is_open:
+        # Past the deadline (the bot was down across it) nobody is asked to answer: the
+        # close, due too, delivers the report.
+        if report is None or not report.is_open or self.bot.clock.now() >= report.closes_at:
             if await self.deliveries.is_running(run):
                 await self.deliveries.finish(run)
             return

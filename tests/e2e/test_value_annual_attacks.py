@@ -156,3 +156,26 @@ async def test_an_erased_members_answer_is_in_no_file_of_the_data_directory(
     assert world.db is not None
     assert await world.db.fetchval("SELECT COUNT(*) FROM annual_answers") == 0
     assert b"ERASEDWORDS" not in _data_dir_bytes(world)
+
+
+async def test_downtime_across_the_reminder_and_the_deadline_sends_no_stale_reminder(
+    world: HearthWorld,
+) -> None:
+    """The bot is down from before the reminder until after the deadline: at start the
+    report closes and goes out once, and nobody is reminded to answer what has closed."""
+    alice, bob, sponsor = world.person("alice"), world.person("bob"), world.person("sponsor")
+    await world.create_community(COMMUNITY, members={alice: "carer", bob: "nurse"})
+    await world.slash(world.owner, "community sponsor", community=COMMUNITY, member=sponsor)
+    opened = await world.slash(world.owner, "value annual", community=COMMUNITY,
+                               closes="in 10 days")  # fmt: skip
+    await opened.wait_final()
+    await _answer(world, alice, _with_button(world.emu.dms_to(alice)),
+                  {"annual-education": "Ran a session"})  # fmt: skip
+    before = len(world.emu.dms_to(bob))
+    await world.stop_bot()
+    world.clock.set(world.clock.now() + timedelta(days=11))
+    await world.start_bot()
+    await world.advance(timedelta(minutes=1))
+    assert len(_reports_to(world, sponsor)) == 1
+    late = world.emu.dms_to(bob)[before:]
+    assert not any("have not answered yet" in m.content for m in late), [m.content for m in late]
