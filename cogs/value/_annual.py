@@ -69,8 +69,9 @@ class AnnualReports:
         )  # fmt: skip
         self.default_open = timedelta(days=cfg.open_days)
         self.deliveries = Deliveries(bot)
-        #: Delivery attempts of each report since this start (a restart starts again).
+        #: Delivery and invitation attempts of each report since this start.
         self._attempts: dict[int, int] = {}
+        self._invites: dict[int, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def load(self) -> None:
@@ -119,7 +120,7 @@ class AnnualReports:
         report = await self.service.open(comm, actor.user_id, closes_at)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            invited, unreachable, lounge = await self._invite(report, comm)
+            invited, unreachable, lounge, pending = await self._invite(report, comm)
         except Exception:
             # Some invitations may have gone (each is recorded): the rest follow shortly, and
             # after a restart; the opener is told then.
@@ -134,7 +135,7 @@ class AnnualReports:
         await interaction.followup.send(
             words.opened_reply(
                 comm.name, report.year, report.closes_at, invited, unreachable, lounge,
-                report.remind_at,
+                report.remind_at, pending=pending,
             ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -142,13 +143,14 @@ class AnnualReports:
 
     async def _invite(
         self, report: AnnualReport, community: Community
-    ) -> tuple[int, int, int | None]:
+    ) -> tuple[int, int, int | None, int]:
         """DM every member the invitation with its button, post it in the lounge, once each:
-        (members asked, of whom not reachable by DM, the lounge channel or None)."""
+        (members asked, of whom not reachable by DM, the lounge channel or None, of whom
+        Discord failed for now: tried again after :data:`RETRY_AFTER`)."""
         run = run_name(report.id, "invite")
         await self.deliveries.start(run)
         members = await self.service.members(community.id)
-        unreachable = 0
+        unreachable = pending = 0
         for user_id in members:
             try:
                 await self.deliveries.send(
@@ -157,7 +159,8 @@ class AnnualReports:
                     view=answer_view(report.id), allowed_mentions=NO_MENTIONS,
                 )  # fmt: skip
             except discord.HTTPException as exc:
-                unreachable += 1
+                transient = exc.status >= 500 or exc.status == 429  # not a closed DM
+                pending, unreachable = pending + transient, unreachable + (not transient)
                 log.info("annual report %s: a member could not be DMed (%s)", report.id, exc.code)
         lounge: tuple[int, int] | None = None
         if community.lounge_id is not None:
@@ -170,13 +173,23 @@ class AnnualReports:
                 lounge = (community.lounge_id, sent.message_id)
             except discord.HTTPException as exc:
                 log.warning("annual report %s: could not post in the lounge: %s", report.id, exc)
-        await self.service.invited(report.id, len(members), unreachable, lounge)
-        await self.deliveries.finish(run)
+        attempt = self._invites[report.id] = self._invites.get(report.id, 0) + 1
+        if pending and attempt >= RETRY_ATTEMPTS:
+            unreachable, pending = unreachable + pending, 0
+        await self.service.invited(report.id, len(members), unreachable + pending, lounge)
+        if pending:
+            self.bot.scheduler.schedule(
+                f"annual:resume:{run}", self.bot.clock.now() + RETRY_AFTER,
+                partial(self._resume_invite, report.id),
+            )  # fmt: skip
+        else:
+            self._invites.pop(report.id, None)
+            await self.deliveries.finish(run)
         log.info(
-            "annual report %s opened: %d member(s) asked, %d not reachable by DM",
-            report.id, len(members), unreachable,
+            "annual report %s opened: %d member(s) asked, %d not reachable by DM, %d for now",
+            report.id, len(members), unreachable, pending,
         )  # fmt: skip
-        return len(members), unreachable, lounge[0] if lounge else None
+        return len(members), unreachable, lounge[0] if lounge else None, pending
 
     async def _resume_invite(self, report_id: int) -> None:
         """An opening a restart interrupted: finish the invitations, tell who opened it."""
@@ -185,8 +198,10 @@ class AnnualReports:
         if report is None or community is None or not report.is_open:
             await self.deliveries.finish(run_name(report_id, "invite"))
             return
-        invited, unreachable, lounge = await self._invite(report, community)
+        invited, unreachable, lounge, pending = await self._invite(report, community)
         self.arm(report)
+        if pending:
+            return  # tried again later; the opener is told once everyone has it
         await self._dm(
             report.opened_by,
             words.opened_reply(
@@ -377,7 +392,6 @@ class AnnualReports:
         except discord.HTTPException as exc:
             log.warning("annual report %s: could not update the lounge post: %s", report.id, exc)
 
-    # ------------------------------------------------------------------ helpers
     async def _dm(self, user_id: int, text: str) -> None:
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)

@@ -90,8 +90,10 @@ def opened_reply(
     unreachable: int,
     lounge_id: int | None,
     remind_at: datetime | None,
+    *,
+    pending: int = 0,
 ) -> str:
-    reached = invited - unreachable
+    reached = invited - unreachable - pending
     parts = [
         f"Opened **{escape_inline(community)}**'s annual report for {year}; it closes "
         f"{discord_timestamp(closes_at, 'F')}. {reached} of {invited} "
@@ -101,6 +103,11 @@ def opened_reply(
         parts.append(
             f"{unreachable} could not be reached (their direct messages are closed); "
             "they can answer from the post in the lounge."
+        )
+    if pending:
+        parts.append(
+            f"{pending} could not be reached for now because Discord failed; I will try "
+            "again and tell you how it went."
         )
     parts.append(
         f"The post with the answer button is in <#{lounge_id}>."

@@ -6,6 +6,7 @@ said at the close; and the logs at DEBUG, where nobody's answer may appear."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -179,3 +180,37 @@ async def test_downtime_across_the_reminder_and_the_deadline_sends_no_stale_remi
     assert len(_reports_to(world, sponsor)) == 1
     late = world.emu.dms_to(bob)[before:]
     assert not any("have not answered yet" in m.content for m in late), [m.content for m in late]
+
+
+async def test_an_invitation_discord_failed_is_sent_again_not_counted_as_closed_dms(
+    world: HearthWorld,
+) -> None:
+    """Discord answers 503 to one member's invitation DM: the opener is told it will be
+    tried again (not that the member's DMs are closed); 15 minutes later the member has
+    it, nobody has it twice, and the opener hears how it went."""
+    import discord
+
+    alice, bob = world.person("alice"), world.person("bob")
+    await world.create_community(COMMUNITY, members={alice: "carer", bob: "nurse"})
+    assert world.bot is not None
+    await world.bot.create_dm(discord.Object(bob.id))
+    dm = world.emu.dm_channel(bob)
+    assert dm is not None
+    world.emu.fail_route("POST", rf"/channels/{dm.id}/messages", 503)
+    opened = await world.slash(world.owner, "value annual", community=COMMUNITY)
+    await opened.wait_final()
+    text = opened.all_text
+    assert "2 of 3 members got it by direct message" in text, text
+    assert "direct messages are closed" not in text and "try again" in text, text
+
+    def invitations(user: UserState) -> int:
+        return len([m for m in world.emu.dms_to(user) if ANSWER in json.dumps(m.components)])
+
+    assert invitations(bob) == 0
+    owner_dms = len(world.emu.dms_to(world.owner))
+    await world.advance(timedelta(minutes=15))
+    assert invitations(bob) == 1 and invitations(alice) == 1
+    told = world.emu.dms_to(world.owner)[owner_dms:]
+    assert any("3 of 3 members got it" in m.content for m in told), [m.content for m in told]
+    await world.advance(timedelta(hours=2))
+    assert invitations(bob) == 1 and invitations(alice) == 1
