@@ -448,6 +448,10 @@ async def emu_free_print_profile(path: Path) -> None:
     st = pstats.Stats(str(path), stream=sys.stderr)
     st.sort_stats("tottime").print_stats(30)
     st.sort_stats("cumulative").print_stats(45)
+    # who calls the per-click entry points (a count above one per click means repeats)
+    st.print_callers("send_message|schedule_dynamic_item_call")
+    # Hearth's own code and its database hand-off, by own time
+    st.sort_stats("tottime").print_stats(r"/(bot|cogs)/|aiosqlite|group_commit", 40)
 
 
 def main() -> None:

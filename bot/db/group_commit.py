@@ -213,7 +213,9 @@ class GroupCommitter:
         if self._worker is None or self._worker.done():
             self._worker = spawn(self._run(), name="group-commit")
             self._worker.add_done_callback(self._worker_ended)
-        result: T = await asyncio.shield(pending.future)
+        # Awaited directly (no shield: one future less per vote). If the caller is cancelled
+        # the future is cancelled, the op still runs in its batch, and its result is dropped.
+        result: T = await pending.future
         return result
 
     async def close(self) -> None:

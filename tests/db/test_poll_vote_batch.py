@@ -195,3 +195,22 @@ async def test_a_batch_not_committed_leaves_nothing(db: Database) -> None:
     raw.close()  # no COMMIT: as a SIGKILL before it, SQLite rolls the transaction back
     assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 0
     assert await repo.voters(single) == {8}
+
+
+async def test_a_cancelled_caller_s_vote_is_still_written_once(db: Database) -> None:
+    """A click whose handler is cancelled (shutdown, a dropped interaction) while its vote
+    waits for the batch: the vote is written with its batch, nothing fails or waits."""
+    repo = PollRepo(db)
+    single, _ = await _polls(repo)
+    gc = GroupCommitter(db)
+    tasks = [
+        asyncio.create_task(gc.submit(repo.vote_op(single, u, choose(1), T0))) for u in (1, 2, 3)
+    ]
+    await asyncio.sleep(0)  # all three queued
+    tasks[1].cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(done[1], asyncio.CancelledError)
+    assert isinstance(done[0], VoteReceipt) and isinstance(done[2], VoteReceipt)
+    await gc.close()
+    assert await repo.voters(single) == {1, 2, 3}
+    assert [await repo.own_ballot(single, u) for u in (1, 2, 3)] == [1, 1, 1]
