@@ -140,6 +140,12 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def _main_thread_cpu(pid: int) -> float:
+    """CPU seconds of the process's main thread (the event loop): /proc/<pid>/task/<pid>."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 @dataclass
 class BenchBot:
     """One bot under test as a child process (Hearth: ``python -m bot``)."""
@@ -203,6 +209,7 @@ async def burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
     recs = []
     driver_cpu = 0.0
     bot_cpu0 = _proc_cpu(bot.proc.pid)
+    main_cpu0 = _main_thread_cpu(bot.proc.pid)
     emu_cpu0 = time.process_time()
     loop_start = time.perf_counter()
     for i, person in enumerate(people):
@@ -222,6 +229,7 @@ async def burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
                        message=f"not every vote was acknowledged by {bot.name}")
     emu_cpu = time.process_time() - emu_cpu0
     bot_cpu = _proc_cpu(bot.proc.pid) - bot_cpu0
+    main_cpu = _main_thread_cpu(bot.proc.pid) - main_cpu0
     first = min(stamps.sent[i] for i in ids)
     last = max(stamps.acked[i] for i in ids)
     wall = last - first
@@ -241,6 +249,9 @@ async def burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
         "emulator_queue_lag_p99_ms": percentile(lag, 99),
         "bot_cpu_seconds": bot_cpu,
         "bot_cpu_share": bot_cpu / wall,
+        # per vote: the event-loop thread, and every other thread (database, executors)
+        "bot_loop_cpu_us_per_vote": main_cpu / n * 1e6,
+        "bot_other_cpu_us_per_vote": (bot_cpu - main_cpu) / n * 1e6,
         "emulator_cpu_seconds": emu_cpu,
         "emulator_cpu_share": emu_cpu / wall,
         "driver_cpu_us_per_vote": driver_cpu / n * 1e6,
@@ -269,6 +280,10 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "emulator_queue_lag_p99_ms": max(r["emulator_queue_lag_p99_ms"] for r in rounds),
         "driver_cpu_us_per_vote": statistics.median(r["driver_cpu_us_per_vote"]
                                                     for r in rounds),
+        "bot_loop_cpu_us_per_vote": statistics.median(r["bot_loop_cpu_us_per_vote"]
+                                                      for r in rounds),
+        "bot_other_cpu_us_per_vote": statistics.median(r["bot_other_cpu_us_per_vote"]
+                                                       for r in rounds),
     }
 
 
@@ -515,6 +530,10 @@ def main() -> None:
             f"emulator queue lag p99 (frame queued -> sent): Hearth "
             f"{h['emulator_queue_lag_p99_ms']:.1f} ms, ack-only "
             f"{r['emulator_queue_lag_p99_ms']:.1f} ms",
+            "bot CPU per vote (median of rounds), event-loop thread + other threads: "
+            f"Hearth {h['bot_loop_cpu_us_per_vote']:.0f} + {h['bot_other_cpu_us_per_vote']:.0f}"
+            f" µs, ack-only {r['bot_loop_cpu_us_per_vote']:.0f} + "
+            f"{r['bot_other_cpu_us_per_vote']:.0f} µs",
             f"durable: {res['stored_voters']:,} voters / {res['stored_ballots']:,} ballots "
             f"in the reopened file (warm-up votes included); acknowledged but missing: "
             f"{res['acknowledged_missing_from_db']}, wrong choice: "

@@ -48,17 +48,33 @@ def decode_ranking(text: str) -> tuple[int, ...]:
     return out
 
 
-async def _ack(
-    interaction: discord.Interaction[Any], poll: Poll, ballot: Ballot, changed: bool
-) -> None:
+def _ack_text(poll: Poll, ballot: Ballot, changed: bool) -> str:
     verb = "changed to" if changed else "recorded:"
     text = f"Your vote is {verb} **{describe_ballot(poll, ballot)}**"[:1700]
     tail = " You can change it until the poll closes."
     if poll.anonymous:
         tail += " No one else can see how you voted."
-    await interaction.response.send_message(
-        text + "." + tail, ephemeral=True, allowed_mentions=NO_MENTIONS
-    )
+    return text + "." + tail
+
+
+#: The reply to a button vote, by (poll, option, changed): a burst of votes on one poll
+#: words the same few replies (benchmarks/votes.py). Bounded; only the voter sees a reply.
+_ACK_TEXTS: dict[tuple[int, PollKind, tuple[str, ...], bool, int, bool], str] = {}
+
+
+async def _ack(
+    interaction: discord.Interaction[Any], poll: Poll, ballot: Ballot, changed: bool
+) -> None:
+    if isinstance(ballot, int):
+        key = (poll.id, poll.kind, poll.options, poll.anonymous, ballot, changed)
+        text = _ACK_TEXTS.get(key)
+        if text is None:
+            if len(_ACK_TEXTS) >= 512:
+                _ACK_TEXTS.clear()
+            text = _ACK_TEXTS[key] = _ack_text(poll, ballot, changed)
+    else:
+        text = _ack_text(poll, ballot, changed)
+    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 def _option(poll: Poll, i: int) -> discord.SelectOption:
