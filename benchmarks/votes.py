@@ -315,8 +315,12 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
                     env["HEARTH_BENCH_PROFILE"] = str(prof_path)
                     hearth_argv = [sys.executable, "-m", "benchmarks._profiled_bot"]
                 hearth = BenchBot("Hearth", hearth_argv, env, Path(tmp) / "hearth.log")
-                ref = BenchBot("ack-only bot", [sys.executable, "-m", "benchmarks._ackbot"],
-                               env, Path(tmp) / "ackbot.log")
+                ref_argv = [sys.executable, "-m", "benchmarks._ackbot"]
+                ref_env = env
+                if profile:  # the reference under the same profiler, for a side-by-side diff
+                    ref_env = {**env, "HEARTH_BENCH_PROFILE": str(prof_path) + ".ack"}
+                    ref_argv = [sys.executable, "-m", "benchmarks._profiled_bot", "--ack"]
+                ref = BenchBot("ack-only bot", ref_argv, ref_env, Path(tmp) / "ackbot.log")
 
                 owner = emu.create_user("owner")
                 guild = emu.create_guild("Bench Charity", owner=owner, features=("COMMUNITY",))
@@ -383,8 +387,12 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
                         else:
                             await burst(emu, bot, people[:WARMUP], message, vote_id, 0.2,
                                         stamps)
+                            if profile:
+                                bot.signal(signal.SIGUSR1)
                             res = await burst(emu, bot, voters, message, vote_id, seconds,
                                               stamps)
+                            if profile:
+                                bot.signal(signal.SIGUSR2)
                             ref_wrong += sum(
                                 1 for rec in res.pop("records")
                                 if (rec.response.get("data") or {}).get("content")
@@ -397,6 +405,7 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
 
             if profile:
                 await emu_free_print_profile(prof_path)
+                print_profile_diff(prof_path, Path(str(prof_path) + ".ack"))
 
             # Durability: reopen the file as a stranger would after the bot stopped.
             # The ballots are sealed: open them as the bot does, with the installation secret.
@@ -467,6 +476,40 @@ async def emu_free_print_profile(path: Path) -> None:
     st.print_callers("send_message|schedule_dynamic_item_call")
     # Hearth's own code and its database hand-off, by own time
     st.sort_stats("tottime").print_stats(r"/(bot|cogs)/|aiosqlite|group_commit", 40)
+
+
+def print_profile_diff(hearth: Path, ack: Path, top: int = 30) -> None:
+    """Own time per click, Hearth minus the ack-only bot (same profiler, same clicks; each
+    profile is divided by its own number of INTERACTION_CREATE events): where Hearth's extra
+    CPU per click goes. Times are inflated by the profiler; compare them with each other."""
+    import pstats
+
+    if not (hearth.exists() and ack.exists()):
+        print("(no profile of one of the bots)", file=sys.stderr)
+        return
+
+    def per_click(path: Path) -> tuple[dict[str, tuple[float, float]], int]:
+        raw: Any = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+        clicks = max(
+            (cc for (f, _l, name), (cc, *_rest) in raw.items()
+             if name == "parse_interaction_create"),
+            default=1,
+        )
+        return {
+            f"{f}:{line}({name})": (cc / clicks, tt / clicks * 1e6)
+            for (f, line, name), (cc, _nc, tt, _ct, _) in raw.items()
+        }, clicks
+
+    (h, hn), (a, an) = per_click(hearth), per_click(ack)
+    zero = (0.0, 0.0)
+    keys = h.keys() | a.keys()
+    rows = sorted(((h.get(k, zero)[1] - a.get(k, zero)[1], k) for k in keys), reverse=True)
+    print(f"--- own time per click under the profiler, Hearth ({hn} clicks) minus ack-only "
+          f"({an} clicks): {sum(t for _, t in h.values()):.0f} vs "
+          f"{sum(t for _, t in a.values()):.0f} µs", file=sys.stderr)
+    for diff, key in rows[:top]:
+        print(f"{diff:+8.1f} µs  calls/click {h.get(key, zero)[0]:5.1f} vs "
+              f"{a.get(key, zero)[0]:5.1f}  {key[-100:]}", file=sys.stderr)
 
 
 def main() -> None:
