@@ -10,6 +10,8 @@ database threads; its clock is the thread's CPU time, so waits do not count.
 from __future__ import annotations
 
 import cProfile
+import gc
+import json
 import os
 import pstats
 import signal
@@ -23,6 +25,20 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 _state: dict[str, Any] = {}
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    """Garbage-collector time by generation while profiling (the GC's cost grows with the
+    number of live objects, and Hearth has more of them than the reference)."""
+    if "prof" not in _state:
+        return
+    if phase == "start":
+        _state["gc_t0"] = time.perf_counter()
+        return
+    gen = info.get("generation", -1)
+    spent = _state.setdefault("gc", {})
+    count, total = spent.get(gen, (0, 0.0))
+    spent[gen] = (count + 1, total + time.perf_counter() - _state.get("gc_t0", time.perf_counter()))
 
 
 def _start(_sig: int, _frame: FrameType | None) -> None:
@@ -42,11 +58,25 @@ def _stop(_sig: int, _frame: FrameType | None) -> None:
     else:
         stats.add(prof)
     stats.dump_stats(os.environ["HEARTH_BENCH_PROFILE"])
+    spent = _state.get("gc", {})
+    Path(os.environ["HEARTH_BENCH_PROFILE"] + ".gc.json").write_text(
+        json.dumps({str(g): [c, t] for g, (c, t) in spent.items()})
+    )
+
+
+def _freeze(_sig: int, _frame: FrameType | None) -> None:
+    """Everything alive now goes to the permanent generation: full collections during the
+    burst then traverse only what was made since (CPython's ``gc.freeze``)."""
+    gc.collect()
+    gc.freeze()
 
 
 def main() -> int:
     signal.signal(signal.SIGUSR1, _start)
     signal.signal(signal.SIGUSR2, _stop)
+    gc.callbacks.append(_gc_timer)
+    if "--freeze" in sys.argv[1:]:  # votes --gc-freeze: what gc.freeze() after start-up saves
+        signal.signal(signal.SIGWINCH, _freeze)
     if "--ack" in sys.argv[1:]:  # the vote benchmark's reference, profiled the same way
         from benchmarks._ackbot import main as ack_main
 

@@ -290,7 +290,8 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the run
 
 
-async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[str, Any]:
+async def run(votes: int, seconds: float, rounds: int, profile: bool,
+              gc_freeze: bool = False) -> dict[str, Any]:
     from bot.db.polls import open_ballot, poll_from_row, voter_key
     from bot.db.rows import to_db
     from bot.db.sealing import Sealer, parse_secret
@@ -311,9 +312,11 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
             async with DiscordEmulator() as emu:
                 env = bot_env(emu, db_path)
                 hearth_argv = [sys.executable, "-m", "bot"]
-                if profile:
+                if profile or gc_freeze:
                     env["HEARTH_BENCH_PROFILE"] = str(prof_path)
                     hearth_argv = [sys.executable, "-m", "benchmarks._profiled_bot"]
+                if gc_freeze:  # an experiment: Hearth with gc.freeze() after its warm-up
+                    hearth_argv.append("--freeze")
                 hearth = BenchBot("Hearth", hearth_argv, env, Path(tmp) / "hearth.log")
                 ref_argv = [sys.executable, "-m", "benchmarks._ackbot"]
                 ref_env = env
@@ -372,6 +375,9 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool) -> dict[st
                             await bot.start(emu)
                         if bot is hearth:
                             pre = await burst(emu, bot, warm, message, vote_id, 0.2, stamps)
+                            if gc_freeze:
+                                bot.signal(signal.SIGWINCH)
+                                await asyncio.sleep(0.5)
                             if profile:
                                 bot.signal(signal.SIGUSR1)
                             res = await burst(emu, bot, voters, message, vote_id, seconds,
@@ -500,6 +506,13 @@ def print_profile_diff(hearth: Path, ack: Path, top: int = 30) -> None:
             for (f, line, name), (cc, _nc, tt, _ct, _) in raw.items()
         }, clicks
 
+    for name, path in (("Hearth", hearth), ("ack-only", ack)):
+        gc_file = Path(str(path) + ".gc.json")
+        if gc_file.exists():
+            spent = json.loads(gc_file.read_text())
+            print(f"--- garbage collector during the profiled bursts, {name}: "
+                  + ", ".join(f"gen {g}: {c} runs {t * 1000:.0f} ms"
+                              for g, (c, t) in sorted(spent.items())), file=sys.stderr)
     (h, hn), (a, an) = per_click(hearth), per_click(ack)
     zero = (0.0, 0.0)
     keys = h.keys() | a.keys()
@@ -519,8 +532,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
                         help="profile Hearth's process during the bursts (stderr)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="experiment: gc.freeze() in Hearth's process before each burst")
     args = parser.parse_args()
-    res = asyncio.run(run(args.votes, args.seconds, args.rounds, args.profile))
+    res = asyncio.run(run(args.votes, args.seconds, args.rounds, args.profile, args.gc_freeze))
     h, r = res["hearth"], res["ack_only"]
     for side in (h, r):
         side.pop("latencies_ms", None)
