@@ -19,7 +19,7 @@ import pytest
 
 from bot.db import migrations
 from bot.db.database import Database
-from bot.db.group_commit import GroupCommitter, PlannedOp, _run_planned
+from bot.db.group_commit import Batch, GroupCommitter, Plan, PlannedOp, _run_planned
 from bot.db.polls import PollRepo, VoteReceipt
 from bot.domain.polls import Ballot, merge_survey_answers, parse_poll, withdraw_survey_answer
 from bot.errors import AlreadyYourVote, InvalidInput, NotAllowed
@@ -214,3 +214,30 @@ async def test_a_cancelled_caller_s_vote_is_still_written_once(db: Database) -> 
     await gc.close()
     assert await repo.voters(single) == {1, 2, 3}
     assert [await repo.own_ballot(single, u) for u in (1, 2, 3)] == [1, 1, 1]
+
+
+async def test_a_batch_run_that_breaks_its_contract_falls_back_to_the_plans(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """group_commit.Batch in general: a run that writes and then returns the wrong number of
+    outcomes is rolled back (its write undone) and the ops run one plan each."""
+    await db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+
+    def broken(conn: sqlite3.Connection, items: list[Any]) -> list[tuple[bool, Any]]:
+        conn.execute("INSERT INTO t (k) VALUES (999)")  # must not survive
+        return [(True, None)]  # one outcome for several ops
+
+    def op(k: int) -> PlannedOp[int]:
+        def plan() -> Plan[int]:
+            yield ("INSERT INTO t (k) VALUES (?)", (k,))
+            return k
+
+        return PlannedOp(plan, batch=Batch("t", k, broken))
+
+    gc = GroupCommitter(db)
+    out = await asyncio.gather(*(gc.submit(op(k)) for k in (1, 2, 3)))
+    await gc.close()
+    assert out == [1, 2, 3]
+    assert "batched run of 3 ops failed (RuntimeError)" in caplog.text
+    rows = await db.fetchall("SELECT k FROM t ORDER BY k")
+    assert [r[0] for r in rows] == [1, 2, 3]
