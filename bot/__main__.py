@@ -203,7 +203,7 @@ async def _db(settings: DeploymentSettings, action: str) -> int:
 async def _run(settings: Settings, config: HearthConfig) -> int:
     async with settings.open_database() as db:
         await migrations.upgrade(db)
-        bot = HearthBot(settings=settings, config=config, db=db)
+        bot = HearthBot(settings=settings, config=config, db=db, freeze_gc=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):

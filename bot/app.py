@@ -8,6 +8,7 @@ goes there too (:class:`ProxiedGatewayHTTPClient`).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import json
@@ -118,6 +119,7 @@ class HearthBot(commands.AutoShardedBot):
         scheduler: Scheduler | None = None,
         extensions: list[str] | None = None,
         auto_sync: bool = True,
+        freeze_gc: bool = False,
         **options: Any,
     ) -> None:
         options.setdefault("intents", hearth_intents())
@@ -142,6 +144,7 @@ class HearthBot(commands.AutoShardedBot):
         self.app_state = AppState(db)
         self._extensions = extensions
         self.auto_sync = auto_sync
+        self.freeze_gc = freeze_gc
         #: Per-message work (the digest's counter). Hooks run inside the task discord.py
         #: already creates for ``on_message``: a ``Cog.listener`` would cost a task of its
         #: own per message, which on the gateway hot path was most of Hearth's added cost
@@ -157,6 +160,13 @@ class HearthBot(commands.AutoShardedBot):
         synced = await self.sync_commands_if_changed() if self.auto_sync else False
         if not synced:
             await self.learn_command_ids()
+        if self.freeze_gc:
+            # Everything alive after start-up (modules, cogs, discord.py's state) lives for
+            # the whole run: moved to the permanent generation, full collections during a
+            # vote burst traverse only what was made since (benchmarks/RESULTS.md, "Second
+            # pass on issues 11 and 13": about 170 µs of GC per vote otherwise).
+            gc.collect()
+            gc.freeze()
 
     async def learn_command_ids(self) -> None:
         """Fetch the registered commands once, so replies can mention them as links

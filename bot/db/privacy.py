@@ -403,6 +403,19 @@ class PrivacyRepo:
                     (user_id,),
                 )
             ]
+            # Papers for comment: the author's draft is on the paper's message (open or
+            # closed), so that message goes too; the closed paper's counts stay in the db.
+            posts += [
+                StoryPostRef(r["id"], r["community_id"], "paper for comment", r["channel_id"],
+                             r["message_id"], False)
+                for r in await _all(
+                    conn,
+                    "SELECT id, community_id, channel_id, message_id FROM papers"
+                    " WHERE author_id = ? AND channel_id IS NOT NULL AND message_id IS NOT NULL"
+                    " ORDER BY id",
+                    (user_id,),
+                )
+            ]
             # Value stories: the teller's own words, deleted with their posts.
             counts["value_stories"] = await _run(
                 conn, "DELETE FROM value_stories WHERE teller_id = ?", (user_id,)

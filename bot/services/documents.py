@@ -1,5 +1,8 @@
 """Collective documents' rules, between the Discord layer and :class:`DocumentRepo`.
 
+This file is longer than 400 lines for now: creating, quoting, proposing and deciding share
+one version-making path; the quote half is the next to move out beside document_consent.py.
+
 No Discord here: what must happen on Discord (the document's thread and its first message,
 a teller's DM with Agree / Decline, a proposal's post, a DM to the proposer or facilitator)
 is done by a :class:`DocumentPublisher` the cog passes in. Every change to what the document

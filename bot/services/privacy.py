@@ -49,6 +49,7 @@ class PrivacyService:
     def __init__(
         self, db: Database, clock: Clock, retention_days: int, counts: MessageCounts
     ) -> None:
+        self.db = db
         self.repo = PrivacyRepo(db)
         self.clock = clock
         self.retention_days = retention_days
@@ -77,6 +78,8 @@ class PrivacyService:
         # A flush that drained the buffer before the erasure may have written since.
         await self._flush_counts()
         await self.repo.purge_activity(user_id)
+        # The erased words must not linger in the write-ahead log's old pages either.
+        await self.db.scrub()
         return result
 
     async def active_facilitators(self, community_id: int) -> list[int]:

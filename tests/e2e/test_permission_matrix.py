@@ -26,6 +26,12 @@ import pytest
 from bot.db.statements import StatementRepo
 from bot.errors_handler import HearthModal
 from cogs.digests._views import email_view
+from tests.e2e import _matrix_annual as annual
+from tests.e2e import _matrix_change as change
+from tests.e2e import _matrix_documents as docs
+from tests.e2e import _matrix_papers as papers
+from tests.e2e import _matrix_products as products
+from tests.e2e import _matrix_value_stories as value
 from tests.e2e._matrix import (
     ACTORS,
     EVERYONE,
@@ -51,12 +57,6 @@ from tests.e2e._matrix import (
     refusal_problems,
     snapshot,
 )
-from tests.e2e import _matrix_annual as annual
-from tests.e2e import _matrix_change as change
-from tests.e2e import _matrix_documents as docs
-from tests.e2e import _matrix_papers as papers
-from tests.e2e import _matrix_products as products
-from tests.e2e import _matrix_value_stories as value
 from tests.e2e.hearth import HearthWorld
 from tests.e2e.story_draft import post_draft
 from tests.emulator.interactions import InteractionRecord, all_custom_ids

@@ -138,11 +138,6 @@ def _data_dir_bytes(world: HearthWorld) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/privacy forget does not truncate the write-ahead log (bot/services/privacy.py, "
-    "not this feature's file): the erased words stay in the WAL until a later checkpoint",
-)
 async def test_an_erased_members_answer_is_in_no_file_of_the_data_directory(
     world: HearthWorld,
 ) -> None:
