@@ -22,7 +22,10 @@ from tests.emulator.state import CommandState
 ROOT = Path(__file__).resolve().parents[1]
 HEARTH_VARS = ("DISCORD_TOKEN", "DISCORD_API_BASE", "HEARTH_DB", "HEARTH_CONFIG",
                "HEARTH_SMTP_URL", "HEARTH_LOG_LEVEL")  # fmt: skip
-GROUPS = {"community", "story", "poll", "statement", "meeting", "digest", "privacy", "help"}
+GROUPS = {
+    "community", "story", "poll", "statement", "meeting", "digest", "privacy", "help",
+    "value", "change", "document", "product",
+}
 MENUS = {"Save as story"}
 
 
