@@ -40,7 +40,7 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True)
 
 def email_footer(community_name: str) -> tuple[str, ...]:
     """Why the sponsor gets this e-mail and exactly how to stop (and restart) it."""
-    name = _header_safe(community_name)
+    name = header_safe(community_name)
     return (
         f"You get this e-mail because you are the sponsor of {name} in Hearth. "
         "The same digest also reaches you as a direct message from Hearth in Discord.",
@@ -71,14 +71,25 @@ def digest_text(digest: Digest) -> str:
     )
 
 
-def _header_safe(text: str) -> str:
+def header_safe(text: str) -> str:
     # A community name is user-chosen; a line break in a header would be an injection.
     return " ".join(text.split())
 
 
+def sponsor_report_footer(community_name: str, also_by_dm: str) -> tuple[str, ...]:
+    """Why a sponsor gets a report e-mail (``also_by_dm``: how the same report reached them
+    in Discord) and how to stop Hearth's e-mails; for the value and annual reports."""
+    return (
+        f"You get this e-mail because you are the sponsor of {header_safe(community_name)} in "
+        f"Hearth. {also_by_dm}",
+        f"To stop Hearth's e-mails, press \u201c{STOP_EMAILS}\u201d under any digest Hearth "
+        "has sent you in Discord. The reports keep coming there.",
+    )
+
+
 def digest_subject(digest: Digest) -> str:
     subject = (
-        f"Hearth digest: {_header_safe(digest.community_name)} — "
+        f"Hearth digest: {header_safe(digest.community_name)} — "
         f"{period_label(digest.period, digest.timezone)}"
     )
     return subject + " (late)" if digest.late else subject
@@ -96,8 +107,8 @@ def build_digest_email(
     """Assemble the digest e-mail; sending it (aiosmtplib) is the caller's business."""
     msg = EmailMessage()
     msg["Subject"] = digest_subject(digest)
-    msg["From"] = _header_safe(sender)
-    msg["To"] = _header_safe(recipient)
+    msg["From"] = header_safe(sender)
+    msg["To"] = header_safe(recipient)
     domain = sender.rpartition("@")[2].strip(" >") or "hearth.invalid"
     msg["Message-ID"] = make_msgid("hearth-digest", domain=domain)
     msg["Auto-Submitted"] = "auto-generated"

@@ -17,7 +17,11 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from bot.domain.email_message import STOP_EMAILS, inline_css
+from bot.domain.email_message import (
+    header_safe,
+    inline_css,
+    sponsor_report_footer,
+)
 from bot.domain.value.annual import AnnualSummary, QuestionCount, Quote, ThemeCount
 from bot.text import escape_markdown, one_line, percent
 
@@ -165,17 +169,9 @@ def filename(s: AnnualSummary, slug: str, ext: str) -> str:
 # --------------------------------------------------------------------------- e-mail
 
 
-def _header_safe(text: str) -> str:
-    return " ".join(text.split())
-
-
 def email_footer(community_name: str) -> tuple[str, ...]:
-    name = _header_safe(community_name)
-    return (
-        f"You get this e-mail because you are the sponsor of {name} in Hearth. The same "
-        "report reached you as a direct message from Hearth in Discord.",
-        f"To stop Hearth's e-mails, press \u201c{STOP_EMAILS}\u201d under any digest Hearth "
-        "has sent you in Discord. The reports keep coming there.",
+    return sponsor_report_footer(
+        community_name, "The same report reached you as a direct message from Hearth in Discord."
     )
 
 
@@ -190,9 +186,9 @@ def build_annual_email(
     """The report as an e-mail (text and HTML alternatives); sending is the caller's."""
     footer = email_footer(s.community_name)
     msg = EmailMessage()
-    msg["Subject"] = f"Hearth annual report: {_header_safe(s.community_name)} — {s.year}"
-    msg["From"] = _header_safe(sender)
-    msg["To"] = _header_safe(recipient)
+    msg["Subject"] = f"Hearth annual report: {header_safe(s.community_name)} — {s.year}"
+    msg["From"] = header_safe(sender)
+    msg["To"] = header_safe(recipient)
     domain = sender.rpartition("@")[2].strip(" >") or "hearth.invalid"
     msg["Message-ID"] = make_msgid("hearth-annual", domain=domain)
     msg["Auto-Submitted"] = "auto-generated"

@@ -12,25 +12,17 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from bot.domain.email_message import STOP_EMAILS
+from bot.domain.email_message import header_safe, sponsor_report_footer
 from bot.domain.value.matrix import ValueMatrix
 from bot.domain.value.report_chart import CHART_FILENAME
 from bot.domain.value.report_render import render_html, render_markdown
 
 
-def _header_safe(text: str) -> str:
-    # A community name is user-chosen; a line break in a header would be an injection.
-    return " ".join(text.split())
-
-
 def report_footer(community_name: str) -> tuple[str, ...]:
-    name = _header_safe(community_name)
-    return (
-        f"You get this e-mail because you are the sponsor of {name} in Hearth. The same "
-        "report reaches you as a direct message from Hearth in Discord, with the page to "
-        "print and a Markdown copy attached.",
-        f"To stop Hearth's e-mails, press \u201c{STOP_EMAILS}\u201d under any digest Hearth "
-        "has sent you in Discord. The reports keep coming there.",
+    return sponsor_report_footer(
+        community_name,
+        "The same report reaches you as a direct message from Hearth in Discord, with the "
+        "page to print and a Markdown copy attached.",
     )
 
 
@@ -41,7 +33,7 @@ def as_plain_text(markdown: str) -> str:
 
 
 def report_subject(matrix: ValueMatrix, period_label: str) -> str:
-    return f"Hearth value report: {_header_safe(matrix.community_name)} — {period_label}"
+    return f"Hearth value report: {header_safe(matrix.community_name)} — {period_label}"
 
 
 def build_report_email(
@@ -58,8 +50,8 @@ def build_report_email(
     footer = report_footer(matrix.community_name)
     msg = EmailMessage()
     msg["Subject"] = report_subject(matrix, period_label)
-    msg["From"] = _header_safe(sender)
-    msg["To"] = _header_safe(recipient)
+    msg["From"] = header_safe(sender)
+    msg["To"] = header_safe(recipient)
     domain = sender.rpartition("@")[2].strip(" >") or "hearth.invalid"
     msg["Message-ID"] = make_msgid("hearth-value", domain=domain)
     msg["Auto-Submitted"] = "auto-generated"
