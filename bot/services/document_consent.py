@@ -12,6 +12,7 @@ The stories service calls :meth:`ConsentAfterPublication.story_consent_changed` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.db.documents import DocumentRepo
@@ -32,11 +33,8 @@ class ConsentAfterPublication(ConsentListener):
     communities: CommunityService
     clock: Clock
     publisher: DocumentPublisher
-
-    async def _after_version(
-        self, document: Document, community: Community, number: int | None
-    ) -> None:
-        raise NotImplementedError
+    #: Refresh the thread and tell who must be told after a new version (the service's).
+    _after_version: Callable[[Document, Community, int | None], Awaitable[None]]
 
     async def story_consent_changed(self, story_id: int, before: Consent, after: Consent) -> None:
         """Honour a teller's new consent in every document quoting the story: withdrawn or
