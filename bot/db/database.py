@@ -20,15 +20,54 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import sqlite3
 
 import aiosqlite
+import asyncpg
 
 from bot.db.sealing import KEY_FILE_NAME, Sealer, load_or_create_secret
 
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
+
+#: A constraint (unique, foreign key, check) refused a write, on either engine.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+)
+
+#: A result row on either engine: ``row[0]``, ``row["name"]`` and ``dict(row)`` all work
+#: (sqlite3.Row and asyncpg.Record).
+Row = Any
+
+
+class Cursor(Protocol):
+    """What a statement run in a transaction gives back, on either engine."""
+
+    rowcount: int
+
+    async def fetchone(self) -> Row | None: ...
+
+    async def fetchall(self) -> list[Row]: ...
+
+
+class Conn(Protocol):
+    """The connection a transaction yields, on SQLite (aiosqlite's own) and PostgreSQL.
+
+    SQL is written once for both engines: named parameters (``:name`` with a dict), ``INSERT
+    ... ON CONFLICT DO NOTHING`` instead of ``INSERT OR IGNORE``, ``RETURNING id`` instead of
+    ``lastrowid``. A failed statement aborts a PostgreSQL transaction, so a statement whose
+    failure is expected runs inside a ``SAVEPOINT`` (or is written with ``ON CONFLICT``).
+    """
+
+    def execute(self, sql: str, parameters: Params = ...) -> Any: ...
+
+    async def executemany(self, sql: str, parameters: Iterable[Params]) -> Any: ...
+
+    async def execute_fetchall(self, sql: str, parameters: Params = ...) -> Iterable[Row]: ...
 
 
 class Database:
