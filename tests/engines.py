@@ -1,0 +1,84 @@
+"""The database engines a test can run on: SQLite always, PostgreSQL when a server is given.
+
+``HEARTH_TEST_POSTGRES`` holds a server URL (``scripts/pg_throwaway.sh`` starts one and prints
+it; ``.ci/run`` does so on every run, so in CI no PostgreSQL case is skipped). Each test gets a
+schema of its own in that server, named after a random token and dropped afterwards, reached
+through the URL's ``search_path``: a test sees an empty database, as a fresh SQLite file is,
+and tests on several xdist workers never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import pytest
+
+POSTGRES_URL: str | None = os.environ.get("HEARTH_TEST_POSTGRES") or None
+
+SKIP_NO_POSTGRES = pytest.mark.skipif(
+    POSTGRES_URL is None,
+    reason="no PostgreSQL server: set HEARTH_TEST_POSTGRES (scripts/pg_throwaway.sh prints one)",
+)
+
+#: Parametrize a fixture or test over both engines.
+ENGINES: list[Any] = ["sqlite", pytest.param("postgresql", marks=SKIP_NO_POSTGRES)]
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode({"search_path": schema})) if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[str]:
+    """A URL whose connections see only a new, empty schema; the schema is dropped after."""
+    import asyncpg
+
+    assert POSTGRES_URL is not None
+    schema = "t_" + secrets.token_hex(6)
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+    finally:
+        await admin.close()
+    try:
+        yield _with_search_path(POSTGRES_URL, schema)
+    finally:
+        admin = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await admin.close()
+
+
+@asynccontextmanager
+async def database_target(engine: str, tmp_path: Path, name: str = "hearth.db") -> AsyncIterator[str]:
+    """What ``HEARTH_DB`` would hold for a fresh database on ``engine``."""
+    if engine == "sqlite":
+        yield str(tmp_path / name)
+        return
+    async with postgres_schema() as url:
+        yield url
+
+
+@asynccontextmanager
+async def open_test_database(
+    engine: str, tmp_path: Path, *, migrate: bool = True, name: str = "hearth.db", **kwargs: Any
+) -> AsyncIterator[Any]:
+    """A connected (and by default migrated) Database on ``engine``, closed after."""
+    from bot.db import migrations
+    from bot.db.database import Database
+
+    kwargs.setdefault("key_file", tmp_path / "hearth.key")
+    async with database_target(engine, tmp_path, name) as target:
+        async with Database(target, **kwargs) as db:
+            if migrate:
+                await migrations.upgrade(db)
+            yield db
