@@ -69,7 +69,27 @@ class Conn(Protocol):
     async def execute_fetchall(self, sql: str, parameters: Params = ...) -> Iterable[Row]: ...
 
 
+def is_postgres_url(target: object) -> bool:
+    """Whether ``HEARTH_DB`` names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.strip().lower().startswith(
+        ("postgresql://", "postgres://", "postgresql+asyncpg://")
+    )
+
+
 class Database:
+    """SQLite by default; ``Database("postgresql://...")`` gives the PostgreSQL one
+    (:class:`bot.db.postgres.PostgresDatabase`, same interface and promises)."""
+
+    #: Which engine: "sqlite" or "postgresql" (migrations pick their directory by it).
+    dialect = "sqlite"
+
+    def __new__(cls, path: Path | str, **_: Any) -> Database:
+        if cls is Database and is_postgres_url(path):
+            from bot.db.postgres import PostgresDatabase
+
+            return super().__new__(PostgresDatabase)
+        return super().__new__(cls)
+
     def __init__(
         self,
         path: Path | str,

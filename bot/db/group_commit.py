@@ -15,10 +15,11 @@ only after its batch's ``COMMIT`` returned, so "acknowledged" always means "on d
 ``COMMIT`` itself fails, every op of that batch fails with that error (nothing of it was
 stored).
 
-Fast path: an op built as a :class:`PlannedOp` (a generator of SQL statements) is run
-statement by statement through the connection's async API when the writer is anything but
-aiosqlite's own connection (e.g. a test's fault-injecting wrapper), and otherwise all the
-planned ops of a batch run together in ONE call on the database thread. Each await on
+Fast path (SQLite): an op built as a :class:`PlannedOp` (a generator of SQL statements) is run
+statement by statement through the connection's async API when the writer is anything
+but aiosqlite's own connection (PostgreSQL's, or a test's fault-injecting wrapper), and
+otherwise all the planned ops of a batch run together in ONE call on the database thread.
+Each await on
 aiosqlite is a round trip between the event loop and the database thread; with ~7 per vote
 (savepoint, three reads, two writes, release) those round trips, not SQLite, limited a
 burst of votes (benchmarks/votes.py): under load each one waits for the event loop and
@@ -32,25 +33,25 @@ import asyncio
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
-from bot.db.database import Database
+from bot.db.database import Conn, Database, Params, Row
 from bot.tasks import spawn
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Op = Callable[[aiosqlite.Connection], Awaitable[T]]
+Op = Callable[[Conn], Awaitable[T]]
 
 DEFAULT_MAX_BATCH = 256
 BATCH_HISTORY = 1000
 
 #: A planned op: yields ``(sql, params)``, is sent back that statement's rows, returns T.
-Plan = Generator[tuple[str, Sequence[Any]], list[sqlite3.Row], T]
+Plan = Generator[tuple[str, Params], list[Row], T]
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class PlannedOp(Generic[T]):
         self.plan = plan
         self.batch = batch
 
-    async def __call__(self, conn: aiosqlite.Connection) -> T:
+    async def __call__(self, conn: Conn) -> T:
         gen = self.plan()
         try:
             sql, params = next(gen)
