@@ -19,12 +19,11 @@ Fast path (SQLite): an op built as a :class:`PlannedOp` (a generator of SQL stat
 statement by statement through the connection's async API when the writer is anything
 but aiosqlite's own connection (PostgreSQL's, or a test's fault-injecting wrapper), and
 otherwise all the planned ops of a batch run together in ONE call on the database thread.
-Each await on
-aiosqlite is a round trip between the event loop and the database thread; with ~7 per vote
-(savepoint, three reads, two writes, release) those round trips, not SQLite, limited a
-burst of votes (benchmarks/votes.py): under load each one waits for the event loop and
-for the GIL. Savepoints, rollback of a failed op and the COMMIT-before-ack rule are the
-same on both paths.
+Each await on aiosqlite is a round trip between the event loop and the database thread;
+with ~7 per vote (savepoint, three reads, two writes, release) those round trips, not
+SQLite, limited a burst of votes (benchmarks/votes.py): under load each one waits for
+the event loop and for the GIL. Savepoints, rollback of a failed op and the
+COMMIT-before-ack rule are the same on both paths.
 """
 
 from __future__ import annotations
