@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _check(settings: Settings) -> int:
     try:
-        report = await run_check(settings.discord_token.get_secret_value(), settings.hearth_db)
+        report = await run_check(settings.discord_token.get_secret_value(), settings.database_file)
     except discord.LoginFailure:
         print(
             "✗ token: Discord rejected DISCORD_TOKEN; copy it again from the Developer "
@@ -165,11 +165,12 @@ async def _db(settings: DeploymentSettings, action: str) -> int:
     # Warnings only: what `db` did is printed once below (the migrations also log it at INFO,
     # for the bot's own log).
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    path = settings.hearth_db
-    if action == "status" and not path.exists():
+    path = settings.database_file
+    label = settings.database_label()
+    if action == "status" and path is not None and not path.exists():
         # Looking must not create: opening would make the file (and the key beside it).
         pending = migrations.available_migrations()
-        print(f"database: {path}")
+        print(f"database: {label}")
         print(
             "there is no database there yet: `python -m bot db upgrade` (or starting the "
             "bot) creates it"
@@ -188,7 +189,7 @@ async def _db(settings: DeploymentSettings, action: str) -> int:
                     print("database is up to date")
             else:
                 done, pending = await migrations.status(db)
-                print(f"database: {path}")
+                print(f"database: {label} ({db.dialect})")
                 print(f"applied: {', '.join(f'{v:04d}' for v in done) or 'none'}")
                 print(
                     "pending: "

@@ -38,6 +38,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import HearthError
+from bot.sharding import SHAPE_HELP as SHARDS_HELP
+from bot.sharding import ShardRange, parse_shards
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DISCIPLINES = ("gp", "nurse", "patient", "carer", "other")
@@ -127,7 +129,8 @@ class DeploymentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     discord_api_base: str | None = Field(default=None, validation_alias="DISCORD_API_BASE")
-    hearth_db: Path = Field(default=Path("data/hearth.db"), validation_alias="HEARTH_DB")
+    #: A SQLite file (the default) or a ``postgresql://`` URL (bot/db/postgres.py).
+    hearth_db: str = Field(default="data/hearth.db", validation_alias="HEARTH_DB", repr=False)
     #: None: the defaults shipped inside the package (bot/defaults/hearth.toml).
     hearth_config: Path | None = Field(default=None, validation_alias="HEARTH_CONFIG")
     hearth_smtp_url: SecretStr | None = Field(default=None, validation_alias="HEARTH_SMTP_URL")
@@ -140,6 +143,18 @@ class DeploymentSettings(BaseSettings):
     #: the database: this value if set, else the key file (created on first start).
     hearth_secret: SecretStr | None = Field(default=None, validation_alias="HEARTH_SECRET")
     hearth_key_file: Path | None = Field(default=None, validation_alias="HEARTH_KEY_FILE")
+    #: The gateway shards this process runs (``0-3/16``, or ``5/16``); None: all of them,
+    #: in one process, as many as Discord advises (bot/sharding.py).
+    hearth_shards: ShardRange | None = Field(default=None, validation_alias="HEARTH_SHARDS")
+
+    @field_validator("hearth_shards", mode="before")
+    @classmethod
+    def _shards(cls, v: Any) -> Any:
+        if v is None or isinstance(v, ShardRange):
+            return v
+        if isinstance(v, str):
+            return parse_shards(v) if v.strip() else None
+        raise ValueError(SHARDS_HELP)
 
     @field_validator("hearth_secret")
     @classmethod
@@ -154,6 +169,19 @@ class DeploymentSettings(BaseSettings):
             raise ValueError(str(exc)) from None
         return v
 
+    @property
+    def database_file(self) -> Path | None:
+        """The SQLite file ``HEARTH_DB`` names; None when it is a PostgreSQL URL."""
+        from bot.db.database import is_postgres_url
+
+        return None if is_postgres_url(self.hearth_db) else Path(self.hearth_db)
+
+    def database_label(self) -> str:
+        """``HEARTH_DB`` for messages: the file, or the URL without its password."""
+        from bot.db.postgres import redact_url
+
+        return redact_url(self.hearth_db) if self.database_file is None else self.hearth_db
+
     def open_database(self) -> Database:
         """The database with the installation secret these settings name."""
         from bot.db.database import Database
@@ -161,7 +189,7 @@ class DeploymentSettings(BaseSettings):
 
         secret = self.hearth_secret
         return Database(
-            self.hearth_db,
+            self.hearth_db if self.database_file is None else self.database_file,
             secret=parse_secret(secret.get_secret_value()) if secret is not None else None,
             key_file=self.hearth_key_file,
         )

@@ -51,7 +51,8 @@ def test_token_only_gives_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.discord_token.get_secret_value() == "secret-token"
     assert "secret-token" not in repr(s)
     assert s.discord_api_base is None
-    assert s.hearth_db == Path("data/hearth.db")
+    assert s.hearth_db == "data/hearth.db"
+    assert s.database_file == Path("data/hearth.db")
     assert s.hearth_config is None  # the defaults shipped inside the package
     assert s.hearth_smtp_url is None
     assert s.hearth_log_level == "INFO"
@@ -246,3 +247,16 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     broken.write_text("[meetings\nmonths = [3, 9]\n")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_postgres_url_kept_whole_and_its_password_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "secret-token")
+    monkeypatch.setenv("HEARTH_DB", "postgresql://hearth:hunter2@db.internal:5432/hearth")
+    s = load_settings()
+    assert s.hearth_db == "postgresql://hearth:hunter2@db.internal:5432/hearth"
+    assert s.database_file is None
+    assert s.database_label() == "postgresql://hearth:***@db.internal:5432/hearth"
+    assert "hunter2" not in repr(s)
+    assert type(s.open_database()).__name__ == "PostgresDatabase"

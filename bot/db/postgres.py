@@ -67,6 +67,11 @@ def asyncpg_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+asyncpg)?://", "postgresql://", url.strip())
 
 
+def redact_url(url: str) -> str:
+    """A database URL fit for a message or a log: the password replaced by ``***``."""
+    return re.sub(r"://([^:@/]*):[^@/]*@", r"://\1:***@", url)
+
+
 @lru_cache(maxsize=4096)
 def compile_sql(sql: str) -> tuple[str, tuple[str, ...]]:
     """``:name`` SQL -> (``$n`` SQL, the names in parameter order), by SQLAlchemy's compiler."""
@@ -196,7 +201,7 @@ class PostgresDatabase(Database):
 
     def describe(self) -> str:
         """The target without its password, for messages."""
-        return re.sub(r"://([^:@/]*):[^@/]*@", r"://\1:***@", self.url)
+        return redact_url(self.url)
 
     async def connect(self) -> None:
         self.created_key_file = self._secret is None and not self.key_file.exists()
