@@ -20,9 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Conn, Database, Row
 from bot.db.polls import decode_ballot, poll_from_row, seal_ballot, voter_key
 from bot.db.sealing import CHECK_KEY, Sealer, SealingError
 from bot.db.statements import report_to_json, seal_vote
@@ -31,22 +29,17 @@ from bot.domain.statements import Vote, statement_report
 log = logging.getLogger(__name__)
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[aiosqlite.Row]:
-    return list(await conn.execute_fetchall(sql, params))
-
-
-async def _has_table(conn: aiosqlite.Connection, name: str) -> bool:
-    return bool(
-        await _rows(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                    (name,))
-    )
+async def _rows(conn: Conn, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
+    return list(await conn.execute_fetchall(sql, params or {}))
 
 
 async def check_secret(db: Database) -> None:
     """Refuse a secret that cannot open the ballots of polls and rounds still open."""
     if not {"app_state", "polls", "statement_rounds"} <= set(await db.table_names()):
         return  # a schema without ballots (only in migration tests)
-    stored = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (CHECK_KEY,))
+    stored = await db.fetchval(
+        "SELECT value FROM app_state WHERE key = :key", {"key": CHECK_KEY}
+    )
     if stored == db.sealer.check_value:
         return
     if stored is not None:
@@ -64,9 +57,9 @@ async def check_secret(db: Database) -> None:
             )
         log.warning("a new installation secret is in use (no open poll depended on the old one)")
     await db.execute(
-        "INSERT INTO app_state (key, value) VALUES (?, ?)"
+        "INSERT INTO app_state (key, value) VALUES (:key, :value)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (CHECK_KEY, db.sealer.check_value),
+        {"key": CHECK_KEY, "value": db.sealer.check_value},
     )
 
 
@@ -74,18 +67,28 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
     """Convert an older version's plaintext ballots; True if anything was converted."""
     params = report_params or {}
     sealer = db.sealer
+    # Which legacy tables exist, asked through the engine's own catalogue (``table_names``
+    # on both engines), before the transaction: this runs once at start, before any other
+    # writer, and only this function drops them. (A PostgreSQL database never had an older
+    # version's tables; its migrations may still create the empty legacy pair.)
+    tables = set(await db.table_names())
+    legacy_polls = "legacy_poll_ballots" in tables
+    legacy_votes = "legacy_statement_votes" in tables
+    if not (legacy_polls or legacy_votes):
+        return False
     async with db.transaction() as conn:
-        legacy_polls = await _has_table(conn, "legacy_poll_ballots")
-        legacy_votes = await _has_table(conn, "legacy_statement_votes")
-        if not (legacy_polls or legacy_votes):
-            return False
         # A new database has the legacy tables too (0009 renames what 0003 made): empty.
         held = 0
-        for table in ("legacy_poll_ballots", "legacy_statement_votes"):
-            if await _has_table(conn, table):
-                held += (await _rows(conn, f"SELECT COUNT(*) FROM {table}"))[0][0]
+        for table, present in (
+            ("legacy_poll_ballots", legacy_polls),
+            ("legacy_statement_votes", legacy_votes),
+        ):
+            if present:
+                held += int((await _rows(conn, f"SELECT COUNT(*) FROM {table}"))[0][0])
         if legacy_polls:
-            for row in await _rows(conn, "SELECT * FROM polls WHERE closed_at IS NULL"):
+            for row in await _rows(
+                conn, "SELECT * FROM polls WHERE closed_at IS NULL ORDER BY id"
+            ):
                 poll = poll_from_row(row)
                 new_key, sealed_key = sealer.new_key("poll", poll.id)
                 # An anonymous voter is known only by the old HMAC key: recover them among
@@ -93,15 +96,16 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                 old_key = row["ballot_key"]
                 members = [
                     r[0] for r in await _rows(
-                        conn, "SELECT user_id FROM memberships WHERE community_id = ?",
-                        (poll.community_id,),
+                        conn, "SELECT user_id FROM memberships WHERE community_id = :community_id",
+                        {"community_id": poll.community_id},
                     )
                 ]
                 by_old = {voter_key(bytes(old_key), m): m for m in members} if old_key else {}
                 for b in await _rows(
                     conn,
-                    "SELECT voter_key, user_id, ballot FROM legacy_poll_ballots WHERE poll_id = ?",
-                    (poll.id,),
+                    "SELECT voter_key, user_id, ballot FROM legacy_poll_ballots"
+                    " WHERE poll_id = :poll_id",
+                    {"poll_id": poll.id},
                 ):
                     user = b["user_id"] if b["user_id"] is not None else by_old.get(
                         bytes(b["voter_key"])
@@ -112,12 +116,14 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                     ballot = decode_ballot(poll.kind, b["ballot"])
                     await conn.execute(
                         "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"
-                        " VALUES (?,?,?,?)",
-                        (poll.id, key, None if poll.anonymous else user,
-                         seal_ballot(new_key, poll, key, ballot)),
+                        " VALUES (:poll_id, :voter_key, :user_id, :sealed)",
+                        {"poll_id": poll.id, "voter_key": key,
+                         "user_id": None if poll.anonymous else user,
+                         "sealed": seal_ballot(new_key, poll, key, ballot)},
                     )
                 await conn.execute(
-                    "UPDATE polls SET ballot_key = ? WHERE id = ?", (sealed_key, poll.id)
+                    "UPDATE polls SET ballot_key = :key WHERE id = :id",
+                    {"key": sealed_key, "id": poll.id},
                 )
             await conn.execute("DROP TABLE legacy_poll_ballots")
         if legacy_votes:
@@ -125,8 +131,9 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                 votes = await _rows(
                     conn,
                     "SELECT v.user_id, v.statement_id, v.vote FROM legacy_statement_votes v"
-                    " JOIN statements s ON s.id = v.statement_id WHERE s.round_id = ?",
-                    (rnd["id"],),
+                    " JOIN statements s ON s.id = v.statement_id WHERE s.round_id = :round_id"
+                    " ORDER BY v.statement_id, v.user_id",
+                    {"round_id": rnd["id"]},
                 )
                 if rnd["closed_at"] is None:
                     new_key, sealed_key = sealer.new_key("round", rnd["id"])
@@ -136,24 +143,28 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                         voter = Sealer.voter_key(new_key, v["user_id"])
                         await conn.execute(
                             "INSERT INTO statement_sealed_votes"
-                            " (round_id, statement_id, voter_key, sealed) VALUES (?,?,?,?)",
-                            (rnd["id"], v["statement_id"], voter,
-                             seal_vote(new_key, rnd["id"], v["statement_id"], voter,
-                                       Vote(v["vote"]))),
+                            " (round_id, statement_id, voter_key, sealed)"
+                            " VALUES (:round_id, :statement_id, :voter_key, :sealed)",
+                            {"round_id": rnd["id"], "statement_id": v["statement_id"],
+                             "voter_key": voter,
+                             "sealed": seal_vote(new_key, rnd["id"], v["statement_id"], voter,
+                                                 Vote(v["vote"]))},
                         )
                     await conn.execute(
-                        "UPDATE statement_rounds SET ballot_key = ? WHERE id = ?",
-                        (sealed_key, rnd["id"]),
+                        "UPDATE statement_rounds SET ballot_key = :key WHERE id = :id",
+                        {"key": sealed_key, "id": rnd["id"]},
                     )
                 elif rnd["report"] is None:
                     statements = await _rows(
-                        conn, "SELECT id, text FROM statements WHERE round_id = ? ORDER BY id",
-                        (rnd["id"],),
+                        conn,
+                        "SELECT id, text FROM statements WHERE round_id = :round_id ORDER BY id",
+                        {"round_id": rnd["id"]},
                     )
                     disciplines = {
                         r[0]: r[1] for r in await _rows(
                             conn, "SELECT user_id, discipline FROM memberships"
-                            " WHERE community_id = ?", (rnd["community_id"],),
+                            " WHERE community_id = :community_id",
+                            {"community_id": rnd["community_id"]},
                         )
                     }
                     report = statement_report(
@@ -165,8 +176,8 @@ async def seal_legacy(db: Database, report_params: dict[str, Any] | None = None)
                     # Its collective statement was written when it closed; only the report
                     # (aggregates) is frozen now, before the votes go.
                     await conn.execute(
-                        "UPDATE statement_rounds SET report = ? WHERE id = ?",
-                        (report_to_json(report), rnd["id"]),
+                        "UPDATE statement_rounds SET report = :report WHERE id = :id",
+                        {"report": report_to_json(report), "id": rnd["id"]},
                     )
             await conn.execute("DROP TABLE legacy_statement_votes")
     await db.scrub()

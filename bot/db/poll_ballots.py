@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 import json
 
-import aiosqlite
-
+from bot.db.database import Row
 from bot.db.rows import from_db, from_db_req
 from bot.db.sealing import Sealer, ballot_aad
 from bot.domain.polls import Ballot, Poll, PollKind, as_kind
@@ -79,7 +78,7 @@ def open_ballot(poll_key: bytes, poll: Poll, voter: bytes, sealed: bytes) -> Bal
     return decode_ballot(poll.kind, raw.decode())
 
 
-def poll_from_row(row: aiosqlite.Row) -> Poll:
+def poll_from_row(row: Row) -> Poll:
     return Poll(
         id=row["id"],
         community_id=row["community_id"],

@@ -15,6 +15,11 @@ a rule writes nothing, as in the plan. If anything in the batch's writes fails, 
 committer rolls the batch back to its savepoint and runs the same votes one plan at a time
 (:mod:`bot.db.group_commit`), so a failure is never wider than on the per-vote path; and, as
 everywhere, nothing is acknowledged before the transaction's COMMIT.
+
+SQLite only: this function is handed aiosqlite's raw ``sqlite3`` connection on the database
+thread (the one repository function allowed to see it). On PostgreSQL the group committer
+runs each vote's plan statement by statement instead, so the plan's SQL is the portable one;
+the SQL here is written the same way (named parameters, ``ON CONFLICT``) all the same.
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ class VoteRequest:
     now: datetime
 
 
+def _in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``:p0, :p1, ...`` for an ``IN (...)`` over ``values``, and their parameters."""
+    params = {f"{prefix}{i}": v for i, v in enumerate(values)}
+    return ", ".join(f":{name}" for name in params), params
+
+
 def run_vote_batch(
     conn: sqlite3.Connection, sealer: Sealer, requests: Sequence[VoteRequest]
 ) -> list[tuple[bool, Any]]:
@@ -69,7 +80,7 @@ def run_vote_batch(
     the votes one by one."""
     poll_id = requests[0].poll_id
     assert all(r.poll_id == poll_id for r in requests)
-    row = conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
+    row = conn.execute("SELECT * FROM polls WHERE id = :id", {"id": poll_id}).fetchone()
     poll = poll_from_row(row) if row is not None else None
     has_key = row is not None and row["ballot_key"] is not None
     users = sorted({r.user_id for r in requests})
@@ -78,23 +89,23 @@ def run_vote_batch(
     current: dict[bytes, Ballot | None] = {}
     poll_key = b""
     if poll is not None:
-        marks = ",".join("?" * len(users))
+        names, values = _in_list("u", users)
         members = {
             m for (m,) in conn.execute(
-                "SELECT user_id FROM memberships WHERE community_id = ? AND left_at IS NULL"
-                f" AND user_id IN ({marks})",
-                (poll.community_id, *users),
+                "SELECT user_id FROM memberships WHERE community_id = :community_id"
+                f" AND left_at IS NULL AND user_id IN ({names})",
+                {"community_id": poll.community_id, **values},
             )
         }  # fmt: skip
     if poll is not None and has_key:
         poll_key = sealer.unseal_key("poll", poll_id, row["ballot_key"])
         keys = {u: voter_key(poll_key, u) for u in users if u in members}
         if keys:
-            marks = ",".join("?" * len(keys))
+            names, values = _in_list("k", list(keys.values()))
             for raw_key, sealed in conn.execute(
-                "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = ?"
-                f" AND voter_key IN ({marks})",
-                (poll_id, *keys.values()),
+                "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = :poll_id"
+                f" AND voter_key IN ({names})",
+                {"poll_id": poll_id, **values},
             ):
                 found = bytes(raw_key)
                 current[found] = open_ballot(poll_key, poll, found, sealed)
@@ -128,25 +139,28 @@ def run_vote_batch(
         if stored:
             conn.executemany(
                 "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"
-                " VALUES (?,?,?,?)"
+                " VALUES (:poll_id, :voter_key, :user_id, :sealed)"
                 " ON CONFLICT (poll_id, voter_key) DO UPDATE SET sealed = excluded.sealed",
                 [
-                    (poll_id, k, None if poll.anonymous else u,
-                     seal_ballot(poll_key, poll, k, b))
+                    {"poll_id": poll_id, "voter_key": k,
+                     "user_id": None if poll.anonymous else u,
+                     "sealed": seal_ballot(poll_key, poll, k, b)}
                     for k, u, b in stored
                 ],
             )  # fmt: skip
             conn.executemany(
-                "INSERT OR IGNORE INTO poll_voters (poll_id, user_id) VALUES (?, ?)",
-                [(poll_id, u) for _, u, _ in stored],
+                "INSERT INTO poll_voters (poll_id, user_id) VALUES (:poll_id, :user_id)"
+                " ON CONFLICT DO NOTHING",
+                [{"poll_id": poll_id, "user_id": u} for _, u, _ in stored],
             )
         if gone:
             conn.executemany(
-                "DELETE FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
-                [(poll_id, k) for k, _ in gone],
+                "DELETE FROM poll_sealed_ballots"
+                " WHERE poll_id = :poll_id AND voter_key = :voter_key",
+                [{"poll_id": poll_id, "voter_key": k} for k, _ in gone],
             )
             conn.executemany(
-                "DELETE FROM poll_voters WHERE poll_id = ? AND user_id = ?",
-                [(poll_id, u) for _, u in gone],
+                "DELETE FROM poll_voters WHERE poll_id = :poll_id AND user_id = :user_id",
+                [{"poll_id": poll_id, "user_id": u} for _, u in gone],
             )
     return outcomes

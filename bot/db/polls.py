@@ -33,9 +33,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Conn, Database
 from bot.db.group_commit import Batch, Plan, PlannedOp
 from bot.db.poll_ballots import (
     ballot_pad,
@@ -84,13 +82,19 @@ ClosedPoll = Closed[Poll, PollResult]
 DecidePoll = Callable[[Poll, Sequence[Ballot], int], Outcome[PollResult]]
 
 
-async def _active_members(conn: aiosqlite.Connection | Database, community_id: int) -> int:
-    sql = "SELECT COUNT(*) FROM memberships WHERE community_id = ? AND left_at IS NULL"
-    if isinstance(conn, Database):
-        return int(await conn.fetchval(sql, (community_id,)))
-    async with conn.execute(sql, (community_id,)) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+_ACTIVE_MEMBERS = (
+    "SELECT COUNT(*) FROM memberships WHERE community_id = :community_id AND left_at IS NULL"
+)
+
+
+async def _active_members(db: Database, community_id: int) -> int:
+    return int(await db.fetchval(_ACTIVE_MEMBERS, {"community_id": community_id}) or 0)
+
+
+async def _active_members_in(conn: Conn, community_id: int) -> int:
+    """:func:`_active_members` inside a transaction."""
+    rows = list(await conn.execute_fetchall(_ACTIVE_MEMBERS, {"community_id": community_id}))
+    return int(rows[0][0]) if rows else 0
 
 
 class PollRepo:
@@ -111,37 +115,44 @@ class PollRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO polls (community_id, kind, question, options, anonymous, created_by,"
-                " created_at, closes_at) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    community_id,
-                    spec.kind.value,
-                    spec.question,
-                    json.dumps(list(spec.options)),
-                    int(anonymous),
-                    created_by,
-                    to_db(created_at),
-                    to_db(closes_at),
-                ),
+                " created_at, closes_at) VALUES (:community_id, :kind, :question, :options,"
+                " :anonymous, :created_by, :created_at, :closes_at) RETURNING id",
+                {
+                    "community_id": community_id,
+                    "kind": spec.kind.value,
+                    "question": spec.question,
+                    "options": json.dumps(list(spec.options)),
+                    "anonymous": int(anonymous),
+                    "created_by": created_by,
+                    "created_at": to_db(created_at),
+                    "closes_at": to_db(closes_at),
+                },
             )
-            poll_id = int(cur.lastrowid or 0)
+            inserted = await cur.fetchone()
+            assert inserted is not None
+            poll_id = int(inserted[0])
             # The poll key is bound to the poll's id, so it is made once the id is known.
             _key, sealed = self.db.sealer.new_key("poll", poll_id)
-            await conn.execute("UPDATE polls SET ballot_key = ? WHERE id = ?", (sealed, poll_id))
+            await conn.execute(
+                "UPDATE polls SET ballot_key = :key WHERE id = :id", {"key": sealed, "id": poll_id}
+            )
         got = await self.get(poll_id)
         assert got is not None
         return got
 
     async def set_message(self, poll_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE polls SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, poll_id),
+            "UPDATE polls SET channel_id = :channel_id, message_id = :message_id WHERE id = :id",
+            {"channel_id": channel_id, "message_id": message_id, "id": poll_id},
         )
 
     async def delete(self, poll_id: int) -> None:
-        await self.db.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
+        await self.db.execute("DELETE FROM polls WHERE id = :id", {"id": poll_id})
 
     async def get(self, poll_id: int) -> Poll | None:
-        row = await self.db.fetchone(f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,))
+        row = await self.db.fetchone(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = :id", {"id": poll_id}
+        )
         return _poll(row) if row else None
 
     async def open_polls(self) -> list[Poll]:
@@ -153,17 +164,27 @@ class PollRepo:
     async def visible_to(
         self, guild_id: int, user_id: int, text: str, *, limit: int = 25
     ) -> list[tuple[Poll, str]]:
-        """Polls of the communities in this server that the user is an active member of."""
+        """Polls of the communities in this server that the user is an active member of.
+
+        The text matches case-insensitively (``lower()`` on both sides: LIKE is
+        case-sensitive on PostgreSQL)."""
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = await self.db.fetchall(
             f"SELECT {', '.join('p.' + c.strip() for c in _POLL_COLUMNS.split(','))},"
             " c.name AS community_name"
             " FROM polls p JOIN communities c ON c.id = p.community_id"
             " JOIN memberships m ON m.community_id = p.community_id"
-            " WHERE c.guild_id = ? AND m.user_id = ? AND m.left_at IS NULL"
-            " AND (p.question LIKE ? ESCAPE '\\' OR CAST(p.id AS TEXT) = ?)"
-            " ORDER BY p.closed_at IS NOT NULL, p.id DESC LIMIT ?",
-            (guild_id, user_id, f"%{escaped}%", text.strip().lstrip("#"), limit),
+            " WHERE c.guild_id = :guild_id AND m.user_id = :user_id AND m.left_at IS NULL"
+            " AND (lower(p.question) LIKE lower(:pattern) ESCAPE '\\'"
+            " OR CAST(p.id AS TEXT) = :id_text)"
+            " ORDER BY p.closed_at IS NOT NULL, p.id DESC LIMIT :limit",
+            {
+                "guild_id": guild_id,
+                "user_id": user_id,
+                "pattern": f"%{escaped}%",
+                "id_text": text.strip().lstrip("#"),
+                "limit": limit,
+            },
         )
         return [(_poll(r), r["community_name"]) for r in rows]
 
@@ -171,9 +192,9 @@ class PollRepo:
         """Record the nudge; False if it was already sent (never nudge twice)."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE polls SET nudged_at = ? WHERE id = ? AND nudged_at IS NULL"
+                "UPDATE polls SET nudged_at = :now WHERE id = :id AND nudged_at IS NULL"
                 " AND closed_at IS NULL",
-                (to_db(now), poll_id),
+                {"now": to_db(now), "id": poll_id},
             )
             return cur.rowcount > 0
 
@@ -190,14 +211,14 @@ class PollRepo:
         sealer = self.db.sealer
 
         def plan() -> Plan[VoteReceipt]:
-            rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ?",
-                          (poll_id,))
+            rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = :id",
+                          {"id": poll_id})
             row = rows[0] if rows else None
             poll = _poll(row) if row is not None else None
             member = poll is not None and bool((yield (
-                "SELECT 1 FROM memberships WHERE community_id = ? AND user_id = ?"
-                " AND left_at IS NULL",
-                (poll.community_id, user_id),
+                "SELECT 1 FROM memberships WHERE community_id = :community_id"
+                " AND user_id = :user_id AND left_at IS NULL",
+                {"community_id": poll.community_id, "user_id": user_id},
             )))
             poll = check_vote(poll, now, member=member,
                               key=row is not None and row["ballot_key"] is not None)
@@ -205,8 +226,9 @@ class PollRepo:
             poll_key = sealer.unseal_key("poll", poll_id, row["ballot_key"])
             key = voter_key(poll_key, user_id)
             prev_rows = yield (
-                "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
-                (poll_id, key),
+                "SELECT sealed FROM poll_sealed_ballots"
+                " WHERE poll_id = :poll_id AND voter_key = :voter_key",
+                {"poll_id": poll_id, "voter_key": key},
             )
             previous = (
                 open_ballot(poll_key, poll, key, prev_rows[0][0]) if prev_rows else None
@@ -214,27 +236,29 @@ class PollRepo:
             built = build(previous)
             if is_withdrawal(poll.kind, built):
                 # Every survey answer withdrawn: no ballot, and not counted as answered.
-                yield ("DELETE FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
-                       (poll_id, key))
-                yield ("DELETE FROM poll_voters WHERE poll_id = ? AND user_id = ?",
-                       (poll_id, user_id))
+                yield ("DELETE FROM poll_sealed_ballots"
+                       " WHERE poll_id = :poll_id AND voter_key = :voter_key",
+                       {"poll_id": poll_id, "voter_key": key})
+                yield ("DELETE FROM poll_voters WHERE poll_id = :poll_id AND user_id = :user_id",
+                       {"poll_id": poll_id, "user_id": user_id})
                 return VoteReceipt(poll, {}, True)
             ballot = validate_ballot(poll.kind, len(poll.options), built)
             check_changed(previous, ballot)
             yield (
                 "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"
-                " VALUES (?,?,?,?)"
+                " VALUES (:poll_id, :voter_key, :user_id, :sealed)"
                 " ON CONFLICT (poll_id, voter_key) DO UPDATE SET sealed = excluded.sealed",
-                (
-                    poll_id,
-                    key,
-                    None if poll.anonymous else user_id,
-                    seal_ballot(poll_key, poll, key, ballot),
-                ),
+                {
+                    "poll_id": poll_id,
+                    "voter_key": key,
+                    "user_id": None if poll.anonymous else user_id,
+                    "sealed": seal_ballot(poll_key, poll, key, ballot),
+                },
             )
             yield (
-                "INSERT OR IGNORE INTO poll_voters (poll_id, user_id) VALUES (?, ?)",
-                (poll_id, user_id),
+                "INSERT INTO poll_voters (poll_id, user_id) VALUES (:poll_id, :user_id)"
+                " ON CONFLICT DO NOTHING",
+                {"poll_id": poll_id, "user_id": user_id},
             )
             return VoteReceipt(poll, ballot, previous is not None)
 
@@ -250,7 +274,7 @@ class PollRepo:
     async def _poll_key(self, poll_id: int) -> tuple[Poll, bytes] | None:
         """The open poll and its unsealed key; None once closed (the key is gone)."""
         row = await self.db.fetchone(
-            f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ?", (poll_id,)
+            f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = :id", {"id": poll_id}
         )
         if row is None or row["ballot_key"] is None:
             return None
@@ -264,8 +288,9 @@ class PollRepo:
         poll, poll_key = found
         key = voter_key(poll_key, user_id)
         sealed = await self.db.fetchval(
-            "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
-            (poll_id, key),
+            "SELECT sealed FROM poll_sealed_ballots"
+            " WHERE poll_id = :poll_id AND voter_key = :voter_key",
+            {"poll_id": poll_id, "voter_key": key},
         )
         return open_ballot(poll_key, poll, key, sealed) if sealed is not None else None
 
@@ -276,9 +301,9 @@ class PollRepo:
             return []
         _, poll_key = found
         rows = await self.db.fetchall(
-            "SELECT voter_key, user_id, sealed FROM poll_sealed_ballots WHERE poll_id = ?"
+            "SELECT voter_key, user_id, sealed FROM poll_sealed_ballots WHERE poll_id = :poll_id"
             " ORDER BY voter_key",
-            (poll.id,),
+            {"poll_id": poll.id},
         )
         return [
             (r["user_id"], open_ballot(poll_key, poll, bytes(r["voter_key"]), r["sealed"]))
@@ -287,20 +312,23 @@ class PollRepo:
 
     async def voters(self, poll_id: int) -> set[int]:
         rows = await self.db.fetchall(
-            "SELECT user_id FROM poll_voters WHERE poll_id = ?", (poll_id,)
+            "SELECT user_id FROM poll_voters WHERE poll_id = :poll_id", {"poll_id": poll_id}
         )
         return {r[0] for r in rows}
 
     async def voter_count(self, poll_id: int) -> int:
         return int(
-            await self.db.fetchval("SELECT COUNT(*) FROM poll_voters WHERE poll_id = ?", (poll_id,))
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM poll_voters WHERE poll_id = :poll_id", {"poll_id": poll_id}
+            )
         )
 
     async def ballots(self, poll: Poll) -> list[Ballot]:
         if poll.closed_at is None:
             return [b for _, b in await self._open_ballots(poll)]
         rows = await self.db.fetchall(
-            "SELECT ballot FROM poll_final_ballots WHERE poll_id = ? ORDER BY seq", (poll.id,)
+            "SELECT ballot FROM poll_final_ballots WHERE poll_id = :poll_id ORDER BY seq",
+            {"poll_id": poll.id},
         )
         return [decode_ballot(poll.kind, r[0]) for r in rows]
 
@@ -312,9 +340,9 @@ class PollRepo:
             pairs = [(u, b) for u, b in await self._open_ballots(poll) if u is not None]
             return sorted(pairs, key=lambda p: p[0])
         rows = await self.db.fetchall(
-            "SELECT user_id, ballot FROM poll_final_ballots WHERE poll_id = ?"
+            "SELECT user_id, ballot FROM poll_final_ballots WHERE poll_id = :poll_id"
             " AND user_id IS NOT NULL ORDER BY user_id",
-            (poll.id,),
+            {"poll_id": poll.id},
         )
         return [(r[0], decode_ballot(poll.kind, r[1])) for r in rows]
 
@@ -337,8 +365,9 @@ class PollRepo:
         sealed_key: bytes | None = None
         async with self.db.transaction() as conn:
             async with conn.execute(
-                f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = ? AND closed_at IS NULL",
-                (poll_id,),
+                f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls"
+                " WHERE id = :id AND closed_at IS NULL",
+                {"id": poll_id},
             ) as c:
                 row = await c.fetchone()
             if row is None:
@@ -349,8 +378,9 @@ class PollRepo:
             if sealed_key is not None:
                 poll_key = self.db.sealer.unseal_key("poll", poll_id, sealed_key)
                 async with conn.execute(
-                    "SELECT voter_key, user_id, sealed FROM poll_sealed_ballots WHERE poll_id = ?",
-                    (poll_id,),
+                    "SELECT voter_key, user_id, sealed FROM poll_sealed_ballots"
+                    " WHERE poll_id = :poll_id",
+                    {"poll_id": poll_id},
                 ) as c:
                     ballots = [
                         (r[1], open_ballot(poll_key, poll, bytes(r[0]), r[2]))
@@ -360,21 +390,37 @@ class PollRepo:
                 ((encode_ballot(poll.kind, b), u) for u, b in ballots),
                 key=lambda e: (e[0], e[1] if e[1] is not None else 0),
             )
-            await conn.executemany(
-                "INSERT INTO poll_final_ballots (poll_id, seq, user_id, ballot) VALUES (?,?,?,?)",
-                [
-                    (poll_id, seq, None if poll.anonymous else user, text)
-                    for seq, (text, user) in enumerate(ordered, start=1)
-                ],
+            if ordered:
+                await conn.executemany(
+                    "INSERT INTO poll_final_ballots (poll_id, seq, user_id, ballot)"
+                    " VALUES (:poll_id, :seq, :user_id, :ballot)",
+                    [
+                        {
+                            "poll_id": poll_id,
+                            "seq": seq,
+                            "user_id": None if poll.anonymous else user,
+                            "ballot": text,
+                        }
+                        for seq, (text, user) in enumerate(ordered, start=1)
+                    ],
+                )
+            await conn.execute(
+                "DELETE FROM poll_sealed_ballots WHERE poll_id = :poll_id", {"poll_id": poll_id}
             )
-            await conn.execute("DELETE FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,))
-            eligible = await _active_members(conn, poll.community_id)
+            eligible = await _active_members_in(conn, poll.community_id)
             outcome = await asyncio.to_thread(decide, poll, [b for _, b in ballots], eligible)
             await conn.execute(
-                "UPDATE polls SET closed_at = ?, closed_by = ?, ballot_key = NULL, voters = ?,"
-                " eligible = ?, collective_statement = ? WHERE id = ?",
-                (to_db(now), closed_by, outcome.voters, outcome.eligible, outcome.statement,
-                 poll_id),
+                "UPDATE polls SET closed_at = :closed_at, closed_by = :closed_by,"
+                " ballot_key = NULL, voters = :voters, eligible = :eligible,"
+                " collective_statement = :statement WHERE id = :id",
+                {
+                    "closed_at": to_db(now),
+                    "closed_by": closed_by,
+                    "voters": outcome.voters,
+                    "eligible": outcome.eligible,
+                    "statement": outcome.statement,
+                    "id": poll_id,
+                },
             )
         self.db.sealer.forget_key(sealed_key)
         await self.db.scrub()
@@ -388,9 +434,9 @@ class PollRepo:
         """Polls closed in ``[start, end)``, in closing order (the digest's read-out)."""
         rows = await self.db.fetchall(
             f"SELECT {_POLL_COLUMNS} FROM polls"
-            " WHERE community_id = ? AND closed_at IS NOT NULL AND closed_at >= ?"
-            " AND closed_at < ? ORDER BY closed_at, id",
-            (community_id, to_db(start), to_db(end)),
+            " WHERE community_id = :community_id AND closed_at IS NOT NULL"
+            " AND closed_at >= :start AND closed_at < :end ORDER BY closed_at, id",
+            {"community_id": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [_poll(r) for r in rows]
 
@@ -400,9 +446,9 @@ class PollRepo:
         rows = await self.db.fetchall(
             "SELECT p.question, p.closes_at, p.channel_id, p.message_id,"
             " (SELECT COUNT(*) FROM poll_voters v WHERE v.poll_id = p.id) AS voters"
-            " FROM polls p WHERE p.community_id = ? AND p.closed_at IS NULL"
-            " AND p.created_at <= ? ORDER BY p.closes_at IS NULL, p.closes_at, p.id",
-            (community_id, to_db(now)),
+            " FROM polls p WHERE p.community_id = :community_id AND p.closed_at IS NULL"
+            " AND p.created_at <= :now ORDER BY p.closes_at IS NULL, p.closes_at, p.id",
+            {"community_id": community_id, "now": to_db(now)},
         )
         return [
             OpenPoll(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
 from pydantic import TypeAdapter
 
+from bot.db.database import Row
 from bot.db.rows import from_db, from_db_req
 from bot.db.sealing import Sealer, ballot_aad, ballot_aads
 from bot.domain.statements import Statement, StatementReport, StatementRound, Vote
@@ -50,7 +50,7 @@ def open_votes(
     return [_BYTE_VOTES[raw] for raw in opened]
 
 
-def statement_from_row(row: aiosqlite.Row) -> Statement:
+def statement_from_row(row: Row) -> Statement:
     return Statement(
         id=row["id"],
         community_id=row["community_id"],
@@ -61,7 +61,7 @@ def statement_from_row(row: aiosqlite.Row) -> Statement:
     )
 
 
-def round_from_row(row: aiosqlite.Row) -> StatementRound:
+def round_from_row(row: Row) -> StatementRound:
     return StatementRound(
         id=row["id"],
         community_id=row["community_id"],

@@ -30,9 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Conn, Database
 from bot.db.group_commit import Op
 from bot.db.rows import to_db
 from bot.db.sealing import Sealer
@@ -84,65 +82,81 @@ class StatementRepo:
         """Statements not yet in a closed round: what a new statement must not duplicate."""
         rows = await self.db.fetchall(
             "SELECT s.text FROM statements s LEFT JOIN statement_rounds r ON r.id = s.round_id"
-            " WHERE s.community_id = ? AND (s.round_id IS NULL OR r.closed_at IS NULL)",
-            (community_id,),
+            " WHERE s.community_id = :community_id"
+            " AND (s.round_id IS NULL OR r.closed_at IS NULL) ORDER BY s.id",
+            {"community_id": community_id},
         )
         return [r[0] for r in rows]
 
     async def add(self, community_id: int, author_id: int, text: str, now: datetime) -> Statement:
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT id FROM statement_rounds WHERE community_id = ? AND closed_at IS NULL"
-                " ORDER BY id DESC LIMIT 1",
-                (community_id,),
+                "SELECT id FROM statement_rounds WHERE community_id = :community_id"
+                " AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
+                {"community_id": community_id},
             ) as cur:
                 open_row = await cur.fetchone()
             cur2 = await conn.execute(
                 "INSERT INTO statements (community_id, round_id, author_id, text, created_at)"
-                " VALUES (?,?,?,?,?)",
-                (community_id, open_row[0] if open_row else None, author_id, text, to_db(now)),
+                " VALUES (:community_id, :round_id, :author_id, :text, :created_at) RETURNING id",
+                {
+                    "community_id": community_id,
+                    "round_id": open_row[0] if open_row else None,
+                    "author_id": author_id,
+                    "text": text,
+                    "created_at": to_db(now),
+                },
             )
-            sid = int(cur2.lastrowid or 0)
+            inserted = await cur2.fetchone()
+            assert inserted is not None
+            sid = int(inserted[0])
         got = await self.get(sid)
         assert got is not None
         return got
 
     async def get(self, statement_id: int) -> Statement | None:
-        row = await self.db.fetchone("SELECT * FROM statements WHERE id = ?", (statement_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM statements WHERE id = :id", {"id": statement_id}
+        )
         return statement_from_row(row) if row else None
 
     async def round_statements(self, round_id: int) -> list[Statement]:
         rows = await self.db.fetchall(
-            "SELECT * FROM statements WHERE round_id = ? ORDER BY id", (round_id,)
+            "SELECT * FROM statements WHERE round_id = :round_id ORDER BY id",
+            {"round_id": round_id},
         )
         return [statement_from_row(r) for r in rows]
 
     async def pool_size(self, community_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(*) FROM statements WHERE community_id = ? AND round_id IS NULL",
-                (community_id,),
+                "SELECT COUNT(*) FROM statements"
+                " WHERE community_id = :community_id AND round_id IS NULL",
+                {"community_id": community_id},
             )
         )
 
     # ------------------------------------------------------------------ rounds
     async def open_round(self, community_id: int) -> StatementRound | None:
         row = await self.db.fetchone(
-            "SELECT * FROM statement_rounds WHERE community_id = ? AND closed_at IS NULL"
-            " ORDER BY id DESC LIMIT 1",
-            (community_id,),
+            "SELECT * FROM statement_rounds WHERE community_id = :community_id"
+            " AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
+            {"community_id": community_id},
         )
         return round_from_row(row) if row else None
 
     async def latest_round(self, community_id: int) -> StatementRound | None:
         row = await self.db.fetchone(
-            "SELECT * FROM statement_rounds WHERE community_id = ? ORDER BY id DESC LIMIT 1",
-            (community_id,),
+            "SELECT * FROM statement_rounds WHERE community_id = :community_id"
+            " ORDER BY id DESC LIMIT 1",
+            {"community_id": community_id},
         )
         return round_from_row(row) if row else None
 
     async def get_round(self, round_id: int) -> StatementRound | None:
-        row = await self.db.fetchone("SELECT * FROM statement_rounds WHERE id = ?", (round_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM statement_rounds WHERE id = :id", {"id": round_id}
+        )
         return round_from_row(row) if row else None
 
     async def open_rounds(self) -> list[StatementRound]:
@@ -157,8 +171,9 @@ class StatementRepo:
         """Open a round over every statement not yet in one; refuse a second open round."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT 1 FROM statement_rounds WHERE community_id = ? AND closed_at IS NULL",
-                (community_id,),
+                "SELECT 1 FROM statement_rounds WHERE community_id = :community_id"
+                " AND closed_at IS NULL",
+                {"community_id": community_id},
             ) as cur:
                 if await cur.fetchone():
                     raise Conflict(
@@ -166,8 +181,9 @@ class StatementRepo:
                         "close before opening another."
                     )
             async with conn.execute(
-                "SELECT COUNT(*) FROM statements WHERE community_id = ? AND round_id IS NULL",
-                (community_id,),
+                "SELECT COUNT(*) FROM statements"
+                " WHERE community_id = :community_id AND round_id IS NULL",
+                {"community_id": community_id},
             ) as cur:
                 row = await cur.fetchone()
             if not row or row[0] < 2:
@@ -177,17 +193,26 @@ class StatementRepo:
                 )
             cur2 = await conn.execute(
                 "INSERT INTO statement_rounds (community_id, opened_by, opened_at, closes_at)"
-                " VALUES (?,?,?,?)",
-                (community_id, opened_by, to_db(now), to_db(closes_at)),
+                " VALUES (:community_id, :opened_by, :opened_at, :closes_at) RETURNING id",
+                {
+                    "community_id": community_id,
+                    "opened_by": opened_by,
+                    "opened_at": to_db(now),
+                    "closes_at": to_db(closes_at),
+                },
             )
-            rid = int(cur2.lastrowid or 0)
+            inserted = await cur2.fetchone()
+            assert inserted is not None
+            rid = int(inserted[0])
             _key, sealed = self.db.sealer.new_key("round", rid)
             await conn.execute(
-                "UPDATE statement_rounds SET ballot_key = ? WHERE id = ?", (sealed, rid)
+                "UPDATE statement_rounds SET ballot_key = :key WHERE id = :id",
+                {"key": sealed, "id": rid},
             )
             await conn.execute(
-                "UPDATE statements SET round_id = ? WHERE community_id = ? AND round_id IS NULL",
-                (rid, community_id),
+                "UPDATE statements SET round_id = :round_id"
+                " WHERE community_id = :community_id AND round_id IS NULL",
+                {"round_id": rid, "community_id": community_id},
             )
         got = await self.get_round(rid)
         assert got is not None
@@ -197,28 +222,32 @@ class StatementRepo:
         """Remove a round that could not be announced; its statements return to the pool."""
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE statements SET round_id = NULL WHERE round_id = ?", (round_id,)
+                "UPDATE statements SET round_id = NULL WHERE round_id = :round_id",
+                {"round_id": round_id},
             )
-            await conn.execute("DELETE FROM statement_rounds WHERE id = ?", (round_id,))
+            await conn.execute(
+                "DELETE FROM statement_rounds WHERE id = :id", {"id": round_id}
+            )
 
     async def set_round_message(self, round_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE statement_rounds SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, round_id),
+            "UPDATE statement_rounds SET channel_id = :channel_id, message_id = :message_id"
+            " WHERE id = :id",
+            {"channel_id": channel_id, "message_id": message_id, "id": round_id},
         )
 
     # ------------------------------------------------------------------ votes
     async def _round_key(self, round_id: int) -> bytes | None:
         """The open round's unsealed key; None once closed (the key is gone)."""
         sealed = await self.db.fetchval(
-            "SELECT ballot_key FROM statement_rounds WHERE id = ?", (round_id,)
+            "SELECT ballot_key FROM statement_rounds WHERE id = :id", {"id": round_id}
         )
         if sealed is None:
             return None
         return self.db.sealer.unseal_key("round", round_id, sealed)
 
     async def _open_votes(
-        self, conn: aiosqlite.Connection | None, rnd: StatementRound, key: bytes
+        self, conn: Conn | None, rnd: StatementRound, key: bytes
     ) -> tuple[list[tuple[int, int, Vote]], dict[int, str]]:
         """Votes of an open round under per-round pseudonyms, and those pseudonyms' disciplines.
 
@@ -228,23 +257,27 @@ class StatementRepo:
         """
         sql_votes = (
             "SELECT statement_id, voter_key, sealed FROM statement_sealed_votes"
-            " WHERE round_id = ? ORDER BY voter_key, statement_id"
+            " WHERE round_id = :round_id ORDER BY voter_key, statement_id"
         )
-        sql_members = "SELECT user_id, discipline FROM memberships WHERE community_id = ?"
+        sql_members = (
+            "SELECT user_id, discipline FROM memberships WHERE community_id = :community_id"
+        )
+        by_round = {"round_id": rnd.id}
+        by_community = {"community_id": rnd.community_id}
         if conn is None:
-            vote_rows = await self.db.fetchall(sql_votes, (rnd.id,))
-            member_rows = await self.db.fetchall(sql_members, (rnd.community_id,))
+            vote_rows = await self.db.fetchall(sql_votes, by_round)
+            member_rows = await self.db.fetchall(sql_members, by_community)
         else:
-            vote_rows = list(await conn.execute_fetchall(sql_votes, (rnd.id,)))
-            member_rows = list(await conn.execute_fetchall(sql_members, (rnd.community_id,)))
+            vote_rows = list(await conn.execute_fetchall(sql_votes, by_round))
+            member_rows = list(await conn.execute_fetchall(sql_members, by_community))
         # 100,000 votes take a second to open: in a worker thread, off the event loop.
         return await asyncio.to_thread(_unseal_votes, key, rnd.id, vote_rows, member_rows)
 
     async def vote_counts(self, round_id: int) -> dict[int, int]:
         rows = await self.db.fetchall(
-            "SELECT statement_id, COUNT(*) FROM statement_sealed_votes WHERE round_id = ?"
-            " GROUP BY statement_id",
-            (round_id,),
+            "SELECT statement_id, COUNT(*) FROM statement_sealed_votes"
+            " WHERE round_id = :round_id GROUP BY statement_id",
+            {"round_id": round_id},
         )
         return {r[0]: r[1] for r in rows}
 
@@ -252,8 +285,9 @@ class StatementRepo:
         """How many members have voted in the round so far (never how)."""
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(DISTINCT voter_key) FROM statement_sealed_votes WHERE round_id = ?",
-                (round_id,),
+                "SELECT COUNT(DISTINCT voter_key) FROM statement_sealed_votes"
+                " WHERE round_id = :round_id",
+                {"round_id": round_id},
             )
         )
 
@@ -262,8 +296,9 @@ class StatementRepo:
         if key is None:
             return set()
         rows = await self.db.fetchall(
-            "SELECT statement_id FROM statement_sealed_votes WHERE round_id = ? AND voter_key = ?",
-            (round_id, Sealer.voter_key(key, user_id)),
+            "SELECT statement_id FROM statement_sealed_votes"
+            " WHERE round_id = :round_id AND voter_key = :voter_key",
+            {"round_id": round_id, "voter_key": Sealer.voter_key(key, user_id)},
         )
         return {r[0] for r in rows}
 
@@ -272,9 +307,9 @@ class StatementRepo:
     ) -> Op[StatementVoteReceipt]:
         sealer = self.db.sealer
 
-        async def op(conn: aiosqlite.Connection) -> StatementVoteReceipt:
+        async def op(conn: Conn) -> StatementVoteReceipt:
             async with conn.execute(
-                "SELECT * FROM statement_rounds WHERE id = ?", (round_id,)
+                "SELECT * FROM statement_rounds WHERE id = :id", {"id": round_id}
             ) as cur:
                 rrow = await cur.fetchone()
             if rrow is None:
@@ -285,7 +320,8 @@ class StatementRepo:
                     "This statement round has closed, so votes are no longer accepted."
                 )
             async with conn.execute(
-                "SELECT * FROM statements WHERE id = ? AND round_id = ?", (statement_id, round_id)
+                "SELECT * FROM statements WHERE id = :id AND round_id = :round_id",
+                {"id": statement_id, "round_id": round_id},
             ) as cur:
                 srow = await cur.fetchone()
             if srow is None:
@@ -294,9 +330,9 @@ class StatementRepo:
                 )
             statement = statement_from_row(srow)
             async with conn.execute(
-                "SELECT 1 FROM memberships WHERE community_id = ? AND user_id = ?"
-                " AND left_at IS NULL",
-                (rnd.community_id, user_id),
+                "SELECT 1 FROM memberships WHERE community_id = :community_id"
+                " AND user_id = :user_id AND left_at IS NULL",
+                {"community_id": rnd.community_id, "user_id": user_id},
             ) as cur:
                 if await cur.fetchone() is None:
                     raise NotAllowed("Only members of this community can vote on its statements.")
@@ -306,8 +342,8 @@ class StatementRepo:
             voter = Sealer.voter_key(key, user_id)
             async with conn.execute(
                 "SELECT sealed FROM statement_sealed_votes"
-                " WHERE statement_id = ? AND voter_key = ?",
-                (statement_id, voter),
+                " WHERE statement_id = :statement_id AND voter_key = :voter_key",
+                {"statement_id": statement_id, "voter_key": voter},
             ) as cur:
                 prev_row = await cur.fetchone()
             prev = (
@@ -319,14 +355,14 @@ class StatementRepo:
                 raise AlreadyYourVote("That is already your vote on this statement.")
             await conn.execute(
                 "INSERT INTO statement_sealed_votes (round_id, statement_id, voter_key, sealed)"
-                " VALUES (?,?,?,?) ON CONFLICT (statement_id, voter_key)"
-                " DO UPDATE SET sealed = excluded.sealed",
-                (
-                    round_id,
-                    statement_id,
-                    voter,
-                    seal_vote(key, round_id, statement_id, voter, vote),
-                ),
+                " VALUES (:round_id, :statement_id, :voter_key, :sealed)"
+                " ON CONFLICT (statement_id, voter_key) DO UPDATE SET sealed = excluded.sealed",
+                {
+                    "round_id": round_id,
+                    "statement_id": statement_id,
+                    "voter_key": voter,
+                    "sealed": seal_vote(key, round_id, statement_id, voter, vote),
+                },
             )
             return StatementVoteReceipt(statement, vote, prev is not None)
 
@@ -334,22 +370,23 @@ class StatementRepo:
 
     async def disciplines(self, community_id: int) -> dict[int, str]:
         rows = await self.db.fetchall(
-            "SELECT user_id, discipline FROM memberships WHERE community_id = ?", (community_id,)
+            "SELECT user_id, discipline FROM memberships WHERE community_id = :community_id",
+            {"community_id": community_id},
         )
         return {r[0]: r[1] for r in rows}
 
     async def eligible(self, community_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(*) FROM memberships WHERE community_id = ? AND left_at IS NULL",
-                (community_id,),
+                _ELIGIBLE,
+                {"community_id": community_id},
             )
         )
 
     async def frozen_report(self, round_id: int) -> StatementReport | None:
         """The report frozen at close; None while the round is open (or for none stored)."""
         frozen = await self.db.fetchval(
-            "SELECT report FROM statement_rounds WHERE id = ?", (round_id,)
+            "SELECT report FROM statement_rounds WHERE id = :id", {"id": round_id}
         )
         return report_from_json(frozen) if frozen is not None else None
 
@@ -375,7 +412,8 @@ class StatementRepo:
         sealed_key: bytes | None = None
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM statement_rounds WHERE id = ? AND closed_at IS NULL", (round_id,)
+                "SELECT * FROM statement_rounds WHERE id = :id AND closed_at IS NULL",
+                {"id": round_id},
             ) as cur:
                 row = await cur.fetchone()
             if row is None:
@@ -383,7 +421,8 @@ class StatementRepo:
             rnd = round_from_row(row)
             sealed_key = row["ballot_key"]
             async with conn.execute(
-                "SELECT * FROM statements WHERE round_id = ? ORDER BY id", (round_id,)
+                "SELECT * FROM statements WHERE round_id = :round_id ORDER BY id",
+                {"round_id": round_id},
             ) as cur:
                 statements = [statement_from_row(r) for r in await cur.fetchall()]
             ballots = RoundBallots([(s.id, s.text) for s in statements])
@@ -393,18 +432,22 @@ class StatementRepo:
                 ballots = RoundBallots(ballots.statements, votes, disciplines)
             eligible = await _eligible(conn, rnd.community_id)
             outcome = await asyncio.to_thread(decide, rnd, ballots, eligible)
-            await conn.execute("DELETE FROM statement_sealed_votes WHERE round_id = ?", (round_id,))
             await conn.execute(
-                "UPDATE statement_rounds SET closed_at = ?, voters = ?, eligible = ?,"
-                " collective_statement = ?, report = ?, ballot_key = NULL WHERE id = ?",
-                (
-                    to_db(now),
-                    outcome.voters,
-                    outcome.eligible,
-                    outcome.statement,
-                    report_to_json(outcome.result),
-                    round_id,
-                ),
+                "DELETE FROM statement_sealed_votes WHERE round_id = :round_id",
+                {"round_id": round_id},
+            )
+            await conn.execute(
+                "UPDATE statement_rounds SET closed_at = :closed_at, voters = :voters,"
+                " eligible = :eligible, collective_statement = :statement, report = :report,"
+                " ballot_key = NULL WHERE id = :id",
+                {
+                    "closed_at": to_db(now),
+                    "voters": outcome.voters,
+                    "eligible": outcome.eligible,
+                    "statement": outcome.statement,
+                    "report": report_to_json(outcome.result),
+                    "id": round_id,
+                },
             )
         self.db.sealer.forget_key(sealed_key)
         await self.db.scrub()
@@ -420,9 +463,9 @@ class StatementRepo:
         rows = await self.db.fetchall(
             "SELECT r.*, (SELECT COUNT(*) FROM statements s WHERE s.round_id = r.id) AS n"
             " FROM statement_rounds r"
-            " WHERE r.community_id = ? AND r.closed_at IS NOT NULL AND r.closed_at >= ?"
-            " AND r.closed_at < ? ORDER BY r.closed_at, r.id",
-            (community_id, to_db(start), to_db(end)),
+            " WHERE r.community_id = :community_id AND r.closed_at IS NOT NULL"
+            " AND r.closed_at >= :start AND r.closed_at < :end ORDER BY r.closed_at, r.id",
+            {"community_id": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [(round_from_row(r), int(r["n"])) for r in rows]
 
@@ -433,20 +476,20 @@ class StatementRepo:
         rows = await self.db.fetchall(
             "SELECT r.*, (SELECT COUNT(DISTINCT v.voter_key) FROM statement_sealed_votes v"
             " WHERE v.round_id = r.id) AS n"
-            " FROM statement_rounds r WHERE r.community_id = ? AND r.closed_at IS NULL"
-            " AND r.opened_at <= ? ORDER BY r.closes_at, r.id",
-            (community_id, to_db(now)),
+            " FROM statement_rounds r WHERE r.community_id = :community_id"
+            " AND r.closed_at IS NULL AND r.opened_at <= :now ORDER BY r.closes_at, r.id",
+            {"community_id": community_id, "now": to_db(now)},
         )
         return [(round_from_row(r), int(r["n"])) for r in rows]
 
 
-async def _eligible(conn: aiosqlite.Connection, community_id: int) -> int:
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT COUNT(*) FROM memberships WHERE community_id = ? AND left_at IS NULL",
-            (community_id,),
-        )
-    )
+_ELIGIBLE = (
+    "SELECT COUNT(*) FROM memberships WHERE community_id = :community_id AND left_at IS NULL"
+)
+
+
+async def _eligible(conn: Conn, community_id: int) -> int:
+    rows = list(await conn.execute_fetchall(_ELIGIBLE, {"community_id": community_id}))
     return int(rows[0][0]) if rows else 0
 
 

@@ -4,46 +4,58 @@ The batched path must give every caller what its own plan would have given, stor
 ballots, refuse the same votes while writing nothing for them, fall back to one plan per
 vote (rolled back first) if the batch's writes fail, and leave nothing behind when the
 process dies before the COMMIT.
+
+The batched path is SQLite's alone (aiosqlite's raw connection, on its thread); on PostgreSQL
+every vote runs its own plan, so the tests that compare outcomes and stored ballots run on
+every engine (the shared ``db`` fixture), and those that poke the batch itself (a raw
+``sqlite3`` connection, a temporary trigger on the writer) on SQLite only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.group_commit import Batch, GroupCommitter, Plan, PlannedOp, _run_planned
 from bot.db.polls import PollRepo, VoteReceipt
 from bot.domain.polls import Ballot, merge_survey_answers, parse_poll, withdraw_survey_answer
 from bot.errors import AlreadyYourVote, InvalidInput, NotAllowed
+from tests.engines import open_test_database
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 MEMBERS = range(1, 9)
 
+#: The batch's own machinery runs on SQLite only (see the module docstring): these tests hand
+#: it a raw ``sqlite3`` connection or a temporary trigger on aiosqlite's writer.
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"])
+
+
+async def _community(db: Database) -> None:
+    """Community 1 with MEMBERS as its members."""
+    await db.execute(
+        "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
+        " created_at) VALUES (1, 1, 'C', 'c', 'practice', 'Europe/London', 1, :now)",
+        {"now": T0.isoformat()},
+    )
+    await db.executemany(
+        "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
+        " VALUES (1, :user_id, 'gp', :now)",
+        [{"user_id": user, "now": T0.isoformat()} for user in MEMBERS],
+    )
+
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "b.db") as database:
-        await migrations.upgrade(database)
-        await database.execute(
-            "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
-            " created_at) VALUES (1, 1, 'C', 'c', 'practice', 'Europe/London', 1, ?)",
-            (T0.isoformat(),),
-        )
-        for user in MEMBERS:
-            await database.execute(
-                "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
-                " VALUES (1, ?, 'gp', ?)",
-                (user, T0.isoformat()),
-            )
-        yield database
+async def db(db: Database) -> Database:
+    """The shared database (every engine, tests/db/conftest.py) with community 1."""
+    await _community(db)
+    return db
 
 
 def choose(option: Any) -> Callable[[Ballot | None], Any]:
@@ -119,22 +131,13 @@ CLICKS: list[tuple[str, int, Callable[..., Any]]] = [
 ]
 
 
-async def test_a_batch_gives_each_vote_what_its_own_plan_gives(tmp_path: Path) -> None:
+async def test_a_batch_gives_each_vote_what_its_own_plan_gives(
+    engine: str, tmp_path: Path
+) -> None:
     results = {}
     for batched in (True, False):
-        async with Database(tmp_path / f"{batched}.db") as db:
-            await migrations.upgrade(db)
-            await db.execute(
-                "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
-                " created_at) VALUES (1, 1, 'C', 'c', 'practice', 'Europe/London', 1, ?)",
-                (T0.isoformat(),),
-            )
-            for user in MEMBERS:
-                await db.execute(
-                    "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
-                    " VALUES (1, ?, 'gp', ?)",
-                    (user, T0.isoformat()),
-                )
+        async with open_test_database(engine, tmp_path, name=f"{batched}.db") as db:
+            await _community(db)
             repo = PollRepo(db)
             single, survey = await _polls(repo)
             ids = {"single": single, "survey": survey}
@@ -153,6 +156,7 @@ async def test_a_batch_gives_each_vote_what_its_own_plan_gives(tmp_path: Path) -
     assert (survey, 5) not in voters and (single, 99) not in voters
 
 
+@SQLITE_ONLY
 async def test_a_failing_batch_write_is_rolled_back_and_the_votes_run_one_by_one(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -175,13 +179,14 @@ async def test_a_failing_batch_write_is_rolled_back_and_the_votes_run_one_by_one
     assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 3
 
 
+@SQLITE_ONLY
 async def test_a_batch_not_committed_leaves_nothing(db: Database) -> None:
     """The process dies after the batch ran but before its COMMIT: nothing of it is stored
     (and nothing was acknowledged: results are delivered only after the COMMIT)."""
     repo = PollRepo(db)
     single, _ = await _polls(repo)
     await db.execute(
-        "INSERT INTO poll_voters (poll_id, user_id) VALUES (?, 8)", (single,)
+        "INSERT INTO poll_voters (poll_id, user_id) VALUES (:poll_id, 8)", {"poll_id": single}
     )  # an earlier, committed row stays
     ops: list[tuple[int, PlannedOp[Any]]] = [
         (i, repo.vote_op(single, u, choose(0), T0)) for i, u in enumerate((1, 2, 3))
@@ -216,6 +221,7 @@ async def test_a_cancelled_caller_s_vote_is_still_written_once(db: Database) -> 
     assert [await repo.own_ballot(single, u) for u in (1, 2, 3)] == [1, 1, 1]
 
 
+@SQLITE_ONLY
 async def test_a_batch_run_that_breaks_its_contract_falls_back_to_the_plans(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -229,7 +235,7 @@ async def test_a_batch_run_that_breaks_its_contract_falls_back_to_the_plans(
 
     def op(k: int) -> PlannedOp[int]:
         def plan() -> Plan[int]:
-            yield ("INSERT INTO t (k) VALUES (?)", (k,))
+            yield ("INSERT INTO t (k) VALUES (:k)", {"k": k})
             return k
 
         return PlannedOp(plan, batch=Batch("t", k, broken))

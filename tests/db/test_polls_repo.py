@@ -1,16 +1,15 @@
-"""PollRepo, StatementRepo and the digest read-outs on a real SQLite file."""
+"""PollRepo, StatementRepo and the digest read-outs, on every engine (the shared ``db``
+fixture in tests/db/conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.group_commit import GroupCommitter
@@ -36,13 +35,6 @@ T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 def pick(level: int, _previous: object) -> int:
     return level
 FAC = 100
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "p.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def community(db: Database, name: str = "Carers", members: int = 4) -> int:
@@ -100,7 +92,9 @@ async def test_votes_are_pseudonymous_changeable_and_unlinkable_after_close(
     assert closed.item.collective_statement and "“Wed”" in closed.item.collective_statement
     assert await db.fetchval("SELECT ballot_key FROM polls") is None
     assert await db.fetchval("SELECT COUNT(*) FROM poll_sealed_ballots") == 0
-    finals = await db.fetchall("SELECT seq, user_id, ballot FROM poll_final_ballots")
+    finals = await db.fetchall(
+        "SELECT seq, user_id, ballot FROM poll_final_ballots ORDER BY seq"
+    )
     assert [(r["seq"], r["user_id"], r["ballot"]) for r in finals] == [(1, None, "2"),
                                                                        (2, None, "2")]
     assert await repo.ballots(closed.item) == [2, 2]
