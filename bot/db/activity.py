@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.db.database import Database
+from bot.db.rows import chunks, in_list
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ class ActivityRepo:
     async def community_for_channel(self, channel_id: int) -> int | None:
         """One primary-key lookup: the community a channel (or a thread's parent) belongs to."""
         value = await self.db.fetchval(
-            "SELECT community_id FROM community_channels WHERE channel_id = ?", (channel_id,)
+            "SELECT community_id FROM community_channels WHERE channel_id = :channel_id",
+            {"channel_id": channel_id},
         )
         return int(value) if value is not None else None
 
@@ -99,17 +101,35 @@ class ActivityRepo:
         """Add a drained buffer in one transaction: one UPSERT per (member, hour)."""
         if not batch:
             return
-        rows = []
-        for (community_id, user_id, epoch_hour), n in batch.items():
-            day, hour = _day_hour(hour_start(epoch_hour))
-            rows.append((community_id, user_id, day, hour, n))
+        wanted = sorted({community_id for community_id, _, _ in batch})
         async with self.db.transaction() as conn:
+            # Counts for a community deleted meanwhile are dropped, not a foreign-key error
+            # (which would abort the whole batch's transaction on PostgreSQL).
+            existing: set[int] = set()
+            for part in chunks(wanted):
+                marks, params = in_list(part)
+                existing.update(
+                    int(r[0])
+                    for r in await conn.execute_fetchall(
+                        f"SELECT id FROM communities WHERE id IN ({marks})", params
+                    )
+                )
+            rows = []
+            for (community_id, user_id, epoch_hour), n in batch.items():
+                if community_id not in existing:
+                    continue
+                day, hour = _day_hour(hour_start(epoch_hour))
+                rows.append(
+                    {"community_id": community_id, "user_id": user_id, "day": day,
+                     "hour": hour, "messages": n}
+                )
+            if not rows:
+                return
             await conn.executemany(
                 """INSERT INTO message_activity (community_id, user_id, day, hour, messages)
-                   SELECT ?1, ?2, ?3, ?4, ?5
-                   WHERE EXISTS (SELECT 1 FROM communities WHERE id = ?1)
+                   VALUES (:community_id, :user_id, :day, :hour, :messages)
                    ON CONFLICT (community_id, user_id, day, hour)
-                   DO UPDATE SET messages = messages + excluded.messages""",
+                   DO UPDATE SET messages = message_activity.messages + excluded.messages""",
                 rows,
             )
 
@@ -124,9 +144,9 @@ class ActivityRepo:
         ed, eh = _first_hour_from(end)
         rows = await self.db.fetchall(
             """SELECT user_id, day, hour, messages FROM message_activity
-               WHERE community_id = ? AND day BETWEEN ? AND ?
-                 AND (day > ? OR hour >= ?) AND (day < ? OR hour < ?)""",
-            (community_id, sd, ed, sd, sh, ed, eh),
+               WHERE community_id = :community_id AND day BETWEEN :sd AND :ed
+                 AND (day > :sd OR hour >= :sh) AND (day < :ed OR hour < :eh)""",
+            {"community_id": community_id, "sd": sd, "sh": sh, "ed": ed, "eh": eh},
         )
         return [
             HourCount(
@@ -152,10 +172,10 @@ class ActivityRepo:
             # fetchall on a LIMIT 1 query: one database-thread hop instead of three.
             rows = await self.db.fetchall(
                 """SELECT day, hour FROM message_activity
-                   WHERE community_id = ? AND user_id = ? AND day <= ?
-                     AND (day < ? OR hour < ?)
+                   WHERE community_id = :community_id AND user_id = :user_id
+                     AND day <= :bd AND (day < :bd OR hour < :bh)
                    ORDER BY day DESC, hour DESC LIMIT 1""",
-                (community_id, user_id, bd, bd, bh),
+                {"community_id": community_id, "user_id": user_id, "bd": bd, "bh": bh},
             )
             if rows:
                 row = rows[0]
@@ -183,9 +203,9 @@ class ActivityRepo:
                    FROM message_activity a
                    JOIN memberships m ON m.community_id = a.community_id
                                      AND m.user_id = a.user_id
-                   WHERE a.community_id = ? AND a.day BETWEEN ? AND ?
-                     AND (a.day > ? OR a.hour >= ?) AND (a.day < ? OR a.hour < ?)""",
-                (community_id, sd, ed, sd, sh, ed, eh),
+                   WHERE a.community_id = :community_id AND a.day BETWEEN :sd AND :ed
+                     AND (a.day > :sd OR a.hour >= :sh) AND (a.day < :ed OR a.hour < :eh)""",
+                {"community_id": community_id, "sd": sd, "sh": sh, "ed": ed, "eh": eh},
             )
             out.append((int(row[0]), int(row[1])))
         return out

@@ -43,16 +43,16 @@ class DeliveryRepo:
         """Record that ``run`` is under way; say whether it is new, resumed or finished."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "INSERT INTO delivery_runs (run, state, started_at) VALUES (?, 'running', ?)"
-                " ON CONFLICT (run) DO NOTHING",
-                (run, to_db(now)),
+                "INSERT INTO delivery_runs (run, state, started_at)"
+                " VALUES (:run, 'running', :started_at) ON CONFLICT (run) DO NOTHING",
+                {"run": run, "started_at": to_db(now)},
             )
             if cur.rowcount == 1:
                 return RunState.NEW
-            async with conn.execute(
-                "SELECT state FROM delivery_runs WHERE run = ?", (run,)
-            ) as read:
-                row = await read.fetchone()
+            read = await conn.execute(
+                "SELECT state FROM delivery_runs WHERE run = :run", {"run": run}
+            )
+            row = await read.fetchone()
         assert row is not None
         return RunState.FINISHED if row[0] == "finished" else RunState.RESUMED
 
@@ -61,32 +61,37 @@ class DeliveryRepo:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO delivery_runs (run, state, started_at, finished_at)"
-                " VALUES (?, 'finished', ?, ?) ON CONFLICT (run) DO UPDATE SET"
-                " state = 'finished', finished_at = COALESCE(finished_at, excluded.finished_at)",
-                (run, to_db(now), to_db(now)),
+                " VALUES (:run, 'finished', :now, :now) ON CONFLICT (run) DO UPDATE SET"
+                " state = 'finished',"
+                " finished_at = COALESCE(delivery_runs.finished_at, excluded.finished_at)",
+                {"run": run, "now": to_db(now)},
             )
-            await conn.execute("DELETE FROM deliveries WHERE run = ?", (run,))
+            await conn.execute("DELETE FROM deliveries WHERE run = :run", {"run": run})
 
     async def forget(self, run: str) -> None:
         """The effect was withdrawn before anything of it was sent (a released claim)."""
-        await self.db.execute("DELETE FROM delivery_runs WHERE run = ?", (run,))
+        await self.db.execute("DELETE FROM delivery_runs WHERE run = :run", {"run": run})
 
     async def state(self, run: str) -> str | None:
-        return await self.db.fetchval("SELECT state FROM delivery_runs WHERE run = ?", (run,))
+        return await self.db.fetchval(
+            "SELECT state FROM delivery_runs WHERE run = :run", {"run": run}
+        )
 
     async def running(self, prefix: str) -> list[str]:
         """Runs started and never finished whose name starts with ``prefix``."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # Run names are machine-made lower-case keys, so LIKE's case rule (none on SQLite,
+        # exact on PostgreSQL) never changes the answer.
         rows = await self.db.fetchall(
             "SELECT run FROM delivery_runs WHERE state = 'running'"
-            " AND run LIKE ? ESCAPE '\\' ORDER BY started_at, run",
-            (f"{escaped}%",),
+            " AND run LIKE :pattern ESCAPE '\\' ORDER BY started_at, run",
+            {"pattern": f"{escaped}%"},
         )
         return [r[0] for r in rows]
 
     # ------------------------------------------------------------------ messages
     async def get(self, key: str) -> DeliveryRow | None:
-        row = await self.db.fetchone("SELECT * FROM deliveries WHERE key = ?", (key,))
+        row = await self.db.fetchone("SELECT * FROM deliveries WHERE key = :key", {"key": key})
         if row is None:
             return None
         return DeliveryRow(
@@ -106,28 +111,29 @@ class DeliveryRepo:
         """
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO delivery_runs (run, state, started_at) VALUES (?, 'running', ?)"
-                " ON CONFLICT (run) DO NOTHING",
-                (run, to_db(now)),
+                "INSERT INTO delivery_runs (run, state, started_at)"
+                " VALUES (:run, 'running', :now) ON CONFLICT (run) DO NOTHING",
+                {"run": run, "now": to_db(now)},
             )
             await conn.execute(
                 "INSERT INTO deliveries (key, run, nonce, state, attempts, updated_at)"
-                " VALUES (?, ?, ?, 'pending', 1, ?) ON CONFLICT (key) DO UPDATE SET"
-                " nonce = excluded.nonce, state = 'pending', attempts = attempts + 1,"
-                " updated_at = excluded.updated_at",
-                (key, run, nonce, to_db(now)),
+                " VALUES (:key, :run, :nonce, 'pending', 1, :now) ON CONFLICT (key) DO UPDATE"
+                " SET nonce = excluded.nonce, state = 'pending',"
+                " attempts = deliveries.attempts + 1, updated_at = excluded.updated_at",
+                {"key": key, "run": run, "nonce": nonce, "now": to_db(now)},
             )
 
     async def sent(self, key: str, message_id: int, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE deliveries SET state = 'sent', message_id = ?, updated_at = ? WHERE key = ?",
-            (message_id, to_db(now), key),
+            "UPDATE deliveries SET state = 'sent', message_id = :message_id,"
+            " updated_at = :now WHERE key = :key",
+            {"message_id": message_id, "now": to_db(now), "key": key},
         )
 
     async def failed(self, key: str, now: datetime) -> None:
         """Discord refused it (nothing was created); a later attempt may send it again."""
         await self.db.execute(
-            "UPDATE deliveries SET state = 'failed', updated_at = ? WHERE key = ?"
+            "UPDATE deliveries SET state = 'failed', updated_at = :now WHERE key = :key"
             " AND state = 'pending'",
-            (to_db(now), key),
+            {"now": to_db(now), "key": key},
         )

@@ -13,17 +13,14 @@ each a short SQL statement; splitting it would split one transaction boundary's 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
-from bot.db.database import Database
-from bot.db.rows import from_db, from_db_req, to_db
+from bot.db.database import Database, Row
+from bot.db.rows import chunks, from_db, from_db_req, in_list, to_db
 from bot.domain.digest import HeldMeeting, Place, UpcomingMeeting
 from bot.domain.meeting_series import Series, SeriesRule
 from bot.domain.meetings import (
@@ -52,7 +49,7 @@ class NewMeeting:
     created_at: datetime
 
 
-def _meeting(row: aiosqlite.Row) -> Meeting:
+def _meeting(row: Row) -> Meeting:
     return Meeting(
         id=row["id"],
         community_id=row["community_id"],
@@ -80,7 +77,7 @@ def _meeting(row: aiosqlite.Row) -> Meeting:
     )
 
 
-def _series(row: aiosqlite.Row) -> Series:
+def _series(row: Row) -> Series:
     hh, mm = (int(x) for x in row["local_time"].split(":"))
     rule = SeriesRule(
         months=tuple(int(m) for m in row["months"].split(",")),
@@ -105,44 +102,54 @@ class MeetingRepo:
 
     # ------------------------------------------------------------------ meetings
     async def create(self, new: NewMeeting) -> Meeting:
-        mid = await self.db.execute(
-            """INSERT INTO meetings (community_id, title, start_at, end_at, timezone, location,
-               channel_id, region, in_series, created_by, created_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-            (
-                new.community_id, new.title, to_db(new.start_utc), to_db(new.end_utc),
-                new.timezone, new.location, new.channel_id, new.region, int(new.in_series),
-                new.created_by, to_db(new.created_at),
-            ),
-        )
-        got = await self.get(mid)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                """INSERT INTO meetings (community_id, title, start_at, end_at, timezone,
+                   location, channel_id, region, in_series, created_by, created_at)
+                   VALUES (:community_id, :title, :start_at, :end_at, :timezone, :location,
+                   :channel_id, :region, :in_series, :created_by, :created_at)
+                   RETURNING id""",
+                {
+                    "community_id": new.community_id, "title": new.title,
+                    "start_at": to_db(new.start_utc), "end_at": to_db(new.end_utc),
+                    "timezone": new.timezone, "location": new.location,
+                    "channel_id": new.channel_id, "region": new.region,
+                    "in_series": int(new.in_series), "created_by": new.created_by,
+                    "created_at": to_db(new.created_at),
+                },
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        got = await self.get(int(row[0]))
         assert got is not None
         return got
 
     async def get(self, meeting_id: int) -> Meeting | None:
-        row = await self.db.fetchone("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+        row = await self.db.fetchone("SELECT * FROM meetings WHERE id = :id", {"id": meeting_id})
         return _meeting(row) if row else None
 
     async def delete(self, meeting_id: int) -> None:
         """Only for undoing a meeting whose creation could not complete."""
-        await self.db.execute("DELETE FROM meetings WHERE id = ?", (meeting_id,))
+        await self.db.execute("DELETE FROM meetings WHERE id = :id", {"id": meeting_id})
 
     async def set_event(self, meeting_id: int, event_id: int | None, problem: str | None) -> None:
         await self.db.execute(
-            "UPDATE meetings SET event_id = ?, event_problem = ? WHERE id = ?",
-            (event_id, problem, meeting_id),
+            "UPDATE meetings SET event_id = :event_id, event_problem = :problem WHERE id = :id",
+            {"event_id": event_id, "problem": problem, "id": meeting_id},
         )
 
     async def forget_event(self, event_id: int, problem: str = EVENT_DELETED) -> list[int]:
         """The Discord event was deleted outside Hearth: no meeting may point at it."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT id FROM meetings WHERE event_id = ?", (event_id,)
-            ) as cur:
-                ids = [r[0] for r in await cur.fetchall()]
+            rows = await conn.execute_fetchall(
+                "SELECT id FROM meetings WHERE event_id = :event_id ORDER BY id",
+                {"event_id": event_id},
+            )
+            ids = [r[0] for r in rows]
             await conn.execute(
-                "UPDATE meetings SET event_id = NULL, event_problem = ? WHERE event_id = ?",
-                (problem, event_id),
+                "UPDATE meetings SET event_id = NULL, event_problem = :problem"
+                " WHERE event_id = :event_id",
+                {"problem": problem, "event_id": event_id},
             )
         return ids
 
@@ -158,17 +165,17 @@ class MeetingRepo:
         rows = await self.db.fetchall(
             """SELECT m.id, m.event_id FROM meetings m
                JOIN communities c ON c.id = m.community_id
-               WHERE c.guild_id = ? AND m.status = 'scheduled' AND m.start_at > ?
+               WHERE c.guild_id = :guild_id AND m.status = 'scheduled' AND m.start_at > :now
                  AND m.event_id IS NOT NULL ORDER BY m.id""",
-            (guild_id, to_db(now)),
+            {"guild_id": guild_id, "now": to_db(now)},
         )
         return [(r[0], r[1]) for r in rows]
 
     async def guild_of(self, meeting_id: int) -> int | None:
         return await self.db.fetchval(
             "SELECT c.guild_id FROM meetings m JOIN communities c ON c.id = m.community_id"
-            " WHERE m.id = ?",
-            (meeting_id,),
+            " WHERE m.id = :id",
+            {"id": meeting_id},
         )
 
     async def link_event(self, meeting_id: int, event_id: int) -> bool:
@@ -176,9 +183,9 @@ class MeetingRepo:
         already points somewhere (or was cancelled) meanwhile."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE meetings SET event_id = ?, event_problem = NULL WHERE id = ?"
+                "UPDATE meetings SET event_id = :event_id, event_problem = NULL WHERE id = :id"
                 " AND event_id IS NULL AND status = 'scheduled'",
-                (event_id, meeting_id),
+                {"event_id": event_id, "id": meeting_id},
             )
             return cur.rowcount == 1
 
@@ -186,29 +193,29 @@ class MeetingRepo:
         """Forget an event that no longer exists, only if the meeting still points at it."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE meetings SET event_id = NULL, event_problem = ?,"
-                " event_stale_since = NULL WHERE id = ? AND event_id = ?",
-                (problem, meeting_id, event_id),
+                "UPDATE meetings SET event_id = NULL, event_problem = :problem,"
+                " event_stale_since = NULL WHERE id = :id AND event_id = :event_id",
+                {"problem": problem, "id": meeting_id, "event_id": event_id},
             )
             return cur.rowcount == 1
 
     async def mark_event_stale(self, meeting_id: int, now: datetime) -> None:
         """Discord refused an edit: the event shows an old time until the retry succeeds."""
         await self.db.execute(
-            "UPDATE meetings SET event_stale_since = COALESCE(event_stale_since, ?)"
-            " WHERE id = ?",
-            (to_db(now), meeting_id),
+            "UPDATE meetings SET event_stale_since = COALESCE(event_stale_since, :now)"
+            " WHERE id = :id",
+            {"now": to_db(now), "id": meeting_id},
         )
 
     async def clear_event_stale(self, meeting_id: int) -> None:
         await self.db.execute(
-            "UPDATE meetings SET event_stale_since = NULL WHERE id = ?", (meeting_id,)
+            "UPDATE meetings SET event_stale_since = NULL WHERE id = :id", {"id": meeting_id}
         )
 
     async def event_stale_since(self, meeting_id: int) -> datetime | None:
         return from_db(
             await self.db.fetchval(
-                "SELECT event_stale_since FROM meetings WHERE id = ?", (meeting_id,)
+                "SELECT event_stale_since FROM meetings WHERE id = :id", {"id": meeting_id}
             )
         )
 
@@ -221,8 +228,9 @@ class MeetingRepo:
 
     async def set_announcement(self, meeting_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE meetings SET announcement_channel_id = ?, announcement_id = ? WHERE id = ?",
-            (channel_id, message_id, meeting_id),
+            "UPDATE meetings SET announcement_channel_id = :channel_id,"
+            " announcement_id = :message_id WHERE id = :id",
+            {"channel_id": channel_id, "message_id": message_id, "id": meeting_id},
         )
 
     async def reschedule(
@@ -233,45 +241,50 @@ class MeetingRepo:
         Reminders already sent stay recorded (nobody is reminded twice for the same offset).
         """
         await self.db.execute(
-            "UPDATE meetings SET title = ?, start_at = ?, end_at = ?, timezone = ?,"
-            " sequence = sequence + 1 WHERE id = ? AND status = 'scheduled'",
-            (title, to_db(start_utc), to_db(end_utc), timezone, meeting_id),
+            "UPDATE meetings SET title = :title, start_at = :start_at, end_at = :end_at,"
+            " timezone = :timezone, sequence = sequence + 1"
+            " WHERE id = :id AND status = 'scheduled'",
+            {
+                "title": title, "start_at": to_db(start_utc), "end_at": to_db(end_utc),
+                "timezone": timezone, "id": meeting_id,
+            },
         )
 
     async def cancel(self, meeting_id: int, by: int, now: datetime) -> bool:
         """Mark cancelled; False when it already was (so the caller does nothing twice)."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE meetings SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?,"
-                " sequence = sequence + 1, event_stale_since = NULL"
-                " WHERE id = ? AND status = 'scheduled'",
-                (to_db(now), by, meeting_id),
+                "UPDATE meetings SET status = 'cancelled', cancelled_at = :now,"
+                " cancelled_by = :by, sequence = sequence + 1, event_stale_since = NULL"
+                " WHERE id = :id AND status = 'scheduled'",
+                {"now": to_db(now), "by": by, "id": meeting_id},
             )
             return cur.rowcount == 1
 
     async def upcoming(self, community_id: int, now: datetime, limit: int = 25) -> list[Meeting]:
         """Scheduled meetings not yet over, soonest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM meetings WHERE community_id = ? AND status = 'scheduled'"
-            " AND end_at > ? ORDER BY start_at, id LIMIT ?",
-            (community_id, to_db(now), limit),
+            "SELECT * FROM meetings WHERE community_id = :community_id"
+            " AND status = 'scheduled' AND end_at > :now ORDER BY start_at, id LIMIT :limit",
+            {"community_id": community_id, "now": to_db(now), "limit": limit},
         )
         return [_meeting(r) for r in rows]
 
     async def live(self, since: datetime) -> list[Meeting]:
         """Every scheduled meeting ending after ``since``: what the scheduler must know about."""
         rows = await self.db.fetchall(
-            "SELECT * FROM meetings WHERE status = 'scheduled' AND end_at > ?"
+            "SELECT * FROM meetings WHERE status = 'scheduled' AND end_at > :since"
             " ORDER BY start_at, id",
-            (to_db(since),),
+            {"since": to_db(since)},
         )
         return [_meeting(r) for r in rows]
 
     async def series_meetings(self, community_id: int) -> list[Meeting]:
         """Every meeting of the community's series, cancelled ones included."""
         rows = await self.db.fetchall(
-            "SELECT * FROM meetings WHERE community_id = ? AND in_series = 1 ORDER BY start_at",
-            (community_id,),
+            "SELECT * FROM meetings WHERE community_id = :community_id AND in_series = 1"
+            " ORDER BY start_at, id",
+            {"community_id": community_id},
         )
         return [_meeting(r) for r in rows]
 
@@ -286,18 +299,29 @@ class MeetingRepo:
     ) -> list[tuple[Meeting, str]]:
         """Meetings (with their community's name) a person may pick, for autocomplete."""
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # A manager may pick any meeting; anyone else only their communities' (chosen here:
+        # "flag OR EXISTS" needs a boolean flag, which PostgreSQL will not take from 0/1).
+        member_only = (
+            "" if is_manager else
+            " AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.community_id = c.id"
+            " AND ms.user_id = :user_id AND ms.left_at IS NULL)"
+        )
+        params: dict[str, object] = {
+            "guild_id": guild_id, "since": to_db(since), "pattern": f"%{escaped}%",
+            "limit": limit,
+        }
+        if not is_manager:
+            params["user_id"] = user_id
+        # lower() on both sides: LIKE ignores (ASCII) case on SQLite, not on PostgreSQL.
         rows = await self.db.fetchall(
             """SELECT m.*, c.name AS community_name FROM meetings m
                JOIN communities c ON c.id = m.community_id
-               WHERE c.guild_id = ? AND m.end_at > ? AND m.status = 'scheduled'
-                 AND (m.title LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\')
-                 AND (? OR EXISTS (SELECT 1 FROM memberships ms WHERE ms.community_id = c.id
-                                   AND ms.user_id = ? AND ms.left_at IS NULL))
-               ORDER BY m.start_at, m.id LIMIT ?""",
-            (
-                guild_id, to_db(since), f"%{escaped}%", f"%{escaped}%", int(is_manager),
-                user_id, limit,
-            ),
+               WHERE c.guild_id = :guild_id AND m.end_at > :since AND m.status = 'scheduled'
+                 AND (lower(m.title) LIKE lower(:pattern) ESCAPE '\\'
+                      OR lower(c.name) LIKE lower(:pattern) ESCAPE '\\')"""
+            + member_only
+            + " ORDER BY m.start_at, m.id LIMIT :limit",
+            params,
         )
         return [(_meeting(r), r["community_name"]) for r in rows]
 
@@ -305,14 +329,20 @@ class MeetingRepo:
     async def set_rsvp(self, meeting_id: int, user_id: int, answer: RSVP, now: datetime) -> None:
         await self.db.execute(
             """INSERT INTO meeting_rsvps (meeting_id, user_id, answer, answered_at)
-               VALUES (?,?,?,?) ON CONFLICT (meeting_id, user_id) DO UPDATE SET
+               VALUES (:meeting_id, :user_id, :answer, :answered_at)
+               ON CONFLICT (meeting_id, user_id) DO UPDATE SET
                answer = excluded.answer, answered_at = excluded.answered_at""",
-            (meeting_id, user_id, answer.value, to_db(now)),
+            {
+                "meeting_id": meeting_id, "user_id": user_id, "answer": answer.value,
+                "answered_at": to_db(now),
+            },
         )
 
     async def rsvps(self, meeting_id: int) -> dict[int, RSVP]:
         rows = await self.db.fetchall(
-            "SELECT user_id, answer FROM meeting_rsvps WHERE meeting_id = ?", (meeting_id,)
+            "SELECT user_id, answer FROM meeting_rsvps WHERE meeting_id = :meeting_id"
+            " ORDER BY user_id",
+            {"meeting_id": meeting_id},
         )
         return {r[0]: RSVP(r[1]) for r in rows}
 
@@ -322,8 +352,9 @@ class MeetingRepo:
     # ------------------------------------------------------------------ reminders
     async def reminder_states(self, meeting_id: int) -> dict[timedelta, str]:
         rows = await self.db.fetchall(
-            "SELECT offset_seconds, state FROM meeting_reminders WHERE meeting_id = ?",
-            (meeting_id,),
+            "SELECT offset_seconds, state FROM meeting_reminders WHERE meeting_id = :meeting_id"
+            " ORDER BY offset_seconds DESC",
+            {"meeting_id": meeting_id},
         )
         return {timedelta(seconds=r[0]): r[1] for r in rows}
 
@@ -333,21 +364,27 @@ class MeetingRepo:
         """:meth:`reminder_states` of many meetings in one query (start-up re-arms them
         all; one query each was a measurable share of it, benchmarks/startup.py)."""
         out: dict[int, dict[timedelta, str]] = {}
-        for r in await self.db.fetchall(
-            "SELECT meeting_id, offset_seconds, state FROM meeting_reminders"
-            " WHERE meeting_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(meeting_ids),),
-        ):
-            out.setdefault(r[0], {})[timedelta(seconds=r[1])] = r[2]
+        for part in chunks(sorted(set(meeting_ids))):
+            marks, params = in_list(part)
+            for r in await self.db.fetchall(
+                "SELECT meeting_id, offset_seconds, state FROM meeting_reminders"
+                f" WHERE meeting_id IN ({marks}) ORDER BY meeting_id, offset_seconds DESC",
+                params,
+            ):
+                out.setdefault(r[0], {})[timedelta(seconds=r[1])] = r[2]
         return out
 
     async def claim_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> bool:
         """Record the reminder as started; False if it already was (someone sent it)."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "INSERT OR IGNORE INTO meeting_reminders (meeting_id, offset_seconds, state,"
-                " claimed_at) VALUES (?,?, 'sending', ?)",
-                (meeting_id, int(offset.total_seconds()), to_db(now)),
+                "INSERT INTO meeting_reminders (meeting_id, offset_seconds, state, claimed_at)"
+                " VALUES (:meeting_id, :offset_seconds, 'sending', :now)"
+                " ON CONFLICT DO NOTHING",
+                {
+                    "meeting_id": meeting_id, "offset_seconds": int(offset.total_seconds()),
+                    "now": to_db(now),
+                },
             )
             return cur.rowcount == 1
 
@@ -357,9 +394,13 @@ class MeetingRepo:
         """Close a claimed reminder: ``sent``, or ``skipped`` when it was interrupted and a
         later reminder has taken its place (those it reached stay recorded)."""
         await self.db.execute(
-            "UPDATE meeting_reminders SET state = ?, finished_at = ?"
-            " WHERE meeting_id = ? AND offset_seconds = ? AND state = 'sending'",
-            (state, to_db(now), meeting_id, int(offset.total_seconds())),
+            "UPDATE meeting_reminders SET state = :state, finished_at = :now"
+            " WHERE meeting_id = :meeting_id AND offset_seconds = :offset_seconds"
+            " AND state = 'sending'",
+            {
+                "state": state, "now": to_db(now), "meeting_id": meeting_id,
+                "offset_seconds": int(offset.total_seconds()),
+            },
         )
 
     async def skip_reminder(self, meeting_id: int, offset: timedelta, now: datetime) -> bool:
@@ -367,9 +408,13 @@ class MeetingRepo:
         Hearth got to it); False if it was recorded before."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "INSERT OR IGNORE INTO meeting_reminders (meeting_id, offset_seconds, state,"
-                " claimed_at, finished_at) VALUES (?,?, 'skipped', ?, ?)",
-                (meeting_id, int(offset.total_seconds()), to_db(now), to_db(now)),
+                "INSERT INTO meeting_reminders (meeting_id, offset_seconds, state,"
+                " claimed_at, finished_at) VALUES (:meeting_id, :offset_seconds, 'skipped',"
+                " :now, :now) ON CONFLICT DO NOTHING",
+                {
+                    "meeting_id": meeting_id, "offset_seconds": int(offset.total_seconds()),
+                    "now": to_db(now),
+                },
             )
             return cur.rowcount == 1
 
@@ -381,8 +426,9 @@ class MeetingRepo:
         """
         rows = await self.db.fetchall(
             "SELECT user_id, outcome FROM meeting_reminder_deliveries"
-            " WHERE meeting_id = ? AND offset_seconds = ? AND outcome != 'pending'",
-            (meeting_id, int(offset.total_seconds())),
+            " WHERE meeting_id = :meeting_id AND offset_seconds = :offset_seconds"
+            " AND outcome <> 'pending' ORDER BY user_id",
+            {"meeting_id": meeting_id, "offset_seconds": int(offset.total_seconds())},
         )
         return {r[0]: r[1] for r in rows}
 
@@ -391,16 +437,20 @@ class MeetingRepo:
     ) -> None:
         await self.db.execute(
             """INSERT INTO meeting_reminder_deliveries (meeting_id, offset_seconds, user_id,
-               outcome) VALUES (?,?,?,?) ON CONFLICT (meeting_id, offset_seconds, user_id)
+               outcome) VALUES (:meeting_id, :offset_seconds, :user_id, :outcome)
+               ON CONFLICT (meeting_id, offset_seconds, user_id)
                DO UPDATE SET outcome = excluded.outcome""",
-            (meeting_id, int(offset.total_seconds()), user_id, outcome),
+            {
+                "meeting_id": meeting_id, "offset_seconds": int(offset.total_seconds()),
+                "user_id": user_id, "outcome": outcome,
+            },
         )
 
     async def deliveries(self, meeting_id: int) -> list[tuple[timedelta, int, str]]:
         rows = await self.db.fetchall(
             "SELECT offset_seconds, user_id, outcome FROM meeting_reminder_deliveries"
-            " WHERE meeting_id = ? ORDER BY offset_seconds DESC, user_id",
-            (meeting_id,),
+            " WHERE meeting_id = :meeting_id ORDER BY offset_seconds DESC, user_id",
+            {"meeting_id": meeting_id},
         )
         return [(timedelta(seconds=r[0]), r[1], r[2]) for r in rows]
 
@@ -409,16 +459,16 @@ class MeetingRepo:
         """Claim the notes prompt; False when it was already sent."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE meetings SET notes_prompted_at = ? WHERE id = ?"
+                "UPDATE meetings SET notes_prompted_at = :now WHERE id = :id"
                 " AND notes_prompted_at IS NULL",
-                (to_db(now), meeting_id),
+                {"now": to_db(now), "id": meeting_id},
             )
             return cur.rowcount == 1
 
     async def save_notes(self, meeting_id: int, notes: str, by: int, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE meetings SET notes = ?, notes_by = ?, notes_at = ? WHERE id = ?",
-            (notes, by, to_db(now), meeting_id),
+            "UPDATE meetings SET notes = :notes, notes_by = :by, notes_at = :now WHERE id = :id",
+            {"notes": notes, "by": by, "now": to_db(now), "id": meeting_id},
         )
 
     async def set_attendance(
@@ -426,14 +476,21 @@ class MeetingRepo:
     ) -> None:
         """Replace who was marked present (the facilitator's latest answer wins)."""
         async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM meeting_attendance WHERE meeting_id = ?", (meeting_id,))
+            await conn.execute(
+                "DELETE FROM meeting_attendance WHERE meeting_id = :meeting_id",
+                {"meeting_id": meeting_id},
+            )
             await conn.executemany(
                 "INSERT INTO meeting_attendance (meeting_id, user_id, marked_by, marked_at)"
-                " VALUES (?,?,?,?)",
-                [(meeting_id, uid, by, to_db(now)) for uid in dict.fromkeys(user_ids)],
+                " VALUES (:meeting_id, :user_id, :by, :now)",
+                [
+                    {"meeting_id": meeting_id, "user_id": uid, "by": by, "now": to_db(now)}
+                    for uid in dict.fromkeys(user_ids)
+                ],
             )
             await conn.execute(
-                "UPDATE meetings SET attendance_at = ? WHERE id = ?", (to_db(now), meeting_id)
+                "UPDATE meetings SET attendance_at = :now WHERE id = :id",
+                {"now": to_db(now), "id": meeting_id},
             )
 
     async def change_attendance(
@@ -450,34 +507,46 @@ class MeetingRepo:
         adding = list(dict.fromkeys(add))
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "DELETE FROM meeting_attendance WHERE meeting_id = ? AND user_id = ?",
-                [(meeting_id, uid) for uid in dict.fromkeys(remove) if uid not in adding],
+                "DELETE FROM meeting_attendance WHERE meeting_id = :meeting_id"
+                " AND user_id = :user_id",
+                [
+                    {"meeting_id": meeting_id, "user_id": uid}
+                    for uid in dict.fromkeys(remove)
+                    if uid not in adding
+                ],
             )
             await conn.executemany(
-                "INSERT OR IGNORE INTO meeting_attendance (meeting_id, user_id, marked_by,"
-                " marked_at) VALUES (?,?,?,?)",
-                [(meeting_id, uid, by, to_db(now)) for uid in adding],
+                "INSERT INTO meeting_attendance (meeting_id, user_id, marked_by, marked_at)"
+                " VALUES (:meeting_id, :user_id, :by, :now) ON CONFLICT DO NOTHING",
+                [
+                    {"meeting_id": meeting_id, "user_id": uid, "by": by, "now": to_db(now)}
+                    for uid in adding
+                ],
             )
             await conn.execute(
-                "UPDATE meetings SET attendance_at = ? WHERE id = ?", (to_db(now), meeting_id)
+                "UPDATE meetings SET attendance_at = :now WHERE id = :id",
+                {"now": to_db(now), "id": meeting_id},
             )
-            async with conn.execute(
-                "SELECT COUNT(*) FROM meeting_attendance WHERE meeting_id = ?", (meeting_id,)
-            ) as cur:
-                row = await cur.fetchone()
+            cur = await conn.execute(
+                "SELECT COUNT(*) FROM meeting_attendance WHERE meeting_id = :meeting_id",
+                {"meeting_id": meeting_id},
+            )
+            row = await cur.fetchone()
         return int(row[0]) if row else 0
 
     async def attendance(self, meeting_id: int) -> list[int]:
         rows = await self.db.fetchall(
-            "SELECT user_id FROM meeting_attendance WHERE meeting_id = ? ORDER BY user_id",
-            (meeting_id,),
+            "SELECT user_id FROM meeting_attendance WHERE meeting_id = :meeting_id"
+            " ORDER BY user_id",
+            {"meeting_id": meeting_id},
         )
         return [r[0] for r in rows]
 
     # ------------------------------------------------------------------ series
     async def series(self, community_id: int) -> Series | None:
         row = await self.db.fetchone(
-            "SELECT * FROM meeting_series WHERE community_id = ?", (community_id,)
+            "SELECT * FROM meeting_series WHERE community_id = :community_id",
+            {"community_id": community_id},
         )
         return _series(row) if row else None
 
@@ -500,15 +569,20 @@ class MeetingRepo:
         await self.db.execute(
             """INSERT INTO meeting_series (community_id, months, weekday, nth, local_time,
                timezone, duration_minutes, location, created_by, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (community_id) DO UPDATE SET
+               VALUES (:community_id, :months, :weekday, :nth, :local_time, :timezone,
+               :duration_minutes, :location, :created_by, :updated_at)
+               ON CONFLICT (community_id) DO UPDATE SET
                months = excluded.months, weekday = excluded.weekday, nth = excluded.nth,
                local_time = excluded.local_time, timezone = excluded.timezone,
                duration_minutes = excluded.duration_minutes, location = excluded.location,
                created_by = excluded.created_by, updated_at = excluded.updated_at""",
-            (
-                community_id, ",".join(str(m) for m in rule.months), rule.weekday, rule.nth,
-                f"{rule.time:%H:%M}", rule.tz.key, duration_minutes, location, by, to_db(now),
-            ),
+            {
+                "community_id": community_id,
+                "months": ",".join(str(m) for m in rule.months), "weekday": rule.weekday,
+                "nth": rule.nth, "local_time": f"{rule.time:%H:%M}", "timezone": rule.tz.key,
+                "duration_minutes": duration_minutes, "location": location,
+                "created_by": by, "updated_at": to_db(now),
+            },
         )
         got = await self.series(community_id)
         assert got is not None
@@ -524,13 +598,18 @@ async def upcoming_for_digest(
     """Scheduled meetings starting within ``horizon_days`` of ``now``, with RSVP counts."""
     rows = await db.fetchall(
         """SELECT m.title, m.start_at, m.event_id, m.announcement_channel_id,
-                  m.announcement_id, SUM(r.answer = 'going') AS going,
-                  SUM(r.answer = 'maybe') AS maybe, SUM(r.answer = 'cant') AS cant
+                  m.announcement_id,
+                  SUM(CASE WHEN r.answer = 'going' THEN 1 ELSE 0 END) AS going,
+                  SUM(CASE WHEN r.answer = 'maybe' THEN 1 ELSE 0 END) AS maybe,
+                  SUM(CASE WHEN r.answer = 'cant' THEN 1 ELSE 0 END) AS cant
            FROM meetings m LEFT JOIN meeting_rsvps r ON r.meeting_id = m.id
-           WHERE m.community_id = ? AND m.status = 'scheduled' AND m.start_at >= ?
-             AND m.start_at < ?
+           WHERE m.community_id = :community_id AND m.status = 'scheduled'
+             AND m.start_at >= :start AND m.start_at < :end
            GROUP BY m.id ORDER BY m.start_at, m.id""",
-        (community_id, to_db(now), to_db(now + timedelta(days=horizon_days))),
+        {
+            "community_id": community_id, "start": to_db(now),
+            "end": to_db(now + timedelta(days=horizon_days)),
+        },
     )
     return [
         UpcomingMeeting(
@@ -556,8 +635,9 @@ async def held_for_digest(
 ) -> list[HeldMeeting]:
     """Meetings (not cancelled) that started in [start, end), or started before it and had
     their notes written in it (late notes still reach the sponsor), with notes and attendance.
-    One range scan of the community's (community_id, start_at) index (``+status`` keeps the
-    planner off the all-communities status index), bounded by :data:`LATE_NOTES_WINDOW`.
+    One range scan of the community's (community_id, start_at) index (``status || ''``, an
+    expression no index covers, keeps the planner off the all-communities status index; the
+    SQLite-only unary ``+status`` did that before), bounded by :data:`LATE_NOTES_WINDOW`.
 
     ``attended`` is None until the facilitator has marked who was present.
     """
@@ -569,18 +649,16 @@ async def held_for_digest(
                   (SELECT COUNT(*) FROM meeting_rsvps r WHERE r.meeting_id = m.id
                       AND r.answer = 'going') AS going
            FROM meetings m
-           WHERE m.community_id = ? AND +m.status = 'scheduled' AND m.start_at >= ?
-             AND m.start_at < ?
-             AND (m.start_at >= ? OR (m.notes_at >= ? AND m.notes_at < ?))
+           WHERE m.community_id = :community_id AND m.status || '' = 'scheduled'
+             AND m.start_at >= :earliest AND m.start_at < :end
+             AND (m.start_at >= :start OR (m.notes_at >= :start AND m.notes_at < :end))
            ORDER BY m.start_at, m.id""",
-        (
-            community_id,
-            to_db(start - LATE_NOTES_WINDOW),
-            to_db(end),
-            to_db(start),
-            to_db(start),
-            to_db(end),
-        ),
+        {
+            "community_id": community_id,
+            "earliest": to_db(start - LATE_NOTES_WINDOW),
+            "start": to_db(start),
+            "end": to_db(end),
+        },
     )
     return [
         HeldMeeting(

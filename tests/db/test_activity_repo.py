@@ -1,3 +1,5 @@
+"""ActivityRepo on every engine (the shared ``db`` fixture); its query plans on SQLite."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -6,19 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.activity import ActivityBuffer, ActivityRepo, hour_key, hour_start
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.domain.communities import Discipline, Kind
+from tests.engines import open_test_database
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "t.db") as database:
-        await migrations.upgrade(database)
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only, for the query-plan checks: EXPLAIN QUERY PLAN and its wording are
+    SQLite's (PostgreSQL plans differently and says so in other words)."""
+    async with open_test_database("sqlite", tmp_path) as database:
         yield database
 
 
@@ -63,7 +66,7 @@ async def test_counts_are_aggregated_per_member_day_and_hour_never_per_message(
         (1, "2027-01-11", 10, 1),
         (2, "2027-01-11", 9, 1),
     ]
-    columns = {r[1] for r in await db.fetchall("PRAGMA table_info(message_activity)")}
+    columns = set(dict((await db.fetchall("SELECT * FROM message_activity"))[0]))
     assert columns == {"community_id", "user_id", "day", "hour", "messages"}  # no content
 
 
@@ -108,13 +111,14 @@ async def test_period_reads_exactly_the_hours_inside_it(db: Database) -> None:
     assert totals == [(1, 1), (2, 2)]
 
 
-async def plan(db: Database, sql: str, params: tuple[object, ...]) -> str:
+async def plan(db: Database, sql: str, params: dict[str, object]) -> str:
     rows = await db.fetchall("EXPLAIN QUERY PLAN " + sql, params)
     return " | ".join(r["detail"] for r in rows)
 
 
-async def test_period_queries_use_indexes_not_scans(db: Database) -> None:
+async def test_period_queries_use_indexes_not_scans(sqlite_db: Database) -> None:
     """Cost must not grow with history: every period query is an index search."""
+    db = sqlite_db
     cid = await make_community(db)
     repo = ActivityRepo(db)
     # Two years of history for three members, so the planner has real statistics.
@@ -125,34 +129,36 @@ async def test_period_queries_use_indexes_not_scans(db: Database) -> None:
     await repo.add_counts(buffer_of(*events))
     await db.execute("ANALYZE")
 
-    period = (cid, "2027-01-04", "2027-01-11", "2027-01-04", 9, "2027-01-11", 9)
+    period = {"cid": cid, "sd": "2027-01-04", "sh": 9, "ed": "2027-01-11", "eh": 9}
     details = [
         await plan(
             db,
             """SELECT user_id, day, hour, messages FROM message_activity
-               WHERE community_id = ? AND day BETWEEN ? AND ?
-                 AND (day > ? OR hour >= ?) AND (day < ? OR hour < ?)""",
+               WHERE community_id = :cid AND day BETWEEN :sd AND :ed
+                 AND (day > :sd OR hour >= :sh) AND (day < :ed OR hour < :eh)""",
             period,
         ),
         await plan(
             db,
             """SELECT day, hour FROM message_activity
-               WHERE community_id = ? AND user_id = ? AND day <= ?
-                 AND (day < ? OR hour < ?)
+               WHERE community_id = :cid AND user_id = :uid
+                 AND day <= :bd AND (day < :bd OR hour < :bh)
                ORDER BY day DESC, hour DESC LIMIT 1""",
-            (cid, 1, "2027-01-04", "2027-01-04", 9),
+            {"cid": cid, "uid": 1, "bd": "2027-01-04", "bh": 9},
         ),
         await plan(
             db,
             """SELECT COALESCE(SUM(a.messages), 0), COUNT(DISTINCT a.user_id)
                FROM message_activity a
                JOIN memberships m ON m.community_id = a.community_id AND m.user_id = a.user_id
-               WHERE a.community_id = ? AND a.day BETWEEN ? AND ?
-                 AND (a.day > ? OR a.hour >= ?) AND (a.day < ? OR a.hour < ?)""",
+               WHERE a.community_id = :cid AND a.day BETWEEN :sd AND :ed
+                 AND (a.day > :sd OR a.hour >= :sh) AND (a.day < :ed OR a.hour < :eh)""",
             period,
         ),
         await plan(
-            db, "SELECT community_id FROM community_channels WHERE channel_id = ?", (5,)
+            db,
+            "SELECT community_id FROM community_channels WHERE channel_id = :channel_id",
+            {"channel_id": 5},
         ),
     ]
     for detail in details:

@@ -1,30 +1,19 @@
-"""CommunityRepo against a real SQLite file with every migration applied."""
+"""CommunityRepo against a migrated database on every engine (the shared ``db`` fixture)."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database
 from bot.domain.communities import Discipline, Kind
 from bot.errors import DuplicateCommunity
 
 GUILD = 100
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "hearth.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 @pytest.fixture
@@ -74,14 +63,16 @@ async def test_create_stores_everything_and_reads_back(
     [fac] = await repo.members(comm.id)
     assert (fac.user_id, fac.is_facilitator, fac.discipline) == (7, True, Discipline.OTHER)
     # Stored instants are ISO UTC text.
-    raw = await db.fetchval("SELECT created_at FROM communities WHERE id = ?", (comm.id,))
+    raw = await db.fetchval(
+        "SELECT created_at FROM communities WHERE id = :id", {"id": comm.id}
+    )
     assert raw.startswith("2027-01-11T09:00:00") and raw.endswith("+00:00")
 
 
 async def test_create_is_atomic(repo: CommunityRepo, db: Database) -> None:
     first = await repo.create(new("First"), facilitator_discipline=Discipline.OTHER)
     clash = new("Second", lounge_id=first.lounge_id)  # channel id already used: fails late
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await repo.create(clash, facilitator_discipline=Discipline.OTHER)
     assert await repo.by_name(GUILD, "Second") is None
     assert await db.fetchval("SELECT COUNT(*) FROM communities") == 1
@@ -157,7 +148,7 @@ async def test_sponsor_link_archive(repo: CommunityRepo, db: Database) -> None:
     got = await repo.get(voice.id)
     assert got is not None and (got.sponsor_id, got.sponsor_email) == (9, "sam@example.org")
     assert [c.id for c in await repo.served_by(voice.id)] == [core.id]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await repo.set_serves(core.id, core.id)  # CHECK serves_id <> id
 
     await repo.archive(voice.id, NOW)
@@ -170,14 +161,14 @@ async def test_sponsor_link_archive(repo: CommunityRepo, db: Database) -> None:
 
     # Deleting the served community clears the link; deleting a community cascades.
     async with db.transaction() as conn:
-        await conn.execute("DELETE FROM communities WHERE id = ?", (voice.id,))
+        await conn.execute("DELETE FROM communities WHERE id = :id", {"id": voice.id})
     core_after = await repo.get(core.id)
     assert core_after is not None and core_after.serves_id is None
     assert await db.fetchval(
-        "SELECT COUNT(*) FROM memberships WHERE community_id = ?", (voice.id,)
+        "SELECT COUNT(*) FROM memberships WHERE community_id = :id", {"id": voice.id}
     ) == 0
     assert await db.fetchval(
-        "SELECT COUNT(*) FROM community_channels WHERE community_id = ?", (voice.id,)
+        "SELECT COUNT(*) FROM community_channels WHERE community_id = :id", {"id": voice.id}
     ) == 0
 
 

@@ -1,27 +1,19 @@
-"""DeliveryRepo (exactly-once scheduled messages) and migration 0012 on real SQLite files."""
+"""DeliveryRepo (exactly-once scheduled messages) on every engine (the shared ``db`` fixture),
+and migration 0012 on an SQLite file."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.db import migrations
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database
 from bot.db.deliveries import DeliveryRepo, RunState
 from bot.delivery import NONCE_LENGTH, Destination, member_token, nonce_for
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "t.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def test_a_run_is_new_then_resumed_until_finished(db: Database) -> None:
@@ -72,7 +64,7 @@ async def test_forget_drops_a_run_and_its_messages(db: Database) -> None:
 async def test_nonce_is_deterministic_and_fits_discord(db: Database) -> None:
     assert nonce_for("a") == nonce_for("a") != nonce_for("b")
     assert len(nonce_for("x" * 500)) == NONCE_LENGTH == 25
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await DeliveryRepo(db).intend("k", "r", "n" * 26, T0)
 
 
@@ -85,7 +77,12 @@ def test_member_keys_never_hold_the_member_id() -> None:
 
 
 async def test_migration_12_keeps_reminder_records_and_allows_skipped(tmp_path: Path) -> None:
-    """Upgrading a database that has reminder rows keeps every row and its link."""
+    """Upgrading a database that has reminder rows keeps every row and its link.
+
+    SQLite only: 0012 rebuilt SQLite tables whose rows had to survive (an old file's upgrade
+    path, applied statement by statement with migrations._split); a PostgreSQL database is
+    created at the current schema, and PRAGMA foreign_key_check is SQLite's.
+    """
     async with Database(tmp_path / "old.db") as db:
         await migrations.applied_versions(db)  # creates schema_migrations
         for mig in migrations.available_migrations():
@@ -95,27 +92,28 @@ async def test_migration_12_keeps_reminder_records_and_allows_skipped(tmp_path: 
                 for statement in migrations._split(mig.sql):
                     await conn.execute(statement)
                 await conn.execute(
-                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)",
-                    (mig.version, mig.name, T0.isoformat()),
+                    "INSERT INTO schema_migrations(version, name, applied_at)"
+                    " VALUES (:version, :name, :applied_at)",
+                    {"version": mig.version, "name": mig.name, "applied_at": T0.isoformat()},
                 )
         await db.execute(
             "INSERT INTO communities (guild_id, name, slug, kind, created_by, created_at)"
-            " VALUES (1, 'C', 'c', 'practice', 9, ?)", (T0.isoformat(),))
+            " VALUES (1, 'C', 'c', 'practice', 9, :t0)", {"t0": T0.isoformat()})
         await db.execute(
             "INSERT INTO meetings (community_id, title, start_at, end_at, timezone, location,"
-            " created_by, created_at) VALUES (1, 'M', ?, ?, 'UTC', 'Online', 9, ?)",
-            ((T0 + timedelta(days=3)).isoformat(), (T0 + timedelta(days=3, hours=1)).isoformat(),
-             T0.isoformat()))
-        await db.execute("INSERT INTO meeting_reminders VALUES (1, 86400, 'sending', ?, NULL)",
-                         (T0.isoformat(),))
+            " created_by, created_at) VALUES (1, 'M', :start, :end, 'UTC', 'Online', 9, :t0)",
+            {"start": (T0 + timedelta(days=3)).isoformat(),
+             "end": (T0 + timedelta(days=3, hours=1)).isoformat(), "t0": T0.isoformat()})
+        await db.execute("INSERT INTO meeting_reminders VALUES (1, 86400, 'sending', :t0, NULL)",
+                         {"t0": T0.isoformat()})
         await db.execute("INSERT INTO meeting_reminder_deliveries VALUES (1, 86400, 5, 'dm')")
         await migrations.upgrade(db)
         assert [tuple(r) for r in await db.fetchall("SELECT * FROM meeting_reminders")] == [
             (1, 86400, "sending", T0.isoformat(), None)]
         assert [tuple(r) for r in await db.fetchall(
             "SELECT * FROM meeting_reminder_deliveries")] == [(1, 86400, 5, "dm")]
-        await db.execute("INSERT INTO meeting_reminders VALUES (1, 604800, 'skipped', ?, ?)",
-                         (T0.isoformat(), T0.isoformat()))
+        await db.execute("INSERT INTO meeting_reminders VALUES (1, 604800, 'skipped', :t0, :t0)",
+                         {"t0": T0.isoformat()})
         assert await db.fetchall("PRAGMA foreign_key_check") == []
         await db.execute("DELETE FROM meeting_reminders WHERE offset_seconds = 86400")
         assert await db.fetchall("SELECT * FROM meeting_reminder_deliveries") == [], (

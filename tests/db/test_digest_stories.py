@@ -1,7 +1,7 @@
-"""What each digest offered (issue 11), on a real SQLite file: a story goes out in the next
-digest once it may leave its community, exactly once; a retry offers the same stories; a
-failed digest that delivered nothing offered nothing; a preview writes nothing; the upgrade
-counts what the old rule sent as offered."""
+"""What each digest offered (issue 11), on every engine (the shared ``db`` fixture): a
+story goes out in the next digest once it may leave its community, exactly once; a retry
+offers the same stories; a failed digest that delivered nothing offered nothing; a preview
+writes nothing; the upgrade counts what the old rule sent as offered."""
 
 from __future__ import annotations
 
@@ -19,15 +19,17 @@ from bot.domain.digest import Period
 from bot.domain.stories import Consent
 from bot.services.story_offers import stories_offered_by_digest
 from tests.db.test_activity_repo import make_community
+from tests.engines import open_test_database
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 WEEK = timedelta(days=7)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "t.db") as database:
-        await migrations.upgrade(database)
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only, for the query-plan checks: EXPLAIN QUERY PLAN and its wording are
+    SQLite's (PostgreSQL plans differently and says so in other words)."""
+    async with open_test_database("sqlite", tmp_path) as database:
         yield database
 
 
@@ -105,7 +107,10 @@ async def _rows(db: Database, table: str) -> list[tuple[int, int]]:
     return [(r[0], r[1]) for r in rows]
 
 
-async def test_a_digest_reads_its_few_offers_not_the_community_history(db: Database) -> None:
+async def test_a_digest_reads_its_few_offers_not_the_community_history(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
     cid = await make_community(db)
     for week in range(30):  # history that no digest is waiting for any more
         await _story(db, cid, f"Old {week}", Consent.ANONYMOUS, T0 - (week + 1) * WEEK)
@@ -113,7 +118,9 @@ async def test_a_digest_reads_its_few_offers_not_the_community_history(db: Datab
     plan = " ".join(
         str(r[3])
         for r in await db.fetchall(
-            "EXPLAIN QUERY PLAN " + OFFER_CANDIDATES, (cid, cid, "z", None, cid, None)
+            "EXPLAIN QUERY PLAN " + OFFER_CANDIDATES,
+            {"recipient_id": cid, "community_id": cid, "end": "z", "since": None,
+             "digest_id": None},
         )
     )
     assert plan.startswith("SEARCH o USING PRIMARY KEY (recipient_id=?)"), plan
@@ -121,13 +128,13 @@ async def test_a_digest_reads_its_few_offers_not_the_community_history(db: Datab
 
 
 async def test_upgrade_counts_what_the_old_rule_sent_as_offered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shipped = migrations.available_migrations()
+    shipped = migrations.available_migrations(engine)
     before = [m for m in shipped if m.name != "digest_stories"]
     assert len(before) == len(shipped) - 1
-    async with Database(tmp_path / "u.db") as db:
-        monkeypatch.setattr(migrations, "available_migrations", lambda: before)
+    async with open_test_database(engine, tmp_path, migrate=False) as db:
+        monkeypatch.setattr(migrations, "available_migrations", lambda *_: before)
         await migrations.upgrade(db)
         cid = await make_community(db)
         period = Period(T0, T0 + WEEK)
@@ -136,7 +143,7 @@ async def test_upgrade_counts_what_the_old_rule_sent_as_offered(
         sent = await _story(db, cid, "Sent then", Consent.NAMED, T0 + timedelta(hours=1))
         await _story(db, cid, "Kept then", Consent.GROUP, T0 + timedelta(hours=2))
         await _story(db, cid, "After", Consent.ANONYMOUS, period.end + timedelta(hours=1))
-        monkeypatch.setattr(migrations, "available_migrations", lambda: shipped)
+        monkeypatch.setattr(migrations, "available_migrations", lambda *_: shipped)
         await migrations.upgrade(db)
         rows = await db.fetchall("SELECT digest_id, story_id FROM digest_stories")
         assert [tuple(r) for r in rows] == [(rec.id, sent)]

@@ -1,3 +1,5 @@
+"""DigestRepo on every engine (the shared ``db`` fixture); its query plans on SQLite."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -6,20 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.digests import DigestRepo
 from bot.domain.digest import DeliveryState, DigestSchedule, Period
 from tests.db.test_activity_repo import make_community
+from tests.engines import open_test_database
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 WEEK = timedelta(days=7)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "t.db") as database:
-        await migrations.upgrade(database)
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only, for the query-plan checks: EXPLAIN QUERY PLAN and its wording are
+    SQLite's (PostgreSQL plans differently and says so in other words)."""
+    async with open_test_database("sqlite", tmp_path) as database:
         yield database
 
 
@@ -70,17 +73,20 @@ async def test_schedule_upsert(db: Database) -> None:
     assert await repo.schedule(cid) == DigestSchedule(2, time(8, 0), "Europe/London")
 
 
-async def test_record_queries_use_indexes(db: Database) -> None:
+async def test_record_queries_use_indexes(sqlite_db: Database) -> None:
+    db = sqlite_db
     cid = await make_community(db)
     repo = DigestRepo(db)
     for i in range(50):
         await repo.claim(cid, Period(T0 + i * WEEK, T0 + (i + 1) * WEEK), late=False, now=T0)
     await db.execute("ANALYZE")
     for sql in (
-        "SELECT period_end FROM digests WHERE community_id = ? ORDER BY period_end DESC LIMIT 1",
-        "SELECT * FROM digests WHERE community_id = ? AND state = 'pending' ORDER BY period_end",
+        "SELECT period_end FROM digests WHERE community_id = :cid"
+        " ORDER BY period_end DESC LIMIT 1",
+        "SELECT * FROM digests WHERE community_id = :cid AND state = 'pending'"
+        " ORDER BY period_end",
     ):
-        rows = await db.fetchall("EXPLAIN QUERY PLAN " + sql, (cid,))
+        rows = await db.fetchall("EXPLAIN QUERY PLAN " + sql, {"cid": cid})
         detail = " | ".join(r["detail"] for r in rows)
         assert "SEARCH digests USING" in detail and "SCAN" not in detail, detail
 
@@ -111,3 +117,4 @@ async def test_arming_facts_for_many_match_the_one_by_one_reads(db: Database) ->
     assert set(schedules) == {with_all} and set(ends) == {with_all, sent_only}
     # Only the ids asked for.
     assert await repo.arming_facts([empty]) == ({}, {}, {})
+    assert await repo.arming_facts([]) == ({}, {}, {})

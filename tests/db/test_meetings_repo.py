@@ -1,31 +1,21 @@
-"""MeetingRepo and the digest queries on a real SQLite file with every migration applied."""
+"""MeetingRepo and the digest queries on a migrated database on every engine (the shared
+``db`` fixture)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 import pytest
 
-from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database
 from bot.db.meetings import MeetingRepo, NewMeeting, held_for_digest, upcoming_for_digest
 from bot.domain.communities import Discipline, Kind
 from bot.domain.meeting_series import validate_series
 from bot.domain.meetings import RSVP, MeetingStatus
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "t.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def community(db: Database, name: str = "Carers") -> int:
@@ -75,7 +65,7 @@ async def test_end_must_follow_start(db: Database) -> None:
     repo = MeetingRepo(db)
     cid = await community(db)
     start = datetime(2027, 3, 10, 18, 30, tzinfo=UTC)
-    with pytest.raises(aiosqlite.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await repo.create(new(cid, start, end_utc=start))
     assert await db.fetchval("SELECT COUNT(*) FROM meetings") == 0
 
@@ -215,7 +205,7 @@ async def test_deleting_a_community_cascades(db: Database) -> None:
     await repo.set_rsvp(m.id, 1, RSVP.GOING, T0)
     await repo.claim_reminder(m.id, timedelta(days=1), T0)
     await repo.record_delivery(m.id, timedelta(days=1), 1, "dm")
-    await db.execute("DELETE FROM communities WHERE id = ?", (cid,))
+    await db.execute("DELETE FROM communities WHERE id = :id", {"id": cid})
     for table in ("meetings", "meeting_rsvps", "meeting_reminders",
                   "meeting_reminder_deliveries"):
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
