@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from bot.db.database import Database
+from bot.db.database import Conn, Database, Row
 from bot.db.rows import from_db, from_db_req, to_db
 from bot.domain.change import (
     ChangeRound,
@@ -32,7 +31,7 @@ class DomainFull(Exception):
     """The domain already holds as many stories as a selector can choose from."""
 
 
-def _round(row: Any) -> ChangeRound:
+def _round(row: Row) -> ChangeRound:
     return ChangeRound(
         id=row["id"],
         community_id=row["community_id"],
@@ -56,7 +55,7 @@ def _round(row: Any) -> ChangeRound:
     )
 
 
-def _story(row: Any) -> ChangeStory:
+def _story(row: Row) -> ChangeStory:
     return ChangeStory(
         id=row["id"],
         round_id=row["round_id"],
@@ -94,59 +93,68 @@ class ChangeRoundRepo:
         the same transaction, so two facilitators cannot open two)."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT 1 FROM change_rounds WHERE community_id = ? AND state != 'closed'",
-                (community_id,),
+                "SELECT 1 FROM change_rounds WHERE community_id = :community_id"
+                " AND state != 'closed'",
+                {"community_id": community_id},
             ) as cur:
                 if await cur.fetchone() is not None:
                     return None
             cur2 = await conn.execute(
                 "INSERT INTO change_rounds (community_id, selector_id, opened_by, domains,"
                 " period_start, period_end, collect_until, select_until, min_choices,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    community_id, selector_id, opened_by, json.dumps(list(domains)),
-                    to_db(period[0]), to_db(period[1]), to_db(collect_until),
-                    to_db(select_until), min_choices, to_db(now),
-                ),
+                " created_at) VALUES (:community_id, :selector_id, :opened_by, :domains,"
+                " :period_start, :period_end, :collect_until, :select_until, :min_choices,"
+                " :created_at) RETURNING id",
+                {
+                    "community_id": community_id, "selector_id": selector_id,
+                    "opened_by": opened_by, "domains": json.dumps(list(domains)),
+                    "period_start": to_db(period[0]), "period_end": to_db(period[1]),
+                    "collect_until": to_db(collect_until), "select_until": to_db(select_until),
+                    "min_choices": min_choices, "created_at": to_db(now),
+                },
             )  # fmt: skip
-            round_id = cur2.lastrowid
-        found = await self.get_round(int(round_id or 0))
+            row = await cur2.fetchone()
+            assert row is not None  # RETURNING gives the new row's id
+            round_id = int(row[0])
+        found = await self.get_round(round_id)
         assert found is not None
         return found
 
     async def delete_round(self, round_id: int) -> None:
         """Undo a round that could not be announced (nothing else refers to it yet)."""
-        await self.db.execute("DELETE FROM change_rounds WHERE id = ?", (round_id,))
+        await self.db.execute("DELETE FROM change_rounds WHERE id = :id", {"id": round_id})
 
     async def set_message(self, round_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE change_rounds SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, round_id),
+            "UPDATE change_rounds SET channel_id = :channel_id, message_id = :message_id"
+            " WHERE id = :id",
+            {"channel_id": channel_id, "message_id": message_id, "id": round_id},
         )
 
     async def set_selection_message(self, round_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE change_rounds SET selection_channel_id = ?, selection_message_id = ?"
-            " WHERE id = ?",
-            (channel_id, message_id, round_id),
+            "UPDATE change_rounds SET selection_channel_id = :channel_id,"
+            " selection_message_id = :message_id WHERE id = :id",
+            {"channel_id": channel_id, "message_id": message_id, "id": round_id},
         )
 
     async def get_round(self, round_id: int) -> ChangeRound | None:
-        row = await self.db.fetchone("SELECT * FROM change_rounds WHERE id = ?", (round_id,))
+        row = await self.db.fetchone("SELECT * FROM change_rounds WHERE id = :id", {"id": round_id})
         return None if row is None else _round(row)
 
     async def current_round(self, community_id: int) -> ChangeRound | None:
         row = await self.db.fetchone(
-            "SELECT * FROM change_rounds WHERE community_id = ? AND state != 'closed'"
-            " ORDER BY id DESC LIMIT 1",
-            (community_id,),
+            "SELECT * FROM change_rounds WHERE community_id = :community_id"
+            " AND state != 'closed' ORDER BY id DESC LIMIT 1",
+            {"community_id": community_id},
         )
         return None if row is None else _round(row)
 
     async def latest_round(self, community_id: int) -> ChangeRound | None:
         row = await self.db.fetchone(
-            "SELECT * FROM change_rounds WHERE community_id = ? ORDER BY id DESC LIMIT 1",
-            (community_id,),
+            "SELECT * FROM change_rounds WHERE community_id = :community_id"
+            " ORDER BY id DESC LIMIT 1",
+            {"community_id": community_id},
         )
         return None if row is None else _round(row)
 
@@ -160,17 +168,19 @@ class ChangeRoundRepo:
         self, community_id: int, start: datetime, end: datetime
     ) -> list[ChangeRound]:
         rows = await self.db.fetchall(
-            "SELECT * FROM change_rounds WHERE community_id = ? AND state = 'closed'"
-            " AND closed_at >= ? AND closed_at < ? ORDER BY closed_at, id",
-            (community_id, to_db(start), to_db(end)),
+            "SELECT * FROM change_rounds WHERE community_id = :community_id"
+            " AND state = 'closed' AND closed_at >= :start AND closed_at < :end"
+            " ORDER BY closed_at, id",
+            {"community_id": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [_round(r) for r in rows]
 
     async def closed_rounds_with_feedback(self, community_id: int) -> list[ChangeRound]:
         rows = await self.db.fetchall(
-            "SELECT * FROM change_rounds WHERE community_id = ? AND state = 'closed' AND id IN"
-            " (SELECT round_id FROM change_feedback_posts) ORDER BY id",
-            (community_id,),
+            "SELECT * FROM change_rounds WHERE community_id = :community_id"
+            " AND state = 'closed' AND id IN (SELECT round_id FROM change_feedback_posts)"
+            " ORDER BY id",
+            {"community_id": community_id},
         )
         return [_round(r) for r in rows]
 
@@ -178,9 +188,9 @@ class ChangeRoundRepo:
         """collecting → selecting, once: False if it had already moved on."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE change_rounds SET state = 'selecting', selection_opened_at = ?"
-                " WHERE id = ? AND state = 'collecting'",
-                (to_db(now), round_id),
+                "UPDATE change_rounds SET state = 'selecting', selection_opened_at = :now"
+                " WHERE id = :id AND state = 'collecting'",
+                {"now": to_db(now), "id": round_id},
             )
             return cur.rowcount == 1
 
@@ -193,20 +203,22 @@ class ChangeRoundRepo:
         """selecting → closed, once, with the outcome frozen in the same transaction."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM change_rounds WHERE id = ? AND state = 'selecting'", (round_id,)
+                "SELECT * FROM change_rounds WHERE id = :id AND state = 'selecting'",
+                {"id": round_id},
             ) as cur:
                 row = await cur.fetchone()
             if row is None:
                 return None
             rnd = _round(row)
             async with conn.execute(
-                "SELECT * FROM change_stories WHERE round_id = ? ORDER BY id", (round_id,)
+                "SELECT * FROM change_stories WHERE round_id = :round_id ORDER BY id",
+                {"round_id": round_id},
             ) as cur:
                 stories = [_story(r) for r in await cur.fetchall()]
             async with conn.execute(
                 "SELECT domain, user_id, story_id, reason FROM change_choices"
-                " WHERE round_id = ? ORDER BY chosen_at, rowid",
-                (round_id,),
+                " WHERE round_id = :round_id ORDER BY chosen_at, domain, user_id",
+                {"round_id": round_id},
             ) as cur:
                 choices = [
                     Choice(r["domain"], r["user_id"], r["story_id"], r["reason"])
@@ -214,9 +226,9 @@ class ChangeRoundRepo:
                 ]
             outcome = decide(rnd, stories, choices)
             await conn.execute(
-                "UPDATE change_rounds SET state = 'closed', closed_at = ?, outcome = ?"
-                " WHERE id = ?",
-                (to_db(now), outcome.dumps(), round_id),
+                "UPDATE change_rounds SET state = 'closed', closed_at = :now, outcome = :outcome"
+                " WHERE id = :id",
+                {"now": to_db(now), "outcome": outcome.dumps(), "id": round_id},
             )
         return await self.get_round(round_id)
 
@@ -237,45 +249,54 @@ class ChangeRoundRepo:
         """Store a story; None when the round is no longer collecting or the domain is full."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT state FROM change_rounds WHERE id = ?", (rnd.id,)
+                "SELECT state FROM change_rounds WHERE id = :id", {"id": rnd.id}
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row["state"] != RoundState.COLLECTING.value:
                 return None
             async with conn.execute(
-                "SELECT COUNT(*) FROM change_stories WHERE round_id = ? AND domain = ?"
-                " AND consent != 'withdrawn'",
-                (rnd.id, domain),
+                "SELECT COUNT(*) FROM change_stories WHERE round_id = :round_id"
+                " AND domain = :domain AND consent != 'withdrawn'",
+                {"round_id": rnd.id, "domain": domain},
             ) as cur:
                 count_row = await cur.fetchone()
             if count_row is not None and count_row[0] >= max_per_domain:
                 raise DomainFull
             cur2 = await conn.execute(
                 "INSERT INTO change_stories (round_id, community_id, domain, teller_id, title,"
-                " changed, why, consent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rnd.id, rnd.community_id, domain, teller_id, title, changed, why,
-                 consent.value, to_db(now)),
+                " changed, why, consent, created_at) VALUES (:round_id, :community_id, :domain,"
+                " :teller_id, :title, :changed, :why, :consent, :created_at) RETURNING id",
+                {
+                    "round_id": rnd.id, "community_id": rnd.community_id, "domain": domain,
+                    "teller_id": teller_id, "title": title, "changed": changed, "why": why,
+                    "consent": consent.value, "created_at": to_db(now),
+                },
             )  # fmt: skip
-            story_id = int(cur2.lastrowid or 0)
+            row = await cur2.fetchone()
+            assert row is not None  # RETURNING gives the new row's id
+            story_id = int(row[0])
         return await self.get_story(story_id)
 
     async def get_story(self, story_id: int) -> ChangeStory | None:
-        row = await self.db.fetchone("SELECT * FROM change_stories WHERE id = ?", (story_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM change_stories WHERE id = :id", {"id": story_id}
+        )
         return None if row is None else _story(row)
 
     async def stories_of_round(self, round_id: int) -> list[ChangeStory]:
         rows = await self.db.fetchall(
-            "SELECT * FROM change_stories WHERE round_id = ? ORDER BY domain, id", (round_id,)
+            "SELECT * FROM change_stories WHERE round_id = :round_id ORDER BY domain, id",
+            {"round_id": round_id},
         )
         return [_story(r) for r in rows]
 
     async def stories_by_ids(self, ids: list[int]) -> dict[int, ChangeStory]:
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
+        marks = ", ".join(f":id{i}" for i in range(len(ids)))
         rows = await self.db.fetchall(
             f"SELECT * FROM change_stories WHERE id IN ({marks})",
-            ids,
+            {f"id{i}": story_id for i, story_id in enumerate(ids)},
         )
         return {r["id"]: _story(r) for r in rows}
 
@@ -284,11 +305,14 @@ class ChangeRoundRepo:
     ) -> list[ChangeStory]:
         if not guild_community_ids:
             return []
-        marks = ",".join("?" * len(guild_community_ids))
+        marks = ", ".join(f":c{i}" for i in range(len(guild_community_ids)))
+        params: dict[str, object] = {"teller_id": teller_id}
+        params.update({f"c{i}": cid for i, cid in enumerate(guild_community_ids)})
         rows = await self.db.fetchall(
-            "SELECT * FROM change_stories WHERE teller_id = ? AND consent != 'withdrawn'"
-            f" AND community_id IN ({marks}) ORDER BY id DESC LIMIT 25",
-            [teller_id, *guild_community_ids],
+            "SELECT * FROM change_stories WHERE teller_id = :teller_id"
+            f" AND consent != 'withdrawn' AND community_id IN ({marks})"
+            " ORDER BY id DESC LIMIT 25",
+            params,
         )
         return [_story(r) for r in rows]
 
@@ -296,9 +320,10 @@ class ChangeRoundRepo:
         self, community_id: int, start: datetime, end: datetime
     ) -> list[ChangeStory]:
         rows = await self.db.fetchall(
-            "SELECT * FROM change_stories WHERE community_id = ? AND consent != 'withdrawn'"
-            " AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
-            (community_id, to_db(start), to_db(end)),
+            "SELECT * FROM change_stories WHERE community_id = :community_id"
+            " AND consent != 'withdrawn' AND created_at >= :start AND created_at < :end"
+            " ORDER BY created_at, id",
+            {"community_id": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [_story(r) for r in rows]
 
@@ -307,13 +332,14 @@ class ChangeRoundRepo:
         if consent is Consent.WITHDRAWN:
             await self.db.execute(
                 "UPDATE change_stories SET consent = 'withdrawn', teller_id = NULL,"
-                " title = NULL, changed = NULL, why = NULL, withdrawn_at = ? WHERE id = ?",
-                (to_db(now), story_id),
+                " title = NULL, changed = NULL, why = NULL, withdrawn_at = :now WHERE id = :id",
+                {"now": to_db(now), "id": story_id},
             )
         else:
             await self.db.execute(
-                "UPDATE change_stories SET consent = ? WHERE id = ? AND consent != 'withdrawn'",
-                (consent.value, story_id),
+                "UPDATE change_stories SET consent = :consent"
+                " WHERE id = :id AND consent != 'withdrawn'",
+                {"consent": consent.value, "id": story_id},
             )
 
     # ------------------------------------------------------------------ choices
@@ -322,31 +348,35 @@ class ChangeRoundRepo:
         when the round is no longer selecting."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT state FROM change_rounds WHERE id = ?", (rnd.id,)
+                "SELECT state FROM change_rounds WHERE id = :id", {"id": rnd.id}
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row["state"] != RoundState.SELECTING.value:
                 return False, False
             async with conn.execute(
-                "SELECT 1 FROM change_choices WHERE round_id = ? AND domain = ? AND user_id = ?",
-                (rnd.id, choice.domain, choice.selector_id),
+                "SELECT 1 FROM change_choices WHERE round_id = :round_id AND domain = :domain"
+                " AND user_id = :user_id",
+                {"round_id": rnd.id, "domain": choice.domain, "user_id": choice.selector_id},
             ) as cur:
                 earlier = await cur.fetchone() is not None
             await conn.execute(
                 "INSERT INTO change_choices (round_id, domain, user_id, story_id, reason,"
-                " chosen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (round_id, domain,"
-                " user_id) DO UPDATE SET story_id = excluded.story_id,"
-                " reason = excluded.reason, chosen_at = excluded.chosen_at",
-                (rnd.id, choice.domain, choice.selector_id, choice.story_id, choice.reason,
-                 to_db(now)),
+                " chosen_at) VALUES (:round_id, :domain, :user_id, :story_id, :reason, :now)"
+                " ON CONFLICT (round_id, domain, user_id) DO UPDATE SET"
+                " story_id = excluded.story_id, reason = excluded.reason,"
+                " chosen_at = excluded.chosen_at",
+                {
+                    "round_id": rnd.id, "domain": choice.domain, "user_id": choice.selector_id,
+                    "story_id": choice.story_id, "reason": choice.reason, "now": to_db(now),
+                },
             )  # fmt: skip
         return True, earlier
 
     async def choice_of(self, round_id: int, domain: int, selector_id: int) -> Choice | None:
         row = await self.db.fetchone(
             "SELECT domain, user_id, story_id, reason FROM change_choices"
-            " WHERE round_id = ? AND domain = ? AND user_id = ?",
-            (round_id, domain, selector_id),
+            " WHERE round_id = :round_id AND domain = :domain AND user_id = :user_id",
+            {"round_id": round_id, "domain": domain, "user_id": selector_id},
         )
         if row is None:
             return None
@@ -355,16 +385,16 @@ class ChangeRoundRepo:
     async def choices_of(self, round_id: int, selector_id: int) -> list[Choice]:
         rows = await self.db.fetchall(
             "SELECT domain, user_id, story_id, reason FROM change_choices"
-            " WHERE round_id = ? AND user_id = ? ORDER BY domain",
-            (round_id, selector_id),
+            " WHERE round_id = :round_id AND user_id = :user_id ORDER BY domain",
+            {"round_id": round_id, "user_id": selector_id},
         )
         return [Choice(r["domain"], r["user_id"], r["story_id"], r["reason"]) for r in rows]
 
     async def selector_count(self, round_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(DISTINCT user_id) FROM change_choices WHERE round_id = ?",
-                (round_id,),
+                "SELECT COUNT(DISTINCT user_id) FROM change_choices WHERE round_id = :round_id",
+                {"round_id": round_id},
             )
             or 0
         )
@@ -374,16 +404,24 @@ class ChangeRoundRepo:
         self, round_id: int, domain: int, audience: str, channel_id: int, message_id: int
     ) -> None:
         await self.db.execute(
-            "INSERT OR REPLACE INTO change_feedback_posts (round_id, domain, audience,"
-            " channel_id, message_id) VALUES (?, ?, ?, ?, ?)",
-            (round_id, domain, audience, channel_id, message_id),
+            "INSERT INTO change_feedback_posts (round_id, domain, audience, channel_id,"
+            " message_id) VALUES (:round_id, :domain, :audience, :channel_id, :message_id)"
+            " ON CONFLICT (round_id, domain, audience) DO UPDATE SET"
+            " channel_id = excluded.channel_id, message_id = excluded.message_id",
+            {
+                "round_id": round_id,
+                "domain": domain,
+                "audience": audience,
+                "channel_id": channel_id,
+                "message_id": message_id,
+            },
         )
 
     async def feedback_posts(self, round_id: int) -> list[tuple[int, str, int, int]]:
         rows = await self.db.fetchall(
             "SELECT domain, audience, channel_id, message_id FROM change_feedback_posts"
-            " WHERE round_id = ? ORDER BY domain, audience",
-            (round_id,),
+            " WHERE round_id = :round_id ORDER BY domain, audience",
+            {"round_id": round_id},
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
@@ -398,8 +436,9 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     for r in await db.fetchall(
         "SELECT s.*, c.name, r.domains FROM change_stories s"
         " JOIN change_rounds r ON r.id = s.round_id"
-        " JOIN communities c ON c.id = s.community_id WHERE s.teller_id = ? ORDER BY s.id",
-        (user_id,),
+        " JOIN communities c ON c.id = s.community_id WHERE s.teller_id = :user_id"
+        " ORDER BY s.id",
+        {"user_id": user_id},
     ):
         domains = json.loads(r["domains"])
         found.append({
@@ -412,9 +451,9 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     for r in await db.fetchall(
         "SELECT x.*, c.name, r.domains FROM change_choices x"
         " JOIN change_rounds r ON r.id = x.round_id"
-        " JOIN communities c ON c.id = r.community_id WHERE x.user_id = ?"
+        " JOIN communities c ON c.id = r.community_id WHERE x.user_id = :user_id"
         " ORDER BY x.round_id, x.domain",
-        (user_id,),
+        {"user_id": user_id},
     ):
         domains = json.loads(r["domains"])
         found.append({
@@ -426,7 +465,7 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     return found
 
 
-async def erase_rows(conn: Any, user_id: int) -> dict[str, int]:
+async def erase_rows(conn: Conn, user_id: int) -> dict[str, int]:
     """Inside the privacy erasure's transaction. The member's stories of change become
     tombstones (words, title and teller deleted, as a withdrawal does), so a frozen selection
     still says "a story its teller withdrew". Their choices are deleted: an open round's
@@ -437,10 +476,12 @@ async def erase_rows(conn: Any, user_id: int) -> dict[str, int]:
     cur = await conn.execute(
         "UPDATE change_stories SET consent = 'withdrawn', teller_id = NULL, title = NULL,"
         " changed = NULL, why = NULL, withdrawn_at = COALESCE(withdrawn_at, created_at)"
-        " WHERE teller_id = ?",
-        (user_id,),
+        " WHERE teller_id = :user_id",
+        {"user_id": user_id},
     )
     counts["change_stories_deleted"] = max(cur.rowcount, 0)
-    cur = await conn.execute("DELETE FROM change_choices WHERE user_id = ?", (user_id,))
+    cur = await conn.execute(
+        "DELETE FROM change_choices WHERE user_id = :user_id", {"user_id": user_id}
+    )
     counts["change_choices_deleted"] = max(cur.rowcount, 0)
     return counts

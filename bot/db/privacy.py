@@ -21,11 +21,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.db.change_rounds import erase_rows as erase_change_rows
 from bot.db.change_rounds import export_rows as export_change_rows
-from bot.db.database import Database
+from bot.db.database import Conn, Database, Row
 from bot.db.documents import erase_rows as erase_document_rows
 from bot.db.documents import export_rows as export_document_rows
 from bot.db.papers import erase_rows as erase_paper_rows
@@ -123,13 +121,13 @@ MEMBER_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cur:
+async def _all(conn: Conn, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
+    async with conn.execute(sql, params or {}) as cur:
         return list(await cur.fetchall())
 
 
-async def _run(conn: aiosqlite.Connection, sql: str, params: Any = ()) -> int:
-    cur = await conn.execute(sql, params)
+async def _run(conn: Conn, sql: str, params: dict[str, Any] | None = None) -> int:
+    cur = await conn.execute(sql, params or {})
     return max(cur.rowcount, 0)
 
 
@@ -151,15 +149,16 @@ class PrivacyRepo:
             )
             for r in await db.fetchall(
                 "SELECT c.name, m.* FROM memberships m JOIN communities c ON c.id = m.community_id"
-                " WHERE m.user_id = ? ORDER BY c.name, c.id",
-                (user_id,),
+                " WHERE m.user_id = :user_id ORDER BY c.name, c.id",
+                {"user_id": user_id},
             )
         ]
         sponsor_of = [
             SponsorExport(r["name"], r["sponsor_email"])
             for r in await db.fetchall(
-                "SELECT name, sponsor_email FROM communities WHERE sponsor_id = ? ORDER BY name",
-                (user_id,),
+                "SELECT name, sponsor_email FROM communities WHERE sponsor_id = :user_id"
+                " ORDER BY name",
+                {"user_id": user_id},
             )
         ]
         stories = [
@@ -177,8 +176,8 @@ class PrivacyRepo:
             )
             for r in await db.fetchall(
                 "SELECT s.*, c.name FROM stories s JOIN communities c ON c.id = s.community_id"
-                " WHERE s.teller_id = ? ORDER BY s.created_at, s.id",
-                (user_id,),
+                " WHERE s.teller_id = :user_id ORDER BY s.created_at, s.id",
+                {"user_id": user_id},
             )
         ]
         value_stories = [
@@ -188,23 +187,25 @@ class PrivacyRepo:
             )
             for r in await db.fetchall(
                 "SELECT s.*, c.name FROM value_stories s JOIN communities c"
-                " ON c.id = s.community_id WHERE s.teller_id = ? ORDER BY s.created_at, s.id",
-                (user_id,),
+                " ON c.id = s.community_id WHERE s.teller_id = :user_id"
+                " ORDER BY s.created_at, s.id",
+                {"user_id": user_id},
             )
         ]
         votes: list[PollBallotRecord] = []
         voted_in = [
             int(r[0])
             for r in await db.fetchall(
-                "SELECT poll_id FROM poll_voters WHERE user_id = ? ORDER BY poll_id", (user_id,)
+                "SELECT poll_id FROM poll_voters WHERE user_id = :user_id ORDER BY poll_id",
+                {"user_id": user_id},
             )
         ]
         polls = await db.fetchall(
             "SELECT p.*, c.name FROM polls p JOIN communities c ON c.id = p.community_id"
-            " WHERE p.id IN (SELECT poll_id FROM poll_voters WHERE user_id = ?)"
-            " OR p.id IN (SELECT poll_id FROM poll_final_ballots WHERE user_id = ?)"
+            " WHERE p.id IN (SELECT poll_id FROM poll_voters WHERE user_id = :user_id)"
+            " OR p.id IN (SELECT poll_id FROM poll_final_ballots WHERE user_id = :user_id)"
             " ORDER BY p.id",
-            (user_id, user_id),
+            {"user_id": user_id},
         )
         for p in polls:
             kind = as_kind(p["kind"])
@@ -216,15 +217,17 @@ class PrivacyRepo:
                 poll_key = db.sealer.unseal_key("poll", poll.id, p["ballot_key"])
                 key = voter_key(poll_key, user_id)
                 sealed = await db.fetchval(
-                    "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
-                    (poll.id, key),
+                    "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = :poll_id"
+                    " AND voter_key = :voter_key",
+                    {"poll_id": poll.id, "voter_key": key},
                 )
                 if sealed is not None:
                     ballot = open_ballot(poll_key, poll, key, sealed)
             elif not p["anonymous"]:
                 raw = await db.fetchval(
-                    "SELECT ballot FROM poll_final_ballots WHERE poll_id = ? AND user_id = ?",
-                    (p["id"], user_id),
+                    "SELECT ballot FROM poll_final_ballots WHERE poll_id = :poll_id"
+                    " AND user_id = :user_id",
+                    {"poll_id": p["id"], "user_id": user_id},
                 )
                 ballot = decode_ballot(kind, raw) if raw is not None else None
             if ballot is None:
@@ -246,8 +249,8 @@ class PrivacyRepo:
                             r["round_id"])
             for r in await db.fetchall(
                 "SELECT s.*, c.name FROM statements s JOIN communities c"
-                " ON c.id = s.community_id WHERE s.author_id = ? ORDER BY s.id",
-                (user_id,),
+                " ON c.id = s.community_id WHERE s.author_id = :user_id ORDER BY s.id",
+                {"user_id": user_id},
             )
         ]
         # Statement votes: only in open rounds (a closed round keeps its report, not votes).
@@ -255,17 +258,18 @@ class PrivacyRepo:
         for r in await db.fetchall(
             "SELECT r.id, r.ballot_key, c.name FROM statement_rounds r"
             " JOIN communities c ON c.id = r.community_id"
-            " JOIN memberships m ON m.community_id = r.community_id AND m.user_id = ?"
+            " JOIN memberships m ON m.community_id = r.community_id AND m.user_id = :user_id"
             " WHERE r.ballot_key IS NOT NULL ORDER BY r.id",
-            (user_id,),
+            {"user_id": user_id},
         ):
             round_key = db.sealer.unseal_key("round", r["id"], r["ballot_key"])
             voter = Sealer.voter_key(round_key, user_id)
             for v in await db.fetchall(
                 "SELECT v.statement_id, v.sealed, s.text FROM statement_sealed_votes v"
                 " JOIN statements s ON s.id = v.statement_id"
-                " WHERE v.round_id = ? AND v.voter_key = ? ORDER BY v.statement_id",
-                (r["id"], voter),
+                " WHERE v.round_id = :round_id AND v.voter_key = :voter_key"
+                " ORDER BY v.statement_id",
+                {"round_id": r["id"], "voter_key": voter},
             ):
                 vote = open_statement_vote(round_key, r["id"], v["statement_id"], voter,
                                            v["sealed"])
@@ -275,14 +279,14 @@ class PrivacyRepo:
                 )
         meeting_join = (
             " JOIN meetings mt ON mt.id = x.meeting_id JOIN communities c ON c.id = mt.community_id"
-            " WHERE x.user_id = ? ORDER BY mt.start_at, mt.id"
+            " WHERE x.user_id = :user_id ORDER BY mt.start_at, mt.id"
         )
         rsvps = [
             RsvpExport(r["meeting_id"], r["name"], r["title"], from_db_req(r["start_at"]),
                        r["answer"], from_db_req(r["answered_at"]))
             for r in await db.fetchall(
                 "SELECT x.*, mt.title, mt.start_at, c.name FROM meeting_rsvps x" + meeting_join,
-                (user_id,),
+                {"user_id": user_id},
             )
         ]
         attendance = [
@@ -291,7 +295,7 @@ class PrivacyRepo:
             for r in await db.fetchall(
                 "SELECT x.*, mt.title, mt.start_at, c.name FROM meeting_attendance x"
                 + meeting_join,
-                (user_id,),
+                {"user_id": user_id},
             )
         ]
         reminders = [
@@ -300,16 +304,16 @@ class PrivacyRepo:
             for r in await db.fetchall(
                 "SELECT x.*, mt.title, mt.start_at, c.name FROM meeting_reminder_deliveries x"
                 + meeting_join,
-                (user_id,),
+                {"user_id": user_id},
             )
         ]
         activity = [
             ActivityExport(r["name"], r["day"], r["hour"], r["messages"])
             for r in await db.fetchall(
                 "SELECT a.day, a.hour, a.messages, c.name FROM message_activity a"
-                " JOIN communities c ON c.id = a.community_id WHERE a.user_id = ?"
+                " JOIN communities c ON c.id = a.community_id WHERE a.user_id = :user_id"
                 " ORDER BY c.name, a.day, a.hour",
-                (user_id,),
+                {"user_id": user_id},
             )
         ]
         annual_answers = [
@@ -321,16 +325,17 @@ class PrivacyRepo:
             for r in await db.fetchall(
                 "SELECT a.*, r.year, c.name FROM annual_answers a"
                 " JOIN annual_reports r ON r.id = a.report_id"
-                " JOIN communities c ON c.id = r.community_id WHERE a.user_id = ?"
+                " JOIN communities c ON c.id = r.community_id WHERE a.user_id = :user_id"
                 " ORDER BY r.year, c.name",
-                (user_id,),
+                {"user_id": user_id},
             )
         ]  # fmt: skip
         created: dict[str, int] = {}
         for col in ACTOR_COLUMNS:
             n = int(
                 await db.fetchval(
-                    f"SELECT COUNT(*) FROM {col.table} WHERE {col.column} = ?", (user_id,)
+                    f"SELECT COUNT(*) FROM {col.table} WHERE {col.column} = :user_id",
+                    {"user_id": user_id},
                 )
             )
             if n:
@@ -369,15 +374,17 @@ class PrivacyRepo:
                 LeftCommunity(r["community_id"], r["discipline"], r["left_at"] is None)
                 for r in await _all(
                     conn,
-                    "SELECT community_id, discipline, left_at FROM memberships WHERE user_id = ?"
-                    " ORDER BY community_id",
-                    (user_id,),
+                    "SELECT community_id, discipline, left_at FROM memberships"
+                    " WHERE user_id = :user_id ORDER BY community_id",
+                    {"user_id": user_id},
                 )
             ]
             sponsor_of = [
                 int(r[0])
                 for r in await _all(
-                    conn, "SELECT id FROM communities WHERE sponsor_id = ? ORDER BY id", (user_id,)
+                    conn,
+                    "SELECT id FROM communities WHERE sponsor_id = :user_id ORDER BY id",
+                    {"user_id": user_id},
                 )
             ]
             posts = [
@@ -386,9 +393,9 @@ class PrivacyRepo:
                 for r in await _all(
                     conn,
                     "SELECT id, community_id, title, post_channel_id, post_message_id,"
-                    " post_is_thread FROM stories WHERE teller_id = ?"
+                    " post_is_thread FROM stories WHERE teller_id = :user_id"
                     " AND post_channel_id IS NOT NULL AND post_message_id IS NOT NULL ORDER BY id",
-                    (user_id,),
+                    {"user_id": user_id},
                 )
             ]
 
@@ -398,9 +405,9 @@ class PrivacyRepo:
                 for r in await _all(
                     conn,
                     "SELECT id, community_id, post_channel_id, post_message_id, post_is_thread"
-                    " FROM value_stories WHERE teller_id = ? AND post_channel_id IS NOT NULL"
-                    " AND post_message_id IS NOT NULL ORDER BY id",
-                    (user_id,),
+                    " FROM value_stories WHERE teller_id = :user_id"
+                    " AND post_channel_id IS NOT NULL AND post_message_id IS NOT NULL ORDER BY id",
+                    {"user_id": user_id},
                 )
             ]
             # Papers for comment: the author's draft is on the paper's message (open or
@@ -411,18 +418,18 @@ class PrivacyRepo:
                 for r in await _all(
                     conn,
                     "SELECT id, community_id, channel_id, message_id FROM papers"
-                    " WHERE author_id = ? AND channel_id IS NOT NULL AND message_id IS NOT NULL"
-                    " ORDER BY id",
-                    (user_id,),
+                    " WHERE author_id = :user_id AND channel_id IS NOT NULL"
+                    " AND message_id IS NOT NULL ORDER BY id",
+                    {"user_id": user_id},
                 )
             ]
             # Value stories: the teller's own words, deleted with their posts.
             counts["value_stories"] = await _run(
-                conn, "DELETE FROM value_stories WHERE teller_id = ?", (user_id,)
+                conn, "DELETE FROM value_stories WHERE teller_id = :user_id", {"user_id": user_id}
             )
             # Stories (pending consent requests live on the story row and go with it).
             counts["stories"] = await _run(
-                conn, "DELETE FROM stories WHERE teller_id = ?", (user_id,)
+                conn, "DELETE FROM stories WHERE teller_id = :user_id", {"user_id": user_id}
             )
 
             # Polls. Open: the vote is dropped (found with the poll key, or by user id when
@@ -435,16 +442,22 @@ class PrivacyRepo:
                 poll_key = sealer.unseal_key("poll", p["id"], p["ballot_key"])
                 dropped += await _run(
                     conn,
-                    "DELETE FROM poll_sealed_ballots WHERE poll_id = ?"
-                    " AND (voter_key = ? OR user_id = ?)",
-                    (p["id"], voter_key(poll_key, user_id), user_id),
+                    "DELETE FROM poll_sealed_ballots WHERE poll_id = :poll_id"
+                    " AND (voter_key = :voter_key OR user_id = :user_id)",
+                    {
+                        "poll_id": p["id"],
+                        "voter_key": voter_key(poll_key, user_id),
+                        "user_id": user_id,
+                    },
                 )
             counts["open_poll_votes_dropped"] = dropped
             counts["closed_poll_ballots_detached"] = await _run(
-                conn, "UPDATE poll_final_ballots SET user_id = NULL WHERE user_id = ?", (user_id,)
+                conn,
+                "UPDATE poll_final_ballots SET user_id = NULL WHERE user_id = :user_id",
+                {"user_id": user_id},
             )
             counts["poll_turnout_rows"] = await _run(
-                conn, "DELETE FROM poll_voters WHERE user_id = ?", (user_id,)
+                conn, "DELETE FROM poll_voters WHERE user_id = :user_id", {"user_id": user_id}
             )
 
             # Statement votes: open rounds drop them; closed rounds hold none (their report
@@ -456,24 +469,25 @@ class PrivacyRepo:
                 round_key = sealer.unseal_key("round", r["id"], r["ballot_key"])
                 statement_dropped += await _run(
                     conn,
-                    "DELETE FROM statement_sealed_votes WHERE round_id = ? AND voter_key = ?",
-                    (r["id"], Sealer.voter_key(round_key, user_id)),
+                    "DELETE FROM statement_sealed_votes WHERE round_id = :round_id"
+                    " AND voter_key = :voter_key",
+                    {"round_id": r["id"], "voter_key": Sealer.voter_key(round_key, user_id)},
                 )
             counts["statement_votes_dropped"] = statement_dropped
             counts["statements_kept_without_author"] = await _run(
                 conn,
-                "UPDATE statements SET author_id = ? WHERE author_id = ? AND round_id IN"
-                " (SELECT id FROM statement_rounds WHERE closed_at IS NOT NULL)",
-                (ERASED_MEMBER, user_id),
+                "UPDATE statements SET author_id = :erased WHERE author_id = :user_id"
+                " AND round_id IN (SELECT id FROM statement_rounds WHERE closed_at IS NOT NULL)",
+                {"erased": ERASED_MEMBER, "user_id": user_id},
             )
             counts["statements_deleted"] = await _run(
-                conn, "DELETE FROM statements WHERE author_id = ?", (user_id,)
+                conn, "DELETE FROM statements WHERE author_id = :user_id", {"user_id": user_id}
             )
 
             # Annual report answers: what the member wrote is deleted (a closed report was
             # delivered already; an open one no longer counts them).
             counts["annual_answers"] = await _run(
-                conn, "DELETE FROM annual_answers WHERE user_id = ?", (user_id,)
+                conn, "DELETE FROM annual_answers WHERE user_id = :user_id", {"user_id": user_id}
             )
 
             # Meetings, activity, memberships, sponsorships.
@@ -482,13 +496,13 @@ class PrivacyRepo:
                 "message_activity", "memberships",
             ):
                 counts[table] = await _run(
-                    conn, f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
+                    conn, f"DELETE FROM {table} WHERE user_id = :user_id", {"user_id": user_id}
                 )
             counts["sponsorships"] = await _run(
                 conn,
                 "UPDATE communities SET sponsor_id = NULL, sponsor_email = NULL"
-                " WHERE sponsor_id = ?",
-                (user_id,),
+                " WHERE sponsor_id = :user_id",
+                {"user_id": user_id},
             )
 
             counts.update(await erase_document_rows(conn, sealer, user_id))
@@ -500,8 +514,9 @@ class PrivacyRepo:
             for col in ACTOR_COLUMNS:
                 counts[f"{col.table}.{col.column}"] = await _run(
                     conn,
-                    f"UPDATE {col.table} SET {col.column} = ? WHERE {col.column} = ?",
-                    (col.replacement, user_id),
+                    f"UPDATE {col.table} SET {col.column} = :replacement"
+                    f" WHERE {col.column} = :user_id",
+                    {"replacement": col.replacement, "user_id": user_id},
                 )
         log.info("erased a member: %d rows touched", sum(counts.values()))
         return ErasureResult(user_id, communities, sponsor_of, posts, counts)
@@ -509,13 +524,15 @@ class PrivacyRepo:
     async def purge_activity(self, user_id: int) -> int:
         """Counts of the member written after the erasure (an in-flight flush)."""
         async with self.db.transaction() as conn:
-            return await _run(conn, "DELETE FROM message_activity WHERE user_id = ?", (user_id,))
+            return await _run(
+                conn, "DELETE FROM message_activity WHERE user_id = :user_id", {"user_id": user_id}
+            )
 
     async def active_facilitators(self, community_id: int) -> list[int]:
         rows = await self.db.fetchall(
-            "SELECT user_id FROM memberships WHERE community_id = ? AND is_facilitator = 1"
-            " AND left_at IS NULL ORDER BY user_id",
-            (community_id,),
+            "SELECT user_id FROM memberships WHERE community_id = :community_id"
+            " AND is_facilitator = 1 AND left_at IS NULL ORDER BY user_id",
+            {"community_id": community_id},
         )
         return [int(r[0]) for r in rows]
 
@@ -523,7 +540,9 @@ class PrivacyRepo:
     async def delete_activity_before(self, day: str) -> int:
         """Delete message-count aggregates of UTC days before ``day`` (YYYY-MM-DD)."""
         async with self.db.transaction() as conn:
-            return await _run(conn, "DELETE FROM message_activity WHERE day < ?", (day,))
+            return await _run(
+                conn, "DELETE FROM message_activity WHERE day < :day", {"day": day}
+            )
 
     async def oldest_activity_day(self) -> str | None:
         value = await self.db.fetchval("SELECT MIN(day) FROM message_activity")

@@ -7,13 +7,11 @@ reminder's claim) is a conditional ``UPDATE`` whose row count says whether this 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database, Row
 from bot.db.rows import from_db, from_db_req, to_db
 from bot.domain.stories import Consent
 from bot.domain.value.annual import QUESTION_KEYS, AnnualAnswer
@@ -57,7 +55,7 @@ class AnswerExport:
     answer: AnnualAnswer
 
 
-def _report(row: Any) -> AnnualReport:
+def _report(row: Row) -> AnnualReport:
     return AnnualReport(
         id=row["id"],
         community_id=row["community_id"],
@@ -77,7 +75,7 @@ def _report(row: Any) -> AnnualReport:
     )
 
 
-def answer_from_row(row: Any) -> AnnualAnswer:
+def answer_from_row(row: Row) -> AnnualAnswer:
     return AnnualAnswer(
         user_id=row["user_id"],
         texts={k: row[k] for k in QUESTION_KEYS},
@@ -102,26 +100,39 @@ class AnnualRepo:
         remind_at: datetime | None,
     ) -> AnnualReport:
         try:
-            report_id = await self.db.execute(
-                "INSERT INTO annual_reports (community_id, year, opened_by, opened_at,"
-                " closes_at, remind_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (community_id, year, opened_by, to_db(opened_at), to_db(closes_at),
-                 to_db(remind_at)),
-            )  # fmt: skip
-        except sqlite3.IntegrityError as exc:
+            # The only statement of its transaction: a refusal rolls it back whole, on
+            # either engine.
+            async with self.db.transaction() as conn:
+                cur = await conn.execute(
+                    "INSERT INTO annual_reports (community_id, year, opened_by, opened_at,"
+                    " closes_at, remind_at) VALUES (:community_id, :year, :opened_by,"
+                    " :opened_at, :closes_at, :remind_at) RETURNING id",
+                    {
+                        "community_id": community_id, "year": year, "opened_by": opened_by,
+                        "opened_at": to_db(opened_at), "closes_at": to_db(closes_at),
+                        "remind_at": to_db(remind_at),
+                    },
+                )  # fmt: skip
+                row = await cur.fetchone()
+                assert row is not None  # RETURNING gives the new row's id
+                report_id = int(row[0])
+        except INTEGRITY_ERRORS as exc:
             raise AlreadyOpen from exc
         found = await self.get(report_id)
         assert found is not None
         return found
 
     async def get(self, report_id: int) -> AnnualReport | None:
-        row = await self.db.fetchone("SELECT * FROM annual_reports WHERE id = ?", (report_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM annual_reports WHERE id = :id", {"id": report_id}
+        )
         return None if row is None else _report(row)
 
     async def open_for(self, community_id: int, year: int) -> AnnualReport | None:
         row = await self.db.fetchone(
-            "SELECT * FROM annual_reports WHERE community_id = ? AND year = ? AND state = 'open'",
-            (community_id, year),
+            "SELECT * FROM annual_reports WHERE community_id = :community_id AND year = :year"
+            " AND state = 'open'",
+            {"community_id": community_id, "year": year},
         )
         return None if row is None else _report(row)
 
@@ -133,7 +144,7 @@ class AnnualRepo:
 
     async def discard(self, report_id: int) -> None:
         """Opening failed before anyone was asked: nothing of it stays."""
-        await self.db.execute("DELETE FROM annual_reports WHERE id = ?", (report_id,))
+        await self.db.execute("DELETE FROM annual_reports WHERE id = :id", {"id": report_id})
 
     async def set_invited(
         self,
@@ -144,19 +155,25 @@ class AnnualRepo:
     ) -> None:
         channel, message = lounge if lounge is not None else (None, None)
         await self.db.execute(
-            "UPDATE annual_reports SET invited = ?, unreachable = ?,"
-            " lounge_channel_id = COALESCE(?, lounge_channel_id),"
-            " lounge_message_id = COALESCE(?, lounge_message_id) WHERE id = ?",
-            (invited, unreachable, channel, message, report_id),
+            "UPDATE annual_reports SET invited = :invited, unreachable = :unreachable,"
+            " lounge_channel_id = COALESCE(:channel_id, lounge_channel_id),"
+            " lounge_message_id = COALESCE(:message_id, lounge_message_id) WHERE id = :id",
+            {
+                "invited": invited,
+                "unreachable": unreachable,
+                "channel_id": channel,
+                "message_id": message,
+                "id": report_id,
+            },
         )
 
     async def claim_reminder(self, report_id: int, now: datetime) -> bool:
         """Record that the reminder goes now; False if it went before or the report closed."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE annual_reports SET reminded_at = ? WHERE id = ? AND state = 'open'"
-                " AND reminded_at IS NULL",
-                (to_db(now), report_id),
+                "UPDATE annual_reports SET reminded_at = :now WHERE id = :id"
+                " AND state = 'open' AND reminded_at IS NULL",
+                {"now": to_db(now), "id": report_id},
             )
             return cur.rowcount == 1
 
@@ -164,9 +181,9 @@ class AnnualRepo:
         """Close it: True for the one call that did (exactly once, however calls race)."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE annual_reports SET state = 'closed', closed_at = ? WHERE id = ?"
+                "UPDATE annual_reports SET state = 'closed', closed_at = :now WHERE id = :id"
                 " AND state = 'open'",
-                (to_db(now), report_id),
+                {"now": to_db(now), "id": report_id},
             )
             return cur.rowcount == 1
 
@@ -177,21 +194,27 @@ class AnnualRepo:
         """Store or replace the member's answer (their quoting choice stays); True when it
         replaced an earlier one. Only while the report is open."""
         columns = ", ".join(QUESTION_KEYS)
-        marks = ", ".join("?" for _ in QUESTION_KEYS)
+        # Typed: in INSERT ... SELECT, PostgreSQL does not infer a parameter's type from
+        # the column it fills.
+        marks = ", ".join(f"CAST(:{k} AS TEXT)" for k in QUESTION_KEYS)
         updates = ", ".join(f"{k} = excluded.{k}" for k in QUESTION_KEYS)
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT 1 FROM annual_answers WHERE report_id = ? AND user_id = ?",
-                (report_id, user_id),
+                "SELECT 1 FROM annual_answers WHERE report_id = :report_id AND user_id = :user_id",
+                {"report_id": report_id, "user_id": user_id},
             ) as cur:
                 existed = await cur.fetchone() is not None
             await conn.execute(
                 f"INSERT INTO annual_answers (report_id, user_id, {columns}, answered_at,"
-                f" updated_at) SELECT ?, ?, {marks}, ?, ? WHERE EXISTS (SELECT 1 FROM"
-                " annual_reports WHERE id = ? AND state = 'open') ON CONFLICT (report_id,"
-                f" user_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
-                (report_id, user_id, *(texts.get(k, "") for k in QUESTION_KEYS),
-                 to_db(now), to_db(now), report_id),
+                " updated_at) SELECT CAST(:report_id AS BIGINT), CAST(:user_id AS BIGINT),"
+                f" {marks}, CAST(:now AS TEXT), CAST(:now AS TEXT) WHERE EXISTS (SELECT 1"
+                " FROM annual_reports WHERE id = :report_id AND state = 'open')"
+                " ON CONFLICT (report_id, user_id) DO UPDATE SET"
+                f" {updates}, updated_at = excluded.updated_at",
+                {
+                    "report_id": report_id, "user_id": user_id, "now": to_db(now),
+                    **{k: texts.get(k, "") for k in QUESTION_KEYS},
+                },
             )  # fmt: skip
         return existed
 
@@ -201,49 +224,58 @@ class AnnualRepo:
         """Change the member's quoting choice; False when they have no answer (or it closed)."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE annual_answers SET quote_consent = ?, updated_at = ? WHERE report_id = ?"
-                " AND user_id = ? AND EXISTS (SELECT 1 FROM annual_reports WHERE id = ?"
-                " AND state = 'open')",
-                (consent.value, to_db(now), report_id, user_id, report_id),
+                "UPDATE annual_answers SET quote_consent = :consent, updated_at = :now"
+                " WHERE report_id = :report_id AND user_id = :user_id AND EXISTS (SELECT 1"
+                " FROM annual_reports WHERE id = :report_id AND state = 'open')",
+                {
+                    "consent": consent.value,
+                    "now": to_db(now),
+                    "report_id": report_id,
+                    "user_id": user_id,
+                },
             )
             return cur.rowcount == 1
 
     async def answer(self, report_id: int, user_id: int) -> AnnualAnswer | None:
         row = await self.db.fetchone(
-            "SELECT * FROM annual_answers WHERE report_id = ? AND user_id = ?",
-            (report_id, user_id),
+            "SELECT * FROM annual_answers WHERE report_id = :report_id AND user_id = :user_id",
+            {"report_id": report_id, "user_id": user_id},
         )
         return None if row is None else answer_from_row(row)
 
     async def answers(self, report_id: int) -> list[AnnualAnswer]:
         rows = await self.db.fetchall(
-            "SELECT * FROM annual_answers WHERE report_id = ? ORDER BY updated_at, user_id",
-            (report_id,),
+            "SELECT * FROM annual_answers WHERE report_id = :report_id"
+            " ORDER BY updated_at, user_id",
+            {"report_id": report_id},
         )
         return [answer_from_row(r) for r in rows]
 
     async def answered_ids(self, report_id: int) -> set[int]:
         rows = await self.db.fetchall(
-            "SELECT user_id FROM annual_answers WHERE report_id = ?", (report_id,)
+            "SELECT user_id FROM annual_answers WHERE report_id = :report_id",
+            {"report_id": report_id},
         )
         return {int(r[0]) for r in rows}
 
     async def count_answers(self, report_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(*) FROM annual_answers WHERE report_id = ?", (report_id,)
+                "SELECT COUNT(*) FROM annual_answers WHERE report_id = :report_id",
+                {"report_id": report_id},
             )
         )
 
     async def mark_emailed(self, report_id: int, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE annual_reports SET emailed_at = COALESCE(emailed_at, ?) WHERE id = ?",
-            (to_db(now), report_id),
+            "UPDATE annual_reports SET emailed_at = COALESCE(emailed_at, :now) WHERE id = :id",
+            {"now": to_db(now), "id": report_id},
         )
 
     async def emails_stopped(self, community_id: int) -> bool:
         """Whether the community's sponsor stopped Hearth's e-mails (the digest's button)."""
         value = await self.db.fetchval(
-            "SELECT sponsor_email_stopped_at FROM communities WHERE id = ?", (community_id,)
+            "SELECT sponsor_email_stopped_at FROM communities WHERE id = :id",
+            {"id": community_id},
         )
         return value is not None

@@ -12,9 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Database, Row
 from bot.db.rows import from_db, from_db_req, to_db
 
 
@@ -34,7 +32,7 @@ class ReportClaim:
     sent_at: datetime | None
 
 
-def _claim(row: aiosqlite.Row) -> ReportClaim:
+def _claim(row: Row) -> ReportClaim:
     return ReportClaim(
         id=row["id"],
         community_id=row["community_id"],
@@ -62,31 +60,37 @@ class ValueReportRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO value_report_deliveries (community_id, period_start, period_end,"
-                " state, claimed_at) VALUES (?, ?, ?, 'pending', ?)"
-                " ON CONFLICT (community_id, period_start) DO NOTHING",
-                (community_id, to_db(start), to_db(end), to_db(now)),
+                " state, claimed_at) VALUES (:community_id, :start, :end, 'pending', :now)"
+                " ON CONFLICT (community_id, period_start) DO NOTHING RETURNING id",
+                {
+                    "community_id": community_id,
+                    "start": to_db(start),
+                    "end": to_db(end),
+                    "now": to_db(now),
+                },
             )
-            inserted, rowid = cur.rowcount == 1, cur.lastrowid
-        return await self.get(int(rowid or 0)) if inserted else None
+            row = await cur.fetchone()
+        return None if row is None else await self.get(int(row[0]))
 
     async def get(self, claim_id: int) -> ReportClaim | None:
         row = await self.db.fetchone(
-            "SELECT * FROM value_report_deliveries WHERE id = ?", (claim_id,)
+            "SELECT * FROM value_report_deliveries WHERE id = :id", {"id": claim_id}
         )
         return _claim(row) if row else None
 
     async def for_period(self, community_id: int, start: datetime) -> ReportClaim | None:
         row = await self.db.fetchone(
-            "SELECT * FROM value_report_deliveries WHERE community_id = ? AND period_start = ?",
-            (community_id, to_db(start)),
+            "SELECT * FROM value_report_deliveries WHERE community_id = :community_id"
+            " AND period_start = :start",
+            {"community_id": community_id, "start": to_db(start)},
         )
         return _claim(row) if row else None
 
     async def latest(self, community_id: int) -> ReportClaim | None:
         row = await self.db.fetchone(
-            "SELECT * FROM value_report_deliveries WHERE community_id = ?"
+            "SELECT * FROM value_report_deliveries WHERE community_id = :community_id"
             " ORDER BY period_start DESC LIMIT 1",
-            (community_id,),
+            {"community_id": community_id},
         )
         return _claim(row) if row else None
 
@@ -102,35 +106,40 @@ class ValueReportRepo:
     async def mark_channel_done(self, claim_id: int, *, dm: bool) -> None:
         column = "dm_done" if dm else "email_done"
         await self.db.execute(
-            f"UPDATE value_report_deliveries SET {column} = 1 WHERE id = ?", (claim_id,)
+            f"UPDATE value_report_deliveries SET {column} = 1 WHERE id = :id", {"id": claim_id}
         )
 
     async def mark_sent(self, claim_id: int, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE value_report_deliveries SET state = 'sent', sent_at = ?,"
-            " next_attempt_at = NULL, problem = NULL WHERE id = ?",
-            (to_db(now), claim_id),
+            "UPDATE value_report_deliveries SET state = 'sent', sent_at = :now,"
+            " next_attempt_at = NULL, problem = NULL WHERE id = :id",
+            {"now": to_db(now), "id": claim_id},
         )
 
     async def mark_skipped(self, claim_id: int, reason: str) -> None:
         await self.db.execute(
-            "UPDATE value_report_deliveries SET state = 'skipped', problem = ?,"
-            " next_attempt_at = NULL WHERE id = ?",
-            (reason, claim_id),
+            "UPDATE value_report_deliveries SET state = 'skipped', problem = :reason,"
+            " next_attempt_at = NULL WHERE id = :id",
+            {"reason": reason, "id": claim_id},
         )
 
     async def mark_retry(
         self, claim_id: int, attempts: int, next_attempt_at: datetime, problem: str
     ) -> None:
         await self.db.execute(
-            "UPDATE value_report_deliveries SET attempts = ?, next_attempt_at = ?, problem = ?"
-            " WHERE id = ?",
-            (attempts, to_db(next_attempt_at), problem, claim_id),
+            "UPDATE value_report_deliveries SET attempts = :attempts,"
+            " next_attempt_at = :next_attempt_at, problem = :problem WHERE id = :id",
+            {
+                "attempts": attempts,
+                "next_attempt_at": to_db(next_attempt_at),
+                "problem": problem,
+                "id": claim_id,
+            },
         )
 
     async def mark_failed(self, claim_id: int, attempts: int, problem: str) -> None:
         await self.db.execute(
-            "UPDATE value_report_deliveries SET state = 'failed', attempts = ?, problem = ?,"
-            " next_attempt_at = NULL WHERE id = ?",
-            (attempts, problem, claim_id),
+            "UPDATE value_report_deliveries SET state = 'failed', attempts = :attempts,"
+            " problem = :problem, next_attempt_at = NULL WHERE id = :id",
+            {"attempts": attempts, "problem": problem, "id": claim_id},
         )

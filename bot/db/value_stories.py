@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Database, Row
 from bot.db.rows import from_db, from_db_req, to_db
 from bot.domain.stories.consent import Consent, StoryPost
 from bot.domain.value.invitations import Invitation, InvitationCadence, InvitationSchedule
@@ -16,7 +14,7 @@ from bot.domain.value.stories import ValueStoryRecord, ValueStoryText
 log = logging.getLogger(__name__)
 
 
-def _story(row: aiosqlite.Row) -> ValueStoryRecord:
+def _story(row: Row) -> ValueStoryRecord:
     post = None
     if row["post_channel_id"] is not None and row["post_message_id"] is not None:
         post = StoryPost(
@@ -40,7 +38,7 @@ def _story(row: aiosqlite.Row) -> ValueStoryRecord:
     )
 
 
-def _schedule(row: aiosqlite.Row) -> InvitationSchedule:
+def _schedule(row: Row) -> InvitationSchedule:
     return InvitationSchedule(
         community_id=row["community_id"],
         cadence=InvitationCadence(row["cadence"]),
@@ -49,7 +47,7 @@ def _schedule(row: aiosqlite.Row) -> InvitationSchedule:
     )
 
 
-def _invitation(row: aiosqlite.Row) -> Invitation:
+def _invitation(row: Row) -> Invitation:
     return Invitation(
         id=row["id"],
         community_id=row["community_id"],
@@ -81,58 +79,68 @@ class ValueStoryRepo:
             cur = await conn.execute(
                 """INSERT INTO value_stories (community_id, teller_id, consent, immediate,
                        potential, applied, realized, reframing, invitation_id, created_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    community_id,
-                    teller_id,
-                    consent.value,
-                    text.immediate,
-                    text.potential,
-                    text.applied,
-                    text.realized,
-                    text.reframing,
-                    invitation_id,
-                    to_db(now),
-                ),
+                   VALUES (:community_id, :teller_id, :consent, :immediate, :potential,
+                       :applied, :realized, :reframing, :invitation_id, :created_at)
+                   RETURNING id""",
+                {
+                    "community_id": community_id,
+                    "teller_id": teller_id,
+                    "consent": consent.value,
+                    "immediate": text.immediate,
+                    "potential": text.potential,
+                    "applied": text.applied,
+                    "realized": text.realized,
+                    "reframing": text.reframing,
+                    "invitation_id": invitation_id,
+                    "created_at": to_db(now),
+                },
             )
-            story_id = int(cur.lastrowid or 0)
+            row = await cur.fetchone()
+            assert row is not None  # RETURNING gives the new row's id
+            story_id = int(row[0])
         got = await self.get(story_id)
         assert got is not None
         return got
 
     async def get(self, story_id: int) -> ValueStoryRecord | None:
-        row = await self.db.fetchone("SELECT * FROM value_stories WHERE id = ?", (story_id,))
+        row = await self.db.fetchone("SELECT * FROM value_stories WHERE id = :id", {"id": story_id})
         return _story(row) if row else None
 
     async def delete(self, story_id: int) -> None:
         """Undo a story that could not be posted (nothing half-saved)."""
-        await self.db.execute("DELETE FROM value_stories WHERE id = ?", (story_id,))
+        await self.db.execute("DELETE FROM value_stories WHERE id = :id", {"id": story_id})
 
     async def set_post(self, story_id: int, post: StoryPost) -> None:
         await self.db.execute(
-            "UPDATE value_stories SET post_channel_id = ?, post_message_id = ?,"
-            " post_is_thread = ? WHERE id = ? AND consent <> 'withdrawn'",
-            (post.channel_id, post.message_id, int(post.is_thread), story_id),
+            "UPDATE value_stories SET post_channel_id = :channel_id,"
+            " post_message_id = :message_id, post_is_thread = :is_thread"
+            " WHERE id = :id AND consent <> 'withdrawn'",
+            {
+                "channel_id": post.channel_id,
+                "message_id": post.message_id,
+                "is_thread": int(post.is_thread),
+                "id": story_id,
+            },
         )
 
     async def set_consent(self, story_id: int, consent: Consent) -> ValueStoryRecord | None:
         if consent is Consent.WITHDRAWN:
             raise ValueError("use withdraw() to withdraw a value story")
         await self.db.execute(
-            "UPDATE value_stories SET consent = ? WHERE id = ? AND consent <> 'withdrawn'",
-            (consent.value, story_id),
+            "UPDATE value_stories SET consent = :consent WHERE id = :id AND consent <> 'withdrawn'",
+            {"consent": consent.value, "id": story_id},
         )
         return await self.get(story_id)
 
     async def withdraw(self, story_id: int, now: datetime) -> ValueStoryRecord | None:
         """Leave only the tombstone: id, community, when told and when withdrawn."""
         await self.db.execute(
-            """UPDATE value_stories SET consent = 'withdrawn', withdrawn_at = ?,
+            """UPDATE value_stories SET consent = 'withdrawn', withdrawn_at = :now,
                    teller_id = NULL, immediate = NULL, potential = NULL, applied = NULL,
                    realized = NULL, reframing = NULL, post_channel_id = NULL,
                    post_message_id = NULL, post_is_thread = 0
-               WHERE id = ? AND consent <> 'withdrawn'""",
-            (to_db(now), story_id),
+               WHERE id = :id AND consent <> 'withdrawn'""",
+            {"now": to_db(now), "id": story_id},
         )
         return await self.get(story_id)
 
@@ -142,10 +150,18 @@ class ValueStoryRepo:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = await self.db.fetchall(
             "SELECT s.* FROM value_stories s JOIN communities c ON c.id = s.community_id"
-            " WHERE s.teller_id = ? AND c.guild_id = ? AND s.consent <> 'withdrawn'"
-            " AND (s.immediate LIKE ? ESCAPE '\\' OR CAST(s.id AS TEXT) LIKE ? ESCAPE '\\')"
-            " ORDER BY s.created_at DESC, s.id DESC LIMIT ?",
-            (user_id, guild_id, f"%{escaped}%", f"{escaped}%", limit),
+            " WHERE s.teller_id = :user_id AND c.guild_id = :guild_id"
+            " AND s.consent <> 'withdrawn'"
+            " AND (lower(s.immediate) LIKE lower(:words) ESCAPE '\\'"
+            " OR CAST(s.id AS TEXT) LIKE :id_prefix ESCAPE '\\')"
+            " ORDER BY s.created_at DESC, s.id DESC LIMIT :limit",
+            {
+                "user_id": user_id,
+                "guild_id": guild_id,
+                "words": f"%{escaped}%",
+                "id_prefix": f"{escaped}%",
+                "limit": limit,
+            },
         )
         return [_story(r) for r in rows]
 
@@ -155,16 +171,18 @@ class ValueStoryRepo:
         """The community's value stories (not withdrawn) told in ``[start, end)``, oldest
         first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM value_stories WHERE community_id = ? AND consent <> 'withdrawn'"
-            " AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
-            (community_id, to_db(start), to_db(end)),
+            "SELECT * FROM value_stories WHERE community_id = :community_id"
+            " AND consent <> 'withdrawn' AND created_at >= :start AND created_at < :end"
+            " ORDER BY created_at, id",
+            {"community_id": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [_story(r) for r in rows]
 
     # ------------------------------------------------------------------ schedules
     async def schedule(self, community_id: int) -> InvitationSchedule | None:
         row = await self.db.fetchone(
-            "SELECT * FROM value_prompt_schedules WHERE community_id = ?", (community_id,)
+            "SELECT * FROM value_prompt_schedules WHERE community_id = :community_id",
+            {"community_id": community_id},
         )
         return _schedule(row) if row else None
 
@@ -180,22 +198,22 @@ class ValueStoryRepo:
         """Replace the community's schedule; what was handled restarts at ``set_at``."""
         await self.db.execute(
             """INSERT INTO value_prompt_schedules (community_id, cadence, set_at, last_due_at)
-                   VALUES (?,?,?,?)
+                   VALUES (:community_id, :cadence, :set_at, :last_due_at)
                ON CONFLICT (community_id) DO UPDATE SET cadence = excluded.cadence,
                    set_at = excluded.set_at, last_due_at = excluded.last_due_at""",
-            (
-                schedule.community_id,
-                schedule.cadence.value,
-                to_db(schedule.set_at),
-                to_db(schedule.last_due_at),
-            ),
+            {
+                "community_id": schedule.community_id,
+                "cadence": schedule.cadence.value,
+                "set_at": to_db(schedule.set_at),
+                "last_due_at": to_db(schedule.last_due_at),
+            },
         )
 
     async def mark_handled(self, community_id: int, due: datetime) -> None:
         await self.db.execute(
-            "UPDATE value_prompt_schedules SET last_due_at = ? WHERE community_id = ?"
-            " AND (last_due_at IS NULL OR last_due_at < ?)",
-            (to_db(due), community_id, to_db(due)),
+            "UPDATE value_prompt_schedules SET last_due_at = :due"
+            " WHERE community_id = :community_id AND (last_due_at IS NULL OR last_due_at < :due)",
+            {"due": to_db(due), "community_id": community_id},
         )
 
     # ------------------------------------------------------------------ invitations
@@ -206,41 +224,44 @@ class ValueStoryRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO value_invitations (community_id, due_at, claimed_at)"
-                " VALUES (?,?,?) ON CONFLICT DO NOTHING",
-                (community_id, to_db(due), to_db(now)),
+                " VALUES (:community_id, :due, :now) ON CONFLICT DO NOTHING RETURNING id",
+                {"community_id": community_id, "due": to_db(due), "now": to_db(now)},
             )
-            if cur.rowcount == 0:
+            row = await cur.fetchone()
+            if row is None:
                 return None
-            claim = int(cur.lastrowid or 0)
+            claim = int(row[0])
             await conn.execute(
-                "UPDATE value_prompt_schedules SET last_due_at = ? WHERE community_id = ?"
-                " AND (last_due_at IS NULL OR last_due_at < ?)",
-                (to_db(due), community_id, to_db(due)),
+                "UPDATE value_prompt_schedules SET last_due_at = :due"
+                " WHERE community_id = :community_id"
+                " AND (last_due_at IS NULL OR last_due_at < :due)",
+                {"due": to_db(due), "community_id": community_id},
             )
         return claim
 
     async def invitation_posted(self, claim: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE value_invitations SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, claim),
+            "UPDATE value_invitations SET channel_id = :channel_id, message_id = :message_id"
+            " WHERE id = :id",
+            {"channel_id": channel_id, "message_id": message_id, "id": claim},
         )
 
     async def release_invitation(self, claim: int) -> None:
         """Posting failed: forget the claim (its due time stays handled on the schedule)."""
-        await self.db.execute("DELETE FROM value_invitations WHERE id = ?", (claim,))
+        await self.db.execute("DELETE FROM value_invitations WHERE id = :id", {"id": claim})
 
     async def invitation(self, invitation_id: int) -> Invitation | None:
         row = await self.db.fetchone(
-            "SELECT * FROM value_invitations WHERE id = ?", (invitation_id,)
+            "SELECT * FROM value_invitations WHERE id = :id", {"id": invitation_id}
         )
         return _invitation(row) if row else None
 
     async def open_invitations(self, community_id: int) -> list[Invitation]:
         """Posted invitations not yet closed, newest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM value_invitations WHERE community_id = ? AND closed_at IS NULL"
-            " AND message_id IS NOT NULL ORDER BY due_at DESC, id DESC",
-            (community_id,),
+            "SELECT * FROM value_invitations WHERE community_id = :community_id"
+            " AND closed_at IS NULL AND message_id IS NOT NULL ORDER BY due_at DESC, id DESC",
+            {"community_id": community_id},
         )
         return [_invitation(r) for r in rows]
 
@@ -248,8 +269,9 @@ class ValueStoryRepo:
         """Close it; False if it was closed already."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE value_invitations SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
-                (to_db(now), invitation_id),
+                "UPDATE value_invitations SET closed_at = :now"
+                " WHERE id = :id AND closed_at IS NULL",
+                {"now": to_db(now), "id": invitation_id},
             )
             return cur.rowcount > 0
 
@@ -257,8 +279,8 @@ class ValueStoryRepo:
         """Invitations claimed at or after ``since`` and never recorded as posted: a crash
         came between the claim and the post."""
         rows = await self.db.fetchall(
-            "SELECT * FROM value_invitations WHERE message_id IS NULL AND claimed_at >= ?"
-            " ORDER BY id",
-            (to_db(since),),
+            "SELECT * FROM value_invitations WHERE message_id IS NULL"
+            " AND claimed_at >= :since ORDER BY id",
+            {"since": to_db(since)},
         )
         return [_invitation(r) for r in rows]

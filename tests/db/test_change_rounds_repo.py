@@ -1,15 +1,12 @@
-"""ChangeRoundRepo on a real SQLite file: one open round per community, stories and the
+"""ChangeRoundRepo on a real database (each engine): one open round per community, stories and the
 domain cap, changeable choices, the close frozen exactly once, withdrawal, and privacy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.change_rounds import ChangeRoundRepo, DomainFull, erase_rows, export_rows
 from bot.db.database import Database
 from bot.db.privacy import PrivacyRepo
@@ -19,13 +16,6 @@ from tests.db.test_privacy_repo import community
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 TELLER, SELECTOR, OTHER = 555_000_000_000_000_011, 555_000_000_000_000_012, 5_550_000_013
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "change.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def a_round(repo: ChangeRoundRepo, cid: int) -> ChangeRound:

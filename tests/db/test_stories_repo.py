@@ -1,30 +1,19 @@
-"""StoryRepo against a real SQLite file with every migration applied."""
+"""StoryRepo against a real database (each engine, every migration applied)."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database
 from bot.db.stories import StoryRepo
 from bot.domain.communities import Discipline, Kind
 from bot.domain.stories import Cadence, Consent, PromptSchedule, StoryPost
 from bot.services.story_offers import shareable_stories_for_digest
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "stories.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def _community(db: Database, name: str = "Carers Voice") -> int:
@@ -79,11 +68,11 @@ async def test_add_get_post_and_withdraw_to_a_tombstone(db: Database) -> None:
 
 async def test_schema_refuses_a_half_withdrawn_row(db: Database) -> None:
     cid = await _community(db)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await db.execute(
             "INSERT INTO stories (community_id, teller_id, title, text, consent, created_at,"
-            " withdrawn_at) VALUES (?, 1, 't', 'x', 'withdrawn', ?, ?)",
-            (cid, NOW.isoformat(), NOW.isoformat()),
+            " withdrawn_at) VALUES (:cid, 1, 't', 'x', 'withdrawn', :now, :now)",
+            {"cid": cid, "now": NOW.isoformat()},
         )
 
 
@@ -159,5 +148,5 @@ async def test_stories_go_with_their_community(db: Database) -> None:
     repo = StoryRepo(db)
     cid = await _community(db)
     await _add(repo, cid, "One")
-    await db.execute("DELETE FROM communities WHERE id = ?", (cid,))
+    await db.execute("DELETE FROM communities WHERE id = :id", {"id": cid})
     assert await db.fetchval("SELECT COUNT(*) FROM stories") == 0

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-
-from bot.db import migrations
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
 from bot.db.stories import StoryRepo
@@ -18,13 +13,6 @@ from bot.services.story_offers import shareable_stories_for_digest
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 GP_CIRCLE, NURSE_CIRCLE = 501, 502
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "audience.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def _community(db: Database) -> int:

@@ -1,16 +1,13 @@
-"""AnnualRepo on a real SQLite file: one open report per community and year, answers only while
-open, the close and the reminder claimed once, and the member's answers in privacy export and
-erasure."""
+"""AnnualRepo on a real database (each engine): one open report per community and year,
+answers only while open, the close and the reminder claimed once, and the member's answers in
+privacy export and erasure."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.privacy import PrivacyRepo
 from bot.db.value_annual import AlreadyOpen, AnnualRepo
@@ -19,13 +16,6 @@ from bot.domain.stories import Consent
 from tests.db.test_privacy_repo import ME, OTHER, T0, community, scan
 
 CLOSES = T0 + timedelta(days=28)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "annual.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def test_one_open_report_per_community_and_year(db: Database) -> None:

@@ -1,16 +1,11 @@
-"""ValueReportRepo on a real SQLite file: a quarter is claimed once (never twice, whoever
+"""ValueReportRepo on a real database (each engine): a quarter is claimed once (never twice, whoever
 asks), pending claims are found for resuming, and each channel and outcome is recorded."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.value_reports import ValueReportRepo
 from tests.db.test_privacy_repo import community
@@ -18,13 +13,6 @@ from tests.db.test_privacy_repo import community
 Q_START = datetime(2027, 1, 1, tzinfo=UTC)
 Q_END = datetime(2027, 3, 31, 23, tzinfo=UTC)
 NOW = datetime(2027, 4, 1, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "value-reports.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def test_a_quarter_is_claimed_once(db: Database) -> None:

@@ -1,17 +1,13 @@
-"""ValueStoryRepo on a real SQLite file: stories and tombstones, the period read, the
+"""ValueStoryRepo on a real database (each engine): stories and tombstones, the period read, the
 invitation claim that makes a post happen once, and the privacy export and erasure."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import aiosqlite
 import pytest
 
-from bot.db import migrations
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database
 from bot.db.privacy import PrivacyRepo
 from bot.db.value_stories import ValueStoryRepo
 from bot.domain.stories.consent import Consent, StoryPost
@@ -23,13 +19,6 @@ T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 ME = 555_000_000_000_000_001
 OTHER = 555_000_000_000_000_002
 TEXT = ValueStoryText("The Tuesday call.", "A contact.", "I rang her.", None, None)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "value.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def test_add_post_consent_and_withdraw_leave_a_tombstone(db: Database) -> None:
@@ -50,7 +39,7 @@ async def test_add_post_consent_and_withdraw_leave_a_tombstone(db: Database) -> 
     tomb = await repo.withdraw(story.id, T0 + timedelta(hours=1))
     assert tomb is not None and tomb.is_tombstone and tomb.text is None
     assert tomb.teller_id is None and tomb.post is None
-    row = await db.fetchone("SELECT * FROM value_stories WHERE id = ?", (story.id,))
+    row = await db.fetchone("SELECT * FROM value_stories WHERE id = :id", {"id": story.id})
     assert row is not None
     assert [row[c] for c in ("immediate", "potential", "applied", "post_channel_id")] == [None] * 4
     assert await repo.of_teller_in_guild(ME, 1) == []
@@ -58,18 +47,20 @@ async def test_add_post_consent_and_withdraw_leave_a_tombstone(db: Database) -> 
 
 async def test_a_half_withdrawn_or_unanswered_row_is_impossible(db: Database) -> None:
     cid = await community(db, "Carers")
-    with pytest.raises(aiosqlite.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await db.execute(
             "INSERT INTO value_stories (community_id, teller_id, consent, immediate, created_at)"
-            " VALUES (?,?,?,?,?)",
-            (cid, ME, "group", "only one answer", T0.isoformat()),
-        )
-    with pytest.raises(aiosqlite.IntegrityError):
+            " VALUES (:cid, :teller, :consent, :immediate, :at)",
+            {"cid": cid, "teller": ME, "consent": "group", "immediate": "only one answer",
+             "at": T0.isoformat()},
+        )  # fmt: skip
+    with pytest.raises(INTEGRITY_ERRORS):
         await db.execute(
             "INSERT INTO value_stories (community_id, consent, immediate, potential, created_at,"
-            " withdrawn_at) VALUES (?,?,?,?,?,?)",
-            (cid, "withdrawn", "words", "left", T0.isoformat(), T0.isoformat()),
-        )
+            " withdrawn_at) VALUES (:cid, :consent, :immediate, :potential, :at, :at)",
+            {"cid": cid, "consent": "withdrawn", "immediate": "words", "potential": "left",
+             "at": T0.isoformat()},
+        )  # fmt: skip
 
 
 async def test_live_between_is_the_period_without_tombstones(db: Database) -> None:
