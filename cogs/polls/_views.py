@@ -4,10 +4,12 @@ This file is longer than 400 lines because seven components for five poll kinds 
 selects, the ranking and survey flows) each need their constructor, template and callback.
 
 They are ``DynamicItem`` s registered at cog load, so a click on a poll posted before a
-restart still reaches the bot. Each is a :class:`bot.components.HearthItem` bound to the
-:class:`PollService`, which it calls and nothing else. Every callback is ``guarded``: domain
-errors become ephemeral answers through the one error handler. Nothing here logs who chose
-what.
+restart still reaches the bot. A vote button (:class:`ChoiceButton`) is also answered
+directly from the click, before discord.py's component dispatch (``bot.click_routes``, the
+documented exception in :mod:`bot.components`): the same service call, rules and reply.
+Each is a :class:`bot.components.HearthItem` bound to the :class:`PollService`, which it
+calls and nothing else. Every callback is ``guarded``: domain errors become ephemeral
+answers through the one error handler. Nothing here logs who chose what.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import discord
 
-from bot.components import HearthItem
+from bot.components import HearthItem, services_of
 from bot.domain.polls import (
     AGREEMENT_SCALE,
     MAX_OPTIONS,
@@ -28,7 +30,7 @@ from bot.domain.polls import (
     withdraw_survey_answer,
 )
 from bot.errors import AlreadyYourVote, InvalidInput
-from bot.errors_handler import NO_MENTIONS, guarded
+from bot.errors_handler import NO_MENTIONS, guarded, handle_interaction_error
 from bot.services.polls import PollService
 from bot.text import escape_inline, plain
 from cogs.polls._render import describe_ballot
@@ -132,9 +134,27 @@ class ChoiceButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
-        option = self.option
-        receipt = await self.service.cast(self.poll_id, interaction.user.id, lambda _p: option)
-        await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
+        await _vote_by_button(self.service, interaction, self.poll_id, self.option)
+
+    @classmethod
+    async def answer_click(
+        cls, interaction: discord.Interaction[Any], match: re.Match[str], /
+    ) -> None:
+        """The same vote as :meth:`callback`, answered by the bot's click routes (the cog
+        adds this class to ``bot.click_routes``) without discord.py rebuilding the poll
+        message's buttons for every click: see :mod:`bot.components`, "direct clicks"."""
+        try:
+            service = services_of(interaction).get(cls.service_type)
+            await _vote_by_button(service, interaction, int(match["poll_id"]), int(match["option"]))
+        except Exception as exc:
+            await handle_interaction_error(interaction, exc)
+
+
+async def _vote_by_button(
+    service: PollService, interaction: discord.Interaction[Any], poll_id: int, option: int
+) -> None:
+    receipt = await service.cast(poll_id, interaction.user.id, lambda _p: option)
+    await _ack(interaction, receipt.poll, receipt.ballot, receipt.changed)
 
 
 # ------------------------------------------------------------------ select (single / multi)
