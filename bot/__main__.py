@@ -1,5 +1,6 @@
 """Command line: ``python -m bot`` (run), ``invite``, ``check``, ``config``,
-``db upgrade|status``, ``sync [--guild ID]``. ``python -m bot --help`` lists them and the settings.
+``db upgrade|status``, ``db copy SQLITE_FILE POSTGRES_URL``, ``sync [--guild ID]``.
+``python -m bot --help`` lists them and the settings.
 
 The entrypoint stays thin: it builds settings, database and bot, wires signals for a
 clean shutdown, and hands over.
@@ -80,8 +81,14 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="check the token, the connection and the bot's permissions in each server"
     )
     sub.add_parser("config", help="print the shipped configuration (a start for HEARTH_CONFIG)")
-    db = sub.add_parser("db", help="database migrations: upgrade, or show their status")
-    db.add_argument("action", choices=["upgrade", "status"])
+    db = sub.add_parser(
+        "db",
+        help="database migrations: upgrade, or show their status; copy SQLITE_FILE POSTGRES_URL "
+        "moves a database to PostgreSQL",
+    )
+    db.add_argument("action", choices=["upgrade", "status", "copy"])
+    db.add_argument("source", nargs="?", help="copy: the SQLite file to copy from")
+    db.add_argument("target", nargs="?", help="copy: the postgresql:// URL to copy into")
     sync = sub.add_parser("sync", help="publish the slash commands to Discord now")
     sync.add_argument("--guild", type=int, help="sync to one guild (instant) instead of globally")
     return p
@@ -105,6 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     try:
+        if command == "db" and args.action == "copy":
+            if not (args.source and args.target):
+                _parser().error("db copy needs SQLITE_FILE and POSTGRES_URL")
+            return asyncio.run(_db_copy(args.source, args.target))
+        if command == "db" and (args.source or args.target):
+            _parser().error(f"db {args.action} takes no file or URL (it uses HEARTH_DB)")
         if command == "db":
             # The same settings (environment, then .env) as the bot, so `db upgrade` migrates
             # the database the bot will open; no token, as it never talks to Discord.
@@ -199,6 +212,19 @@ async def _db(settings: DeploymentSettings, action: str) -> int:
             print(f"hearth: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+async def _db_copy(source: str, target: str) -> int:
+    from bot.db.copy import CopyError, copy_database, render_report
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        report = await copy_database(source, target)
+    except CopyError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(render_report(report)))
+    return 0 if report.ok else 1
 
 
 async def _run(settings: Settings, config: HearthConfig) -> int:
