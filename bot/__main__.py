@@ -53,6 +53,7 @@ SETTINGS_HELP = (
     ("HEARTH_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default: INFO)"),
     ("HEARTH_SECRET", "installation secret sealing anonymous ballots (64 hex digits)"),
     ("HEARTH_KEY_FILE", "where that secret is kept if HEARTH_SECRET is unset"),
+    ("HEARTH_SHARDS", "gateway shards this process runs, e.g. 0-3/16 (default: all)"),
 )
 
 

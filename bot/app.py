@@ -4,6 +4,10 @@
 proxy set by ``DISCORD_API_BASE`` also decides the gateway), and because sharding is
 the shape a bot takes as it grows. Behind such a proxy every later gateway connection
 goes there too (:class:`ProxiedGatewayHTTPClient`).
+
+With ``HEARTH_SHARDS`` (bot/sharding.py) the process connects only those shards, of that
+count, and its scheduler arms only the jobs of guilds on them; global jobs go to whichever
+process holds their lease in the database (bot/db/leases.py).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import importlib
 import json
 import logging
 import pkgutil
+import secrets
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -28,11 +34,13 @@ from bot.clock import Clock, SystemClock
 from bot.components import ServiceRegistry
 from bot.db.app_state import AppState
 from bot.db.database import Database
+from bot.db.leases import JobLeases
 from bot.errors_handler import NO_MENTIONS, handle_interaction_error
 from bot.interactions import remember_commands
 from bot.scheduling import Scheduler
 from bot.services.communities import CommunityService
 from bot.settings import HearthConfig, Settings
+from bot.sharding import owns_every_guild
 
 if TYPE_CHECKING:
     from discord.types.gateway import SessionStartLimit
@@ -41,6 +49,8 @@ log = logging.getLogger(__name__)
 
 MessageHook = Callable[[discord.Message], Awaitable[None]]
 COMMAND_TREE_KEY = "command_tree"
+#: How long a process holds a global job's lease after each run (it renews it every run).
+GLOBAL_LEASE = timedelta(hours=2)
 
 
 def hearth_intents() -> discord.Intents:
@@ -124,6 +134,10 @@ class HearthBot(commands.AutoShardedBot):
     ) -> None:
         options.setdefault("intents", hearth_intents())
         options.setdefault("allowed_mentions", NO_MENTIONS)
+        shards = settings.hearth_shards
+        if shards is not None:
+            options.setdefault("shard_ids", shards.ids)
+            options.setdefault("shard_count", shards.count)
         super().__init__(command_prefix=commands.when_mentioned, help_command=None, **options)
         if settings.discord_api_base:
             # discord.py builds its HTTPClient inside Client.__init__ and takes no factory;
@@ -134,7 +148,18 @@ class HearthBot(commands.AutoShardedBot):
         self.config = config
         self.db = db
         self.clock: Clock = clock or SystemClock()
-        self.scheduler = scheduler or Scheduler(self.clock)
+        #: Does this process act for that guild (its shards'), and so schedule its jobs?
+        self.owns = shards.owns if shards is not None else owns_every_guild
+        #: This process among others sharing the database (the holder of its job leases).
+        self.process_id = secrets.token_hex(8)
+        self.job_leases = JobLeases(db)
+        self.scheduler = scheduler or Scheduler(
+            self.clock,
+            owns=self.owns,
+            claim=self.claim_global_job if shards is not None else None,
+        )
+        if shards is not None and self.scheduler.owns is owns_every_guild:
+            raise ValueError(f"HEARTH_SHARDS={shards}: the scheduler given must own those only")
         #: Communities and memberships, which every capability resolves the same way.
         self.communities = CommunityService(db, self.clock)
         #: Each capability's domain service, registered by its cog at load; persistent
@@ -152,8 +177,16 @@ class HearthBot(commands.AutoShardedBot):
         self.message_hooks: list[MessageHook] = []
         self.tree.error(self._on_tree_error)
 
+    async def claim_global_job(self, job_id: str) -> bool:
+        """Only one process runs a global job at a time: the holder of its lease."""
+        return await self.job_leases.claim(
+            job_id, self.process_id, self.clock.now(), GLOBAL_LEASE
+        )
+
     async def setup_hook(self) -> None:
         self.scheduler.start()
+        # Before the cogs re-arm their jobs: each job's guild decides whether it is ours.
+        await self.communities.load_guilds()
         for ext in self._extensions if self._extensions is not None else walk_extensions():
             await self.load_extension(ext)
             log.info("loaded %s", ext)
@@ -222,6 +255,12 @@ class HearthBot(commands.AutoShardedBot):
     async def close(self) -> None:
         # Stop scheduling first so no new work starts; running jobs finish.
         await self.scheduler.shutdown()
+        if self.settings.hearth_shards is not None and not self.is_closed():
+            try:
+                # Another process takes the global jobs over at once, not when leases expire.
+                await self.job_leases.release(self.process_id)
+            except Exception:
+                log.exception("could not release the global job leases")
         await super().close()
 
     async def _on_tree_error(

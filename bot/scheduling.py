@@ -15,6 +15,14 @@ re-arms one job per community and thing (8,000 with 1,000 communities) and APSch
 the start-up time (benchmarks/startup.py), while nearly all of those jobs are days away.
 The wrapper keeps every job's time itself, so :meth:`Scheduler.jobs`,
 :meth:`Scheduler.next_run`, cancelling and :meth:`Scheduler.run_due` see all of them alike.
+
+Several processes (``HEARTH_SHARDS``, bot/sharding.py): every job names the guild it acts
+for (``guild_id=``, a required keyword, so no call site can forget), and a job of a guild
+this process does not own is never armed. A job of no guild is *global*: by default one
+process at a time runs it, the one holding its lease in the database (``claim``, injected;
+a process that does not hold it tries again :data:`GLOBAL_RETRY` later, so the job moves
+on if its holder stops); ``per_process=True`` marks the few housekeeping jobs every process
+runs for its own guilds (re-arming, resuming what a crash interrupted).
 """
 
 from __future__ import annotations
@@ -32,10 +40,16 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
+from bot.sharding import Ownership, owns_every_guild
 
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[[], Awaitable[None]]
+#: ``claim(job_id)``: may this process run this global job now (a lease in the database)?
+GlobalClaim = Callable[[str], Awaitable[bool]]
+
+#: How soon a process that did not get a global job's lease asks again.
+GLOBAL_RETRY = timedelta(minutes=30)
 
 #: How long a shutdown waits for running jobs before stopping them (seconds).
 SHUTDOWN_GRACE = 8.0
@@ -51,11 +65,25 @@ _REFILL_ID = "\x00scheduler:refill"
 
 
 class Scheduler:
-    def __init__(self, clock: Clock, *, run_in_real_time: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        run_in_real_time: bool = True,
+        owns: Ownership = owns_every_guild,
+        claim: GlobalClaim | None = None,
+    ) -> None:
         self.clock = clock
+        #: Does this process act for that guild? (bot/sharding.py; default: every guild.)
+        self.owns = owns
+        #: None: one process only, so every global job is this process's to run.
+        self._claim = claim
         self._real_time = run_in_real_time
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._funcs: dict[str, JobFunc] = {}
+        #: Each job's guild (None: global) and whether every process runs it, kept while
+        #: the job is scheduled or running, so :meth:`again` re-arms it the same way.
+        self._scope: dict[str, tuple[int | None, bool]] = {}
         #: Every scheduled job's next run (UTC), armed in APScheduler or waiting.
         self._when: dict[str, datetime] = {}
         #: Jobs currently held by APScheduler, with the token their run carries.
@@ -106,22 +134,66 @@ class Scheduler:
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
-    def schedule(self, job_id: str, when: datetime, func: JobFunc) -> None:
-        """(Re)arm ``job_id`` to run ``func`` once at ``when`` (aware). Replaces any earlier."""
+    def schedule(
+        self,
+        job_id: str,
+        when: datetime,
+        func: JobFunc,
+        *,
+        guild_id: int | None,
+        per_process: bool = False,
+    ) -> bool:
+        """(Re)arm ``job_id`` to run ``func`` once at ``when`` (aware). Replaces any earlier.
+
+        ``guild_id``: the guild the job acts for; a guild this process does not own
+        (:attr:`owns`) arms nothing and returns False. None: a global job, run by the one
+        process holding its lease, unless ``per_process`` (every process runs it, and the
+        job itself touches only the guilds its process owns).
+        """
         if when.tzinfo is None:
             raise ValueError("schedule() needs an aware datetime")
+        if guild_id is not None:
+            if per_process:
+                raise ValueError("per_process is for jobs of no guild (guild_id=None)")
+            if not self.owns(guild_id):
+                return False
+        self._scope[job_id] = (guild_id, per_process)
+        if guild_id is None and not per_process and self._claim is not None:
+            func = self._claimed(job_id, func)
         when = when.astimezone(UTC)
         self._funcs[job_id] = func
         self._when[job_id] = when
         if when <= self.clock.now() + ARM_HORIZON:
             self._arm(job_id, when)
-            return
+            return True
         self._disarm(job_id)
         heapq.heappush(self._later, (when, job_id))
         if len(self._later) > 2 * len(self._when) + 64:
             self._compact()
+        return True
+
+    def again(self, job_id: str, when: datetime, func: JobFunc) -> bool:
+        """Re-arm a job that is running (or scheduled) for the guild it was armed for: a
+        job putting itself off (the guild cache not ready yet) need not know its guild."""
+        guild_id, per_process = self._scope[job_id]
+        return self.schedule(job_id, when, func, guild_id=guild_id, per_process=per_process)
+
+    def _claimed(self, job_id: str, func: JobFunc) -> JobFunc:
+        """``func``, run only while this process holds the job's lease; else asked again
+        later (the holder may stop, and then this process takes the job over)."""
+        claim = self._claim
+        assert claim is not None
+
+        async def run() -> None:
+            if await claim(job_id):
+                await func()
+            elif self.next_run(job_id) is None:
+                self.schedule(job_id, self.clock.now() + GLOBAL_RETRY, func, guild_id=None)
+
+        return run
 
     def cancel(self, job_id: str) -> None:
+        self._scope.pop(job_id, None)
         self._funcs.pop(job_id, None)
         self._when.pop(job_id, None)
         self._disarm(job_id)
@@ -189,6 +261,8 @@ class Scheduler:
         except Exception:
             log.exception("scheduled job %s failed", job_id)
         finally:
+            if job_id not in self._when:  # not re-armed by its run
+                self._scope.pop(job_id, None)
             if task is not None:
                 self._running.discard(task)
                 self._job_of.pop(task, None)

@@ -37,8 +37,8 @@ def recorder(log: list[str], name: str) -> JobFunc:
 
 async def test_schedule_runs_only_when_due(sched: Scheduler, clock: FakeClock) -> None:
     ran: list[str] = []
-    sched.schedule("a", T0 + timedelta(hours=1), recorder(ran, "a"))
-    sched.schedule("b", T0 + timedelta(hours=2), recorder(ran, "b"))
+    sched.schedule("a", T0 + timedelta(hours=1), recorder(ran, "a"), guild_id=None)
+    sched.schedule("b", T0 + timedelta(hours=2), recorder(ran, "b"), guild_id=None)
     assert await sched.run_due() == []
     assert sched.jobs() == {"a": T0 + timedelta(hours=1), "b": T0 + timedelta(hours=2)}
     assert sched.next_run("a") == T0 + timedelta(hours=1)
@@ -55,7 +55,7 @@ async def test_schedule_runs_only_when_due(sched: Scheduler, clock: FakeClock) -
 async def test_run_due_runs_earliest_first(sched: Scheduler, clock: FakeClock) -> None:
     ran: list[str] = []
     for name, minutes in (("late", 30), ("early", 10), ("middle", 20)):
-        sched.schedule(name, T0 + timedelta(minutes=minutes), recorder(ran, name))
+        sched.schedule(name, T0 + timedelta(minutes=minutes), recorder(ran, name), guild_id=None)
     clock.advance(timedelta(hours=1))
     assert await sched.run_due() == ["early", "middle", "late"]
     assert ran == ["early", "middle", "late"]
@@ -63,8 +63,8 @@ async def test_run_due_runs_earliest_first(sched: Scheduler, clock: FakeClock) -
 
 async def test_replace_keeps_only_the_latest(sched: Scheduler, clock: FakeClock) -> None:
     ran: list[str] = []
-    sched.schedule("x", T0 + timedelta(hours=1), recorder(ran, "old"))
-    sched.schedule("x", T0 + timedelta(hours=3), recorder(ran, "new"))
+    sched.schedule("x", T0 + timedelta(hours=1), recorder(ran, "old"), guild_id=None)
+    sched.schedule("x", T0 + timedelta(hours=3), recorder(ran, "new"), guild_id=None)
     assert sched.jobs() == {"x": T0 + timedelta(hours=3)}
     clock.advance(timedelta(hours=2))
     assert await sched.run_due() == []
@@ -76,7 +76,7 @@ async def test_replace_keeps_only_the_latest(sched: Scheduler, clock: FakeClock)
 async def test_cancel_and_cancel_prefix(sched: Scheduler, clock: FakeClock) -> None:
     ran: list[str] = []
     for name in ("prompt:1", "prompt:2", "poll:1", "promptx"):
-        sched.schedule(name, T0 + timedelta(minutes=5), recorder(ran, name))
+        sched.schedule(name, T0 + timedelta(minutes=5), recorder(ran, name), guild_id=None)
     sched.cancel("prompt:2")
     sched.cancel("does-not-exist")  # harmless
     sched.cancel_prefix("prompt:")
@@ -93,9 +93,9 @@ async def test_rearming_catches_up_and_keeps_going(sched: Scheduler, clock: Fake
     async def daily() -> None:
         runs.append(due[0])
         due[0] += timedelta(days=1)
-        sched.schedule("daily", due[0], daily)
+        sched.schedule("daily", due[0], daily, guild_id=None)
 
-    sched.schedule("daily", due[0], daily)
+    sched.schedule("daily", due[0], daily, guild_id=None)
     clock.advance(timedelta(days=3, hours=1))  # down for three days: each missed run, in order
     assert await sched.run_due() == ["daily"] * 3
     assert runs == [T0 + timedelta(days=d) for d in (1, 2, 3)]
@@ -106,9 +106,9 @@ async def test_rearming_catches_up_and_keeps_going(sched: Scheduler, clock: Fake
 
 async def test_a_job_that_never_advances_is_caught(sched: Scheduler, clock: FakeClock) -> None:
     async def stuck() -> None:
-        sched.schedule("stuck", clock.now(), stuck)
+        sched.schedule("stuck", clock.now(), stuck, guild_id=None)
 
-    sched.schedule("stuck", T0, stuck)
+    sched.schedule("stuck", T0, stuck, guild_id=None)
     with pytest.raises(RuntimeError, match="without settling"):
         await sched.run_due(limit=20)
 
@@ -121,9 +121,9 @@ async def test_failing_job_is_logged_and_others_survive(
     async def boom() -> None:
         raise ValueError("kaboom")
 
-    sched.schedule("boom", T0 + timedelta(minutes=1), boom)
-    sched.schedule("fine", T0 + timedelta(minutes=2), recorder(ran, "fine"))
-    sched.schedule("later", T0 + timedelta(days=1), recorder(ran, "later"))
+    sched.schedule("boom", T0 + timedelta(minutes=1), boom, guild_id=None)
+    sched.schedule("fine", T0 + timedelta(minutes=2), recorder(ran, "fine"), guild_id=None)
+    sched.schedule("later", T0 + timedelta(days=1), recorder(ran, "later"), guild_id=None)
     clock.advance(timedelta(minutes=5))
     assert await sched.run_due() == ["boom", "fine"]
     assert ran == ["fine"]
@@ -133,20 +133,20 @@ async def test_failing_job_is_logged_and_others_survive(
 
 async def test_long_overdue_job_still_runs(sched: Scheduler, clock: FakeClock) -> None:
     ran: list[str] = []
-    sched.schedule("old", T0 - timedelta(days=30), recorder(ran, "old"))
+    sched.schedule("old", T0 - timedelta(days=30), recorder(ran, "old"), guild_id=None)
     assert await sched.run_due() == ["old"]
     assert ran == ["old"]
 
 
 async def test_naive_datetime_refused(sched: Scheduler) -> None:
     with pytest.raises(ValueError, match="aware"):
-        sched.schedule("n", datetime(2027, 1, 1, 9, 0), recorder([], "n"))
+        sched.schedule("n", datetime(2027, 1, 1, 9, 0), recorder([], "n"), guild_id=None)
 
 
 async def test_jobs_scheduled_before_start_survive_start(clock: FakeClock) -> None:
     s = Scheduler(clock, run_in_real_time=False)
     ran: list[str] = []
-    s.schedule("early-bird", T0 + timedelta(minutes=1), recorder(ran, "early-bird"))
+    s.schedule("early-bird", T0 + timedelta(minutes=1), recorder(ran, "early-bird"), guild_id=None)
     s.start()
     try:
         assert set(s.jobs()) == {"early-bird"}
@@ -163,7 +163,7 @@ async def test_non_utc_times_are_compared_as_instants(sched: Scheduler, clock: F
     ran: list[str] = []
     # 10:30 in Paris (UTC+1 in January) is 09:30 UTC.
     sched.schedule("paris", datetime(2027, 1, 11, 10, 30, tzinfo=ZoneInfo("Europe/Paris")),
-                   recorder(ran, "paris"))
+                   recorder(ran, "paris"), guild_id=None)
     assert sched.next_run("paris") == T0 + timedelta(minutes=30)
     clock.advance(timedelta(minutes=29))
     assert await sched.run_due() == []
@@ -183,7 +183,7 @@ async def test_real_time_mode_runs_a_job_due_now() -> None:
         fired.set()
 
     try:
-        s.schedule("now", SystemClock().now(), job)
+        s.schedule("now", SystemClock().now(), job, guild_id=None)
         await asyncio.wait_for(fired.wait(), timeout=5)
         assert s.jobs() == {}  # one-shot: gone once run
     finally:
@@ -201,7 +201,7 @@ async def test_shutdown_lets_a_running_job_finish() -> None:
         await release.wait()
         finished.append(True)
 
-    s.schedule("slow", SystemClock().now(), job)
+    s.schedule("slow", SystemClock().now(), job, guild_id=None)
     await asyncio.wait_for(started.wait(), timeout=5)
     stopping = asyncio.create_task(s.shutdown())
     await asyncio.sleep(0)
@@ -223,13 +223,13 @@ async def test_far_jobs_wait_outside_apscheduler_until_refill(
 
     ran: list[str] = []
     near, far = T0 + ARM_HORIZON / 2, T0 + ARM_HORIZON * 3
-    sched.schedule("near", near, recorder(ran, "near"))
-    sched.schedule("far", far, recorder(ran, "far"))
-    sched.schedule("gone", far, recorder(ran, "gone"))
-    sched.schedule("moved", far, recorder(ran, "moved-old"))
-    sched.schedule("moved", near, recorder(ran, "moved"))  # into the horizon: armed now
-    sched.schedule("back", near, recorder(ran, "back-old"))
-    sched.schedule("back", far + timedelta(minutes=1), recorder(ran, "back"))  # out again
+    sched.schedule("near", near, recorder(ran, "near"), guild_id=None)
+    sched.schedule("far", far, recorder(ran, "far"), guild_id=None)
+    sched.schedule("gone", far, recorder(ran, "gone"), guild_id=None)
+    sched.schedule("moved", far, recorder(ran, "moved-old"), guild_id=None)
+    sched.schedule("moved", near, recorder(ran, "moved"), guild_id=None)
+    sched.schedule("back", near, recorder(ran, "back-old"), guild_id=None)
+    sched.schedule("back", far + timedelta(minutes=1), recorder(ran, "back"), guild_id=None)
     sched.cancel("gone")
     aps = {j.id for j in sched._aps.get_jobs()}
     assert {"near", "moved"} <= aps and not {"far", "gone", "back"} & aps
@@ -264,7 +264,7 @@ async def test_real_time_job_beyond_the_horizon_runs_once_refilled() -> None:
         fired.set()
 
     try:
-        s.schedule("later", real_now, job)
+        s.schedule("later", real_now, job, guild_id=None)
         assert s._aps.get_job("later") is None and s.next_run("later") == real_now
         clock.advance(ARM_HORIZON * 2)
         await s._refill()
@@ -282,9 +282,9 @@ async def test_a_run_taken_before_a_rearm_does_not_steal_the_new_job(
     forget the new time."""
     s = Scheduler(clock, run_in_real_time=False)
     ran: list[str] = []
-    s.schedule("x", T0, recorder(ran, "old"))
+    s.schedule("x", T0, recorder(ran, "old"), guild_id=None)
     stale_token = s._armed["x"]
-    s.schedule("x", T0 + timedelta(minutes=5), recorder(ran, "new"))
+    s.schedule("x", T0 + timedelta(minutes=5), recorder(ran, "new"), guild_id=None)
     await s._run("x", stale_token)
     assert ran == [] and s.jobs() == {"x": T0 + timedelta(minutes=5)}
     clock.advance(timedelta(minutes=5))
@@ -308,7 +308,7 @@ async def test_shutdown_is_bounded_and_says_which_job_it_stopped(
             stopped.append("cancelled")
             raise
 
-    s.schedule("nudge:7", SystemClock().now(), endless)
+    s.schedule("nudge:7", SystemClock().now(), endless, guild_id=None)
     await asyncio.wait_for(started.wait(), timeout=5)
     with caplog.at_level(logging.WARNING, logger="bot.scheduling"):
         await asyncio.wait_for(s.shutdown(grace=0.01), timeout=5)

@@ -136,14 +136,16 @@ class ChangeRoundService:
         """(Re)arm the round's next step from its row."""
         if self.hooks is None:
             return
+        guild_id = self.communities.guild_of(rnd.community_id)
         if rnd.state is RoundState.COLLECTING:
             self.scheduler.schedule(
                 self.selection_job(rnd.id), rnd.collect_until,
-                partial(self.hooks.selection_due, rnd.id),
+                partial(self.hooks.selection_due, rnd.id), guild_id=guild_id,
             )  # fmt: skip
         elif rnd.state is RoundState.SELECTING:
             self.scheduler.schedule(
-                self.close_job(rnd.id), rnd.select_until, partial(self.hooks.close_due, rnd.id)
+                self.close_job(rnd.id), rnd.select_until, partial(self.hooks.close_due, rnd.id),
+                guild_id=guild_id,
             )
 
     def disarm_all(self) -> None:

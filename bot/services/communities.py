@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.db.communities import CommunityRepo, NewCommunity
 from bot.db.database import Database
+from bot.db.leases import community_guilds
 from bot.domain.communities import (
     Community,
     Discipline,
@@ -24,6 +25,7 @@ from bot.domain.communities import (
     validate_link,
 )
 from bot.errors import DuplicateCommunity, InvalidInput, NotFound
+from bot.sharding import UNKNOWN_GUILD
 from bot.text import echo, escape_inline
 
 #: Longest text that can be a community id (SQLite's INTEGER; 20+ digits overflow it).
@@ -62,11 +64,26 @@ class CommunityInfo:
 class CommunityService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.repo = CommunityRepo(db)
+        self.db = db
         self.clock = clock
+        #: community id -> guild id, for deciding synchronously which process owns a job
+        #: (a community never changes guild): loaded at start, kept by create and get.
+        self._guilds: dict[int, int] = {}
 
     # ------------------------------------------------------------------ reads
+    async def load_guilds(self) -> None:
+        self._guilds.update(await community_guilds(self.db))
+
+    def guild_of(self, community_id: int) -> int:
+        """The community's guild; :data:`~bot.sharding.UNKNOWN_GUILD` for one created by
+        another process since this one started (on a guild this process does not own)."""
+        return self._guilds.get(community_id, UNKNOWN_GUILD)
+
     async def get(self, community_id: int) -> Community | None:
-        return await self.repo.get(community_id)
+        found = await self.repo.get(community_id)
+        if found is not None:
+            self._guilds[found.id] = found.guild_id
+        return found
 
     async def by_name(self, guild_id: int, name: str) -> Community | None:
         return await self.repo.by_name(guild_id, name)
@@ -169,12 +186,14 @@ class CommunityService:
         """Store a community whose Discord side is built. :class:`DuplicateCommunity` if
         another create with the same name won the race since :meth:`plan_name`."""
         try:
-            return await self.repo.create(new, facilitator_discipline=facilitator_discipline)
+            created = await self.repo.create(new, facilitator_discipline=facilitator_discipline)
         except DuplicateCommunity as exc:
             raise DuplicateCommunity(
                 f"A community called **{escape_inline(new.name)}** was created a moment ago. "
                 "Choose another name."
             ) from exc
+        self._guilds[created.id] = created.guild_id
+        return created
 
     # ------------------------------------------------------------------ members
     @staticmethod

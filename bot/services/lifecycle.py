@@ -35,6 +35,10 @@ class Communities(Protocol):
 
     async def get(self, community_id: int) -> Community | None: ...
 
+    def guild_of(self, community_id: int) -> int:
+        """The community's guild, which decides the process that schedules its jobs."""
+        ...
+
     async def membership(self, community_id: int, user_id: int) -> Membership | None: ...
 
     async def members(
@@ -69,11 +73,12 @@ class VotingLifecycle(Generic[C]):
     def close_job(self, item_id: int) -> str:
         return f"{self.prefix}:close:{item_id}"
 
-    def arm(self, item_id: int, closes_at: datetime | None) -> None:
-        """(Re)arm the close job of an open item with a deadline."""
+    def arm(self, item_id: int, closes_at: datetime | None, *, guild_id: int) -> None:
+        """(Re)arm the close job of an open item with a deadline (in the process owning
+        ``guild_id``, the guild of the item's community)."""
         if closes_at is not None:
             self.scheduler.schedule(self.close_job(item_id), closes_at,
-                                    partial(self._close_due, item_id))
+                                    partial(self._close_due, item_id), guild_id=guild_id)
 
     def disarm_all(self) -> None:
         """Cancel every job of this kind (at unload; they are rebuilt from rows at load)."""

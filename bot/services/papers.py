@@ -94,7 +94,7 @@ class PaperService:
     async def posted(self, paper: Paper, channel_id: int, message_id: int) -> None:
         """The paper is up: remember where, and arm its close."""
         await self.repo.set_place(paper.id, channel_id, message_id)
-        self.lifecycle.arm(paper.id, paper.closes_at)
+        self.arm(paper)
 
     async def discard(self, paper_id: int) -> None:
         await self.repo.discard(paper_id)
@@ -105,10 +105,15 @@ class PaperService:
             raise NotFound("This paper for comment no longer exists.")
         return paper
 
+    def arm(self, paper: Paper) -> None:
+        self.lifecycle.arm(
+            paper.id, paper.closes_at, guild_id=self.communities.guild_of(paper.community_id)
+        )
+
     async def arm_all(self) -> None:
         """At load: re-arm every open paper's close from its row."""
         for paper in await self.repo.open_papers():
-            self.lifecycle.arm(paper.id, paper.closes_at)
+            self.arm(paper)
 
     # ------------------------------------------------------------------ answering
     async def paper_for_answer(self, paper_id: int, user_id: int) -> Paper:

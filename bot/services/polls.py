@@ -149,7 +149,9 @@ class PollService:
 
     def arm(self, poll: Poll) -> None:
         if poll.closed_at is None:
-            self.lifecycle.arm(poll.id, poll.closes_at)
+            self.lifecycle.arm(
+                poll.id, poll.closes_at, guild_id=self.communities.guild_of(poll.community_id)
+            )
 
     def nudge_at(self, poll: Poll) -> datetime | None:
         """When to nudge non-voters, if ever (not twice, not for a closed poll)."""

@@ -118,7 +118,9 @@ class StatementService:
 
     def arm(self, rnd: StatementRound) -> None:
         if rnd.is_open:
-            self.lifecycle.arm(rnd.id, rnd.closes_at)
+            self.lifecycle.arm(
+                rnd.id, rnd.closes_at, guild_id=self.communities.guild_of(rnd.community_id)
+            )
 
     async def open_rounds(self) -> list[StatementRound]:
         return await self.repo.open_rounds()

@@ -34,7 +34,7 @@ from bot.domain.change import ChangeRound, RoundState
 from bot.domain.communities import Community
 from bot.domain.glossary import Glossary
 from bot.domain.stories.consent import parse_consent
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.interactions import (
     NO_MENTIONS,
     community_autocomplete,
@@ -114,8 +114,13 @@ class ChangeCog(commands.GroupCog, group_name="change"):
                 continue
             round_id, step = int(found.group(1)), found.group(2)
             func = self.selection_due if step == "selection" else self.close_due
+            try:
+                community_id = (await self.service.get(round_id)).community_id
+            except NotFound:
+                continue  # the round is gone: nothing left to resume
             self.bot.scheduler.schedule(
-                f"change:resume:{step}:{round_id}", self.bot.clock.now(), partial(func, round_id)
+                f"change:resume:{step}:{round_id}", self.bot.clock.now(), partial(func, round_id),
+                guild_id=self.bot.communities.guild_of(community_id),
             )
 
     async def cog_unload(self) -> None:

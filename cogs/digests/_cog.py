@@ -50,7 +50,9 @@ class DigestsCog(commands.GroupCog, group_name="digest"):
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)  # the sponsor's stop/start e-mails button
         # The database is the truth: every community's next digest (or retry) is re-armed.
         await self.delivery.arm_all()
-        self.bot.scheduler.schedule(SWEEP_JOB, self.bot.clock.now(), self.delivery.sweep)
+        self.bot.scheduler.schedule(
+            SWEEP_JOB, self.bot.clock.now(), self.delivery.sweep, guild_id=None, per_process=True
+        )
         self._flush_loop.start()
         # A hook, not a Cog.listener: no task of its own per message (see HearthBot).
         self.bot.message_hooks.append(self.counter.on_message)

@@ -166,14 +166,16 @@ class DigestDelivery:
 
     def _arm_at(self, community: Community, when: datetime) -> datetime:
         cid = community.id
-        self.bot.scheduler.schedule(job_id(cid), when, lambda: self.run_job(cid))
+        self.bot.scheduler.schedule(
+            job_id(cid), when, lambda: self.run_job(cid), guild_id=community.guild_id
+        )
         return when
 
     async def arm_all(self) -> None:
         """Arm every active community without a job, reading their facts in one go."""
         todo = [
             c for c in await self.bot.communities.all_active()
-            if self.bot.scheduler.next_run(job_id(c.id)) is None
+            if self.bot.owns(c.guild_id) and self.bot.scheduler.next_run(job_id(c.id)) is None
         ]  # fmt: skip
         if not todo:
             return
@@ -192,7 +194,9 @@ class DigestDelivery:
             await self.counter.flush()
         finally:
             now = self.bot.clock.now()
-            self.bot.scheduler.schedule(SWEEP_JOB, now + timedelta(hours=1), self.sweep)
+            self.bot.scheduler.schedule(
+                SWEEP_JOB, now + timedelta(hours=1), self.sweep, guild_id=None, per_process=True
+            )
 
     async def run_job(self, community_id: int) -> None:
         community = await self.bot.communities.get(community_id)

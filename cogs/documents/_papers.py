@@ -72,7 +72,8 @@ class Papers:
         now = self.bot.clock.now()
         for paper in await self.service.unannounced():  # resumed as jobs: load stays quick
             self.bot.scheduler.schedule(
-                f"papers:announce:{paper.id}", now, partial(self._retry, paper.id)
+                f"papers:announce:{paper.id}", now, partial(self._retry, paper.id),
+                guild_id=self.bot.communities.guild_of(paper.community_id),
             )
 
     async def unload(self) -> None:
@@ -177,7 +178,8 @@ class Papers:
             if tries <= MAX_RETRIES:
                 when = self.bot.clock.now() + RETRY_AFTER * 2 ** (tries - 1)
                 self.bot.scheduler.schedule(
-                    f"papers:announce:{paper.id}", when, partial(self._retry, paper.id)
+                    f"papers:announce:{paper.id}", when, partial(self._retry, paper.id),
+                    guild_id=self.bot.communities.guild_of(paper.community_id),
                 )
             return
         self._retries.pop(paper.id, None)

@@ -57,7 +57,7 @@ class DiscordSide:
         """
         if self.bot.is_ready():
             return False
-        self.bot.scheduler.schedule(job_id, self.now() + NOT_READY_RETRY, func)
+        self.bot.scheduler.again(job_id, self.now() + NOT_READY_RETRY, func)
         return True
 
     @staticmethod

@@ -237,9 +237,11 @@ class Events(DiscordSide):
         await self.service.clear_event_stale(meeting.id)
         return None
 
-    def arm_retry(self, meeting_id: int, when: datetime) -> None:
+    def arm_retry(self, meeting: Meeting, when: datetime) -> None:
+        meeting_id = meeting.id
         self.bot.scheduler.schedule(
-            f"meeting:{meeting_id}:event", when, lambda: self.run_retry(meeting_id)
+            f"meeting:{meeting_id}:event", when, lambda: self.run_retry(meeting_id),
+            guild_id=self.bot.communities.guild_of(meeting.community_id),
         )
 
     async def run_retry(self, meeting_id: int) -> None:
@@ -261,13 +263,15 @@ class Events(DiscordSide):
             return
         result = await self.sync(meeting)
         if isinstance(result, discord.HTTPException):
-            self.arm_retry(meeting_id, self.now() + EVENT_RETRY)
+            self.arm_retry(meeting, self.now() + EVENT_RETRY)
         else:
             log.info("meeting %s: its Discord event is up to date again", meeting_id)
 
     # ------------------------------------------------------------------ reconcile
     def arm_reconcile(self) -> None:
-        self.bot.scheduler.schedule("meeting:reconcile", self.now(), self.run_reconcile)
+        self.bot.scheduler.schedule(
+            "meeting:reconcile", self.now(), self.run_reconcile, guild_id=None, per_process=True
+        )
 
     async def run_reconcile(self) -> None:
         if self.not_ready_yet("meeting:reconcile", self.run_reconcile):
@@ -291,6 +295,8 @@ class Events(DiscordSide):
         report = ReconcileReport()
         me = self.bot.user.id if self.bot.user is not None else None
         for guild_id in await self.service.community_guilds():
+            if not self.bot.owns(guild_id):
+                continue  # another process's (HEARTH_SHARDS)
             guild = self.bot.get_guild(guild_id)
             if guild is None or me is None:
                 continue
@@ -334,7 +340,7 @@ class Events(DiscordSide):
             relinked = await self.service.reload(meeting.id)
             needs_edit = not _event_matches(event, relinked) and relinked.start_utc > self.now()
             if needs_edit and isinstance(await self.sync(relinked), discord.HTTPException):
-                self.arm_retry(relinked.id, self.now() + EVENT_RETRY)
+                self.arm_retry(relinked, self.now() + EVENT_RETRY)
             return
         if event.status is not discord.EventStatus.scheduled:
             return  # an orphan already under way: Discord ends it by itself

@@ -59,7 +59,9 @@ class Lifecycle:
         for series in await self.service.all_series():
             self.series.arm(series.community_id, now)
         for meeting_id in await self.service.stale_events():
-            self.events.arm_retry(meeting_id, now)
+            stale = await self.service.get(meeting_id)
+            if stale is not None:
+                self.events.arm_retry(stale, now)
         self.events.arm_reconcile()
 
     async def create(
@@ -133,7 +135,7 @@ class Lifecycle:
         self.bot.scheduler.cancel_prefix(f"meeting:{meeting.id}:")
         self.reminders.arm(moved)
         if await self.service.event_is_stale(meeting.id):
-            self.events.arm_retry(meeting.id, self.service.now() + EVENT_RETRY)
+            self.events.arm_retry(meeting, self.service.now() + EVENT_RETRY)
         return problems
 
     async def refresh_announcement(self, meeting: Meeting, *, with_file: bool = False) -> None:

@@ -56,7 +56,10 @@ class Reminders(DiscordSide):
             self.bot.scheduler.cancel(job_id)
             return
         meeting_id = meeting.id
-        self.bot.scheduler.schedule(job_id, when, lambda: self.run_reminders(meeting_id))
+        self.bot.scheduler.schedule(
+            job_id, when, lambda: self.run_reminders(meeting_id),
+            guild_id=self.bot.communities.guild_of(meeting.community_id),
+        )
 
     def arm_notes_only(self, meeting: Meeting, now: datetime) -> None:
         if now < meeting.end_utc + NOTES_PROMPT_WINDOW:
@@ -65,25 +68,32 @@ class Reminders(DiscordSide):
                 f"meeting:{meeting_id}:notes",
                 max(meeting.end_utc, now),
                 lambda: self.run_notes_prompt(meeting_id),
+                guild_id=self.bot.communities.guild_of(meeting.community_id),
             )
 
-    def _arm_reminders_now(self, meeting_id: int, now: datetime) -> None:
+    def _arm_reminders_now(self, meeting: Meeting, now: datetime) -> None:
+        meeting_id = meeting.id
         self.bot.scheduler.schedule(
-            f"meeting:{meeting_id}:remind", now, lambda: self.run_reminders(meeting_id)
+            f"meeting:{meeting_id}:remind", now, lambda: self.run_reminders(meeting_id),
+            guild_id=self.bot.communities.guild_of(meeting.community_id),
         )
 
-    def arm_notes_now(self, meeting_id: int, now: datetime) -> None:
+    def arm_notes_now(self, meeting: Meeting, now: datetime) -> None:
+        meeting_id = meeting.id
         self.bot.scheduler.schedule(
-            f"meeting:{meeting_id}:notes", now, lambda: self.run_notes_prompt(meeting_id)
+            f"meeting:{meeting_id}:notes", now, lambda: self.run_notes_prompt(meeting_id),
+            guild_id=self.bot.communities.guild_of(meeting.community_id),
         )
 
     async def rebuild(self) -> None:
         """Re-arm every pending reminder and notes prompt (start-up, after a restart)."""
         now = self.now()
         for meeting, states in await self.service.live():
+            if not self.bot.owns(self.bot.communities.guild_of(meeting.community_id)):
+                continue  # another process's (HEARTH_SHARDS)
             if any(state == "sending" for state in states.values()):
                 # A reminder was interrupted mid-way: finish it (for those not yet told).
-                self._arm_reminders_now(meeting.id, now)
+                self._arm_reminders_now(meeting, now)
                 if meeting.notes_prompted_at is None:
                     self.arm_notes_only(meeting, now)
                 continue
@@ -91,8 +101,9 @@ class Reminders(DiscordSide):
         for run in await self.deliveries.running("meeting:"):
             # A notes prompt a crash interrupted (claimed, not every message settled).
             found = _NOTES_RUN.match(run)
-            if found:
-                self.arm_notes_now(int(found.group(1)), now)
+            interrupted = await self.service.get(int(found.group(1))) if found else None
+            if interrupted is not None:
+                self.arm_notes_now(interrupted, now)
 
     async def run_reminders(self, meeting_id: int) -> None:
         """Send whichever reminder is due (at most one), finish an interrupted one, record

@@ -34,7 +34,8 @@ class SeriesKeeper:
 
     def arm(self, community_id: int, when: datetime) -> None:
         self.bot.scheduler.schedule(
-            f"series:{community_id}", when, lambda: self.run(community_id)
+            f"series:{community_id}", when, lambda: self.run(community_id),
+            guild_id=self.bot.communities.guild_of(community_id),
         )
 
     async def run(self, community_id: int) -> None:

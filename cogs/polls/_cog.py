@@ -33,6 +33,7 @@ from bot.interactions import (
     mention,
 )
 from bot.services.polls import PollService, Turnout
+from bot.sharding import UNKNOWN_GUILD
 from bot.text import escape_inline, plain
 from cogs.polls import _privacy
 from cogs.polls._render import (
@@ -102,8 +103,9 @@ class PollsCog(commands.GroupCog, group_name="poll"):
             if found:
                 poll_id = int(found.group(1))
                 self.bot.scheduler.schedule(
-                    nudge_job(poll_id), self.bot.clock.now(), partial(self._nudge_due, poll_id)
-                )
+                    nudge_job(poll_id), self.bot.clock.now(), partial(self._nudge_due, poll_id),
+                    guild_id=await self._guild_of(poll_id),
+                )  # fmt: skip
             # A poll closed before a crash whose results were never (known to be) posted.
             found = _RESULTS_RUN.match(run)
             if found:
@@ -111,7 +113,13 @@ class PollsCog(commands.GroupCog, group_name="poll"):
                 self.bot.scheduler.schedule(
                     f"poll:results:{poll_id}", self.bot.clock.now(),
                     partial(self._resume_results, poll_id),
+                    guild_id=await self._guild_of(poll_id),
                 )  # fmt: skip
+
+    async def _guild_of(self, poll_id: int) -> int:
+        """The guild of the poll's community (which process runs the poll's jobs)."""
+        poll = await self.service.get(poll_id)
+        return self.bot.communities.guild_of(poll.community_id) if poll else UNKNOWN_GUILD
 
     async def cog_unload(self) -> None:
         await self.service.aclose()  # cancels every poll: job, nudges included
@@ -125,7 +133,8 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         nudge_at = self.service.nudge_at(poll)
         if nudge_at is not None:
             self.bot.scheduler.schedule(
-                nudge_job(poll.id), nudge_at, partial(self._nudge_due, poll.id)
+                nudge_job(poll.id), nudge_at, partial(self._nudge_due, poll.id),
+                guild_id=self.bot.communities.guild_of(poll.community_id),
             )
 
     # ------------------------------------------------------------------ jobs

@@ -180,7 +180,8 @@ class PrivacyDiscord:
     # ------------------------------------------------------------------ retention
     def arm_retention(self, *, first: bool = False) -> None:
         when = self.service.next_retention(first=first)
-        self.bot.scheduler.schedule(RETENTION_JOB, when, self.run_retention)
+        # Global (no guild): one process at a time runs it, the holder of its lease.
+        self.bot.scheduler.schedule(RETENTION_JOB, when, self.run_retention, guild_id=None)
 
     async def run_retention(self) -> None:
         try:

@@ -88,6 +88,8 @@ class PromptPoster:
     async def resume(self) -> None:
         """Post the prompts a crash left claimed but not posted, once each."""
         for claim, community, text in await self.service.interrupted_prompts():
+            if not self.bot.owns(community.guild_id):
+                continue  # another process's (HEARTH_SHARDS)
             assert community.lounge_id is not None
             try:
                 await self._send(community.id, community.lounge_id, claim, text)
@@ -113,7 +115,9 @@ class PromptPoster:
         async def run() -> None:
             await self.run_scheduled(community_id, due)
 
-        self.bot.scheduler.schedule(job_id(community_id), due, run)
+        self.bot.scheduler.schedule(
+            job_id(community_id), due, run, guild_id=self.bot.communities.guild_of(community_id)
+        )
 
     async def run_scheduled(self, community_id: int, due: datetime) -> None:
         applies = await self.service.due_run(community_id, due)
@@ -150,9 +154,12 @@ class PromptPoster:
         # One read for all active communities, not one per schedule (start-up time,
         # benchmarks/startup.py).
         for schedule, community in await self.service.active_schedules():
-            self.arm(schedule, community, start=True)
+            if self.bot.owns(community.guild_id):  # the others are other processes' jobs
+                self.arm(schedule, community, start=True)
         # A prompt claimed before a crash but never recorded as posted: finish it first.
-        self.bot.scheduler.schedule(RESUME_JOB, self.bot.clock.now(), self.resume)
+        self.bot.scheduler.schedule(
+            RESUME_JOB, self.bot.clock.now(), self.resume, guild_id=None, per_process=True
+        )
 
 
 def _prompt_problem(community: Community, exc: Exception) -> str:

@@ -35,6 +35,7 @@ from bot.domain.value.annual_render import (
 )
 from bot.interactions import NO_MENTIONS, facilitated_community
 from bot.services.value_annual import AnnualReport, AnnualService
+from bot.sharding import UNKNOWN_GUILD
 from cogs.digests._mail import MAIL_ERRORS, send_email
 from cogs.value import _annual_render as words
 from cogs.value._annual_views import DYNAMIC_ITEMS, answer_view, name_lookup, report_view
@@ -87,7 +88,15 @@ class AnnualReports:
             report_id, what = int(found.group(1)), found.group(2)
             job = {"invite": self._resume_invite, "remind": self._remind_due,
                    "report": self._deliver}[what]  # fmt: skip
-            self.bot.scheduler.schedule(f"annual:resume:{run}", now, partial(job, report_id))
+            self.bot.scheduler.schedule(
+                f"annual:resume:{run}", now, partial(job, report_id),
+                guild_id=await self._guild_of(report_id),
+            )  # fmt: skip
+
+    async def _guild_of(self, report_id: int) -> int:
+        """The guild of the report's community (which process runs the report's jobs)."""
+        report = await self.service.get(report_id)
+        return self.bot.communities.guild_of(report.community_id) if report else UNKNOWN_GUILD
 
     async def unload(self) -> None:
         self.bot.scheduler.cancel_prefix("annual:")
@@ -98,13 +107,16 @@ class AnnualReports:
         """(Re)arm the report's close and reminder from its row."""
         if not report.is_open:
             return
+        guild_id = self.bot.communities.guild_of(report.community_id)
         self.bot.scheduler.schedule(
-            f"annual:close:{report.id}", report.closes_at, partial(self._close_due, report.id)
+            f"annual:close:{report.id}", report.closes_at, partial(self._close_due, report.id),
+            guild_id=guild_id,
         )
         if report.remind_at is not None and report.reminded_at is None:
             self.bot.scheduler.schedule(
-                f"annual:remind:{report.id}", report.remind_at, partial(self._remind_due, report.id)
-            )
+                f"annual:remind:{report.id}", report.remind_at,
+                partial(self._remind_due, report.id), guild_id=guild_id,
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ /value annual
     async def open(
@@ -129,6 +141,7 @@ class AnnualReports:
                 f"annual:resume:{run_name(report.id, 'invite')}",
                 self.bot.clock.now() + timedelta(minutes=1),
                 partial(self._resume_invite, report.id),
+                guild_id=comm.guild_id,
             )
             raise
         self.arm(report)
@@ -180,7 +193,7 @@ class AnnualReports:
         if pending:
             self.bot.scheduler.schedule(
                 f"annual:resume:{run}", self.bot.clock.now() + RETRY_AFTER,
-                partial(self._resume_invite, report.id),
+                partial(self._resume_invite, report.id), guild_id=community.guild_id,
             )  # fmt: skip
         else:
             self._invites.pop(report.id, None)
@@ -318,7 +331,7 @@ class AnnualReports:
             # it too); what went already is not sent again.
             self.bot.scheduler.schedule(
                 f"annual:retry:{report_id}", self.bot.clock.now() + RETRY_AFTER,
-                partial(self._deliver, report_id),
+                partial(self._deliver, report_id), guild_id=community.guild_id,
             )  # fmt: skip
             return
         self._attempts.pop(report_id, None)

@@ -99,6 +99,8 @@ class InvitationPoster:
     async def resume(self) -> None:
         """Post the invitations a crash left claimed but not posted, once each."""
         for inv, community in await self.service.interrupted_invitations():
+            if not self.bot.owns(community.guild_id):
+                continue  # another process's (HEARTH_SHARDS)
             assert community.lounge_id is not None
             try:
                 await self._send(community, community.lounge_id, inv.id)
@@ -118,7 +120,9 @@ class InvitationPoster:
         async def run() -> None:
             await self.run_scheduled(community_id, due)
 
-        self.bot.scheduler.schedule(job_id(community_id), due, run)
+        self.bot.scheduler.schedule(
+            job_id(community_id), due, run, guild_id=self.bot.communities.guild_of(community_id)
+        )
 
     async def run_scheduled(self, community_id: int, due: datetime) -> None:
         applies = await self.service.due_run(community_id, due)
@@ -157,5 +161,8 @@ class InvitationPoster:
     async def rebuild(self) -> None:
         """At start: one job per active schedule, from the database, and the resume."""
         for schedule, community in await self.service.active_schedules():
-            self.arm(schedule, community, start=True)
-        self.bot.scheduler.schedule(RESUME_JOB, self.bot.clock.now(), self.resume)
+            if self.bot.owns(community.guild_id):  # the others are other processes' jobs
+                self.arm(schedule, community, start=True)
+        self.bot.scheduler.schedule(
+            RESUME_JOB, self.bot.clock.now(), self.resume, guild_id=None, per_process=True
+        )

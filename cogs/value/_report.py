@@ -1,10 +1,14 @@
-"""``/value report`` and the sponsor's quarterly value report (DM and e-mail).
+"""``/value report``, ``/value schedule`` and the sponsor's scheduled value report (DM and
+e-mail).
 
 The Discord side of :mod:`bot.services.value_report`: the facilitator's command (a private,
-ephemeral reply with the summary and the files), and the quarterly delivery to the sponsor.
-The schedule is the database: at start every community's job is armed from its claims (a
-quarter missed while Hearth was down is caught up at once), an hourly sweep arms new
-communities, and each quarter is claimed before it is sent so it never goes out twice. The
+ephemeral reply with the summary and the files), the facilitator's choice of cadence
+(quarterly by default; monthly, half-yearly, yearly or off), and the scheduled delivery to
+the sponsor. The schedule is the database: at start every community's job is armed from its
+claims (a report missed while Hearth was down is caught up at once), an hourly sweep re-arms
+every community (new ones, and one whose skipped report can go now that it has a sponsor;
+``/community sponsor`` re-arms at once), and each report is claimed before it is sent so it
+never goes out twice. The
 DM goes through :mod:`bot.delivery` (exactly once, even across a crash mid-send); the e-mail
 through the digest's mail sender, honouring the sponsor's "Stop e-mails" choice.
 """
@@ -38,7 +42,13 @@ from bot.services.value_report import (
 from bot.services.value_stories import ValueStoryService
 from bot.text import escape_inline
 from cogs.digests._mail import MAIL_ERRORS, send_email
-from cogs.value._report_render import ReportPackage, package, reply_text
+from cogs.value._report_render import (
+    ReportPackage,
+    package,
+    reply_text,
+    report_noun,
+    schedule_reply,
+)
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -76,8 +86,9 @@ class ValueReports:
         self.bot.services.register(self.service)
         await self.arm_all()
         self.bot.scheduler.schedule(
-            SWEEP_JOB, self.bot.clock.now() + timedelta(hours=1), self.sweep
-        )
+            SWEEP_JOB, self.bot.clock.now() + timedelta(hours=1), self.sweep,
+            guild_id=None, per_process=True,
+        )  # fmt: skip
 
     async def unload(self) -> None:
         self.bot.scheduler.cancel_prefix(JOB_PREFIX)
@@ -126,6 +137,20 @@ class ValueReports:
             allowed_mentions=NO_MENTIONS,
         )
 
+    async def set_schedule(
+        self, interaction: discord.Interaction[HearthBot], community: str, cadence: str
+    ) -> None:
+        """``/value schedule``: the facilitator's choice of cadence, confirmed privately with
+        when the next report goes and to whom."""
+        comm, _ = await facilitated_community(interaction, community)
+        changed, schedule = await self.service.set_cadence(comm, cadence)
+        await self.arm(comm)
+        await interaction.response.send_message(
+            schedule_reply(escape_inline(comm.name), schedule, changed=changed),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
     async def build(
         self, community: Community, period: ReportPeriod, audience: Audience
     ) -> ReportPackage:
@@ -156,20 +181,37 @@ class ValueReports:
             return
         cid = community.id
         when = await self.service.next_run(community)
-        self.bot.scheduler.schedule(job_id(cid), when, lambda: self.run_job(cid))
+        if when is None:  # off, and nothing pending
+            self.bot.scheduler.cancel(job_id(cid))
+            return
+        self.bot.scheduler.schedule(
+            job_id(cid), when, lambda: self.run_job(cid), guild_id=community.guild_id
+        )
 
-    async def arm_all(self) -> None:
+    async def arm_all(self, *, again: bool = False) -> None:
+        """Arm each community without a job (``again``: every community)."""
         for community in await self.bot.communities.all_active():
-            if self.bot.scheduler.next_run(job_id(community.id)) is None:
+            if not self.bot.owns(community.guild_id):
+                continue  # another process's (HEARTH_SHARDS)
+            if again or self.bot.scheduler.next_run(job_id(community.id)) is None:
+                await self.arm(community)
+
+    async def arm_guild(self, guild_id: int) -> None:
+        """Re-arm the guild's communities (a sponsor was just set: a skipped report may go)."""
+        for community in await self.bot.communities.all_active():
+            if community.guild_id == guild_id and self.bot.owns(guild_id):
                 await self.arm(community)
 
     async def sweep(self) -> None:
-        """Hourly: arm communities created since start (the database is the truth)."""
+        """Hourly: re-arm every community (the database is the truth): new communities,
+        and a report skipped for want of a sponsor that can go now."""
         try:
-            await self.arm_all()
+            await self.arm_all(again=True)
         finally:
             now = self.bot.clock.now()
-            self.bot.scheduler.schedule(SWEEP_JOB, now + timedelta(hours=1), self.sweep)
+            self.bot.scheduler.schedule(
+                SWEEP_JOB, now + timedelta(hours=1), self.sweep, guild_id=None, per_process=True
+            )
 
     async def run_job(self, community_id: int) -> None:
         community = await self.bot.communities.get(community_id)
@@ -186,12 +228,13 @@ class ValueReports:
     # ------------------------------------------------------------------ delivery
 
     async def deliver(self, community: Community, claim: ReportClaim) -> str:
-        """Deliver one claimed quarter: each channel recorded as done, failures retried."""
+        """Deliver one claimed report: each channel recorded as done, failures retried."""
         if community.sponsor_id is None:
-            await self.service.mark_skipped(claim, "no sponsor")
+            await self.service.mark_skipped(claim)
             log.info("value report %s for community %s: no sponsor", claim.id, community.id)
             return "skipped"
         period = ReportPeriod(claim.start, claim.end, community.timezone)
+        noun = report_noun((await self.service.report_schedule(community)).cadence)
         errors: list[str] = []
         try:
             pkg: ReportPackage | None = await self.build(community, period, Audience.SPONSOR)
@@ -201,7 +244,7 @@ class ValueReports:
             pkg = None
         if pkg is not None and not claim.dm_done:
             try:
-                await self.send_dm(claim, community.sponsor_id, pkg)
+                await self.send_dm(claim, community.sponsor_id, pkg, noun)
                 await self.service.mark_channel_done(claim, dm=True)
             except discord.HTTPException as exc:
                 errors.append(f"Discord refused the direct message ({exc.status} {exc.code})")
@@ -233,10 +276,12 @@ class ValueReports:
         if nxt is None:
             await self.deliveries.finish(dm_run(claim.id))
         if attempts == 1 or nxt is None:
-            await self.tell_facilitators(community, period, errors, nxt is not None)
+            await self.tell_facilitators(community, period, errors, nxt is not None, noun)
         return "retrying" if nxt is not None else "failed"
 
-    async def send_dm(self, claim: ReportClaim, user_id: int, pkg: ReportPackage) -> None:
+    async def send_dm(
+        self, claim: ReportClaim, user_id: int, pkg: ReportPackage, noun: str = "value report"
+    ) -> None:
         run = dm_run(claim.id)
         if await self.deliveries.start(run) is RunState.FINISHED:
             return
@@ -244,7 +289,7 @@ class ValueReports:
             run,
             Destination.member(user_id),
             content=(
-                f"Your quarterly value report for **{escape_inline(pkg.matrix.community_name)}**. "
+                f"Your {noun} for **{escape_inline(pkg.matrix.community_name)}**. "
                 "Open the .html file to read it on any screen or print it."
             ),
             embed=pkg.embed(),
@@ -254,12 +299,17 @@ class ValueReports:
         await self.deliveries.finish(run)
 
     async def tell_facilitators(
-        self, community: Community, period: ReportPeriod, errors: list[str], retrying: bool
+        self,
+        community: Community,
+        period: ReportPeriod,
+        errors: list[str],
+        retrying: bool,
+        noun: str = "value report",
     ) -> None:
         """DM each facilitator what went wrong (never the report's content)."""
         what = "I will keep retrying." if retrying else "I have given up; use /value report."
         text = (
-            f"The quarterly value report of **{escape_inline(community.name)}** "
+            f"The {noun} of **{escape_inline(community.name)}** "
             f"({period.label}) could not be delivered to its sponsor: {'; '.join(errors)}. {what}"
         )
         for uid in await self.bot.communities.facilitators(community.id):

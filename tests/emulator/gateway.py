@@ -1,4 +1,13 @@
-"""The gateway websocket: HELLO, IDENTIFY/READY, RESUME with replay, intents-filtered dispatch."""
+"""The gateway websocket: HELLO, IDENTIFY/READY, RESUME with replay, intents-filtered dispatch.
+
+Sharding as Discord does it: ``emu.shard_count`` is what ``GET /gateway/bot`` recommends; a
+session identifies as ``shard: [id, total]`` and gets the guilds with
+``(guild_id >> 22) % total == id`` only (in READY, GUILD_CREATE and every guild event), and
+DMs only on shard 0. IDENTIFY is refused with close 4010 (Invalid shard) for a malformed
+shard or an id outside ``0..total-1``, and with 4011 (Sharding required) for a total below
+the shard count (the session would have handled too many guilds); a higher total is
+accepted, as Discord accepts it.
+"""
 
 from __future__ import annotations
 
@@ -81,6 +90,17 @@ class GatewaySession:
     queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
     invalid: bool = False
 
+    def owns(self, guild_id: int) -> bool:
+        """Is ``guild_id`` on this session's shard (Discord's formula)?"""
+        shard_id, total = self.shard
+        return (guild_id >> 22) % total == shard_id
+
+    def takes(self, *, dm: bool, guild_id: int | None) -> bool:
+        """Does an event of this guild (or a DM: shard 0 only) go to this session?"""
+        if guild_id is not None:
+            return self.owns(guild_id)
+        return self.shard[0] == 0 if dm else True
+
     def wants(self, event: str, *, dm: bool, guild_id: int | None) -> bool:
         if event == "GUILD_MEMBER_UPDATE" and guild_id is not None:
             return True  # filtered per-payload by the emulator (own member always arrives)
@@ -131,7 +151,9 @@ class Gateway:
         or None to skip that session.
         """
         for session in list(self.sessions.values()):
-            if session.invalid or not session.wants(event, dm=dm, guild_id=guild_id):
+            if session.invalid or not session.takes(dm=dm, guild_id=guild_id):
+                continue
+            if not session.wants(event, dm=dm, guild_id=guild_id):
                 continue
             payload = build(session) if build is not None else data
             if payload is None:
@@ -205,17 +227,30 @@ class Gateway:
         if not_granted:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return None
+        shard = d.get("shard") or [0, 1]
+        valid = (
+            isinstance(shard, list) and len(shard) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+            and shard[1] >= 1 and 0 <= shard[0] < shard[1]
+        )  # fmt: skip
+        if not valid:
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return None
+        if shard[1] < emu.shard_count:
+            await ws.close(code=4011, message=b"Sharding required.")
+            return None
         self.identify_count += 1
-        session = GatewaySession(
-            id=secrets.token_hex(16), intents=intents, shard=list(d.get("shard") or [0, 1])
-        )
+        session = GatewaySession(id=secrets.token_hex(16), intents=intents, shard=list(shard))
         session.ws = ws
         self.sessions[session.id] = session
         bot = emu.bot_user
         ready = {
             "v": 10,
             "user": {**bot.payload(), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in emu.guilds.values()],
+            "guilds": [
+                {"id": str(g.id), "unavailable": True}
+                for g in emu.guilds.values() if session.owns(g.id)
+            ],
             "session_id": session.id,
             "resume_gateway_url": self.resume_gateway_url or emu.gateway_url,
             "session_type": "normal",
@@ -228,7 +263,8 @@ class Gateway:
         }
         session.push("READY", ready)
         for guild in emu.guilds.values():
-            session.push("GUILD_CREATE", emu.guild_create_payload(guild, session.intents))
+            if session.owns(guild.id):
+                session.push("GUILD_CREATE", emu.guild_create_payload(guild, session.intents))
         emu.notify()
         return session
 

@@ -250,8 +250,13 @@ class InteractionDriver:
             payload["message"] = self._emu.message_payload(message)
         rec.payload = payload
         self._emu.interactions[rec.id] = rec
-        live = [s for s in self._emu.sessions if s.ws is not None]
-        targets = live[:1] or self._emu.sessions[-1:]
+        # Only the session of the guild's shard (DMs: shard 0) receives it, as on Discord.
+        sessions = [
+            s for s in self._emu.sessions
+            if s.takes(dm=guild is None, guild_id=guild.id if guild is not None else None)
+        ]  # fmt: skip
+        live = [s for s in sessions if s.ws is not None]
+        targets = live[:1] or sessions[-1:]
         if not targets:
             raise AssertionError("no gateway session: is the bot connected?")
         for session in targets:

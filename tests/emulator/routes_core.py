@@ -17,7 +17,7 @@ def setup(r: web.UrlDispatcher, emu: DiscordEmulator, p: str) -> None:
     async def gateway_bot(request: web.Request) -> web.Response:
         return json_response({
             "url": emu.gateway_url,
-            "shards": 1,
+            "shards": emu.shard_count,
             "session_start_limit": {
                 "total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1,
             },

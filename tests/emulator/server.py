@@ -136,7 +136,12 @@ class DiscordEmulator(InteractionDriver):
         granted_intents: int = 0,
         bot_name: str = "Hearth",
         heartbeat_interval_ms: int = 41250,
+        shard_count: int = 1,
     ) -> None:
+        if shard_count < 1:
+            raise ValueError("shard_count must be at least 1")
+        #: What GET /gateway/bot recommends; IDENTIFY with a lower total is refused (4011).
+        self.shard_count = shard_count
         self.application_id = snowflake()
         self.application_flags = 0
         #: privileged intents the application has been granted (Intents.GUILD_MEMBERS, ...)
@@ -569,11 +574,19 @@ class DiscordEmulator(InteractionDriver):
         bot_permissions: int = DEFAULT_BOT,
         everyone_permissions: int = DEFAULT_EVERYONE,
         system_channel: str | None = None,
+        shard: int | None = None,
     ) -> GuildState:
         """A guild with @everyone, the bot as member with its managed role, and the owner;
-        ``system_channel`` names a text channel made the guild's system channel."""
+        ``system_channel`` names a text channel made the guild's system channel; ``shard``:
+        an id on that shard of :attr:`shard_count` (``(id >> 22) % count == shard``)."""
         owner = owner or self.create_user(f"{name} owner")
         gid = snowflake()
+        if shard is not None:
+            if not 0 <= shard < self.shard_count:
+                raise ValueError(f"shard {shard} is not one of 0..{self.shard_count - 1}")
+            # The low 22 bits (a global counter) keep the id unique; the timestamp moves.
+            while (gid >> 22) % self.shard_count != shard:
+                gid += 1 << 22
         guild = GuildState(id=gid, name=name, owner_id=owner.id, features=list(features))
         guild.roles[gid] = RoleState(
             id=gid, guild_id=gid, name="@everyone", permissions=everyone_permissions
@@ -596,7 +609,7 @@ class DiscordEmulator(InteractionDriver):
         self.guilds[gid] = guild
         if self.gateway.sessions:
             for session in self.gateway.sessions.values():
-                if not session.invalid:
+                if not session.invalid and session.owns(gid):
                     # Joining: Discord sends no `unavailable` (discord.py then dispatches
                     # on_guild_join; `false` would read as an outage ending).
                     payload = self.guild_create_payload(guild, session.intents)
