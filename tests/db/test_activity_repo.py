@@ -100,6 +100,8 @@ async def test_period_reads_exactly_the_hours_inside_it(db: Database) -> None:
             (other, 1, start + timedelta(hours=2)),  # another community
         )
     )
+    assert await repo.community_for_channel(len("Carers") * 1000 + 1) == cid
+    assert await repo.community_for_channel(4242) is None
     got = await repo.hourly_counts(cid, start, end)
     assert sorted((h.user_id, h.hour_start, h.messages) for h in got) == [
         (1, start, 1),

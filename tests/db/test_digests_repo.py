@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.db.communities import CommunityRepo
 from bot.db.database import Database
 from bot.db.digests import DigestRepo
 from bot.domain.digest import DeliveryState, DigestSchedule, Period
@@ -118,3 +119,28 @@ async def test_arming_facts_for_many_match_the_one_by_one_reads(db: Database) ->
     # Only the ids asked for.
     assert await repo.arming_facts([empty]) == ({}, {}, {})
     assert await repo.arming_facts([]) == ({}, {}, {})
+
+
+async def test_email_stop_follows_the_current_sponsor(db: Database) -> None:
+    cid = await make_community(db)
+    repo = DigestRepo(db)
+    assert not await repo.email_stopped(cid)
+    await CommunityRepo(db).set_sponsor(cid, 9, "sam@example.org")
+    assert not await repo.set_email_stopped(cid, 8, True, T0), "not the sponsor"
+    assert not await repo.email_stopped(cid)
+    assert await repo.set_email_stopped(cid, 9, True, T0)
+    assert await repo.email_stopped(cid)
+    assert await repo.set_email_stopped(cid, 9, False, T0)
+    assert not await repo.email_stopped(cid)
+
+
+async def test_mark_channel_done_sets_only_what_is_asked(db: Database) -> None:
+    cid = await make_community(db)
+    repo = DigestRepo(db)
+    rec = await repo.claim(cid, Period(T0 - WEEK, T0), late=False, now=T0)
+    assert rec is not None
+    await repo.mark_channel_done(rec.id)
+    await repo.mark_channel_done(rec.id, email=True)
+    await repo.mark_channel_done(rec.id, dm=False)  # never clears a flag
+    got = await repo.get(rec.id)
+    assert got is not None and (got.dm_done, got.email_done) == (False, True)

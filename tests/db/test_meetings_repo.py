@@ -209,3 +209,69 @@ async def test_deleting_a_community_cascades(db: Database) -> None:
     for table in ("meetings", "meeting_rsvps", "meeting_reminders",
                   "meeting_reminder_deliveries"):
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
+
+
+async def test_event_links_and_stale_events(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    soon = await repo.create(new(cid, T0 + timedelta(days=2), "Soon"))
+    later = await repo.create(new(cid, T0 + timedelta(days=4), "Later"))
+    await repo.create(new(cid, T0 - timedelta(days=2), "Past"))
+    assert await repo.community_guilds() == [1]
+    assert await repo.guild_of(soon.id) == 1 and await repo.guild_of(10**6) is None
+    assert await repo.link_event(soon.id, 501)
+    assert not await repo.link_event(soon.id, 502), "already points at an event"
+    await repo.set_event(later.id, 503, None)
+    assert await repo.event_links(1, T0) == [(soon.id, 501), (later.id, 503)]
+    assert await repo.event_links(2, T0) == []
+    assert not await repo.unlink_event(soon.id, 999, "gone"), "points elsewhere"
+    assert await repo.unlink_event(soon.id, 501, "gone")
+    got = await repo.get(soon.id)
+    assert got is not None and got.event_id is None and got.event_problem == "gone"
+
+    await repo.mark_event_stale(later.id, T0)
+    await repo.mark_event_stale(later.id, T0 + timedelta(hours=1))  # the first time stays
+    assert await repo.event_stale_since(later.id) == T0
+    assert await repo.stale_events() == [later.id]
+    await repo.clear_event_stale(later.id)
+    assert await repo.stale_events() == [] and await repo.event_stale_since(later.id) is None
+    await repo.mark_event_stale(later.id, T0)
+    assert await repo.cancel(later.id, 100, T0)
+    assert await repo.stale_events() == [], "a cancelled meeting's event waits for nothing"
+    assert [m.title for m in await repo.live(T0)] == ["Soon"]
+    await repo.delete(soon.id)
+    assert await repo.get(soon.id) is None
+
+
+async def test_visible_to_matches_any_case_and_only_members_communities(db: Database) -> None:
+    repo = MeetingRepo(db)
+    mine = await community(db, "Carers")
+    other = await community(db, "Other")
+    await CommunityRepo(db).upsert_member(mine, 5, Discipline.GP, None, T0)
+    a = await repo.create(new(mine, T0 + timedelta(days=1), "Monthly CATCH-UP"))
+    b = await repo.create(new(other, T0 + timedelta(days=2), "Catch_up elsewhere"))
+    await repo.create(new(mine, T0 - timedelta(days=1), "Catch-up gone"))  # over
+
+    def ids(found: list[tuple[object, str]]) -> list[tuple[int, str]]:
+        return [(m.id, name) for m, name in found]  # type: ignore[attr-defined]
+
+    assert ids(await repo.visible_to(1, 5, False, "catch", T0)) == [(a.id, "Carers")]
+    assert ids(await repo.visible_to(1, 5, True, "catch", T0)) == [
+        (a.id, "Carers"), (b.id, "Other")]
+    assert ids(await repo.visible_to(1, 5, True, "h_u", T0)) == [(b.id, "Other")]
+    assert ids(await repo.visible_to(1, 5, True, "oth", T0)) == [(b.id, "Other")]
+    assert ids(await repo.visible_to(1, 6, False, "", T0)) == []
+    assert ids(await repo.visible_to(1, 5, True, "", T0, limit=1)) == [(a.id, "Carers")]
+
+
+async def test_change_attendance_adds_and_removes_in_one_go(db: Database) -> None:
+    repo = MeetingRepo(db)
+    cid = await community(db)
+    m = await repo.create(new(cid, T0 - timedelta(days=1)))
+    assert await repo.change_attendance(m.id, [1, 2, 2], [], 100, T0) == 2
+    assert await repo.change_attendance(m.id, [2, 3], [1, 3], 100, T0) == 2, (
+        "adding wins over removing the same person")
+    assert await repo.attendance(m.id) == [2, 3]
+    assert await repo.change_attendance(m.id, [], [], 100, T0) == 2
+    got = await repo.get(m.id)
+    assert got is not None and got.attendance_at == T0
