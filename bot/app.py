@@ -31,7 +31,7 @@ from discord.http import HTTPClient
 
 import cogs
 from bot.clock import Clock, SystemClock
-from bot.components import ServiceRegistry
+from bot.components import ClickRoutes, ServiceRegistry
 from bot.db.app_state import AppState
 from bot.db.database import Database
 from bot.db.leases import JobLeases
@@ -165,6 +165,10 @@ class HearthBot(commands.AutoShardedBot):
         #: Each capability's domain service, registered by its cog at load; persistent
         #: components resolve theirs from here once per click (bot/components.py).
         self.services = ServiceRegistry()
+        #: Button clicks answered before discord.py's component dispatch (a poll's vote
+        #: buttons, added by their cog): the one documented exception, bot/components.py.
+        self.click_routes = ClickRoutes()
+        self.click_routes.install(self)
         #: Small facts about the bot itself (command sync, welcomes sent, installation id).
         self.app_state = AppState(db)
         self._extensions = extensions

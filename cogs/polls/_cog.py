@@ -42,7 +42,7 @@ from cogs.polls._render import (
     privacy_line,
     results_embed,
 )
-from cogs.polls._views import DYNAMIC_ITEMS, poll_view
+from cogs.polls._views import DYNAMIC_ITEMS, ChoiceButton, poll_view
 
 if TYPE_CHECKING:
     from bot.app import HearthBot
@@ -95,6 +95,8 @@ class PollsCog(commands.GroupCog, group_name="poll"):
         _privacy.install()
         self.bot.services.register(self.service)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        # Vote buttons skip discord.py's per-click view rebuild (bot/components.py).
+        self.bot.click_routes.add(ChoiceButton)
         for poll in await self.service.open_polls():
             self._arm(poll)
         for run in await self.deliveries.running("poll:"):
@@ -123,6 +125,7 @@ class PollsCog(commands.GroupCog, group_name="poll"):
 
     async def cog_unload(self) -> None:
         await self.service.aclose()  # cancels every poll: job, nudges included
+        self.bot.click_routes.remove(ChoiceButton)
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.services.unregister(self.service)
         _privacy.uninstall()
