@@ -165,6 +165,10 @@ async def test_visible_to_lists_polls_of_the_users_communities(db: Database) -> 
                       created_by=FAC, created_at=T0, closes_at=None)
     assert [p.id for p, _ in await repo.visible_to(1, 1, "")] == [pa.id]
     assert [n for _, n in await repo.visible_to(1, 1, "day")] == ["Carers"]
+    # case-insensitive on every engine (LIKE alone is not, on PostgreSQL), wildcards literal
+    assert [p.id for p, _ in await repo.visible_to(1, 1, "CARERS DAY")] == [pa.id]
+    assert await repo.visible_to(1, 1, "%") == [] and await repo.visible_to(1, 1, "_") == []
+    assert [p.id for p, _ in await repo.visible_to(1, 1, f"#{pa.id}")] == [pa.id]
     assert len(await repo.visible_to(1, FAC, "")) == 2
     assert await repo.visible_to(2, FAC, "") == []
 
