@@ -24,6 +24,9 @@ What it does, in order (stop the bot first; it is a one-off move, not a sync):
 The installation secret (``hearth.key`` or ``HEARTH_SECRET``) is not in the database and is
 not copied: the bot on PostgreSQL must be given the same one, or the sealed keys of open polls
 and other open votes cannot be opened. The copy itself never reads it.
+
+This module is longer than 400 lines: the checks, the copy, the verification and the
+operator's report of one command read best in one place.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from bot.db import migrations
 from bot.db.database import Database, is_postgres_url
@@ -341,42 +346,56 @@ async def copy_database(source: Path | str, target: str) -> CopyReport:
     # The copy moves sealed bytes as they are and never opens them: a throw-away secret keeps
     # it from reading, or creating, any key file.
     secret = secrets.token_bytes(32)
-    async with Database(source, secret=secret) as src, Database(target, secret=secret) as dst:
+    async with Database(source, secret=secret) as src:
         report.source_versions = await _check_source(src)
         shapes = await _shapes(src)
-        busy = await _target_rows(dst, [s.name for s in shapes])
-        if busy:
-            listed = ", ".join(f"{t} ({n})" for t, n in sorted(busy.items()))
-            raise CopyError(
-                f"the target already holds Hearth data: {listed}. Nothing was written; copy "
-                "into an empty database (or schema)"
-            )
         try:
-            await migrations.upgrade(dst, after=False)
-        except migrations.MigrationError as exc:
-            raise CopyError(f"could not migrate the target: {exc}") from exc
-        # What a fresh target's migration 0009 left for code to finish: empty legacy tables.
-        from bot.db.ballot_upgrade import seal_legacy
-
-        await seal_legacy(dst)
-        missing = sorted({s.name for s in shapes} - set(await dst.table_names()))
-        if missing:
-            raise CopyError(f"the migrated target lacks the source's tables {missing}")
-        # One snapshot of the source (BEGIN IMMEDIATE: a bot left running waits, briefly).
-        data: dict[str, list[Sequence[Any]]] = {}
-        async with src.transaction() as conn:
-            for shape in shapes:
-                cols = ", ".join(_q(c) for c in shape.columns)
-                data[shape.name] = [
-                    tuple(r)
-                    for r in await conn.execute_fetchall(f"SELECT {cols} FROM {_q(shape.name)}")
-                ]
-        await _copy_rows(dst, shapes, data)
-        del data
-        report.checks = await _verify(src, dst, shapes)
-        report.target_versions = await migrations.applied_versions(dst)
-        report.open_sealed = await _open_sealed(src)
+            dst_db = Database(target, secret=secret)
+            await dst_db.connect()
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise CopyError(f"could not connect to {redact_url(target)}: {exc}") from exc
+        try:
+            await _copy_into(src, dst_db, shapes, report)
+        finally:
+            await dst_db.close()
     return report
+
+
+async def _copy_into(
+    src: Database, dst: Database, shapes: list[_Shape], report: CopyReport
+) -> None:
+    busy = await _target_rows(dst, [s.name for s in shapes])
+    if busy:
+        listed = ", ".join(f"{t} ({n})" for t, n in sorted(busy.items()))
+        raise CopyError(
+            f"the target already holds Hearth data: {listed}. Nothing was written; copy "
+            "into an empty database (or schema)"
+        )
+    try:
+        await migrations.upgrade(dst, after=False)
+    except migrations.MigrationError as exc:
+        raise CopyError(f"could not migrate the target: {exc}") from exc
+    # What a fresh target's migration 0009 left for code to finish: empty legacy tables.
+    from bot.db.ballot_upgrade import seal_legacy
+
+    await seal_legacy(dst)
+    missing = sorted({s.name for s in shapes} - set(await dst.table_names()))
+    if missing:
+        raise CopyError(f"the migrated target lacks the source's tables {missing}")
+    # One snapshot of the source (BEGIN IMMEDIATE: a bot left running waits, briefly).
+    data: dict[str, list[Sequence[Any]]] = {}
+    async with src.transaction() as conn:
+        for shape in shapes:
+            cols = ", ".join(_q(c) for c in shape.columns)
+            data[shape.name] = [
+                tuple(r)
+                for r in await conn.execute_fetchall(f"SELECT {cols} FROM {_q(shape.name)}")
+            ]
+    await _copy_rows(dst, shapes, data)
+    del data
+    report.checks = await _verify(src, dst, shapes)
+    report.target_versions = await migrations.applied_versions(dst)
+    report.open_sealed = await _open_sealed(src)
 
 
 def render_report(report: CopyReport) -> list[str]:
