@@ -6,7 +6,7 @@
 -- takes the job over once the lease has expired (its holder stopped). Times are ISO-8601
 -- UTC text, compared as text.
 CREATE TABLE job_leases (
-    job        TEXT PRIMARY KEY,   -- the scheduler's job id, e.g. 'privacy:retention'
-    holder     TEXT NOT NULL,      -- a random id of the process, made at its start
-    expires_at TEXT NOT NULL
+    job        TEXT COLLATE "C" PRIMARY KEY,   -- the scheduler's job id, e.g. 'privacy:retention'
+    holder     TEXT COLLATE "C" NOT NULL,      -- a random id of the process, made at its start
+    expires_at TEXT COLLATE "C" NOT NULL  -- compared as text: by code point, as SQLite
 );
