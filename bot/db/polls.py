@@ -35,6 +35,7 @@ from datetime import datetime
 
 from bot.db.database import Conn, Database
 from bot.db.group_commit import Batch, Plan, PlannedOp
+from bot.db.locking import lock_row
 from bot.db.poll_ballots import (
     ballot_pad,
     decode_ballot,
@@ -209,9 +210,12 @@ class PollRepo:
         # per statement per vote (benchmarks/votes.py). Runs on that thread: ``build`` and
         # everything here must stay pure (no event loop, no Discord).
         sealer = self.db.sealer
+        # On PostgreSQL the poll row is locked: a close in another process waits, or is waited
+        # for (bot/db/locking.py).
+        lock = lock_row(self.db)
 
         def plan() -> Plan[VoteReceipt]:
-            rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = :id",
+            rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = :id{lock}",
                           {"id": poll_id})
             row = rows[0] if rows else None
             poll = _poll(row) if row is not None else None
@@ -366,7 +370,7 @@ class PollRepo:
         async with self.db.transaction() as conn:
             async with conn.execute(
                 f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls"
-                " WHERE id = :id AND closed_at IS NULL",
+                f" WHERE id = :id AND closed_at IS NULL{lock_row(self.db)}",
                 {"id": poll_id},
             ) as c:
                 row = await c.fetchone()

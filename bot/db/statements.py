@@ -32,6 +32,7 @@ from typing import Any
 
 from bot.db.database import Conn, Database
 from bot.db.group_commit import Op
+from bot.db.locking import lock_row
 from bot.db.rows import to_db
 from bot.db.sealing import Sealer
 from bot.db.statement_rows import (
@@ -306,10 +307,13 @@ class StatementRepo:
         self, round_id: int, statement_id: int, user_id: int, vote: Vote, now: datetime
     ) -> Op[StatementVoteReceipt]:
         sealer = self.db.sealer
+        # On PostgreSQL the round row is locked: a close in another process waits, or is
+        # waited for (bot/db/locking.py).
+        lock = lock_row(self.db)
 
         async def op(conn: Conn) -> StatementVoteReceipt:
             async with conn.execute(
-                "SELECT * FROM statement_rounds WHERE id = :id", {"id": round_id}
+                f"SELECT * FROM statement_rounds WHERE id = :id{lock}", {"id": round_id}
             ) as cur:
                 rrow = await cur.fetchone()
             if rrow is None:
@@ -412,7 +416,8 @@ class StatementRepo:
         sealed_key: bytes | None = None
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM statement_rounds WHERE id = :id AND closed_at IS NULL",
+                "SELECT * FROM statement_rounds WHERE id = :id AND closed_at IS NULL"
+                + lock_row(self.db),
                 {"id": round_id},
             ) as cur:
                 row = await cur.fetchone()
