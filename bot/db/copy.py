@@ -391,7 +391,14 @@ async def _copy_into(
                 tuple(r)
                 for r in await conn.execute_fetchall(f"SELECT {cols} FROM {_q(shape.name)}")
             ]
-    await _copy_rows(dst, shapes, data)
+    try:
+        await _copy_rows(dst, shapes, data)
+    except CopyError:
+        raise
+    except Exception as exc:
+        raise CopyError(
+            f"the copy failed and was rolled back (the target is migrated and empty): {exc}"
+        ) from exc
     del data
     report.checks = await _verify(src, dst, shapes)
     report.target_versions = await migrations.applied_versions(dst)

@@ -185,6 +185,28 @@ async def test_a_target_holding_hearth_rows_is_refused_and_left_alone(tmp_path: 
 
 
 @SKIP_NO_POSTGRES
+async def test_a_failed_copy_leaves_the_target_empty_and_can_be_run_again(
+    tmp_path: Path,
+) -> None:
+    """One transaction: a row PostgreSQL refuses (a NUL in text) undoes every table copied
+    before it, the triggers are on again, and once the row is fixed the same command works."""
+    source, _ = await _source(tmp_path)
+    async with Database(source, secret=SECRET) as db:
+        await db.execute("UPDATE memberships SET region = :r", {"r": "a\x00b"})
+    async with postgres_schema() as url:
+        with pytest.raises(CopyError, match="copying memberships failed"):
+            await copy_database(source, url)
+        async with Database(url, secret=SECRET) as pg:
+            assert await pg.fetchval("SELECT COUNT(*) FROM communities") == 0
+            assert await pg.fetchval(
+                "SELECT COUNT(*) FROM pg_trigger WHERE tgenabled = 'D' AND NOT tgisinternal"
+            ) == 0
+        async with Database(source, secret=SECRET) as db:
+            await db.execute("UPDATE memberships SET region = 'North'")
+        assert (await copy_database(source, url)).ok
+
+
+@SKIP_NO_POSTGRES
 async def test_a_target_only_upgraded_before_is_accepted(tmp_path: Path) -> None:
     """`db upgrade` against the new server first (it writes app_state) does not block."""
     source, made = await _source(tmp_path)
@@ -219,6 +241,12 @@ async def test_what_is_not_a_copy_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "missing.db").exists()
     with pytest.raises(CopyError, match="must be a postgresql:// URL"):
         await copy_database(tmp_path / "a.db", str(tmp_path / "b.db"))
+
+
+async def test_an_unreachable_target_is_one_clear_line(tmp_path: Path) -> None:
+    source, _ = await _source(tmp_path)
+    with pytest.raises(CopyError, match=r"could not connect to postgresql://h:\*\*\*@127"):
+        await copy_database(source, "postgresql://h:pw@127.0.0.1:1/none")
 
 
 def test_checksum_sees_type_order_and_bytes() -> None:
