@@ -198,9 +198,12 @@ async def test_a_failed_copy_leaves_the_target_empty_and_can_be_run_again(
             await copy_database(source, url)
         async with Database(url, secret=SECRET) as pg:
             assert await pg.fetchval("SELECT COUNT(*) FROM communities") == 0
-            assert await pg.fetchval(
-                "SELECT COUNT(*) FROM pg_trigger WHERE tgenabled = 'D' AND NOT tgisinternal"
-            ) == 0
+            assert (
+                await pg.fetchval(
+                    "SELECT COUNT(*) FROM pg_trigger WHERE tgenabled = 'D' AND NOT tgisinternal"
+                )
+                == 0
+            )
         async with Database(source, secret=SECRET) as db:
             await db.execute("UPDATE memberships SET region = 'North'")
         assert (await copy_database(source, url)).ok
