@@ -9,8 +9,13 @@ import in :mod:`bot.services.value_report_sources`: value-creation stories,
 significant-change stories and the impact log's products. A source that is not loaded is
 ``None`` and is left out of the report, named in it as not installed.
 
-The quarterly schedule lives in the database (:mod:`bot.db.value_reports`): a quarter is
-claimed before it is sent, so a restart catches up a missed quarter and never sends one twice.
+The schedule lives in the database: each community's cadence (quarterly unless a
+facilitator chose another with ``/value schedule``, :mod:`bot.db.value_report_schedules`) and
+each report's claim (:mod:`bot.db.value_reports`). A report's window is claimed before it is
+sent, so a restart catches up a missed report and never sends one twice; the windows follow
+each other without overlap, also across a change of cadence (the rules:
+:mod:`bot.domain.value.periods`). A report skipped because the community had no sponsor goes
+once a sponsor is set, if it is still the latest one due.
 """
 
 from __future__ import annotations
@@ -27,11 +32,22 @@ from bot.db.database import Database
 from bot.db.digests import DigestRepo
 from bot.db.meetings import held_for_digest
 from bot.db.stories import StoryRepo
+from bot.db.value_report_schedules import NO_SPONSOR, ValueReportScheduleRepo
 from bot.db.value_reports import ReportClaim, ValueReportRepo
 from bot.domain.communities import Community
 from bot.domain.digest import retry_at
 from bot.domain.value.matrix import Audience, CycleStory, Indicators, ValueMatrix, build_matrix
-from bot.domain.value.periods import ReportPeriod, due_quarter, next_send, parse_range
+from bot.domain.value.periods import (
+    Cadence,
+    ReportPeriod,
+    ReportSchedule,
+    change_schedule,
+    due_window,
+    latest_due,
+    next_report_at,
+    parse_cadence,
+    parse_range,
+)
 from bot.services.polls import poll_outcomes_for_digest
 from bot.services.value_report_sources import (
     NameLookup,
@@ -62,13 +78,17 @@ def dm_run(claim_id: int) -> str:
 
 @dataclass(frozen=True)
 class Schedule:
-    """What ``/value report`` tells the facilitator about the sponsor's quarterly report."""
+    """What ``/value report`` and ``/value schedule`` tell the facilitator about the
+    sponsor's scheduled report. ``next_at``/``next_period``: ``None`` when it is off."""
 
-    next_at: datetime
+    next_at: datetime | None
     has_sponsor: bool
     emails: bool
     last: ReportClaim | None
     timezone: str = "UTC"
+    cadence: Cadence = Cadence.QUARTERLY
+    next_period: ReportPeriod | None = None
+    sponsor_id: int | None = None
 
 
 class ValueReportService:
@@ -96,6 +116,7 @@ class ValueReportService:
         #: Writes buffered message counts before a report reads them (the digest's counter).
         self.flush = flush
         self.repo = ValueReportRepo(db)
+        self.schedules = ValueReportScheduleRepo(db)
         self.activity = ActivityRepo(db)
 
     def current_sources(self) -> ValueReportSources:
@@ -176,45 +197,101 @@ class ValueReportService:
 
     # ------------------------------------------------------------------ the schedule
 
+    async def report_schedule(self, community: Community) -> ReportSchedule:
+        return await self.schedules.get(community.id)
+
+    async def set_cadence(self, community: Community, cadence: str) -> tuple[bool, Schedule]:
+        """A facilitator's ``/value schedule``: (changed, the schedule now). Choosing the
+        cadence already in force changes nothing (the next report stays as it was)."""
+        chosen = parse_cadence(cadence)
+        old = await self.schedules.get(community.id)
+        if chosen is old.cadence:
+            return False, await self.schedule(community)
+        new = change_schedule(
+            old, chosen, self.clock.now(), community.timezone, community.created_at,
+            await self.schedules.last_end(community.id),
+        )  # fmt: skip
+        await self.schedules.set(community.id, new)
+        log.info("value report schedule of community %s: %s", community.id, chosen.value)
+        return True, await self.schedule(community)
+
     async def schedule(self, community: Community) -> Schedule:
+        sched = await self.schedules.get(community.id)
+        nxt = next_report_at(
+            self.clock.now(), sched, community.timezone, community.created_at,
+            await self.schedules.last_end(community.id),
+        )  # fmt: skip
         return Schedule(
-            next_at=await self.next_run(community),
+            next_at=None if nxt is None else nxt[0],
             has_sponsor=community.sponsor_id is not None,
             emails=bool(community.sponsor_email and self.smtp_configured)
             and not await self.emails_stopped(community.id),
             last=await self.repo.latest(community.id),
             timezone=community.timezone,
+            cadence=sched.cadence,
+            next_period=None if nxt is None else nxt[1],
+            sponsor_id=community.sponsor_id,
         )
 
     async def due_now(self, community: Community) -> bool:
-        """A quarter is due and not yet claimed, or a pending retry is."""
-        return (await self.next_run(community)) <= self.clock.now()
+        """A report is due and not yet claimed, or a pending retry is."""
+        when = await self.next_run(community)
+        return when is not None and when <= self.clock.now()
 
-    async def next_run(self, community: Community) -> datetime:
-        """When the community's job should run: now for an unclaimed due quarter (catch-up
-        after downtime) or a due retry, else the next quarter's send time or retry."""
+    async def next_run(self, community: Community) -> datetime | None:
+        """When the community's job should run: now for an unclaimed due report (catch-up
+        after downtime) or one skipped for want of a sponsor that now has one, or a due
+        retry; else the next report's send time or retry. ``None``: nothing to run (off,
+        and no retry pending)."""
         now = self.clock.now()
-        when = next_send(now, community.timezone, community.created_at)
-        due = due_quarter(now, community.timezone, community.created_at)
-        if due is not None and await self.repo.for_period(community.id, due.start) is None:
+        sched = await self.schedules.get(community.id)
+        last_end = await self.schedules.last_end(community.id)
+        tz, began = community.timezone, community.created_at
+        nxt = next_report_at(now, sched, tz, began, last_end)
+        when = None if nxt is None else nxt[0]
+        due = due_window(now, sched, tz, began, last_end)
+        if due is not None or await self._reopenable(community, sched) is not None:
             when = now
         for claim in await self.repo.pending([community.id]):
-            when = min(when, claim.next_attempt_at or now)
+            retry = claim.next_attempt_at or now
+            when = retry if when is None else min(when, retry)
         return when
 
+    async def _reopenable(self, community: Community, sched: ReportSchedule) -> ReportClaim | None:
+        """The latest report, if it was skipped for want of a sponsor, the community has
+        one now, and it is still the most recent due (a later one would go instead)."""
+        if community.sponsor_id is None or sched.cadence is Cadence.OFF:
+            return None
+        latest = await self.repo.latest(community.id)
+        if latest is None or latest.state != "skipped" or latest.problem != NO_SPONSOR:
+            return None
+        due = latest_due(self.clock.now(), sched.cadence, community.timezone)
+        return latest if latest.end >= due.end else None
+
     async def due_claims(self, community: Community) -> list[ReportClaim]:
-        """Pending claims whose retry is due, then the due quarter claimed (if unclaimed)."""
+        """Pending claims whose retry is due, then the due report claimed (if unclaimed),
+        or the latest one skipped for want of a sponsor, reopened now there is one."""
         now = self.clock.now()
         out = [
             c
             for c in await self.repo.pending([community.id])
             if c.next_attempt_at is None or c.next_attempt_at <= now
         ]
-        due = due_quarter(now, community.timezone, community.created_at)
+        sched = await self.schedules.get(community.id)
+        last_end = await self.schedules.last_end(community.id)
+        due = due_window(now, sched, community.timezone, community.created_at, last_end)
+        claimed: ReportClaim | None = None
         if due is not None:
-            claimed = await self.repo.claim(community.id, due.start, due.end, now)
-            if claimed is not None:
-                out.append(claimed)
+            claim_id = await self.schedules.claim_window(community.id, due.start, due.end, now)
+            if claim_id is not None:
+                claimed = await self.repo.get(claim_id)
+        else:
+            skipped = await self._reopenable(community, sched)
+            if skipped is not None and await self.schedules.reopen_skipped(skipped.id):
+                log.info("value report %s: the community has a sponsor now", skipped.id)
+                claimed = await self.repo.get(skipped.id)
+        if claimed is not None and all(c.id != claimed.id for c in out):
+            out.append(claimed)
         return out
 
     async def emails_stopped(self, community_id: int) -> bool:
@@ -227,7 +304,7 @@ class ValueReportService:
     async def mark_sent(self, claim: ReportClaim) -> None:
         await self.repo.mark_sent(claim.id, self.clock.now())
 
-    async def mark_skipped(self, claim: ReportClaim, reason: str) -> None:
+    async def mark_skipped(self, claim: ReportClaim, reason: str = NO_SPONSOR) -> None:
         await self.repo.mark_skipped(claim.id, reason)
 
     async def record_failure(self, claim: ReportClaim, problem: str) -> tuple[int, datetime | None]:

@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REPORT_CADENCES = [
+    app_commands.Choice(name="Every quarter (default)", value="quarterly"),
+    app_commands.Choice(name="Every month", value="monthly"),
+    app_commands.Choice(name="Every six months (January-June, July-December)", value="half-yearly"),
+    app_commands.Choice(name="Every year", value="yearly"),
+    app_commands.Choice(name="Off: no scheduled report", value="off"),
+]
+
 
 class ValueCog(commands.GroupCog, group_name="value"):
     """Value made visible: value-creation stories and their periodic invitations."""
@@ -116,6 +124,33 @@ class ValueCog(commands.GroupCog, group_name="value"):
         end: str | None = None,
     ) -> None:
         await self.reports.report(interaction, community, start, end)
+
+    @app_commands.command(
+        name="schedule", description="How often the sponsor gets the value report (facilitators)"
+    )
+    @app_commands.describe(
+        community="The community you facilitate",
+        cadence="How often the sponsor's report goes out (default: quarterly)",
+    )
+    @app_commands.choices(cadence=REPORT_CADENCES)
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def schedule(
+        self, interaction: discord.Interaction[HearthBot], community: str, cadence: str
+    ) -> None:
+        await self.reports.set_schedule(interaction, community, cadence)
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[HearthBot], command: object
+    ) -> None:
+        """A sponsor just set: the report skipped for want of one may go now."""
+        name = getattr(command, "qualified_name", "")
+        if name == "community sponsor" and interaction.guild_id is not None:
+            try:
+                await self.reports.arm_guild(interaction.guild_id)
+            except Exception:
+                log.exception("value report: re-arming after a new sponsor failed")
 
     # ------------------------------------------------------------------ the annual report
     @app_commands.command(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.domain.value.matrix import Audience, ValueMatrix
-from bot.domain.value.periods import ReportPeriod
+from bot.domain.value.periods import Cadence, ReportPeriod
 from bot.domain.value.report_chart import CHART_FILENAME, value_chart_alt, value_chart_png
 from bot.domain.value.report_render import render_html, render_markdown, summary, title
 from bot.interactions import mention
@@ -111,36 +111,95 @@ def summary_embed(matrix: ValueMatrix, period_label: str) -> discord.Embed:
     return embed
 
 
+def report_noun(cadence: Cadence) -> str:
+    """``quarterly value report``: how the sponsor's DM and the facilitators' notices name it."""
+    return "value report" if cadence is Cadence.OFF else f"{cadence.value} value report"
+
+
+def _next(schedule: Schedule) -> str:
+    """``<t:…:F>, covering April 2027 (…)``."""
+    if schedule.next_at is None:
+        return ""
+    text = discord.utils.format_dt(schedule.next_at, "F")
+    if schedule.next_period is not None:
+        text += f", covering {escape_markdown(schedule.next_period.label)}"
+    return text
+
+
 def schedule_line(name: str, schedule: Schedule) -> str:
-    """The sponsor's quarterly report, as the facilitator's reply tells it."""
-    when = discord.utils.format_dt(schedule.next_at, "F")
+    """The sponsor's scheduled report, as the facilitator's ``/value report`` reply tells it."""
+    if schedule.cadence is Cadence.OFF:
+        return (
+            f"The sponsor's scheduled value report of **{name}** is off; "
+            f"{mention('value schedule')} turns it back on." + last_line(schedule)
+        )
+    when = _next(schedule)
     if not schedule.has_sponsor:
         return (
-            f"**{name}** has no sponsor yet, so no quarterly report goes out. Set one with "
-            f"{mention('community sponsor')}; the next would be due {when}."
+            f"**{name}** has no sponsor yet, so no {report_noun(schedule.cadence)} goes out. "
+            f"Set one with {mention('community sponsor')}; the next would be due {when}."
         )
     how = "by direct message and e-mail" if schedule.emails else "by direct message"
     return (
-        f"The sponsor gets their own report each quarter {how}, quoting only the stories "
-        f"whose tellers agreed to share them. Next: {when}." + last_line(schedule)
+        f"The sponsor gets their own report {schedule.cadence.every} {how}, quoting only the "
+        f"stories whose tellers agreed to share them. Next: {when}." + last_line(schedule)
     )
 
 
+def schedule_reply(name: str, schedule: Schedule, *, changed: bool) -> str:
+    """``/value schedule``'s private confirmation: the cadence, when the next report goes,
+    what it covers and to whom (or why nothing goes)."""
+    change = "/value schedule"
+    if schedule.cadence is Cadence.OFF:
+        head = (
+            f"The sponsor's scheduled value report of **{name}** is now off: nothing more is "
+            "sent on a schedule."
+            if changed
+            else f"The sponsor's scheduled value report of **{name}** was already off."
+        )
+        return (
+            f"{head} You can still make one for any period with {mention('value report')}. "
+            f"Turn it back on with {mention(change.lstrip('/'))}: it resumes with the current "
+            "period, without a flood of catch-up reports."
+        )
+    every = schedule.cadence.every
+    head = (
+        f"The sponsor's value report of **{name}** now goes out {every}"
+        if changed
+        else f"The sponsor's value report of **{name}** already goes out {every}"
+    )
+    head += ", on the first day after each period at 09:00 local time."
+    if not schedule.has_sponsor:
+        return (
+            f"{head} But **{name}** has no sponsor yet, so nothing is sent: set one with "
+            f"{mention('community sponsor')}. The next report would go {_next(schedule)}; "
+            "and the latest report due goes once, as soon as a sponsor is set."
+        )
+    how = "by direct message and e-mail" if schedule.emails else "by direct message"
+    who = f"<@{schedule.sponsor_id}>" if schedule.sponsor_id is not None else "the sponsor"
+    tail = (
+        " Nothing is sent twice and nothing is skipped: it starts where the last report ended."
+        if changed
+        else ""
+    )
+    return f"{head} Next: {_next(schedule)}, to {who} {how}.{tail}"
+
+
 def last_line(schedule: Schedule) -> str:
-    """What became of the last quarter's report, so the facilitator can follow it up."""
+    """What became of the last scheduled report, so the facilitator can follow it up."""
     last = schedule.last
     if last is None:
         return ""
-    quarter = ReportPeriod(last.start, last.end, schedule.timezone).label.split(" (", maxsplit=1)[0]
+    period = ReportPeriod(last.start, last.end, schedule.timezone).label.split(" (", maxsplit=1)[0]
     if last.state == "sent" and last.sent_at is not None:
         return (
-            f" The report for {quarter} was delivered {discord.utils.format_dt(last.sent_at, 'D')}."
+            f" The report for {period} was delivered {discord.utils.format_dt(last.sent_at, 'D')}."
         )
     if last.state == "pending":
-        return f" The report for {quarter} is still being delivered (retrying)."
+        return f" The report for {period} is still being delivered (retrying)."
     if last.state == "skipped":
-        return f" The report for {quarter} was not sent: there was no sponsor then."
-    return f" The report for {quarter} could not be delivered."
+        return f" The report for {period} was not sent: there was no sponsor then."
+    return f" The report for {period} could not be delivered."
 
 
 def reply_text(name: str, period_label: str, schedule: Schedule) -> str:
