@@ -59,7 +59,9 @@ async def postgres_schema() -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def database_target(engine: str, tmp_path: Path, name: str = "hearth.db") -> AsyncIterator[str]:
+async def database_target(
+    engine: str, tmp_path: Path, name: str = "hearth.db"
+) -> AsyncIterator[str]:
     """What ``HEARTH_DB`` would hold for a fresh database on ``engine``."""
     if engine == "sqlite":
         yield str(tmp_path / name)
@@ -77,8 +79,10 @@ async def open_test_database(
     from bot.db.database import Database
 
     kwargs.setdefault("key_file", tmp_path / "hearth.key")
-    async with database_target(engine, tmp_path, name) as target:
-        async with Database(target, **kwargs) as db:
-            if migrate:
-                await migrations.upgrade(db)
-            yield db
+    async with (
+        database_target(engine, tmp_path, name) as target,
+        Database(target, **kwargs) as db,
+    ):
+        if migrate:
+            await migrations.upgrade(db)
+        yield db

@@ -25,12 +25,13 @@ from tests.emulator.harness import run_client
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.server import DiscordEmulator
 from tests.emulator.state import ChannelState, GuildState, UserState
+from tests.engines import database_target
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # a Monday in winter (GMT)
 
 
-def make_settings(db_path: Path, **extra: Any) -> Settings:
+def make_settings(db_path: Path | str, **extra: Any) -> Settings:
     return Settings.model_validate(
         {
             "DISCORD_TOKEN": "emulator-token",
@@ -58,7 +59,7 @@ class HearthWorld:
     # -- lifecycle ---------------------------------------------------------------
     async def start_bot(self) -> HearthBot:
         stack = contextlib.AsyncExitStack()
-        db = Database(self.db_path)
+        db = self.settings.open_database()
         await db.connect()
         stack.push_async_callback(db.close)
         await migrations.upgrade(db)
@@ -149,12 +150,31 @@ class HearthWorld:
 @contextlib.asynccontextmanager
 async def hearth_world(
     tmp_path: Path, *, start: datetime = START, features: tuple[str, ...] = ("COMMUNITY",),
-    settings_extra: dict[str, Any] | None = None,
+    settings_extra: dict[str, Any] | None = None, engine: str = "sqlite",
+) -> AsyncIterator[HearthWorld]:
+    """The world on ``engine``: a SQLite file in ``tmp_path``, or (``"postgresql"``) a schema
+    of its own in the test server (tests/engines.py), the key file still in ``tmp_path``."""
+    async with contextlib.AsyncExitStack() as stack:
+        target = await stack.enter_async_context(database_target(engine, tmp_path))
+        extra = {"HEARTH_KEY_FILE": str(tmp_path / "hearth.key")} if engine != "sqlite" else {}
+        world = await stack.enter_async_context(
+            _world(tmp_path, start, features, {**extra, **(settings_extra or {})}, target)
+        )
+        yield world
+
+
+@contextlib.asynccontextmanager
+async def _world(
+    tmp_path: Path,
+    start: datetime,
+    features: tuple[str, ...],
+    settings_extra: dict[str, Any],
+    target: str,
 ) -> AsyncIterator[HearthWorld]:
     async with DiscordEmulator() as emu:
         owner = emu.create_user("owner")
         guild = emu.create_guild("Health Charity", owner=owner, features=features)
-        settings = make_settings(tmp_path / "hearth.db", **(settings_extra or {}))
+        settings = make_settings(target, **settings_extra)
         world = HearthWorld(
             emu=emu,
             guild=guild,
