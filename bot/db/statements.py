@@ -91,9 +91,11 @@ class StatementRepo:
 
     async def add(self, community_id: int, author_id: int, text: str, now: datetime) -> Statement:
         async with self.db.transaction() as conn:
+            # Locked on PostgreSQL: a close of that round in another process waits, or is
+            # waited for (then the statement goes to the pool) (bot/db/locking.py).
             async with conn.execute(
                 "SELECT id FROM statement_rounds WHERE community_id = :community_id"
-                " AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
+                " AND closed_at IS NULL ORDER BY id DESC LIMIT 1" + lock_row(self.db),
                 {"community_id": community_id},
             ) as cur:
                 open_row = await cur.fetchone()
@@ -171,6 +173,12 @@ class StatementRepo:
     ) -> StatementRound:
         """Open a round over every statement not yet in one; refuse a second open round."""
         async with self.db.transaction() as conn:
+            # On PostgreSQL the community row is locked, so two processes cannot both find
+            # no open round and open one each (bot/db/locking.py).
+            await conn.execute_fetchall(
+                "SELECT id FROM communities WHERE id = :community_id" + lock_row(self.db),
+                {"community_id": community_id},
+            )
             async with conn.execute(
                 "SELECT 1 FROM statement_rounds WHERE community_id = :community_id"
                 " AND closed_at IS NULL",

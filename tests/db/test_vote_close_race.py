@@ -5,7 +5,8 @@ Two Database objects on one database stand for two Hearth processes (shard range
 deploy). The close is held inside its transaction (its ``decide`` waits) after it has read and
 deleted the ballots; a vote sent meanwhile through the other "process" must wait for the close
 and then be told the poll is closed. On SQLite the single write lock does this; on PostgreSQL
-the row lock of bot/db/locking.py. Runs on every engine.
+the row lock of bot/db/locking.py. The same for two processes opening a statement round at
+once. Runs on every engine.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import pytest
 from bot.db import migrations
 from bot.db.database import Database
 from bot.db.group_commit import GroupCommitter
+from bot.db.locking import lock_row
 from bot.db.polls import PollRepo
+from bot.db.rows import to_db
 from bot.db.statements import StatementRepo
 from bot.domain.polls import parse_poll, poll_outcome
 from bot.domain.statements import Vote, round_outcome
@@ -124,3 +127,30 @@ async def test_a_vote_racing_a_round_close_in_another_process_is_refused(
         assert await b.fetchval("SELECT COUNT(*) FROM statement_sealed_votes") == 0
         await gc_a.close()
         await gc_b.close()
+
+
+async def test_two_processes_do_not_both_open_a_round(engine: str, tmp_path: Path) -> None:
+    """Process A is inside create_round's transaction (community locked, round inserted);
+    B's create_round meanwhile waits, then finds A's round open and refuses."""
+    async with two_processes(engine, tmp_path) as (a, b):
+        cid = await community(a)
+        for author, text in ((1, "One point"), (2, "Another point")):
+            await StatementRepo(a).add(cid, author, text, T0)
+        async with a.transaction() as conn:
+            await conn.execute_fetchall(
+                "SELECT id FROM communities WHERE id = :cid" + lock_row(a), {"cid": cid}
+            )
+            await conn.execute(
+                "INSERT INTO statement_rounds (community_id, opened_by, opened_at, closes_at)"
+                " VALUES (:cid, :by, :now, :now)",
+                {"cid": cid, "by": FAC, "now": to_db(T0)},
+            )
+            opening = asyncio.create_task(
+                StatementRepo(b).create_round(cid, FAC, T0, T0 + timedelta(days=1))
+            )
+            await asyncio.sleep(SETTLE)
+            waited = not opening.done()
+        with pytest.raises(Conflict, match="already open"):
+            await opening
+        assert waited, "the second create_round did not wait for the first"
+        assert await b.fetchval("SELECT COUNT(*) FROM statement_rounds") == 1
