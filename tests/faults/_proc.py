@@ -21,8 +21,11 @@ from tests.emulator.server import DiscordEmulator
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bot_env(emu: DiscordEmulator, db_path: Path) -> dict[str, str]:
-    """The environment an operator would set, pointed at the emulator."""
+def bot_env(
+    emu: DiscordEmulator, db_path: Path | str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment an operator would set, pointed at the emulator (``db_path``: a SQLite
+    file or a PostgreSQL URL; ``extra``: e.g. HEARTH_KEY_FILE, HEARTH_SHARDS)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "HEARTH_"))}
     env.update(
         DISCORD_API_BASE=emu.api_base,
@@ -32,6 +35,7 @@ def bot_env(emu: DiscordEmulator, db_path: Path) -> dict[str, str]:
         HEARTH_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra or {})
     return env
 
 
@@ -40,8 +44,9 @@ class BotProcess:
     """One run of ``python -m bot``; its output goes to ``log_path`` (appended across runs)."""
 
     emu: DiscordEmulator
-    db_path: Path
+    db_path: Path | str
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
     proc: asyncio.subprocess.Process | None = None
     runs: list[int] = field(default_factory=list)
 
@@ -53,7 +58,7 @@ class BotProcess:
         with self.log_path.open("ab") as out:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", *args, cwd=ROOT,
-                env=bot_env(self.emu, self.db_path), stdout=out, stderr=out,
+                env=bot_env(self.emu, self.db_path, self.env), stdout=out, stderr=out,
             )
             return await asyncio.wait_for(proc.wait(), timeout)
 
@@ -64,7 +69,7 @@ class BotProcess:
         with self.log_path.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", cwd=ROOT,
-                env=bot_env(self.emu, self.db_path), stdout=out, stderr=out,
+                env=bot_env(self.emu, self.db_path, self.env), stdout=out, stderr=out,
             )
         self.runs.append(self.proc.pid)
         proc = self.proc

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from bot.db.polls import PollRepo
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.server import DiscordEmulator, RequestLog
 from tests.emulator.state import GuildState, MessageState, UserState
+from tests.engines import ENGINES, database_target
 from tests.faults._proc import BotProcess
 
 COMMUNITY = "Carers Voice"
@@ -35,30 +35,36 @@ class CrashWorld:
     guild: GuildState
     owner: UserState
     bot: BotProcess
-    db_path: Path
+    db_path: Path | str
+    key_file: Path
 
-    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        """Read the database file directly, as an operator would after a crash."""
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
-        try:
-            return list(conn.execute(sql, params).fetchall())
-        finally:
-            conn.close()
+    def open(self) -> Database:
+        return Database(self.db_path, key_file=self.key_file)
+
+    async def query(
+        self, sql: str, params: dict[str, object] | None = None
+    ) -> list[tuple[object, ...]]:
+        """Read the database directly, as an operator would after a crash."""
+        async with self.open() as db:
+            return [tuple(r) for r in await db.fetchall(sql, params or {})]
 
 
-@pytest.fixture
-async def crash_world(tmp_path: Path) -> AsyncIterator[CrashWorld]:
-    async with DiscordEmulator() as emu:
+@pytest.fixture(params=ENGINES)
+async def crash_world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[CrashWorld]:
+    async with (
+        database_target(str(request.param), tmp_path) as db_path,
+        DiscordEmulator() as emu,
+    ):
         owner = emu.create_user("owner")
         guild = emu.create_guild("Health Charity", owner=owner, features=("COMMUNITY",))
-        db_path = tmp_path / "hearth.db"
-        bot = BotProcess(emu, db_path, tmp_path / "bot.log")
+        key_file = tmp_path / "hearth.key"
+        bot = BotProcess(emu, db_path, tmp_path / "bot.log", {"HEARTH_KEY_FILE": str(key_file)})
         # `python -m bot sync` registers the slash commands, as an operator does once
         assert await bot.run_once("sync") == 0, bot.log_text()
         assert emu.command("poll") is not None and emu.command("community") is not None
         await bot.start()
         try:
-            yield CrashWorld(emu, guild, owner, bot, db_path)
+            yield CrashWorld(emu, guild, owner, bot, db_path, key_file)
         finally:
             if bot.proc is not None and bot.proc.returncode is None:
                 await bot.stop()
@@ -99,14 +105,17 @@ def choice(i: int, cycle: int) -> int:
     return (i + cycle) % len(OPTIONS)
 
 
-def stored_voters(w: CrashWorld, poll_id: int) -> set[int]:
-    return {int(r[0]) for r in w.query(  # type: ignore[call-overload]
-        "SELECT user_id FROM poll_voters WHERE poll_id = ?", (poll_id,))}
+async def stored_voters(w: CrashWorld, poll_id: int) -> set[int]:
+    return {int(r[0]) for r in await w.query(  # type: ignore[call-overload]
+        "SELECT user_id FROM poll_voters WHERE poll_id = :p", {"p": poll_id})}
 
 
-def ballot_count(w: CrashWorld, poll_id: int) -> int:
-    return int(w.query(  # type: ignore[call-overload]
-        "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,))[0][0])
+async def ballot_count(w: CrashWorld, poll_id: int) -> int:
+    return int(
+        (await w.query(  # type: ignore[call-overload]
+            "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = :p", {"p": poll_id}
+        ))[0][0]
+    )
 
 
 def is_vote_ack(entry: RequestLog) -> bool:
@@ -162,7 +171,7 @@ async def crash_cycle(
 
 async def own_ballots(w: CrashWorld, poll_id: int, people: list[UserState]) -> list[object]:
     """Each member's stored ballot, found as the bot finds it (HMAC of the open poll's key)."""
-    async with Database(w.db_path) as db:
+    async with w.open() as db:
         repo = PollRepo(db)
         return [await repo.own_ballot(poll_id, p.id) for p in people]
 
@@ -175,10 +184,11 @@ async def check_crash_outcome(
     counted twice, and a vote that was not acknowledged is either absent or exactly what
     the member clicked. Returns the indexes of members who must vote again."""
     acked = {i for i, r in sent.items() if acknowledged(r)}
-    assert w.query("PRAGMA integrity_check") == [("ok",)]
-    stored = stored_voters(w, poll_id)
+    if isinstance(w.db_path, Path) or not str(w.db_path).startswith("postgresql"):
+        assert await w.query("PRAGMA integrity_check") == [("ok",)]
+    stored = await stored_voters(w, poll_id)
     assert {people[i].id for i in acked} <= stored, "an acknowledged vote was lost"
-    assert ballot_count(w, poll_id) == len(stored), "one ballot per voter, none twice"
+    assert await ballot_count(w, poll_id) == len(stored), "one ballot per voter, none twice"
     now = await own_ballots(w, poll_id, people)
     for i, ballot in enumerate(now):
         if i in acked:
@@ -217,7 +227,7 @@ async def start_poll(w: CrashWorld, n: int) -> tuple[list[UserState], int]:
         "community": COMMUNITY, "question": "What should we drink?", "kind": "single",
         "options": "; ".join(OPTIONS)})
     assert "Posted" in rec.content, rec.content
-    [(poll_id,)] = w.query("SELECT id FROM polls")
+    [(poll_id,)] = await w.query("SELECT id FROM polls")
     assert isinstance(poll_id, int)
     return people, poll_id
 
@@ -234,10 +244,14 @@ async def close_and_check(w: CrashWorld, people: list[UserState], poll_id: int, 
                  if m.embeds and str(m.embeds[0].get("title", "")).startswith("Results")]
     turnout = [f["value"] for f in results.embeds[0]["fields"] if f["name"] == "Turnout"]
     assert len(turnout) == 1 and turnout[0].startswith(f"{n} of {n + 1} members "), turnout
-    [(voters, eligible)] = w.query("SELECT voters, eligible FROM polls WHERE id = ?", (poll_id,))
+    [(voters, eligible)] = await w.query(
+        "SELECT voters, eligible FROM polls WHERE id = :p", {"p": poll_id}
+    )
     assert (voters, eligible) == (n, n + 1)
     tally = Counter(choice(i, cycle) for i in range(n))
-    rows = w.query("SELECT ballot FROM poll_final_ballots WHERE poll_id = ?", (poll_id,))
+    rows = await w.query(
+        "SELECT ballot FROM poll_final_ballots WHERE poll_id = :p", {"p": poll_id}
+    )
     assert Counter(int(str(r[0])) for r in rows) == tally
 
 
@@ -258,8 +272,8 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_vote_and_counts_none_twic
     # votes again, and a vote stored without its answer is not counted a second time
     await w.bot.start()
     await vote_again(w, people, poll_id, 0, again)
-    assert stored_voters(w, poll_id) == {p.id for p in people}
-    assert ballot_count(w, poll_id) == n
+    assert await stored_voters(w, poll_id) == {p.id for p in people}
+    assert await ballot_count(w, poll_id) == n
 
     await close_and_check(w, people, poll_id, 0)
     await w.bot.stop()
@@ -281,7 +295,8 @@ async def test_soak_repeated_sigkills_while_members_change_their_votes(
         await w.bot.start()
         await vote_again(w, people, poll_id, cycle, again)
         before = await own_ballots(w, poll_id, people)
-        assert ballot_count(w, poll_id) == n and len(stored_voters(w, poll_id)) == n
+        assert await ballot_count(w, poll_id) == n
+        assert len(await stored_voters(w, poll_id)) == n
     await close_and_check(w, people, poll_id, cycle)
     await w.bot.stop()
     assert not w.bot.error_lines(), w.bot.error_lines()
