@@ -12,14 +12,14 @@ class AppState:
         self.db = db
 
     async def get(self, key: str) -> str | None:
-        value = await self.db.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
+        value = await self.db.fetchval("SELECT value FROM app_state WHERE key = :k", {"k": key})
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str) -> None:
         await self.db.execute(
-            "INSERT INTO app_state (key, value) VALUES (?, ?)"
+            "INSERT INTO app_state (key, value) VALUES (:k, :v)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
+            {"k": key, "v": value},
         )
 
 
@@ -33,8 +33,8 @@ async def installation_id(db: Database) -> str:
     ``.ics`` file), and nothing about the secret may be learnt from it.
     """
     await db.execute(
-        "INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-        (INSTALLATION_KEY, secrets.token_hex(8)),
+        "INSERT INTO app_state (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING",
+        {"k": INSTALLATION_KEY, "v": secrets.token_hex(8)},
     )
-    value = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (INSTALLATION_KEY,))
+    value = await db.fetchval("SELECT value FROM app_state WHERE key = :k", {"k": INSTALLATION_KEY})
     return str(value)

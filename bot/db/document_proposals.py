@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Conn, Database
 from bot.db.document_rows import PAD, SCOPE, add_version, proposal_row
 from bot.db.rows import to_db
 from bot.db.sealing import Sealer, ballot_aad
@@ -34,31 +32,40 @@ class ProposalRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO document_proposals (document_id, section_id, text, proposed_by,"
-                " created_at) VALUES (?,?,?,?,?)",
-                (document_id, section_id, text, proposed_by, to_db(now)),
+                " created_at) VALUES (:d, :section, :text, :by, :at) RETURNING id",
+                {
+                    "d": document_id,
+                    "section": section_id,
+                    "text": text,
+                    "by": proposed_by,
+                    "at": to_db(now),
+                },
             )
-            pid = cur.lastrowid
-            assert pid is not None
+            created = await cur.fetchone()
+            assert created is not None
+            pid = int(created[0])
             _key, sealed = self.db.sealer.new_key(SCOPE, pid)
             await conn.execute(
-                "UPDATE document_proposals SET ballot_key = ? WHERE id = ?", (sealed, pid)
+                "UPDATE document_proposals SET ballot_key = :key WHERE id = :id",
+                {"key": sealed, "id": pid},
             )
         found = await self.proposal(pid)
         assert found is not None
         return found
 
     async def discard_proposal(self, proposal_id: int) -> None:
-        await self.db.execute("DELETE FROM document_proposals WHERE id = ?", (proposal_id,))
+        await self.db.execute("DELETE FROM document_proposals WHERE id = :id", {"id": proposal_id})
 
     async def proposal_posted(self, proposal_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE document_proposals SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, proposal_id),
+            "UPDATE document_proposals SET channel_id = :channel, message_id = :message"
+            " WHERE id = :id",
+            {"channel": channel_id, "message": message_id, "id": proposal_id},
         )
 
     async def proposal(self, proposal_id: int) -> Proposal | None:
         row = await self.db.fetchone(
-            "SELECT * FROM document_proposals WHERE id = ?", (proposal_id,)
+            "SELECT * FROM document_proposals WHERE id = :id", {"id": proposal_id}
         )
         return proposal_row(row) if row else None
 
@@ -66,8 +73,8 @@ class ProposalRepo:
         """Store (or change) the member's sealed choice; the number who have responded."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "SELECT ballot_key, status FROM document_proposals WHERE id = ?",
-                (proposal_id,),
+                "SELECT ballot_key, status FROM document_proposals WHERE id = :id",
+                {"id": proposal_id},
             )
             row = await cur.fetchone()
             if row is None or row[1] != "open" or row[0] is None:
@@ -78,12 +85,13 @@ class ProposalRepo:
                 key, choice.value.encode(), pad_to=PAD, aad=ballot_aad(SCOPE, proposal_id, voter)
             )
             await conn.execute(
-                "INSERT INTO document_choices (proposal_id, voter_key, sealed) VALUES (?,?,?)"
+                "INSERT INTO document_choices (proposal_id, voter_key, sealed)"
+                " VALUES (:p, :voter, :sealed)"
                 " ON CONFLICT (proposal_id, voter_key) DO UPDATE SET sealed = excluded.sealed",
-                (proposal_id, voter, sealed),
+                {"p": proposal_id, "voter": voter, "sealed": sealed},
             )
             cur = await conn.execute(
-                "SELECT COUNT(*) FROM document_choices WHERE proposal_id = ?", (proposal_id,)
+                "SELECT COUNT(*) FROM document_choices WHERE proposal_id = :p", {"p": proposal_id}
             )
             counted = await cur.fetchone()
         return int(counted[0]) if counted else 0
@@ -91,7 +99,7 @@ class ProposalRepo:
     async def responses(self, proposal_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(*) FROM document_choices WHERE proposal_id = ?", (proposal_id,)
+                "SELECT COUNT(*) FROM document_choices WHERE proposal_id = :p", {"p": proposal_id}
             )
             or 0
         )
@@ -99,15 +107,15 @@ class ProposalRepo:
     async def my_choice(self, proposal_id: int, user_id: int) -> Choice | None:
         """A member's own open choice (their privacy export); None once decided."""
         sealed_key = await self.db.fetchval(
-            "SELECT ballot_key FROM document_proposals WHERE id = ?", (proposal_id,)
+            "SELECT ballot_key FROM document_proposals WHERE id = :id", {"id": proposal_id}
         )
         if sealed_key is None:
             return None
         key = self.db.sealer.unseal_key(SCOPE, proposal_id, sealed_key)
         voter = Sealer.voter_key(key, user_id)
         sealed = await self.db.fetchval(
-            "SELECT sealed FROM document_choices WHERE proposal_id = ? AND voter_key = ?",
-            (proposal_id, voter),
+            "SELECT sealed FROM document_choices WHERE proposal_id = :p AND voter_key = :voter",
+            {"p": proposal_id, "voter": voter},
         )
         if sealed is None:
             return None
@@ -127,7 +135,7 @@ class ProposalRepo:
         sealed_key: bytes | None = None
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "SELECT * FROM document_proposals WHERE id = ?", (proposal_id,)
+                "SELECT * FROM document_proposals WHERE id = :id", {"id": proposal_id}
             )
             row = await cur.fetchone()
             if row is None or row["status"] != "open":
@@ -137,31 +145,34 @@ class ProposalRepo:
             if sealed_key is not None:
                 key = self.db.sealer.unseal_key(SCOPE, proposal_id, sealed_key)
                 cur = await conn.execute(
-                    "SELECT voter_key, sealed FROM document_choices WHERE proposal_id = ?",
-                    (proposal_id,),
+                    "SELECT voter_key, sealed FROM document_choices WHERE proposal_id = :p",
+                    {"p": proposal_id},
                 )
                 for voter, sealed in await cur.fetchall():
                     raw = Sealer.open(key, sealed, aad=ballot_aad(SCOPE, proposal_id, voter))
                     counts[Choice(raw.decode())] += 1
-            await conn.execute("DELETE FROM document_choices WHERE proposal_id = ?", (proposal_id,))
             await conn.execute(
-                "UPDATE document_proposals SET status = ?, ballot_key = NULL, support = ?,"
-                " oppose = ?, pass = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-                (
-                    "accepted" if accept else "declined",
-                    counts[Choice.SUPPORT],
-                    counts[Choice.OPPOSE],
-                    counts[Choice.PASS],
-                    decided_by,
-                    to_db(now),
-                    proposal_id,
-                ),
+                "DELETE FROM document_choices WHERE proposal_id = :p", {"p": proposal_id}
+            )
+            await conn.execute(
+                "UPDATE document_proposals SET status = :status, ballot_key = NULL,"
+                " support = :support, oppose = :oppose, pass = :pass, decided_by = :by,"
+                " decided_at = :at WHERE id = :id",
+                {
+                    "status": "accepted" if accept else "declined",
+                    "support": counts[Choice.SUPPORT],
+                    "oppose": counts[Choice.OPPOSE],
+                    "pass": counts[Choice.PASS],
+                    "by": decided_by,
+                    "at": to_db(now),
+                    "id": proposal_id,
+                },
             )
             number = None
             if accept:
                 await conn.execute(
-                    "UPDATE document_sections SET body = ? WHERE id = ?",
-                    (row["text"], row["section_id"]),
+                    "UPDATE document_sections SET body = :body WHERE id = :id",
+                    {"body": row["text"], "id": row["section_id"]},
                 )
                 tally = Tally(counts[Choice.SUPPORT], counts[Choice.OPPOSE], counts[Choice.PASS])
                 number = await add_version(
@@ -182,8 +193,8 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
     for r in await db.fetchall(
         "SELECT q.*, d.title FROM document_quotes q JOIN documents d ON d.id = q.document_id"
-        " WHERE q.teller_id = ? ORDER BY q.id",
-        (user_id,),
+        " WHERE q.teller_id = :u ORDER BY q.id",
+        {"u": user_id},
     ):
         found.append(
             {
@@ -199,8 +210,8 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
         )
     for r in await db.fetchall(
         "SELECT p.*, d.title FROM document_proposals p JOIN documents d"
-        " ON d.id = p.document_id WHERE p.proposed_by = ? ORDER BY p.id",
-        (user_id,),
+        " ON d.id = p.document_id WHERE p.proposed_by = :u ORDER BY p.id",
+        {"u": user_id},
     ):
         found.append(
             {
@@ -219,8 +230,8 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
         key = db.sealer.unseal_key(SCOPE, r["id"], r["ballot_key"])
         voter = Sealer.voter_key(key, user_id)
         sealed = await db.fetchval(
-            "SELECT sealed FROM document_choices WHERE proposal_id = ? AND voter_key = ?",
-            (r["id"], voter),
+            "SELECT sealed FROM document_choices WHERE proposal_id = :p AND voter_key = :voter",
+            {"p": r["id"], "voter": voter},
         )
         if sealed is not None:
             choice = Sealer.open(key, sealed, aad=ballot_aad(SCOPE, r["id"], voter)).decode()
@@ -235,7 +246,7 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     return found
 
 
-async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -> dict[str, int]:
+async def erase_rows(conn: Conn, sealer: Sealer, user_id: int) -> dict[str, int]:
     """Inside the privacy erasure's transaction: quotes of the member's stories lose their
     words (as a withdrawal does); proposals they wrote are deleted, or, once accepted into
     a section (the group's record), kept there without their name; their choices on open
@@ -244,17 +255,19 @@ async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -
     cur = await conn.execute(
         "UPDATE document_quotes SET status = CASE WHEN status = 'declined' THEN 'declined'"
         " ELSE 'removed' END, text = NULL, teller_name = NULL, teller_id = NULL"
-        " WHERE teller_id = ?",
-        (user_id,),
+        " WHERE teller_id = :u",
+        {"u": user_id},
     )
     counts["document_quotes_removed"] = max(cur.rowcount, 0)
     cur = await conn.execute(
         "UPDATE document_proposals SET proposed_by = NULL, text = NULL"
-        " WHERE proposed_by = ? AND status = 'accepted'",
-        (user_id,),
+        " WHERE proposed_by = :u AND status = 'accepted'",
+        {"u": user_id},
     )
     counts["document_proposals_detached"] = max(cur.rowcount, 0)
-    cur = await conn.execute("DELETE FROM document_proposals WHERE proposed_by = ?", (user_id,))
+    cur = await conn.execute(
+        "DELETE FROM document_proposals WHERE proposed_by = :u", {"u": user_id}
+    )
     counts["document_proposals_deleted"] = max(cur.rowcount, 0)
     dropped = 0
     cur = await conn.execute(
@@ -263,8 +276,8 @@ async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -
     for pid, sealed_key in await cur.fetchall():
         key = sealer.unseal_key(SCOPE, pid, sealed_key)
         c = await conn.execute(
-            "DELETE FROM document_choices WHERE proposal_id = ? AND voter_key = ?",
-            (pid, Sealer.voter_key(key, user_id)),
+            "DELETE FROM document_choices WHERE proposal_id = :p AND voter_key = :voter",
+            {"p": pid, "voter": Sealer.voter_key(key, user_id)},
         )
         dropped += max(c.rowcount, 0)
     counts["document_choices_dropped"] = dropped

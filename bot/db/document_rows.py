@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import aiosqlite
-
+from bot.db.database import Conn, Row
 from bot.db.rows import from_db_req, to_db
 from bot.domain.documents import (
     Credit,
@@ -33,7 +32,7 @@ Summary = Callable[[int], str]
 """Words a new version's summary from its number."""
 
 
-def document_row(row: aiosqlite.Row) -> Document:
+def document_row(row: Row) -> Document:
     return Document(
         row["id"],
         row["community_id"],
@@ -46,7 +45,7 @@ def document_row(row: aiosqlite.Row) -> Document:
     )
 
 
-def quote_row(row: aiosqlite.Row) -> Quote:
+def quote_row(row: Row) -> Quote:
     return Quote(
         row["id"],
         row["document_id"],
@@ -62,7 +61,7 @@ def quote_row(row: aiosqlite.Row) -> Quote:
     )
 
 
-def proposal_row(row: aiosqlite.Row) -> Proposal:
+def proposal_row(row: Row) -> Proposal:
     return Proposal(
         row["id"],
         row["document_id"],
@@ -77,7 +76,7 @@ def proposal_row(row: aiosqlite.Row) -> Proposal:
     )
 
 
-def version_row(row: aiosqlite.Row) -> Version:
+def version_row(row: Row) -> Version:
     return Version(
         row["number"],
         from_db_req(row["created_at"]),
@@ -86,42 +85,50 @@ def version_row(row: aiosqlite.Row) -> Version:
     )
 
 
-async def current_sections(conn: aiosqlite.Connection, document_id: int) -> list[Section]:
+async def current_sections(conn: Conn, document_id: int) -> list[Section]:
     cur = await conn.execute(
-        "SELECT * FROM document_sections WHERE document_id = ? ORDER BY position",
-        (document_id,),
+        "SELECT * FROM document_sections WHERE document_id = :d ORDER BY position",
+        {"d": document_id},
     )
     return [Section(r["id"], r["position"], r["heading"], r["body"]) for r in await cur.fetchall()]
 
 
-async def current_quotes(conn: aiosqlite.Connection, document_id: int) -> list[Quote]:
+async def current_quotes(conn: Conn, document_id: int) -> list[Quote]:
     cur = await conn.execute(
-        "SELECT * FROM document_quotes WHERE document_id = ? ORDER BY id", (document_id,)
+        "SELECT * FROM document_quotes WHERE document_id = :d ORDER BY id", {"d": document_id}
     )
     return [quote_row(r) for r in await cur.fetchall()]
 
 
-async def add_version(
-    conn: aiosqlite.Connection, document_id: int, now: datetime, summary_for: Summary
-) -> int:
+async def add_version(conn: Conn, document_id: int, now: datetime, summary_for: Summary) -> int:
     """The document as it now stands (sections, agreed quotes) as its next version."""
     sections = snapshot(
         await current_sections(conn, document_id), await current_quotes(conn, document_id)
     )
     cur = await conn.execute(
-        "SELECT COALESCE(MAX(number), 0) + 1 FROM document_versions WHERE document_id = ?",
-        (document_id,),
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM document_versions WHERE document_id = :d",
+        {"d": document_id},
     )
     row = await cur.fetchone()
     number = int(row[0]) if row else 1
     cur = await conn.execute(
         "INSERT INTO document_versions (document_id, number, created_at, summary, content)"
-        " VALUES (?,?,?,?,?)",
-        (document_id, number, to_db(now), summary_for(number), content_to_json(sections)),
+        " VALUES (:d, :n, :at, :summary, :content) RETURNING id",
+        {
+            "d": document_id,
+            "n": number,
+            "at": to_db(now),
+            "summary": summary_for(number),
+            "content": content_to_json(sections),
+        },
     )
-    vid = cur.lastrowid
-    await conn.executemany(
-        "INSERT INTO document_version_quotes (version_id, quote_id) VALUES (?,?)",
-        [(vid, q) for s in sections for q in s.quote_ids],
-    )
+    created = await cur.fetchone()
+    assert created is not None
+    vid = int(created[0])
+    quote_ids = [q for s in sections for q in s.quote_ids]
+    if quote_ids:
+        await conn.executemany(
+            "INSERT INTO document_version_quotes (version_id, quote_id) VALUES (:v, :q)",
+            [{"v": vid, "q": q} for q in quote_ids],
+        )
     return number

@@ -51,69 +51,85 @@ class DocumentRepo(ProposalRepo):
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO documents (community_id, title, template, created_by, created_at)"
-                " VALUES (?,?,?,?,?)",
-                (community_id, title, template.value, created_by, to_db(now)),
+                " VALUES (:c, :title, :template, :by, :at) RETURNING id",
+                {
+                    "c": community_id,
+                    "title": title,
+                    "template": template.value,
+                    "by": created_by,
+                    "at": to_db(now),
+                },
             )
-            doc_id = cur.lastrowid
-            assert doc_id is not None
+            created = await cur.fetchone()
+            assert created is not None
+            doc_id = int(created[0])
             await conn.executemany(
-                "INSERT INTO document_sections (document_id, position, heading) VALUES (?,?,?)",
-                [(doc_id, i, h) for i, h in enumerate(headings, start=1)],
+                "INSERT INTO document_sections (document_id, position, heading)"
+                " VALUES (:d, :pos, :heading)",
+                [{"d": doc_id, "pos": i, "heading": h} for i, h in enumerate(headings, start=1)],
             )
             snap = tuple(SectionSnapshot(h, "") for h in headings)
             await conn.execute(
                 "INSERT INTO document_versions (document_id, number, created_at, summary,"
-                " content) VALUES (?,?,?,?,?)",
-                (doc_id, 1, to_db(now), summary, content_to_json(snap)),
+                " content) VALUES (:d, 1, :at, :summary, :content)",
+                {
+                    "d": doc_id,
+                    "at": to_db(now),
+                    "summary": summary,
+                    "content": content_to_json(snap),
+                },
             )
         found = await self.get(doc_id)
         assert found is not None
         return found
 
     async def discard(self, document_id: int) -> None:
-        await self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+        await self.db.execute("DELETE FROM documents WHERE id = :id", {"id": document_id})
 
     async def set_place(self, document_id: int, thread_id: int, head_message_id: int) -> None:
         await self.db.execute(
-            "UPDATE documents SET thread_id = ?, head_message_id = ? WHERE id = ?",
-            (thread_id, head_message_id, document_id),
+            "UPDATE documents SET thread_id = :thread, head_message_id = :head WHERE id = :id",
+            {"thread": thread_id, "head": head_message_id, "id": document_id},
         )
 
     async def get(self, document_id: int) -> Document | None:
-        row = await self.db.fetchone("SELECT * FROM documents WHERE id = ?", (document_id,))
+        row = await self.db.fetchone("SELECT * FROM documents WHERE id = :id", {"id": document_id})
         return document_row(row) if row else None
 
     async def search(self, guild_community_ids: list[int], prefix: str) -> list[Document]:
         if not guild_community_ids:
             return []
-        marks = ",".join("?" * len(guild_community_ids))
+        params: dict[str, object] = {f"c{i}": c for i, c in enumerate(guild_community_ids)}
+        marks = ", ".join(f":{name}" for name in params)
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["pattern"] = "%" + escaped + "%"
         rows = await self.db.fetchall(
             f"SELECT * FROM documents WHERE community_id IN ({marks})"
-            " AND title LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT 25",
-            (*guild_community_ids, "%" + prefix.replace("%", "\\%").replace("_", "\\_") + "%"),
+            " AND lower(title) LIKE lower(:pattern) ESCAPE '\\' ORDER BY id DESC LIMIT 25",
+            params,
         )
         return [document_row(r) for r in rows]
 
     async def sections(self, document_id: int) -> list[Section]:
         rows = await self.db.fetchall(
-            "SELECT * FROM document_sections WHERE document_id = ? ORDER BY position",
-            (document_id,),
+            "SELECT * FROM document_sections WHERE document_id = :d ORDER BY position",
+            {"d": document_id},
         )
         return [Section(r["id"], r["position"], r["heading"], r["body"]) for r in rows]
 
     # ------------------------------------------------------------------ versions
     async def latest_version(self, document_id: int) -> Version:
         row = await self.db.fetchone(
-            "SELECT * FROM document_versions WHERE document_id = ? ORDER BY number DESC LIMIT 1",
-            (document_id,),
+            "SELECT * FROM document_versions WHERE document_id = :d ORDER BY number DESC LIMIT 1",
+            {"d": document_id},
         )
         assert row is not None
         return version_row(row)
 
     async def versions(self, document_id: int) -> list[Version]:
         rows = await self.db.fetchall(
-            "SELECT * FROM document_versions WHERE document_id = ? ORDER BY number",
-            (document_id,),
+            "SELECT * FROM document_versions WHERE document_id = :d ORDER BY number",
+            {"d": document_id},
         )
         return [version_row(r) for r in rows]
 
@@ -136,8 +152,8 @@ class DocumentRepo(ProposalRepo):
         rows = await self.db.fetchall(
             "SELECT v.number FROM document_version_quotes vq"
             " JOIN document_versions v ON v.id = vq.version_id"
-            " WHERE vq.quote_id = ? ORDER BY v.number",
-            (quote_id,),
+            " WHERE vq.quote_id = :q ORDER BY v.number",
+            {"q": quote_id},
         )
         return [r[0] for r in rows]
 
@@ -154,48 +170,54 @@ class DocumentRepo(ProposalRepo):
         teller_name: str | None,
         now: datetime,
     ) -> Quote:
-        qid = await self.db.execute(
-            "INSERT INTO document_quotes (document_id, section_id, story_id, teller_id,"
-            " proposed_by, text, credit, teller_name, status, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?,'asked',?)",
-            (
-                document_id,
-                section_id,
-                story_id,
-                teller_id,
-                proposed_by,
-                text,
-                credit.value,
-                teller_name,
-                to_db(now),
-            ),
-        )
-        quote = await self.quote(qid)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO document_quotes (document_id, section_id, story_id, teller_id,"
+                " proposed_by, text, credit, teller_name, status, created_at)"
+                " VALUES (:d, :section, :story, :teller, :by, :text, :credit, :name, 'asked',"
+                " :at) RETURNING id",
+                {
+                    "d": document_id,
+                    "section": section_id,
+                    "story": story_id,
+                    "teller": teller_id,
+                    "by": proposed_by,
+                    "text": text,
+                    "credit": credit.value,
+                    "name": teller_name,
+                    "at": to_db(now),
+                },
+            )
+            created = await cur.fetchone()
+        assert created is not None
+        quote = await self.quote(int(created[0]))
         assert quote is not None
         return quote
 
     async def quote(self, quote_id: int) -> Quote | None:
-        row = await self.db.fetchone("SELECT * FROM document_quotes WHERE id = ?", (quote_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM document_quotes WHERE id = :id", {"id": quote_id}
+        )
         return quote_row(row) if row else None
 
     async def quotes(self, document_id: int) -> list[Quote]:
         rows = await self.db.fetchall(
-            "SELECT * FROM document_quotes WHERE document_id = ? ORDER BY id", (document_id,)
+            "SELECT * FROM document_quotes WHERE document_id = :d ORDER BY id", {"d": document_id}
         )
         return [quote_row(r) for r in rows]
 
     async def quotes_of_story(self, story_id: int) -> list[Quote]:
         rows = await self.db.fetchall(
-            "SELECT * FROM document_quotes WHERE story_id = ? AND status IN ('asked', 'agreed')"
+            "SELECT * FROM document_quotes WHERE story_id = :s AND status IN ('asked', 'agreed')"
             " ORDER BY id",
-            (story_id,),
+            {"s": story_id},
         )
         return [quote_row(r) for r in rows]
 
     async def drop_quote(self, quote_id: int, now: datetime) -> None:
         """The teller asked before answering, or never got the DM: nothing kept."""
         await self.db.execute(
-            "DELETE FROM document_quotes WHERE id = ? AND status = 'asked'", (quote_id,)
+            "DELETE FROM document_quotes WHERE id = :id AND status = 'asked'", {"id": quote_id}
         )
 
     async def answer_quote(
@@ -209,7 +231,7 @@ class DocumentRepo(ProposalRepo):
         number returned). False/None when already answered (Conflict) or declined."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "SELECT status, document_id FROM document_quotes WHERE id = ?", (quote_id,)
+                "SELECT status, document_id FROM document_quotes WHERE id = :id", {"id": quote_id}
             )
             row = await cur.fetchone()
             if row is None or row[0] != "asked":
@@ -217,13 +239,13 @@ class DocumentRepo(ProposalRepo):
             if not agreed:
                 await conn.execute(
                     "UPDATE document_quotes SET status = 'declined', text = NULL,"
-                    " teller_name = NULL, decided_at = ? WHERE id = ?",
-                    (to_db(now), quote_id),
+                    " teller_name = NULL, decided_at = :at WHERE id = :id",
+                    {"at": to_db(now), "id": quote_id},
                 )
                 return None
             await conn.execute(
-                "UPDATE document_quotes SET status = 'agreed', decided_at = ? WHERE id = ?",
-                (to_db(now), quote_id),
+                "UPDATE document_quotes SET status = 'agreed', decided_at = :at WHERE id = :id",
+                {"at": to_db(now), "id": quote_id},
             )
             return await add_version(conn, row[1], now, summary_for)
 
@@ -242,14 +264,14 @@ class DocumentRepo(ProposalRepo):
                 if remove:
                     await conn.execute(
                         "UPDATE document_quotes SET status = 'removed', text = NULL,"
-                        " teller_name = NULL, teller_id = NULL, decided_at = ? WHERE id = ?",
-                        (to_db(now), qid),
+                        " teller_name = NULL, teller_id = NULL, decided_at = :at WHERE id = :id",
+                        {"at": to_db(now), "id": qid},
                     )
                 else:
                     await conn.execute(
                         "UPDATE document_quotes SET credit = 'anonymous', teller_name = NULL"
-                        " WHERE id = ?",
-                        (qid,),
+                        " WHERE id = :id",
+                        {"id": qid},
                     )
             return await add_version(conn, document_id, now, summary_for)
 
@@ -258,6 +280,6 @@ class DocumentRepo(ProposalRepo):
         for qid in quote_ids:
             await self.db.execute(
                 "UPDATE document_quotes SET status = 'removed', text = NULL, teller_name = NULL,"
-                " teller_id = NULL, decided_at = ? WHERE id = ? AND status = 'asked'",
-                (to_db(now), qid),
+                " teller_id = NULL, decided_at = :at WHERE id = :id AND status = 'asked'",
+                {"at": to_db(now), "id": qid},
             )

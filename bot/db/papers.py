@@ -14,9 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Conn, Database, Row
 from bot.db.rows import from_db, from_db_req, to_db
 from bot.db.sealing import Sealer, ballot_aad
 from bot.domain.papers import (
@@ -33,7 +31,7 @@ from bot.domain.papers import (
 SCOPE = "paper"
 
 
-def paper_from_row(row: aiosqlite.Row) -> Paper:
+def paper_from_row(row: Row) -> Paper:
     closed = from_db(row["closed_at"])
     return Paper(
         id=row["id"],
@@ -82,28 +80,41 @@ class PaperRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO papers (community_id, author_id, title, body, file_name,"
-                " created_at, closes_at) VALUES (?,?,?,?,?,?,?)",
-                (community_id, author_id, title, body, file_name, to_db(now), to_db(closes_at)),
+                " created_at, closes_at)"
+                " VALUES (:c, :author, :title, :body, :file, :at, :closes) RETURNING id",
+                {
+                    "c": community_id,
+                    "author": author_id,
+                    "title": title,
+                    "body": body,
+                    "file": file_name,
+                    "at": to_db(now),
+                    "closes": to_db(closes_at),
+                },
             )
-            pid = int(cur.lastrowid or 0)
+            created = await cur.fetchone()
+            assert created is not None
+            pid = int(created[0])
             _key, sealed = self.db.sealer.new_key(SCOPE, pid)
-            await conn.execute("UPDATE papers SET ballot_key = ? WHERE id = ?", (sealed, pid))
+            await conn.execute(
+                "UPDATE papers SET ballot_key = :key WHERE id = :id", {"key": sealed, "id": pid}
+            )
         paper = await self.get(pid)
         assert paper is not None
         return paper
 
     async def discard(self, paper_id: int) -> None:
         """The paper could not be posted: nothing of it stays."""
-        await self.db.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+        await self.db.execute("DELETE FROM papers WHERE id = :id", {"id": paper_id})
 
     async def set_place(self, paper_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(
-            "UPDATE papers SET channel_id = ?, message_id = ? WHERE id = ?",
-            (channel_id, message_id, paper_id),
+            "UPDATE papers SET channel_id = :channel, message_id = :message WHERE id = :id",
+            {"channel": channel_id, "message": message_id, "id": paper_id},
         )
 
     async def get(self, paper_id: int) -> Paper | None:
-        row = await self.db.fetchone("SELECT * FROM papers WHERE id = ?", (paper_id,))
+        row = await self.db.fetchone("SELECT * FROM papers WHERE id = :id", {"id": paper_id})
         return paper_from_row(row) if row is not None else None
 
     async def open_papers(self) -> list[Paper]:
@@ -121,20 +132,23 @@ class PaperRepo:
 
     async def mark_announced(self, paper_id: int, now: datetime) -> None:
         await self.db.execute(
-            "UPDATE papers SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
-            (to_db(now), paper_id),
+            "UPDATE papers SET announced_at = :at WHERE id = :id AND announced_at IS NULL",
+            {"at": to_db(now), "id": paper_id},
         )
 
     # ------------------------------------------------------------------ answers
     async def _key(self, paper_id: int) -> bytes | None:
-        sealed = await self.db.fetchval("SELECT ballot_key FROM papers WHERE id = ?", (paper_id,))
+        sealed = await self.db.fetchval(
+            "SELECT ballot_key FROM papers WHERE id = :id", {"id": paper_id}
+        )
         return self.db.sealer.unseal_key(SCOPE, paper_id, sealed) if sealed is not None else None
 
     async def answer(self, paper_id: int, user_id: int, sealed_answer: SealedAnswer) -> Saved:
         """Store (or replace) the member's sealed answer."""
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT ballot_key FROM papers WHERE id = ? AND closed_at IS NULL", (paper_id,)
+                "SELECT ballot_key FROM papers WHERE id = :id AND closed_at IS NULL",
+                {"id": paper_id},
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row[0] is None:
@@ -146,18 +160,19 @@ class PaperRepo:
                 aad=ballot_aad(SCOPE, paper_id, voter),
             )  # fmt: skip
             cur = await conn.execute(
-                "INSERT INTO paper_answers (paper_id, voter_key, sealed) VALUES (?,?,?)"
-                " ON CONFLICT (paper_id, voter_key) DO NOTHING",
-                (paper_id, voter, sealed),
+                "INSERT INTO paper_answers (paper_id, voter_key, sealed)"
+                " VALUES (:p, :voter, :sealed) ON CONFLICT (paper_id, voter_key) DO NOTHING",
+                {"p": paper_id, "voter": voter, "sealed": sealed},
             )
             changed = cur.rowcount == 0
             if changed:
                 await conn.execute(
-                    "UPDATE paper_answers SET sealed = ? WHERE paper_id = ? AND voter_key = ?",
-                    (sealed, paper_id, voter),
+                    "UPDATE paper_answers SET sealed = :sealed"
+                    " WHERE paper_id = :p AND voter_key = :voter",
+                    {"sealed": sealed, "p": paper_id, "voter": voter},
                 )
             async with conn.execute(
-                "SELECT COUNT(*) FROM paper_answers WHERE paper_id = ?", (paper_id,)
+                "SELECT COUNT(*) FROM paper_answers WHERE paper_id = :p", {"p": paper_id}
             ) as cur:
                 count = await cur.fetchone()
         return Saved(changed, int(count[0]) if count else 0)
@@ -165,7 +180,7 @@ class PaperRepo:
     async def answered(self, paper_id: int) -> int:
         return int(
             await self.db.fetchval(
-                "SELECT COUNT(*) FROM paper_answers WHERE paper_id = ?", (paper_id,)
+                "SELECT COUNT(*) FROM paper_answers WHERE paper_id = :p", {"p": paper_id}
             )
         )
 
@@ -176,8 +191,8 @@ class PaperRepo:
             return None
         voter = Sealer.voter_key(key, user_id)
         sealed = await self.db.fetchval(
-            "SELECT sealed FROM paper_answers WHERE paper_id = ? AND voter_key = ?",
-            (paper_id, voter),
+            "SELECT sealed FROM paper_answers WHERE paper_id = :p AND voter_key = :voter",
+            {"p": paper_id, "voter": voter},
         )
         if sealed is None:
             return None
@@ -193,7 +208,7 @@ class PaperRepo:
         sealed_key: bytes | None = None
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT ballot_key, closed_at FROM papers WHERE id = ?", (paper_id,)
+                "SELECT ballot_key, closed_at FROM papers WHERE id = :id", {"id": paper_id}
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row["closed_at"] is not None:
@@ -205,7 +220,8 @@ class PaperRepo:
                 key = self.db.sealer.unseal_key(SCOPE, paper_id, sealed_key)
                 counted = {Sealer.voter_key(key, uid) for uid in eligible}
                 async with conn.execute(
-                    "SELECT voter_key, sealed FROM paper_answers WHERE paper_id = ?", (paper_id,)
+                    "SELECT voter_key, sealed FROM paper_answers WHERE paper_id = :p",
+                    {"p": paper_id},
                 ) as cur:
                     rows = list(await cur.fetchall())
                 for raw_voter, sealed in rows:
@@ -222,27 +238,35 @@ class PaperRepo:
                             opened.user_id if opened.named else None,
                         ))  # fmt: skip
             result = tally(answers, len(eligible))
-            await conn.execute("DELETE FROM paper_answers WHERE paper_id = ?", (paper_id,))
-            await conn.executemany(
-                "INSERT INTO paper_comments (paper_id, position, answer, comment, user_id)"
-                " VALUES (?,?,?,?,?)",
-                [
-                    (paper_id, i, c.answer.value, c.text, c.user_id)
-                    for i, c in enumerate(canonical_order(comments), start=1)
-                ],
-            )
+            await conn.execute("DELETE FROM paper_answers WHERE paper_id = :p", {"p": paper_id})
+            if comments:
+                await conn.executemany(
+                    "INSERT INTO paper_comments (paper_id, position, answer, comment, user_id)"
+                    " VALUES (:p, :pos, :answer, :comment, :u)",
+                    [
+                        {
+                            "p": paper_id,
+                            "pos": i,
+                            "answer": c.answer.value,
+                            "comment": c.text,
+                            "u": c.user_id,
+                        }
+                        for i, c in enumerate(canonical_order(comments), start=1)
+                    ],
+                )
             await conn.execute(
-                "UPDATE papers SET closed_at = ?, closed_by = ?, agree = ?, changes = ?,"
-                " disagree = ?, eligible = ?, ballot_key = NULL WHERE id = ?",
-                (
-                    to_db(now),
-                    closed_by,
-                    result.agree,
-                    result.changes,
-                    result.disagree,
-                    result.eligible,
-                    paper_id,
-                ),
+                "UPDATE papers SET closed_at = :at, closed_by = :by, agree = :agree,"
+                " changes = :changes, disagree = :disagree, eligible = :eligible,"
+                " ballot_key = NULL WHERE id = :id",
+                {
+                    "at": to_db(now),
+                    "by": closed_by,
+                    "agree": result.agree,
+                    "changes": result.changes,
+                    "disagree": result.disagree,
+                    "eligible": result.eligible,
+                    "id": paper_id,
+                },
             )
         self.db.sealer.forget_key(sealed_key)
         await self.db.scrub()
@@ -250,9 +274,9 @@ class PaperRepo:
 
     async def comments(self, paper_id: int) -> list[Comment]:
         rows = await self.db.fetchall(
-            "SELECT answer, comment, user_id FROM paper_comments WHERE paper_id = ?"
+            "SELECT answer, comment, user_id FROM paper_comments WHERE paper_id = :p"
             " ORDER BY position",
-            (paper_id,),
+            {"p": paper_id},
         )
         return [Comment(Answer(r["answer"]), r["comment"], r["user_id"]) for r in rows]
 
@@ -265,8 +289,8 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
     for r in await db.fetchall(
         "SELECT p.*, c.name FROM papers p JOIN communities c ON c.id = p.community_id"
-        " WHERE p.author_id = ? ORDER BY p.id",
-        (user_id,),
+        " WHERE p.author_id = :u ORDER BY p.id",
+        {"u": user_id},
     ):
         found.append({
             "kind": "your paper for comment", "id": r["id"], "community": r["name"],
@@ -280,8 +304,8 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
         })  # fmt: skip
     for r in await db.fetchall(
         "SELECT k.*, p.title FROM paper_comments k JOIN papers p ON p.id = k.paper_id"
-        " WHERE k.user_id = ? ORDER BY k.id",
-        (user_id,),
+        " WHERE k.user_id = :u ORDER BY k.id",
+        {"u": user_id},
     ):
         found.append(
             {
@@ -298,8 +322,8 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
         key = db.sealer.unseal_key(SCOPE, r["id"], r["ballot_key"])
         voter = Sealer.voter_key(key, user_id)
         sealed = await db.fetchval(
-            "SELECT sealed FROM paper_answers WHERE paper_id = ? AND voter_key = ?",
-            (r["id"], voter),
+            "SELECT sealed FROM paper_answers WHERE paper_id = :p AND voter_key = :voter",
+            {"p": r["id"], "voter": voter},
         )
         if sealed is not None:
             mine = SealedAnswer.from_bytes(
@@ -311,7 +335,7 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     return found
 
 
-async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -> dict[str, int]:
+async def erase_rows(conn: Conn, sealer: Sealer, user_id: int) -> dict[str, int]:
     """Inside the privacy erasure's transaction (rules: :mod:`bot.domain.privacy`): the
     member's answers on open papers are dropped (closed ones hold only counts and comments
     without anyone's id); their named comments are deleted; papers they shared are deleted
@@ -326,23 +350,24 @@ async def erase_rows(conn: aiosqlite.Connection, sealer: Sealer, user_id: int) -
     for pid, sealed_key in open_keys:
         key = sealer.unseal_key(SCOPE, pid, sealed_key)
         c = await conn.execute(
-            "DELETE FROM paper_answers WHERE paper_id = ? AND voter_key = ?",
-            (pid, Sealer.voter_key(key, user_id)),
+            "DELETE FROM paper_answers WHERE paper_id = :p AND voter_key = :voter",
+            {"p": pid, "voter": Sealer.voter_key(key, user_id)},
         )
         dropped += max(c.rowcount, 0)
     counts["paper_answers_dropped"] = dropped
-    c = await conn.execute("DELETE FROM paper_comments WHERE user_id = ?", (user_id,))
+    c = await conn.execute("DELETE FROM paper_comments WHERE user_id = :u", {"u": user_id})
     counts["paper_comments_deleted"] = max(c.rowcount, 0)
     c = await conn.execute(
-        "DELETE FROM papers WHERE author_id = ? AND closed_at IS NULL", (user_id,)
+        "DELETE FROM papers WHERE author_id = :u AND closed_at IS NULL", {"u": user_id}
     )
     counts["papers_deleted"] = max(c.rowcount, 0)
     await conn.execute(
-        "DELETE FROM paper_comments WHERE paper_id IN (SELECT id FROM papers WHERE author_id = ?)",
-        (user_id,),
+        "DELETE FROM paper_comments"
+        " WHERE paper_id IN (SELECT id FROM papers WHERE author_id = :u)",
+        {"u": user_id},
     )
     c = await conn.execute(
-        "UPDATE papers SET author_id = NULL, body = NULL WHERE author_id = ?", (user_id,)
+        "UPDATE papers SET author_id = NULL, body = NULL WHERE author_id = :u", {"u": user_id}
     )
     counts["papers_detached"] = max(c.rowcount, 0)
     return counts

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
-from bot.db.database import Database
+from bot.db.database import Conn, Database, Row
 from bot.db.rows import from_db_req, to_db
 from bot.domain.products import (
     Product,
@@ -28,7 +26,7 @@ from bot.domain.products import (
 )
 
 
-def _product(row: aiosqlite.Row) -> Product:
+def _product(row: Row) -> Product:
     return Product(
         id=row["id"],
         community_id=row["community_id"],
@@ -42,7 +40,7 @@ def _product(row: aiosqlite.Row) -> Product:
     )
 
 
-def _event(row: aiosqlite.Row) -> ProductEvent:
+def _event(row: Row) -> ProductEvent:
     if row["kind"] == "status":
         return StatusChange(
             product_id=row["product_id"],
@@ -61,15 +59,21 @@ def _event(row: aiosqlite.Row) -> ProductEvent:
     )
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching any text that contains ``text``."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 #: Per source kind: the table and the column members know it by. Statement rounds have no
 #: title of their own; the service names them by number and date.
 _SOURCE_SQL: dict[SourceKind, str] = {
-    SourceKind.STORY: ("SELECT id, community_id, title FROM stories WHERE id = ?"),
-    SourceKind.POLL: "SELECT id, community_id, question AS title FROM polls WHERE id = ?",
+    SourceKind.STORY: ("SELECT id, community_id, title FROM stories WHERE id = :id"),
+    SourceKind.POLL: "SELECT id, community_id, question AS title FROM polls WHERE id = :id",
     SourceKind.STATEMENT_ROUND: (
-        "SELECT id, community_id, opened_at AS title FROM statement_rounds WHERE id = ?"
+        "SELECT id, community_id, opened_at AS title FROM statement_rounds WHERE id = :id"
     ),
-    SourceKind.MEETING: "SELECT id, community_id, title FROM meetings WHERE id = ?",
+    SourceKind.MEETING: "SELECT id, community_id, title FROM meetings WHERE id = :id",
 }
 
 
@@ -95,7 +99,8 @@ class ProductRepo:
         async with self.db.transaction() as conn:
             if origin is not None:
                 async with conn.execute(
-                    "SELECT * FROM products WHERE origin_kind = ? AND origin_id = ?", origin
+                    "SELECT * FROM products WHERE origin_kind = :kind AND origin_id = :id",
+                    {"kind": origin[0], "id": origin[1]},
                 ) as cur:
                     row = await cur.fetchone()
                 if row is not None:
@@ -103,32 +108,31 @@ class ProductRepo:
             cur2 = await conn.execute(
                 """INSERT INTO products (community_id, title, kind, status, origin_kind,
                        origin_id, created_by, created_at)
-                   VALUES (?,?,?,?,?,?,?,?)""",
-                (
-                    community_id,
-                    title,
-                    kind.value,
-                    status.value,
-                    origin[0] if origin else None,
-                    origin[1] if origin else None,
-                    created_by,
-                    to_db(at),
-                ),
+                   VALUES (:c, :title, :kind, :status, :origin_kind, :origin_id, :by, :at)
+                   RETURNING *""",
+                {
+                    "c": community_id,
+                    "title": title,
+                    "kind": kind.value,
+                    "status": status.value,
+                    "origin_kind": origin[0] if origin else None,
+                    "origin_id": origin[1] if origin else None,
+                    "by": created_by,
+                    "at": to_db(at),
+                },
             )
-            product_id = int(cur2.lastrowid or 0)
-            async with conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)) as cur:
-                row = await cur.fetchone()
+            row = await cur2.fetchone()
         assert row is not None
         return _product(row), True
 
     async def get(self, product_id: int) -> Product | None:
-        row = await self.db.fetchone("SELECT * FROM products WHERE id = ?", (product_id,))
+        row = await self.db.fetchone("SELECT * FROM products WHERE id = :id", {"id": product_id})
         return _product(row) if row else None
 
     async def by_origin(self, origin_kind: str, origin_id: int) -> Product | None:
         row = await self.db.fetchone(
-            "SELECT * FROM products WHERE origin_kind = ? AND origin_id = ?",
-            (origin_kind, origin_id),
+            "SELECT * FROM products WHERE origin_kind = :kind AND origin_id = :id",
+            {"kind": origin_kind, "id": origin_id},
         )
         return _product(row) if row else None
 
@@ -138,12 +142,14 @@ class ProductRepo:
         """Products of these communities whose title contains ``text``, newest first."""
         if not community_ids:
             return []
-        marks = ",".join("?" * len(community_ids))
+        params: dict[str, object] = {f"c{i}": c for i, c in enumerate(community_ids)}
+        marks = ", ".join(f":{name}" for name in params)
+        params.update(t=_contains(text), n=limit)
         rows = await self.db.fetchall(
             f"""SELECT * FROM products WHERE community_id IN ({marks})
-                  AND instr(lower(title), lower(?)) > 0
-                ORDER BY created_at DESC, id DESC LIMIT ?""",
-            (*community_ids, text, limit),
+                  AND lower(title) LIKE lower(:t) ESCAPE '\\'
+                ORDER BY created_at DESC, id DESC LIMIT :n""",
+            params,
         )
         return [_product(r) for r in rows]
 
@@ -157,12 +163,19 @@ class ProductRepo:
             """SELECT p.*, c.name AS community_name FROM products p
                  JOIN communities c ON c.id = p.community_id
                 WHERE c.guild_id = :g
-                  AND (:m OR c.sponsor_id = :u OR EXISTS (
+                  AND (:m = 1 OR c.sponsor_id = :u OR EXISTS (
                         SELECT 1 FROM memberships m WHERE m.community_id = c.id
                            AND m.user_id = :u AND m.left_at IS NULL))
-                  AND (instr(lower(p.title), lower(:t)) > 0 OR CAST(p.id AS TEXT) = :t)
+                  AND (lower(p.title) LIKE lower(:like) ESCAPE '\\' OR CAST(p.id AS TEXT) = :t)
                 ORDER BY p.created_at DESC, p.id DESC LIMIT :n""",
-            {"g": guild_id, "u": user_id, "m": int(manager), "t": text, "n": limit},
+            {
+                "g": guild_id,
+                "u": user_id,
+                "m": int(manager),
+                "like": _contains(text),
+                "t": text,
+                "n": limit,
+            },
         )
         return [(_product(r), r["community_name"]) for r in rows]
 
@@ -170,9 +183,9 @@ class ProductRepo:
         self, community_id: int, start: datetime, end: datetime
     ) -> list[Product]:
         rows = await self.db.fetchall(
-            """SELECT * FROM products WHERE community_id = ? AND created_at >= ?
-                 AND created_at < ? ORDER BY created_at, id""",
-            (community_id, to_db(start), to_db(end)),
+            """SELECT * FROM products WHERE community_id = :c AND created_at >= :start
+                 AND created_at < :end ORDER BY created_at, id""",
+            {"c": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [_product(r) for r in rows]
 
@@ -181,12 +194,12 @@ class ProductRepo:
     ) -> list[Product]:
         """Products created, changed or used in ``[start, end)``."""
         rows = await self.db.fetchall(
-            """SELECT * FROM products p WHERE p.community_id = ? AND (
-                   (p.created_at >= ? AND p.created_at < ?)
+            """SELECT * FROM products p WHERE p.community_id = :c AND (
+                   (p.created_at >= :start AND p.created_at < :end)
                    OR EXISTS (SELECT 1 FROM product_events e WHERE e.product_id = p.id
-                              AND e.at >= ? AND e.at < ?))
+                              AND e.at >= :start AND e.at < :end))
                ORDER BY p.created_at, p.id""",
-            (community_id, to_db(start), to_db(end), to_db(start), to_db(end)),
+            {"c": community_id, "start": to_db(start), "end": to_db(end)},
         )
         return [_product(r) for r in rows]
 
@@ -201,12 +214,19 @@ class ProductRepo:
     ) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE products SET status = ? WHERE id = ?", (status.value, product_id)
+                "UPDATE products SET status = :status WHERE id = :id",
+                {"status": status.value, "id": product_id},
             )
             await conn.execute(
                 """INSERT INTO product_events (product_id, kind, status, note, recorded_by, at)
-                   VALUES (?, 'status', ?, ?, ?, ?)""",
-                (product_id, status.value, note, actor_id, to_db(at)),
+                   VALUES (:p, 'status', :status, :note, :by, :at)""",
+                {
+                    "p": product_id,
+                    "status": status.value,
+                    "note": note,
+                    "by": actor_id,
+                    "at": to_db(at),
+                },
             )
 
     async def add_use(
@@ -220,13 +240,20 @@ class ProductRepo:
     ) -> None:
         await self.db.execute(
             """INSERT INTO product_events (product_id, kind, setting, place, note, recorded_by, at)
-               VALUES (?, 'use', ?, ?, ?, ?, ?)""",
-            (product_id, setting.value, place, note, actor_id, to_db(at)),
+               VALUES (:p, 'use', :setting, :place, :note, :by, :at)""",
+            {
+                "p": product_id,
+                "setting": setting.value,
+                "place": place,
+                "note": note,
+                "by": actor_id,
+                "at": to_db(at),
+            },
         )
 
     async def events(self, product_id: int) -> list[ProductEvent]:
         rows = await self.db.fetchall(
-            "SELECT * FROM product_events WHERE product_id = ? ORDER BY at, id", (product_id,)
+            "SELECT * FROM product_events WHERE product_id = :p ORDER BY at, id", {"p": product_id}
         )
         return [_event(r) for r in rows]
 
@@ -238,17 +265,23 @@ class ProductRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 """INSERT INTO product_sources (product_id, source_kind, source_id, linked_by,
-                       linked_at) VALUES (?,?,?,?,?)
+                       linked_at) VALUES (:p, :kind, :source, :by, :at)
                    ON CONFLICT DO NOTHING""",
-                (product_id, kind.value, source_id, linked_by, to_db(at)),
+                {
+                    "p": product_id,
+                    "kind": kind.value,
+                    "source": source_id,
+                    "by": linked_by,
+                    "at": to_db(at),
+                },
             )
             return cur.rowcount == 1
 
     async def sources(self, product_id: int) -> list[SourceRef]:
         rows = await self.db.fetchall(
             """SELECT source_kind, source_id, linked_at FROM product_sources
-               WHERE product_id = ? ORDER BY linked_at, source_kind, source_id""",
-            (product_id,),
+               WHERE product_id = :p ORDER BY linked_at, source_kind, source_id""",
+            {"p": product_id},
         )
         return [
             SourceRef(SourceKind(r["source_kind"]), r["source_id"], from_db_req(r["linked_at"]))
@@ -261,7 +294,7 @@ class ProductRepo:
         sql = _SOURCE_SQL.get(kind)
         if sql is None:
             return None
-        row = await self.db.fetchone(sql, (source_id,))
+        row = await self.db.fetchone(sql, {"id": source_id})
         if row is None:
             return None
         return row["community_id"], row["title"] or ""
@@ -286,9 +319,9 @@ class ProductRepo:
                  UNION ALL
                  SELECT 'meeting', id, title, start_at FROM meetings
                   WHERE community_id = :c AND status = 'scheduled'
-               ) WHERE kind = 'statement_round' OR instr(lower(title), lower(:t)) > 0
+               ) AS s WHERE kind = 'statement_round' OR lower(title) LIKE lower(:t) ESCAPE '\\'
                ORDER BY at DESC, kind, id DESC LIMIT :n""",
-            {"c": community_id, "t": text, "n": limit},
+            {"c": community_id, "t": _contains(text), "n": limit},
         )
         return [SourceChoice(SourceKind(r["kind"]), r["id"], r["title"] or "") for r in rows]
 
@@ -300,24 +333,24 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
     for r in await db.fetchall(
         "SELECT p.id, p.title, p.kind, p.created_at, c.name FROM products p"
-        " JOIN communities c ON c.id = p.community_id WHERE p.created_by = ? ORDER BY p.id",
-        (user_id,),
+        " JOIN communities c ON c.id = p.community_id WHERE p.created_by = :u ORDER BY p.id",
+        {"u": user_id},
     ):
         found.append({"kind": "product you added", "product_id": r["id"], "title": r["title"],
                       "product_kind": r["kind"], "community": r["name"],
                       "at": r["created_at"]})  # fmt: skip
     for r in await db.fetchall(
         "SELECT s.*, p.title FROM product_sources s JOIN products p ON p.id = s.product_id"
-        " WHERE s.linked_by = ? ORDER BY s.product_id, s.source_kind, s.source_id",
-        (user_id,),
+        " WHERE s.linked_by = :u ORDER BY s.product_id, s.source_kind, s.source_id",
+        {"u": user_id},
     ):
         found.append({"kind": "source you linked", "product_id": r["product_id"],
                       "title": r["title"], "source": f"{r['source_kind']}:{r['source_id']}",
                       "at": r["linked_at"]})  # fmt: skip
     for r in await db.fetchall(
         "SELECT e.*, p.title FROM product_events e JOIN products p ON p.id = e.product_id"
-        " WHERE e.recorded_by = ? ORDER BY e.id",
-        (user_id,),
+        " WHERE e.recorded_by = :u ORDER BY e.id",
+        {"u": user_id},
     ):
         what = "status you recorded" if r["kind"] == "status" else "use you recorded"
         found.append({"kind": what, "product_id": r["product_id"], "title": r["title"],
@@ -326,7 +359,7 @@ async def export_rows(db: Database, user_id: int) -> list[dict[str, object]]:
     return found
 
 
-async def erase_rows(conn: aiosqlite.Connection, user_id: int) -> dict[str, int]:
+async def erase_rows(conn: Conn, user_id: int) -> dict[str, int]:
     """Inside the privacy erasure's transaction. The impact log is the group's record, so
     products, links, status changes and uses stay, without the person: the notes they wrote
     on uses are deleted (their own words); a status note stays (the group's account of the
@@ -334,12 +367,12 @@ async def erase_rows(conn: aiosqlite.Connection, user_id: int) -> dict[str, int]
     actor columns (``products.created_by``, ``product_sources.linked_by``)."""
     counts: dict[str, int] = {}
     cur = await conn.execute(
-        "UPDATE product_events SET note = NULL WHERE recorded_by = ? AND kind = 'use'",
-        (user_id,),
+        "UPDATE product_events SET note = NULL WHERE recorded_by = :u AND kind = 'use'",
+        {"u": user_id},
     )
     counts["product_use_notes_deleted"] = max(cur.rowcount, 0)
     cur = await conn.execute(
-        "UPDATE product_events SET recorded_by = NULL WHERE recorded_by = ?", (user_id,)
+        "UPDATE product_events SET recorded_by = NULL WHERE recorded_by = :u", {"u": user_id}
     )
     counts["product_events_detached"] = max(cur.rowcount, 0)
     return counts

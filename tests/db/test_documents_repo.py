@@ -1,14 +1,11 @@
-"""DocumentRepo on a real SQLite file: versions, sealed choices, quotes and privacy."""
+"""DocumentRepo on every engine: versions, sealed choices, quotes and privacy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.documents import DocumentRepo
 from bot.db.privacy import PrivacyRepo
@@ -23,19 +20,16 @@ OTHER = 555_000_000_000_000_002
 FAC = 555_000_000_000_000_003
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "docs.db") as database:
-        await migrations.upgrade(database)
-        yield database
-
-
 async def _story(db: Database, cid: int, teller: int) -> int:
-    return await db.execute(
-        "INSERT INTO stories (community_id, teller_id, title, text, consent, created_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (cid, teller, "T", "Words of the story.", "named", to_db(T0)),
-    )
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "INSERT INTO stories (community_id, teller_id, title, text, consent, created_at)"
+            " VALUES (:c, :teller, 'T', 'Words of the story.', 'named', :at) RETURNING id",
+            {"c": cid, "teller": teller, "at": to_db(T0)},
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 async def test_versions_quotes_and_sealed_choices(db: Database) -> None:

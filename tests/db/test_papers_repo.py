@@ -1,15 +1,12 @@
-"""PaperRepo on a real SQLite file: sealed answers, changing one's answer, the close (counts,
+"""PaperRepo on every engine: sealed answers, changing one's answer, the close (counts,
 canonical comments, key and sealed rows gone, once only), and a member who left."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.db import migrations
 from bot.db.database import Database
 from bot.db.papers import PaperRepo
 from bot.domain.papers import Answer, Comment, SealedAnswer, Tally
@@ -17,13 +14,6 @@ from tests.db.test_privacy_repo import community
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
 AUTHOR, A, B, C, LEFT = 101, 102, 103, 104, 105
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "papers.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 async def test_answers_are_sealed_changed_and_closed_once(db: Database) -> None:
@@ -55,7 +45,9 @@ async def test_answers_are_sealed_changed_and_closed_once(db: Database) -> None:
         Comment(Answer.CHANGES, "Shorter", None),
     ]
     assert await db.fetchall("SELECT * FROM paper_answers") == []
-    assert await db.fetchval("SELECT ballot_key FROM papers WHERE id = ?", (paper.id,)) is None
+    assert (
+        await db.fetchval("SELECT ballot_key FROM papers WHERE id = :id", {"id": paper.id}) is None
+    )
     assert await repo.close(paper.id, T0 + timedelta(days=3), None, [A]) is None
     assert [p.id for p in await repo.unannounced()] == [paper.id]
     await repo.mark_announced(paper.id, T0)

@@ -1,15 +1,12 @@
-"""ProductRepo and ProductService.record_origin on a real SQLite file."""
+"""ProductRepo and ProductService.record_origin on every engine."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.clock import FakeClock
-from bot.db import migrations
 from bot.db.change_rounds import ChangeRoundRepo
 from bot.db.communities import CommunityRepo
 from bot.db.database import Database
@@ -22,13 +19,6 @@ from bot.services.products import ProductService
 from tests.db.test_polls_repo import community
 
 T0 = datetime(2027, 1, 11, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "p.db") as database:
-        await migrations.upgrade(database)
-        yield database
 
 
 def service(db: Database) -> ProductService:
@@ -55,11 +45,22 @@ async def test_record_origin_is_idempotent(db: Database) -> None:
 
 
 async def _story(db: Database, cid: int, teller: int, title: str, consent: str) -> int:
-    return await db.execute(
-        "INSERT INTO stories (community_id, teller_id, title, text, consent, created_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (cid, teller, title, f"{title} text", consent, T0.isoformat()),
-    )
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "INSERT INTO stories (community_id, teller_id, title, text, consent, created_at)"
+            " VALUES (:c, :teller, :title, :text, :consent, :at) RETURNING id",
+            {
+                "c": cid,
+                "teller": teller,
+                "title": title,
+                "text": f"{title} text",
+                "consent": consent,
+                "at": T0.isoformat(),
+            },
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 async def test_timeline_sources_and_the_value_report_view(db: Database) -> None:
