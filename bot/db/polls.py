@@ -12,13 +12,17 @@ That lets a member find and replace their own ballot, and lets no one holding on
 database (or its WAL history) read a choice. Closing a poll writes the ballots again into
 ``poll_final_ballots`` in canonical order with no voter key, deletes the sealed ballots and
 the key and truncates the WAL: no file then holds anything that links a ballot to a member.
-``poll_voters`` knows who voted (turnout, nudges), never how.
+(On PostgreSQL the scrub vacuums the sealed tables instead; its data directory and WAL are
+the database operator's: see :mod:`bot.db.postgres`.) ``poll_voters`` knows who voted
+(turnout, nudges), never how.
 
 Votes are written through :class:`bot.db.group_commit.GroupCommitter` with the operation
 built by :meth:`PollRepo.vote_op`, which re-checks everything (poll exists, open, deadline not
 passed, voter is a member, ballot valid and different) inside the batch's transaction, so a
-vote racing a close is either counted or refused, never half-stored. The rules themselves are
-the domain's (:func:`bot.domain.polls.check_vote`, ``validate_ballot``, ``check_changed``).
+vote racing a close is either counted or refused, never half-stored (on PostgreSQL, with
+several processes on one database, the poll row is locked for this: :mod:`bot.db.locking`).
+The rules themselves are the domain's (:func:`bot.domain.polls.check_vote`,
+``validate_ballot``, ``check_changed``).
 
 This module returns data: it neither tallies nor words anything. The close takes the
 domain's pure ``decide`` function (:func:`bot.domain.polls.poll_outcome`) and stores what it

@@ -14,7 +14,9 @@ each vote is stored under ``HMAC-SHA256(round key, user id)`` and encrypted with
 key, itself sealed with the installation secret kept outside the database. At close the
 report (aggregates only) is frozen in ``statement_rounds.report``, and every vote and the key
 are deleted and the WAL truncated: afterwards no file links a member to a vote, and the
-published report never changes.
+published report never changes. (On PostgreSQL the scrub vacuums instead: see
+:mod:`bot.db.postgres`. A vote and the close take turns through a row lock there:
+:mod:`bot.db.locking`.)
 
 This module returns data: the report and the collective statement are the domain's
 (:func:`bot.domain.statements.round_outcome`), handed to :meth:`StatementRepo.close_round`
