@@ -35,6 +35,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.db.change_deadlines import ChangeDeadlinesRepo
 from bot.db.change_rounds import ChangeRoundRepo, DomainFull
 from bot.db.database import Database
 from bot.domain.change import (
@@ -94,6 +95,8 @@ class ChangeHooks(Protocol):
 
     async def close_due(self, round_id: int) -> None: ...
 
+    async def reminder_due(self, round_id: int) -> None: ...
+
     async def feedback_changed(self, rnd: ChangeRound) -> None: ...
 
 
@@ -116,6 +119,7 @@ class ChangeRoundService:
         defaults: Callable[[], RoundDefaults],
     ) -> None:
         self.repo = ChangeRoundRepo(db)
+        self.deadlines = ChangeDeadlinesRepo(db)
         self.communities = communities
         self.clock = clock
         self.scheduler = scheduler
@@ -132,6 +136,10 @@ class ChangeRoundService:
     def close_job(round_id: int) -> str:
         return f"change:close:{round_id}"
 
+    @staticmethod
+    def reminder_job(round_id: int) -> str:
+        return f"change:remind:{round_id}"
+
     def arm(self, rnd: ChangeRound) -> None:
         """(Re)arm the round's next step from its row."""
         if self.hooks is None:
@@ -144,9 +152,16 @@ class ChangeRoundService:
             )  # fmt: skip
         elif rnd.state is RoundState.SELECTING:
             self.scheduler.schedule(
-                self.close_job(rnd.id), rnd.select_until, partial(self.hooks.close_due, rnd.id),
+                self.close_job(rnd.id),
+                rnd.select_until,
+                partial(self.hooks.close_due, rnd.id),
                 guild_id=guild_id,
             )
+            if rnd.reminder_at is not None:
+                self.scheduler.schedule(
+                    self.reminder_job(rnd.id), rnd.reminder_at,
+                    partial(self.hooks.reminder_due, rnd.id), guild_id=guild_id,
+                )  # fmt: skip
 
     def disarm_all(self) -> None:
         self.scheduler.cancel_prefix("change:")
@@ -449,9 +464,49 @@ class ChangeRoundService:
         """selecting → closed with the outcome frozen; None if it was already closed."""
         closed = await self.repo.close_round(round_id, self.clock.now(), self._decide)
         self.scheduler.cancel(self.close_job(round_id))
+        self.scheduler.cancel(self.reminder_job(round_id))
         if closed is not None:
             log.info("change round %s closed", round_id)
         return closed
+
+    # ------------------------------------------------------------------ closing early
+    async def round_to_close(self, community: Community) -> ChangeRound:
+        """The community's round that is collecting or selecting (``/change close``)."""
+        rnd = await self.repo.current_round(community.id)
+        if rnd is None or rnd.state is RoundState.CLOSED:
+            raise NotFound(
+                f"**{escape_inline(community.name)}** has no significant-change round "
+                "collecting or selecting, so there is nothing to close. A facilitator opens "
+                "one with `/change round`."
+            )
+        return rnd
+
+    async def close_early(self, round_id: int, step: RoundState) -> bool:
+        """End ``step`` (collecting or selecting) of the round now, once: True when this
+        call ended it; False when it had ended already (another facilitator, the deadline).
+        The caller then runs the step as at its deadline (exactly once there too)."""
+        now = self.clock.now()
+        if step is RoundState.COLLECTING:
+            ended = await self.deadlines.end_collection_now(round_id, now)
+            if ended:
+                self.scheduler.cancel(self.selection_job(round_id))
+        elif step is RoundState.SELECTING:
+            ended = await self.deadlines.end_selection_now(round_id, now)
+            if ended:
+                self.scheduler.cancel(self.close_job(round_id))
+                self.scheduler.cancel(self.reminder_job(round_id))
+        else:
+            raise InvalidInput("Only collecting or selecting can be closed early.")
+        if ended:
+            log.info("change round %s: %s closed early", round_id, step.value)
+        return ended
+
+    async def to_remind(self, rnd: ChangeRound) -> list[int]:
+        """The selectors who have not chosen a story in any domain yet (the reminder's
+        recipients; read when it is sent, so whoever chose since is left out)."""
+        chose = await self.deadlines.choosers(rnd.id)
+        members = await self.communities.members(rnd.selector_id)
+        return [m.user_id for m in members if m.user_id not in chose]
 
     async def feedback(
         self, rnd: ChangeRound, names: NameLookup, *, outside: bool

@@ -12,6 +12,14 @@ after a restart, each message sent exactly once.
 ``/change consent`` lets a teller change who may read a story, or withdraw it; a story
 withdrawn (or narrowed) after selection is edited out of the feedback already posted.
 
+``/change close`` (facilitators) ends collection or selection early, after a confirmation;
+a day before the selection deadline each selector who has not chosen yet gets one reminder
+DM (both in :mod:`cogs.change._closing`).
+
+This module is longer than 400 lines because it is the one place where a round's scheduled
+steps (selection, close, reminder) meet Discord, each an exactly-once delivery run that a
+restart resumes; the wording and the components are already in their own modules.
+
 Thin: rules and storage are :class:`bot.services.change_rounds.ChangeRoundService`'s;
 wording is ``_render``'s.
 """
@@ -44,6 +52,7 @@ from bot.interactions import (
 from bot.services.change_rounds import ChangeRoundService, NameLookup, RoundDefaults
 from bot.text import escape_inline, plain
 from cogs.change._choosing import ChooseButton, ChooseDomain, PageButton, PickStory
+from cogs.change._closing import CloseButton, confirm_text, confirm_view, reminder_dm, reminder_run
 from cogs.change._render import (
     announcement,
     collection_closed,
@@ -69,9 +78,10 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ChooseDomain,
     PageButton,
     PickStory,
+    CloseButton,
 )
 
-_RUN = re.compile(r"^change:(\d+):(selection|feedback)$")
+_RUN = re.compile(r"^change:(\d+):(selection|feedback|reminder)$")
 
 
 def selection_run(round_id: int) -> str:
@@ -113,13 +123,18 @@ class ChangeCog(commands.GroupCog, group_name="change"):
             if found is None:
                 continue
             round_id, step = int(found.group(1)), found.group(2)
-            func = self.selection_due if step == "selection" else self.close_due
+            func = {
+                "selection": self.selection_due, "feedback": self.close_due,
+                "reminder": self.reminder_due,
+            }[step]  # fmt: skip
             try:
                 community_id = (await self.service.get(round_id)).community_id
             except NotFound:
                 continue  # the round is gone: nothing left to resume
             self.bot.scheduler.schedule(
-                f"change:resume:{step}:{round_id}", self.bot.clock.now(), partial(func, round_id),
+                f"change:resume:{step}:{round_id}",
+                self.bot.clock.now(),
+                partial(func, round_id),
                 guild_id=self.bot.communities.guild_of(community_id),
             )
 
@@ -244,6 +259,32 @@ class ChangeCog(commands.GroupCog, group_name="change"):
                 log.info("change round %s: a teller's DM could not be delivered", round_id)
         await self.deliveries.finish(run)
 
+    async def reminder_due(self, round_id: int) -> None:
+        """A day before the selection deadline: one DM to each selector who has not chosen
+        yet, each sent exactly once (a restart resumes the run, never repeats a DM)."""
+        run = reminder_run(round_id)
+        if await self.deliveries.start(run) is RunState.FINISHED:
+            return
+        rnd = await self.service.repo.get_round(round_id)
+        if rnd is None or not rnd.accepts_choices(self.bot.clock.now()):
+            await self.deliveries.finish(run)  # closed (early) or gone: no reminder
+            return
+        community = await self._community(rnd.community_id)
+        selectors = await self._community(rnd.selector_id)
+        if community is None or selectors is None:
+            await self.deliveries.finish(run)
+            return
+        text = reminder_dm(rnd, selectors, community)
+        for user_id in await self.service.to_remind(rnd):
+            try:
+                await self.deliveries.send(
+                    run, Destination.member(user_id), part=f"u{user_id}", content=text,
+                    allowed_mentions=NO_MENTIONS,
+                )  # fmt: skip
+            except discord.HTTPException:
+                log.info("change round %s: a selector's reminder could not be delivered", rnd.id)
+        await self.deliveries.finish(run)
+
     async def feedback_changed(self, rnd: ChangeRound) -> None:
         community = await self._community(rnd.community_id)
         if community is not None:
@@ -319,6 +360,21 @@ class ChangeCog(commands.GroupCog, group_name="change"):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+    @app_commands.command(
+        name="close", description="Close story collection or selection now (facilitators)"
+    )
+    @app_commands.describe(community="The community")
+    @app_commands.autocomplete(community=community_autocomplete)
+    @app_commands.guild_only()
+    async def close(self, interaction: discord.Interaction[HearthBot], community: str) -> None:
+        comm, actor = await facilitated_community(interaction, community)
+        rnd = await self.service.round_to_close(comm)
+        status = await self.service.status(comm)
+        await interaction.response.send_message(
+            confirm_text(status), view=confirm_view(rnd, actor.user_id), ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )  # fmt: skip
 
     @app_commands.command(
         name="status", description="Where the significant-change round stands (counts only)"

@@ -49,6 +49,9 @@ MANAGERS = frozenset({MANAGER})
 #: what belongs to one person (a story's consent, an erase request): that person only; here
 #: the member actor tells the story and asks for erasure.
 SELF = frozenset({MEMBER})
+#: what belongs to the facilitator who asked for it (a /change close confirmation): that
+#: facilitator only, not another facilitator or a server manager.
+ASKER = frozenset({FACILITATOR})
 #: what only a community's sponsor decides (stopping or restarting their digest e-mails).
 SPONSORS = frozenset({SPONSOR})
 #: what a community shows its sponsor too (a product's outside view): readers and the sponsor.

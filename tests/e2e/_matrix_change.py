@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services.change_rounds import ChangeRoundService
-from tests.e2e._matrix import MEMBER, A, Ctx, message_with, press
+from tests.e2e._matrix import FACILITATOR, MEMBER, A, Ctx, message_with, press
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState
 
@@ -205,3 +205,31 @@ async def check_consent(ctx: Ctx, rec: InteractionRecord, story: int) -> None:
 
 async def check_status(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert f"Significant-change round #{_rid(ctx)}" in rec.content, rec.all_text
+
+
+# ---------------------------------------------------------------------------- closing early
+
+
+
+async def check_close_asked(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    """``/change close`` only asks: the confirmation, its buttons, nothing closed."""
+    assert rec.ephemeral and "now?" in rec.content, rec.all_text
+    assert any(":close:" in c for c in all_custom_ids(rec.components)), rec.all_text
+    assert await ctx.val("SELECT state FROM change_rounds WHERE id = ?", _rid(ctx)) != "closed"
+
+
+async def facilitators_close_request(ctx: Ctx) -> MessageState:
+    """The facilitator's own ``/change close`` confirmation (asking closes nothing)."""
+    await a_round(ctx)
+    rec = await ctx.slash(ctx.people[FACILITATOR], "change close", community=A)
+    assert rec.reply is not None and "now?" in rec.content, rec.all_text
+    return rec.reply
+
+
+async def act_keep_open(ctx: Ctx, asked: MessageState) -> InteractionRecord:
+    [keep] = [c for c in all_custom_ids(asked.components) if c.endswith(":no")]
+    return await press(ctx, ctx.actor, asked, keep)
+
+
+async def check_kept(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert "Nothing was closed" in rec.all_text, rec.all_text

@@ -34,6 +34,7 @@ from tests.e2e import _matrix_products as products
 from tests.e2e import _matrix_value_stories as value
 from tests.e2e._matrix import (
     ACTORS,
+    ASKER,
     EVERYONE,
     FACILITATORS,
     MANAGERS,
@@ -462,6 +463,12 @@ async def check_value_report(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert {f.filename.rsplit(".", 1)[-1] for f in rec.files} == {"html", "md", "png"}
 
 
+async def check_value_schedule(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
+    assert rec.ephemeral and "goes out each month" in rec.content, rec.content
+    assert await ctx.val("SELECT cadence FROM value_report_schedules WHERE community_id = ?",
+                         ctx.a_id) == "monthly"
+
+
 async def count_digests(ctx: Ctx) -> int:
     return int(await ctx.val("SELECT count(*) FROM digests WHERE community_id = ?", ctx.a_id))
 
@@ -761,11 +768,18 @@ TABLE: list[Row] = [
     Row("value prompt", FACILITATORS, cmd("value prompt", community=A, cadence="monthly"),
         value.check_prompt),
     Row("value report", FACILITATORS, cmd("value report", community=A), check_value_report),
+    Row("value schedule", FACILITATORS, cmd("value schedule", community=A, cadence="monthly"),
+        check_value_schedule),
     # ---------------------------------------------------------------- change rounds
     Row("change status", READERS, cmd("change status", community=A), change.check_status,
         prepare=change.a_round),
     Row("change consent", SELF, change.act_consent, change.check_consent,
         prepare=change.members_story, note="the member's story of change"),
+    Row("change close", FACILITATORS, cmd("change close", community=A), change.check_close_asked,
+        prepare=change.a_round, note="asks for confirmation only"),
+    Row("CloseButton", ASKER, change.act_keep_open, change.check_kept,
+        prepare=change.facilitators_close_request,
+        note="the facilitator's own confirmation; Keep it open"),
     Row("change round", FACILITATORS, cmd("change round", community=A), change.check_opened,
         prepare=change.no_open_round, note="after the open one is closed"),
     # ---------------------------------------------------------------- annual report
@@ -827,7 +841,7 @@ async def test_the_table_covers_everything(world: HearthWorld) -> None:
     assert {c.name for c in world.emu.commands.values()} == top
     assert {row.allowed for row in TABLE} <= {
         EVERYONE, FACILITATORS, READERS, PARTICIPANTS, MANAGERS, SELF, SPONSORS,
-        SPONSOR_READERS}
+        SPONSOR_READERS, ASKER}
 
 
 @pytest.mark.parametrize("actor_key", ACTORS)

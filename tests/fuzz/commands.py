@@ -104,12 +104,15 @@ COMMANDS: list[Cmd] = [
         choices={"cadence": ("quarterly", "monthly", "off")}),
     # the value report
     Cmd("value report", ("community", "from", "to"), base=dict(C)),
+    Cmd("value schedule", ("community",), base=dict(C),
+        choices={"cadence": ("quarterly", "monthly", "half-yearly", "yearly", "off")}),
     # the members' annual report
     Cmd("value annual", ("community", "closes"), base=dict(C)),
     # significant-change rounds
     Cmd("change round", ("community", "domains", "period", "collect_until", "select_until"),
         base=dict(C)),
     Cmd("change status", ("community",)),
+    Cmd("change close", ("community",)),
     Cmd("change consent", ("story",), base={"story": "1"}, actor="alice",
         choices={"level": ("group", "anonymous", "named", "withdrawn")}),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.stories.consent import Consent
@@ -63,6 +63,21 @@ class ChangeRound:
 
     def accepts_choices(self, now: datetime) -> bool:
         return self.state is RoundState.SELECTING and now < self.select_until
+
+    @property
+    def reminder_at(self) -> datetime | None:
+        """When selectors who have not chosen yet are reminded: :data:`REMIND_BEFORE` the
+        selection deadline; ``None`` when selection is shorter than that (the invitation
+        itself is the reminder) or the round is not selecting."""
+        if self.state is not RoundState.SELECTING:
+            return None
+        at = self.select_until - REMIND_BEFORE
+        opened = self.selection_opened_at or self.collect_until
+        return at if at > opened else None
+
+
+#: How long before the selection deadline the reminder goes.
+REMIND_BEFORE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
