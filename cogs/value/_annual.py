@@ -11,6 +11,10 @@ the two still delivers the report after the restart, once.
 Members whose DMs are closed: the facilitator is told how many, not who. Whether someone
 accepts DMs is their own setting, the lounge post reaches them the same, and so the bot
 never stores or shows a list of them.
+
+This module is longer than 400 lines because it holds the annual report's whole Discord
+lifecycle (open, invitations with their retries, reminder, close and the report to the
+sponsor), each an exactly-once run a restart resumes; the wording is in its own modules.
 """
 
 from __future__ import annotations
