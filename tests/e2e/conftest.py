@@ -1,6 +1,7 @@
-"""The e2e world fixture. A module marked ``pytest.mark.both_engines`` (the core flows) runs
-every test that uses ``world`` (or asks for ``engine``) on SQLite and on PostgreSQL;
-the others run on SQLite."""
+"""The e2e world fixture. The core flows (:data:`CORE_FLOWS`, and any module marked
+``pytest.mark.both_engines``) run every test that uses ``world`` (or asks for ``engine``) on
+SQLite and on PostgreSQL; the others run on SQLite (their subject is not the engine: the
+emulator, wording, permissions, or SQLite's own files)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,28 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: What a community does from start to finish, one module per capability.
+CORE_FLOWS = frozenset({
+    "test_smoke",
+    "test_communities",
+    "test_stories",
+    "test_polls",
+    "test_statements",
+    "test_meetings",
+    "test_digest",
+    "test_privacy",
+    "test_value_stories",
+    "test_change_rounds",
+    "test_documents",
+    "test_papers",
+    "test_products",
+})
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "both_engines"
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "engine" in metafunc.fixturenames and (
+        module in CORE_FLOWS or metafunc.definition.get_closest_marker("both_engines")
     ):
         metafunc.parametrize("engine", ENGINES)
 
