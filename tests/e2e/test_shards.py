@@ -1,8 +1,9 @@
 """Two Hearth processes on two gateway shards (issue 17, ``HEARTH_SHARDS``), end to end.
 
 The emulator runs 2 shards; two real HearthBots in this test process, one per shard
-(``HEARTH_SHARDS=0/2`` and ``1/2``), share one SQLite database file, each through its own
-connections, as two processes would. Each sees only the guild on its shard, answers only the
+(``HEARTH_SHARDS=0/2`` and ``1/2``), share one database (a SQLite file, or a PostgreSQL
+schema: the module runs on both engines), each through its own connections, as two
+processes would. Each sees only the guild on its shard, answers only the
 slash commands of that guild, and arms and runs only the scheduled jobs of that guild's
 community: a weekly story prompt is posted exactly once per community, by its own process,
 when the shared fake clock reaches it. A restart re-arms only the owned community's jobs, and
@@ -33,8 +34,9 @@ from tests.e2e.hearth import make_settings
 from tests.emulator.harness import run_client
 from tests.emulator.server import DiscordEmulator
 from tests.emulator.state import GuildState, UserState
+from tests.engines import database_target
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_engines]
 
 START = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # a Monday
 FIRST_DUE = datetime(2027, 1, 13, 10, 0, tzinfo=UTC)  # Wednesday 10:00 London (GMT)
@@ -57,16 +59,19 @@ class Process:
 class Cluster:
     emu: DiscordEmulator
     clock: FakeClock
-    db_path: Path
+    target: str  # HEARTH_DB: a SQLite file or a PostgreSQL URL
+    key_file: Path
     guilds: dict[int, GuildState]
     owners: dict[int, UserState]
     procs: dict[int, Process] = field(default_factory=dict)
 
     async def start(self, shard: int) -> Process:
         shards = parse_shards(f"{shard}/2")
-        settings: Settings = make_settings(self.db_path, HEARTH_SHARDS=str(shards))
+        settings: Settings = make_settings(
+            self.target, HEARTH_SHARDS=str(shards), HEARTH_KEY_FILE=str(self.key_file)
+        )
         stack = contextlib.AsyncExitStack()
-        db = Database(self.db_path)
+        db = settings.open_database()
         await db.connect()
         stack.push_async_callback(db.close)
         await migrations.upgrade(db)
@@ -110,13 +115,15 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    async with DiscordEmulator(shard_count=2) as emu:
+async def cluster(tmp_path: Path, engine: str) -> AsyncIterator[Cluster]:
+    async with database_target(engine, tmp_path) as target, DiscordEmulator(
+        shard_count=2
+    ) as emu:
         owners = {n: emu.create_user(f"owner {n}") for n in (0, 1)}
         guilds = {
             n: emu.create_guild(f"Charity {n}", owner=owners[n], shard=n) for n in (0, 1)
         }
-        world = Cluster(emu, FakeClock(START), tmp_path / "hearth.db", guilds, owners)
+        world = Cluster(emu, FakeClock(START), target, tmp_path / "hearth.key", guilds, owners)
         try:
             await world.start(0)
             await world.start(1)
