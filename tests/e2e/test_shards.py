@@ -7,7 +7,9 @@ processes would. Each sees only the guild on its shard, answers only the
 slash commands of that guild, and arms and runs only the scheduled jobs of that guild's
 community: a weekly story prompt is posted exactly once per community, by its own process,
 when the shared fake clock reaches it. A restart re-arms only the owned community's jobs, and
-the global retention job runs in one process at a time (its lease in the database).
+the global retention job runs in one process at a time (its lease in the database). Two
+processes started on the same range by mistake both arm a community's prompt, and the
+claims in the database still let exactly one prompt out.
 """
 
 from __future__ import annotations
@@ -65,8 +67,9 @@ class Cluster:
     owners: dict[int, UserState]
     procs: dict[int, Process] = field(default_factory=dict)
 
-    async def start(self, shard: int) -> Process:
-        shards = parse_shards(f"{shard}/2")
+    async def start(self, n: int, spec: str | None = None) -> Process:
+        """Start process ``n`` on shards ``spec`` (default: shard ``n`` of 2)."""
+        shards = parse_shards(spec or f"{n}/2")
         settings: Settings = make_settings(
             self.target, HEARTH_SHARDS=str(shards), HEARTH_KEY_FILE=str(self.key_file)
         )
@@ -102,16 +105,18 @@ class Cluster:
         guide = bot.get_cog("GuideCog")
         if guide is not None:
             await asyncio.wait_for(guide.caught_up.wait(), 10)  # type: ignore[attr-defined]
-        self.procs[shard] = proc
+        self.procs[n] = proc
         return proc
 
-    async def stop(self, shard: int) -> None:
-        await self.procs.pop(shard).stack.aclose()
+    async def stop(self, n: int) -> None:
+        await self.procs.pop(n).stack.aclose()
 
     async def advance_to(self, when: datetime) -> dict[int, list[str]]:
-        """Move the shared clock; each process runs its own due jobs."""
+        """Move the shared clock; the processes run their own due jobs at the same time."""
         self.clock.set(when)
-        return {n: await p.bot.scheduler.run_due() for n, p in self.procs.items()}
+        names = list(self.procs)
+        ran = await asyncio.gather(*(self.procs[n].bot.scheduler.run_due() for n in names))
+        return dict(zip(names, ran, strict=True))
 
 
 @pytest.fixture
@@ -218,3 +223,17 @@ async def test_a_global_job_runs_in_one_process_at_a_time(cluster: Cluster) -> N
     await cluster.advance_to(cluster.procs[loser].bot.scheduler.next_run(RETENTION_JOB)
                              or cluster.clock.now())  # fmt: skip
     assert runs[loser] == 1
+
+
+async def test_two_processes_on_the_same_shard_by_mistake_post_a_prompt_once(
+    cluster: Cluster,
+) -> None:
+    c0 = await create_and_schedule(cluster, 0, "Carers Voice")
+    # A second process on shard 0 (a rolling deploy overlapping, or a wrong HEARTH_SHARDS):
+    # its start re-arms the community's prompt from the database, as process 0 has it armed.
+    twin = await cluster.start(2, "0/2")
+    assert twin.bot.scheduler.next_run(f"prompt:{c0}") == FIRST_DUE
+    assert cluster.procs[0].bot.scheduler.next_run(f"prompt:{c0}") == FIRST_DUE
+    ran = await cluster.advance_to(FIRST_DUE)
+    assert f"prompt:{c0}" in ran[0] and f"prompt:{c0}" in ran[2]
+    assert len(prompts_in(cluster, 0, "carers-voice")) == 1
