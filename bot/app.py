@@ -273,4 +273,8 @@ class HearthBot(commands.AutoShardedBot):
         await handle_interaction_error(interaction, error)
 
     async def on_ready(self) -> None:
-        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        shards = self.settings.hearth_shards
+        log.info(
+            "connected as %s to %d guild(s)%s", self.user, len(self.guilds),
+            f" on shards {shards} (HEARTH_SHARDS)" if shards is not None else "",
+        )  # fmt: skip
