@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cogs.value._report import job_id
 from tests.e2e.hearth import START, HearthWorld, hearth_world
 from tests.e2e.test_digest import setup_community
 from tests.e2e.test_value_report import embed_words, value_dms
@@ -150,8 +151,16 @@ async def test_a_skipped_report_goes_once_when_a_sponsor_is_set(world: HearthWor
     rec = await world.slash(world.owner, "community sponsor", community="Quiet Group",
                             member=sponsor)  # fmt: skip
     assert "now the sponsor" in rec.content
-    for _ in range(50):  # the listener re-arming the community runs as its own task
-        await asyncio.sleep(0)
+    # The listener re-arming the community runs as its own task, once the command is done.
+    assert world.bot is not None
+    cid = (await world.community_row("Quiet Group")).id
+    for _ in range(300):
+        when = world.bot.scheduler.next_run(job_id(cid))
+        if when is not None and when <= world.clock.now():
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the new sponsor did not re-arm the value report at once")
     await world.advance(timedelta(seconds=1))
     dms = value_dms(world, sponsor)
     assert len(dms) == 1 and "February 2027" in embed_words(dms[0])  # only the latest
