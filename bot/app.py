@@ -20,7 +20,7 @@ import logging
 import pkgutil
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -49,9 +49,6 @@ log = logging.getLogger(__name__)
 
 MessageHook = Callable[[discord.Message], Awaitable[None]]
 COMMAND_TREE_KEY = "command_tree"
-#: How long a process holds a global job's lease after each run (it renews it every run).
-GLOBAL_LEASE = timedelta(hours=2)
-
 
 def hearth_intents() -> discord.Intents:
     """No privileged intents: Hearth reads no chat content and needs no member list."""
@@ -181,11 +178,9 @@ class HearthBot(commands.AutoShardedBot):
         self.message_hooks: list[MessageHook] = []
         self.tree.error(self._on_tree_error)
 
-    async def claim_global_job(self, job_id: str) -> bool:
+    async def claim_global_job(self, job_id: str, until: datetime) -> bool:
         """Only one process runs a global job at a time: the holder of its lease."""
-        return await self.job_leases.claim(
-            job_id, self.process_id, self.clock.now(), GLOBAL_LEASE
-        )
+        return await self.job_leases.claim(job_id, self.process_id, self.clock.now(), until)
 
     async def setup_hook(self) -> None:
         self.scheduler.start()

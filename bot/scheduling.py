@@ -19,10 +19,12 @@ The wrapper keeps every job's time itself, so :meth:`Scheduler.jobs`,
 Several processes (``HEARTH_SHARDS``, bot/sharding.py): every job names the guild it acts
 for (``guild_id=``, a required keyword, so no call site can forget), and a job of a guild
 this process does not own is never armed. A job of no guild is *global*: by default one
-process at a time runs it, the one holding its lease in the database (``claim``, injected;
-a process that does not hold it tries again :data:`GLOBAL_RETRY` later, so the job moves
-on if its holder stops); ``per_process=True`` marks the few housekeeping jobs every process
-runs for its own guilds (re-arming, resuming what a crash interrupted).
+process at a time runs it, the one holding its lease in the database (``claim``, injected).
+The holder keeps the lease until :data:`GLOBAL_RETRY` after the job's next run, so while it
+runs on time no other process takes the job; one that does not hold it asks again every
+:data:`GLOBAL_RETRY`, and takes the job over once a stopped holder's lease has run out.
+``per_process=True`` marks the few housekeeping jobs every process runs for its own guilds
+(re-arming, resuming what a crash interrupted).
 """
 
 from __future__ import annotations
@@ -45,10 +47,12 @@ from bot.sharding import Ownership, owns_every_guild
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[[], Awaitable[None]]
-#: ``claim(job_id)``: may this process run this global job now (a lease in the database)?
-GlobalClaim = Callable[[str], Awaitable[bool]]
+#: ``claim(job_id, until)``: take or keep this global job's lease until ``until``; True if
+#: this process holds it (a lease in the database, bot/db/leases.py).
+GlobalClaim = Callable[[str, datetime], Awaitable[bool]]
 
-#: How soon a process that did not get a global job's lease asks again.
+#: How soon a process that did not get a global job's lease asks again; also how long past
+#: the job's next run its holder keeps the lease (so a stopped holder is replaced by then).
 GLOBAL_RETRY = timedelta(minutes=30)
 
 #: How long a shutdown waits for running jobs before stopping them (seconds).
@@ -185,10 +189,14 @@ class Scheduler:
         assert claim is not None
 
         async def run() -> None:
-            if await claim(job_id):
-                await func()
-            elif self.next_run(job_id) is None:
-                self.schedule(job_id, self.clock.now() + GLOBAL_RETRY, func, guild_id=None)
+            if not await claim(job_id, self.clock.now() + GLOBAL_RETRY):
+                if self.next_run(job_id) is None:
+                    self.schedule(job_id, self.clock.now() + GLOBAL_RETRY, func, guild_id=None)
+                return
+            await func()
+            following = self.next_run(job_id)  # the job re-armed itself: keep it ours
+            if following is not None:
+                await claim(job_id, max(following, self.clock.now()) + GLOBAL_RETRY)
 
         return run
 

@@ -197,36 +197,56 @@ async def test_again_re_arms_a_running_job_for_its_own_guild(
         s.again("wait", T0, not_ready)  # finished: it has no guild any more
 
 
-async def test_a_global_job_runs_only_where_claimed_and_is_asked_again(clock: FakeClock) -> None:
-    holder: dict[str, str] = {}
-    ran: list[str] = []
+async def test_a_global_job_runs_in_one_process_and_moves_on_when_it_stops(
+    clock: FakeClock,
+) -> None:
+    """A daily global job: its holder keeps the lease past each next run, the other process
+    asks every GLOBAL_RETRY in vain, and takes the job over once the holder has stopped."""
+    leases: dict[str, tuple[str, datetime]] = {}  # the job_leases table, in memory
+    ran: list[tuple[str, datetime]] = []
 
     def process(name: str) -> Scheduler:
-        async def claim(job_id: str) -> bool:
-            return holder.setdefault(job_id, name) == name
+        async def claim(job_id: str, until: datetime) -> bool:
+            held = leases.get(job_id)
+            if held is None or held[0] == name or held[1] <= clock.now():
+                leases[job_id] = (name, until)
+                return True
+            return False
 
-        return Scheduler(clock, run_in_real_time=False, owns=ShardRange(0, 0, 2).owns,
-                         claim=claim)  # fmt: skip
+        sched = Scheduler(clock, run_in_real_time=False, claim=claim)
+
+        async def daily() -> None:
+            ran.append((name, clock.now()))
+            sched.schedule("daily", clock.now() + timedelta(days=1), daily, guild_id=None)
+
+        sched.schedule("daily", T0, daily, guild_id=None)
+        return sched
 
     a, b = process("a"), process("b")
-    for s, name in ((a, "a"), (b, "b")):
 
-        async def sweep(name: str = name) -> None:
-            ran.append(name)
+    async def both_until(when: datetime) -> None:
+        while clock.now() < when:
+            await a.run_due()
+            await b.run_due()
+            clock.advance(timedelta(minutes=10))
 
-        s.schedule("sweep", T0, sweep, guild_id=None)
-    await a.run_due()
-    await b.run_due()
-    assert ran == ["a"]
-    assert b.next_run("sweep") == T0 + GLOBAL_RETRY  # b asks again later
-    holder.clear()  # a stopped and gave its lease up
-    clock.advance(GLOBAL_RETRY)
-    await b.run_due()
-    assert ran == ["a", "b"]
+    await both_until(T0 + timedelta(days=3))
+    assert [who for who, _ in ran] == ["a"] * 3  # once a day, by a only
+    assert leases["daily"] == ("a", T0 + timedelta(days=3) + GLOBAL_RETRY)
+    assert b.next_run("daily") is not None  # b keeps asking
+    # a stops (no clean release): b takes over once a's lease has run out.
+    await a.shutdown()
+    stopped = clock.now()
+    while clock.now() < stopped + timedelta(days=2):
+        await b.run_due()
+        clock.advance(timedelta(minutes=10))
+    took_over = [when for who, when in ran if who == "b"]
+    assert took_over and took_over[0] <= T0 + timedelta(days=3) + 2 * GLOBAL_RETRY
+    assert len(took_over) == 2  # then daily again, by b alone
 
 
 async def test_per_process_jobs_run_everywhere_without_a_claim(clock: FakeClock) -> None:
-    async def never(job_id: str) -> bool:
+    async def never(job_id: str, until: datetime) -> bool:
         raise AssertionError("a per-process job asks for no lease")
 
     s = Scheduler(clock, run_in_real_time=False, claim=never)

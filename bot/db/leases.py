@@ -8,7 +8,7 @@ on SQLite or PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.db.database import Database
 
@@ -17,8 +17,9 @@ class JobLeases:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim(self, job: str, holder: str, now: datetime, hold: timedelta) -> bool:
-        """Take or renew ``job``'s lease for ``hold`` from ``now``: True if ``holder`` has it."""
+    async def claim(self, job: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew ``job``'s lease until ``until``: True if ``holder`` has it (it held
+        it already, or nobody did, or the last holder's lease ran out by ``now``)."""
         async with self.db.transaction() as conn:
             rows = await conn.execute_fetchall(
                 "INSERT INTO job_leases (job, holder, expires_at)"
@@ -27,7 +28,7 @@ class JobLeases:
                 " SET holder = excluded.holder, expires_at = excluded.expires_at"
                 " WHERE job_leases.holder = excluded.holder OR job_leases.expires_at <= :now"
                 " RETURNING holder",
-                {"job": job, "holder": holder, "until": _text(now + hold), "now": _text(now)},
+                {"job": job, "holder": holder, "until": _text(until), "now": _text(now)},
             )
             return bool(list(rows))
 

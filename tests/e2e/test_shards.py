@@ -80,8 +80,8 @@ class Cluster:
         await migrations.upgrade(db)
         made: list[HearthBot] = []
 
-        async def claim(job_id: str) -> bool:  # the bot's own lease claim, as in production
-            return await made[0].claim_global_job(job_id)
+        async def claim(job_id: str, until: datetime) -> bool:  # the bot's own, as in production
+            return await made[0].claim_global_job(job_id, until)
 
         bot = HearthBot(
             settings=settings,
@@ -202,26 +202,31 @@ async def test_a_global_job_runs_in_one_process_at_a_time(cluster: Cluster) -> N
     from cogs.privacy._tidy import RETENTION_JOB
 
     runs: dict[int, int] = {0: 0, 1: 0}
-    for shard, proc in cluster.procs.items():
+    for n, proc in cluster.procs.items():
+        sched = proc.bot.scheduler
 
-        async def sweep(shard: int = shard) -> None:
-            runs[shard] += 1
+        async def sweep(n: int = n, sched: Scheduler = sched) -> None:
+            runs[n] += 1
+            nxt = cluster.clock.now() + timedelta(days=1)
+            sched.schedule(RETENTION_JOB, nxt, sweep, guild_id=None)
 
-        # Replace the retention job's work with a counter: the lease decides who runs it.
-        proc.bot.scheduler.schedule(RETENTION_JOB, cluster.clock.now(), sweep, guild_id=None)
+        # The retention job's work replaced by a daily counter: the lease decides who runs it.
+        sched.schedule(RETENTION_JOB, cluster.clock.now(), sweep, guild_id=None)
     await cluster.advance_to(cluster.clock.now())
     assert sorted(runs.values()) == [0, 1]
     winner = next(n for n, count in runs.items() if count)
     loser = 1 - winner
-    # The other process asks again later and stays out while the lease is held...
-    retry = cluster.procs[loser].bot.scheduler.next_run(RETENTION_JOB)
-    assert retry is not None
-    await cluster.advance_to(retry)
+    # The other process asks again every half hour and stays out while the holder runs...
+    for _ in range(6):
+        retry = cluster.procs[loser].bot.scheduler.next_run(RETENTION_JOB)
+        assert retry is not None
+        await cluster.advance_to(retry)
     assert runs[loser] == 0
     # ...and takes the job over once the holder stops (a clean stop gives the lease up).
     await cluster.stop(winner)
-    await cluster.advance_to(cluster.procs[loser].bot.scheduler.next_run(RETENTION_JOB)
-                             or cluster.clock.now())  # fmt: skip
+    retry = cluster.procs[loser].bot.scheduler.next_run(RETENTION_JOB)
+    assert retry is not None
+    await cluster.advance_to(retry)
     assert runs[loser] == 1
 
 
