@@ -227,7 +227,7 @@ async def start_poll(w: CrashWorld, n: int) -> tuple[list[UserState], int]:
         "community": COMMUNITY, "question": "What should we drink?", "kind": "single",
         "options": "; ".join(OPTIONS)})
     assert "Posted" in rec.content, rec.content
-    [(poll_id,)] = await w.query("SELECT id FROM polls")
+    [(poll_id,)] = await w.query("SELECT max(id) FROM polls")  # this guild's: the newest
     assert isinstance(poll_id, int)
     return people, poll_id
 
