@@ -163,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _check(settings: Settings) -> int:
     try:
-        report = await run_check(settings.discord_token.get_secret_value(), settings.database_file)
+        report = await run_check(
+            settings.discord_token.get_secret_value(), settings.database_file or settings.hearth_db
+        )
     except discord.LoginFailure:
         print(
             "✗ token: Discord rejected DISCORD_TOKEN; copy it again from the Developer "

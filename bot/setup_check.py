@@ -109,7 +109,8 @@ async def application_id(token: str) -> int:
         await http.close()
 
 
-async def run_check(token: str, db_path: Path | None) -> CheckReport:
+async def run_check(token: str, db_path: Path | str | None) -> CheckReport:
+    """``db_path``: the SQLite file, or a PostgreSQL URL, whose communities' roles to check."""
     http, me = await _login(token)
     try:
         app_id = int((await http.application_info())["id"])
@@ -136,7 +137,7 @@ async def _gateway_says_hello(http: HTTPClient) -> None:
 
 
 async def _guild_report(
-    http: HTTPClient, guild_id: int, bot_id: int, db_path: Path | None
+    http: HTTPClient, guild_id: int, bot_id: int, db_path: Path | str | None
 ) -> GuildReport:
     guild = await http.get_guild(guild_id)
     member = await http.get_member(guild_id, bot_id)
@@ -150,7 +151,7 @@ async def _guild_report(
         have.value |= int(role["permissions"])
     report.missing_permissions = missing(have, HEARTH_PERMISSIONS)
     top = max(mine, key=lambda r: (int(r["position"]), -int(r["id"])), default=roles[guild_id])
-    for role_id in _community_role_ids(db_path, guild_id):
+    for role_id in await _community_role_ids(db_path, guild_id):
         theirs = roles.get(role_id)
         if theirs is not None and (int(theirs["position"]), -int(theirs["id"])) >= (
             int(top["position"]),
@@ -160,21 +161,41 @@ async def _guild_report(
     return report
 
 
-def _community_role_ids(db_path: Path | None, guild_id: int) -> list[int]:
+_ROLES_SQL = (
+    "SELECT member_role_id, facilitator_role_id FROM communities "
+    "WHERE guild_id = {} AND archived_at IS NULL"
+)
+
+
+async def _community_role_ids(db_path: Path | str | None, guild_id: int) -> list[int]:
     """The member and facilitator roles of the server's active communities, read-only (a check
-    creates no database; none yet means no communities yet)."""
+    creates no database and no key file; none yet means no communities yet)."""
+    if isinstance(db_path, str):
+        import asyncpg
+
+        from bot.db.postgres import asyncpg_url
+
+        try:
+            conn = await asyncpg.connect(asyncpg_url(db_path))
+            try:
+                rows = [tuple(r) for r in await conn.fetch(_ROLES_SQL.format("$1"), guild_id)]
+            finally:
+                await conn.close()
+        except (OSError, asyncpg.PostgresError):
+            return []
+    else:
+        rows = _sqlite_role_rows(db_path, guild_id)
+    return [int(r) for row in rows for r in row if r is not None]
+
+
+def _sqlite_role_rows(db_path: Path | None, guild_id: int) -> list[tuple[object, ...]]:
     if db_path is None or not db_path.is_file():
         return []
     try:
         with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
-            rows = conn.execute(
-                "SELECT member_role_id, facilitator_role_id FROM communities "
-                "WHERE guild_id = ? AND archived_at IS NULL",
-                (guild_id,),
-            ).fetchall()
+            return list(conn.execute(_ROLES_SQL.format("?"), (guild_id,)).fetchall())
     except sqlite3.Error:
         return []
-    return [int(r) for row in rows for r in row if r is not None]
 
 
 __all__ = ["CheckReport", "GuildReport", "application_id", "invite_url", "run_check"]

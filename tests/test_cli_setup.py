@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -25,10 +24,12 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.db.database import Database
 from bot.permissions import HEARTH_PERMISSIONS
 from cogs.communities import _spaces
 from tests.emulator.permissions import DEFAULT_BOT, P
 from tests.emulator.server import DiscordEmulator
+from tests.engines import ENGINES, database_target
 
 ROOT = Path(__file__).resolve().parents[1]
 HEARTH_VARS = (
@@ -246,9 +247,17 @@ async def test_check_all_well(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-async def test_check_names_a_missing_permission_and_a_role_above(tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
-    assert run(["db", "upgrade"], tmp_path, HEARTH_DB=str(db)).returncode == 0
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_check_names_a_missing_permission_and_a_role_above(
+    tmp_path: Path, engine: str
+) -> None:
+    async with database_target(engine, tmp_path, "h.db") as db:
+        await _check_names_a_missing_permission_and_a_role_above(tmp_path, db)
+
+
+async def _check_names_a_missing_permission_and_a_role_above(tmp_path: Path, db: str) -> None:
+    key = str(tmp_path / "hearth.key")
+    assert run(["db", "upgrade"], tmp_path, HEARTH_DB=db, HEARTH_KEY_FILE=key).returncode == 0
     async with DiscordEmulator() as emu:
         emu.create_guild("Fine")
         lacking = emu.create_guild("Charity", bot_permissions=DEFAULT_BOT & ~P.MANAGE_EVENTS)
@@ -256,15 +265,15 @@ async def test_check_names_a_missing_permission_and_a_role_above(tmp_path: Path)
         above = emu.create_role(
             lacking, "Carers member", position=emu.bot_role(lacking).position + 1
         )
-        with sqlite3.connect(db) as conn:
-            conn.execute(
+        async with Database(db, key_file=key) as conn:
+            await conn.execute(
                 "INSERT INTO communities (guild_id, name, slug, kind, member_role_id, "
-                "created_by, created_at) VALUES (?, 'Carers', 'carers', 'practice', ?, 1, "
+                "created_by, created_at) VALUES (:guild, 'Carers', 'carers', 'practice', :role, 1, "
                 "'2025-01-01T00:00:00+00:00')",
-                (lacking.id, above.id),
+                {"guild": lacking.id, "role": above.id},
             )
         code, out, err = await arun(
-            ["check"], tmp_path, DISCORD_TOKEN="x", DISCORD_API_BASE=emu.api_base, HEARTH_DB=str(db)
+            ["check"], tmp_path, DISCORD_TOKEN="x", DISCORD_API_BASE=emu.api_base, HEARTH_DB=db
         )
         bot_role = emu.bot_role(lacking).name
     assert code == 1, out + err
