@@ -54,31 +54,34 @@ def seed_base(path: Path, communities: int, members: int, years: int) -> None:
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.executemany(
             "INSERT INTO communities (id, guild_id, name, slug, kind, sponsor_id, created_by,"
-            " created_at) VALUES (?, 1, ?, ?, 'practice', 1, 1, ?)",
-            [(c, f"Community {c}", f"community-{c}", created) for c in range(1, communities + 1)],
+            " created_at) VALUES (:c, 1, :name, :slug, 'practice', 1, 1, :at)",
+            [{"c": c, "name": f"Community {c}", "slug": f"community-{c}", "at": created}
+             for c in range(1, communities + 1)],
         )
         disciplines = ("gp", "nurse", "patient", "carer", "other")
         conn.executemany(
             "INSERT INTO memberships (community_id, user_id, discipline, is_facilitator,"
-            " joined_at) VALUES (?, ?, ?, ?, ?)",
-            [(c, c * 1000 + k, disciplines[k % 5], int(k == 0), created)
+            " joined_at) VALUES (:c, :u, :discipline, :fac, :at)",
+            [{"c": c, "u": c * 1000 + k, "discipline": disciplines[k % 5], "fac": int(k == 0),
+              "at": created}
              for c in range(1, communities + 1) for k in range(members)],
         )
         # One open poll each, closing after the period; one upcoming meeting each.
         conn.executemany(
             "INSERT INTO polls (community_id, kind, question, options, created_by, created_at,"
-            " closes_at, ballot_key) VALUES (?, 'single', 'Which evening suits?',"
-            " '[\"Tue\",\"Wed\"]', ?, ?, ?, randomblob(32))",
-            [(c, c * 1000, (END - timedelta(days=2)).strftime(ISO),
-              (END + timedelta(days=5)).strftime(ISO)) for c in range(1, communities + 1)],
+            " closes_at, ballot_key) VALUES (:c, 'single', 'Which evening suits?',"
+            " '[\"Tue\",\"Wed\"]', :by, :at, :closes, randomblob(32))",
+            [{"c": c, "by": c * 1000, "at": (END - timedelta(days=2)).strftime(ISO),
+              "closes": (END + timedelta(days=5)).strftime(ISO)}
+             for c in range(1, communities + 1)],
         )
         conn.executemany(
             "INSERT INTO meetings (community_id, title, start_at, end_at, timezone, location,"
-            " in_series, created_by, created_at) VALUES (?, 'Spring gathering', ?, ?,"
-            " 'Europe/London', 'Village hall', 1, ?, ?)",
-            [(c, (END + timedelta(days=20)).strftime(ISO),
-              (END + timedelta(days=20, hours=2)).strftime(ISO), c * 1000,
-              (END - timedelta(days=30)).strftime(ISO)) for c in range(1, communities + 1)],
+            " in_series, created_by, created_at) VALUES (:c, 'Spring gathering', :start, :end,"
+            " 'Europe/London', 'Village hall', 1, :by, :at)",
+            [{"c": c, "start": (END + timedelta(days=20)).strftime(ISO),
+              "end": (END + timedelta(days=20, hours=2)).strftime(ISO), "by": c * 1000,
+              "at": (END - timedelta(days=30)).strftime(ISO)} for c in range(1, communities + 1)],
         )
 
 
@@ -97,20 +100,21 @@ def seed_history(path: Path, first_week: int, last_week: int, hours_per_week: in
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-200000")
         before = conn.execute("SELECT COUNT(*) FROM message_activity").fetchone()[0]
-        weeks_cte = ("WITH RECURSIVE w(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM w"
-                     " WHERE n < ?) ")
+        weeks_cte = ("WITH RECURSIVE w(n) AS (SELECT :first UNION ALL SELECT n + 1 FROM w"
+                     " WHERE n < :last) ")
+        weeks = {"first": first_week, "last": last_week - 1, "end": end_jd}
         # week n starts at END - (n+1)*7 days; rows in PK order for cheap inserts
         conn.execute(
-            weeks_cte + ", r(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM r WHERE k < ?) "
+            weeks_cte + ", r(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM r WHERE k < :hours) "
             "INSERT OR IGNORE INTO message_activity (community_id, user_id, day, hour,"
             " messages) "
             "SELECT m.community_id, m.user_id,"
-            " date(? - (w.n + 1) * 7 + (m.community_id * 7 + m.user_id * 3 + w.n + r.k * 3)"
+            " date(:end - (w.n + 1) * 7 + (m.community_id * 7 + m.user_id * 3 + w.n + r.k * 3)"
             " % 7),"
             " (m.community_id + m.user_id * 5 + w.n * 11 + r.k * 7) % 24,"
             " 1 + (m.community_id + m.user_id + w.n + r.k) % 9 "
             "FROM memberships m CROSS JOIN w CROSS JOIN r",
-            (first_week, last_week - 1, hours_per_week - 1, end_jd),
+            {**weeks, "hours": hours_per_week - 1},
         )
         conn.execute(
             weeks_cte
@@ -119,34 +123,34 @@ def seed_history(path: Path, first_week: int, last_week: int, hours_per_week: in
             "SELECT c.id, c.id * 1000 + w.n % 7, 'Week ' || w.n || ' story',"
             " 'What happened and what helped.', NULL, NULL,"
             " CASE w.n % 3 WHEN 0 THEN 'group' WHEN 1 THEN 'anonymous' ELSE 'named' END,"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7 + 2.5) "
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7 + 2.5) "
             "FROM communities c CROSS JOIN w",
-            (first_week, last_week - 1, end_jd),
+            weeks,
         )
         conn.execute(
             weeks_cte
             + "INSERT INTO polls (community_id, kind, question, options, created_by,"
             " created_at, closes_at, closed_at, voters, eligible, collective_statement) "
             "SELECT c.id, 'single', 'Question of week ' || w.n, '[\"Yes\",\"No\"]',"
-            " c.id * 1000, strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7 + 0.5),"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7 + 4.5),"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7 + 4.5), 6, 10,"
+            " c.id * 1000, strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7 + 0.5),"
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7 + 4.5),"
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7 + 4.5), 6, 10,"
             " 'Most of us prefer Tuesday evenings.' "
             "FROM communities c CROSS JOIN w WHERE w.n % 4 = 0",
-            (first_week, last_week - 1, end_jd, end_jd, end_jd),
+            weeks,
         )
         conn.execute(
             weeks_cte
             + "INSERT INTO meetings (community_id, title, start_at, end_at, timezone,"
             " location, in_series, created_by, created_at, notes, attendance_at) "
             "SELECT c.id, 'Gathering', strftime('%Y-%m-%dT%H:%M:%S+00:00',"
-            " ? - (w.n + 1) * 7 + 3.75), strftime('%Y-%m-%dT%H:%M:%S+00:00',"
-            " ? - (w.n + 1) * 7 + 3.85), 'Europe/London', 'Village hall', 1, c.id * 1000,"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7 - 30),"
+            " :end - (w.n + 1) * 7 + 3.75), strftime('%Y-%m-%dT%H:%M:%S+00:00',"
+            " :end - (w.n + 1) * 7 + 3.85), 'Europe/London', 'Village hall', 1, c.id * 1000,"
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7 - 30),"
             " 'We agreed three things.',"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7 + 4) "
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7 + 4) "
             "FROM communities c CROSS JOIN w WHERE w.n % 26 = 0",
-            (first_week, last_week - 1, end_jd, end_jd, end_jd, end_jd),
+            weeks,
         )
         conn.execute(
             "INSERT OR IGNORE INTO meeting_attendance (meeting_id, user_id, marked_by,"
@@ -158,12 +162,12 @@ def seed_history(path: Path, first_week: int, last_week: int, hours_per_week: in
             weeks_cte
             + "INSERT INTO digests (community_id, period_start, period_end, state, dm_done,"
             " attempts, created_at, sent_at) "
-            "SELECT c.id, strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 2) * 7),"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7), 'sent', 1, 1,"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7),"
-            " strftime('%Y-%m-%dT%H:%M:%S+00:00', ? - (w.n + 1) * 7) "
+            "SELECT c.id, strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 2) * 7),"
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7), 'sent', 1, 1,"
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7),"
+            " strftime('%Y-%m-%dT%H:%M:%S+00:00', :end - (w.n + 1) * 7) "
             "FROM communities c CROSS JOIN w WHERE w.n >= 1",  # week 0 is being compiled
-            (first_week, last_week - 1, end_jd, end_jd, end_jd, end_jd),
+            weeks,
         )
         # Steady state: past digests offered the stories of their weeks (digest_stories, as
         # stories_offered_by_digest records them), so only the stories of the week being
@@ -176,8 +180,8 @@ def seed_history(path: Path, first_week: int, last_week: int, hours_per_week: in
         )
         conn.execute(
             "DELETE FROM story_offers WHERE story_id IN"
-            " (SELECT id FROM stories WHERE created_at < ?)",
-            ((END - WEEK).strftime(ISO),),
+            " (SELECT id FROM stories WHERE created_at < :created_at)",
+            {"created_at": (END - WEEK).strftime(ISO)},
         )
         conn.execute("ANALYZE")
         after = conn.execute("SELECT COUNT(*) FROM message_activity").fetchone()[0]
@@ -243,9 +247,10 @@ async def compile_all(path: Path, communities: int, repeats: int) -> dict[str, A
         expected[comm.id] = int(await db.fetchval(
             "SELECT COALESCE(SUM(a.messages), 0) FROM message_activity a JOIN memberships m"
             " ON m.community_id = a.community_id AND m.user_id = a.user_id"
-            " WHERE a.community_id = ? AND a.day || printf(' %02d', a.hour) >= ?"
-            " AND a.day || printf(' %02d', a.hour) < ?",
-            (comm.id, (END - WEEK).strftime("%Y-%m-%d %H"), END.strftime("%Y-%m-%d %H")))
+            " WHERE a.community_id = :community AND a.day || printf(' %02d', a.hour) >= :start"
+            " AND a.day || printf(' %02d', a.hour) < :end",
+            {"community": comm.id, "start": (END - WEEK).strftime("%Y-%m-%d %H"),
+             "end": END.strftime("%Y-%m-%d %H")})
             or 0)
     await db.close()
     return {

@@ -54,58 +54,64 @@ def seed(path: Path, communities: int, now: datetime) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.executemany(
             "INSERT INTO communities (id, guild_id, name, slug, kind, sponsor_id, created_by,"
-            " created_at, lounge_id, voice_id, meetings_id) VALUES (?, 1, ?, ?, 'practice', 1,"
-            " 1, ?, ?, ?, ?)",
-            [(c, f"Community {c}", f"community-{c}", created, 10_000_000 + c,
-              20_000_000 + c, 30_000_000 + c) for c in cs],
+            " created_at, lounge_id, voice_id, meetings_id) VALUES (:c, 1, :name, :slug,"
+            " 'practice', 1, 1, :at, :lounge, :voice, :meetings)",
+            [{"c": c, "name": f"Community {c}", "slug": f"community-{c}", "at": created,
+              "lounge": 10_000_000 + c, "voice": 20_000_000 + c, "meetings": 30_000_000 + c}
+             for c in cs],
         )
         conn.executemany(
             "INSERT INTO memberships (community_id, user_id, discipline, is_facilitator,"
-            " joined_at) VALUES (?, ?, 'carer', ?, ?)",
-            [(c, c * 1000 + k, int(k == 0), created) for c in cs for k in range(10)],
+            " joined_at) VALUES (:c, :u, 'carer', :fac, :at)",
+            [{"c": c, "u": c * 1000 + k, "fac": int(k == 0), "at": created}
+             for c in cs for k in range(10)],
         )
         conn.executemany(
             "INSERT INTO story_schedules (community_id, cadence, weekday, time_of_day, anchor,"
-            " set_at, last_due_at) VALUES (?, 'weekly', ?, '10:00', ?, ?, NULL)",
-            [(c, c % 7, (now - timedelta(days=30)).date().isoformat(), created) for c in cs],
+            " set_at, last_due_at) VALUES (:c, 'weekly', :weekday, '10:00', :anchor, :at, NULL)",
+            [{"c": c, "weekday": c % 7, "anchor": (now - timedelta(days=30)).date().isoformat(),
+              "at": created} for c in cs],
         )
         conn.executemany(
             "INSERT INTO meeting_series (community_id, months, weekday, nth, local_time,"
             " timezone, duration_minutes, location, created_by, updated_at) VALUES"
-            " (?, '3,9', 2, 1, '18:30', 'Europe/London', 90, 'Village hall', ?, ?)",
-            [(c, c * 1000, created) for c in cs],
+            " (:c, '3,9', 2, 1, '18:30', 'Europe/London', 90, 'Village hall', :by, :at)",
+            [{"c": c, "by": c * 1000, "at": created} for c in cs],
         )
         conn.executemany(
             "INSERT INTO meetings (community_id, title, start_at, end_at, timezone, location,"
-            " in_series, created_by, created_at) VALUES (?, 'Gathering', ?, ?,"
-            " 'Europe/London', 'Village hall', 0, ?, ?)",
-            [(c, iso(now + timedelta(days=10, minutes=c)),
-              iso(now + timedelta(days=10, minutes=c + 90)), c * 1000, created) for c in cs],
+            " in_series, created_by, created_at) VALUES (:c, 'Gathering', :start, :end,"
+            " 'Europe/London', 'Village hall', 0, :by, :at)",
+            [{"c": c, "start": iso(now + timedelta(days=10, minutes=c)),
+              "end": iso(now + timedelta(days=10, minutes=c + 90)), "by": c * 1000,
+              "at": created} for c in cs],
         )
         conn.executemany(
             "INSERT INTO polls (community_id, kind, question, options, created_by, created_at,"
-            " closes_at, ballot_key, channel_id, message_id) VALUES (?, 'single',"
-            " 'Which evening suits?', '[\"Tue\",\"Wed\"]', ?, ?, ?, randomblob(32), ?, ?)",
-            [(c, c * 1000, iso(now - timedelta(days=1)), iso(now + timedelta(days=6, minutes=c)),
-              20_000_000 + c, 40_000_000 + c) for c in cs],
+            " closes_at, ballot_key, channel_id, message_id) VALUES (:c, 'single',"
+            " 'Which evening suits?', '[\"Tue\",\"Wed\"]', :by, :at, :closes, randomblob(32),"
+            " :channel, :message)",
+            [{"c": c, "by": c * 1000, "at": iso(now - timedelta(days=1)),
+              "closes": iso(now + timedelta(days=6, minutes=c)), "channel": 20_000_000 + c,
+              "message": 40_000_000 + c} for c in cs],
         )
         conn.executemany(
             "INSERT INTO statement_rounds (community_id, opened_by, opened_at, closes_at)"
-            " VALUES (?, ?, ?, ?)",
-            [(c, c * 1000, iso(now - timedelta(days=1)), iso(now + timedelta(days=13)))
-             for c in cs],
+            " VALUES (:c, :by, :at, :closes)",
+            [{"c": c, "by": c * 1000, "at": iso(now - timedelta(days=1)),
+              "closes": iso(now + timedelta(days=13))} for c in cs],
         )
         conn.executemany(
             "INSERT INTO digest_schedules (community_id, weekday, at_time, timezone,"
-            " updated_by, updated_at) VALUES (?, ?, '09:00', 'Europe/London', ?, ?)",
-            [(c, c % 7, c * 1000, created) for c in cs],
+            " updated_by, updated_at) VALUES (:c, :weekday, '09:00', 'Europe/London', :by, :at)",
+            [{"c": c, "weekday": c % 7, "by": c * 1000, "at": created} for c in cs],
         )
         # Last week's digest was sent, so nothing is overdue (a normal restart).
         conn.executemany(
             "INSERT INTO digests (community_id, period_start, period_end, state, dm_done,"
-            " attempts, created_at, sent_at) VALUES (?, ?, ?, 'sent', 1, 1, ?, ?)",
-            [(c, iso(now - timedelta(days=8)), iso(now - timedelta(days=1)),
-              iso(now - timedelta(days=1)), iso(now - timedelta(days=1))) for c in cs],
+            " attempts, created_at, sent_at) VALUES (:c, :start, :end, 'sent', 1, 1, :at, :at)",
+            [{"c": c, "start": iso(now - timedelta(days=8)), "end": iso(now - timedelta(days=1)),
+              "at": iso(now - timedelta(days=1))} for c in cs],
         )
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("communities", "memberships", "story_schedules", "meeting_series",

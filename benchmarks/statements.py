@@ -100,29 +100,34 @@ async def seed_round(path: Path, votes: list[tuple[int, int, Any]],
     db = await open_database(path)
     await db.execute(
         "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
-        " created_at) VALUES (1, 1, 'Bench', 'bench', 'practice', 'Europe/London', 1, ?)",
-        (T0.isoformat(),))
+        " created_at) VALUES (1, 1, 'Bench', 'bench', 'practice', 'Europe/London', 1, :at)",
+        {"at": T0.isoformat()})
     async with db.transaction() as conn:
         await conn.executemany(
             "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
-            " VALUES (1, ?, ?, ?)",
-            [(u, d, T0.isoformat()) for u, d in disciplines.items()])
+            " VALUES (1, :u, :discipline, :at)",
+            [{"u": u, "discipline": d, "at": T0.isoformat()} for u, d in disciplines.items()])
         cur = await conn.execute(
             "INSERT INTO statement_rounds (community_id, opened_by, opened_at, closes_at)"
-            " VALUES (1, 1, ?, ?)", (T0.isoformat(), (T0 + timedelta(days=7)).isoformat()))
-        rid = int(cur.lastrowid or 0)
+            " VALUES (1, 1, :opened_at, :closes_at) RETURNING id",
+            {"opened_at": T0.isoformat(), "closes_at": (T0 + timedelta(days=7)).isoformat()})
+        created = await cur.fetchone()
+        assert created is not None
+        rid = int(created[0])
         key, sealed = db.sealer.new_key("round", rid)
-        await conn.execute("UPDATE statement_rounds SET ballot_key = ? WHERE id = ?",
-                           (sealed, rid))
+        await conn.execute("UPDATE statement_rounds SET ballot_key = :ballot_key WHERE id = :id",
+                           {"ballot_key": sealed, "id": rid})
         await conn.executemany(
             "INSERT INTO statements (id, community_id, round_id, author_id, text, created_at)"
-            " VALUES (?, 1, ?, 0, ?, ?)",
-            [(s, rid, f"Statement {s}", T0.isoformat()) for s in range(1, STATEMENTS + 1)])
+            " VALUES (:s, 1, :round, 0, :text, :at)",
+            [{"s": s, "round": rid, "text": f"Statement {s}", "at": T0.isoformat()}
+             for s in range(1, STATEMENTS + 1)])
         voter = {u: Sealer.voter_key(key, u) for u in disciplines}
         await conn.executemany(
             "INSERT INTO statement_sealed_votes (round_id, statement_id, voter_key, sealed)"
-            " VALUES (?, ?, ?, ?)",
-            [(rid, s, voter[u], seal_vote(key, rid, s, voter[u], v)) for u, s, v in votes])
+            " VALUES (:round, :s, :voter, :sealed)",
+            [{"round": rid, "s": s, "voter": voter[u],
+              "sealed": seal_vote(key, rid, s, voter[u], v)} for u, s, v in votes])
     return db, rid
 
 

@@ -49,14 +49,14 @@ async def _seed(path: Path, voters: int) -> tuple[Any, int]:
     db = await open_database(path)
     await db.execute(
         "INSERT INTO communities (id, guild_id, name, slug, kind, timezone, created_by,"
-        " created_at) VALUES (1, 1, 'Bench', 'bench', 'practice', 'Europe/London', 1, ?)",
-        (T0.isoformat(),),
+        " created_at) VALUES (1, 1, 'Bench', 'bench', 'practice', 'Europe/London', 1, :at)",
+        {"at": T0.isoformat()},
     )
     async with db.transaction() as conn:
         await conn.executemany(
             "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
-            " VALUES (1, ?, 'gp', ?)",
-            [(u, T0.isoformat()) for u in range(1, voters + 1)],
+            " VALUES (1, :u, 'gp', :at)",
+            [{"u": u, "at": T0.isoformat()} for u in range(1, voters + 1)],
         )
     repo = PollRepo(db)
     spec = parse_poll("single", "Which evening suits?", "Tuesday; Wednesday; Thursday")

@@ -96,12 +96,14 @@ def operator_links(conn: sqlite3.Connection, secret: bytes | None) -> set[Link]:
                 continue
             poll = poll_from_row(row)
             members = [r[0] for r in conn.execute(
-                "SELECT user_id FROM memberships WHERE community_id = ?", (poll.community_id,))]
+                "SELECT user_id FROM memberships WHERE community_id = :c",
+                {"c": poll.community_id})]
             for member in members:
                 voter = Sealer.voter_key(key, member)
                 for (sealed,) in conn.execute(
-                    "SELECT sealed FROM poll_sealed_ballots WHERE poll_id = ? AND voter_key = ?",
-                    (poll.id, voter),
+                    "SELECT sealed FROM poll_sealed_ballots"
+                    " WHERE poll_id = :poll AND voter_key = :voter",
+                    {"poll": poll.id, "voter": voter},
                 ):
                     found.add(("poll", poll.id, member,
                                repr(open_ballot(key, poll, voter, bytes(sealed)))))
@@ -112,13 +114,14 @@ def operator_links(conn: sqlite3.Connection, secret: bytes | None) -> set[Link]:
             except SealingError:
                 continue
             members = [r[0] for r in conn.execute(
-                "SELECT user_id FROM memberships WHERE community_id = ?", (row["community_id"],))]
+                "SELECT user_id FROM memberships WHERE community_id = :c",
+                {"c": row["community_id"]})]
             for member in members:
                 voter = Sealer.voter_key(key, member)
                 for statement_id, sealed in conn.execute(
                     "SELECT statement_id, sealed FROM statement_sealed_votes"
-                    " WHERE round_id = ? AND voter_key = ?",
-                    (row["id"], voter),
+                    " WHERE round_id = :round AND voter_key = :voter",
+                    {"round": row["id"], "voter": voter},
                 ):
                     vote = open_vote(key, row["id"], statement_id, voter, bytes(sealed))
                     found.add(("round", row["id"], member, f"{statement_id}:{vote.value}"))

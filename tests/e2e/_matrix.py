@@ -81,13 +81,13 @@ class Ctx:
     def emu(self) -> Any:
         return self.world.emu
 
-    async def val(self, sql: str, *args: Any) -> Any:
+    async def val(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         assert self.world.db is not None
-        return await self.world.db.fetchval(sql, tuple(args))
+        return await self.world.db.fetchval(sql, params or {})
 
-    async def row(self, sql: str, *args: Any) -> Any:
+    async def row(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         assert self.world.db is not None
-        return await self.world.db.fetchone(sql, tuple(args))
+        return await self.world.db.fetchone(sql, params or {})
 
     async def slash(self, user: UserState, command: str, **options: Any) -> InteractionRecord:
         # All options go in the `options=` mapping: a poll's `options` option would otherwise

@@ -54,8 +54,8 @@ async def act_form(ctx: Ctx, opened: InteractionRecord) -> InteractionRecord:
 
 
 async def check_answer_saved(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    sql = "SELECT skills FROM annual_answers WHERE user_id = ?"
-    assert await ctx.val(sql, ctx.actor.id) == "Matrix skill"
+    sql = "SELECT skills FROM annual_answers WHERE user_id = :user"
+    assert await ctx.val(sql, {"user": ctx.actor.id}) == "Matrix skill"
 
 
 async def members_quote_choice(ctx: Ctx) -> int:
@@ -80,8 +80,8 @@ async def act_quote(ctx: Ctx, report: int) -> InteractionRecord:
 
 
 async def check_quoted(ctx: Ctx, rec: InteractionRecord, report: int) -> None:
-    sql = "SELECT quote_consent FROM annual_answers WHERE report_id = ? AND user_id = ?"
-    assert await ctx.val(sql, report, ctx.actor.id) == "anonymous"
+    sql = "SELECT quote_consent FROM annual_answers WHERE report_id = :report AND user_id = :user"
+    assert await ctx.val(sql, {"report": report, "user": ctx.actor.id}) == "anonymous"
 
 
 async def no_open_report(ctx: Ctx) -> None:
@@ -100,8 +100,8 @@ async def no_open_report(ctx: Ctx) -> None:
 
 async def check_opened(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     await rec.wait_final()
-    sql = "SELECT count(*) FROM annual_reports WHERE community_id = ? AND state = 'open'"
-    assert await ctx.val(sql, ctx.a_id) == 1, rec.all_text
+    sql = "SELECT count(*) FROM annual_reports WHERE community_id = :c AND state = 'open'"
+    assert await ctx.val(sql, {"c": ctx.a_id}) == 1, rec.all_text
 
 
 async def a_closed_report(ctx: Ctx) -> int:

@@ -169,8 +169,8 @@ async def act_reason_form(ctx: Ctx, opened: InteractionRecord) -> InteractionRec
 
 
 async def check_chosen(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    sql = "SELECT count(*) FROM change_choices WHERE round_id = ? AND user_id = ?"
-    assert await ctx.val(sql, _rid(ctx), ctx.actor.id) == 1
+    sql = "SELECT count(*) FROM change_choices WHERE round_id = :round AND user_id = :user"
+    assert await ctx.val(sql, {"round": _rid(ctx), "user": ctx.actor.id}) == 1
 
 
 # ---------------------------------------------------------------------------- commands
@@ -186,8 +186,8 @@ async def no_open_round(ctx: Ctx) -> None:
 
 
 async def check_opened(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    sql = "SELECT count(*) FROM change_rounds WHERE community_id = ? AND state = 'collecting'"
-    assert await ctx.val(sql, ctx.a_id) == 1, rec.all_text
+    sql = "SELECT count(*) FROM change_rounds WHERE community_id = :c AND state = 'collecting'"
+    assert await ctx.val(sql, {"c": ctx.a_id}) == 1, rec.all_text
 
 
 async def members_story(ctx: Ctx) -> int:
@@ -200,7 +200,9 @@ async def act_consent(ctx: Ctx, story: int) -> InteractionRecord:
 
 
 async def check_consent(ctx: Ctx, rec: InteractionRecord, story: int) -> None:
-    assert await ctx.val("SELECT consent FROM change_stories WHERE id = ?", story) == "named"
+    assert await ctx.val(
+        "SELECT consent FROM change_stories WHERE id = :id", {"id": story}
+    ) == "named"
 
 
 async def check_status(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
@@ -215,7 +217,9 @@ async def check_close_asked(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     """``/change close`` only asks: the confirmation, its buttons, nothing closed."""
     assert rec.ephemeral and "now?" in rec.content, rec.all_text
     assert any(":close:" in c for c in all_custom_ids(rec.components)), rec.all_text
-    assert await ctx.val("SELECT state FROM change_rounds WHERE id = ?", _rid(ctx)) != "closed"
+    assert await ctx.val(
+        "SELECT state FROM change_rounds WHERE id = :id", {"id": _rid(ctx)}
+    ) != "closed"
 
 
 async def facilitators_close_request(ctx: Ctx) -> MessageState:

@@ -56,8 +56,8 @@ async def a_proposal(ctx: Ctx) -> tuple[int, MessageState]:
     done = await ctx.emu.click(teller, draft.reply, "doc:draft:submit")
     await done.wait_edits(1)
     pid = int(await ctx.val("SELECT max(id) FROM document_proposals"))
-    thread = await ctx.val("SELECT channel_id FROM document_proposals WHERE id = ?", pid)
-    message = await ctx.val("SELECT message_id FROM document_proposals WHERE id = ?", pid)
+    thread = await ctx.val("SELECT channel_id FROM document_proposals WHERE id = :id", {"id": pid})
+    message = await ctx.val("SELECT message_id FROM document_proposals WHERE id = :id", {"id": pid})
     return pid, ctx.emu.get_message(ctx.emu.get_channel(thread), message)
 
 
@@ -67,7 +67,10 @@ async def act_choice(ctx: Ctx, prep: tuple[int, MessageState]) -> InteractionRec
 
 async def check_choice(ctx: Ctx, rec: InteractionRecord, prep: tuple[int, Any]) -> None:
     assert (
-        await ctx.val("SELECT count(*) FROM document_choices WHERE proposal_id = ?", prep[0]) == 1
+        await ctx.val(
+            "SELECT count(*) FROM document_choices WHERE proposal_id = :proposal",
+            {"proposal": prep[0]},
+        ) == 1
     )
 
 
@@ -77,7 +80,7 @@ async def act_decision(ctx: Ctx, prep: tuple[int, MessageState]) -> InteractionR
 
 
 async def check_decision(ctx: Ctx, rec: InteractionRecord, prep: tuple[int, Any]) -> None:
-    status = await ctx.val("SELECT status FROM document_proposals WHERE id = ?", prep[0])
+    status = await ctx.val("SELECT status FROM document_proposals WHERE id = :id", {"id": prep[0]})
     assert status == "accepted", status
 
 
@@ -99,7 +102,7 @@ async def act_quote_answer(ctx: Ctx, prep: tuple[int, MessageState]) -> Interact
 
 
 async def check_quote_answer(ctx: Ctx, rec: InteractionRecord, prep: tuple[int, Any]) -> None:
-    status = await ctx.val("SELECT status FROM document_quotes WHERE id = ?", prep[0])
+    status = await ctx.val("SELECT status FROM document_quotes WHERE id = :id", {"id": prep[0]})
     assert status == "agreed", status
 
 
@@ -124,9 +127,8 @@ def quote_proposed(words: str) -> Any:
     async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
         assert (
             await ctx.val(
-                "SELECT count(*) FROM document_quotes WHERE proposed_by = ? AND text = ?",
-                ctx.actor.id,
-                words,
+                "SELECT count(*) FROM document_quotes WHERE proposed_by = :by AND text = :text",
+                {"by": ctx.actor.id, "text": words},
             )
             == 1
         ), rec.all_text
@@ -183,7 +185,10 @@ async def act_propose_command(ctx: Ctx, _: Any) -> InteractionRecord:
 
 async def check_proposed(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert (
-        await ctx.val("SELECT count(*) FROM document_proposals WHERE proposed_by = ?", ctx.actor.id)
+        await ctx.val(
+            "SELECT count(*) FROM document_proposals WHERE proposed_by = :proposed_by",
+            {"proposed_by": ctx.actor.id},
+        )
         == 1
     )
 

@@ -37,8 +37,8 @@ async def act_comment(ctx: Ctx, _: Any) -> InteractionRecord:
 
 async def check_commented(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     n = await ctx.val(
-        "SELECT count(*) FROM papers WHERE author_id = ? AND title = 'Actor''s paper'",
-        ctx.actor.id,
+        "SELECT count(*) FROM papers WHERE author_id = :author AND title = 'Actor''s paper'",
+        {"author": ctx.actor.id},
     )
     assert n == 1, rec.all_text
 
@@ -103,8 +103,8 @@ async def act_text_form(ctx: Ctx, opened: InteractionRecord) -> InteractionRecor
 
 async def check_text_form(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     n = await ctx.val(
-        "SELECT count(*) FROM papers WHERE author_id = ? AND body = 'A typed draft.'",
-        ctx.actor.id,
+        "SELECT count(*) FROM papers WHERE author_id = :author AND body = 'A typed draft.'",
+        {"author": ctx.actor.id},
     )
     assert n == 1, rec.all_text
 
@@ -114,7 +114,7 @@ async def act_close(ctx: Ctx, prep: tuple[int, MessageState]) -> InteractionReco
 
 
 async def check_closed(ctx: Ctx, rec: InteractionRecord, prep: tuple[int, Any]) -> None:
-    closed = await ctx.val("SELECT closed_at FROM papers WHERE id = ?", prep[0])
+    closed = await ctx.val("SELECT closed_at FROM papers WHERE id = :id", {"id": prep[0]})
     assert closed is not None, rec.all_text
 
 

@@ -30,8 +30,8 @@ async def act_add(ctx: Ctx, _: Any) -> InteractionRecord:
 
 
 async def check_added(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    sql = "SELECT count(*) FROM products WHERE community_id = ? AND title = 'Matrix added'"
-    assert await ctx.val(sql, ctx.a_id) == 1
+    sql = "SELECT count(*) FROM products WHERE community_id = :c AND title = 'Matrix added'"
+    assert await ctx.val(sql, {"c": ctx.a_id}) == 1
 
 
 async def act_link(ctx: Ctx, product: int) -> InteractionRecord:
@@ -40,8 +40,8 @@ async def act_link(ctx: Ctx, product: int) -> InteractionRecord:
 
 
 async def check_linked(ctx: Ctx, rec: InteractionRecord, product: int) -> None:
-    sql = "SELECT count(*) FROM product_sources WHERE product_id = ? AND source_kind = 'poll'"
-    assert await ctx.val(sql, product) == 1
+    sql = "SELECT count(*) FROM product_sources WHERE product_id = :p AND source_kind = 'poll'"
+    assert await ctx.val(sql, {"p": product}) == 1
 
 
 async def act_status(ctx: Ctx, product: int) -> InteractionRecord:
@@ -50,7 +50,9 @@ async def act_status(ctx: Ctx, product: int) -> InteractionRecord:
 
 
 async def check_status(ctx: Ctx, rec: InteractionRecord, product: int) -> None:
-    assert await ctx.val("SELECT status FROM products WHERE id = ?", product) == "published"
+    assert await ctx.val(
+        "SELECT status FROM products WHERE id = :id", {"id": product}
+    ) == "published"
 
 
 async def act_used(ctx: Ctx, product: int) -> InteractionRecord:
@@ -59,8 +61,8 @@ async def act_used(ctx: Ctx, product: int) -> InteractionRecord:
 
 
 async def check_used(ctx: Ctx, rec: InteractionRecord, product: int) -> None:
-    sql = "SELECT count(*) FROM product_events WHERE product_id = ? AND kind = 'use'"
-    assert await ctx.val(sql, product) == 1
+    sql = "SELECT count(*) FROM product_events WHERE product_id = :p AND kind = 'use'"
+    assert await ctx.val(sql, {"p": product}) == 1
 
 
 async def act_show(ctx: Ctx, product: int) -> InteractionRecord:

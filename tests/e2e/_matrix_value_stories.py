@@ -30,8 +30,8 @@ async def _submit_preview(ctx: Ctx, user: UserState, shown: InteractionRecord) -
 
 
 async def _told_by(ctx: Ctx, user: UserState, words: str) -> int:
-    sql = "SELECT count(*) FROM value_stories WHERE teller_id = ? AND potential = ?"
-    return int(await ctx.val(sql, user.id, words))
+    sql = "SELECT count(*) FROM value_stories WHERE teller_id = :teller AND potential = :words"
+    return int(await ctx.val(sql, {"teller": user.id, "words": words}))
 
 
 # ---------------------------------------------------------------------- /value story
@@ -98,8 +98,9 @@ async def act_invitation(ctx: Ctx, invitation: int) -> InteractionRecord:
 
 
 async def check_invitation(ctx: Ctx, rec: InteractionRecord, invitation: int) -> None:
-    sql = "SELECT invitation_id FROM value_stories WHERE teller_id = ? AND potential = ?"
-    assert await ctx.val(sql, ctx.actor.id, "From the invitation.") == invitation, rec.all_text
+    sql = "SELECT invitation_id FROM value_stories WHERE teller_id = :teller AND potential = :words"
+    params = {"teller": ctx.actor.id, "words": "From the invitation."}
+    assert await ctx.val(sql, params) == invitation, rec.all_text
 
 
 # ---------------------------------------------------------------------- /value consent
@@ -114,9 +115,9 @@ async def members_value_story(ctx: Ctx) -> int:
             member, rec, {**ANSWERS, "potential": "The member's value story."}
         )
         await _submit_preview(ctx, member, shown)
-        sql = "SELECT id FROM value_stories WHERE teller_id = ? AND potential = ?"
+        sql = "SELECT id FROM value_stories WHERE teller_id = :teller AND potential = :words"
         ctx.ids["member_value_story"] = int(
-            await ctx.val(sql, member.id, "The member's value story.")
+            await ctx.val(sql, {"teller": member.id, "words": "The member's value story."})
         )
     return int(ctx.ids["member_value_story"])
 
@@ -126,12 +127,14 @@ async def act_consent(ctx: Ctx, story: int) -> InteractionRecord:
 
 
 async def check_consent(ctx: Ctx, rec: InteractionRecord, story: int) -> None:
-    assert await ctx.val("SELECT consent FROM value_stories WHERE id = ?", story) == "named"
+    assert await ctx.val(
+        "SELECT consent FROM value_stories WHERE id = :id", {"id": story}
+    ) == "named"
 
 
 # ---------------------------------------------------------------------- /value prompt
 
 
 async def check_prompt(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    sql = "SELECT cadence FROM value_prompt_schedules WHERE community_id = ?"
-    assert await ctx.val(sql, ctx.a_id) == "monthly", rec.all_text
+    sql = "SELECT cadence FROM value_prompt_schedules WHERE community_id = :c"
+    assert await ctx.val(sql, {"c": ctx.a_id}) == "monthly", rec.all_text

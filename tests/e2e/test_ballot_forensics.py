@@ -166,7 +166,7 @@ def test_forensics_reads_a_wal_it_did_not_write(tmp_path: Path) -> None:
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("CREATE TABLE t (x)")
     for i in range(3):
-        conn.execute("INSERT INTO t VALUES (?)", (i,))
+        conn.execute("INSERT INTO t VALUES (:x)", {"x": i})
     from tests.forensics import commit_states, open_image
 
     counts = []

@@ -72,7 +72,7 @@ async def test_choices_show_words_and_send_the_stored_codes(world: HearthWorld) 
     nurse = world.person("nurse")
     await world.create_community(members={nurse: "nurse"})
     assert await world.db.fetchval(  # type: ignore[union-attr]
-        "SELECT discipline FROM memberships WHERE user_id = ?", (nurse.id,)
+        "SELECT discipline FROM memberships WHERE user_id = :user", {"user": nurse.id}
     ) == "nurse"
     rec = await world.slash(world.owner, "digest schedule", community="Carers Voice",
                             weekday="friday", time="10:00", timezone="Europe/Paris")

@@ -142,8 +142,8 @@ async def test_create_builds_private_space_with_forum_roles_and_facilitator(
     assert set(tags) == {s.slug for s in world.config.stories.stages}
     assert set(tags.values()) == {t.id for t in stories.available_tags}
     [fac] = db_rows(
-        world, "SELECT user_id, is_facilitator, left_at FROM memberships WHERE community_id=?",
-        (row.id,),
+        world, "SELECT user_id, is_facilitator, left_at FROM memberships WHERE community_id=:c",
+        {"c": row.id},
     )
     assert fac == (world.owner.id, 1, None)
 
@@ -329,8 +329,8 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
     [m] = db_rows(
         world,
         "SELECT discipline, region, is_facilitator, left_at FROM memberships"
-        " WHERE community_id=? AND user_id=?",
-        (row.id, alice.id),
+        " WHERE community_id=:community AND user_id=:user",
+        {"community": row.id, "user": alice.id},
     )
     assert m == ("carer", "Yorkshire", 0, None)
     [dm] = world.emu.dms_to(alice)
@@ -346,8 +346,8 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
     )
     assert "Updated" in rec.content
     [m] = db_rows(
-        world, "SELECT discipline, region FROM memberships WHERE community_id=? AND user_id=?",
-        (row.id, alice.id),
+        world, "SELECT discipline, region FROM memberships WHERE community_id=:c AND user_id=:u",
+        {"c": row.id, "u": alice.id},
     )
     assert m == ("nurse", "Leeds")
     assert len(world.emu.dms_to(alice)) == 1
@@ -359,8 +359,8 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
     )
     assert "Updated" in rec.content and "Leeds" in rec.content, rec.content
     [m] = db_rows(
-        world, "SELECT discipline, region FROM memberships WHERE community_id=? AND user_id=?",
-        (row.id, alice.id),
+        world, "SELECT discipline, region FROM memberships WHERE community_id=:c AND user_id=:u",
+        {"c": row.id, "u": alice.id},
     )
     assert m == ("carer", "Leeds")
 
@@ -386,7 +386,7 @@ async def test_member_of_two_communities(world: HearthWorld) -> None:
     assert can(world, alice, VIEW | SEND, world.channel("gp-forum-lounge"))
     rows = db_rows(
         world, "SELECT c.name, m.discipline FROM memberships m JOIN communities c"
-        " ON c.id = m.community_id WHERE m.user_id=? ORDER BY c.name", (alice.id,),
+        " ON c.id = m.community_id WHERE m.user_id=:user ORDER BY c.name", {"user": alice.id},
     )
     assert rows == [("Carers Voice", "carer"), ("GP Forum", "gp")]
 
@@ -404,8 +404,8 @@ async def test_remove_takes_roles_and_circle_keeps_row(world: HearthWorld) -> No
     assert not can(world, alice, VIEW, lounge)
     row = await world.community_row("Carers Voice")
     [m] = db_rows(
-        world, "SELECT discipline, left_at FROM memberships WHERE community_id=? AND user_id=?",
-        (row.id, alice.id),
+        world, "SELECT discipline, left_at FROM memberships WHERE community_id=:c AND user_id=:u",
+        {"c": row.id, "u": alice.id},
     )
     assert m[0] == "carer" and m[1] is not None
     # Removing again is refused; re-adding brings them back with a fresh welcome.
@@ -467,7 +467,7 @@ async def test_add_without_manage_roles_names_it(world: HearthWorld) -> None:
                             discipline="gp")
     assert rec.ephemeral and "**Manage Roles**" in rec.content
     assert "Carers Voice member" not in role_names(world, alice)
-    assert db_rows(world, "SELECT * FROM memberships WHERE user_id=?", (alice.id,)) == []
+    assert db_rows(world, "SELECT * FROM memberships WHERE user_id=:user", {"user": alice.id}) == []
 
 
 # ---------------------------------------------------------------------------- sponsor / link
@@ -588,9 +588,11 @@ async def test_archive_locks_keeps_data_and_refuses_later_changes(world: HearthW
 
     row = await world.community_row("Carers Voice")
     assert row.archived
-    assert len(db_rows(world, "SELECT * FROM memberships WHERE community_id=?", (row.id,))) == 3
-    assert len(db_rows(world, "SELECT * FROM community_channels WHERE community_id=?",
-                       (row.id,))) == 6
+    assert len(db_rows(
+        world, "SELECT * FROM memberships WHERE community_id=:community", {"community": row.id}
+    )) == 3
+    assert len(db_rows(world, "SELECT * FROM community_channels WHERE community_id=:community",
+                       {"community": row.id})) == 6
     for command, opts in (
         ("community add", {"member": bob, "discipline": "gp"}),
         ("community remove", {"member": alice}),

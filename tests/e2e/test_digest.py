@@ -123,9 +123,9 @@ def embed_text(group: list[MessageState]) -> str:
 async def records(world: HearthWorld, community_id: int) -> list[tuple[str, str, int, int]]:
     assert world.db is not None
     rows = await world.db.fetchall(
-        "SELECT period_end, state, late, attempts FROM digests WHERE community_id = ?"
+        "SELECT period_end, state, late, attempts FROM digests WHERE community_id = :community"
         " ORDER BY period_end",
-        (community_id,),
+        {"community": community_id},
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 

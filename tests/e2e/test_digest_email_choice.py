@@ -87,7 +87,7 @@ def button_labels(message: MessageState) -> list[str]:
 async def stopped_at(world: HearthWorld, community_id: int) -> Any:
     assert world.db is not None
     return await world.db.fetchval(
-        "SELECT sponsor_email_stopped_at FROM communities WHERE id = ?", (community_id,)
+        "SELECT sponsor_email_stopped_at FROM communities WHERE id = :id", {"id": community_id}
     )
 
 
@@ -144,8 +144,8 @@ async def test_sponsor_stops_emails_the_dm_still_comes_then_restarts_them(
     assert len(inbox.messages) == 1
     assert world.db is not None
     states = await world.db.fetchall(
-        "SELECT state, email_done FROM digests WHERE community_id = ? ORDER BY period_end",
-        (cid,),
+        "SELECT state, email_done FROM digests WHERE community_id = :community ORDER BY period_end",
+        {"community": cid},
     )
     assert [tuple(r) for r in states] == [("sent", 1), ("sent", 0)]
 

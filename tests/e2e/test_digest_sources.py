@@ -156,7 +156,7 @@ async def test_polls_statements_and_meetings_run_through_commands_reach_the_dige
     assert "Marked 2 people present" in pick.content, pick.content
 
     poll_statement = await world.db.fetchval(
-        "SELECT collective_statement FROM polls WHERE id = ?", (closed_poll,))
+        "SELECT collective_statement FROM polls WHERE id = :id", {"id": closed_poll})
     round_statement = await world.db.fetchval(
         "SELECT collective_statement FROM statement_rounds WHERE id = 1")
     assert poll_statement and round_statement
@@ -173,14 +173,17 @@ async def test_polls_statements_and_meetings_run_through_commands_reach_the_dige
 
     guild = world.guild.id
     poll_at = await world.db.fetchone(
-        "SELECT channel_id, message_id FROM polls WHERE id = ?", (closed_poll,))
+        "SELECT channel_id, message_id FROM polls WHERE id = :id", {"id": closed_poll})
     open_at = await world.db.fetchone(
-        "SELECT channel_id, message_id FROM polls WHERE id = ?", (open_poll,))
+        "SELECT channel_id, message_id FROM polls WHERE id = :id", {"id": open_poll})
     round_at = await world.db.fetchone(
         "SELECT channel_id, message_id FROM statement_rounds WHERE id = 1")
     held_at = await world.db.fetchone(
-        "SELECT announcement_channel_id, announcement_id FROM meetings WHERE id = ?", (held_id,))
-    next_event = await world.db.fetchval("SELECT event_id FROM meetings WHERE id = ?", (next_id,))
+        "SELECT announcement_channel_id, announcement_id FROM meetings WHERE id = :id",
+        {"id": held_id})
+    next_event = await world.db.fetchval(
+        "SELECT event_id FROM meetings WHERE id = :id", {"id": next_id}
+    )
     assert poll_at and open_at and round_at and held_at and next_event
     links = [
         f"https://discord.com/channels/{guild}/{poll_at[0]}/{poll_at[1]}",

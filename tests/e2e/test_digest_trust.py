@@ -82,9 +82,9 @@ def whole(group: list[MessageState]) -> str:
 async def digest_rows(world: HearthWorld, community_id: int) -> list[tuple[str, str, str]]:
     assert world.db is not None
     rows = await world.db.fetchall(
-        "SELECT period_start, period_end, state FROM digests WHERE community_id = ?"
+        "SELECT period_start, period_end, state FROM digests WHERE community_id = :community"
         " ORDER BY period_end",
-        (community_id,),
+        {"community": community_id},
     )
     return [(r[0], r[1], r[2]) for r in rows]
 

@@ -232,7 +232,7 @@ async def test_two_camps_form_opinion_groups_and_the_round_speaks_in_plain_words
     for user in people.values():
         assert user.name.lower() not in said.lower() and str(user.id) not in said
     assert world.db is not None
-    row = await world.db.fetchone("SELECT * FROM statement_rounds WHERE id = ?", (round_id,))
+    row = await world.db.fetchone("SELECT * FROM statement_rounds WHERE id = :id", {"id": round_id})
     assert row is not None
     assert (row["voters"], row["eligible"]) == (15, 16)
     assert row["collective_statement"] == said

@@ -117,7 +117,7 @@ async def test_each_community_draws_from_its_own_library_without_repeats(
     assert buttons == {f"story:share:{carers.id}"}
     assert world.db is not None
     stored = await world.db.fetchall(
-        "SELECT prompt_text FROM story_prompts_posted WHERE community_id = ? ORDER BY id",
-        (carers.id,),
+        "SELECT prompt_text FROM story_prompts_posted WHERE community_id = :community ORDER BY id",
+        {"community": carers.id},
     )
     assert [r["prompt_text"] for r in stored] == posted

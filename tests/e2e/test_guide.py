@@ -79,7 +79,7 @@ async def test_a_system_channel_hearth_cannot_post_in_falls_back_to_the_owner(
     assert guide is not None and joined is not None
     assert await guide.welcome(joined) is False  # type: ignore[attr-defined]  # (waits its turn)
     assert (await world.db.fetchval(
-        "SELECT value FROM app_state WHERE key = ?", (f"welcome:{guild.id}",)
+        "SELECT value FROM app_state WHERE key = :key", {"key": f"welcome:{guild.id}"}
     ) or "").endswith(f"owner:{newcomer.id}")
 
 

@@ -65,7 +65,7 @@ async def schedule(world: HearthWorld, title: str, when: str) -> int:
                             title=title, when=when)  # fmt: skip
     assert "Scheduled" in rec.content, rec.content
     assert world.db is not None
-    mid = await world.db.fetchval("SELECT id FROM meetings WHERE title = ?", (title,))
+    mid = await world.db.fetchval("SELECT id FROM meetings WHERE title = :title", {"title": title})
     assert isinstance(mid, int)
     return mid
 
@@ -110,7 +110,7 @@ async def test_restart_relinks_an_event_whose_id_was_never_stored(
     # The crash: the event was created, then the process died before its id was stored.
     await world.stop_bot()
     conn = sqlite3.connect(world.db_path)
-    conn.execute("UPDATE meetings SET event_id = NULL WHERE id = ?", (crashed,))
+    conn.execute("UPDATE meetings SET event_id = NULL WHERE id = :id", {"id": crashed})
     conn.commit()
     conn.close()
     await world.start_bot()

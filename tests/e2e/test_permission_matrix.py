@@ -109,8 +109,8 @@ async def act_share_button(ctx: Ctx, msg: MessageState) -> InteractionRecord:
 
 async def check_prompt_story(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert await ctx.val(
-        "SELECT count(*) FROM stories WHERE teller_id = ? AND title = 'From the prompt'",
-        ctx.actor.id,
+        "SELECT count(*) FROM stories WHERE teller_id = :teller AND title = 'From the prompt'",
+        {"teller": ctx.actor.id},
     ) == 1
 
 
@@ -120,7 +120,9 @@ async def act_consent_button(ctx: Ctx, _: Any) -> InteractionRecord:
 
 
 async def consent_is(ctx: Ctx, level: str) -> None:
-    got = await ctx.val("SELECT consent FROM stories WHERE id = ?", ctx.ids["member_story"])
+    got = await ctx.val(
+        "SELECT consent FROM stories WHERE id = :id", {"id": ctx.ids["member_story"]}
+    )
     assert got == level, got
 
 
@@ -144,8 +146,8 @@ async def act_audience_button(ctx: Ctx, prep: tuple[int, MessageState]) -> Inter
 
 
 async def check_audience_opened(ctx: Ctx, rec: InteractionRecord, prep: Any) -> None:
-    row = await ctx.row("SELECT audience_channel_id, post_channel_id FROM stories WHERE id = ?",
-                        prep[0])
+    row = await ctx.row("SELECT audience_channel_id, post_channel_id FROM stories WHERE id = :id",
+                        {"id": prep[0]})
     assert row["audience_channel_id"] is None and row["post_channel_id"], tuple(row)
 
 
@@ -167,8 +169,8 @@ async def check_list_page(ctx: Ctx, rec: InteractionRecord, msg: MessageState) -
 def voted(poll_key: str) -> Callable[[Ctx, InteractionRecord, Any], Any]:
     async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
         assert await ctx.val(
-            "SELECT count(*) FROM poll_voters WHERE poll_id = ? AND user_id = ?",
-            ctx.ids[f"poll_{poll_key}"], ctx.actor.id,
+            "SELECT count(*) FROM poll_voters WHERE poll_id = :poll AND user_id = :user",
+            {"poll": ctx.ids[f"poll_{poll_key}"], "user": ctx.actor.id},
         ) == 1, "no vote stored"
 
     return check
@@ -240,7 +242,7 @@ async def check_statement_vote(ctx: Ctx, rec: InteractionRecord, prep: Any) -> N
     sid = int(prep[1].split(":")[3])
     assert ctx.world.db is not None
     # Votes are sealed: the repository (holding the round key) finds the actor's own vote.
-    round_id = await ctx.val("SELECT round_id FROM statements WHERE id = ?", sid)
+    round_id = await ctx.val("SELECT round_id FROM statements WHERE id = :id", {"id": sid})
     assert sid in await StatementRepo(ctx.world.db).voted_by(round_id, ctx.actor.id)
 
 
@@ -250,8 +252,8 @@ async def act_rsvp(ctx: Ctx, _: Any) -> InteractionRecord:
 
 async def check_rsvp(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert await ctx.val(
-        "SELECT answer FROM meeting_rsvps WHERE meeting_id = ? AND user_id = ?",
-        ctx.ids["meeting"], ctx.actor.id,
+        "SELECT answer FROM meeting_rsvps WHERE meeting_id = :meeting AND user_id = :user",
+        {"meeting": ctx.ids["meeting"], "user": ctx.actor.id},
     ) == "going"
 
 
@@ -280,8 +282,8 @@ async def act_attendance(ctx: Ctx, msg: MessageState) -> InteractionRecord:
 
 async def check_attendance(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     row = await ctx.row(
-        "SELECT user_id, marked_by FROM meeting_attendance WHERE meeting_id = ?",
-        ctx.ids["past_meeting"],
+        "SELECT user_id, marked_by FROM meeting_attendance WHERE meeting_id = :meeting",
+        {"meeting": ctx.ids["past_meeting"]},
     )
     assert row is not None and tuple(row) == (ctx.people[MEMBER].id, ctx.actor.id), row
 
@@ -303,7 +305,7 @@ def text_has(*parts: str) -> Callable[[Ctx, InteractionRecord, Any], Any]:
 
 def a_column(column: str, expected: Callable[[Ctx], Any]) -> Any:
     async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-        got = await ctx.val(f"SELECT {column} FROM communities WHERE id = ?", ctx.a_id)
+        got = await ctx.val(f"SELECT {column} FROM communities WHERE id = :id", {"id": ctx.a_id})
         assert got == expected(ctx), (column, got)
 
     return check
@@ -312,8 +314,8 @@ def a_column(column: str, expected: Callable[[Ctx], Any]) -> Any:
 def membership_left(key: str, left: bool) -> Any:
     async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
         row = await ctx.row(
-            "SELECT left_at FROM memberships WHERE community_id = ? AND user_id = ?",
-            ctx.a_id, ctx.people[key].id,
+            "SELECT left_at FROM memberships WHERE community_id = :community AND user_id = :user",
+            {"community": ctx.a_id, "user": ctx.people[key].id},
         )
         assert row is not None and (row["left_at"] is not None) == left, row
 
@@ -327,8 +329,8 @@ async def act_share(ctx: Ctx, _: Any) -> InteractionRecord:
 
 async def check_share(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert await ctx.val(
-        "SELECT count(*) FROM stories WHERE teller_id = ? AND title = 'My own story'",
-        ctx.actor.id,
+        "SELECT count(*) FROM stories WHERE teller_id = :teller AND title = 'My own story'",
+        {"teller": ctx.actor.id},
     ) == 1
 
 
@@ -354,7 +356,10 @@ async def act_save(ctx: Ctx, msg: MessageState) -> InteractionRecord:
 def saved_story_of(key: str | None) -> Any:
     async def check(ctx: Ctx, rec: InteractionRecord, msg: MessageState) -> None:
         teller = ctx.actor if key is None else ctx.people[key]
-        got = await ctx.val("SELECT teller_id FROM stories WHERE source_message_id = ?", msg.id)
+        got = await ctx.val(
+            "SELECT teller_id FROM stories WHERE source_message_id = :source_message",
+            {"source_message": msg.id},
+        )
         assert got == teller.id, got
 
     return check
@@ -371,20 +376,22 @@ async def check_prompt(ctx: Ctx, rec: InteractionRecord, before: int) -> None:
 
 def a_row_exists(table: str, where: str = "") -> Any:
     async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-        sql = f"SELECT count(*) FROM {table} WHERE community_id = ? {where}"
-        assert await ctx.val(sql, ctx.a_id), f"no {table} row"
+        sql = f"SELECT count(*) FROM {table} WHERE community_id = :c {where}"
+        assert await ctx.val(sql, {"c": ctx.a_id}), f"no {table} row"
 
     return check
 
 
 async def check_poll_closed(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    assert await ctx.val("SELECT closed_at FROM polls WHERE id = ?", ctx.ids["poll_to_close"])
+    assert await ctx.val(
+        "SELECT closed_at FROM polls WHERE id = :id", {"id": ctx.ids["poll_to_close"]}
+    )
 
 
 async def check_statement_added(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert await ctx.val(
-        "SELECT count(*) FROM statements WHERE author_id = ? AND text = 'We need more time'",
-        ctx.actor.id,
+        "SELECT count(*) FROM statements WHERE author_id = :author AND text = 'We need more time'",
+        {"author": ctx.actor.id},
     ) == 1
 
 
@@ -399,8 +406,8 @@ async def between_rounds(ctx: Ctx) -> int:
 
 async def check_new_round(ctx: Ctx, rec: InteractionRecord, old: int) -> None:
     assert await ctx.val(
-        "SELECT count(*) FROM statement_rounds WHERE community_id = ? AND id > ? "
-        "AND closed_at IS NULL", ctx.a_id, old,
+        "SELECT count(*) FROM statement_rounds WHERE community_id = :community AND id > :id "
+        "AND closed_at IS NULL", {"community": ctx.a_id, "id": old},
     ) == 1
 
 
@@ -408,7 +415,8 @@ async def an_open_round(ctx: Ctx) -> int:
     """The round `statement close` is aimed at: the one `statement round` opened (for
     facilitators), else one opened now over the statements `between_rounds` added."""
     rid = await ctx.val(
-        "SELECT id FROM statement_rounds WHERE community_id = ? AND closed_at IS NULL", ctx.a_id)
+        "SELECT id FROM statement_rounds WHERE community_id = :community AND closed_at IS NULL",
+        {"community": ctx.a_id})
     if rid is None:
         rec = await ctx.slash(ctx.world.owner, "statement round", community=A)
         assert "Opened" in rec.all_text, rec.all_text
@@ -418,14 +426,14 @@ async def an_open_round(ctx: Ctx) -> int:
 
 async def check_round_closed(ctx: Ctx, rec: InteractionRecord, rid: int) -> None:
     assert f"Closed statement round #{rid}" in rec.all_text, rec.all_text
-    assert await ctx.val("SELECT closed_at FROM statement_rounds WHERE id = ?", rid)
+    assert await ctx.val("SELECT closed_at FROM statement_rounds WHERE id = :id", {"id": rid})
 
 
 async def check_statement_report(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     """The full report once the round has closed; turnout only while it is open."""
     is_open = await ctx.val(
-        "SELECT closed_at IS NULL FROM statement_rounds WHERE community_id = ?"
-        " ORDER BY id DESC LIMIT 1", ctx.a_id)
+        "SELECT closed_at IS NULL FROM statement_rounds WHERE community_id = :community"
+        " ORDER BY id DESC LIMIT 1", {"community": ctx.a_id})
     assert rec.ephemeral, rec.all_text
     if is_open:
         assert not rec.embeds and "voted so far" in rec.content, rec.all_text
@@ -443,14 +451,14 @@ async def act_notes(ctx: Ctx, _: Any) -> InteractionRecord:
 
 
 async def check_notes(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    row = await ctx.row("SELECT notes, notes_by FROM meetings WHERE id = ?",
-                        ctx.ids["past_meeting"])
+    row = await ctx.row("SELECT notes, notes_by FROM meetings WHERE id = :id",
+                        {"id": ctx.ids["past_meeting"]})
     assert tuple(row) == ("Notes by the matrix.", ctx.actor.id), tuple(row)
 
 
 async def check_cancelled(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-    assert await ctx.val("SELECT status FROM meetings WHERE id = ?",
-                         ctx.ids["cancel_meeting"]) == "cancelled"
+    assert await ctx.val("SELECT status FROM meetings WHERE id = :id",
+                         {"id": ctx.ids["cancel_meeting"]}) == "cancelled"
 
 
 async def check_preview(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
@@ -465,12 +473,14 @@ async def check_value_report(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
 
 async def check_value_schedule(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert rec.ephemeral and "goes out each month" in rec.content, rec.content
-    assert await ctx.val("SELECT cadence FROM value_report_schedules WHERE community_id = ?",
-                         ctx.a_id) == "monthly"
+    assert await ctx.val("SELECT cadence FROM value_report_schedules WHERE community_id = :c",
+                         {"c": ctx.a_id}) == "monthly"
 
 
 async def count_digests(ctx: Ctx) -> int:
-    return int(await ctx.val("SELECT count(*) FROM digests WHERE community_id = ?", ctx.a_id))
+    return int(await ctx.val(
+        "SELECT count(*) FROM digests WHERE community_id = :community", {"community": ctx.a_id}
+    ))
 
 
 async def check_digest_sent(ctx: Ctx, rec: InteractionRecord, before: int) -> None:
@@ -495,7 +505,7 @@ async def check_emails_stopped(ctx: Ctx, rec: InteractionRecord, _: Any) -> None
     await rec.wait_followups(1)
     assert "are stopped" in rec.followups[0].content, rec.all_text
     assert await ctx.val(
-        "SELECT sponsor_email_stopped_at FROM communities WHERE id = ?", ctx.a_id
+        "SELECT sponsor_email_stopped_at FROM communities WHERE id = :id", {"id": ctx.a_id}
     ) is not None
 
 
@@ -522,8 +532,8 @@ async def act_forget_confirm(ctx: Ctx, msg: MessageState) -> InteractionRecord:
 async def check_member_erased(ctx: Ctx, rec: InteractionRecord, msg: MessageState) -> None:
     await rec.wait_edits(1)  # 'Erasing…', then the outcome
     assert "Done." in msg.content, msg.content
-    assert await ctx.val("SELECT count(*) FROM memberships WHERE user_id = ?",
-                         ctx.people[MEMBER].id) == 0
+    assert await ctx.val("SELECT count(*) FROM memberships WHERE user_id = :user",
+                         {"user": ctx.people[MEMBER].id}) == 0
 
 
 # ---------------------------------------------------------------------------- modals
@@ -557,7 +567,9 @@ async def act_edit_modal(ctx: Ctx, opened: InteractionRecord) -> InteractionReco
 
 def title_is(title: str) -> Any:
     async def check(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
-        got = await ctx.val("SELECT title FROM stories WHERE id = ?", ctx.ids["member_story"])
+        got = await ctx.val(
+            "SELECT title FROM stories WHERE id = :id", {"id": ctx.ids["member_story"]}
+        )
         assert got == title, got
 
     return check
@@ -570,8 +582,8 @@ async def act_edit(ctx: Ctx, _: Any) -> InteractionRecord:
 
 async def check_share_modal(ctx: Ctx, rec: InteractionRecord, _: Any) -> None:
     assert await ctx.val(
-        "SELECT count(*) FROM stories WHERE teller_id = ? AND title = 'Through the modal'",
-        ctx.actor.id,
+        "SELECT count(*) FROM stories WHERE teller_id = :teller AND title = 'Through the modal'",
+        {"teller": ctx.actor.id},
     ) == 1
 
 
@@ -800,7 +812,7 @@ TABLE: list[Row] = [
 
 
 async def check_archived(ctx: Ctx) -> None:
-    assert await ctx.val("SELECT archived_at FROM communities WHERE id = ?", ctx.a_id)
+    assert await ctx.val("SELECT archived_at FROM communities WHERE id = :id", {"id": ctx.a_id})
 
 
 # ============================================================================ the tests

@@ -134,9 +134,9 @@ async def scan_for(world: HearthWorld, user_id: int) -> list[str]:
         for col in await db(world).fetchall(f"PRAGMA table_info({table})"):
             name = col["name"]
             found = await db(world).fetchval(
-                f'SELECT COUNT(*) FROM "{table}" WHERE "{name}" = ? OR "{name}" = ?'
-                f' OR (typeof("{name}") = \'text\' AND instr("{name}", ?) > 0)',
-                (user_id, str(user_id), str(user_id)),
+                f'SELECT COUNT(*) FROM "{table}" WHERE "{name}" = :uid OR "{name}" = :text'
+                f' OR (typeof("{name}") = \'text\' AND instr("{name}", :text) > 0)',
+                {"uid": user_id, "text": str(user_id)},
             )
             if found:
                 hits.append(f"{table}.{name}")
@@ -239,7 +239,7 @@ async def test_export_then_forget_erases_everything_and_keeps_closed_results(
 
     await world.advance_to(datetime(2027, 1, 13, 19, 0, tzinfo=UTC))  # the 7-day reminder
     assert await db(world).fetchval(
-        "SELECT COUNT(*) FROM meeting_reminder_deliveries WHERE user_id = ?", (alice.id,)
+        "SELECT COUNT(*) FROM meeting_reminder_deliveries WHERE user_id = :user", {"user": alice.id}
     ) == 1
     await MeetingRepo(db(world)).set_attendance(mid, [alice.id, bob.id], world.owner.id,
                                                 world.clock.now())
@@ -372,7 +372,7 @@ async def test_forget_buttons_belong_to_their_member_and_survive_restart(
     forged = await world.emu._finish(forged, True, 5.0)
     assert forged.ephemeral and "belongs to someone else" in forged.content
     assert await db(world).fetchval(
-        "SELECT COUNT(*) FROM memberships WHERE user_id = ?", (alice.id,)) == 1
+        "SELECT COUNT(*) FROM memberships WHERE user_id = :user", {"user": alice.id}) == 1
     # after a restart the original buttons still work
     await world.restart()
     done = await world.emu.click(alice, rec.reply, f"privacy:forget:{alice.id}:confirm")
@@ -382,7 +382,7 @@ async def test_forget_buttons_belong_to_their_member_and_survive_restart(
     )
     assert await scan_for(world, alice.id) == []
     assert await db(world).fetchval(
-        "SELECT COUNT(*) FROM memberships WHERE user_id = ?", (mallory.id,)) == 1
+        "SELECT COUNT(*) FROM memberships WHERE user_id = :user", {"user": mallory.id}) == 1
 
 
 async def test_undeletable_story_post_is_reported_and_lounge_fallback(

@@ -52,7 +52,9 @@ async def test_weekly_schedule_posts_prompts_without_repeats_until_library_used(
     assert rec.ephemeral and "weekly, every Wednesday at 10:00 (Europe/London)" in rec.content
     assert _job(world, cid) == FIRST_DUE
     assert world.db is not None
-    row = await world.db.fetchone("SELECT * FROM story_schedules WHERE community_id = ?", (cid,))
+    row = await world.db.fetchone(
+        "SELECT * FROM story_schedules WHERE community_id = :community", {"community": cid}
+    )
     assert row is not None
     assert (row["cadence"], row["weekday"], row["time_of_day"]) == ("weekly", 2, "10:00")
 
@@ -94,7 +96,7 @@ async def test_share_button_opens_the_modal_and_saves_a_story(world: HearthWorld
     prompt = _prompts(world)[0]
     assert world.db is not None
     assert await world.db.fetchval(
-        "SELECT due_at FROM story_prompts_posted WHERE community_id = ?", (cid,)
+        "SELECT due_at FROM story_prompts_posted WHERE community_id = :c", {"c": cid}
     ) is None
 
     refused = await world.emu.click(outsider, prompt, f"story:share:{cid}")

@@ -88,14 +88,14 @@ async def test_consent_taken_back_late_answers_lone_themes_erasure_and_a_second_
     late = await world.emu.submit_modal(dave, late_form, {"annual-other": "DAVELATE words"})
     assert "no longer accepted" in late.content, late.content
     assert world.db is not None
-    assert await world.db.fetchval("SELECT COUNT(*) FROM annual_answers WHERE user_id = ?",
-                                   (dave.id,)) == 0  # fmt: skip
+    assert await world.db.fetchval("SELECT COUNT(*) FROM annual_answers WHERE user_id = :user",
+                                   {"user": dave.id}) == 0  # fmt: skip
     # alice uses the quoting choice she was shown before the deadline
     too_late = await world.emu.select(alice, alice_done.reply, QUOTE, ["named"])
     assert "closed" in too_late.all_text, too_late.all_text
     assert (
         await world.db.fetchval(
-            "SELECT quote_consent FROM annual_answers WHERE user_id = ?", (alice.id,)
+            "SELECT quote_consent FROM annual_answers WHERE user_id = :user", {"user": alice.id}
         )
         == "group"
     )

@@ -124,7 +124,7 @@ async def test_poll_close_tally_and_key_erasure_are_atomic(seeded: Seeded) -> No
     )
     assert n >= 5
     assert closed is not None and closed.result.voters == 3
-    row = await seeded.db.fetchone("SELECT * FROM polls WHERE id = ?", (seeded.poll,))
+    row = await seeded.db.fetchone("SELECT * FROM polls WHERE id = :id", {"id": seeded.poll})
     assert row is not None
     assert row["ballot_key"] is None and row["voters"] == 3 and row["eligible"] == 5
     assert row["collective_statement"]
