@@ -343,12 +343,13 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
                 assert "Created" in rec.content, rec.content
                 now = to_db(datetime.now(UTC))
                 with sqlite3.connect(db_path, timeout=30) as conn:
-                    cid = conn.execute("SELECT id, voice_id FROM communities WHERE name = ?",
-                                       ("Bench Circle",)).fetchone()
+                    cid = conn.execute("SELECT id, voice_id FROM communities WHERE name = :name",
+                                       {"name": "Bench Circle"}).fetchone()
                     conn.executemany(
                         "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
-                        " VALUES (?, ?, ?, ?)",
-                        [(cid[0], p.id, ("gp", "nurse", "patient", "carer")[i % 4], now)
+                        " VALUES (:c, :u, :discipline, :at)",
+                        [{"c": cid[0], "u": p.id, "at": now,
+                          "discipline": ("gp", "nurse", "patient", "carer")[i % 4]}
                          for i, p in enumerate(people)],
                     )
                 conn.close()
@@ -418,16 +419,19 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
             sealer = Sealer(parse_secret((Path(tmp) / "hearth.key").read_text()))
             with sqlite3.connect(db_path) as conn:
                 conn.row_factory = sqlite3.Row
-                poll_row = conn.execute("SELECT * FROM polls WHERE id = ?", (poll_id,)).fetchone()
+                poll_row = conn.execute(
+                    "SELECT * FROM polls WHERE id = :id", {"id": poll_id}
+                ).fetchone()
                 poll = poll_from_row(poll_row)
                 key = sealer.unseal_key("poll", poll_id, poll_row["ballot_key"])
                 stored_voters = [row[0] for row in conn.execute(
-                    "SELECT user_id FROM poll_voters WHERE poll_id = ?", (poll_id,))]
+                    "SELECT user_id FROM poll_voters WHERE poll_id = :poll", {"poll": poll_id})]
                 ballots = {bytes(k): open_ballot(key, poll, bytes(k), b) for k, b in conn.execute(
-                    "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = ?",
-                    (poll_id,))}
+                    "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = :poll",
+                    {"poll": poll_id})}
                 n_ballots = conn.execute(
-                    "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = ?", (poll_id,)
+                    "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = :poll",
+                    {"poll": poll_id},
                 ).fetchone()[0]
             conn.close()
     finally:
