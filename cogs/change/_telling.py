@@ -1,15 +1,14 @@
 """Telling a story of change: the lounge's button, the domain menu, the modal, the draft.
 
 The teller's private draft (preview, plain-language suggestions, who may read it,
-**Tell it** / **Edit the words** / **Cancel**) lives in memory only, like
-``cogs/stories/_draft.py``: words not yet agreed to are kept nowhere.
+**Tell it** / **Edit the words** / **Cancel**) is the shared
+:class:`bot.drafts.PrivateDraftView`, as a story's is: words not yet agreed to are kept nowhere.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -17,8 +16,8 @@ import discord
 from bot.components import HearthItem, services_of
 from bot.domain.change import CHANGED_LIMIT, TITLE_LIMIT, WHY_LIMIT
 from bot.domain.stories.consent import Consent
-from bot.errors import NotAllowed
-from bot.errors_handler import HearthModal, guarded, handle_interaction_error
+from bot.drafts import PrivateDraftView, revise
+from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS
 from bot.services.change_rounds import ChangeRoundService
 from bot.text import plain
@@ -28,8 +27,6 @@ from cogs.change._render import (
     told_text,
 )
 from cogs.change._views import copy_options, domain_options, picked
-
-DRAFT_TIMEOUT = 14 * 60
 
 # =========================================================================== telling
 
@@ -159,63 +156,23 @@ class TellModal(HearthModal):
         title, changed, why = service.check_story(
             self.changed.value, self.why.value, self.head.value
         )
-        view = self.draft_view
-        if view is not None and not view.done:
-            if interaction.user.id != view.draft.teller_id:
-                raise NotAllowed("This draft belongs to someone else.")
-            view.draft = replace(view.draft, title=title, changed=changed, why=why)
-            view.last = interaction
-            await view.show(interaction)
+        if await revise(self.draft_view, interaction, title=title, changed=changed, why=why):
             return
         draft = ChangeDraft(
             self.round_id, self.domain, self.domain_name, interaction.user.id, title, changed, why
         )
-        view = DraftView(draft, service)
-        view.last = interaction
-        content, embed = view.render(interaction)
-        await interaction.response.send_message(
-            content, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await DraftView(draft, service).open(interaction)
 
 
-class DraftView(discord.ui.View):
-    """The teller's draft; only they can use it. Nothing is kept until **Tell it**."""
+class DraftView(PrivateDraftView[ChangeDraft, ChangeRoundService]):
+    """The teller's draft (:class:`~bot.drafts.PrivateDraftView`); nothing is kept until
+    **Tell it**."""
 
-    def __init__(self, draft: ChangeDraft, service: ChangeRoundService) -> None:
-        super().__init__(timeout=DRAFT_TIMEOUT)
-        self.draft = draft
-        self.service = service
-        self.last: discord.Interaction[Any] | None = None
-        self.done = False
-        self._build()
-
-    def _build(self) -> None:
-        self.clear_items()
-        consent: discord.ui.Select[DraftView] = discord.ui.Select(
-            custom_id="chg:draft:consent",
-            placeholder="Who may read it?",
-            options=[
-                discord.SelectOption(
-                    label=label, value=c.value, description=desc,
-                    default=c is self.draft.consent,
-                )
-                for c, label, desc in CONSENT_CHOICES
-            ],
-            row=0,
-        )  # fmt: skip
-        self.consent_select = consent
-        consent.callback = self._consent_chosen  # type: ignore[method-assign]
-        self.add_item(consent)
-        for label, cid, style, callback in (
-            ("Tell it", "chg:draft:post", discord.ButtonStyle.success, self._post),
-            ("Edit the words", "chg:draft:edit", discord.ButtonStyle.secondary, self._edit),
-            ("Cancel", "chg:draft:cancel", discord.ButtonStyle.danger, self._cancel),
-        ):
-            button: discord.ui.Button[DraftView] = discord.ui.Button(
-                label=label, custom_id=cid, style=style, row=1
-            )
-            button.callback = callback  # type: ignore[method-assign]
-            self.add_item(button)
+    prefix = "chg"
+    consent_choices = CONSENT_CHOICES
+    consent_placeholder = "Who may read it?"
+    keep_label = "Tell it"
+    cancelled = "Cancelled: nothing was kept."
 
     def render(self, interaction: discord.Interaction[Any]) -> tuple[str, discord.Embed]:
         d = self.draft
@@ -223,67 +180,26 @@ class DraftView(discord.ui.View):
         note = self.service.draft_note(d.title, d.changed, d.why)
         return draft_message(d.domain_name, d.title, d.changed, d.why, d.consent, note, cname)
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.draft.teller_id:
-            await handle_interaction_error(
-                interaction, NotAllowed("This draft belongs to someone else.")
-            )
-            return False
-        self.last = interaction
-        return True
+    def edit_form(self) -> discord.ui.Modal:
+        d = self.draft
+        return TellModal(d.round_id, d.domain, d.domain_name, self)
 
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: Any
-    ) -> None:
-        await handle_interaction_error(interaction, error)
-
-    async def show(self, interaction: discord.Interaction[Any]) -> None:
-        content, embed = self.render(interaction)
-        self._build()
-        await interaction.response.edit_message(
-            content=content, embed=embed, view=self, allowed_mentions=NO_MENTIONS
+    def expired(self) -> str:
+        return (
+            "This draft expired after 14 minutes without a click, and nothing was kept. Your "
+            "words are below to copy; press the round's button to start again."
         )
 
-    async def _consent_chosen(self, interaction: discord.Interaction[Any]) -> None:
-        self.draft = replace(self.draft, consent=Consent(self.consent_select.values[0]))
-        await self.show(interaction)
-
-    async def _edit(self, interaction: discord.Interaction[Any]) -> None:
-        d = self.draft
-        await interaction.response.send_modal(TellModal(d.round_id, d.domain, d.domain_name, self))
-
-    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
-        self.done = True
-        self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled: nothing was kept.", embed=None, view=None
-        )
-
-    async def _post(self, interaction: discord.Interaction[Any]) -> None:
-        if self.done:
-            return
+    async def keep(self, interaction: discord.Interaction[Any]) -> None:
         d = self.draft
         self.done = True
-        try:
+        with self.undone_on_failure():
             story = await self.service.tell(
                 d.round_id, interaction.user.id, d.domain, title=d.title, changed=d.changed,
                 why=d.why, consent=d.consent,
             )  # fmt: skip
-        except BaseException:
-            self.done = False
-            raise
         self.stop()
         await interaction.response.edit_message(
             content=told_text(story, d.domain_name), embed=None, view=None,
             allowed_mentions=NO_MENTIONS,
         )  # fmt: skip
-
-    async def on_timeout(self) -> None:
-        if self.done or self.last is None:
-            return
-        with contextlib.suppress(discord.HTTPException):
-            await self.last.edit_original_response(
-                content="This draft expired after 14 minutes without a click, and nothing was "
-                "kept. Your words are below to copy; press the round's button to start again.",
-                view=None,
-            )

@@ -5,18 +5,16 @@ plain-language suggestions, who may hear it (three choices in plain words) and i
 with **Post**, **Edit the words** (the modal again, filled in) and **Cancel**. Nothing is
 stored or posted until **Post**.
 
-The draft lives in memory only, in a short-lived view, not in the database: words the teller
-has not agreed to post are not kept anywhere, so there is nothing to export, erase or leak.
-The cost is that a draft does not survive a restart or 14 minutes without a click (Discord
-lets a bot edit an ephemeral message for 15 minutes); the message then says so and keeps
-the words on screen to copy.
+The draft is the shared :class:`bot.drafts.PrivateDraftView` (as a value story's and a story
+of change's are): in memory only, so words the teller has not agreed to post are kept nowhere;
+after 14 minutes without a click it says so and leaves the words on screen to copy. This
+module says what a story's draft adds: its wording, the stage menu, and what **Post** does.
 
 Editing a story afterwards (``/story edit``) uses :class:`EditStoryModal`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,8 +32,9 @@ from bot.domain.stories import (
     StoryRecord,
     validate_story,
 )
+from bot.drafts import PrivateDraftView, revise
 from bot.errors import NotAllowed
-from bot.errors_handler import HearthModal, handle_interaction_error
+from bot.errors_handler import HearthModal
 from bot.interactions import NO_MENTIONS, mention
 from bot.services.stories import StoryService
 from bot.text import escape_inline, plain
@@ -54,7 +53,6 @@ CONSENT_CHOICES: list[tuple[Consent, str, str]] = [
 ]
 CONSENT_WORDS = {c: label for c, label, _ in CONSENT_CHOICES}
 NO_STAGE = "-"
-DRAFT_TIMEOUT = 14 * 60
 DRAFT_COLOUR = discord.Colour.light_grey()
 
 
@@ -77,12 +75,7 @@ async def open_draft(
     interaction: discord.Interaction[Any], draft: Draft, service: StoryService
 ) -> None:
     """Answer ``interaction`` with a new draft (ephemeral); nothing is stored yet."""
-    view = DraftView(draft, service)
-    view.last = interaction
-    content, embed = draft_message(draft, service)
-    await interaction.response.send_message(
-        content, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-    )
+    await DraftView(draft, service).open(interaction)
 
 
 def draft_message(draft: Draft, service: StoryService) -> tuple[str, discord.Embed]:
@@ -109,94 +102,53 @@ def draft_message(draft: Draft, service: StoryService) -> tuple[str, discord.Emb
     return "\n".join(lines)[:2000], embed
 
 
-class DraftView(discord.ui.View):
-    """The draft's controls; only its teller can use them (checked, not assumed)."""
+class DraftView(PrivateDraftView[Draft, StoryService]):
+    """The story's draft (:class:`~bot.drafts.PrivateDraftView`), with a stage menu too."""
 
-    def __init__(self, draft: Draft, service: StoryService) -> None:
-        super().__init__(timeout=DRAFT_TIMEOUT)
-        self.draft = draft
-        self.service = service
-        self.last: discord.Interaction[Any] | None = None
-        self.done = False
-        self._build()
+    prefix = "story"
+    consent_choices = CONSENT_CHOICES
+    keep_label = "Post"
+    button_row = 2
+    cancelled = "Cancelled: nothing was posted or kept."
 
-    def _build(self) -> None:
-        self.clear_items()
-        consent: discord.ui.Select[DraftView] = discord.ui.Select(
-            custom_id="story:draft:consent",
-            placeholder="Who may hear it?",
+    def render(self, interaction: discord.Interaction[Any]) -> tuple[str, discord.Embed]:
+        return draft_message(self.draft, self.service)
+
+    def edit_form(self) -> discord.ui.Modal:
+        return ShareModal.for_draft(self)
+
+    def expired(self) -> str:
+        return (
+            "This draft expired after 14 minutes without a click, and nothing was posted. "
+            f"Your words are below to copy; start again with {mention('story share')}."
+        )
+
+    def add_choices(self) -> None:
+        stages = list(self.service.stages)
+        if not stages:
+            return
+        stage: discord.ui.Select[DraftView] = discord.ui.Select(
+            custom_id="story:draft:stage",
+            placeholder="Which stage is it about?",
             options=[
                 discord.SelectOption(
-                    label=label, value=c.value, description=desc,
-                    default=c is self.draft.consent,
-                )
-                for c, label, desc in CONSENT_CHOICES
-            ],
-            row=0,
-        )
-        self.consent_select = consent
-        consent.callback = self._consent_chosen  # type: ignore[method-assign]
-        self.add_item(consent)
-        stages = list(self.service.stages)
-        if stages:
-            stage: discord.ui.Select[DraftView] = discord.ui.Select(
-                custom_id="story:draft:stage",
-                placeholder="Which stage is it about?",
-                options=[
+                    label="No particular stage", value=NO_STAGE,
+                    default=self.draft.stage is None,
+                ),
+                *[
                     discord.SelectOption(
-                        label="No particular stage", value=NO_STAGE,
-                        default=self.draft.stage is None,
-                    ),
-                    *[
-                        discord.SelectOption(
-                            label=plain(s.label, 100, empty=s.slug), value=s.slug,
-                            default=self.draft.stage is not None
-                            and s.slug == self.draft.stage.slug,
-                        )
-                        for s in stages[:24]
-                    ],
+                        label=plain(s.label, 100, empty=s.slug), value=s.slug,
+                        default=self.draft.stage is not None
+                        and s.slug == self.draft.stage.slug,
+                    )
+                    for s in stages[:24]
                 ],
-                row=1,
-            )
-            self.stage_select = stage
-            stage.callback = self._stage_chosen  # type: ignore[method-assign]
-            self.add_item(stage)
-        for label, cid, style, callback in (
-            ("Post", "story:draft:post", discord.ButtonStyle.success, self._post),
-            ("Edit the words", "story:draft:edit", discord.ButtonStyle.secondary, self._edit),
-            ("Cancel", "story:draft:cancel", discord.ButtonStyle.danger, self._cancel),
-        ):
-            button: discord.ui.Button[DraftView] = discord.ui.Button(
-                label=label, custom_id=cid, style=style, row=2
-            )
-            button.callback = callback  # type: ignore[method-assign]
-            self.add_item(button)
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.draft.teller_id:
-            refused = NotAllowed("This draft belongs to someone else.")
-            await handle_interaction_error(interaction, refused)
-            return False
-        self.last = interaction
-        return True
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: Any
-    ) -> None:
-        await handle_interaction_error(interaction, error)
-
-    async def show(self, interaction: discord.Interaction[Any]) -> None:
-        """Redraw the draft on the message the interaction came from."""
-        content, embed = draft_message(self.draft, self.service)
-        self._build()
-        await interaction.response.edit_message(
-            content=content, embed=embed, view=self, allowed_mentions=NO_MENTIONS
-        )
-
-    async def _consent_chosen(self, interaction: discord.Interaction[Any]) -> None:
-        value = self.consent_select.values[0]
-        self.draft = replace(self.draft, consent=Consent(value))
-        await self.show(interaction)
+            ],
+            row=1,
+        )  # fmt: skip
+        self.stage_select = stage
+        stage.callback = self._stage_chosen  # type: ignore[method-assign]
+        self.add_item(stage)
 
     async def _stage_chosen(self, interaction: discord.Interaction[Any]) -> None:
         value = self.stage_select.values[0]
@@ -204,28 +156,13 @@ class DraftView(discord.ui.View):
         self.draft = replace(self.draft, stage=stage)
         await self.show(interaction)
 
-    async def _edit(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(ShareModal.for_draft(self))
-
-    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
-        self.done = True
-        self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled: nothing was posted or kept.", embed=None, view=None
-        )
-
-    async def _post(self, interaction: discord.Interaction[Any]) -> None:
-        if self.done:
-            return
+    async def keep(self, interaction: discord.Interaction[Any]) -> None:
         from cogs.stories._views import member_of
 
         community = await member_of(interaction, self.draft.community_id, telling=True)
         if self.draft.source is not None:  # saved twice from two drafts of one message
             await self.service.require_unsaved(self.draft.source[1])
-        self.done = True
-        self.stop()
-        await interaction.response.defer()
-        try:
+        async with self.storing(interaction):
             story = await self.service.save(
                 community,
                 teller_id=interaction.user.id,
@@ -237,9 +174,6 @@ class DraftView(discord.ui.View):
                 source=self.draft.source,
                 audience_channel_id=self.draft.audience_channel_id,
             )
-        except BaseException:
-            self.done = False
-            raise
         if story.is_restricted:
             # Told in a circle: kept for its readers; the teller decides here whether the
             # whole community may read it (nothing is posted until they do).
@@ -257,17 +191,6 @@ class DraftView(discord.ui.View):
                 content=posted_text(story), embed=None, view=None, allowed_mentions=NO_MENTIONS
             )
         await offer_pending(self.service, interaction)
-
-    async def on_timeout(self) -> None:
-        if self.done or self.last is None:
-            return
-        with contextlib.suppress(discord.HTTPException):
-            await self.last.edit_original_response(
-                content="This draft expired after 14 minutes without a click, and nothing "
-                "was posted. Your words are below to copy; start again with "
-                f"{mention('story share')}.",
-                view=None,
-            )
 
 
 def posted_text(story: StoryRecord) -> str:
@@ -336,13 +259,7 @@ class ShareModal(HearthModal):
             self.story_title.value, self.story_text.value,
             stage.slug if stage else None, service.stages,
         )
-        view = self.draft_view
-        if view is not None and not view.done:
-            if interaction.user.id != view.draft.teller_id:
-                raise NotAllowed("This draft belongs to someone else.")
-            view.draft = replace(view.draft, title=title, text=text)
-            view.last = interaction
-            await view.show(interaction)
+        if await revise(self.draft_view, interaction, title=title, text=text):
             return
         draft = Draft(
             self.community_id, self.community_name, interaction.user.id, title, text,

@@ -1,14 +1,15 @@
 """The Discord side of stories: posts, names, who can read a circle, the consent question.
 
 :class:`DiscordStoryPublisher` is the :class:`~bot.services.stories.StoryPublisher` the
-stories service is built with; the functions below are the Discord halves of asking a
-teller (by DM, or in-app at their next story command).
+stories service is built with: a :class:`StoriesChannelPublisher`, which value stories'
+publisher shares (``cogs/value/_publisher.py``). The functions below are the Discord halves
+of asking a teller (by DM, or in-app at their next story command).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import discord
 
@@ -26,9 +27,48 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class DiscordStoryPublisher:
+class Posted(Protocol):
+    """A story as the stories channel shows it: its id, and its post if it has one."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def post(self) -> StoryPost | None: ...
+
+
+R = TypeVar("R", bound=Posted)
+
+
+class StoriesChannelPublisher(Generic[R]):
+    """A consented story in the community's stories channel: posted (a forum post, or a
+    message in a text channel), updated when its words or consent change, deleted when it
+    is withdrawn. Shared by stories (:class:`DiscordStoryPublisher`) and value stories
+    (``cogs/value/_publisher.py``), which say how their post reads and is named."""
+
+    #: What the post is, in log lines and Discord's audit log ("the teller withdrew this …").
+    noun: ClassVar[str] = "story"
+    #: A forum post renamed after the story when it is edited.
+    rename_on_edit: ClassVar[bool] = False
+    #: Discord's reason quoted in the "I need Send Messages" refusal.
+    refusal_detail: ClassVar[bool] = False
+
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
+
+    def render(self, story: R, teller_name: str | None) -> tuple[str, discord.Embed]:
+        """The post's content and embed."""
+        raise NotImplementedError
+
+    def thread_name(self, story: R) -> str:
+        """The forum post's name."""
+        raise NotImplementedError
+
+    async def tags(
+        self, channel: discord.ForumChannel, community: Community, story: R
+    ) -> list[discord.ForumTag] | None:
+        """The forum tags the post is created with (``None``: the post has no tag field)."""
+        return None
 
     async def display_name(self, guild_id: int, user_id: int) -> str | None:
         """A person's name as the community sees it (server nickname first)."""
@@ -52,71 +92,92 @@ class DiscordStoryPublisher:
             channel = await self.bot.fetch_channel(channel_id)
         return channel
 
-    async def post(
-        self, community: Community, story: StoryRecord, teller_name: str | None
-    ) -> StoryPost:
-        """Post the story in the community's stories forum (a thread tagged with its stage)
-        or, where the stories channel is a text channel, as a message there."""
+    async def post(self, community: Community, story: R, teller_name: str | None) -> StoryPost:
+        """Post in the community's stories channel: a forum post, or a message in a text
+        channel."""
         if community.stories_id is None:
             raise NotFound(f"**{escape_inline(community.name)}** has no stories channel any more.")
-        content, embed = _render.story_post(story, teller_name)
+        content, embed = self.render(story, teller_name)
         channel = await self._channel(community.stories_id)
         try:
             if isinstance(channel, discord.ForumChannel):
-                tags = []
-                if story.stage:
-                    tag_id = (await self.bot.communities.stage_tags(community.id)).get(story.stage)
-                    tag = channel.get_tag(tag_id) if tag_id else None
-                    if tag is not None:
-                        tags.append(tag)
+                tags = await self.tags(channel, community, story)
                 made = await channel.create_thread(
-                    name=plain(story.title, 100, empty=f"Story #{story.id}"),
+                    name=self.thread_name(story),
                     content=content,
                     embed=embed,
-                    applied_tags=tags,
+                    applied_tags=discord.utils.MISSING if tags is None else tags,
                     allowed_mentions=NO_MENTIONS,
                 )
                 return StoryPost(made.thread.id, made.message.id, True)
             msg = await channel.send(content, embed=embed, allowed_mentions=NO_MENTIONS)
             return StoryPost(channel.id, msg.id, False)
         except discord.Forbidden as exc:
+            detail = f" ({exc.text})" if self.refusal_detail else ""
             raise MissingPermission(
-                "Send Messages", f"post stories in <#{community.stories_id}> ({exc.text})"
+                "Send Messages", f"post stories in <#{community.stories_id}>{detail}"
             ) from exc
 
-    async def edit(self, story: StoryRecord, teller_name: str | None) -> None:
+    async def edit(self, story: R, teller_name: str | None) -> None:
         if story.post is None:
             return
-        content, embed = _render.story_post(story, teller_name)
+        content, embed = self.render(story, teller_name)
         message = self.bot.get_partial_messageable(story.post.channel_id).get_partial_message(
             story.post.message_id
         )
         try:
             await message.edit(content=content, embed=embed, allowed_mentions=NO_MENTIONS)
-            if story.post.is_thread:
+            if self.rename_on_edit and story.post.is_thread:
                 # A forum post is named after the story: a new title renames it.
-                name = plain(story.title, 100, empty=f"Story #{story.id}")
+                name = self.thread_name(story)
                 thread = await self._channel(story.post.channel_id)
                 if isinstance(thread, discord.Thread) and thread.name != name:
                     await thread.edit(name=name)
         except discord.HTTPException as exc:
-            log.warning("could not update the post of story %s: %s", story.id, exc)
+            log.warning("could not update the post of %s %s: %s", self.noun, story.id, exc)
 
     async def remove(self, post: StoryPost) -> bool:
         try:
             if post.is_thread:
                 thread = await self._channel(post.channel_id)
-                await thread.delete(reason="the teller withdrew this story")
+                await thread.delete(reason=f"the teller withdrew this {self.noun}")
             else:
-                await self.bot.get_partial_messageable(post.channel_id).get_partial_message(
-                    post.message_id
-                ).delete()
+                await (
+                    self.bot.get_partial_messageable(post.channel_id)
+                    .get_partial_message(post.message_id)
+                    .delete()
+                )
         except discord.NotFound:
             return True
         except discord.HTTPException as exc:
-            log.warning("could not delete story post %s: %s", post, exc)
+            log.warning("could not delete %s post %s: %s", self.noun, post, exc)
             return False
         return True
+
+
+class DiscordStoryPublisher(StoriesChannelPublisher[StoryRecord]):
+    """A story's post: a forum post tagged with its stage and renamed when its title
+    changes."""
+
+    rename_on_edit = True
+    refusal_detail = True
+
+    def render(self, story: StoryRecord, teller_name: str | None) -> tuple[str, discord.Embed]:
+        return _render.story_post(story, teller_name)
+
+    def thread_name(self, story: StoryRecord) -> str:
+        return plain(story.title, 100, empty=f"Story #{story.id}")
+
+    async def tags(
+        self, channel: discord.ForumChannel, community: Community, story: StoryRecord
+    ) -> list[discord.ForumTag] | None:
+        tags = []
+        if story.stage:
+            tag_id = (await self.bot.communities.stage_tags(community.id)).get(story.stage)
+            tag = channel.get_tag(tag_id) if tag_id else None
+            if tag is not None:
+                tags.append(tag)
+        return tags
 
 
 # ---------------------------------------------------------------------- who can read

@@ -1,16 +1,15 @@
 """The value-story form (a modal), its private preview, and the invitation button.
 
-The preview lives in memory only, like a story draft (``cogs/stories/_draft.py``): words the
-teller has not submitted are kept nowhere, so there is nothing to export, erase or leak. It
-expires after 14 minutes without a click (Discord lets a bot edit an ephemeral message for
-15), and then says so.
+The preview is the shared private draft (:class:`bot.drafts.PrivateDraftView`, as a story's
+is): in memory only, so words the teller has not submitted are kept nowhere; it expires after
+14 minutes without a click, and then says so.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -19,16 +18,14 @@ from bot.components import HearthItem, services_of
 from bot.domain.communities import Community
 from bot.domain.stories.consent import Consent
 from bot.domain.value.stories import QUESTIONS, ValueStoryText, validate_value_story
-from bot.errors import NotAllowed
-from bot.errors_handler import HearthModal, guarded, handle_interaction_error
+from bot.drafts import PrivateDraftView, revise
+from bot.errors_handler import HearthModal, guarded
 from bot.interactions import NO_MENTIONS
 from bot.services.value_stories import ValueStoryService
 from bot.text import plain
 from cogs.value import _render
 
 log = logging.getLogger(__name__)
-
-DRAFT_TIMEOUT = 14 * 60
 
 
 async def _member_of(interaction: discord.Interaction[Any], community_id: int) -> Community:
@@ -52,6 +49,26 @@ class Draft:
 # ---------------------------------------------------------------------- the form
 
 
+def _fields(
+    modal: discord.ui.Modal, answers: Mapping[str, str]
+) -> dict[str, discord.ui.TextInput[Any]]:
+    """The five questions, filled in with ``answers`` (by cycle), added to ``modal``."""
+    inputs: dict[str, discord.ui.TextInput[Any]] = {}
+    for q in QUESTIONS:
+        field: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=q.label,
+            custom_id=q.cycle,
+            style=discord.TextStyle.paragraph,
+            placeholder=q.placeholder,
+            required=q.required,
+            max_length=q.limit,
+            default=answers.get(q.cycle) or None,
+        )
+        inputs[q.cycle] = field
+        modal.add_item(field)
+    return inputs
+
+
 class ValueStoryModal(HearthModal):
     """The five questions (Discord allows five inputs). Submitted, it shows the preview (or,
     from **Edit**, redraws it); nothing is stored until the preview's **Submit**."""
@@ -71,20 +88,7 @@ class ValueStoryModal(HearthModal):
         self.consent = consent
         self.invitation_id = invitation_id
         self.draft_view = draft_view
-        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
-        answers = text.texts if text is not None else {}
-        for q in QUESTIONS:
-            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=q.label,
-                custom_id=q.cycle,
-                style=discord.TextStyle.paragraph,
-                placeholder=q.placeholder,
-                required=q.required,
-                max_length=q.limit,
-                default=answers.get(q.cycle) or None,
-            )
-            self.inputs[q.cycle] = field
-            self.add_item(field)
+        self.inputs = _fields(self, text.texts if text is not None else {})
 
     @classmethod
     def for_draft(cls, view: PreviewView) -> ValueStoryModal:
@@ -97,32 +101,14 @@ class ValueStoryModal(HearthModal):
         )
         made.community_id, made.community_name = d.community_id, d.community_name
         made.consent, made.invitation_id, made.draft_view = d.consent, d.invitation_id, view
-        made.inputs = {}
-        for q in QUESTIONS:
-            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=q.label,
-                custom_id=q.cycle,
-                style=discord.TextStyle.paragraph,
-                placeholder=q.placeholder,
-                required=q.required,
-                max_length=q.limit,
-                default=d.text.texts.get(q.cycle) or None,
-            )
-            made.inputs[q.cycle] = field
-            made.add_item(field)
+        made.inputs = _fields(made, d.text.texts)
         return made
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         service = services_of(interaction).get(ValueStoryService)
         await _member_of(interaction, self.community_id)
         text = validate_value_story({c: f.value for c, f in self.inputs.items()})
-        view = self.draft_view
-        if view is not None and not view.done:
-            if interaction.user.id != view.draft.teller_id:
-                raise NotAllowed("This draft belongs to someone else.")
-            view.draft = replace(view.draft, text=text)
-            view.last = interaction
-            await view.show(interaction)
+        if await revise(self.draft_view, interaction, text=text):
             return
         draft = Draft(
             self.community_id,
@@ -142,12 +128,7 @@ async def open_preview(
     interaction: discord.Interaction[Any], draft: Draft, service: ValueStoryService
 ) -> None:
     """Answer with the private preview; nothing is stored yet."""
-    view = PreviewView(draft, service)
-    view.last = interaction
-    content, embed = preview_of(draft, service)
-    await interaction.response.send_message(
-        content, embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-    )
+    await PreviewView(draft, service).open(interaction)
 
 
 def preview_of(draft: Draft, service: ValueStoryService) -> tuple[str, discord.Embed]:
@@ -160,87 +141,28 @@ def preview_of(draft: Draft, service: ValueStoryService) -> tuple[str, discord.E
     )
 
 
-class PreviewView(discord.ui.View):
-    """The preview's controls; only its teller can use them (checked, not assumed)."""
+class PreviewView(PrivateDraftView[Draft, ValueStoryService]):
+    """The value story's preview (:class:`~bot.drafts.PrivateDraftView`)."""
 
-    def __init__(self, draft: Draft, service: ValueStoryService) -> None:
-        super().__init__(timeout=DRAFT_TIMEOUT)
-        self.draft = draft
-        self.service = service
-        self.last: discord.Interaction[Any] | None = None
-        self.done = False
-        self._build()
+    prefix = "value"
+    consent_choices = _render.CONSENT_CHOICES
+    keep_label = "Submit"
+    keep_id = "submit"
+    edit_label = "Edit"
+    cancelled = "Cancelled: nothing was saved or posted."
 
-    def _build(self) -> None:
-        self.clear_items()
-        consent: discord.ui.Select[PreviewView] = discord.ui.Select(
-            custom_id="value:draft:consent",
-            placeholder="Who may hear it?",
-            options=[
-                discord.SelectOption(
-                    label=label, value=c.value, description=desc, default=c is self.draft.consent
-                )
-                for c, label, desc in _render.CONSENT_CHOICES
-            ],
-            row=0,
-        )
-        self.consent_select = consent
-        consent.callback = self._consent_chosen  # type: ignore[method-assign]
-        self.add_item(consent)
-        for label, cid, style, callback in (
-            ("Submit", "value:draft:submit", discord.ButtonStyle.success, self._submit),
-            ("Edit", "value:draft:edit", discord.ButtonStyle.secondary, self._edit),
-            ("Cancel", "value:draft:cancel", discord.ButtonStyle.danger, self._cancel),
-        ):
-            button: discord.ui.Button[PreviewView] = discord.ui.Button(
-                label=label, custom_id=cid, style=style, row=1
-            )
-            button.callback = callback  # type: ignore[method-assign]
-            self.add_item(button)
+    def render(self, interaction: discord.Interaction[Any]) -> tuple[str, discord.Embed]:
+        return preview_of(self.draft, self.service)
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self.draft.teller_id:
-            await handle_interaction_error(
-                interaction, NotAllowed("This draft belongs to someone else.")
-            )
-            return False
-        self.last = interaction
-        return True
+    def edit_form(self) -> discord.ui.Modal:
+        return ValueStoryModal.for_draft(self)
 
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: Any
-    ) -> None:
-        await handle_interaction_error(interaction, error)
+    def expired(self) -> str:
+        return _render.expired()
 
-    async def show(self, interaction: discord.Interaction[Any]) -> None:
-        content, embed = preview_of(self.draft, self.service)
-        self._build()
-        await interaction.response.edit_message(
-            content=content, embed=embed, view=self, allowed_mentions=NO_MENTIONS
-        )
-
-    async def _consent_chosen(self, interaction: discord.Interaction[Any]) -> None:
-        self.draft = replace(self.draft, consent=Consent(self.consent_select.values[0]))
-        await self.show(interaction)
-
-    async def _edit(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(ValueStoryModal.for_draft(self))
-
-    async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
-        self.done = True
-        self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled: nothing was saved or posted.", embed=None, view=None
-        )
-
-    async def _submit(self, interaction: discord.Interaction[Any]) -> None:
-        if self.done:
-            return
+    async def keep(self, interaction: discord.Interaction[Any]) -> None:
         community = await _member_of(interaction, self.draft.community_id)
-        self.done = True
-        self.stop()
-        await interaction.response.defer()
-        try:
+        async with self.storing(interaction):
             story = await self.service.save(
                 community,
                 teller_id=interaction.user.id,
@@ -249,18 +171,9 @@ class PreviewView(discord.ui.View):
                 consent=self.draft.consent,
                 invitation_id=self.draft.invitation_id,
             )
-        except BaseException:
-            self.done = False
-            raise
         await interaction.edit_original_response(
             content=_render.submitted(story), embed=None, view=None, allowed_mentions=NO_MENTIONS
         )
-
-    async def on_timeout(self) -> None:
-        if self.done or self.last is None:
-            return
-        with contextlib.suppress(discord.HTTPException):
-            await self.last.edit_original_response(content=_render.expired(), view=None)
 
 
 # ---------------------------------------------------------------------- the invitation
