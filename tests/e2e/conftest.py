@@ -18,6 +18,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_engines: run this e2e module on SQLite and on PostgreSQL"
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): in a core-flow module, a test about SQLite's own files",
+    )
 
 
 #: What a community does from start to finish, one module per capability.
@@ -40,8 +44,10 @@ CORE_FLOWS = frozenset({
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
-    if "engine" in metafunc.fixturenames and (
-        module in CORE_FLOWS or metafunc.definition.get_closest_marker("both_engines")
+    if (
+        "engine" in metafunc.fixturenames
+        and (module in CORE_FLOWS or metafunc.definition.get_closest_marker("both_engines"))
+        and not metafunc.definition.get_closest_marker("sqlite_only")
     ):
         metafunc.parametrize("engine", ENGINES)
 

@@ -7,7 +7,6 @@ ephemeral and for leaving no trace (no mutating REST call, state unchanged).
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +55,12 @@ def can(world: HearthWorld, user: UserState, perms: int, channel: ChannelState) 
     return world.emu.can(world.guild, user, perms, channel)
 
 
-def db_rows(world: HearthWorld, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the database file directly, as an operator would, to see what is really stored."""
-    with sqlite3.connect(world.db_path) as conn:
-        return list(conn.execute(sql, params))
+async def db_rows(
+    world: HearthWorld, sql: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Read what is really stored, on a connection of its own (either engine)."""
+    async with world.settings.open_database() as db:
+        return [tuple(r) for r in await db.fetchall(sql, params or {})]
 
 
 def ensure_general(world: HearthWorld) -> None:
@@ -69,7 +70,7 @@ def ensure_general(world: HearthWorld) -> None:
         world.emu.create_channel(world.guild, "general")
 
 
-def snapshot(world: HearthWorld) -> tuple[Any, ...]:
+async def snapshot(world: HearthWorld) -> tuple[Any, ...]:
     """Everything a refusal must leave untouched."""
     g = world.guild
     return (
@@ -80,9 +81,9 @@ def snapshot(world: HearthWorld) -> tuple[Any, ...]:
             (c.id, tuple(sorted((o.id, o.allow, o.deny) for o in c.overwrites)))
             for c in g.channels.values()
         ),
-        db_rows(world, "SELECT * FROM communities ORDER BY id"),
-        db_rows(world, "SELECT * FROM memberships ORDER BY community_id, user_id"),
-        db_rows(world, "SELECT * FROM community_channels ORDER BY channel_id"),
+        await db_rows(world, "SELECT * FROM communities ORDER BY id"),
+        await db_rows(world, "SELECT * FROM memberships ORDER BY community_id, user_id"),
+        await db_rows(world, "SELECT * FROM community_channels ORDER BY channel_id"),
     )
 
 
@@ -91,13 +92,13 @@ async def refused(
 ) -> InteractionRecord:
     """Run a command that must be refused: ephemeral, no REST mutation, nothing changed."""
     ensure_general(world)
-    before = snapshot(world)
+    before = await snapshot(world)
     calls_before = len(world.emu.mutating_calls())
     rec = await world.slash(user, command, **options)
     assert rec.ephemeral, rec.content
     assert rec.content and not rec.content.startswith("Sorry"), rec.content
     assert world.emu.mutating_calls()[calls_before:] == []
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
     return rec
 
 
@@ -141,7 +142,7 @@ async def test_create_builds_private_space_with_forum_roles_and_facilitator(
     tags = await world.bot.communities.stage_tags(row.id) if world.bot else {}
     assert set(tags) == {s.slug for s in world.config.stories.stages}
     assert set(tags.values()) == {t.id for t in stories.available_tags}
-    [fac] = db_rows(
+    [fac] = await db_rows(
         world, "SELECT user_id, is_facilitator, left_at FROM memberships WHERE community_id=:c",
         {"c": row.id},
     )
@@ -172,7 +173,7 @@ async def test_stories_is_a_text_channel_without_community_feature(tmp_path: Pat
         assert stories.type == ChannelType.TEXT
         row = await world.community_row("Nurses Together")
         assert not row.stories_is_forum
-        assert db_rows(world, "SELECT * FROM story_stage_tags") == []
+        assert await db_rows(world, "SELECT * FROM story_stage_tags") == []
 
 
 async def test_circles_are_private_to_their_discipline(world: HearthWorld) -> None:
@@ -283,8 +284,8 @@ async def test_failure_midway_rolls_back_everything(world: HearthWorld) -> None:
     assert set(guild.channels) == before_channels
     assert set(guild.roles) == before_roles
     assert "Carers member" not in role_names(world, world.owner)
-    assert db_rows(world, "SELECT * FROM communities") == []
-    assert db_rows(world, "SELECT * FROM memberships") == []
+    assert await db_rows(world, "SELECT * FROM communities") == []
+    assert await db_rows(world, "SELECT * FROM memberships") == []
     # The same name works once the fault is gone.
     rec = await world.create_community("Carers")
     assert world.channel("carers-stories").type == ChannelType.FORUM
@@ -297,7 +298,7 @@ async def test_failure_on_second_role_rolls_back(world: HearthWorld) -> None:
     assert "Manage" in rec.content and rec.ephemeral
     assert set(world.guild.roles) == before_roles
     assert world.emu.calls("POST", r"^/guilds/\d+/channels$") == []
-    assert db_rows(world, "SELECT * FROM communities") == []
+    assert await db_rows(world, "SELECT * FROM communities") == []
 
 
 async def test_failure_giving_creator_roles_rolls_back(world: HearthWorld) -> None:
@@ -309,7 +310,7 @@ async def test_failure_giving_creator_roles_rolls_back(world: HearthWorld) -> No
     rec = await world.slash(world.owner, "community create", name="Carers", kind="practice")
     assert "Manage Roles" in rec.content and rec.ephemeral
     assert (set(world.guild.channels), set(world.guild.roles)) == before
-    assert db_rows(world, "SELECT * FROM communities") == []
+    assert await db_rows(world, "SELECT * FROM communities") == []
 
 
 # ---------------------------------------------------------------------------- add / remove
@@ -326,7 +327,7 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
     assert "Carers Voice member" in role_names(world, alice)
     assert "Carers Voice facilitator" not in role_names(world, alice)
     row = await world.community_row("Carers Voice")
-    [m] = db_rows(
+    [m] = await db_rows(
         world,
         "SELECT discipline, region, is_facilitator, left_at FROM memberships"
         " WHERE community_id=:community AND user_id=:user",
@@ -345,7 +346,7 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
         discipline="nurse", region="Leeds",
     )
     assert "Updated" in rec.content
-    [m] = db_rows(
+    [m] = await db_rows(
         world, "SELECT discipline, region FROM memberships WHERE community_id=:c AND user_id=:u",
         {"c": row.id, "u": alice.id},
     )
@@ -358,7 +359,7 @@ async def test_add_assigns_roles_records_and_welcomes(world: HearthWorld) -> Non
         discipline="carer",
     )
     assert "Updated" in rec.content and "Leeds" in rec.content, rec.content
-    [m] = db_rows(
+    [m] = await db_rows(
         world, "SELECT discipline, region FROM memberships WHERE community_id=:c AND user_id=:u",
         {"c": row.id, "u": alice.id},
     )
@@ -384,7 +385,7 @@ async def test_member_of_two_communities(world: HearthWorld) -> None:
     assert role_names(world, alice) >= {"Carers Voice member", "GP Forum member"}
     assert can(world, alice, VIEW | SEND, world.channel("carers-voice-lounge"))
     assert can(world, alice, VIEW | SEND, world.channel("gp-forum-lounge"))
-    rows = db_rows(
+    rows = await db_rows(
         world, "SELECT c.name, m.discipline FROM memberships m JOIN communities c"
         " ON c.id = m.community_id WHERE m.user_id=:user ORDER BY c.name", {"user": alice.id},
     )
@@ -403,7 +404,7 @@ async def test_remove_takes_roles_and_circle_keeps_row(world: HearthWorld) -> No
     assert not can(world, alice, VIEW, circle)
     assert not can(world, alice, VIEW, lounge)
     row = await world.community_row("Carers Voice")
-    [m] = db_rows(
+    [m] = await db_rows(
         world, "SELECT discipline, left_at FROM memberships WHERE community_id=:c AND user_id=:u",
         {"c": row.id, "u": alice.id},
     )
@@ -467,7 +468,9 @@ async def test_add_without_manage_roles_names_it(world: HearthWorld) -> None:
                             discipline="gp")
     assert rec.ephemeral and "**Manage Roles**" in rec.content
     assert "Carers Voice member" not in role_names(world, alice)
-    assert db_rows(world, "SELECT * FROM memberships WHERE user_id=:user", {"user": alice.id}) == []
+    assert await db_rows(
+        world, "SELECT * FROM memberships WHERE user_id=:user", {"user": alice.id}
+    ) == []
 
 
 # ---------------------------------------------------------------------------- sponsor / link
@@ -588,11 +591,13 @@ async def test_archive_locks_keeps_data_and_refuses_later_changes(world: HearthW
 
     row = await world.community_row("Carers Voice")
     assert row.archived
-    assert len(db_rows(
+    assert len(await db_rows(
         world, "SELECT * FROM memberships WHERE community_id=:community", {"community": row.id}
     )) == 3
-    assert len(db_rows(world, "SELECT * FROM community_channels WHERE community_id=:community",
-                       {"community": row.id})) == 6
+    assert len(await db_rows(
+        world, "SELECT * FROM community_channels WHERE community_id=:community",
+        {"community": row.id},
+    )) == 6
     for command, opts in (
         ("community add", {"member": bob, "discipline": "gp"}),
         ("community remove", {"member": alice}),
@@ -617,12 +622,12 @@ async def test_restart_loses_nothing(world: HearthWorld) -> None:
     await world.create_community("Carers Core", "distilling", members={alice: "carer"})
     await world.slash(world.owner, "community link", community="Carers Core",
                       serves="Carers Voice")
-    before = db_rows(world, "SELECT * FROM communities ORDER BY id"), db_rows(
+    before = await db_rows(world, "SELECT * FROM communities ORDER BY id"), await db_rows(
         world, "SELECT * FROM memberships ORDER BY community_id, user_id")
 
     await world.restart()
 
-    after = db_rows(world, "SELECT * FROM communities ORDER BY id"), db_rows(
+    after = await db_rows(world, "SELECT * FROM communities ORDER BY id"), await db_rows(
         world, "SELECT * FROM memberships ORDER BY community_id, user_id")
     assert after == before
     rec = await world.slash(world.owner, "community add", community="Carers Voice", member=bob,
@@ -651,7 +656,7 @@ async def test_concurrent_creates_of_one_name_leave_one_community(world: HearthW
     contents = sorted([first.content, second.content])
     assert sum("Created" in c for c in contents) == 1, contents
     assert sum("already exists" in c or "a moment ago" in c for c in contents) == 1, contents
-    assert db_rows(world, "SELECT name FROM communities") in ([("Twins",)], [("twins",)])
+    assert await db_rows(world, "SELECT name FROM communities") in ([("Twins",)], [("twins",)])
     new_channels = set(world.guild.channels) - before_channels
     assert len(new_channels) == 5  # one category and four channels, not two sets
     assert len(set(world.guild.roles) - before_roles) == 2

@@ -6,15 +6,13 @@ bad input refused clearly with nothing stored."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.hearth import HearthWorld
 from tests.e2e.story_draft import submit_and_post
 from tests.emulator.interactions import all_custom_ids
 from tests.emulator.state import ChannelState, MessageState, UserState
@@ -31,12 +29,6 @@ BOB_STORY = (
     "waited in fear for a week. A leaflet would have helped."
 )
 CAROL_STORY = "This stays between us: the ward was cold and I cried in the car park."
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
-    async with hearth_world(tmp_path) as w:
-        yield w
 
 
 async def _share(world: HearthWorld, user: UserState, title: str, text: str, consent: str) -> None:

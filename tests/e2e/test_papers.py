@@ -7,14 +7,12 @@ their answer; and bad input refused clearly with nothing stored."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.hearth import HearthWorld, hearth_world
+from tests.e2e.hearth import HearthWorld
 from tests.emulator.interactions import InteractionRecord, all_custom_ids
 from tests.emulator.state import MessageState, UserState
 
@@ -22,12 +20,6 @@ pytestmark = pytest.mark.e2e
 
 COMMUNITY = "Carers Voice"
 PDF = b"%PDF-1.4\n% a draft about referral letters\n"
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[HearthWorld]:
-    async with hearth_world(tmp_path) as w:
-        yield w
 
 
 async def _setup(world: HearthWorld) -> dict[str, UserState]:
@@ -365,6 +357,7 @@ async def test_an_announcement_left_unfinished_is_finished_at_start(world: Heart
     assert len(_outcomes(world)) == 1 and len(_closed_dms(world, u["gina"])) == 1
 
 
+@pytest.mark.sqlite_only("copies and replays the SQLite database file and its WAL")
 async def test_a_copy_of_the_data_directory_links_no_one_after_close(
     world: HearthWorld, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -19,7 +19,6 @@ from tests.e2e.test_papers import (
     _paper_message,
     _rows,
     _setup,
-    world,  # noqa: F401 (fixture)
 )
 from tests.e2e.test_privacy import forget
 from tests.emulator.state import MessageState

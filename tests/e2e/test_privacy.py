@@ -21,6 +21,7 @@ from bot.domain.privacy import ANONYMOUS_CLOSED_NOTE, EXPORT_SCHEMA
 from bot.services.polls import PollService
 from bot.services.statements import StatementService
 from bot.settings import PrivacyConfig
+from tests.db.test_privacy_repo import scan
 from tests.e2e.hearth import HearthWorld
 from tests.e2e.story_draft import submit_and_post
 from tests.emulator.errors import ApiError
@@ -122,25 +123,10 @@ def exports_outside_dms(world: HearthWorld) -> list[MessageState]:
 
 
 async def scan_for(world: HearthWorld, user_id: int) -> list[str]:
-    """Every (table.column) in which any row holds ``user_id``, as an integer or as text."""
-    hits = []
-    tables = [
-        r[0] for r in await db(world).fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    assert len(tables) >= 15, tables
-    for table in tables:
-        for col in await db(world).fetchall(f"PRAGMA table_info({table})"):
-            name = col["name"]
-            found = await db(world).fetchval(
-                f'SELECT COUNT(*) FROM "{table}" WHERE "{name}" = :uid OR "{name}" = :text'
-                f' OR (typeof("{name}") = \'text\' AND instr("{name}", :text) > 0)',
-                {"uid": user_id, "text": str(user_id)},
-            )
-            if found:
-                hits.append(f"{table}.{name}")
-    return hits
+    """Every (table.column) in which any row holds ``user_id``, as an integer or in text
+    (the repository test's scan: one text comparison, on either engine)."""
+    assert len(await db(world).table_names()) >= 15
+    return await scan(db(world), user_id)
 
 
 async def forget(world: HearthWorld, user: UserState, *, in_dm: bool = False) -> InteractionRecord:
