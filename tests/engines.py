@@ -21,6 +21,15 @@ import pytest
 
 POSTGRES_URL: str | None = os.environ.get("HEARTH_TEST_POSTGRES") or None
 
+#: The engine of every test that does not choose one (``HEARTH_TEST_ENGINE=postgresql`` runs
+#: the whole suite's worlds and databases on PostgreSQL; tests about SQLite's own files say
+#: so and keep SQLite).
+DEFAULT_ENGINE: str = os.environ.get("HEARTH_TEST_ENGINE") or "sqlite"
+if DEFAULT_ENGINE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"HEARTH_TEST_ENGINE must be sqlite or postgresql, not {DEFAULT_ENGINE!r}")
+if DEFAULT_ENGINE == "postgresql" and POSTGRES_URL is None:
+    raise RuntimeError("HEARTH_TEST_ENGINE=postgresql needs HEARTH_TEST_POSTGRES (a server URL)")
+
 SKIP_NO_POSTGRES = pytest.mark.skipif(
     POSTGRES_URL is None,
     reason="no PostgreSQL server: set HEARTH_TEST_POSTGRES (scripts/pg_throwaway.sh prints one)",

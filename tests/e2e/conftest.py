@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.hearth import HearthWorld, hearth_world
-from tests.engines import ENGINES
+from tests.engines import DEFAULT_ENGINE, ENGINES
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,8 +53,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def engine() -> str:
-    return "sqlite"
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.node.get_closest_marker("sqlite_only"):
+        return "sqlite"
+    return DEFAULT_ENGINE
 
 
 @pytest.fixture
