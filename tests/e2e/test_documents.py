@@ -99,7 +99,10 @@ class _Text(HTMLParser):
 
 
 async def _export(world: HearthWorld, user: UserState, fmt: str) -> tuple[str, bytes]:
-    rec = await world.slash(user, "document export", document="1", format=fmt)
+    # a PDF is rendered by WeasyPrint (a few seconds cold on a loaded 2-core machine)
+    rec = await world.emu.slash(
+        world.guild, user, "document export", document="1", format=fmt, timeout=60
+    )
     assert rec.ephemeral and rec.files, rec.content
     return rec.files[0].filename, rec.files[0].data
 

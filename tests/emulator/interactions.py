@@ -30,6 +30,12 @@ OPTION_TYPES = {1: "subcommand", 2: "group", 3: "string", 4: "integer", 5: "bool
                 11: "attachment"}
 
 
+#: How long a test waits for the bot's answer before failing: a failure detector, not a
+#: timing assertion (a passing test never waits it out), so it allows for a loaded 2-core CI
+#: machine running both engines' tests side by side.
+WAIT = 30.0
+
+
 @dataclass(eq=False)
 class InteractionRecord:
     """One interaction a person triggered and everything the bot did in answer to it."""
@@ -53,7 +59,7 @@ class InteractionRecord:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    async def wait_response(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def wait_response(self, timeout: float = WAIT) -> dict[str, Any]:
         """Wait for the interaction callback (Discord's 3-second acknowledgement)."""
         response = await self.emu.wait_for(
             lambda: self.response, timeout,
@@ -62,7 +68,7 @@ class InteractionRecord:
         assert response is not None
         return response
 
-    async def wait_final(self, timeout: float = 5.0) -> InteractionRecord:
+    async def wait_final(self, timeout: float = WAIT) -> InteractionRecord:
         """Wait for the response and, after a deferral, for the 'thinking' message to be
         replaced (by an edit of the original or a first follow-up)."""
         await self.wait_response(timeout)
@@ -73,14 +79,14 @@ class InteractionRecord:
             )
         return self
 
-    async def wait_followups(self, n: int = 1, timeout: float = 5.0) -> list[MessageState]:
+    async def wait_followups(self, n: int = 1, timeout: float = WAIT) -> list[MessageState]:
         await self.emu.wait_for(
             lambda: len(self.followups) >= n, timeout,
             f"interaction {self.describe()}: expected {n} follow-up(s), got {len(self.followups)}",
         )
         return self.followups
 
-    async def wait_edits(self, n: int = 1, timeout: float = 5.0) -> MessageState:
+    async def wait_edits(self, n: int = 1, timeout: float = WAIT) -> MessageState:
         await self.emu.wait_for(lambda: self.edits >= n, timeout,
                                 f"interaction {self.describe()}: expected {n} edit(s)")
         assert self.original is not None
@@ -423,7 +429,7 @@ class InteractionDriver:
         *,
         in_channel: ChannelState | None = None,
         wait: bool = True,
-        timeout: float = 5.0,
+        timeout: float = WAIT,
         options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> InteractionRecord:
@@ -460,7 +466,7 @@ class InteractionDriver:
         focused: str,
         value: str = "",
         in_channel: ChannelState | None = None,
-        timeout: float = 5.0,
+        timeout: float = WAIT,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
         """Type `value` into option `focused`; return the choices the bot offered."""
@@ -481,7 +487,7 @@ class InteractionDriver:
 
     async def message_command(
         self, guild: GuildState | None, user: UserState, name: str,
-        message: MessageState, *, wait: bool = True, timeout: float = 5.0,
+        message: MessageState, *, wait: bool = True, timeout: float = WAIT,
     ) -> InteractionRecord:
         """Right-click a message > Apps > `name` (the payload carries the full message)."""
         cmd = self._emu._find_context_command(name, 3, guild)
@@ -496,7 +502,7 @@ class InteractionDriver:
     async def user_command(
         self, guild: GuildState | None, user: UserState, name: str,
         target: UserState, *, in_channel: ChannelState | None = None, wait: bool = True,
-        timeout: float = 5.0,
+        timeout: float = WAIT,
     ) -> InteractionRecord:
         cmd = self._emu._find_context_command(name, 2, guild)
         resolved: dict[str, dict[str, Any]] = {"users": {str(target.id): target.payload()}}
@@ -525,7 +531,7 @@ class InteractionDriver:
 
     async def click(
         self, user: UserState, message: MessageState, custom_id: str, *,
-        guild: GuildState | None = None, wait: bool = True, timeout: float = 5.0,
+        guild: GuildState | None = None, wait: bool = True, timeout: float = WAIT,
     ) -> InteractionRecord:
         """Press a button on `message`."""
         comp = self._emu._component_target(user, message, custom_id)
@@ -540,7 +546,7 @@ class InteractionDriver:
     async def select(
         self, user: UserState, message: MessageState, custom_id: str,
         values: list[Any], *, guild: GuildState | None = None, wait: bool = True,
-        timeout: float = 5.0,
+        timeout: float = WAIT,
     ) -> InteractionRecord:
         """Pick `values` in a select menu on `message` (strings, or users/roles/channels)."""
         comp = self._emu._component_target(user, message, custom_id)
@@ -573,7 +579,7 @@ class InteractionDriver:
 
     async def submit_modal(
         self, user: UserState, modal: InteractionRecord | dict[str, Any],
-        values: dict[str, str], *, wait: bool = True, timeout: float = 5.0,
+        values: dict[str, str], *, wait: bool = True, timeout: float = WAIT,
     ) -> InteractionRecord:
         """Fill in and submit the modal the bot showed (from a type-9 response)."""
         origin = modal if isinstance(modal, InteractionRecord) else None
