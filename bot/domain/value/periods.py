@@ -28,6 +28,7 @@ and the date parsing of ``from``/``to``), each small and pure, tested together.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -362,6 +363,42 @@ def next_report_at(
             return send_time(period), window
         period = following_period(period, schedule.cadence)
     return None
+
+
+def reopens(now: datetime, cadence: Cadence, tz: str, skipped_end: datetime | None) -> bool:
+    """A report skipped for want of a sponsor (ending at ``skipped_end``; ``None``: the
+    latest report was not such a one, or there is still no sponsor) may go now: the report
+    is on and that report is still the most recent due (a later one would go instead)."""
+    if skipped_end is None or cadence is Cadence.OFF:
+        return False
+    return skipped_end >= latest_due(now, cadence, tz).end
+
+
+def next_run_at(
+    now: datetime,
+    schedule: ReportSchedule,
+    tz: str,
+    began: datetime,
+    last_end: datetime | None,
+    *,
+    skipped_end: datetime | None = None,
+    retries: Iterable[datetime | None] = (),
+) -> datetime | None:
+    """When a community's report job should run: ``now`` for a due report not yet claimed
+    (caught up after downtime) or one skipped for want of a sponsor that may go now
+    (:func:`reopens`), or a due retry; else the next report's send time or the earliest
+    retry (``retries``: the pending claims' retry times, ``None`` meaning at once).
+    ``None``: nothing to run (off, and no retry pending)."""
+    nxt = next_report_at(now, schedule, tz, began, last_end)
+    when = None if nxt is None else nxt[0]
+    if due_window(now, schedule, tz, began, last_end) is not None or reopens(
+        now, schedule.cadence, tz, skipped_end
+    ):
+        when = now
+    for retry in retries:
+        at = retry or now
+        when = at if when is None else min(when, at)
+    return when
 
 
 # --------------------------------------------------------------------------- parsing dates
