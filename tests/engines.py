@@ -35,6 +35,23 @@ SKIP_NO_POSTGRES = pytest.mark.skipif(
     reason="no PostgreSQL server: set HEARTH_TEST_POSTGRES (scripts/pg_throwaway.sh prints one)",
 )
 
+#: The engine of the e2e test now running (set by tests/e2e/conftest.py from its ``engine``
+#: fixture), so a world a test or a module's own fixture opens follows the test's engine.
+_current: list[str] = []
+
+
+def current_engine() -> str:
+    return _current[-1] if _current else DEFAULT_ENGINE
+
+
+def push_engine(engine: str) -> None:
+    _current.append(engine)
+
+
+def pop_engine() -> None:
+    _current.pop()
+
+
 #: Parametrize a fixture or test over both engines.
 ENGINES: list[Any] = ["sqlite", pytest.param("postgresql", marks=SKIP_NO_POSTGRES)]
 

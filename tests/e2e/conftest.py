@@ -5,13 +5,13 @@ emulator, wording, permissions, or SQLite's own files)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.hearth import HearthWorld, hearth_world
-from tests.engines import DEFAULT_ENGINE, ENGINES
+from tests.engines import DEFAULT_ENGINE, ENGINES, pop_engine, push_engine
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +57,17 @@ def engine(request: pytest.FixtureRequest) -> str:
     if request.node.get_closest_marker("sqlite_only"):
         return "sqlite"
     return DEFAULT_ENGINE
+
+
+@pytest.fixture(autouse=True)
+def _world_engine(engine: str) -> Iterator[None]:
+    """Every world a test opens (this module's ``world``, a module's own fixture, or
+    ``hearth_world`` called in the test) is on the test's engine."""
+    push_engine(engine)
+    try:
+        yield
+    finally:
+        pop_engine()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.emulator.harness import run_client
 from tests.emulator.interactions import InteractionRecord
 from tests.emulator.server import DiscordEmulator
 from tests.emulator.state import ChannelState, GuildState, UserState
-from tests.engines import DEFAULT_ENGINE, database_target
+from tests.engines import current_engine, database_target
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # a Monday in winter (GMT)
@@ -154,7 +154,7 @@ async def hearth_world(
 ) -> AsyncIterator[HearthWorld]:
     """The world on ``engine``: a SQLite file in ``tmp_path``, or (``"postgresql"``) a schema
     of its own in the test server (tests/engines.py), the key file still in ``tmp_path``."""
-    engine = engine or DEFAULT_ENGINE
+    engine = engine or current_engine()
     async with contextlib.AsyncExitStack() as stack:
         target = await stack.enter_async_context(database_target(engine, tmp_path))
         extra = {"HEARTH_KEY_FILE": str(tmp_path / "hearth.key")} if engine != "sqlite" else {}

@@ -30,6 +30,8 @@ from tests.e2e.test_polls import create_poll, poll_message
 from tests.e2e.test_privacy import vote_statements
 from tests.forensics import copy_data_dir, find_bytes, replay_attack
 
+pytestmark = pytest.mark.sqlite_only("copies and replays the SQLite files of the data directory")
+
 COMMUNITY = "Carers Voice"
 OPTIONS = ["Monday", "Tuesday", "Wednesday", "Thursday"]
 DB = "hearth.db"

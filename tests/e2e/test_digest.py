@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.db.database import Database
 from bot.db.stories import StoryRepo
 from bot.domain.chart import CHART_SIZE
 from bot.domain.stories import Consent
@@ -306,7 +305,7 @@ async def test_restart_neither_repeats_nor_skips_and_catches_up_late(world: Hear
     due4 = DUE_3 + timedelta(days=7)
     await world.stop_bot()
     world.clock.set(due4)
-    db = Database(world.db_path)
+    db = world.settings.open_database()
     async with db:
         await DigestRepo(db).claim(comm.id, Period(DUE_3, due4), late=False, now=due4)
     await world.start_bot()

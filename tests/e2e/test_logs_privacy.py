@@ -188,6 +188,7 @@ async def start_statements(
     return start.reply
 
 
+@pytest.mark.sqlite_only("wraps the SQLite writer connection to inject errors")
 async def test_no_log_line_links_a_voter_to_a_choice_even_when_votes_fail(
     world: HearthWorld, hearth_log: Records
 ) -> None:

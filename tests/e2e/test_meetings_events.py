@@ -94,6 +94,7 @@ def test_marker_round_trips_and_fits_discords_description_limit() -> None:
     assert event_marker(9) == "Hearth meeting #9"
 
 
+@pytest.mark.sqlite_only("edits the SQLite file while the bot is stopped")
 async def test_restart_relinks_an_event_whose_id_was_never_stored(
     world: HearthWorld, caplog: pytest.LogCaptureFixture
 ) -> None:

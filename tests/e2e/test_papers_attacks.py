@@ -36,7 +36,7 @@ def _readable(m: MessageState) -> str:
 
 
 async def test_a_long_typed_draft_full_of_markdown_stays_whole_open_and_closed(
-    world: HearthWorld,  # noqa: F811
+    world: HearthWorld,
 ) -> None:
     u = await _setup(world)
     lines = [f"- point {i}: *keep* the_night_line (see #{i})" for i in range(90)]
@@ -63,7 +63,7 @@ async def test_a_long_typed_draft_full_of_markdown_stays_whole_open_and_closed(
 
 
 async def test_late_form_changed_answer_leaver_and_erased_named_commenter(
-    world: HearthWorld,  # noqa: F811
+    world: HearthWorld,
 ) -> None:
     u = await _setup(world)
     rec = await world.slash(u["gina"], "document comment", community=COMMUNITY,
@@ -123,7 +123,7 @@ async def test_late_form_changed_answer_leaver_and_erased_named_commenter(
 
 
 async def test_forged_buttons_from_another_server_do_nothing(
-    world: HearthWorld,  # noqa: F811
+    world: HearthWorld,
 ) -> None:
     """The owner of another server the bot is in (a manager there) presses the paper's
     buttons with a forged interaction carrying their own server: refused, nothing stored."""
@@ -150,7 +150,7 @@ async def test_forged_buttons_from_another_server_do_nothing(
 
 
 async def test_an_erased_authors_draft_does_not_stay_in_the_lounge(
-    world: HearthWorld,  # noqa: F811
+    world: HearthWorld,
 ) -> None:
     u = await _setup(world)
     rec = await world.slash(u["gina"], "document comment", community=COMMUNITY,

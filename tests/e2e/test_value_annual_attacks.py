@@ -138,6 +138,7 @@ def _data_dir_bytes(world: HearthWorld) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file())
 
 
+@pytest.mark.sqlite_only("reads every file of the SQLite data directory")
 async def test_an_erased_members_answer_is_in_no_file_of_the_data_directory(
     world: HearthWorld,
 ) -> None:

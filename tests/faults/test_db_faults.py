@@ -288,7 +288,7 @@ async def test_a_vote_whose_write_fails_is_not_acknowledged_and_can_be_cast_agai
     work (never "recorded"), nothing is stored, and their next click counts once."""
     from tests.e2e.hearth import hearth_world
 
-    async with hearth_world(tmp_path) as world:
+    async with hearth_world(tmp_path, engine="sqlite") as world:  # wraps the SQLite writer
         alice = world.person("alice")
         await world.create_community("Carers Voice", members={alice: "carer"})
         rec = await world.slash(world.owner, "poll create", options={
