@@ -19,17 +19,30 @@ the moment the interaction callback has been received and parsed. The emulator p
 the bot process's CPU during the burst are reported as shares of wall time, so a reader can
 see whether the harness or the bot was the limit.
 
-Rounds alternate which bot goes first; each round's Hearth voters are 2,000 members who have
-not voted yet (the reference is shown the same people). Latencies are pooled over rounds,
-throughput is the median round.
+PostgreSQL (issue 17): with ``--postgres URL`` (default: ``$HEARTH_TEST_POSTGRES`` if set;
+``--no-postgres`` ignores it) a third bot runs: Hearth on that server, in a schema made for
+the run (reached through the URL's ``search_path``, as tests/engines.py does) and dropped at
+the end, with its own key file. Each Hearth has its own community, poll and poll message
+(the two databases may give their polls the same id); each is clicked on its own message,
+the reference on the SQLite Hearth's. Without a server, the run is as before: two bots.
 
-Correctness: at the end the database file is reopened with ``sqlite3`` and every vote Hearth
+Rounds rotate which bot goes first (with two bots: alternate); each round's Hearth voters
+are 2,000 members who have not voted yet in that database (the reference, and the other
+Hearth, are shown the same people). Latencies are pooled over rounds, throughput is the
+median round; per-round ratios compare each Hearth with the reference of the same round.
+For Hearth on PostgreSQL the CPU of every ``postgres`` process on the machine during the
+burst is reported too (the server's share; other users of that server count in it).
+
+Correctness: at the end each Hearth's database is reopened through
+``bot.db.database.Database`` (either engine, named parameters) and every vote that Hearth
 acknowledged must be there exactly once with the option clicked (the ballot is found through
-the poll's ballot key, as the bot finds it), else the exit status is 1.
+the poll's ballot key, unsealed with the installation secret, as the bot finds it), else the
+exit status is 1.
 
 Run: ``.venv/bin/python -m benchmarks.votes [--votes 2000] [--seconds 1.0] [--rounds 5]
-[--profile]`` (``--profile`` runs Hearth under cProfile, switched on for the bursts only, and
-prints the top of it to stderr).
+[--profile] [--postgres URL | --no-postgres]`` (``--profile`` runs each Hearth, PostgreSQL's
+included, and the reference under cProfile, switched on for the bursts only, and prints to
+stderr the top of each Hearth's profile and its own time per click minus the reference's).
 """
 
 from __future__ import annotations
@@ -38,17 +51,19 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 if __package__ in (None, ""):  # `python benchmarks/votes.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -290,181 +305,313 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the run
 
 
-async def run(votes: int, seconds: float, rounds: int, profile: bool,
-              gc_freeze: bool = False) -> dict[str, Any]:
-    from bot.db.polls import open_ballot, poll_from_row, voter_key
+@dataclass
+class HearthSide:
+    """One Hearth under test: its database, process, community, poll message, and results."""
+
+    label: str  # "Hearth (SQLite)" or "Hearth (PostgreSQL)"
+    target: str  # what HEARTH_DB holds: a SQLite file or a postgresql:// URL
+    key_file: Path
+    community: str
+    bot: BenchBot
+    prof_path: Path | None = None
+    poll_id: int = 0
+    message: Any = None
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    acked: dict[int, int] = field(default_factory=dict)  # user id -> option confirmed
+    errors: list[str] = field(default_factory=list)
+    durable: dict[str, Any] = field(default_factory=dict)
+
+    def vote_id(self, i: int) -> str:
+        return f"poll:{self.poll_id}:v:{i % 3}"
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    """``url`` whose connections see ``schema`` only (as tests/engines.py does)."""
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode({"search_path": schema})) if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+@asynccontextmanager
+async def postgres_schema(url: str) -> AsyncIterator[str]:
+    """A URL on a new, empty schema of the server at ``url``; the schema is dropped after."""
+    import asyncpg
+
+    schema = "bench_votes_" + secrets.token_hex(5)
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+    finally:
+        await admin.close()
+    try:
+        yield _with_search_path(url, schema)
+    finally:
+        admin = await asyncpg.connect(url)
+        try:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await admin.close()
+
+
+def _postgres_server_cpu() -> float:
+    """CPU seconds of every ``postgres`` process on the machine (server and backends; other
+    users of the same server are counted too). /proc/<pid>/stat is world-readable."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" not in text:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+async def _stop_others(bots: list[BenchBot], keep: BenchBot, emu: Any) -> None:
+    for other in bots:
+        if other is not keep:
+            await other.stop(emu)
+
+
+async def _set_up_side(side: HearthSide, bots: list[BenchBot], emu: Any, guild: Any,
+                       owner: Any, people: list[Any]) -> None:
+    """Start ``side``'s bot alone, create its community, make everyone a member (straight into
+    its database, engine-neutral), open its poll, and find the poll's message."""
+    from bot.db.database import Database
     from bot.db.rows import to_db
-    from bot.db.sealing import Sealer, parse_secret
+
+    await _stop_others(bots, side.bot, emu)
+    if not side.bot.running:
+        await side.bot.start(emu)
+    rec = await emu.slash(guild, owner, "community create", name=side.community,
+                          kind="practice", timeout=30)
+    assert "Created" in rec.content, rec.content
+    now = to_db(datetime.now(UTC))
+    async with Database(side.target, key_file=side.key_file) as db:
+        row = await db.fetchone("SELECT id, voice_id FROM communities WHERE name = :name",
+                                {"name": side.community})
+        assert row is not None, f"{side.label}: community not stored"
+        community_id, voice_id = int(row["id"]), int(row["voice_id"])
+        await db.executemany(
+            "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
+            " VALUES (:c, :u, :discipline, :at)",
+            [{"c": community_id, "u": p.id, "at": now,
+              "discipline": ("gp", "nurse", "patient", "carer")[i % 4]}
+             for i, p in enumerate(people)],
+        )
+    rec = await emu.slash(guild, owner, "poll create", timeout=30, options={
+        "community": side.community, "question": "Which evening suits?",
+        "options": "Tuesday; Wednesday; Thursday", "kind": "single"})
+    async with Database(side.target, key_file=side.key_file) as db:
+        side.poll_id = int(await db.fetchval(
+            "SELECT MAX(id) FROM polls WHERE community_id = :c", {"c": community_id}))
+    voice = emu.get_channel(voice_id)
+    side.message = next(m for m in reversed(emu.messages_in(voice)) if m.components)
+
+
+async def _check_durable(side: HearthSide) -> dict[str, Any]:
+    """Reopen ``side``'s database as a stranger would after the bot stopped, through
+    ``bot.db.database.Database`` (either engine), and open the sealed ballots with the
+    installation secret as the bot does."""
+    from bot.db.database import Database
+    from bot.db.polls import open_ballot, poll_from_row, voter_key
+
+    poll = {"id": side.poll_id}
+    async with Database(side.target, key_file=side.key_file) as db:
+        poll_row = await db.fetchone("SELECT * FROM polls WHERE id = :id", poll)
+        assert poll_row is not None, f"{side.label}: the poll is gone"
+        spec = poll_from_row(poll_row)
+        key = db.sealer.unseal_key("poll", side.poll_id, bytes(poll_row["ballot_key"]))
+        stored_voters = [int(r[0]) for r in await db.fetchall(
+            "SELECT user_id FROM poll_voters WHERE poll_id = :id", poll)]
+        ballots = {bytes(k): open_ballot(key, spec, bytes(k), bytes(b))
+                   for k, b in await db.fetchall(
+                       "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = :id",
+                       poll)}
+        n_ballots = int(await db.fetchval(
+            "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = :id", poll))
+    voters = set(stored_voters)
+    missing = wrong = 0
+    for uid, opt in side.acked.items():
+        got = ballots.get(voter_key(key, uid))
+        if got is None or uid not in voters:
+            missing += 1
+        elif got != opt:
+            wrong += 1
+    return {
+        "acknowledged": len(side.acked),
+        "stored_voters": len(stored_voters),
+        "stored_voters_distinct": len(voters),
+        "stored_ballots": n_ballots,
+        "acknowledged_missing_from_db": missing,
+        "acknowledged_with_wrong_choice": wrong,
+    }
+
+
+async def run(votes: int, seconds: float, rounds: int, profile: bool,
+              gc_freeze: bool = False, postgres: str | None = None) -> dict[str, Any]:
     from tests.emulator.server import DiscordEmulator
     from tests.faults._proc import bot_env
 
     stamps = Stamps()
     restore = instrument(stamps)
     per_round = votes + WARMUP
-    hearth_rounds: list[dict[str, Any]] = []
     ref_rounds: list[dict[str, Any]] = []
-    acked_votes: dict[int, int] = {}  # user id -> option Hearth confirmed
     ref_wrong = 0
     try:
-        with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
-            db_path = Path(tmp) / "hearth.db"
-            prof_path = Path(tmp) / "hearth.prof"
-            async with DiscordEmulator() as emu:
-                env = bot_env(emu, db_path)
-                hearth_argv = [sys.executable, "-m", "bot"]
+        async with AsyncExitStack() as stack:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-bench-")))
+            pg_url = (await stack.enter_async_context(postgres_schema(postgres))
+                      if postgres else None)
+            emu = await stack.enter_async_context(DiscordEmulator())
+
+            def hearth_side(label: str, target: str, key_file: Path, community: str,
+                            folder: Path, extra: dict[str, str]) -> HearthSide:
+                folder.mkdir(exist_ok=True)
+                env = bot_env(emu, target, extra)
+                argv = [sys.executable, "-m", "bot"]
+                prof = folder / "hearth.prof"
                 if profile or gc_freeze:
-                    env["HEARTH_BENCH_PROFILE"] = str(prof_path)
-                    hearth_argv = [sys.executable, "-m", "benchmarks._profiled_bot"]
+                    env["HEARTH_BENCH_PROFILE"] = str(prof)
+                    argv = [sys.executable, "-m", "benchmarks._profiled_bot"]
                 if gc_freeze:  # an experiment: Hearth with gc.freeze() after its warm-up
-                    hearth_argv.append("--freeze")
-                hearth = BenchBot("Hearth", hearth_argv, env, Path(tmp) / "hearth.log")
-                ref_argv = [sys.executable, "-m", "benchmarks._ackbot"]
-                ref_env = env
-                if profile:  # the reference under the same profiler, for a side-by-side diff
-                    ref_env = {**env, "HEARTH_BENCH_PROFILE": str(prof_path) + ".ack"}
-                    ref_argv = [sys.executable, "-m", "benchmarks._profiled_bot", "--ack"]
-                ref = BenchBot("ack-only bot", ref_argv, ref_env, Path(tmp) / "ackbot.log")
+                    argv.append("--freeze")
+                bot = BenchBot(label, argv, env, folder / "hearth.log")
+                return HearthSide(label, target, key_file, community, bot,
+                                  prof if profile else None)
 
-                owner = emu.create_user("owner")
-                guild = emu.create_guild("Bench Charity", owner=owner, features=("COMMUNITY",))
-                people = [emu.create_user(f"voter{i}") for i in range(rounds * per_round)]
-                for p in people:
-                    emu.add_member(guild, p)
+            sides = [hearth_side("Hearth (SQLite)", str(tmp / "hearth.db"), tmp / "hearth.key",
+                                 "Bench Circle", tmp, {})]
+            if pg_url is not None:
+                pg_key = tmp / "pg" / "hearth.key"
+                sides.append(hearth_side("Hearth (PostgreSQL)", pg_url, pg_key,
+                                         "Bench Circle PG", tmp / "pg",
+                                         {"HEARTH_KEY_FILE": str(pg_key)}))
+            env = sides[0].bot.env
+            ref_argv = [sys.executable, "-m", "benchmarks._ackbot"]
+            ref_env = {k: v for k, v in env.items() if k != "HEARTH_BENCH_PROFILE"}
+            ack_prof = tmp / "ack.prof"
+            if profile:  # the reference under the same profiler, for a side-by-side diff
+                ref_env = {**env, "HEARTH_BENCH_PROFILE": str(ack_prof)}
+                ref_argv = [sys.executable, "-m", "benchmarks._profiled_bot", "--ack"]
+            ref = BenchBot("ack-only bot", ref_argv, ref_env, tmp / "ackbot.log")
+            # rotation: each round starts one further along this list
+            bots = [sides[0].bot, *(s.bot for s in sides[1:]), ref]
+            by_bot = {id(s.bot): s for s in sides}
 
-                # `python -m bot sync` registers the slash commands, as an operator does once
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot", "sync", cwd=ROOT, env=env,
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-                assert await asyncio.wait_for(proc.wait(), 60) == 0, "python -m bot sync failed"
+            owner = emu.create_user("owner")
+            guild = emu.create_guild("Bench Charity", owner=owner, features=("COMMUNITY",))
+            people = [emu.create_user(f"voter{i}") for i in range(rounds * per_round)]
+            for p in people:
+                emu.add_member(guild, p)
 
-                await hearth.start(emu)
-                rec = await emu.slash(guild, owner, "community create", name="Bench Circle",
-                                      kind="practice", timeout=30)
-                assert "Created" in rec.content, rec.content
-                now = to_db(datetime.now(UTC))
-                with sqlite3.connect(db_path, timeout=30) as conn:
-                    cid = conn.execute("SELECT id, voice_id FROM communities WHERE name = :name",
-                                       {"name": "Bench Circle"}).fetchone()
-                    conn.executemany(
-                        "INSERT INTO memberships (community_id, user_id, discipline, joined_at)"
-                        " VALUES (:c, :u, :discipline, :at)",
-                        [{"c": cid[0], "u": p.id, "at": now,
-                          "discipline": ("gp", "nurse", "patient", "carer")[i % 4]}
-                         for i, p in enumerate(people)],
-                    )
-                conn.close()
-                rec = await emu.slash(guild, owner, "poll create", timeout=30, options={
-                    "community": "Bench Circle", "question": "Which evening suits?",
-                    "options": "Tuesday; Wednesday; Thursday", "kind": "single"})
-                with sqlite3.connect(db_path, timeout=30) as conn:
-                    poll_id = int(conn.execute("SELECT MAX(id) FROM polls").fetchone()[0])
-                conn.close()
-                voice = emu.get_channel(cid[1])
-                message = next(m for m in reversed(emu.messages_in(voice)) if m.components)
+            # `python -m bot sync` registers the slash commands, as an operator does once
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "sync", cwd=ROOT, env=sides[0].bot.env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            assert await asyncio.wait_for(proc.wait(), 60) == 0, "python -m bot sync failed"
+            for side in sides:
+                await _set_up_side(side, bots, emu, guild, owner, people)
 
-                def vote_id(i: int) -> str:
-                    return f"poll:{poll_id}:v:{i % 3}"
-
-                for r in range(rounds):
-                    group = people[r * per_round:(r + 1) * per_round]
-                    warm, voters = group[:WARMUP], group[WARMUP:]
-                    order = [hearth, ref] if r % 2 == 0 else [ref, hearth]
-                    for bot in order:
-                        other = ref if bot is hearth else hearth
-                        await other.stop(emu)
-                        if not bot.running:
-                            await bot.start(emu)
-                        if bot is hearth:
-                            pre = await burst(emu, bot, warm, message, vote_id, 0.2, stamps)
-                            if gc_freeze:
-                                bot.signal(signal.SIGWINCH)
-                                await asyncio.sleep(0.5)
-                            if profile:
-                                bot.signal(signal.SIGUSR1)
-                            res = await burst(emu, bot, voters, message, vote_id, seconds,
-                                              stamps)
-                            if profile:
-                                bot.signal(signal.SIGUSR2)
-                            for records in (pre.pop("records"), res.pop("records")):
-                                for i, rec in enumerate(records):
-                                    data = rec.response.get("data") or {}
-                                    if "recorded" in data.get("content", ""):
-                                        acked_votes[rec.user.id] = i % 3
-                            hearth_rounds.append(res)
-                        else:
-                            await burst(emu, bot, people[:WARMUP], message, vote_id, 0.2,
-                                        stamps)
-                            if profile:
-                                bot.signal(signal.SIGUSR1)
-                            res = await burst(emu, bot, voters, message, vote_id, seconds,
-                                              stamps)
-                            if profile:
-                                bot.signal(signal.SIGUSR2)
-                            ref_wrong += sum(
-                                1 for rec in res.pop("records")
-                                if (rec.response.get("data") or {}).get("content")
-                                != "Thanks, noted.")
-                            ref_rounds.append(res)
-                await hearth.stop(emu)
-                await ref.stop(emu)
-                hearth_errors = [ln for ln in hearth.log_text().splitlines()
-                                 if " ERROR " in ln or ln.startswith("Traceback")]
+            for r in range(rounds):
+                group = people[r * per_round:(r + 1) * per_round]
+                warm, voters = group[:WARMUP], group[WARMUP:]
+                shift = r % len(bots)
+                for bot in bots[shift:] + bots[:shift]:
+                    await _stop_others(bots, bot, emu)
+                    if not bot.running:
+                        await bot.start(emu)
+                    this = by_bot.get(id(bot))
+                    if this is not None:
+                        pre = await burst(emu, bot, warm, this.message, this.vote_id, 0.2,
+                                          stamps)
+                        if gc_freeze:
+                            bot.signal(signal.SIGWINCH)
+                            await asyncio.sleep(0.5)
+                        if profile:
+                            bot.signal(signal.SIGUSR1)
+                        pg0 = _postgres_server_cpu() if this.target == pg_url else 0.0
+                        res = await burst(emu, bot, voters, this.message, this.vote_id,
+                                          seconds, stamps)
+                        if this.target == pg_url:
+                            res["db_server_cpu_share"] = (
+                                (_postgres_server_cpu() - pg0) / res["wall_seconds"])
+                        if profile:
+                            bot.signal(signal.SIGUSR2)
+                        for records in (pre.pop("records"), res.pop("records")):
+                            for i, rec in enumerate(records):
+                                data = rec.response.get("data") or {}
+                                if "recorded" in data.get("content", ""):
+                                    this.acked[rec.user.id] = i % 3
+                        this.rounds.append(res)
+                    else:
+                        message = sides[0].message
+                        await burst(emu, bot, people[:WARMUP], message, sides[0].vote_id,
+                                    0.2, stamps)
+                        if profile:
+                            bot.signal(signal.SIGUSR1)
+                        res = await burst(emu, bot, voters, message, sides[0].vote_id,
+                                          seconds, stamps)
+                        if profile:
+                            bot.signal(signal.SIGUSR2)
+                        ref_wrong += sum(
+                            1 for rec in res.pop("records")
+                            if (rec.response.get("data") or {}).get("content")
+                            != "Thanks, noted.")
+                        ref_rounds.append(res)
+            for bot in bots:
+                await bot.stop(emu)
+            for side in sides:
+                side.errors = [ln for ln in side.bot.log_text().splitlines()
+                               if " ERROR " in ln or ln.startswith("Traceback")][:5]
 
             if profile:
-                await emu_free_print_profile(prof_path)
-                print_profile_diff(prof_path, Path(str(prof_path) + ".ack"))
+                for side in sides:
+                    assert side.prof_path is not None
+                    print(f"=== profile: {side.label}", file=sys.stderr)
+                    await emu_free_print_profile(side.prof_path)
+                    print_profile_diff(side.prof_path, ack_prof, label=side.label)
 
-            # Durability: reopen the file as a stranger would after the bot stopped.
-            # The ballots are sealed: open them as the bot does, with the installation secret.
-            sealer = Sealer(parse_secret((Path(tmp) / "hearth.key").read_text()))
-            with sqlite3.connect(db_path) as conn:
-                conn.row_factory = sqlite3.Row
-                poll_row = conn.execute(
-                    "SELECT * FROM polls WHERE id = :id", {"id": poll_id}
-                ).fetchone()
-                poll = poll_from_row(poll_row)
-                key = sealer.unseal_key("poll", poll_id, poll_row["ballot_key"])
-                stored_voters = [row[0] for row in conn.execute(
-                    "SELECT user_id FROM poll_voters WHERE poll_id = :poll", {"poll": poll_id})]
-                ballots = {bytes(k): open_ballot(key, poll, bytes(k), b) for k, b in conn.execute(
-                    "SELECT voter_key, sealed FROM poll_sealed_ballots WHERE poll_id = :poll",
-                    {"poll": poll_id})}
-                n_ballots = conn.execute(
-                    "SELECT COUNT(*) FROM poll_sealed_ballots WHERE poll_id = :poll",
-                    {"poll": poll_id},
-                ).fetchone()[0]
-            conn.close()
+            # Durability, for each Hearth database (the PostgreSQL schema is still there)
+            for side in sides:
+                side.durable = await _check_durable(side)
     finally:
         restore()
 
-    missing = wrong = 0
-    for uid, opt in acked_votes.items():
-        got = ballots.get(voter_key(key, uid))
-        if got is None or uid not in stored_voters:
-            missing += 1
-        elif got != opt:
-            wrong += 1
-    h, rf = summarise(hearth_rounds), summarise(ref_rounds)
-    return {
-        "hearth": h,
-        "ack_only": rf,
-        "throughput_ratio": h["throughput_per_s"] / rf["throughput_per_s"],
+    rf = summarise(ref_rounds)
+    out: dict[str, Any] = {"ack_only": rf}
+    for side in sides:
+        h = summarise(side.rounds)
+        if side.target == pg_url:
+            h["db_server_cpu_share"] = statistics.median(
+                x["db_server_cpu_share"] for x in side.rounds)
+        entry = {
+            "throughput_ratio": h["throughput_per_s"] / rf["throughput_per_s"],
+            "p99_ratio": h["p99_ms"] / rf["p99_ms"] if rf["p99_ms"] else None,
+            "target_p99_ratio_met": h["p99_ms"] <= TARGET_P99_RATIO * rf["p99_ms"],
+            "target_throughput_met":
+                h["throughput_per_s"] >= TARGET_RATIO * rf["throughput_per_s"],
+            "target_p99_met": h["p99_ms"] < TARGET_P99_MS,
+            "error_log_lines": side.errors,
+            **side.durable,
+        }
+        if side is sides[0]:  # SQLite: the keys this benchmark has always printed
+            out["hearth"] = h
+            out.update({k: v for k, v in entry.items() if k != "error_log_lines"})
+            out["hearth_acknowledged"] = out.pop("acknowledged")
+            out["hearth_error_log_lines"] = side.errors
+        else:
+            out["hearth_postgres"] = {"summary": h, **entry}
+    out.update({
         "targets": {"throughput_ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS,
                     "p99_ratio": TARGET_P99_RATIO},
-        "p99_ratio": h["p99_ms"] / rf["p99_ms"] if rf["p99_ms"] else None,
-        "target_p99_ratio_met": h["p99_ms"] <= TARGET_P99_RATIO * rf["p99_ms"],
-        "target_throughput_met": h["throughput_per_s"] >= TARGET_RATIO * rf["throughput_per_s"],
-        "target_p99_met": h["p99_ms"] < TARGET_P99_MS,
         "offered": rounds * per_round,
-        "hearth_acknowledged": len(acked_votes),
         "ack_only_wrong_answers": ref_wrong,
-        "stored_voters": len(stored_voters),
-        "stored_voters_distinct": len(set(stored_voters)),
-        "stored_ballots": n_ballots,
-        "acknowledged_missing_from_db": missing,
-        "acknowledged_with_wrong_choice": wrong,
-        "hearth_error_log_lines": hearth_errors[:5],
-    }
+    })
+    return out
 
 
 async def emu_free_print_profile(path: Path) -> None:
@@ -488,7 +635,7 @@ async def emu_free_print_profile(path: Path) -> None:
     st.sort_stats("tottime").print_stats(r"/(bot|cogs)/|aiosqlite|group_commit", 40)
 
 
-def print_profile_diff(hearth: Path, ack: Path, top: int = 30) -> None:
+def print_profile_diff(hearth: Path, ack: Path, top: int = 30, label: str = "Hearth") -> None:
     """Own time per click, Hearth minus the ack-only bot (same profiler, same clicks; each
     profile is divided by its own number of INTERACTION_CREATE events): where Hearth's extra
     CPU per click goes. Times are inflated by the profiler; compare them with each other."""
@@ -513,7 +660,7 @@ def print_profile_diff(hearth: Path, ack: Path, top: int = 30) -> None:
             for (f, line, name), (cc, _nc, tt, _ct, _) in raw.items()
         }, clicks
 
-    for name, path in (("Hearth", hearth), ("ack-only", ack)):
+    for name, path in ((label, hearth), ("ack-only", ack)):
         gc_file = Path(str(path) + ".gc.json")
         if gc_file.exists():
             spent = json.loads(gc_file.read_text())
@@ -524,12 +671,30 @@ def print_profile_diff(hearth: Path, ack: Path, top: int = 30) -> None:
     zero = (0.0, 0.0)
     keys = h.keys() | a.keys()
     rows = sorted(((h.get(k, zero)[1] - a.get(k, zero)[1], k) for k in keys), reverse=True)
-    print(f"--- own time per click under the profiler, Hearth ({hn} clicks) minus ack-only "
+    print(f"--- own time per click under the profiler, {label} ({hn} clicks) minus ack-only "
           f"({an} clicks): {sum(t for _, t in h.values()):.0f} vs "
           f"{sum(t for _, t in a.values()):.0f} µs", file=sys.stderr)
     for diff, key in rows[:top]:
         print(f"{diff:+8.1f} µs  calls/click {h.get(key, zero)[0]:5.1f} vs "
               f"{a.get(key, zero)[0]:5.1f}  {key[-100:]}", file=sys.stderr)
+
+
+def _durability_problems(label: str, d: dict[str, Any], expected: int) -> list[str]:
+    problems = []
+    if d["acknowledged_missing_from_db"]:
+        problems.append(f"{label}: {d['acknowledged_missing_from_db']} acknowledged votes are "
+                        "not in the database")
+    if d["acknowledged_with_wrong_choice"]:
+        problems.append(f"{label}: {d['acknowledged_with_wrong_choice']} stored ballots differ "
+                        "from the acknowledged choice")
+    if d["acknowledged"] != expected:
+        problems.append(f"{label} confirmed {d['acknowledged']} of {expected} votes")
+    if d["stored_ballots"] != expected:
+        problems.append(f"{label}: {d['stored_ballots']} ballots stored, expected {expected}")
+    if d["stored_voters"] != d["stored_voters_distinct"] or (
+            d["stored_voters"] != d["stored_ballots"]):
+        problems.append(f"{label}: voters and ballots do not match one to one")
+    return problems
 
 
 def main() -> None:
@@ -538,82 +703,97 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
-                        help="profile Hearth's process during the bursts (stderr)")
+                        help="profile each Hearth process (and the reference) during the "
+                             "bursts (stderr)")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="experiment: gc.freeze() in Hearth's process before each burst")
+    parser.add_argument("--postgres", metavar="URL",
+                        default=os.environ.get("HEARTH_TEST_POSTGRES") or None,
+                        help="also run Hearth on this PostgreSQL server, in a schema made for "
+                             "the run and dropped after (default: $HEARTH_TEST_POSTGRES)")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="ignore $HEARTH_TEST_POSTGRES: SQLite Hearth and the reference only")
     args = parser.parse_args()
-    res = asyncio.run(run(args.votes, args.seconds, args.rounds, args.profile, args.gc_freeze))
+    postgres = None if args.no_postgres else args.postgres
+    res = asyncio.run(run(args.votes, args.seconds, args.rounds, args.profile, args.gc_freeze,
+                          postgres))
     h, r = res["hearth"], res["ack_only"]
-    res["throughput_ratio_per_round"] = [
-        x / y for x, y in zip(h["throughput_per_round"], r["throughput_per_round"], strict=True)
-    ]
-    res["throughput_ratio_per_round_median"] = statistics.median(
-        res["throughput_ratio_per_round"]
-    )
-    for side in (h, r):
+    pg = res.get("hearth_postgres")
+    hearths: list[tuple[str, dict[str, Any], dict[str, Any]]] = [("Hearth (SQLite)", h, res)]
+    if pg is not None:
+        hearths.append(("Hearth (PostgreSQL)", pg["summary"], pg))
+    for _label, summary, entry in hearths:
+        entry["throughput_ratio_per_round"] = [
+            x / y for x, y in zip(summary["throughput_per_round"], r["throughput_per_round"],
+                                  strict=True)
+        ]
+        entry["throughput_ratio_per_round_median"] = statistics.median(
+            entry["throughput_ratio_per_round"]
+        )
+    for side in (h, r, *([pg["summary"]] if pg else [])):
         side.pop("latencies_ms", None)
-    problems = []
     expected = args.rounds * (args.votes + WARMUP)  # every Hearth vote, warm-up included
-    if res["acknowledged_missing_from_db"]:
-        problems.append(f"{res['acknowledged_missing_from_db']} acknowledged votes are not in "
-                        "the database")
-    if res["acknowledged_with_wrong_choice"]:
-        problems.append(f"{res['acknowledged_with_wrong_choice']} stored ballots differ from "
-                        "the acknowledged choice")
-    if res["hearth_acknowledged"] != expected:
-        problems.append(f"Hearth confirmed {res['hearth_acknowledged']} of {expected} votes")
-    if res["stored_ballots"] != expected:
-        problems.append(f"{res['stored_ballots']} ballots stored, expected {expected}")
-    if res["stored_voters"] != res["stored_voters_distinct"] or (
-            res["stored_voters"] != res["stored_ballots"]):
-        problems.append("voters and ballots do not match one to one")
+    problems = _durability_problems(
+        "Hearth (SQLite)", {**res, "acknowledged": res["hearth_acknowledged"]}, expected)
+    if pg is not None:
+        problems += _durability_problems("Hearth (PostgreSQL)", pg, expected)
     if res["ack_only_wrong_answers"]:
         problems.append(f"the ack-only bot answered {res['ack_only_wrong_answers']} "
                         "interactions wrongly")
+
+    def row(label: str, s: dict[str, Any]) -> list[Any]:
+        return [label, s["throughput_per_s"], s["p50_ms"], s["p95_ms"], s["p99_ms"],
+                s["max_ms"], f"{s['bot_cpu_share']:.0%}", f"{s['emulator_cpu_share']:.0%}",
+                s["driver_cpu_us_per_vote"]]
+
+    rows = [row("ack-only bot", r)]
+    notes = [
+        f"{args.rounds} rounds of {args.votes:,} clicks offered over {args.seconds:g} s "
+        f"(+20 warm-up each), {len(hearths) + 1} bots in an order rotating each round; "
+        "latencies pooled over rounds, throughput = median round; per round: ack-only "
+        f"{r['throughput_per_round']} votes/s",
+    ]
+    for label, s, e in hearths:
+        rows.append(row(label, s))
+        rows.append([f"{label} / ack-only", f"{e['throughput_ratio']:.0%}", "", "",
+                     f"x{e['p99_ratio'] or 0:.2f}", "", "", "", ""])
+        notes += [
+            f"{label}: per round {s['throughput_per_round']} votes/s; per-round ratios to "
+            "the ack-only round of the same round (less sensitive to other load): "
+            f"{[round(x, 2) for x in e['throughput_ratio_per_round']]}, median "
+            f"{e['throughput_ratio_per_round_median']:.0%}",
+            f"{label}: throughput >= {TARGET_RATIO:.0%} of ack-only: "
+            f"{'met' if e['target_throughput_met'] else 'MISSED'}; p99 <= "
+            f"{TARGET_P99_RATIO:g} x ack-only's: "
+            f"{'met' if e['target_p99_ratio_met'] else 'MISSED'}; p99 < "
+            f"{TARGET_P99_MS:.0f} ms: {'met' if e['target_p99_met'] else 'MISSED'}",
+            f"{label}: bot CPU per vote (median of rounds), event-loop thread + other "
+            f"threads: {s['bot_loop_cpu_us_per_vote']:.0f} + "
+            f"{s['bot_other_cpu_us_per_vote']:.0f} µs; emulator queue lag p99 "
+            f"{s['emulator_queue_lag_p99_ms']:.1f} ms"
+            + (f"; PostgreSQL server processes' CPU {s['db_server_cpu_share']:.0%} of a core "
+               "(median round; anyone else's use of that server counts too)"
+               if "db_server_cpu_share" in s else ""),
+            f"{label}: durable: {e['stored_voters']:,} voters / {e['stored_ballots']:,} "
+            "ballots read back through bot.db.database.Database (warm-up votes included); "
+            f"acknowledged but missing: {e['acknowledged_missing_from_db']}, wrong choice: "
+            f"{e['acknowledged_with_wrong_choice']}",
+        ]
+    notes += [
+        "CPU = CPU seconds / burst wall time (median round); each bot runs in its own "
+        "process, the emulator and click driver share this one (1.0 = one full core); "
+        f"ack-only: bot CPU per vote {r['bot_loop_cpu_us_per_vote']:.0f} + "
+        f"{r['bot_other_cpu_us_per_vote']:.0f} µs, emulator queue lag p99 "
+        f"{r['emulator_queue_lag_p99_ms']:.1f} ms",
+    ]
     finish(
         "votes",
         res,
         ["", "votes/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "bot CPU", "emu+driver CPU",
          "driver µs/vote"],
-        [
-            ["ack-only bot", r["throughput_per_s"], r["p50_ms"], r["p95_ms"], r["p99_ms"],
-             r["max_ms"], f"{r['bot_cpu_share']:.0%}", f"{r['emulator_cpu_share']:.0%}",
-             r["driver_cpu_us_per_vote"]],
-            ["Hearth", h["throughput_per_s"], h["p50_ms"], h["p95_ms"], h["p99_ms"],
-             h["max_ms"], f"{h['bot_cpu_share']:.0%}", f"{h['emulator_cpu_share']:.0%}",
-             h["driver_cpu_us_per_vote"]],
-            ["Hearth / ack-only", f"{res['throughput_ratio']:.0%}", "", "",
-             f"x{res['p99_ratio'] or 0:.2f}", "", "", "", ""],
-        ],
+        rows,
         problems=problems,
-        notes=[
-            f"{args.rounds} rounds of {args.votes:,} clicks offered over {args.seconds:g} s "
-            "(+20 warm-up each); latencies pooled over rounds, throughput = median round; "
-            f"per round: Hearth {h['throughput_per_round']} votes/s, ack-only "
-            f"{r['throughput_per_round']}",
-            "per-round ratios (each Hearth round against the ack-only round next to it, "
-            "less sensitive to other load on the machine): "
-            f"{[round(x, 2) for x in res['throughput_ratio_per_round']]}, median "
-            f"{res['throughput_ratio_per_round_median']:.0%}",
-            f"throughput >= {TARGET_RATIO:.0%} of ack-only: "
-            f"{'met' if res['target_throughput_met'] else 'MISSED'}; p99 <= "
-            f"{TARGET_P99_RATIO:g} x ack-only's: "
-            f"{'met' if res['target_p99_ratio_met'] else 'MISSED'}; p99 < "
-            f"{TARGET_P99_MS:.0f} ms: {'met' if res['target_p99_met'] else 'MISSED'}",
-            "CPU = CPU seconds / burst wall time (median round); the bot runs in its own "
-            "process, the emulator and click driver share this one (1.0 = one full core); "
-            f"emulator queue lag p99 (frame queued -> sent): Hearth "
-            f"{h['emulator_queue_lag_p99_ms']:.1f} ms, ack-only "
-            f"{r['emulator_queue_lag_p99_ms']:.1f} ms",
-            "bot CPU per vote (median of rounds), event-loop thread + other threads: "
-            f"Hearth {h['bot_loop_cpu_us_per_vote']:.0f} + {h['bot_other_cpu_us_per_vote']:.0f}"
-            f" µs, ack-only {r['bot_loop_cpu_us_per_vote']:.0f} + "
-            f"{r['bot_other_cpu_us_per_vote']:.0f} µs",
-            f"durable: {res['stored_voters']:,} voters / {res['stored_ballots']:,} ballots "
-            f"in the reopened file (warm-up votes included); acknowledged but missing: "
-            f"{res['acknowledged_missing_from_db']}, wrong choice: "
-            f"{res['acknowledged_with_wrong_choice']}",
-        ],
+        notes=notes,
     )
 
 
