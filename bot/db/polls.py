@@ -49,7 +49,13 @@ from bot.db.poll_ballots import (
     seal_ballot,
     voter_key,
 )
-from bot.db.poll_votes import BallotBuilder, VoteReceipt, VoteRequest, run_vote_batch
+from bot.db.poll_votes import (
+    BallotBuilder,
+    VoteReceipt,
+    VoteRequest,
+    run_vote_batch,
+    run_vote_batch_async,
+)
 from bot.db.rows import from_db, to_db
 from bot.domain.closing import Closed, Outcome
 from bot.domain.digest import OpenPoll, Place
@@ -217,6 +223,7 @@ class PollRepo:
         # On PostgreSQL the poll row is locked: a close in another process waits, or is waited
         # for (bot/db/locking.py).
         lock = lock_row(self.db)
+        arrays = self.db.dialect == "postgresql"  # the batch reads its voters with = ANY
 
         def plan() -> Plan[VoteReceipt]:
             rows = yield (f"SELECT {_POLL_COLUMNS}, ballot_key FROM polls WHERE id = :id{lock}",
@@ -276,6 +283,9 @@ class PollRepo:
             ("poll vote", poll_id),
             VoteRequest(poll_id, user_id, build, now),
             lambda conn, requests: run_vote_batch(conn, sealer, requests),
+            lambda conn, requests: run_vote_batch_async(
+                conn, sealer, requests, lock=lock, arrays=arrays
+            ),
         )
         return PlannedOp(plan, batch=batch)
 

@@ -5,10 +5,10 @@ ballots, refuse the same votes while writing nothing for them, fall back to one 
 vote (rolled back first) if the batch's writes fail, and leave nothing behind when the
 process dies before the COMMIT.
 
-The batched path is SQLite's alone (aiosqlite's raw connection, on its thread); on PostgreSQL
-every vote runs its own plan, so the tests that compare outcomes and stored ballots run on
-every engine (the shared ``db`` fixture), and those that poke the batch itself (a raw
-``sqlite3`` connection, a temporary trigger on the writer) on SQLite only.
+The batch runs on SQLite's database thread (aiosqlite's raw connection) and, on PostgreSQL,
+through the async connection (``Batch.run_async``): the tests that compare outcomes, stored
+ballots and the fallback after a failing write run on every engine (the shared ``db``
+fixture); those that hand the batch a raw ``sqlite3`` connection run on SQLite only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.db.database import Database
+from bot.db.database import INTEGRITY_ERRORS, Database
 from bot.db.group_commit import Batch, GroupCommitter, Plan, PlannedOp, _run_planned
 from bot.db.polls import PollRepo, VoteReceipt
 from bot.domain.polls import Ballot, merge_survey_answers, parse_poll, withdraw_survey_answer
@@ -156,21 +156,37 @@ async def test_a_batch_gives_each_vote_what_its_own_plan_gives(
     assert (survey, 5) not in voters and (single, 99) not in voters
 
 
-@SQLITE_ONLY
+async def _refuse_voter_three(db: Database) -> None:
+    """The database refuses member 3's voter row (a constraint-like error), on each engine."""
+    if db.dialect == "postgresql":
+        await db.execute(
+            "CREATE FUNCTION refuse_three() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.user_id = 3 THEN"
+            " RAISE EXCEPTION 'refused' USING ERRCODE = 'check_violation'; END IF;"
+            " RETURN NEW; END $$"
+        )
+        await db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON poll_voters"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_three()"
+        )
+    else:
+        await db.writer.execute(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON poll_voters WHEN NEW.user_id = 3"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+
+
 async def test_a_failing_batch_write_is_rolled_back_and_the_votes_run_one_by_one(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     repo = PollRepo(db)
     single, _ = await _polls(repo)
-    # The database refuses member 3's voter row: the batch's executemany fails half-way.
-    await db.writer.execute(
-        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON poll_voters WHEN NEW.user_id = 3"
-        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
-    )
+    # The batch's voter-row write fails half-way (after the ballots were written).
+    await _refuse_voter_three(db)
     out = await _burst(db, repo, [(single, u, choose(u % 3)) for u in (1, 2, 3, 4)], batched=True)
-    assert "batched run of 4 ops failed (IntegrityError)" in caplog.text
+    assert "batched run of 4 ops failed" in caplog.text
     assert [isinstance(o, VoteReceipt) for o in out] == [True, True, False, True]
-    assert isinstance(out[2], sqlite3.IntegrityError)
+    assert isinstance(out[2], INTEGRITY_ERRORS)
     # Member 3's vote is gone entirely (no sealed ballot without its voter row), the others
     # are stored once each.
     assert await repo.own_ballot(single, 3) is None
@@ -247,3 +263,39 @@ async def test_a_batch_run_that_breaks_its_contract_falls_back_to_the_plans(
     assert "batched run of 3 ops failed (RuntimeError)" in caplog.text
     rows = await db.fetchall("SELECT k FROM t ORDER BY k")
     assert [r[0] for r in rows] == [1, 2, 3]
+
+
+async def test_on_postgresql_a_batch_costs_the_same_round_trips_whatever_its_size(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The point of the async batch: N votes on one poll are a constant number of statements
+    (savepoint, locked poll read, two ANY reads, two executemany writes, release),
+    where the per-vote plans cost about seven each."""
+    if db.dialect != "postgresql":
+        pytest.skip("the async batch is PostgreSQL's")
+    from bot.db.postgres import PgConn
+
+    calls: list[str] = []
+    for name in ("_run", "execute_fetchall", "executemany"):
+        real = getattr(PgConn, name)
+
+        def counted(self: Any, sql: str, *a: Any, _real: Any = real, **k: Any) -> Any:
+            calls.append(sql.split(maxsplit=1)[0].upper())
+            return _real(self, sql, *a, **k)
+
+        monkeypatch.setattr(PgConn, name, counted)
+    repo = PollRepo(db)
+    trips = {}
+    for n, users in ((2, (1, 2)), (8, tuple(MEMBERS))):
+        single, _ = await _polls(repo)  # a fresh poll each time
+        calls.clear()
+        out = await _burst(db, repo, [(single, u, choose(n % 3)) for u in users], batched=True)
+        assert all(isinstance(o, VoteReceipt) for o in out)
+        trips[n] = list(calls)
+    assert trips[2] == trips[8]
+    # (BEGIN and COMMIT go through the transaction's own calls, not counted here)
+    assert trips[8] == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
+    single, _ = await _polls(repo)
+    calls.clear()
+    await _burst(db, repo, [(single, u, choose(0)) for u in MEMBERS], batched=False)
+    assert len(calls) >= 7 * len(MEMBERS)  # the per-vote path, for comparison
