@@ -13,17 +13,6 @@ import pytest
 from tests.e2e.hearth import HearthWorld, hearth_world
 from tests.engines import DEFAULT_ENGINE, ENGINES, pop_engine, push_engine
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "both_engines: run this e2e module on SQLite and on PostgreSQL"
-    )
-    config.addinivalue_line(
-        "markers",
-        "sqlite_only(reason): in a core-flow module, a test about SQLite's own files",
-    )
-
-
 #: What a community does from start to finish, per capability: the tests that run on
 #: PostgreSQL too (each flow with its restarts, refusals that must store nothing, and
 #: consent). A module maps to the names of its core-flow tests; None takes the whole module.
