@@ -42,13 +42,13 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 if __package__ in (None, ""):  # `python benchmarks/cluster.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import ROOT, finish, open_database, proc_status_mb, settings_for
 from benchmarks.startup import seed
+from tests.engines import with_search_path
 
 DEFAULT_POSTGRES = "postgresql://hearth@127.0.0.1:55432/postgres"
 #: Guild ids look like Discord snowflakes; BASE is a multiple of any shard count up to 2**20,
@@ -75,12 +75,6 @@ def shard_ranges(processes: int, count: int) -> list[str]:
     """``4, 16`` -> ``["0-3/16", "4-7/16", "8-11/16", "12-15/16"]`` (contiguous, tiling)."""
     bounds = [count * k // processes for k in range(processes + 1)]
     return [f"{bounds[k]}-{bounds[k + 1] - 1}/{count}" for k in range(processes)]
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode({"search_path": schema})) if q)
-    return urlunsplit(parts._replace(query=query))
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -288,7 +282,7 @@ def main() -> None:
     n = args.communities
     ranges: list[str | None] = list(shard_ranges(args.processes, args.shard_count))
     schema = "bench_" + secrets.token_hex(6)
-    url = _with_search_path(args.postgres, schema)
+    url = with_search_path(args.postgres, schema)
     with tempfile.TemporaryDirectory(prefix="hearth-cluster-") as tmp_name:
         tmp = Path(tmp_name)
         full, key_file = tmp / "full.db", tmp / "hearth.key"

@@ -51,24 +51,23 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 if __package__ in (None, ""):  # `python benchmarks/votes.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import ROOT, finish, percentile
+from tests.engines import postgres_schema
 
 TARGET_RATIO = 0.90
 TARGET_P99_MS = 250.0
@@ -326,34 +325,6 @@ class HearthSide:
         return f"poll:{self.poll_id}:v:{i % 3}"
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    """``url`` whose connections see ``schema`` only (as tests/engines.py does)."""
-    parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode({"search_path": schema})) if q)
-    return urlunsplit(parts._replace(query=query))
-
-
-@asynccontextmanager
-async def postgres_schema(url: str) -> AsyncIterator[str]:
-    """A URL on a new, empty schema of the server at ``url``; the schema is dropped after."""
-    import asyncpg
-
-    schema = "bench_votes_" + secrets.token_hex(5)
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-    finally:
-        await admin.close()
-    try:
-        yield _with_search_path(url, schema)
-    finally:
-        admin = await asyncpg.connect(url)
-        try:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await admin.close()
-
-
 def _postgres_server_cpu() -> float:
     """CPU seconds of every ``postgres`` process on the machine (server and backends; other
     users of the same server are counted too). /proc/<pid>/stat is world-readable."""
@@ -464,8 +435,10 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
     try:
         async with AsyncExitStack() as stack:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-bench-")))
-            pg_url = (await stack.enter_async_context(postgres_schema(postgres))
-                      if postgres else None)
+            pg_url = None
+            if postgres:
+                schema = postgres_schema(postgres, prefix="bench_votes_")
+                pg_url = await stack.enter_async_context(schema)
             emu = await stack.enter_async_context(DiscordEmulator())
 
             def hearth_side(label: str, target: str, key_file: Path, community: str,

@@ -56,28 +56,31 @@ def pop_engine() -> None:
 ENGINES: list[Any] = ["sqlite", pytest.param("postgresql", marks=SKIP_NO_POSTGRES)]
 
 
-def _with_search_path(url: str, schema: str) -> str:
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` whose connections see ``schema`` only."""
     parts = urlsplit(url)
     query = "&".join(q for q in (parts.query, urlencode({"search_path": schema})) if q)
     return urlunsplit(parts._replace(query=query))
 
 
 @asynccontextmanager
-async def postgres_schema() -> AsyncIterator[str]:
-    """A URL whose connections see only a new, empty schema; the schema is dropped after."""
+async def postgres_schema(url: str | None = None, prefix: str = "t_") -> AsyncIterator[str]:
+    """A URL whose connections see only a new, empty schema of the server at ``url`` (the
+    test server by default); the schema is dropped after. Benchmarks use it too."""
     import asyncpg
 
-    assert POSTGRES_URL is not None
-    schema = "t_" + secrets.token_hex(6)
-    admin = await asyncpg.connect(POSTGRES_URL)
+    server = url or POSTGRES_URL
+    assert server is not None
+    schema = prefix + secrets.token_hex(6)
+    admin = await asyncpg.connect(server)
     try:
         await admin.execute(f"CREATE SCHEMA {schema}")
     finally:
         await admin.close()
     try:
-        yield _with_search_path(POSTGRES_URL, schema)
+        yield with_search_path(server, schema)
     finally:
-        admin = await asyncpg.connect(POSTGRES_URL)
+        admin = await asyncpg.connect(server)
         try:
             await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         finally:
