@@ -251,11 +251,7 @@ async def press(
 async def snapshot(ctx: Ctx) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (the world is small), to prove a refusal changed nothing."""
     assert ctx.world.db is not None
-    names = [
-        r[0] for r in await ctx.world.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
+    names = await ctx.world.db.table_names()
     out: dict[str, list[tuple[Any, ...]]] = {}
     for name in sorted(set(names) - BACKGROUND_TABLES):
         rows = await ctx.world.db.fetchall(f'SELECT * FROM "{name}"')
