@@ -20,6 +20,7 @@ not persistent (their custom ids carry no state): only the open view answers the
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
@@ -54,7 +55,7 @@ D = TypeVar("D", bound=Draft)
 S = TypeVar("S")
 
 
-class PrivateDraftView(HearthView, Generic[D, S]):
+class PrivateDraftView(HearthView, ABC, Generic[D, S]):
     """The draft's controls; only its teller can use them (checked, not assumed).
 
     A subclass sets the class attributes below and implements :meth:`render`,
@@ -84,22 +85,22 @@ class PrivateDraftView(HearthView, Generic[D, S]):
 
     # ------------------------------------------------------------------ what differs
 
+    @abstractmethod
     def render(self, interaction: discord.Interaction[Any]) -> tuple[str, discord.Embed]:
         """The draft as its teller sees it: the message's content and embed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def edit_form(self) -> discord.ui.Modal:
         """The form again, filled in with the draft (its submit calls :func:`revise`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def keep(self, interaction: discord.Interaction[Any]) -> None:
         """The keep button (never called twice for one draft): check, store, answer. Store
         inside :meth:`storing` (or set ``done`` and store inside :meth:`undone_on_failure`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def expired(self) -> str:
         """What the message says when the draft expires unused."""
-        raise NotImplementedError
 
     def add_choices(self) -> None:
         """More menus between the consent menu and the buttons (none by default)."""
