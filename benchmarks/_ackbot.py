@@ -8,7 +8,11 @@ database: ``on_interaction`` answers every interaction with an ephemeral "Thanks
 It logs ``connected as`` on READY like Hearth, so the harness waits for both the same way,
 and stops cleanly on SIGTERM.
 
-Run by the harness: ``python -m benchmarks._ackbot``.
+With ``--hearth-gc`` it tunes its garbage collector after start-up exactly as Hearth does
+(``bot.app.tune_garbage_collector``): the harness runs it as a second reference, so the
+part of Hearth's lead or lag that comes from that setting alone can be read off.
+
+Run by the harness: ``python -m benchmarks._ackbot [--hearth-gc]``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ if __package__ in (None, ""):  # `python benchmarks/_ackbot.py`
 import discord
 from discord.ext import commands
 
-from bot.app import hearth_intents
+from bot.app import hearth_intents, tune_garbage_collector
 
 log = logging.getLogger("benchmarks.ackbot")
 
@@ -36,6 +40,13 @@ ACK_TEXT = "Thanks, noted."
 
 
 class AckOnlyBot(commands.AutoShardedBot):
+    #: ``--hearth-gc``: the collector tuned as Hearth tunes its own after start-up
+    tune_gc = False
+
+    async def setup_hook(self) -> None:
+        if self.tune_gc:
+            tune_garbage_collector()
+
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
 
@@ -46,6 +57,7 @@ class AckOnlyBot(commands.AutoShardedBot):
 async def _run() -> int:
     bot = AckOnlyBot(command_prefix=commands.when_mentioned, help_command=None,
                      intents=hearth_intents())
+    bot.tune_gc = "--hearth-gc" in sys.argv[1:]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

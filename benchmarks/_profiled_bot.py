@@ -64,19 +64,10 @@ def _stop(_sig: int, _frame: FrameType | None) -> None:
     )
 
 
-def _freeze(_sig: int, _frame: FrameType | None) -> None:
-    """Everything alive now goes to the permanent generation: full collections during the
-    burst then traverse only what was made since (CPython's ``gc.freeze``)."""
-    gc.collect()
-    gc.freeze()
-
-
 def main() -> int:
     signal.signal(signal.SIGUSR1, _start)
     signal.signal(signal.SIGUSR2, _stop)
     gc.callbacks.append(_gc_timer)
-    if "--freeze" in sys.argv[1:]:  # votes --gc-freeze: what gc.freeze() after start-up saves
-        signal.signal(signal.SIGWINCH, _freeze)
     if "--ack" in sys.argv[1:]:  # the vote benchmark's reference, profiled the same way
         from benchmarks._ackbot import main as ack_main
 

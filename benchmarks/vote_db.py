@@ -80,8 +80,8 @@ def measure(votes: int, batch: int, profile: bool, per_vote: bool = False) -> di
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "v.db"
         sealer, poll_id = asyncio.run(_seed(path, votes))
-        # the vote plan needs only the database's sealer (the installation secret)
-        repo = PollRepo(SimpleNamespace(sealer=sealer))  # type: ignore[arg-type]
+        # the vote plan needs only the database's sealer (the installation secret) and dialect
+        repo = PollRepo(SimpleNamespace(sealer=sealer, dialect="sqlite"))  # type: ignore[arg-type]
         raw = sqlite3.connect(path, isolation_level=None)
         raw.row_factory = sqlite3.Row  # as aiosqlite.Row
         for pragma in (

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -160,6 +161,18 @@ def _main_thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+#: Pinning (the default on two CPUs or more): the harness, i.e. the emulator and the click
+#: driver, on the first CPU, the bot under test and all its threads on the last. Each bot
+#: then has one core and only its own threads compete for it (Hearth's database thread
+#: included), and the scheduler's placement, which moved single rounds by up to ±20 %
+#: unpinned, is out of the figures.
+CPUS = sorted(os.sched_getaffinity(0))
+
+
+def _pin_bot() -> None:  # in the bot's process, before it starts
+    os.sched_setaffinity(0, {CPUS[-1]})
+
+
 @dataclass
 class BenchBot:
     """One bot under test as a child process (Hearth: ``python -m bot``)."""
@@ -169,6 +182,7 @@ class BenchBot:
     env: dict[str, str]
     log_path: Path
     proc: asyncio.subprocess.Process | None = None
+    pin: bool = False  # on CPUS[-1] (see _pin_bot)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -181,7 +195,8 @@ class BenchBot:
         before = self.log_text().count("connected as")
         with self.log_path.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                *self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=out)
+                *self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=out,
+                preexec_fn=_pin_bot if self.pin else None)
         proc = self.proc
 
         def ready() -> bool:
@@ -220,7 +235,23 @@ async def burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
     """Click as each person, paced evenly over ``seconds``; wait for every acknowledgement."""
     assert bot.proc is not None
     n = len(people)
-    recs = []
+    recs: list[Any] = []
+    # The harness's own garbage collector must not pause the gateway mid-burst: everything
+    # the emulator has stored so far is frozen, and collection waits until the acks are in
+    # (the same for every bot; the bots' own collectors are untouched).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        return await _burst(emu, bot, people, message, custom_id, seconds, stamps, n, recs)
+    finally:
+        gc.enable()
+
+
+async def _burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
+                 custom_id: Callable[[int], str], seconds: float, stamps: Stamps, n: int,
+                 recs: list[Any]) -> dict[str, Any]:
+    assert bot.proc is not None
     driver_cpu = 0.0
     bot_cpu0 = _proc_cpu(bot.proc.pid)
     main_cpu0 = _main_thread_cpu(bot.proc.pid)
@@ -423,7 +454,7 @@ async def _check_durable(side: HearthSide) -> dict[str, Any]:
 
 
 async def run(votes: int, seconds: float, rounds: int, profile: bool,
-              gc_freeze: bool = False, postgres: str | None = None) -> dict[str, Any]:
+              postgres: str | None = None, pin: bool = False) -> dict[str, Any]:
     from tests.emulator.server import DiscordEmulator
     from tests.faults._proc import bot_env
 
@@ -431,6 +462,7 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
     restore = instrument(stamps)
     per_round = votes + WARMUP
     ref_rounds: list[dict[str, Any]] = []
+    gc_ref_rounds: list[dict[str, Any]] = []
     ref_wrong = 0
     try:
         async with AsyncExitStack() as stack:
@@ -447,11 +479,9 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
                 env = bot_env(emu, target, extra)
                 argv = [sys.executable, "-m", "bot"]
                 prof = folder / "hearth.prof"
-                if profile or gc_freeze:
+                if profile:
                     env["HEARTH_BENCH_PROFILE"] = str(prof)
                     argv = [sys.executable, "-m", "benchmarks._profiled_bot"]
-                if gc_freeze:  # an experiment: Hearth with gc.freeze() after its warm-up
-                    argv.append("--freeze")
                 bot = BenchBot(label, argv, env, folder / "hearth.log")
                 return HearthSide(label, target, key_file, community, bot,
                                   prof if profile else None)
@@ -471,9 +501,17 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
                 ref_env = {**env, "HEARTH_BENCH_PROFILE": str(ack_prof)}
                 ref_argv = [sys.executable, "-m", "benchmarks._profiled_bot", "--ack"]
             ref = BenchBot("ack-only bot", ref_argv, ref_env, tmp / "ackbot.log")
+            # The same reference with its collector tuned as Hearth's (bot.app): Hearth minus
+            # this one is what Hearth's own work costs, that setting aside.
+            gc_ref = BenchBot("ack-only bot, Hearth's GC", [*ref_argv, "--hearth-gc"],
+                              ref_env, tmp / "ackbot-gc.log")
+            ref_rounds_of = {id(ref): ref_rounds, id(gc_ref): gc_ref_rounds}
             # rotation: each round starts one further along this list
-            bots = [sides[0].bot, *(s.bot for s in sides[1:]), ref]
+            bots = [sides[0].bot, *(s.bot for s in sides[1:]), ref,
+                    *([] if profile else [gc_ref])]
             by_bot = {id(s.bot): s for s in sides}
+            for bot in bots:
+                bot.pin = pin
 
             owner = emu.create_user("owner")
             guild = emu.create_guild("Bench Charity", owner=owner, features=("COMMUNITY",))
@@ -501,9 +539,6 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
                     if this is not None:
                         pre = await burst(emu, bot, warm, this.message, this.vote_id, 0.2,
                                           stamps)
-                        if gc_freeze:
-                            bot.signal(signal.SIGWINCH)
-                            await asyncio.sleep(0.5)
                         if profile:
                             bot.signal(signal.SIGUSR1)
                         pg0 = _postgres_server_cpu() if this.target == pg_url else 0.0
@@ -534,7 +569,7 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
                             1 for rec in res.pop("records")
                             if (rec.response.get("data") or {}).get("content")
                             != "Thanks, noted.")
-                        ref_rounds.append(res)
+                        ref_rounds_of[id(bot)].append(res)
             for bot in bots:
                 await bot.stop(emu)
             for side in sides:
@@ -556,6 +591,8 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
 
     rf = summarise(ref_rounds)
     out: dict[str, Any] = {"ack_only": rf}
+    if gc_ref_rounds:
+        out["ack_only_hearth_gc"] = summarise(gc_ref_rounds)
     for side in sides:
         h = summarise(side.rounds)
         if side.target == pg_url:
@@ -678,8 +715,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="profile each Hearth process (and the reference) during the "
                              "bursts (stderr)")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="experiment: gc.freeze() in Hearth's process before each burst")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let the scheduler place the processes (default: the harness on "
+                             "the first CPU, each bot under test on the last)")
     parser.add_argument("--postgres", metavar="URL",
                         default=os.environ.get("HEARTH_TEST_POSTGRES") or None,
                         help="also run Hearth on this PostgreSQL server, in a schema made for "
@@ -688,8 +726,13 @@ def main() -> None:
                         help="ignore $HEARTH_TEST_POSTGRES: SQLite Hearth and the reference only")
     args = parser.parse_args()
     postgres = None if args.no_postgres else args.postgres
-    res = asyncio.run(run(args.votes, args.seconds, args.rounds, args.profile, args.gc_freeze,
-                          postgres))
+    pin = not args.no_pin and len(CPUS) > 1
+    if pin:
+        os.sched_setaffinity(0, {CPUS[0]})
+    res = asyncio.run(run(args.votes, args.seconds, args.rounds, args.profile, postgres, pin))
+    res["pinned"] = pin
+    if pin:  # back to every CPU: the report's machine facts read this process's affinity
+        os.sched_setaffinity(0, CPUS)
     h, r = res["hearth"], res["ack_only"]
     pg = res.get("hearth_postgres")
     hearths: list[tuple[str, dict[str, Any], dict[str, Any]]] = [("Hearth (SQLite)", h, res)]
@@ -703,7 +746,13 @@ def main() -> None:
         entry["throughput_ratio_per_round_median"] = statistics.median(
             entry["throughput_ratio_per_round"]
         )
-    for side in (h, r, *([pg["summary"]] if pg else [])):
+    rg = res.get("ack_only_hearth_gc")
+    for _label, summary, entry in hearths:
+        if rg is not None:
+            entry["throughput_ratio_hearth_gc"] = (summary["throughput_per_s"]
+                                                   / rg["throughput_per_s"])
+            entry["p99_ratio_hearth_gc"] = summary["p99_ms"] / rg["p99_ms"]
+    for side in (h, r, *([rg] if rg else []), *([pg["summary"]] if pg else [])):
         side.pop("latencies_ms", None)
     expected = args.rounds * (args.votes + WARMUP)  # every Hearth vote, warm-up included
     problems = _durability_problems(
@@ -720,9 +769,12 @@ def main() -> None:
                 s["driver_cpu_us_per_vote"]]
 
     rows = [row("ack-only bot", r)]
+    if rg is not None:
+        rows.append(row("ack-only bot, Hearth's GC", rg))
     notes = [
         f"{args.rounds} rounds of {args.votes:,} clicks offered over {args.seconds:g} s "
-        f"(+20 warm-up each), {len(hearths) + 1} bots in an order rotating each round; "
+        f"(+20 warm-up each), {len(hearths) + 1 + (rg is not None)} bots in an order rotating "
+        "each round; "
         "latencies pooled over rounds, throughput = median round; per round: ack-only "
         f"{r['throughput_per_round']} votes/s",
     ]
@@ -730,6 +782,10 @@ def main() -> None:
         rows.append(row(label, s))
         rows.append([f"{label} / ack-only", f"{e['throughput_ratio']:.0%}", "", "",
                      f"x{e['p99_ratio'] or 0:.2f}", "", "", "", ""])
+        if rg is not None:
+            rows.append([f"{label} / ack-only, Hearth's GC",
+                         f"{e['throughput_ratio_hearth_gc']:.0%}", "", "",
+                         f"x{e['p99_ratio_hearth_gc']:.2f}", "", "", "", ""])
         notes += [
             f"{label}: per round {s['throughput_per_round']} votes/s; per-round ratios to "
             "the ack-only round of the same round (less sensitive to other load): "
@@ -757,7 +813,15 @@ def main() -> None:
         "process, the emulator and click driver share this one (1.0 = one full core); "
         f"ack-only: bot CPU per vote {r['bot_loop_cpu_us_per_vote']:.0f} + "
         f"{r['bot_other_cpu_us_per_vote']:.0f} µs, emulator queue lag p99 "
-        f"{r['emulator_queue_lag_p99_ms']:.1f} ms",
+        f"{r['emulator_queue_lag_p99_ms']:.1f} ms"
+        + (f"; ack-only with Hearth's GC settings (bot.app.GC_THRESHOLDS, gc.freeze): "
+           f"{rg['bot_loop_cpu_us_per_vote']:.0f} + {rg['bot_other_cpu_us_per_vote']:.0f} µs, "
+           f"per round {rg['throughput_per_round']} votes/s" if rg is not None else ""),
+        "targets are against the ack-only bot as it stands (discord.py's defaults); the "
+        "\"Hearth's GC\" rows compare with the same bot given Hearth's collector settings, "
+        "i.e. what Hearth's own work per vote costs"
+        + ("; processes pinned: harness on CPU "
+           f"{CPUS[0]}, each bot on CPU {CPUS[-1]}" if pin else "; processes not pinned"),
     ]
     finish(
         "votes",

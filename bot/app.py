@@ -115,6 +115,26 @@ class ProxiedGatewayHTTPClient(HTTPClient):
         return str(target)
 
 
+#: The collector's thresholds for a long-running bot (CPython's defaults: 700, 10, 10).
+#: A young collection runs every ``GC_THRESHOLDS[0]`` net new container objects and scans
+#: every young object still alive. In a burst, thousands of clicks are in flight at once,
+#: each holding containers (the interaction, its message, its aiohttp request), so at 700 a
+#: collection comes every few clicks and rescans the same live requests. At 100,000 the
+#: event loop spends ~15 % less CPU per vote (benchmarks/votes.py; RESULTS.md, "Vote burst,
+#: fourth pass"). The cost: garbage in reference cycles waits for up to that many
+#: allocations before it is freed (a few MB at most).
+GC_THRESHOLDS = (100_000, 10, 10)
+
+
+def tune_garbage_collector() -> None:
+    """After start-up: everything alive now lives for the whole run (modules, cogs,
+    discord.py's state), so it is moved out of the collector's sight (``gc.freeze``, which
+    CPython documents for this), and young collections are made rarer (GC_THRESHOLDS)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 class HearthBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -193,12 +213,7 @@ class HearthBot(commands.AutoShardedBot):
         if not synced:
             await self.learn_command_ids()
         if self.freeze_gc:
-            # Everything alive after start-up (modules, cogs, discord.py's state) lives for
-            # the whole run: moved to the permanent generation, full collections during a
-            # vote burst traverse only what was made since (benchmarks/RESULTS.md, "Second
-            # pass on issues 11 and 13": about 170 µs of GC per vote otherwise).
-            gc.collect()
-            gc.freeze()
+            tune_garbage_collector()
 
     async def learn_command_ids(self) -> None:
         """Fetch the registered commands once, so replies can mention them as links

@@ -12,7 +12,7 @@ import json
 
 from bot.db.database import Row
 from bot.db.rows import from_db, from_db_req
-from bot.db.sealing import Sealer, ballot_aad
+from bot.db.sealing import Sealer, ballot_aad, ballot_aads
 from bot.domain.polls import Ballot, Poll, PollKind, as_kind
 
 # --------------------------------------------------------------------------- encoding
@@ -70,6 +70,19 @@ def seal_ballot(poll_key: bytes, poll: Poll, voter: bytes, ballot: Ballot) -> by
         encode_ballot(poll.kind, ballot).encode(),
         pad_to=ballot_pad(poll.kind, len(poll.options)),
         aad=ballot_aad("poll", poll.id, voter),
+    )
+
+
+def seal_ballots(
+    poll_key: bytes, poll: Poll, voters_and_ballots: list[tuple[bytes, Ballot]]
+) -> list[bytes]:
+    """:func:`seal_ballot` for each ``(voter key, ballot)`` of one poll, in order (a batch of
+    votes: the AAD prefix, the cipher and the padding worked out once)."""
+    aad = ballot_aads("poll", poll.id)
+    return Sealer.seal_many(
+        poll_key,
+        [(encode_ballot(poll.kind, b).encode(), aad(k, 0)) for k, b in voters_and_ballots],
+        pad_to=ballot_pad(poll.kind, len(poll.options)),
     )
 
 

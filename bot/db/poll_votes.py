@@ -28,6 +28,7 @@ ballots, two ``executemany`` writes, release) whatever its size.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.db.database import Conn
-from bot.db.poll_ballots import open_ballot, poll_from_row, seal_ballot, voter_key
+from bot.db.poll_ballots import open_ballot, poll_from_row, seal_ballots, voter_key
 from bot.db.sealing import Sealer
 from bot.domain.polls import (
     Ballot,
@@ -69,8 +70,9 @@ class VoteRequest:
     now: datetime
 
 
-#: One step of a batch plan: ("rows", sql, params) is sent back its rows; ("many", sql,
-#: [params, ...]) runs the statement once per parameter set and is sent back None.
+#: One step of a batch plan: ("rows", sql, params) is sent back its rows; ("run", sql,
+#: params) runs it and is sent back None; ("many", sql, [params, ...]) runs the statement
+#: once per parameter set and is sent back None.
 Step = tuple[str, str, Any]
 BatchPlan = Generator[Step, Any, list[tuple[bool, Any]]]
 
@@ -79,6 +81,35 @@ def _in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     """``:p0, :p1, ...`` for an ``IN (...)`` over ``values``, and their parameters."""
     params = {f"{prefix}{i}": v for i, v in enumerate(values)}
     return ", ".join(f":{name}" for name in params), params
+
+
+#: Rows per multi-row INSERT on SQLite: far below its 32,766 bound parameters per statement.
+ROWS_PER_INSERT = 500
+
+
+def _insert_rows(
+    head: str, shared: dict[str, Any], rows: list[dict[str, Any]], tail: str, arrays: bool
+) -> Generator[Step, Any, None]:
+    """INSERT ``rows`` (each with the same keys, plus the ``shared`` values).
+
+    PostgreSQL: ``executemany`` (asyncpg sends the rows in one pipelined round trip). SQLite:
+    multi-row ``VALUES`` statements, because ``executemany`` steps the statement once per
+    row and each step releases and retakes the GIL that the event loop answering Discord
+    needs (a hand-off per row; benchmarks/votes.py)."""
+    columns = list(shared) + list(rows[0])
+    if arrays:
+        names = ", ".join(f":{c}" for c in columns)
+        yield ("many", f"{head} VALUES ({names}){tail}", [{**shared, **r} for r in rows])
+        return
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        params = dict(shared)
+        tuples = []
+        for i, row in enumerate(rows[start : start + ROWS_PER_INSERT]):
+            for column, value in row.items():
+                params[f"{column}{i}"] = value
+            names = ", ".join(f":{c}" if c in shared else f":{c}{i}" for c in columns)
+            tuples.append(f"({names})")
+        yield ("run", f"{head} VALUES {', '.join(tuples)}{tail}", params)
 
 
 def _any_of(column: str, prefix: str, values: Sequence[Any], arrays: bool) -> tuple[str, Any]:
@@ -110,15 +141,24 @@ def vote_batch_plan(
     keys: dict[int, bytes] = {}
     current: dict[bytes, Ballot | None] = {}
     poll_key = b""
-    if poll is not None:
-        where, values = _any_of("user_id", "u", users, arrays)
+    if poll is not None and arrays:
         member_rows = yield (
             "rows",
             "SELECT user_id FROM memberships WHERE community_id = :community_id"
-            f" AND left_at IS NULL AND {where}",
-            {"community_id": poll.community_id, **values},
+            " AND left_at IS NULL AND user_id = ANY(:u)",
+            {"community_id": poll.community_id, "u": users},
         )
         members = {m[0] for m in member_rows}
+    elif poll is not None:
+        # One row whatever the batch size (each row is a GIL hand-off on SQLite's thread)
+        member_rows = yield (
+            "rows",
+            "SELECT group_concat(user_id) FROM memberships WHERE community_id = :community_id"
+            " AND left_at IS NULL AND user_id IN (SELECT value FROM json_each(:users))",
+            {"community_id": poll.community_id, "users": json.dumps(users)},
+        )
+        listed = member_rows[0][0] if member_rows else None
+        members = {int(u) for u in listed.split(",")} if listed else set()
     if poll is not None and has_key:
         assert row is not None
         poll_key = sealer.unseal_key("poll", poll_id, row["ballot_key"])
@@ -162,24 +202,31 @@ def vote_batch_plan(
         stored = [(k, u, b) for k, (u, b) in final.items() if b is not None]
         gone = [(k, u) for k, (u, b) in final.items() if b is None]
         if stored:
-            yield (
-                "many",
-                "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)"
-                " VALUES (:poll_id, :voter_key, :user_id, :sealed)"
+            sealed = seal_ballots(poll_key, poll, [(k, b) for k, _, b in stored])
+            ballots = [
+                {"voter_key": k, "user_id": None if poll.anonymous else u, "sealed": s}
+                for (k, u, _), s in zip(stored, sealed, strict=True)
+            ]
+            yield from _insert_rows(
+                "INSERT INTO poll_sealed_ballots (poll_id, voter_key, user_id, sealed)",
+                {"poll_id": poll_id}, ballots,
                 " ON CONFLICT (poll_id, voter_key) DO UPDATE SET sealed = excluded.sealed",
-                [
-                    {"poll_id": poll_id, "voter_key": k,
-                     "user_id": None if poll.anonymous else u,
-                     "sealed": seal_ballot(poll_key, poll, k, b)}
-                    for k, u, b in stored
-                ],
-            )  # fmt: skip
-            yield (
-                "many",
-                "INSERT INTO poll_voters (poll_id, user_id) VALUES (:poll_id, :user_id)"
-                " ON CONFLICT DO NOTHING",
-                [{"poll_id": poll_id, "user_id": u} for _, u, _ in stored],
+                arrays,
             )
+            if arrays:
+                yield (
+                    "many",
+                    "INSERT INTO poll_voters (poll_id, user_id) VALUES (:poll_id, :user_id)"
+                    " ON CONFLICT DO NOTHING",
+                    [{"poll_id": poll_id, "user_id": u} for _, u, _ in stored],
+                )
+            else:  # one statement, one text whatever the batch size (WHERE: SQLite's grammar)
+                yield (
+                    "run",
+                    "INSERT INTO poll_voters (poll_id, user_id) SELECT :poll_id, value"
+                    " FROM json_each(:users) WHERE true ON CONFLICT DO NOTHING",
+                    {"poll_id": poll_id, "users": json.dumps([u for _, u, _ in stored])},
+                )
         if gone:
             yield (
                 "many",
@@ -210,6 +257,9 @@ def run_vote_batch(
             if kind == "many":
                 conn.executemany(sql, params)
                 kind, sql, params = plan.send(None)
+            elif kind == "run":
+                conn.execute(sql, params)
+                kind, sql, params = plan.send(None)
             else:
                 kind, sql, params = plan.send(conn.execute(sql, params).fetchall())
     except StopIteration as stop:
@@ -228,6 +278,9 @@ async def run_vote_batch_async(
         while True:
             if kind == "many":
                 await conn.executemany(sql, params)
+                kind, sql, params = plan.send(None)
+            elif kind == "run":
+                await conn.execute(sql, params)
                 kind, sql, params = plan.send(None)
             else:
                 kind, sql, params = plan.send(list(await conn.execute_fetchall(sql, params)))

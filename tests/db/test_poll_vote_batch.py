@@ -299,3 +299,55 @@ async def test_on_postgresql_a_batch_costs_the_same_round_trips_whatever_its_siz
     calls.clear()
     await _burst(db, repo, [(single, u, choose(0)) for u in MEMBERS], batched=False)
     assert len(calls) >= 7 * len(MEMBERS)  # the per-vote path, for comparison
+
+
+def _traced_batch(db: Database, ops: list[tuple[int, PlannedOp[Any]]]) -> list[str]:
+    """Run ``ops`` as the database thread does and list every statement SQLite ran (a
+    statement stepped again for the next row of an ``executemany`` is listed again)."""
+    raw = sqlite3.connect(db.path, isolation_level=None)
+    raw.row_factory = sqlite3.Row
+    ran: list[str] = []
+    raw.set_trace_callback(lambda sql: ran.append(sql.split(maxsplit=1)[0].upper()))
+    raw.execute("BEGIN IMMEDIATE")
+    ran.clear()
+    outcomes = _run_planned(raw, ops)
+    batch = list(ran)
+    raw.execute("COMMIT")
+    raw.close()
+    assert all(ok for ok, _ in outcomes), outcomes
+    return batch
+
+
+@SQLITE_ONLY
+async def test_on_sqlite_a_batch_runs_the_same_statements_whatever_its_size(
+    db: Database,
+) -> None:
+    """Each statement SQLite steps on the database thread releases and retakes the GIL that
+    the event loop answering Discord needs, so the batch's statements must not grow with the
+    number of votes in it (before: an ``executemany`` row and a membership row per vote)."""
+    repo = PollRepo(db)
+    runs = {}
+    for users in ((1, 2), tuple(MEMBERS)):
+        single, _ = await _polls(repo)
+        ops = [(i, repo.vote_op(single, u, choose(u % 3), T0)) for i, u in enumerate(users)]
+        runs[len(users)] = _traced_batch(db, ops)
+        assert {u: await repo.own_ballot(single, u) for u in users} == {u: u % 3 for u in users}
+        assert await repo.voters(single) == set(users)
+    assert runs[2] == runs[8]
+    assert runs[8] == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
+
+
+@SQLITE_ONLY
+async def test_a_batch_larger_than_one_insert_is_written_in_several(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.db import poll_votes
+
+    monkeypatch.setattr(poll_votes, "ROWS_PER_INSERT", 3)
+    repo = PollRepo(db)
+    single, _ = await _polls(repo)
+    ops = [(i, repo.vote_op(single, u, choose(u % 3), T0)) for i, u in enumerate(MEMBERS)]
+    ran = _traced_batch(db, ops)
+    assert ran.count("INSERT") == 3 + 1  # ballots in three statements, voters in one
+    assert {u: await repo.own_ballot(single, u) for u in MEMBERS} == {u: u % 3 for u in MEMBERS}
+    assert await repo.voters(single) == set(MEMBERS)

@@ -8,6 +8,7 @@ ballot moved to another voter, statement or round, or altered, does not open.
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -76,3 +77,26 @@ def test_open_many_matches_open_for_padded_ballots() -> None:
     ]
     assert Sealer.open_many(key, sealed) == plain
     assert [Sealer.open(key, s, aad=a) for s, a in sealed] == plain
+
+
+def test_seal_many_seals_as_seal_does() -> None:
+    """A batch of votes seals its ballots in one call: each opens with :meth:`Sealer.open`
+    under its own AAD and no other, every one has the poll's one padded length, and no two
+    share a nonce (they are drawn together, so a slicing mistake would repeat one)."""
+    from bot.db.poll_ballots import open_ballot, seal_ballot, seal_ballots
+    from bot.domain.polls import Poll, PollKind
+
+    key = secrets.token_bytes(32)
+    poll = Poll(id=7, community_id=1, kind=PollKind.MULTI, question="Which?",
+                options=("A", "B", "C", "D"), anonymous=True, created_by=1,
+                created_at=datetime(2027, 1, 1, tzinfo=UTC), closes_at=None, closed_at=None)
+    voters = [Sealer.voter_key(key, u) for u in range(1, 41)]
+    ballots = [frozenset(range(u % 4 + 1)) for u in range(1, 41)]
+    sealed = seal_ballots(key, poll, list(zip(voters, ballots, strict=True)))
+    assert [open_ballot(key, poll, v, s) for v, s in zip(voters, sealed, strict=True)] == ballots
+    one = seal_ballot(key, poll, voters[0], ballots[0])
+    assert {len(s) for s in sealed} == {len(one)}
+    assert len({s[:12] for s in sealed}) == len(sealed)
+    with pytest.raises(InvalidTag):  # bound to its voter: another voter's AAD does not open it
+        open_ballot(key, poll, voters[1], sealed[0])
+    assert Sealer.seal_many(key, [], pad_to=8) == []
