@@ -13,6 +13,19 @@ ephemeral message). The emulator and the click driver share this process, so on 
 machine the bot has a core of its own. (An earlier version ran all three in one process and
 one event loop; there even the ack-only bot managed only ~800 votes/s, see RESULTS.md.)
 
+Placement (issue 11, fourth pass): by default the harness runs on the first CPU and each bot
+under test, with all its threads, on the last (``--no-pin`` leaves placement to the
+scheduler). Unpinned, where the scheduler put the bot, the emulator and Hearth's database
+thread moved single rounds by up to ±20 %; pinned, rounds agree within a few per cent, and
+Hearth's database thread competes for its own bot's core rather than borrowing the
+harness's idle time. The harness's own garbage collector is frozen and paused for each
+burst (the bots' are untouched), so it cannot stall the gateway mid-burst.
+
+Two references: the ack-only bot as it stands (discord.py's defaults; the issue's targets
+are against it), and the same bot with its collector tuned as Hearth tunes its own after
+start-up (``bot.app.tune_garbage_collector``). Hearth against the second is what Hearth's
+own work per vote (the vote, its sealed ballot, the group commit) costs, that setting aside.
+
 Latency is event → ack, both stamped in the emulator with ``perf_counter``: from the moment
 the INTERACTION_CREATE frame is handed to the websocket (the gateway writer, patched here) to
 the moment the interaction callback has been received and parsed. The emulator process's and
@@ -24,9 +37,10 @@ PostgreSQL (issue 17): with ``--postgres URL`` (default: ``$HEARTH_TEST_POSTGRES
 the run (reached through the URL's ``search_path``, as tests/engines.py does) and dropped at
 the end, with its own key file. Each Hearth has its own community, poll and poll message
 (the two databases may give their polls the same id); each is clicked on its own message,
-the reference on the SQLite Hearth's. Without a server, the run is as before: two bots.
+the references on the SQLite Hearth's. Without a server, Hearth on SQLite and the two
+references run.
 
-Rounds rotate which bot goes first (with two bots: alternate); each round's Hearth voters
+Rounds rotate which bot goes first; each round's Hearth voters
 are 2,000 members who have not voted yet in that database (the reference, and the other
 Hearth, are shown the same people). Latencies are pooled over rounds, throughput is the
 median round; per-round ratios compare each Hearth with the reference of the same round.
@@ -40,9 +54,10 @@ the poll's ballot key, unsealed with the installation secret, as the bot finds i
 exit status is 1.
 
 Run: ``.venv/bin/python -m benchmarks.votes [--votes 2000] [--seconds 1.0] [--rounds 5]
-[--profile] [--postgres URL | --no-postgres]`` (``--profile`` runs each Hearth, PostgreSQL's
-included, and the reference under cProfile, switched on for the bursts only, and prints to
-stderr the top of each Hearth's profile and its own time per click minus the reference's).
+[--profile] [--postgres URL | --no-postgres] [--no-pin]`` (``--profile`` runs each Hearth,
+PostgreSQL's included, and the first reference under cProfile, switched on for the bursts
+only, and prints to stderr the top of each Hearth's profile and its own time per click minus
+the reference's; the second reference is left out of a profiled run).
 """
 
 from __future__ import annotations
@@ -161,6 +176,14 @@ def _main_thread_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 #: Pinning (the default on two CPUs or more): the harness, i.e. the emulator and the click
 #: driver, on the first CPU, the bot under test and all its threads on the last. Each bot
 #: then has one core and only its own threads compete for it (Hearth's database thread
@@ -274,6 +297,7 @@ async def _burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
                        message=f"not every vote was acknowledged by {bot.name}")
     emu_cpu = time.process_time() - emu_cpu0
     bot_cpu = _proc_cpu(bot.proc.pid) - bot_cpu0
+    peak_rss = _peak_rss_mb(bot.proc.pid)
     main_cpu = _main_thread_cpu(bot.proc.pid) - main_cpu0
     first = min(stamps.sent[i] for i in ids)
     last = max(stamps.acked[i] for i in ids)
@@ -300,6 +324,7 @@ async def _burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
         "emulator_cpu_seconds": emu_cpu,
         "emulator_cpu_share": emu_cpu / wall,
         "driver_cpu_us_per_vote": driver_cpu / n * 1e6,
+        "bot_peak_rss_mb": peak_rss,
         "records": recs,
     }
 
@@ -329,6 +354,7 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
                                                       for r in rounds),
         "bot_other_cpu_us_per_vote": statistics.median(r["bot_other_cpu_us_per_vote"]
                                                        for r in rounds),
+        "bot_peak_rss_mb": max(r["bot_peak_rss_mb"] for r in rounds),
     }
 
 
@@ -798,7 +824,8 @@ def main() -> None:
             f"{TARGET_P99_MS:.0f} ms: {'met' if e['target_p99_met'] else 'MISSED'}",
             f"{label}: bot CPU per vote (median of rounds), event-loop thread + other "
             f"threads: {s['bot_loop_cpu_us_per_vote']:.0f} + "
-            f"{s['bot_other_cpu_us_per_vote']:.0f} µs; emulator queue lag p99 "
+            f"{s['bot_other_cpu_us_per_vote']:.0f} µs; peak memory (VmHWM) "
+            f"{s['bot_peak_rss_mb']:.0f} MB; emulator queue lag p99 "
             f"{s['emulator_queue_lag_p99_ms']:.1f} ms"
             + (f"; PostgreSQL server processes' CPU {s['db_server_cpu_share']:.0%} of a core "
                "(median round; anyone else's use of that server counts too)"
@@ -812,10 +839,12 @@ def main() -> None:
         "CPU = CPU seconds / burst wall time (median round); each bot runs in its own "
         "process, the emulator and click driver share this one (1.0 = one full core); "
         f"ack-only: bot CPU per vote {r['bot_loop_cpu_us_per_vote']:.0f} + "
-        f"{r['bot_other_cpu_us_per_vote']:.0f} µs, emulator queue lag p99 "
+        f"{r['bot_other_cpu_us_per_vote']:.0f} µs, peak memory {r['bot_peak_rss_mb']:.0f} MB, "
+        "emulator queue lag p99 "
         f"{r['emulator_queue_lag_p99_ms']:.1f} ms"
         + (f"; ack-only with Hearth's GC settings (bot.app.GC_THRESHOLDS, gc.freeze): "
            f"{rg['bot_loop_cpu_us_per_vote']:.0f} + {rg['bot_other_cpu_us_per_vote']:.0f} µs, "
+           f"peak memory {rg['bot_peak_rss_mb']:.0f} MB, "
            f"per round {rg['throughput_per_round']} votes/s" if rg is not None else ""),
         "targets are against the ack-only bot as it stands (discord.py's defaults); the "
         "\"Hearth's GC\" rows compare with the same bot given Hearth's collector settings, "

@@ -19,6 +19,8 @@ from bot.domain.polls import Ballot, Poll, PollKind, as_kind
 
 
 def encode_ballot(kind: PollKind, ballot: Ballot) -> str:
+    if type(ballot) is int:  # single and agreement: what json.dumps gives, without it
+        return str(ballot)
     if kind is PollKind.MULTI:
         assert isinstance(ballot, frozenset)
         return json.dumps(sorted(ballot))

@@ -28,6 +28,7 @@ ballots, two ``executemany`` writes, release) whatever its size.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Generator, Sequence
@@ -101,15 +102,26 @@ def _insert_rows(
         names = ", ".join(f":{c}" for c in columns)
         yield ("many", f"{head} VALUES ({names}){tail}", [{**shared, **r} for r in rows])
         return
+    own = list(rows[0])
     for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
         params = dict(shared)
-        tuples = []
-        for i, row in enumerate(rows[start : start + ROWS_PER_INSERT]):
-            for column, value in row.items():
-                params[f"{column}{i}"] = value
-            names = ", ".join(f":{c}" if c in shared else f":{c}{i}" for c in columns)
-            tuples.append(f"({names})")
-        yield ("run", f"{head} VALUES {', '.join(tuples)}{tail}", params)
+        for i, row in enumerate(chunk):
+            for column in own:
+                params[f"{column}{i}"] = row[column]
+        yield ("run", _values_sql(head, tuple(shared), tuple(own), tail, len(chunk)), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _values_sql(head: str, shared: tuple[str, ...], own: tuple[str, ...], tail: str,
+                n: int) -> str:
+    """``head VALUES (:shared, :own0, ...), (:shared, :own1, ...) tail`` for ``n`` rows
+    (cached: a burst's batches come in a few sizes)."""
+    tuples = ", ".join(
+        "(" + ", ".join([*(f":{c}" for c in shared), *(f":{c}{i}" for c in own)]) + ")"
+        for i in range(n)
+    )
+    return f"{head} VALUES {tuples}{tail}"
 
 
 def _any_of(column: str, prefix: str, values: Sequence[Any], arrays: bool) -> tuple[str, Any]:

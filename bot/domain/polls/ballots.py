@@ -42,6 +42,8 @@ Ballot: TypeAlias = int | frozenset[int] | tuple[int, ...] | dict[int, bool]
 
 def as_kind(kind: PollKind | str) -> PollKind:
     """Accept the kind as typed by a user or stored in a row."""
+    if type(kind) is PollKind:  # already one (every vote's ballot check passes one)
+        return kind
     try:
         return PollKind(str(kind).strip().lower())
     except ValueError:
