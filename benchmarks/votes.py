@@ -382,20 +382,43 @@ class HearthSide:
         return f"poll:{self.poll_id}:v:{i % 3}"
 
 
-def _postgres_server_cpu() -> float:
-    """CPU seconds of every ``postgres`` process on the machine (server and backends; other
-    users of the same server are counted too). /proc/<pid>/stat is world-readable."""
-    total = 0.0
+def _postgres_processes() -> list[tuple[int, str]]:
+    """(pid, /proc/<pid>/stat) of every ``postgres`` process on the machine."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
-        if "(postgres)" not in text:
-            continue
+        if "(postgres)" in text:
+            found.append((int(stat.parent.name), text))
+    return found
+
+
+def _postgres_server_cpu() -> float:
+    """CPU seconds of every ``postgres`` process on the machine (server and backends; other
+    users of the same server are counted too). /proc/<pid>/stat is world-readable."""
+    total = 0.0
+    for _pid, text in _postgres_processes():
         fields = text.rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / CLK_TCK
     return total
+
+
+def _pin_postgres(cpus: set[int]) -> bool:
+    """Pinned runs: the PostgreSQL server (postmaster and backends; backends started later
+    inherit it) on the harness's CPU, so the bot's core is the bot's alone, as with a
+    database server on another machine (and back on every CPU at the end). False if the
+    server's processes cannot be moved (another user's server without the right to): then
+    it runs where the scheduler puts it."""
+    moved = False
+    for pid, _text in _postgres_processes():
+        try:
+            os.sched_setaffinity(pid, cpus)
+            moved = True
+        except OSError:
+            return False
+    return moved
 
 
 async def _stop_others(bots: list[BenchBot], keep: BenchBot, emu: Any) -> None:
@@ -498,6 +521,9 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
                 schema = postgres_schema(postgres, prefix="bench_votes_")
                 pg_url = await stack.enter_async_context(schema)
             emu = await stack.enter_async_context(DiscordEmulator())
+            postgres_pinned = pin and pg_url is not None and _pin_postgres({CPUS[0]})
+            if postgres_pinned:
+                stack.callback(_pin_postgres, set(CPUS))
 
             def hearth_side(label: str, target: str, key_file: Path, community: str,
                             folder: Path, extra: dict[str, str]) -> HearthSide:
@@ -616,7 +642,7 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
         restore()
 
     rf = summarise(ref_rounds)
-    out: dict[str, Any] = {"ack_only": rf}
+    out: dict[str, Any] = {"ack_only": rf, "postgres_pinned": postgres_pinned}
     if gc_ref_rounds:
         out["ack_only_hearth_gc"] = summarise(gc_ref_rounds)
     for side in sides:
@@ -850,7 +876,9 @@ def main() -> None:
         "\"Hearth's GC\" rows compare with the same bot given Hearth's collector settings, "
         "i.e. what Hearth's own work per vote costs"
         + ("; processes pinned: harness on CPU "
-           f"{CPUS[0]}, each bot on CPU {CPUS[-1]}" if pin else "; processes not pinned"),
+           f"{CPUS[0]}, each bot on CPU {CPUS[-1]}"
+           + (", the PostgreSQL server with the harness" if res["postgres_pinned"] else "")
+           if pin else "; processes not pinned"),
     ]
     finish(
         "votes",
