@@ -67,6 +67,7 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -355,6 +356,12 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "bot_other_cpu_us_per_vote": statistics.median(r["bot_other_cpu_us_per_vote"]
                                                        for r in rounds),
         "bot_peak_rss_mb": max(r["bot_peak_rss_mb"] for r in rounds),
+        # per round, to tell a slow round's cause: CPU left unused, or more CPU per vote
+        "bot_cpu_share_per_round": [round(r["bot_cpu_share"], 2) for r in rounds],
+        "bot_cpu_us_per_vote_per_round": [
+            round(r["bot_loop_cpu_us_per_vote"] + r["bot_other_cpu_us_per_vote"])
+            for r in rounds
+        ],
     }
 
 
@@ -524,6 +531,10 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
             postgres_pinned = pin and pg_url is not None and _pin_postgres({CPUS[0]})
             if postgres_pinned:
                 stack.callback(_pin_postgres, set(CPUS))
+            if os.environ.get("HEARTH_BENCH_LOGS"):  # keep the bots' logs to read after
+                stack.callback(shutil.copytree, tmp, os.environ["HEARTH_BENCH_LOGS"],
+                               ignore=shutil.ignore_patterns("*.db*", "*.key"),
+                               dirs_exist_ok=True)
 
             def hearth_side(label: str, target: str, key_file: Path, community: str,
                             folder: Path, extra: dict[str, str]) -> HearthSide:
