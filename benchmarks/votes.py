@@ -55,9 +55,10 @@ exit status is 1.
 
 Run: ``.venv/bin/python -m benchmarks.votes [--votes 2000] [--seconds 1.0] [--rounds 5]
 [--profile] [--postgres URL | --no-postgres] [--no-pin]`` (``--profile`` runs each Hearth,
-PostgreSQL's included, and the first reference under cProfile, switched on for the bursts
-only, and prints to stderr the top of each Hearth's profile and its own time per click minus
-the reference's; the second reference is left out of a profiled run).
+PostgreSQL's included, and the reference under cProfile, switched on for the bursts only,
+and prints to stderr the top of each Hearth's profile and its own time per click minus the
+reference's; the profiled reference has Hearth's GC settings, so the difference is Hearth's
+own work; the second reference is left out of a profiled run).
 """
 
 from __future__ import annotations
@@ -562,7 +563,9 @@ async def run(votes: int, seconds: float, rounds: int, profile: bool,
             ack_prof = tmp / "ack.prof"
             if profile:  # the reference under the same profiler, for a side-by-side diff
                 ref_env = {**env, "HEARTH_BENCH_PROFILE": str(ack_prof)}
-                ref_argv = [sys.executable, "-m", "benchmarks._profiled_bot", "--ack"]
+                # with Hearth's GC settings, so the diff is Hearth's own work, not the setting
+                ref_argv = [sys.executable, "-m", "benchmarks._profiled_bot", "--ack",
+                            "--hearth-gc"]
             ref = BenchBot("ack-only bot", ref_argv, ref_env, tmp / "ackbot.log")
             # The same reference with its collector tuned as Hearth's (bot.app): Hearth minus
             # this one is what Hearth's own work costs, that setting aside.
