@@ -67,12 +67,7 @@ def ballot_pad(kind: PollKind, n_options: int) -> int:
 
 
 def seal_ballot(poll_key: bytes, poll: Poll, voter: bytes, ballot: Ballot) -> bytes:
-    return Sealer.seal(
-        poll_key,
-        encode_ballot(poll.kind, ballot).encode(),
-        pad_to=ballot_pad(poll.kind, len(poll.options)),
-        aad=ballot_aad("poll", poll.id, voter),
-    )
+    return seal_ballots(poll_key, poll, [(voter, ballot)])[0]
 
 
 def seal_ballots(

@@ -226,11 +226,9 @@ def vote_batch_plan(
                 arrays,
             )
             if arrays:
-                yield (
-                    "many",
-                    "INSERT INTO poll_voters (poll_id, user_id) VALUES (:poll_id, :user_id)"
-                    " ON CONFLICT DO NOTHING",
-                    [{"poll_id": poll_id, "user_id": u} for _, u, _ in stored],
+                yield from _insert_rows(
+                    "INSERT INTO poll_voters (poll_id, user_id)", {"poll_id": poll_id},
+                    [{"user_id": u} for _, u, _ in stored], " ON CONFLICT DO NOTHING", True,
                 )
             else:  # one statement, one text whatever the batch size (WHERE: SQLite's grammar)
                 yield (

@@ -150,11 +150,7 @@ class Sealer:
     @staticmethod
     def seal(key: bytes, plaintext: bytes, *, pad_to: int, aad: bytes) -> bytes:
         """Encrypt, padded to ``pad_to`` bytes so every ballot of a poll has one length."""
-        body = struct.pack(">H", len(plaintext)) + plaintext
-        if len(body) < pad_to:
-            body += b"\0" * (pad_to - len(body))
-        nonce = secrets.token_bytes(_NONCE)
-        return nonce + _cipher(key).encrypt(nonce, body, aad)
+        return Sealer.seal_many(key, [(plaintext, aad)], pad_to=pad_to)[0]
 
     @staticmethod
     def seal_many(key: bytes, items: Iterable[tuple[bytes, bytes]], *, pad_to: int) -> list[bytes]:
