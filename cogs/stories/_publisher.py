@@ -9,6 +9,7 @@ of asking a teller (by DM, or in-app at their next story command).
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import discord
@@ -40,7 +41,7 @@ class Posted(Protocol):
 R = TypeVar("R", bound=Posted)
 
 
-class StoriesChannelPublisher(Generic[R]):
+class StoriesChannelPublisher(ABC, Generic[R]):
     """A consented story in the community's stories channel: posted (a forum post, or a
     message in a text channel), updated when its words or consent change, deleted when it
     is withdrawn. Shared by stories (:class:`DiscordStoryPublisher`) and value stories
@@ -56,13 +57,13 @@ class StoriesChannelPublisher(Generic[R]):
     def __init__(self, bot: HearthBot) -> None:
         self.bot = bot
 
+    @abstractmethod
     def render(self, story: R, teller_name: str | None) -> tuple[str, discord.Embed]:
         """The post's content and embed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def thread_name(self, story: R) -> str:
         """The forum post's name."""
-        raise NotImplementedError
 
     async def tags(
         self, channel: discord.ForumChannel, community: Community, story: R
