@@ -258,9 +258,6 @@ async def burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
                 custom_id: Callable[[int], str], seconds: float,
                 stamps: Stamps) -> dict[str, Any]:
     """Click as each person, paced evenly over ``seconds``; wait for every acknowledgement."""
-    assert bot.proc is not None
-    n = len(people)
-    recs: list[Any] = []
     # The harness's own garbage collector must not pause the gateway mid-burst: everything
     # the emulator has stored so far is frozen, and collection waits until the acks are in
     # (the same for every bot; the bots' own collectors are untouched).
@@ -268,15 +265,17 @@ async def burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
     gc.freeze()
     gc.disable()
     try:
-        return await _burst(emu, bot, people, message, custom_id, seconds, stamps, n, recs)
+        return await _burst(emu, bot, people, message, custom_id, seconds, stamps)
     finally:
         gc.enable()
 
 
 async def _burst(emu: Any, bot: BenchBot, people: list[Any], message: Any,
-                 custom_id: Callable[[int], str], seconds: float, stamps: Stamps, n: int,
-                 recs: list[Any]) -> dict[str, Any]:
+                 custom_id: Callable[[int], str], seconds: float, stamps: Stamps
+                 ) -> dict[str, Any]:
     assert bot.proc is not None
+    n = len(people)
+    recs: list[Any] = []
     driver_cpu = 0.0
     bot_cpu0 = _proc_cpu(bot.proc.pid)
     main_cpu0 = _main_thread_cpu(bot.proc.pid)
